@@ -1,0 +1,206 @@
+// covid-etl: the command line, nothing else. Each sub-command parses its flags, builds the
+// configuration (defaults < --config file < environment < flags) and calls into the pipeline.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "common/clock.h"
+#include "config/config.h"
+#include "extract/http_client.h"
+#include "load/store.h"
+#include "pipeline/etl_run.h"
+
+namespace covid {
+namespace {
+
+constexpr int kUsageExit = 64;
+
+struct CommonFlags {
+  std::string config_file;
+  std::string db;
+};
+
+// Builds the configuration from the layers; flags are applied by the caller.
+Result<Config> build_config(const CommonFlags& flags) {
+  Config config;
+  if (!flags.config_file.empty()) {
+    auto loaded = load_config_file(flags.config_file, config);
+    if (!loaded.ok()) return loaded.status();
+    config = std::move(*loaded);
+  }
+  apply_environment(config);
+  if (!flags.db.empty()) config.db = flags.db;
+  return config;
+}
+
+int report(const Status& s) {
+  std::fprintf(stderr, "covid-etl: %s\n", s.message().c_str());
+  return exit_code(s.kind());
+}
+
+Result<std::optional<Date>> date_flag(const std::string& text, const char* name) {
+  if (text.empty()) return std::optional<Date>();
+  Date d;
+  if (parse_date(text, &d) != DateError::kNone) {
+    return Status::Usage(std::string(name) + ": '" + text + "' is not a date in YYYY-MM-DD form");
+  }
+  return std::optional<Date>(d);
+}
+
+std::string csv_count(int64_t v) { return v == kUnknown ? "" : std::to_string(v); }
+nlohmann::json json_count(int64_t v) { return v == kUnknown ? nlohmann::json() : nlohmann::json(v); }
+
+int cmd_run(const CommonFlags& flags, const std::string& nyt, const std::string& jhu, bool json,
+            bool dry_run) {
+  auto config = build_config(flags);
+  if (!config.ok()) return report(config.status());
+  if (!nyt.empty()) config->nyt_url = nyt;
+  if (!jhu.empty()) config->jhu_url = jhu;
+  CurlHttpClient http;
+  SystemClock clock;
+  RunSummary summary = run_etl(*config, http, clock, RunOptions{dry_run});
+  if (json) {
+    std::cout << to_json(summary).dump() << "\n";
+  } else {
+    std::string text = to_text(summary);
+    std::fputs(text.c_str(), summary.status == RunStatus::kFailed ? stderr : stdout);
+  }
+  return summary.exit_status();
+}
+
+int cmd_export(const CommonFlags& flags, const std::string& format, const std::string& from_text,
+               const std::string& to_text) {
+  auto config = build_config(flags);
+  if (!config.ok()) return report(config.status());
+  auto from = date_flag(from_text, "--from");
+  if (!from.ok()) return report(from.status());
+  auto to = date_flag(to_text, "--to");
+  if (!to.ok()) return report(to.status());
+  if (*from && *to && **from > **to) return report(Status::Usage("--from is after --to"));
+  StoreOptions so;
+  so.read_only = true;
+  so.lock_timeout = config->lock_timeout;
+  auto store = open_store(config->db, so);
+  if (!store.ok()) return report(store.status());
+  auto rows = (*store)->read_series(kNation, *from, *to);
+  if (!rows.ok()) return report(rows.status());
+  std::string out;
+  if (format == "csv") {
+    out = "date,cases,deaths,recovered\n";
+    for (const Observation& o : *rows) {
+      out += format_date(o.date) + ',' + csv_count(o.cases) + ',' + csv_count(o.deaths) + ',' +
+             csv_count(o.recovered) + '\n';
+    }
+  } else {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const Observation& o : *rows) {
+      arr.push_back({{"date", format_date(o.date)}, {"cases", json_count(o.cases)},
+                     {"deaths", json_count(o.deaths)}, {"recovered", json_count(o.recovered)}});
+    }
+    out = arr.dump() + "\n";
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+int cmd_history(const CommonFlags& flags, bool json, size_t limit) {
+  auto config = build_config(flags);
+  if (!config.ok()) return report(config.status());
+  StoreOptions so;
+  so.read_only = true;
+  auto store = open_store(config->db, so);
+  if (!store.ok()) return report(store.status());
+  auto runs = (*store)->list_runs(limit);
+  if (!runs.ok()) return report(runs.status());
+  if (json) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const RunRecord& r : *runs) {
+      nlohmann::json sources = nlohmann::json::array();
+      if (!r.sources_json.empty()) sources = nlohmann::json::parse(r.sources_json, nullptr, false);
+      arr.push_back({{"id", r.id}, {"started_at", r.started_at},
+                     {"finished_at", r.finished_at.empty() ? nlohmann::json() : nlohmann::json(r.finished_at)},
+                     {"status", to_string(r.status)},
+                     {"stage", r.stage.empty() ? nlohmann::json() : nlohmann::json(r.stage)},
+                     {"rows_read", r.counts.rows_read}, {"inserted", r.counts.inserted},
+                     {"updated", r.counts.updated}, {"unchanged", r.counts.unchanged},
+                     {"missing", r.counts.missing}, {"warnings", r.counts.warnings},
+                     {"error_count", r.counts.errors},
+                     {"error", r.error.empty() ? nlohmann::json() : nlohmann::json(r.error)},
+                     {"first_date", r.first_date.empty() ? nlohmann::json() : nlohmann::json(r.first_date)},
+                     {"last_date", r.last_date.empty() ? nlohmann::json() : nlohmann::json(r.last_date)},
+                     {"duration_ms", r.duration_ms}, {"sources", sources}});
+    }
+    std::cout << arr.dump() << "\n";
+    return 0;
+  }
+  std::printf("%-5s %-24s %-9s %-8s %8s %8s %9s %7s %8s  %s\n", "id", "started (UTC)", "status",
+              "stage", "inserted", "updated", "unchanged", "missing", "warnings", "error");
+  for (const RunRecord& r : *runs) {
+    std::printf("%-5lld %-24s %-9s %-8s %8llu %8llu %9llu %7llu %8llu  %s\n", (long long)r.id,
+                r.started_at.c_str(), to_string(r.status), r.stage.empty() ? "-" : r.stage.c_str(),
+                (unsigned long long)r.counts.inserted, (unsigned long long)r.counts.updated,
+                (unsigned long long)r.counts.unchanged, (unsigned long long)r.counts.missing,
+                (unsigned long long)r.counts.warnings, r.error.c_str());
+  }
+  return 0;
+}
+
+int main_impl(int argc, char** argv) {
+  CLI::App app{"covid-etl: download, validate and load the US COVID-19 series (NYT + JHU)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("covid-etl 0.1.0"));
+
+  CommonFlags flags;
+  auto add_common = [&](CLI::App* sub) {
+    sub->add_option("--config", flags.config_file, "TOML configuration file")->check(CLI::ExistingFile);
+    sub->add_option("--db", flags.db, "database URL: a path or sqlite:PATH (env COVID_ETL_DB)");
+  };
+
+  std::string nyt, jhu;
+  bool json = false, dry_run = false;
+  CLI::App* run = app.add_subcommand("run", "one ETL run: extract, validate, join, load");
+  add_common(run);
+  run->add_option("--nyt", nyt, "NYT national series URL or path (env COVID_ETL_NYT_URL)");
+  run->add_option("--jhu", jhu, "JHU combined series URL or path (env COVID_ETL_JHU_URL)");
+  run->add_flag("--json", json, "print the run summary as one JSON object");
+  run->add_flag("--dry-run", dry_run, "extract, transform and validate; report what would change; write nothing");
+
+  std::string format = "csv", from, to;
+  CLI::App* exp = app.add_subcommand("export", "print the loaded national series");
+  add_common(exp);
+  exp->add_option("--format", format, "csv or json")->check(CLI::IsMember({"csv", "json"}));
+  exp->add_option("--from", from, "first date, YYYY-MM-DD");
+  exp->add_option("--to", to, "last date, YYYY-MM-DD");
+
+  size_t limit = 50;
+  bool history_json = false;
+  CLI::App* hist = app.add_subcommand("history", "past runs, newest first");
+  add_common(hist);
+  hist->add_flag("--json", history_json, "print as a JSON array");
+  hist->add_option("--limit", limit, "how many runs (default 50)")->check(CLI::Range(1, 1000000));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kUsageExit;
+  }
+  if (run->parsed()) return cmd_run(flags, nyt, jhu, json, dry_run);
+  if (exp->parsed()) return cmd_export(flags, format, from, to);
+  if (hist->parsed()) return cmd_history(flags, history_json, limit);
+  return kUsageExit;
+}
+
+}  // namespace
+}  // namespace covid
+
+int main(int argc, char** argv) { return covid::main_impl(argc, argv); }

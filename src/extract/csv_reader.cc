@@ -1,0 +1,289 @@
+#include "extract/csv_reader.h"
+
+#include <emmintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace covid {
+namespace {
+
+constexpr std::string_view kBom = "\xEF\xBB\xBF";
+
+struct SpecialTable {
+  bool is[256] = {};
+  constexpr SpecialTable() {
+    is[uint8_t(',')] = is[uint8_t('\n')] = is[uint8_t('\r')] = is[uint8_t('"')] = is[0] = true;
+  }
+};
+constexpr SpecialTable kSpecial;
+
+// The first of , \n \r " or NUL in [p, e), or e.
+inline const char* find_special(const char* p, const char* e) {
+  const __m128i comma = _mm_set1_epi8(','), lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'),
+                quote = _mm_set1_epi8('"'), zero = _mm_setzero_si128();
+  while (e - p >= 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, lf)),
+                             _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, quote)),
+                                          _mm_cmpeq_epi8(v, zero)));
+    int mask = _mm_movemask_epi8(m);
+    if (mask != 0) return p + __builtin_ctz(unsigned(mask));
+    p += 16;
+  }
+  while (p < e && !kSpecial.is[uint8_t(*p)]) ++p;
+  return p;
+}
+
+// The offset just past the line break that ends the record, given whether the scan starts
+// inside quotes; npos when the data holds no such line break (in_quote is then updated).
+size_t find_record_end(std::string_view data, bool* in_quote) {
+  bool q = *in_quote;
+  for (size_t i = 0; i < data.size(); ++i) {
+    char c = data[i];
+    if (c == '"') {
+      q = !q;
+    } else if (c == '\n' && !q) {
+      *in_quote = false;
+      return i + 1;
+    }
+  }
+  *in_quote = q;
+  return std::string_view::npos;
+}
+
+bool quote_parity(std::string_view data) {
+  return std::count(data.begin(), data.end(), '"') % 2 == 1;
+}
+
+}  // namespace
+
+CsvReader::CsvReader(CsvHandler& handler, CsvOptions options)
+    : handler_(handler), options_(options) {}
+
+void CsvReader::reset() {
+  pending_.clear();
+  pending_in_quote_ = false;
+  bom_checked_ = false;
+  stopped_ = false;
+  line_ = 1;
+  records_ = 0;
+  bytes_ = 0;
+}
+
+void CsvReader::fail(uint64_t line, uint32_t column, std::string message) {
+  if (stopped_) return;
+  stopped_ = true;
+  handler_.on_error(CsvError{line, column, std::move(message)});
+}
+
+void CsvReader::feed(std::string_view data) {
+  if (stopped_ || data.empty()) return;
+  bytes_ += data.size();
+  if (bom_checked_) {
+    feed_body(data);
+    return;
+  }
+  // The stream's first bytes decide whether it starts with a BOM. They may arrive in pieces
+  // smaller than the BOM; only then are they gathered (copied) in pending_.
+  std::string head;
+  std::string_view start = data;
+  if (!pending_.empty()) {
+    head = std::move(pending_);
+    pending_.clear();
+    head.append(data);
+    start = head;
+  }
+  if (start.size() < kBom.size() && kBom.starts_with(start)) {
+    pending_.assign(start);
+    return;
+  }
+  bom_checked_ = true;
+  if (start.starts_with(kBom)) start.remove_prefix(kBom.size());
+  feed_body(start);
+}
+
+void CsvReader::feed_body(std::string_view data) {
+  if (stopped_ || data.empty()) return;
+  if (!pending_.empty()) {
+    size_t end = find_record_end(data, &pending_in_quote_);
+    if (end == std::string_view::npos) {
+      pending_.append(data);
+      if (pending_.size() > options_.max_record_bytes) {
+        fail(line_, 1, "record longer than " + std::to_string(options_.max_record_bytes) +
+                           " bytes (an unterminated quote, or not a CSV file)");
+      }
+      return;
+    }
+    pending_.append(data.substr(0, end));
+    std::string record = std::move(pending_);
+    pending_.clear();
+    size_t used = parse(record, false);
+    if (stopped_) return;
+    if (used != record.size()) {
+      // Quote parity and the parser agree on every record the parser accepts.
+      fail(line_, 1, "internal error: record boundary mismatch");
+      return;
+    }
+    data.remove_prefix(end);
+  }
+  size_t used = parse(data, false);
+  if (stopped_) return;
+  if (used < data.size()) {
+    pending_.assign(data.substr(used));
+    pending_in_quote_ = quote_parity(pending_);
+    if (pending_.size() > options_.max_record_bytes) {
+      fail(line_, 1, "record longer than " + std::to_string(options_.max_record_bytes) +
+                         " bytes (an unterminated quote, or not a CSV file)");
+    }
+  }
+}
+
+void CsvReader::finish() {
+  if (stopped_) return;
+  if (!bom_checked_) {
+    bom_checked_ = true;
+    if (pending_.starts_with(kBom)) pending_.clear();
+  }
+  if (pending_.empty()) return;
+  std::string record = std::move(pending_);
+  pending_.clear();
+  parse(record, true);
+}
+
+std::string_view CsvReader::unescape(const char* begin, const char* end) {
+  if (unescaped_used_ == unescaped_.size()) unescaped_.emplace_back();
+  std::string& s = unescaped_[unescaped_used_++];
+  s.clear();
+  for (const char* p = begin; p < end; ++p) {
+    s.push_back(*p);
+    if (*p == '"') ++p;  // the second quote of a doubled pair
+  }
+  return s;
+}
+
+size_t CsvReader::parse(std::string_view data, bool at_end) {
+  const char* const b = data.data();
+  const char* const e = b + data.size();
+  const char* p = b;
+  size_t consumed = 0;
+
+  while (p < e) {
+    const char* record_start = p;
+    const char* line_start = p;
+    const uint64_t record_line = line_;
+    uint64_t line = line_;
+    fields_.clear();
+    columns_.clear();
+    unescaped_used_ = 0;
+    bool quoted_any = false;
+    bool complete = false;
+
+    for (;;) {  // one field per iteration
+      const char* field_start = p;
+      uint32_t column = uint32_t(field_start - line_start) + 1;
+      if (p < e && *p == '"') {
+        quoted_any = true;
+        const char* q = p + 1;
+        bool doubled = false;
+        const char* close = nullptr;
+        for (;;) {
+          const char* r = static_cast<const char*>(std::memchr(q, '"', size_t(e - q)));
+          if (r == nullptr) break;
+          if (r + 1 < e && r[1] == '"') {
+            doubled = true;
+            q = r + 2;
+            continue;
+          }
+          if (r + 1 == e && !at_end) break;  // cannot tell a closing quote from a doubled one
+          close = r;
+          break;
+        }
+        if (close == nullptr) {
+          if (at_end) {
+            fail(line, column, "unterminated quoted field (the file ends inside quotes)");
+            return consumed;
+          }
+          line_ = record_line;
+          return consumed;  // incomplete
+        }
+        for (const char* nl = p + 1; nl < close;) {
+          nl = static_cast<const char*>(std::memchr(nl, '\n', size_t(close - nl)));
+          if (nl == nullptr) break;
+          ++line;
+          line_start = ++nl;
+        }
+        fields_.push_back(doubled ? unescape(p + 1, close) : std::string_view(p + 1, size_t(close - p - 1)));
+        columns_.push_back(column);
+        p = close + 1;
+        if (p < e && *p != ',' && *p != '\n' && *p != '\r') {
+          fail(line, uint32_t(p - line_start) + 1, "unexpected text after a closing quote");
+          return consumed;
+        }
+      } else {
+        const char* r = find_special(p, e);
+        if (r < e && *r == '"') {
+          fail(line, uint32_t(r - line_start) + 1, "quote inside an unquoted field");
+          return consumed;
+        }
+        if (r < e && *r == '\0') {
+          fail(line, uint32_t(r - line_start) + 1, "NUL byte in the data (not a text CSV file)");
+          return consumed;
+        }
+        fields_.emplace_back(p, size_t(r - p));
+        columns_.push_back(column);
+        p = r;
+      }
+      // p is at a delimiter, a line end, or the end of the data.
+      if (p == e) {
+        if (!at_end) break;  // incomplete
+        if (options_.require_final_newline) {
+          fail(line, uint32_t(p - line_start) + 1,
+               "the last line has no line break: the file looks truncated");
+          return consumed;
+        }
+        complete = true;
+        break;
+      }
+      if (*p == ',') {
+        ++p;
+        continue;
+      }
+      if (*p == '\r') {
+        if (p + 1 == e && !at_end) break;  // incomplete: the LF may follow
+        if (p + 1 == e || p[1] != '\n') {
+          fail(line, uint32_t(p - line_start) + 1,
+               "carriage return without a line feed (only LF and CRLF line ends are accepted)");
+          return consumed;
+        }
+        ++p;
+      }
+      ++p;  // the LF
+      ++line;
+      complete = true;
+      break;
+    }
+
+    if (!complete) {
+      line_ = record_line;
+      return consumed;
+    }
+    if (size_t(p - record_start) > options_.max_record_bytes) {
+      fail(record_line, 1, "record longer than " + std::to_string(options_.max_record_bytes) + " bytes");
+      return consumed;
+    }
+    line_ = line;
+    consumed = size_t(p - b);
+    bool blank = fields_.size() == 1 && fields_[0].empty() && !quoted_any;
+    if (!blank) {
+      CsvRecord record{records_++, record_line, fields_, columns_};
+      if (!handler_.on_record(record)) {
+        stopped_ = true;
+        return consumed;
+      }
+    }
+  }
+  return consumed;
+}
+
+}  // namespace covid

@@ -1,0 +1,93 @@
+// CsvReader: a streaming RFC 4180 reader, fed with chunks of bytes as they arrive.
+//
+// Handles quoted fields, doubled quotes, commas and line breaks inside quotes, LF and CRLF line
+// ends, and a UTF-8 byte order mark at the start. Blank lines are skipped. Each complete record
+// is handed to the CsvHandler with its fields, the line it starts on and the 1-based byte column
+// of each field, so bad values can be reported as file:line:column.
+//
+// Structural errors (an unterminated quote, a quote inside an unquoted field, text after a
+// closing quote, a lone CR, a NUL byte, a record longer than max_record_bytes, a last line
+// without a line break) are reported once through on_error, and the reader then ignores the
+// rest of its input. The views in a CsvRecord are valid only during on_record.
+//
+// Memory: the reader keeps only the unfinished tail of the last chunk, so a file of any size
+// streams through in constant memory. Fields are found 16 bytes at a time with SSE2.
+// Not thread-safe; one reader per stream. reset() makes it ready for a new stream (a retry).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace covid {
+
+struct CsvRecord {
+  uint64_t index = 0;  // 0 for the first record of the stream (the header)
+  uint64_t line = 0;   // 1-based line where the record starts
+  std::span<const std::string_view> fields;
+  std::span<const uint32_t> columns;  // 1-based byte column of each field's first byte
+};
+
+struct CsvError {
+  uint64_t line = 0;
+  uint32_t column = 0;
+  std::string message;
+};
+
+class CsvHandler {
+ public:
+  virtual ~CsvHandler() = default;
+  // Returns false to stop reading: the rest of the stream is ignored.
+  virtual bool on_record(const CsvRecord& record) = 0;
+  virtual void on_error(const CsvError& error) = 0;
+};
+
+struct CsvOptions {
+  size_t max_record_bytes = size_t{1} << 20;
+  // A stream whose last record has no line break was most likely cut short.
+  bool require_final_newline = true;
+};
+
+class CsvReader {
+ public:
+  explicit CsvReader(CsvHandler& handler, CsvOptions options = {});
+  CsvReader(const CsvReader&) = delete;
+  CsvReader& operator=(const CsvReader&) = delete;
+
+  void feed(std::string_view chunk);
+  // Ends the stream: parses a last record without a line break, reports an unterminated quote.
+  void finish();
+  // Forgets everything read so far.
+  void reset();
+
+  bool stopped() const { return stopped_; }
+  uint64_t records() const { return records_; }
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  // Parses whole records from data; returns the number of bytes consumed. With at_end, the end
+  // of data ends the last record.
+  size_t parse(std::string_view data, bool at_end);
+  void feed_body(std::string_view data);
+  void fail(uint64_t line, uint32_t column, std::string message);
+  std::string_view unescape(const char* begin, const char* end);
+
+  CsvHandler& handler_;
+  CsvOptions options_;
+  std::string pending_;     // the start of a record not yet complete
+  bool pending_in_quote_ = false;
+  bool bom_checked_ = false;
+  bool stopped_ = false;
+  uint64_t line_ = 1;       // the line the next record starts on
+  uint64_t records_ = 0;
+  uint64_t bytes_ = 0;
+  std::vector<std::string_view> fields_;
+  std::vector<uint32_t> columns_;
+  std::deque<std::string> unescaped_;  // storage for fields that had doubled quotes
+  size_t unescaped_used_ = 0;
+};
+
+}  // namespace covid

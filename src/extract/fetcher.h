@@ -1,0 +1,72 @@
+// Fetcher: downloads one source with conditional GET, retries and a content hash.
+//
+// The body streams into a SourceSink (normally a CSV reader); when an attempt fails part-way and
+// is retried, the sink is restarted first, so it never sees two partial bodies. Only transient
+// failures are retried (timeouts, connection errors, truncated bodies, HTTP 5xx and 429), with
+// exponential backoff and jitter; HTTP 4xx and the size limit fail at once. A 304 answer to a
+// conditional request reports not_modified and delivers no body. Sleeps go through the Clock.
+// Not thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "extract/http_client.h"
+
+namespace covid {
+
+class SourceSink : public BodySink {
+ public:
+  // Forget everything written so far: a new attempt starts.
+  virtual void restart() = 0;
+};
+
+struct FetchOptions {
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds timeout{300'000};
+  uint64_t max_bytes = uint64_t{1} << 30;
+  int retries = 3;  // attempts after the first
+  std::chrono::milliseconds backoff_base{500};
+  std::chrono::milliseconds backoff_max{30'000};
+};
+
+// What a previous successful run saw of a source: sent back as If-None-Match / If-Modified-Since.
+struct SourceValidators {
+  std::string etag;
+  std::string last_modified;
+  bool empty() const { return etag.empty() && last_modified.empty(); }
+};
+
+struct FetchResult {
+  bool not_modified = false;
+  long http_status = 0;
+  std::string etag, last_modified;
+  uint64_t bytes = 0;
+  std::string sha256;  // hex digest of the (decoded) body; empty when not_modified
+  int attempts = 0;
+};
+
+class Fetcher {
+ public:
+  // jitter returns a factor in [0.5, 1.5); by default a random one.
+  Fetcher(HttpClient& http, const Clock& clock, FetchOptions options,
+          std::function<double()> jitter = {});
+
+  Result<FetchResult> fetch(const std::string& url, const SourceValidators& validators,
+                            SourceSink& sink);
+
+  // The wait before retry number `attempt` (1-based), before jitter.
+  std::chrono::milliseconds backoff(int attempt) const;
+
+ private:
+  HttpClient& http_;
+  const Clock& clock_;
+  FetchOptions options_;
+  std::function<double()> jitter_;
+};
+
+}  // namespace covid

@@ -1,0 +1,199 @@
+#include "extract/http_client.h"
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+
+namespace covid {
+namespace {
+
+constexpr size_t kExcerpt = 200;
+
+struct Transfer {
+  CURL* curl;
+  BodySink* sink;
+  HttpResponse* response;
+  uint64_t max_bytes;
+  bool too_large = false;
+};
+
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  size_t n = size * count;
+  long status = 0;
+  curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
+  if (status != 200) {
+    // Not the data: keep the start for the error message, ignore the rest.
+    std::string& ex = t->response->body_excerpt;
+    if (ex.size() < kExcerpt) ex.append(data, std::min(n, kExcerpt - ex.size()));
+    return n;
+  }
+  if (t->response->body_bytes + n > t->max_bytes) {
+    t->too_large = true;
+    return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+  }
+  t->response->body_bytes += n;
+  t->sink->write(std::string_view(data, n));
+  return n;
+}
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && (s.back() == '\r' || s.back() == '\n' || s.back() == ' ')) s.remove_suffix(1);
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  return std::string(s);
+}
+
+size_t on_header(char* data, size_t size, size_t count, void* user) {
+  auto* r = static_cast<HttpResponse*>(user);
+  size_t n = size * count;
+  std::string_view line(data, n);
+  if (line.starts_with("HTTP/")) {  // a new response (after a redirect or 100): start over
+    r->etag.clear();
+    r->last_modified.clear();
+    r->content_type.clear();
+    return n;
+  }
+  size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return n;
+  std::string name(line.substr(0, colon));
+  for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+  std::string value = trim(line.substr(colon + 1));
+  if (name == "etag") r->etag = value;
+  else if (name == "last-modified") r->last_modified = value;
+  else if (name == "content-type") r->content_type = value;
+  return n;
+}
+
+// Which curl failures can succeed when tried again.
+bool is_transient(CURLcode code) {
+  switch (code) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_BAD_CONTENT_ENCODING:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+}  // namespace
+
+std::string redact_url(std::string_view url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::string(url);
+  size_t host = scheme + 3;
+  size_t end = url.find_first_of("/?#", host);
+  size_t at = url.rfind('@', end == std::string_view::npos ? url.size() : end);
+  if (at == std::string_view::npos || at < host) return std::string(url);
+  return std::string(url.substr(0, host)) + "***" + std::string(url.substr(at));
+}
+
+bool has_scheme(std::string_view url) {
+  size_t p = url.find("://");
+  if (p == std::string_view::npos || p == 0) return false;
+  for (char c : url.substr(0, p)) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') return false;
+  }
+  return true;
+}
+
+CurlHttpClient::CurlHttpClient() {
+  global_init();
+  curl_ = curl_easy_init();
+}
+
+CurlHttpClient::~CurlHttpClient() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
+
+HttpResult CurlHttpClient::read_file(const HttpRequest& request, BodySink& sink) {
+  HttpResult result;
+  int fd = ::open(request.url.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    result.status = Status::Extract("cannot open " + request.url + ": " + std::strerror(errno));
+    return result;
+  }
+  std::string buffer(size_t{1} << 20, '\0');
+  for (;;) {
+    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      result.status = Status::Extract("cannot read " + request.url + ": " + std::strerror(errno));
+      break;
+    }
+    if (n == 0) break;
+    if (result.response.body_bytes + uint64_t(n) > request.max_bytes) {
+      result.status = Status::Extract(request.url + " is larger than the size limit of " +
+                                      std::to_string(request.max_bytes) + " bytes");
+      break;
+    }
+    result.response.body_bytes += uint64_t(n);
+    sink.write(std::string_view(buffer.data(), size_t(n)));
+  }
+  ::close(fd);
+  result.response.status = 200;
+  return result;
+}
+
+HttpResult CurlHttpClient::get(const HttpRequest& request, BodySink& sink) {
+  if (!has_scheme(request.url)) return read_file(request, sink);
+  HttpResult result;
+  CURL* curl = static_cast<CURL*>(curl_);
+  if (curl == nullptr) {
+    result.status = Status::Internal("libcurl could not be initialised");
+    return result;
+  }
+  curl_easy_reset(curl);
+  Transfer transfer{curl, &sink, &result.response, request.max_bytes};
+  curl_slist* headers = nullptr;
+  for (const std::string& h : request.headers) headers = curl_slist_append(headers, h.c_str());
+
+  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https,file");
+  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // every encoding curl was built with
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, "covid-etl/0.1 (+https://github.com/covid-etl)");
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, long(request.connect_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, long(request.timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(request.max_bytes));
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &result.response);
+
+  CURLcode code = curl_easy_perform(curl);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &result.response.status);
+  curl_slist_free_all(headers);
+  if (request.url.starts_with("file://") && code == CURLE_OK) result.response.status = 200;
+
+  if (transfer.too_large || code == CURLE_FILESIZE_EXCEEDED) {
+    result.status = Status::Extract(redact_url(request.url) + ": the body is larger than the size limit of " +
+                                    std::to_string(request.max_bytes) + " bytes");
+  } else if (code != CURLE_OK) {
+    result.status = Status::Extract(redact_url(request.url) + ": " + curl_easy_strerror(code));
+    result.transient = is_transient(code);
+  }
+  return result;
+}
+
+}  // namespace covid

@@ -1,0 +1,428 @@
+#include "load/sqlite/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <functional>
+
+namespace covid {
+namespace {
+
+// Migrations, in order: migration i brings the schema from version i to i + 1. Never edit one
+// that has shipped; append a new one.
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE locations (
+  id    TEXT PRIMARY KEY,   -- 'US'; a state's 2-digit FIPS; a county's 5-digit FIPS or 'SS:Name'
+  type  TEXT NOT NULL CHECK (type IN ('nation', 'state', 'county')),
+  name  TEXT NOT NULL,
+  state TEXT,
+  fips  TEXT
+) WITHOUT ROWID;
+INSERT INTO locations (id, type, name) VALUES ('US', 'nation', 'United States');
+
+CREATE TABLE runs (
+  id          INTEGER PRIMARY KEY,
+  started_at  TEXT NOT NULL,
+  finished_at TEXT,
+  status      TEXT NOT NULL CHECK (status IN ('running', 'ok', 'unchanged', 'failed')),
+  stage       TEXT,
+  rows_read   INTEGER NOT NULL DEFAULT 0,
+  inserted    INTEGER NOT NULL DEFAULT 0,
+  updated     INTEGER NOT NULL DEFAULT 0,
+  unchanged   INTEGER NOT NULL DEFAULT 0,
+  missing     INTEGER NOT NULL DEFAULT 0,
+  warnings    INTEGER NOT NULL DEFAULT 0,
+  errors      INTEGER NOT NULL DEFAULT 0,
+  first_date  TEXT,
+  last_date   TEXT,
+  error       TEXT,
+  sources     TEXT,          -- JSON: what was fetched from each source
+  duration_ms INTEGER
+);
+
+CREATE TABLE observations (
+  location  TEXT NOT NULL REFERENCES locations (id),
+  date      TEXT NOT NULL,   -- YYYY-MM-DD
+  cases     INTEGER,         -- NULL: unknown
+  deaths    INTEGER,
+  recovered INTEGER,
+  run_id    INTEGER NOT NULL REFERENCES runs (id),  -- the run that last wrote the row
+  PRIMARY KEY (location, date)
+) WITHOUT ROWID;
+
+CREATE TABLE revisions (
+  run_id        INTEGER NOT NULL REFERENCES runs (id),
+  location      TEXT NOT NULL,
+  date          TEXT NOT NULL,
+  old_cases     INTEGER, old_deaths INTEGER, old_recovered INTEGER,
+  new_cases     INTEGER, new_deaths INTEGER, new_recovered INTEGER,
+  PRIMARY KEY (run_id, location, date)
+);
+
+CREATE TABLE source_state (
+  url           TEXT PRIMARY KEY,
+  etag          TEXT,
+  last_modified TEXT,
+  sha256        TEXT,
+  bytes         INTEGER,
+  run_id        INTEGER REFERENCES runs (id)
+);
+)sql",
+};
+
+// A prepared statement, finalized on destruction.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  bool ok() const { return rc_ == SQLITE_OK; }
+  Stmt& bind(int i, std::string_view s) {
+    sqlite3_bind_text(stmt_, i, s.data(), int(s.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  // A count: NULL when unknown.
+  Stmt& bind_count(int i, int64_t v) {
+    if (v == kUnknown) sqlite3_bind_null(stmt_, i);
+    else sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Stmt& bind_text_or_null(int i, const std::string& s) {
+    if (s.empty()) sqlite3_bind_null(stmt_, i);
+    else bind(i, s);
+    return *this;
+  }
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int step() { return sqlite3_step(stmt_); }
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
+  int64_t count(int col) const {
+    return sqlite3_column_type(stmt_, col) == SQLITE_NULL ? kUnknown : sqlite3_column_int64(stmt_, col);
+  }
+  std::string text(int col) const {
+    const unsigned char* t = sqlite3_column_text(stmt_, col);
+    return t == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(t),
+                                                      size_t(sqlite3_column_bytes(stmt_, col)));
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_;
+};
+
+std::string busy_message(const std::string& path, std::chrono::milliseconds waited) {
+  return "the database " + path + " is locked by another run; gave up after waiting " +
+         std::to_string(waited.count()) + " ms (lock_timeout_ms)";
+}
+
+}  // namespace
+
+int SqliteStore::schema_version() { return int(std::size(kMigrations)); }
+
+SqliteStore::SqliteStore(sqlite3* db, std::string path, StoreOptions options)
+    : db_(db), path_(std::move(path)), options_(options) {}
+
+SqliteStore::~SqliteStore() { sqlite3_close_v2(db_); }
+
+Status SqliteStore::error(const std::string& what) const {
+  int code = sqlite3_extended_errcode(db_);
+  if ((code & 0xff) == SQLITE_BUSY) return Status::Load(busy_message(path_, options_.lock_timeout));
+  return Status::Load(path_ + ": " + what + ": " + sqlite3_errmsg(db_));
+}
+
+Status SqliteStore::exec(const char* sql) {
+  char* msg = nullptr;
+  int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &msg);
+  if (rc == SQLITE_OK) return Status::Ok();
+  std::string text = msg != nullptr ? msg : sqlite3_errstr(rc);
+  sqlite3_free(msg);
+  if ((rc & 0xff) == SQLITE_BUSY) return Status::Load(busy_message(path_, options_.lock_timeout));
+  return Status::Load(path_ + ": " + text);
+}
+
+Result<std::unique_ptr<Store>> SqliteStore::open(const std::string& path, const StoreOptions& options) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (options.read_only) {
+    if (!fs::exists(path, ec)) {
+      return Status::Load("no database at " + path + " (run `covid-etl run` first)");
+    }
+  } else {
+    fs::path parent = fs::path(path).parent_path();
+    if (!parent.empty() && !fs::exists(parent, ec)) {
+      fs::create_directories(parent, ec);
+      if (ec) return Status::Load("cannot create directory " + parent.string() + ": " + ec.message());
+    }
+  }
+  sqlite3* db = nullptr;
+  int flags = (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+              SQLITE_OPEN_NOMUTEX;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  std::unique_ptr<SqliteStore> store(new SqliteStore(db, path, options));
+  if (rc != SQLITE_OK) {
+    return Status::Load("cannot open database " + path + ": " +
+                        (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+  }
+  sqlite3_busy_timeout(db, int(options.lock_timeout.count()));
+  sqlite3_extended_result_codes(db, 1);
+  if (!options.read_only) {
+    COVID_RETURN_IF_ERROR(store->exec("PRAGMA journal_mode = WAL"));
+    COVID_RETURN_IF_ERROR(store->exec("PRAGMA synchronous = FULL"));
+  }
+  COVID_RETURN_IF_ERROR(store->exec("PRAGMA foreign_keys = ON"));
+  if (options.read_only) {
+    Stmt v(db, "PRAGMA user_version");
+    if (!v.ok() || v.step() != SQLITE_ROW) return store->error("reading the schema version");
+    int version = int(v.int64(0));
+    if (version > schema_version()) {
+      return Status::Load(path + ": schema version " + std::to_string(version) +
+                          " is newer than this covid-etl knows (" + std::to_string(schema_version()) + ")");
+    }
+    store->has_schema_ = version > 0;
+  } else {
+    COVID_RETURN_IF_ERROR(store->migrate());
+  }
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+Status SqliteStore::migrate() {
+  COVID_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
+  Stmt v(db_, "PRAGMA user_version");
+  if (!v.ok() || v.step() != SQLITE_ROW) {
+    Status s = error("reading the schema version");
+    (void)exec("ROLLBACK");
+    return s;
+  }
+  int version = int(v.int64(0));
+  if (version > schema_version()) {
+    (void)exec("ROLLBACK");
+    return Status::Load(path_ + ": schema version " + std::to_string(version) +
+                        " is newer than this covid-etl knows (" + std::to_string(schema_version()) + ")");
+  }
+  for (int i = version; i < schema_version(); ++i) {
+    Status s = exec(kMigrations[i]);
+    if (!s.ok()) {
+      (void)exec("ROLLBACK");
+      return Status::Load("migrating " + path_ + " to schema version " + std::to_string(i + 1) +
+                          " failed: " + s.message());
+    }
+  }
+  std::string set = "PRAGMA user_version = " + std::to_string(schema_version());
+  COVID_RETURN_IF_ERROR(exec(set.c_str()));
+  return exec("COMMIT");
+}
+
+Result<int64_t> SqliteStore::begin_run(const std::string& started_at) {
+  Stmt s(db_, "INSERT INTO runs (started_at, status) VALUES (?, 'running')");
+  if (!s.ok()) return error("recording the run");
+  s.bind(1, started_at);
+  if (s.step() != SQLITE_DONE) return error("recording the run");
+  return int64_t(sqlite3_last_insert_rowid(db_));
+}
+
+namespace {
+
+Status write_run(sqlite3* db, const RunRecord& r, const std::function<Status(const char*)>& fail) {
+  Stmt s(db, R"sql(
+UPDATE runs SET finished_at = ?, status = ?, stage = ?, rows_read = ?, inserted = ?, updated = ?,
+  unchanged = ?, missing = ?, warnings = ?, errors = ?, first_date = ?, last_date = ?, error = ?,
+  sources = ?, duration_ms = ?
+WHERE id = ?)sql");
+  if (!s.ok()) return fail("recording the run");
+  s.bind(1, r.finished_at).bind(2, to_string(r.status)).bind_text_or_null(3, r.stage);
+  s.bind(4, int64_t(r.counts.rows_read)).bind(5, int64_t(r.counts.inserted));
+  s.bind(6, int64_t(r.counts.updated)).bind(7, int64_t(r.counts.unchanged));
+  s.bind(8, int64_t(r.counts.missing)).bind(9, int64_t(r.counts.warnings));
+  s.bind(10, int64_t(r.counts.errors)).bind_text_or_null(11, r.first_date);
+  s.bind_text_or_null(12, r.last_date).bind_text_or_null(13, r.error);
+  s.bind_text_or_null(14, r.sources_json).bind(15, r.duration_ms).bind(16, r.id);
+  if (s.step() != SQLITE_DONE) return fail("recording the run");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status SqliteStore::finish_run(const RunRecord& run) {
+  return write_run(db_, run, [this](const char* what) { return error(what); });
+}
+
+// The load transaction: BEGIN IMMEDIATE on construction, ROLLBACK unless committed.
+class SqliteLoad final : public LoadTransaction {
+ public:
+  explicit SqliteLoad(SqliteStore& store) : store_(store) {}
+  ~SqliteLoad() override {
+    if (open_) (void)store_.exec("ROLLBACK");
+  }
+
+  Status begin() {
+    COVID_RETURN_IF_ERROR(store_.exec("BEGIN IMMEDIATE"));
+    open_ = true;
+    return Status::Ok();
+  }
+
+  Result<std::vector<Observation>> existing(std::string_view location) override {
+    return store_.read_series(location, std::nullopt, std::nullopt);
+  }
+
+  Status write(int64_t run_id, const ChangeSet& changes) override {
+    sqlite3* db = store_.db_;
+    auto fail = [&](const char* what) { return store_.error(what); };
+    char date[10];
+    if (!changes.inserted.empty()) {
+      Stmt ins(db, "INSERT INTO observations (location, date, cases, deaths, recovered, run_id) "
+                   "VALUES (?, ?, ?, ?, ?, ?)");
+      if (!ins.ok()) return fail("preparing the insert");
+      for (const Observation& o : changes.inserted) {
+        format_date(o.date, date);
+        ins.bind(1, o.location).bind(2, std::string_view(date, 10)).bind_count(3, o.cases);
+        ins.bind_count(4, o.deaths).bind_count(5, o.recovered).bind(6, run_id);
+        if (ins.step() != SQLITE_DONE) return fail("inserting observations");
+        ins.reset();
+      }
+    }
+    if (!changes.updated.empty()) {
+      Stmt upd(db, "UPDATE observations SET cases = ?, deaths = ?, recovered = ?, run_id = ? "
+                   "WHERE location = ? AND date = ?");
+      Stmt rev(db, "INSERT INTO revisions (run_id, location, date, old_cases, old_deaths, "
+                   "old_recovered, new_cases, new_deaths, new_recovered) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      if (!upd.ok() || !rev.ok()) return fail("preparing the update");
+      for (const Revision& r : changes.updated) {
+        format_date(r.after.date, date);
+        std::string_view d(date, 10);
+        upd.bind_count(1, r.after.cases).bind_count(2, r.after.deaths).bind_count(3, r.after.recovered);
+        upd.bind(4, run_id).bind(5, r.after.location).bind(6, d);
+        if (upd.step() != SQLITE_DONE) return fail("updating observations");
+        upd.reset();
+        rev.bind(1, run_id).bind(2, r.after.location).bind(3, d);
+        rev.bind_count(4, r.before.cases).bind_count(5, r.before.deaths).bind_count(6, r.before.recovered);
+        rev.bind_count(7, r.after.cases).bind_count(8, r.after.deaths).bind_count(9, r.after.recovered);
+        if (rev.step() != SQLITE_DONE) return fail("recording revisions");
+        rev.reset();
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status save_source(int64_t run_id, const SourceState& st) override {
+    Stmt s(store_.db_, R"sql(
+INSERT INTO source_state (url, etag, last_modified, sha256, bytes, run_id) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
+  sha256 = excluded.sha256, bytes = excluded.bytes, run_id = excluded.run_id)sql");
+    if (!s.ok()) return store_.error("saving the source state");
+    s.bind(1, st.url).bind_text_or_null(2, st.validators.etag);
+    s.bind_text_or_null(3, st.validators.last_modified).bind_text_or_null(4, st.sha256);
+    s.bind(5, int64_t(st.bytes)).bind(6, run_id);
+    if (s.step() != SQLITE_DONE) return store_.error("saving the source state");
+    return Status::Ok();
+  }
+
+  Status finish_run(const RunRecord& run) override { return store_.finish_run(run); }
+
+  Status commit() override {
+    COVID_RETURN_IF_ERROR(store_.exec("COMMIT"));
+    open_ = false;
+    return Status::Ok();
+  }
+
+ private:
+  SqliteStore& store_;
+  bool open_ = false;
+};
+
+Result<std::unique_ptr<LoadTransaction>> SqliteStore::begin_load() {
+  auto load = std::make_unique<SqliteLoad>(*this);
+  COVID_RETURN_IF_ERROR(load->begin());
+  return std::unique_ptr<LoadTransaction>(std::move(load));
+}
+
+Result<std::vector<Observation>> SqliteStore::read_series(std::string_view location,
+                                                          std::optional<Date> from,
+                                                          std::optional<Date> to) {
+  std::vector<Observation> out;
+  if (!has_schema_) return out;
+  Stmt s(db_, "SELECT date, cases, deaths, recovered FROM observations "
+              "WHERE location = ? AND date >= ? AND date <= ? ORDER BY date");
+  if (!s.ok()) return error("reading observations");
+  s.bind(1, location);
+  s.bind(2, from ? format_date(*from) : std::string("0000-00-00"));
+  s.bind(3, to ? format_date(*to) : std::string("9999-99-99"));
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    Observation o;
+    o.location = std::string(location);
+    if (parse_date(s.text(0), &o.date) != DateError::kNone) {
+      return Status::Load(path_ + ": bad date '" + s.text(0) + "' in observations");
+    }
+    o.cases = s.count(1);
+    o.deaths = s.count(2);
+    o.recovered = s.count(3);
+    out.push_back(std::move(o));
+  }
+  if (rc != SQLITE_DONE) return error("reading observations");
+  return out;
+}
+
+Result<std::vector<RunRecord>> SqliteStore::list_runs(size_t limit) {
+  std::vector<RunRecord> out;
+  if (!has_schema_) return out;
+  Stmt s(db_, R"sql(
+SELECT id, started_at, finished_at, status, stage, rows_read, inserted, updated, unchanged,
+  missing, warnings, errors, first_date, last_date, error, sources, duration_ms
+FROM runs ORDER BY id DESC LIMIT ?)sql");
+  if (!s.ok()) return error("reading runs");
+  s.bind(1, int64_t(limit));
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    RunRecord r;
+    r.id = s.int64(0);
+    r.started_at = s.text(1);
+    r.finished_at = s.text(2);
+    r.status = parse_run_status(s.text(3)).value_or(RunStatus::kFailed);
+    r.stage = s.text(4);
+    r.counts = RunCounts{uint64_t(s.int64(5)), uint64_t(s.int64(6)), uint64_t(s.int64(7)),
+                         uint64_t(s.int64(8)), uint64_t(s.int64(9)), uint64_t(s.int64(10)),
+                         uint64_t(s.int64(11))};
+    r.first_date = s.text(12);
+    r.last_date = s.text(13);
+    r.error = s.text(14);
+    r.sources_json = s.text(15);
+    r.duration_ms = s.int64(16);
+    out.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return error("reading runs");
+  return out;
+}
+
+Result<std::map<std::string, SourceState>> SqliteStore::source_states() {
+  std::map<std::string, SourceState> out;
+  if (!has_schema_) return out;
+  Stmt s(db_, "SELECT url, etag, last_modified, sha256, bytes FROM source_state");
+  if (!s.ok()) return error("reading source state");
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    SourceState st;
+    st.url = s.text(0);
+    st.validators = SourceValidators{s.text(1), s.text(2)};
+    st.sha256 = s.text(3);
+    st.bytes = uint64_t(s.int64(4));
+    out.emplace(st.url, std::move(st));
+  }
+  if (rc != SQLITE_DONE) return error("reading source state");
+  return out;
+}
+
+}  // namespace covid

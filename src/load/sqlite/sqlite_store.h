@@ -1,0 +1,49 @@
+// SqliteStore: the Store in one SQLite file (Debian's libsqlite3), in WAL mode so readers never
+// wait for a load. The schema is versioned with PRAGMA user_version and migrated on open.
+// A load is one BEGIN IMMEDIATE transaction: SQLite's write lock is the run lock, and the
+// connection's busy timeout bounds how long a second run waits for it. Not thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "load/store.h"
+
+struct sqlite3;
+
+namespace covid {
+
+class SqliteStore final : public Store {
+ public:
+  static Result<std::unique_ptr<Store>> open(const std::string& path, const StoreOptions& options);
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  Result<int64_t> begin_run(const std::string& started_at) override;
+  Status finish_run(const RunRecord& run) override;
+  Result<std::unique_ptr<LoadTransaction>> begin_load() override;
+  Result<std::vector<Observation>> read_series(std::string_view location, std::optional<Date> from,
+                                               std::optional<Date> to) override;
+  Result<std::vector<RunRecord>> list_runs(size_t limit) override;
+  Result<std::map<std::string, SourceState>> source_states() override;
+  std::string describe() const override { return path_; }
+
+  // The schema version this build writes.
+  static int schema_version();
+
+ private:
+  SqliteStore(sqlite3* db, std::string path, StoreOptions options);
+  Status migrate();
+  Status exec(const char* sql);
+  Status error(const std::string& what) const;
+
+  sqlite3* db_;
+  std::string path_;
+  StoreOptions options_;
+  bool has_schema_ = true;
+
+  friend class SqliteLoad;
+};
+
+}  // namespace covid

@@ -1,0 +1,244 @@
+#include "pipeline/etl_run.h"
+
+#include <chrono>
+#include <memory>
+
+#include "extract/fetcher.h"
+#include "load/classify.h"
+#include "load/store.h"
+#include "pipeline/table_sink.h"
+#include "transform/jhu_recovered.h"
+#include "transform/join.h"
+#include "transform/nyt_national.h"
+
+namespace covid {
+namespace {
+
+struct SourceRun {
+  std::string name;
+  std::string url;
+  TableReader* reader;
+  SourceReport report;
+};
+
+class Run {
+ public:
+  Run(const Config& config, HttpClient& http, const Clock& clock, const RunOptions& options)
+      : config_(config), http_(http), clock_(clock), options_(options),
+        start_(std::chrono::steady_clock::now()) {
+    summary_.dry_run = options.dry_run;
+    summary_.started_at = format_timestamp(clock.now());
+  }
+
+  RunSummary execute() {
+    Status s = open();
+    if (s.ok()) s = extract();
+    if (s.ok() && summary_.status != RunStatus::kUnchanged) s = validate();
+    if (s.ok() && summary_.status != RunStatus::kUnchanged) s = load();
+    if (!s.ok()) fail(s);
+    return std::move(summary_);
+  }
+
+ private:
+  Status open() {
+    StoreOptions so;
+    so.lock_timeout = config_.lock_timeout;
+    so.read_only = options_.dry_run;
+    auto store = open_store(config_.db, so);
+    if (!store.ok()) {
+      // A dry run against a database that does not exist yet: everything would be inserted.
+      if (options_.dry_run && store.status().kind() == ErrorKind::kLoad) return Status::Ok();
+      return store.status();
+    }
+    store_ = std::move(store.value());
+    if (options_.dry_run) return Status::Ok();
+    auto id = store_->begin_run(summary_.started_at);
+    if (!id.ok()) return id.status();
+    summary_.run_id = *id;
+    auto states = store_->source_states();
+    if (!states.ok()) return states.status();
+    states_ = std::move(*states);
+    return Status::Ok();
+  }
+
+  // Fetches one source into its reader; `conditional` sends the last run's validators.
+  Status fetch(Fetcher& fetcher, SourceRun& src, bool conditional) {
+    SourceValidators validators;
+    auto it = states_.find(src.url);
+    if (conditional && it != states_.end()) validators = it->second.validators;
+    TableSink sink(*src.reader);
+    auto r = fetcher.fetch(src.url, validators, sink);
+    if (!r.ok()) return r.status();
+    src.report = SourceReport{src.name, redact_url(src.url), r->http_status, r->not_modified,
+                              r->etag, r->last_modified, r->sha256, r->bytes, 0, r->attempts};
+    if (!r->not_modified) {
+      sink.finish();
+      src.report.rows = src.reader->rows_read();
+    }
+    return Status::Ok();
+  }
+
+  Status extract() {
+    sources_ = {{"nyt", config_.nyt_url, &nyt_, {}}, {"jhu", config_.jhu_url, &jhu_, {}}};
+    Fetcher fetcher(http_, clock_, config_.fetch);
+    bool all_not_modified = true;
+    for (SourceRun& src : sources_) {
+      COVID_RETURN_IF_ERROR(fetch(fetcher, src, !options_.dry_run));
+      all_not_modified = all_not_modified && src.report.not_modified;
+    }
+    if (all_not_modified) {
+      summary_.status = RunStatus::kUnchanged;
+      report_sources();
+      return finish_unchanged_by_304();
+    }
+    // The join needs every body: fetch again, unconditionally, what answered 304.
+    for (SourceRun& src : sources_) {
+      if (src.report.not_modified) COVID_RETURN_IF_ERROR(fetch(fetcher, src, false));
+    }
+    report_sources();
+    return Status::Ok();
+  }
+
+  void report_sources() {
+    summary_.sources.clear();
+    for (const SourceRun& src : sources_) {
+      summary_.sources.push_back(src.report);
+      summary_.counts.rows_read += src.report.rows;
+    }
+  }
+
+  Status finish_unchanged_by_304() {
+    if (options_.dry_run) return Status::Ok();
+    RunRecord rec = record(RunStatus::kUnchanged);
+    return store_->finish_run(rec);
+  }
+
+  Status validate() {
+    for (const SourceRun& src : sources_) summary_.diagnostics.merge(src.reader->diagnostics());
+    if (summary_.diagnostics.has_errors()) {
+      uint64_t n = summary_.diagnostics.error_count();
+      return Status::InvalidData(std::to_string(n) + (n == 1 ? " error" : " errors") +
+                                 " in the source data; nothing was loaded");
+    }
+    rows_ = join_recovered(nyt_.rows(), jhu_.recovered(), config_.join);
+    if (rows_.empty()) {
+      return Status::InvalidData("the joined series is empty (no date is in both sources); nothing was loaded");
+    }
+    summary_.first_date = format_date(rows_.front().date);
+    summary_.last_date = format_date(rows_.back().date);
+    return Status::Ok();
+  }
+
+  void count(const ChangeSet& c) {
+    summary_.counts.inserted = c.inserted.size();
+    summary_.counts.updated = c.updated.size();
+    summary_.counts.unchanged = c.unchanged;
+    summary_.counts.missing = c.missing.size();
+    summary_.status = c.empty() ? RunStatus::kUnchanged : RunStatus::kOk;
+  }
+
+  Status load() {
+    if (options_.dry_run) {
+      std::vector<Observation> stored;
+      if (store_) {
+        auto r = store_->read_series(kNation, std::nullopt, std::nullopt);
+        if (!r.ok()) return r.status();
+        stored = std::move(*r);
+      }
+      summary_.changes = classify(stored, rows_);
+      count(summary_.changes);
+      finish_timing();
+      return Status::Ok();
+    }
+    auto txn = store_->begin_load();
+    if (!txn.ok()) return txn.status();
+    LoadTransaction& t = **txn;
+    auto stored = t.existing(kNation);
+    if (!stored.ok()) return stored.status();
+    summary_.changes = classify(*stored, rows_);
+    count(summary_.changes);
+    COVID_RETURN_IF_ERROR(t.write(*summary_.run_id, summary_.changes));
+    for (const SourceRun& src : sources_) {
+      SourceState st{src.url, {src.report.etag, src.report.last_modified}, src.report.sha256,
+                     src.report.bytes};
+      COVID_RETURN_IF_ERROR(t.save_source(*summary_.run_id, st));
+    }
+    COVID_RETURN_IF_ERROR(t.finish_run(record(summary_.status)));
+    return t.commit();
+  }
+
+  void finish_timing() {
+    summary_.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - start_).count();
+  }
+
+  RunRecord record(RunStatus status) {
+    finish_timing();
+    summary_.counts.warnings = summary_.diagnostics.warning_count();
+    summary_.counts.errors = summary_.diagnostics.error_count();
+    RunRecord r;
+    r.id = summary_.run_id.value_or(0);
+    r.started_at = summary_.started_at;
+    r.finished_at = format_timestamp(clock_.now());
+    r.status = status;
+    r.counts = summary_.counts;
+    r.first_date = summary_.first_date;
+    r.last_date = summary_.last_date;
+    r.sources_json = sources_to_json(summary_.sources).dump();
+    r.duration_ms = summary_.duration_ms;
+    return r;
+  }
+
+  void fail(const Status& s) {
+    summary_.status = RunStatus::kFailed;
+    summary_.failure = s;
+    summary_.changes = ChangeSet();
+    summary_.counts.inserted = summary_.counts.updated = summary_.counts.unchanged = 0;
+    summary_.counts.missing = 0;
+    if (summary_.sources.empty()) report_sources_partial();
+    if (!store_ || !summary_.run_id) {
+      finish_timing();
+      return;
+    }
+    RunRecord r = record(RunStatus::kFailed);
+    r.stage = stage_name(s.kind());
+    r.error = s.message();
+    if (!summary_.diagnostics.errors().empty()) {
+      r.error += ": " + summary_.diagnostics.errors().front().to_string();
+    }
+    Status recorded = store_->finish_run(r);
+    if (!recorded.ok() && s.kind() != ErrorKind::kLoad) {
+      summary_.failure = Status(s.kind(), s.message() + " (and the failure could not be recorded: " +
+                                              recorded.message() + ")");
+    }
+  }
+
+  // Reports the sources fetched before a failure in extraction.
+  void report_sources_partial() {
+    for (const SourceRun& src : sources_) {
+      if (src.report.attempts > 0) summary_.sources.push_back(src.report);
+    }
+  }
+
+  const Config& config_;
+  HttpClient& http_;
+  const Clock& clock_;
+  RunOptions options_;
+  std::chrono::steady_clock::time_point start_;
+  RunSummary summary_;
+  std::unique_ptr<Store> store_;
+  std::map<std::string, SourceState> states_;
+  NytNationalReader nyt_{redact_url(config_.nyt_url), clock_};
+  JhuRecoveredReader jhu_{redact_url(config_.jhu_url), clock_};
+  std::vector<SourceRun> sources_;
+  std::vector<Observation> rows_;
+};
+
+}  // namespace
+
+RunSummary run_etl(const Config& config, HttpClient& http, const Clock& clock,
+                   const RunOptions& options) {
+  return Run(config, http, clock, options).execute();
+}
+
+}  // namespace covid

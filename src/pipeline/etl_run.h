@@ -1,0 +1,29 @@
+// EtlRun: one run of the pipeline, extract -> transform -> validate -> load, all-or-nothing.
+//
+// The steps, in order:
+//  1. open the store and record the run as `running` (not in a dry run);
+//  2. fetch every source, conditionally when a previous run saw it; the bodies stream into their
+//     dataset readers. When every source answers 304 the run ends as `unchanged` at once;
+//  3. decide once, after reading everything, whether the data is valid: any error fails the run
+//     (exit 2) with nothing written;
+//  4. join, classify against the stored rows, and write the changes, the revisions, the source
+//     states and the run record in one transaction.
+// A failure at any step records the run as failed with its stage and message.
+// The HttpClient, Clock and store URL come from outside so tests can inject faults.
+#pragma once
+
+#include "common/clock.h"
+#include "config/config.h"
+#include "extract/http_client.h"
+#include "pipeline/run_summary.h"
+
+namespace covid {
+
+struct RunOptions {
+  bool dry_run = false;
+};
+
+RunSummary run_etl(const Config& config, HttpClient& http, const Clock& clock,
+                   const RunOptions& options);
+
+}  // namespace covid

@@ -1,0 +1,122 @@
+#include "pipeline/run_summary.h"
+
+#include <cstdio>
+
+namespace covid {
+namespace {
+
+constexpr size_t kWarningSamples = 10;
+constexpr size_t kTextErrors = 20;
+
+nlohmann::json issue_json(const Issue& i) {
+  nlohmann::json j = {{"file", i.file}, {"line", nullptr}, {"column", nullptr}, {"message", i.message}};
+  if (i.line > 0) j["line"] = i.line;
+  if (i.column > 0) j["column"] = i.column;
+  return j;
+}
+
+nlohmann::json or_null(const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); }
+
+std::string human_bytes(uint64_t n) {
+  char buf[32];
+  if (n < 1024) std::snprintf(buf, sizeof buf, "%llu B", (unsigned long long)n);
+  else if (n < 1024 * 1024) std::snprintf(buf, sizeof buf, "%.1f KiB", double(n) / 1024);
+  else std::snprintf(buf, sizeof buf, "%.1f MiB", double(n) / (1024 * 1024));
+  return buf;
+}
+
+}  // namespace
+
+nlohmann::json sources_to_json(const std::vector<SourceReport>& sources) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const SourceReport& r : sources) {
+    out.push_back({{"name", r.name}, {"url", r.url}, {"http_status", r.http_status},
+                   {"not_modified", r.not_modified}, {"etag", or_null(r.etag)},
+                   {"last_modified", or_null(r.last_modified)}, {"sha256", or_null(r.sha256)},
+                   {"bytes", r.bytes}, {"rows", r.rows}, {"attempts", r.attempts}});
+  }
+  return out;
+}
+
+nlohmann::json to_json(const RunSummary& s) {
+  nlohmann::json j;
+  j["status"] = to_string(s.status);
+  j["run_id"] = s.run_id ? nlohmann::json(*s.run_id) : nlohmann::json();
+  j["dry_run"] = s.dry_run;
+  j["rows_read"] = s.counts.rows_read;
+  j["inserted"] = s.counts.inserted;
+  j["updated"] = s.counts.updated;
+  j["unchanged"] = s.counts.unchanged;
+  j["missing"] = s.counts.missing;
+  j["warnings"] = s.diagnostics.warning_count();
+  nlohmann::json samples = nlohmann::json::array();
+  for (size_t i = 0; i < s.diagnostics.warnings().size() && i < kWarningSamples; ++i) {
+    samples.push_back(issue_json(s.diagnostics.warnings()[i]));
+  }
+  j["warning_samples"] = samples;
+  nlohmann::json errors = nlohmann::json::array();
+  for (const Issue& i : s.diagnostics.errors()) errors.push_back(issue_json(i));
+  uint64_t error_count = s.diagnostics.error_count();
+  if (s.status == RunStatus::kFailed && errors.empty()) {
+    errors.push_back({{"file", nullptr}, {"line", nullptr}, {"column", nullptr},
+                      {"message", s.failure.message()}});
+    error_count = 1;
+  }
+  j["errors"] = errors;
+  j["error_count"] = error_count;
+  j["stage"] = s.status == RunStatus::kFailed ? nlohmann::json(stage_name(s.failure.kind())) : nlohmann::json();
+  j["message"] = s.status == RunStatus::kFailed ? nlohmann::json(s.failure.message()) : nlohmann::json();
+  j["first_date"] = or_null(s.first_date);
+  j["last_date"] = or_null(s.last_date);
+  j["duration_ms"] = s.duration_ms;
+  j["sources"] = sources_to_json(s.sources);
+  return j;
+}
+
+std::string to_text(const RunSummary& s) {
+  std::string out = "covid-etl run";
+  if (s.run_id) out += " " + std::to_string(*s.run_id);
+  if (s.dry_run) out += " (dry run: nothing written)";
+  out += ": ";
+  if (s.status == RunStatus::kFailed) {
+    out += std::string("FAILED at ") + stage_name(s.failure.kind()) + ": " + s.failure.message();
+  } else {
+    out += to_string(s.status);
+  }
+  out += " (" + std::to_string(s.duration_ms) + " ms)\n";
+  for (const SourceReport& r : s.sources) {
+    out += "  " + r.name + "  " + r.url + "  ";
+    if (r.not_modified) {
+      out += "304 not modified";
+    } else {
+      out += std::to_string(r.http_status) + ", " + human_bytes(r.bytes) + ", " +
+             std::to_string(r.rows) + " rows";
+    }
+    if (r.attempts > 1) out += ", " + std::to_string(r.attempts) + " attempts";
+    out += "\n";
+  }
+  if (!s.first_date.empty()) {
+    out += "  series    " + s.first_date + " .. " + s.last_date + "\n";
+  }
+  if (s.status != RunStatus::kFailed) {
+    out += std::string("  ") + (s.dry_run ? "would load " : "loaded    ") +
+           std::to_string(s.counts.inserted) + " inserted, " + std::to_string(s.counts.updated) +
+           " updated, " + std::to_string(s.counts.unchanged) + " unchanged, " +
+           std::to_string(s.counts.missing) + " missing from the source\n";
+  }
+  if (s.diagnostics.warning_count() > 0) {
+    out += "  warnings  " + std::to_string(s.diagnostics.warning_count()) + ", the first:\n";
+    for (size_t i = 0; i < s.diagnostics.warnings().size() && i < 3; ++i) {
+      out += "    " + s.diagnostics.warnings()[i].to_string() + "\n";
+    }
+  }
+  if (s.diagnostics.error_count() > 0) {
+    out += "  errors    " + std::to_string(s.diagnostics.error_count()) + ", the first:\n";
+    for (size_t i = 0; i < s.diagnostics.errors().size() && i < kTextErrors; ++i) {
+      out += "    " + s.diagnostics.errors()[i].to_string() + "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace covid

@@ -1,0 +1,51 @@
+// RunSummary: everything one ETL run did, in one place. The command line prints it (text or
+// --json), the run record is derived from it, and later the notifications, the API and /metrics
+// read the same counters. Plain value.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/diagnostics.h"
+#include "common/status.h"
+#include "load/classify.h"
+#include "load/store.h"
+
+namespace covid {
+
+struct SourceReport {
+  std::string name;  // "nyt", "jhu"
+  std::string url;   // without credentials
+  long http_status = 0;
+  bool not_modified = false;
+  std::string etag, last_modified, sha256;
+  uint64_t bytes = 0;
+  uint64_t rows = 0;
+  int attempts = 0;
+};
+
+struct RunSummary {
+  RunStatus status = RunStatus::kFailed;
+  std::optional<int64_t> run_id;
+  bool dry_run = false;
+  Status failure;  // ok unless status is kFailed
+  RunCounts counts;
+  Diagnostics diagnostics;
+  std::string first_date, last_date;
+  std::string started_at;
+  int64_t duration_ms = 0;
+  std::vector<SourceReport> sources;
+  ChangeSet changes;
+
+  int exit_status() const { return status == RunStatus::kFailed ? exit_code(failure.kind()) : 0; }
+};
+
+nlohmann::json to_json(const RunSummary& s);
+nlohmann::json sources_to_json(const std::vector<SourceReport>& sources);
+std::string to_text(const RunSummary& s);
+
+}  // namespace covid

@@ -1,0 +1,45 @@
+// TableSink: where a fetched body goes: it checks the first bytes are CSV at all, then streams
+// everything through a CsvReader into a dataset's TableReader. The glue between extract and
+// transform, so neither knows the other. Not thread-safe.
+#pragma once
+
+#include "extract/csv_reader.h"
+#include "extract/fetcher.h"
+#include "transform/table_reader.h"
+
+namespace covid {
+
+class TableSink final : public SourceSink {
+ public:
+  explicit TableSink(TableReader& table) : table_(table), csv_(table) {}
+
+  void write(std::string_view bytes) override {
+    if (!sniffed_ && !bytes.empty()) {
+      sniffed_ = true;
+      std::string problem = sniff_not_csv(bytes);
+      if (!problem.empty()) {
+        rejected_ = true;
+        table_.on_error(CsvError{1, 1, problem});
+      }
+    }
+    if (!rejected_) csv_.feed(bytes);
+  }
+  void restart() override {
+    csv_.reset();
+    table_.restart();
+    sniffed_ = rejected_ = false;
+  }
+  // The body is complete.
+  void finish() {
+    if (!rejected_) csv_.finish();
+    table_.end_of_stream();
+  }
+
+ private:
+  TableReader& table_;
+  CsvReader csv_;
+  bool sniffed_ = false;
+  bool rejected_ = false;
+};
+
+}  // namespace covid

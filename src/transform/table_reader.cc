@@ -1,0 +1,151 @@
+#include "transform/table_reader.h"
+
+#include <algorithm>
+
+#include "transform/fields.h"
+
+namespace covid {
+
+std::string sniff_not_csv(std::string_view head) {
+  if (head.starts_with("\xEF\xBB\xBF")) head.remove_prefix(3);
+  if (head.size() >= 2 && uint8_t(head[0]) == 0x1f && uint8_t(head[1]) == 0x8b) {
+    return "the body is gzip-compressed data, not CSV (sent without a Content-Encoding header)";
+  }
+  size_t i = head.find_first_not_of(" \t\r\n");
+  if (i == std::string_view::npos) return "";
+  if (head[i] == '<') return "the body is HTML or XML, not CSV (an error page?)";
+  if (head[i] == '{' || head[i] == '[') return "the body is JSON, not CSV";
+  return "";
+}
+
+TableReader::TableReader(std::string file, std::vector<std::string> columns, const Clock& clock)
+    : file_(std::move(file)),
+      columns_(std::move(columns)),
+      clock_(clock),
+      today_(clock.today()) {}
+
+void TableReader::error(uint64_t line, uint32_t column, std::string message) {
+  diagnostics_.error(Issue{file_, line, column, std::move(message)});
+}
+
+void TableReader::warning(uint64_t line, uint32_t column, std::string message) {
+  diagnostics_.warning(Issue{file_, line, column, std::move(message)});
+}
+
+void TableReader::on_error(const CsvError& e) {
+  csv_failed_ = true;
+  error(e.line, e.column, e.message);
+}
+
+void TableReader::restart() {
+  index_.clear();
+  header_fields_ = 0;
+  header_ok_ = seen_header_ = csv_failed_ = false;
+  rows_ = 0;
+  seen_dates_.clear();
+  diagnostics_ = Diagnostics();
+  today_ = clock_.today();
+  on_restart();
+}
+
+bool TableReader::on_header(const CsvRecord& record) {
+  seen_header_ = true;
+  header_fields_ = record.fields.size();
+  // Every header name once: a repeated name makes "the column named X" ambiguous.
+  for (size_t i = 0; i < record.fields.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (record.fields[i] == record.fields[j]) {
+        error(record.line, record.columns[i],
+              "column " + quote_excerpt(record.fields[i]) + " appears twice in the header");
+        return false;
+      }
+    }
+  }
+  std::string header;
+  for (size_t i = 0; i < record.fields.size(); ++i) {
+    if (i > 0) header += ',';
+    header += record.fields[i];
+  }
+  bool ok = true;
+  for (const std::string& name : columns_) {
+    auto it = std::find(record.fields.begin(), record.fields.end(), name);
+    if (it == record.fields.end()) {
+      error(record.line, 1,
+            "missing required column '" + name + "' (header is " + quote_excerpt(header) + ")");
+      ok = false;
+      continue;
+    }
+    index_.push_back(size_t(it - record.fields.begin()));
+  }
+  return ok;
+}
+
+bool TableReader::on_record(const CsvRecord& record) {
+  if (!seen_header_) {
+    header_ok_ = on_header(record);
+    return header_ok_;  // without the columns, rows cannot be read
+  }
+  ++rows_;
+  if (record.fields.size() != header_fields_) {
+    uint32_t end = record.columns.back() + uint32_t(record.fields.back().size());
+    error(record.line, record.fields.size() < header_fields_ ? end : record.columns[header_fields_],
+          "expected " + std::to_string(header_fields_) + " fields as in the header, found " +
+              std::to_string(record.fields.size()));
+    return true;
+  }
+  on_row(Row(record, index_));
+  return true;
+}
+
+void TableReader::end_of_stream() {
+  if (csv_failed_) return;
+  if (!seen_header_) {
+    error(0, 0, "the file is empty (no header line)");
+    return;
+  }
+  if (!header_ok_) return;
+  if (rows_ == 0) {
+    error(1, 0, "the file has a header but no data rows");
+    return;
+  }
+  on_end();
+}
+
+bool TableReader::read_date(const Row& row, size_t i, Date* out) {
+  std::string_view text = row[i];
+  switch (parse_date(text, out)) {
+    case DateError::kNone:
+      break;
+    case DateError::kFormat:
+      error(row.line(), row.column(i),
+            column_name(i) + ": " + (text.empty() ? std::string("empty value")
+                                                  : quote_excerpt(text) + " is not a date in YYYY-MM-DD form"));
+      return false;
+    case DateError::kNotCalendar:
+      error(row.line(), row.column(i), column_name(i) + ": " + quote_excerpt(text) + " is not a calendar date");
+      return false;
+  }
+  if (*out > today_) {
+    error(row.line(), row.column(i), column_name(i) + ": " + quote_excerpt(text) + " is in the future");
+    return false;
+  }
+  return true;
+}
+
+bool TableReader::read_count(const Row& row, size_t i, int64_t* out) {
+  CountError e = parse_count(row[i], out);
+  if (e == CountError::kNone) return true;
+  error(row.line(), row.column(i), column_name(i) + ": " + describe(e, row[i]));
+  return false;
+}
+
+bool TableReader::check_unique_date(const Row& row, size_t i, Date date) {
+  auto [it, inserted] = seen_dates_.emplace(date.days, row.line());
+  if (inserted) return true;
+  error(row.line(), row.column(i),
+        column_name(i) + ": " + format_date(date) + " appears twice (first on line " +
+            std::to_string(it->second) + ")");
+  return false;
+}
+
+}  // namespace covid

@@ -1,0 +1,90 @@
+// TableReader: the generic part of reading one dataset file (a "table") from CSV.
+//
+// It receives the CsvReader's records, finds the dataset's required columns by header name (in
+// any order; extra columns are ignored), checks every row has as many fields as the header, and
+// gives subclasses field readers that validate dates and counts and record any bad value in its
+// Diagnostics as file:line:column with the column's name. Subclasses hold only what is specific
+// to their dataset: which columns, which rows, which rule. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/date.h"
+#include "common/diagnostics.h"
+#include "extract/csv_reader.h"
+
+namespace covid {
+
+class TableReader : public CsvHandler {
+ public:
+  TableReader(std::string file, std::vector<std::string> columns, const Clock& clock);
+
+  bool on_record(const CsvRecord& record) final;
+  void on_error(const CsvError& error) final;
+
+  // The stream ended: reports an empty file or one without data rows, then calls on_end().
+  void end_of_stream();
+  // A new attempt at the same stream starts: forget all rows and diagnostics.
+  void restart();
+
+  // The errors and warnings of this file (of the current attempt).
+  const Diagnostics& diagnostics() const { return diagnostics_; }
+
+  const std::string& file() const { return file_; }
+  uint64_t rows_read() const { return rows_; }
+
+ protected:
+  // The required columns of one data row, in the order given to the constructor.
+  class Row {
+   public:
+    Row(const CsvRecord& record, const std::vector<size_t>& index) : record_(record), index_(index) {}
+    std::string_view operator[](size_t i) const { return record_.fields[index_[i]]; }
+    uint32_t column(size_t i) const { return record_.columns[index_[i]]; }
+    uint64_t line() const { return record_.line; }
+
+   private:
+    const CsvRecord& record_;
+    const std::vector<size_t>& index_;
+  };
+
+  virtual void on_row(const Row& row) = 0;
+  virtual void on_end() {}
+  virtual void on_restart() {}
+
+  // Each returns false after recording an error when the field is not valid.
+  bool read_date(const Row& row, size_t i, Date* out);
+  bool read_count(const Row& row, size_t i, int64_t* out);
+
+  void error(uint64_t line, uint32_t column, std::string message);
+  void warning(uint64_t line, uint32_t column, std::string message);
+  const std::string& column_name(size_t i) const { return columns_[i]; }
+  // Records a duplicate when date was already seen; returns false then.
+  bool check_unique_date(const Row& row, size_t i, Date date);
+
+ private:
+  bool on_header(const CsvRecord& record);
+
+  std::string file_;
+  std::vector<std::string> columns_;
+  Diagnostics diagnostics_;
+  const Clock& clock_;
+  Date today_;
+  std::vector<size_t> index_;
+  size_t header_fields_ = 0;
+  bool header_ok_ = false;
+  bool seen_header_ = false;
+  bool csv_failed_ = false;
+  uint64_t rows_ = 0;
+  std::unordered_map<int32_t, uint64_t> seen_dates_;  // date -> line of its first row
+};
+
+// Inspects the first bytes of a body: an error message when it is clearly not CSV (HTML, JSON,
+// gzip data without a Content-Encoding header), or an empty string.
+std::string sniff_not_csv(std::string_view head);
+
+}  // namespace covid
