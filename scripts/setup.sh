@@ -5,8 +5,8 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config
-  libcurl4-openssl-dev libsqlite3-dev libssl-dev zlib1g-dev
-  libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
+  libcurl4-openssl-dev libcurl4 libsqlite3-dev zlib1g-dev
+  libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 sqlite3 ca-certificates
 )

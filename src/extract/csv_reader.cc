@@ -162,128 +162,206 @@ std::string_view CsvReader::unescape(const char* begin, const char* end) {
   return s;
 }
 
+void CsvReader::grow() {
+  size_t n = std::max<size_t>(16, fields_.size() * 2);
+  fields_.resize(n);
+  columns_.resize(n);
+  line_offsets_.resize(n);
+}
+
+bool CsvReader::emit(uint64_t line, uint32_t end_line_offset, uint32_t end_column, bool multiline) {
+  size_t n = count_;
+  count_ = 0;
+  unescaped_used_ = 0;
+  bool blank = n == 1 && fields_[0].empty() && !quoted_;
+  quoted_ = false;
+  if (blank) return true;
+  CsvRecord record{records_++, line, {fields_.data(), n}, {columns_.data(), n}, {}, end_line_offset,
+                   end_column};
+  if (multiline) record.line_offsets = {line_offsets_.data(), n};
+  if (!handler_.on_record(record)) {
+    stopped_ = true;
+    return false;
+  }
+  return true;
+}
+
+namespace {
+
+// Bit i set when p[i] is a comma or LF (*sep), or a quote, CR or NUL (*rare).
+inline void classify64(const char* p, uint64_t* sep, uint64_t* rare) {
+  const __m128i comma = _mm_set1_epi8(','), lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'),
+                quote = _mm_set1_epi8('"'), zero = _mm_setzero_si128();
+  uint64_t s = 0, r = 0;
+  for (int i = 0; i < 4; ++i) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
+    __m128i sv = _mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, lf));
+    __m128i rv = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, quote)),
+                              _mm_cmpeq_epi8(v, zero));
+    s |= uint64_t(uint32_t(_mm_movemask_epi8(sv))) << (16 * i);
+    r |= uint64_t(uint32_t(_mm_movemask_epi8(rv))) << (16 * i);
+  }
+  *sep = s;
+  *rare = r;
+}
+
+}  // namespace
+
+const char* CsvReader::parse_plain(const char* p, const char* e) {
+  const char* record = p;
+  const char* field = p;
+  count_ = 0;
+  for (const char* block = p; e - block >= 64; block += 64) {
+    if (size_t(block - record) > options_.max_record_bytes) break;  // the general path reports it
+    uint64_t sep, rare;
+    classify64(block, &sep, &rare);
+    bool stop = rare != 0;
+    if (stop) sep &= (rare & (0 - rare)) - 1;  // only the separators before the first rare byte
+    while (sep != 0) {
+      const char* at = block + __builtin_ctzll(sep);
+      sep &= sep - 1;
+      push_field(std::string_view(field, size_t(at - field)), uint32_t(field - record) + 1);
+      field = at + 1;
+      if (*at == '\n') {
+        if (size_t(field - record) > options_.max_record_bytes) {
+          count_ = 0;
+          return record;  // the general path reports it
+        }
+        if (!emit(line_++, 0, uint32_t(at - record) + 1, false)) return field;
+        record = field;
+      }
+    }
+    if (stop) break;
+  }
+  count_ = 0;
+  return record;
+}
+
 size_t CsvReader::parse(std::string_view data, bool at_end) {
   const char* const b = data.data();
   const char* const e = b + data.size();
   const char* p = b;
-  size_t consumed = 0;
+  while (p < e && !stopped_) {
+    p = parse_plain(p, e);
+    if (stopped_ || p == e) break;
+    const char* next = nullptr;
+    if (parse_one(p, e, at_end, &next) != Step::kComplete) break;
+    p = next;
+  }
+  return size_t(p - b);
+}
 
-  while (p < e) {
-    const char* record_start = p;
-    const char* line_start = p;
-    const uint64_t record_line = line_;
-    uint64_t line = line_;
-    fields_.clear();
-    columns_.clear();
-    unescaped_used_ = 0;
-    bool quoted_any = false;
-    bool complete = false;
+CsvReader::Step CsvReader::parse_one(const char* p, const char* const e, bool at_end,
+                                     const char** next) {
+  const char* const record_start = p;
+  const char* line_start = p;
+  uint64_t line = line_;
+  uint32_t end_column = 0, end_line_offset = 0;
+  count_ = 0;
+  unescaped_used_ = 0;
+  quoted_ = false;
 
-    for (;;) {  // one field per iteration
-      const char* field_start = p;
-      uint32_t column = uint32_t(field_start - line_start) + 1;
-      if (p < e && *p == '"') {
-        quoted_any = true;
-        const char* q = p + 1;
-        bool doubled = false;
-        const char* close = nullptr;
-        for (;;) {
-          const char* r = static_cast<const char*>(std::memchr(q, '"', size_t(e - q)));
-          if (r == nullptr) break;
-          if (r + 1 < e && r[1] == '"') {
-            doubled = true;
-            q = r + 2;
-            continue;
-          }
-          if (r + 1 == e && !at_end) break;  // cannot tell a closing quote from a doubled one
-          close = r;
-          break;
+  for (;;) {  // one field per iteration
+    const char* field_start = p;
+    uint32_t column = uint32_t(field_start - line_start) + 1;
+    if (count_ == fields_.size()) grow();
+    line_offsets_[count_] = uint32_t(line - line_);
+    if (p < e && *p == '"') {
+      quoted_ = true;
+      const char* q = p + 1;
+      bool doubled = false;
+      const char* close = nullptr;
+      for (;;) {
+        const char* r = static_cast<const char*>(std::memchr(q, '"', size_t(e - q)));
+        if (r == nullptr) break;
+        if (r + 1 < e && r[1] == '"') {
+          doubled = true;
+          q = r + 2;
+          continue;
         }
-        if (close == nullptr) {
-          if (at_end) {
-            fail(line, column, "unterminated quoted field (the file ends inside quotes)");
-            return consumed;
-          }
-          line_ = record_line;
-          return consumed;  // incomplete
-        }
-        for (const char* nl = p + 1; nl < close;) {
-          nl = static_cast<const char*>(std::memchr(nl, '\n', size_t(close - nl)));
-          if (nl == nullptr) break;
-          ++line;
-          line_start = ++nl;
-        }
-        fields_.push_back(doubled ? unescape(p + 1, close) : std::string_view(p + 1, size_t(close - p - 1)));
-        columns_.push_back(column);
-        p = close + 1;
-        if (p < e && *p != ',' && *p != '\n' && *p != '\r') {
-          fail(line, uint32_t(p - line_start) + 1, "unexpected text after a closing quote");
-          return consumed;
-        }
-      } else {
-        const char* r = find_special(p, e);
-        if (r < e && *r == '"') {
-          fail(line, uint32_t(r - line_start) + 1, "quote inside an unquoted field");
-          return consumed;
-        }
-        if (r < e && *r == '\0') {
-          fail(line, uint32_t(r - line_start) + 1, "NUL byte in the data (not a text CSV file)");
-          return consumed;
-        }
-        fields_.emplace_back(p, size_t(r - p));
-        columns_.push_back(column);
-        p = r;
-      }
-      // p is at a delimiter, a line end, or the end of the data.
-      if (p == e) {
-        if (!at_end) break;  // incomplete
-        if (options_.require_final_newline) {
-          fail(line, uint32_t(p - line_start) + 1,
-               "the last line has no line break: the file looks truncated");
-          return consumed;
-        }
-        complete = true;
+        if (r + 1 == e && !at_end) break;  // cannot tell a closing quote from a doubled one
+        close = r;
         break;
       }
-      if (*p == ',') {
-        ++p;
-        continue;
+      if (close == nullptr) {
+        if (!at_end) return Step::kIncomplete;
+        fail(line, column, "unterminated quoted field (the file ends inside quotes)");
+        return Step::kFailed;
       }
-      if (*p == '\r') {
-        if (p + 1 == e && !at_end) break;  // incomplete: the LF may follow
-        if (p + 1 == e || p[1] != '\n') {
-          fail(line, uint32_t(p - line_start) + 1,
-               "carriage return without a line feed (only LF and CRLF line ends are accepted)");
-          return consumed;
+      if (const void* nul = std::memchr(p + 1, '\0', size_t(close - p - 1))) {
+        const char* at = static_cast<const char*>(nul);
+        const char* ls = line_start;
+        uint64_t l = line;
+        for (const char* c = p + 1; c < at; ++c) {
+          if (*c == '\n') ++l, ls = c + 1;
         }
-        ++p;
+        fail(l, uint32_t(at - ls) + 1, "NUL byte in the data (not a text CSV file)");
+        return Step::kFailed;
       }
-      ++p;  // the LF
-      ++line;
-      complete = true;
+      for (const char* nl = p + 1; nl < close;) {
+        nl = static_cast<const char*>(std::memchr(nl, '\n', size_t(close - nl)));
+        if (nl == nullptr) break;
+        ++line;
+        line_start = ++nl;
+      }
+      push_field(doubled ? unescape(p + 1, close) : std::string_view(p + 1, size_t(close - p - 1)),
+                 column);
+      p = close + 1;
+      if (p < e && *p != ',' && *p != '\n' && *p != '\r') {
+        fail(line, uint32_t(p - line_start) + 1, "unexpected text after a closing quote");
+        return Step::kFailed;
+      }
+    } else {
+      const char* r = find_special(p, e);
+      if (r < e && *r == '"') {
+        fail(line, uint32_t(r - line_start) + 1, "quote inside an unquoted field");
+        return Step::kFailed;
+      }
+      if (r < e && *r == '\0') {
+        fail(line, uint32_t(r - line_start) + 1, "NUL byte in the data (not a text CSV file)");
+        return Step::kFailed;
+      }
+      push_field(std::string_view(p, size_t(r - p)), column);
+      p = r;
+    }
+    // p is at a delimiter, a line end, or the end of the data.
+    end_column = uint32_t(p - line_start) + 1;
+    end_line_offset = uint32_t(line - line_);
+    if (p == e) {
+      if (!at_end) return Step::kIncomplete;
+      if (options_.require_final_newline) {
+        fail(line, end_column, "the last line has no line break: the file looks truncated");
+        return Step::kFailed;
+      }
       break;
     }
-
-    if (!complete) {
-      line_ = record_line;
-      return consumed;
+    if (*p == ',') {
+      ++p;
+      continue;
     }
-    if (size_t(p - record_start) > options_.max_record_bytes) {
-      fail(record_line, 1, "record longer than " + std::to_string(options_.max_record_bytes) + " bytes");
-      return consumed;
-    }
-    line_ = line;
-    consumed = size_t(p - b);
-    bool blank = fields_.size() == 1 && fields_[0].empty() && !quoted_any;
-    if (!blank) {
-      CsvRecord record{records_++, record_line, fields_, columns_};
-      if (!handler_.on_record(record)) {
-        stopped_ = true;
-        return consumed;
+    if (*p == '\r') {
+      if (p + 1 == e && !at_end) return Step::kIncomplete;  // the LF may follow
+      if (p + 1 == e || p[1] != '\n') {
+        fail(line, uint32_t(p - line_start) + 1,
+             "carriage return without a line feed (only LF and CRLF line ends are accepted)");
+        return Step::kFailed;
       }
+      ++p;
     }
+    ++p;  // the LF
+    ++line;
+    break;
   }
-  return consumed;
+
+  if (size_t(p - record_start) > options_.max_record_bytes) {
+    fail(line_, 1, "record longer than " + std::to_string(options_.max_record_bytes) + " bytes");
+    return Step::kFailed;
+  }
+  uint64_t record_line = line_;
+  line_ = line;
+  *next = p;
+  return emit(record_line, end_line_offset, end_column, end_line_offset > 0) ? Step::kComplete
+                                                                           : Step::kFailed;
 }
 
 }  // namespace covid

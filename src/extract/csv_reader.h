@@ -11,7 +11,8 @@
 // rest of its input. The views in a CsvRecord are valid only during on_record.
 //
 // Memory: the reader keeps only the unfinished tail of the last chunk, so a file of any size
-// streams through in constant memory. Fields are found 16 bytes at a time with SSE2.
+// streams through in constant memory. Speed: plain records are split from SSE2 bitmasks of 64
+// bytes at a time; the general path takes over for quoted fields and anything unusual.
 // Not thread-safe; one reader per stream. reset() makes it ready for a new stream (a retry).
 #pragma once
 
@@ -29,6 +30,13 @@ struct CsvRecord {
   uint64_t line = 0;   // 1-based line where the record starts
   std::span<const std::string_view> fields;
   std::span<const uint32_t> columns;  // 1-based byte column of each field's first byte
+  // Empty unless a quoted field spans lines; then field i is on line `line + line_offsets[i]`.
+  std::span<const uint32_t> line_offsets;
+  uint32_t end_line_offset = 0;  // the line break ending the record: line + end_line_offset,
+  uint32_t end_column = 0;       // at this column
+
+  uint64_t field_line(size_t i) const { return line + (line_offsets.empty() ? 0 : line_offsets[i]); }
+  uint64_t end_line() const { return line + end_line_offset; }
 };
 
 struct CsvError {
@@ -68,9 +76,27 @@ class CsvReader {
   uint64_t bytes() const { return bytes_; }
 
  private:
+  enum class Step { kComplete, kIncomplete, kFailed };
+
   // Parses whole records from data; returns the number of bytes consumed. With at_end, the end
   // of data ends the last record.
   size_t parse(std::string_view data, bool at_end);
+  // The fast path: records of plain fields, found 64 bytes at a time from bitmasks of commas and
+  // line feeds. Stops at the record holding a quote, CR or NUL, or near the end of the data, and
+  // returns where that record starts.
+  const char* parse_plain(const char* p, const char* e);
+  // The general path: one record from p, any RFC 4180 construct; *next is set when complete.
+  Step parse_one(const char* p, const char* e, bool at_end, const char** next);
+  void push_field(std::string_view field, uint32_t column) {
+    if (count_ == fields_.size()) grow();
+    fields_[count_] = field;
+    columns_[count_] = column;
+    ++count_;
+  }
+  void grow();
+  // Hands the record of the fields pushed to the handler; false when reading must stop.
+  // `multiline`: line_offsets_ holds each field's line offset.
+  bool emit(uint64_t line, uint32_t end_line_offset, uint32_t end_column, bool multiline);
   void feed_body(std::string_view data);
   void fail(uint64_t line, uint32_t column, std::string message);
   std::string_view unescape(const char* begin, const char* end);
@@ -84,8 +110,11 @@ class CsvReader {
   uint64_t line_ = 1;       // the line the next record starts on
   uint64_t records_ = 0;
   uint64_t bytes_ = 0;
-  std::vector<std::string_view> fields_;
+  std::vector<std::string_view> fields_;  // [0, count_) hold the current record
   std::vector<uint32_t> columns_;
+  std::vector<uint32_t> line_offsets_;  // filled only by the general path
+  size_t count_ = 0;
+  bool quoted_ = false;  // the current record has a quoted field
   std::deque<std::string> unescaped_;  // storage for fields that had doubled quotes
   size_t unescaped_used_ = 0;
 };

@@ -1,6 +1,6 @@
 #include "extract/fetcher.h"
 
-#include <openssl/evp.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <memory>
@@ -9,32 +9,32 @@
 namespace covid {
 namespace {
 
-// Passes the body on to the sink while hashing it.
+// Passes the body on to the sink while hashing it with XXH3-128 (change detection, not
+// security: fast enough to cost nothing beside parsing).
 class HashingSink final : public BodySink {
  public:
-  explicit HashingSink(SourceSink& next) : next_(next), ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
-    EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr);
+  explicit HashingSink(SourceSink& next) : next_(next), state_(XXH3_createState(), XXH3_freeState) {
+    XXH3_128bits_reset(state_.get());
   }
   void write(std::string_view bytes) override {
-    EVP_DigestUpdate(ctx_.get(), bytes.data(), bytes.size());
+    XXH3_128bits_update(state_.get(), bytes.data(), bytes.size());
     next_.write(bytes);
   }
-  std::string hex_digest() {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    EVP_DigestFinal_ex(ctx_.get(), md, &n);
+  std::string hex_digest() const {
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH3_128bits_digest(state_.get()));
     static constexpr char kHex[] = "0123456789abcdef";
-    std::string s;
-    for (unsigned i = 0; i < n; ++i) {
-      s += kHex[md[i] >> 4];
-      s += kHex[md[i] & 15];
+    std::string s = "xxh3-128:";
+    for (unsigned char b : c.digest) {
+      s += kHex[b >> 4];
+      s += kHex[b & 15];
     }
     return s;
   }
 
  private:
   SourceSink& next_;
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
+  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state_;
 };
 
 bool transient_status(long status) { return status == 429 || (status >= 500 && status <= 599); }
@@ -96,7 +96,7 @@ Result<FetchResult> Fetcher::fetch(const std::string& url, const SourceValidator
       out.etag = r.response.etag;
       out.last_modified = r.response.last_modified;
       out.bytes = r.response.body_bytes;
-      out.sha256 = hashing.hex_digest();
+      out.content_hash = hashing.hex_digest();
       out.attempts = attempt;
       return out;
     } else if (r.response.status == 304) {

@@ -46,7 +46,7 @@ struct FetchResult {
   long http_status = 0;
   std::string etag, last_modified;
   uint64_t bytes = 0;
-  std::string sha256;  // hex digest of the (decoded) body; empty when not_modified
+  std::string content_hash;  // "xxh3-128:<hex>" of the (decoded) body; empty when not_modified
   int attempts = 0;
 };
 

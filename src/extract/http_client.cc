@@ -1,12 +1,12 @@
 #include "extract/http_client.h"
 
-#include <curl/curl.h>
+#include "extract/libcurl.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <mutex>
 
 namespace covid {
 namespace {
@@ -14,6 +14,7 @@ namespace {
 constexpr size_t kExcerpt = 200;
 
 struct Transfer {
+  const LibCurl* lib;
   CURL* curl;
   BodySink* sink;
   HttpResponse* response;
@@ -25,7 +26,7 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t n = size * count;
   long status = 0;
-  curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
+  t->lib->easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
   if (status != 200) {
     // Not the data: keep the start for the error message, ignore the rest.
     std::string& ex = t->response->body_excerpt;
@@ -87,11 +88,6 @@ bool is_transient(CURLcode code) {
   }
 }
 
-void global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
 }  // namespace
 
 std::string redact_url(std::string_view url) {
@@ -113,12 +109,11 @@ bool has_scheme(std::string_view url) {
   return true;
 }
 
-CurlHttpClient::CurlHttpClient() {
-  global_init();
-  curl_ = curl_easy_init();
-}
+CurlHttpClient::CurlHttpClient() = default;
 
-CurlHttpClient::~CurlHttpClient() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
+CurlHttpClient::~CurlHttpClient() {
+  if (curl_ != nullptr) lib_->easy_cleanup(static_cast<CURL*>(curl_));
+}
 
 HttpResult CurlHttpClient::read_file(const HttpRequest& request, BodySink& sink) {
   HttpResult result;
@@ -152,45 +147,55 @@ HttpResult CurlHttpClient::read_file(const HttpRequest& request, BodySink& sink)
 HttpResult CurlHttpClient::get(const HttpRequest& request, BodySink& sink) {
   if (!has_scheme(request.url)) return read_file(request, sink);
   HttpResult result;
+  if (lib_ == nullptr) {
+    std::string error;
+    lib_ = LibCurl::get(&error);
+    if (lib_ == nullptr) {
+      result.status = Status::Extract(error);
+      return result;
+    }
+    curl_ = lib_->easy_init();
+  }
   CURL* curl = static_cast<CURL*>(curl_);
   if (curl == nullptr) {
-    result.status = Status::Internal("libcurl could not be initialised");
+    result.status = Status::Extract("libcurl could not create a handle");
     return result;
   }
-  curl_easy_reset(curl);
-  Transfer transfer{curl, &sink, &result.response, request.max_bytes};
+  const LibCurl& lib = *lib_;
+  lib.easy_reset(curl);
+  Transfer transfer{lib_, curl, &sink, &result.response, request.max_bytes};
   curl_slist* headers = nullptr;
-  for (const std::string& h : request.headers) headers = curl_slist_append(headers, h.c_str());
+  for (const std::string& h : request.headers) headers = lib.slist_append(headers, h.c_str());
 
-  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https,file");
-  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-  curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // every encoding curl was built with
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, "covid-etl/0.1 (+https://github.com/covid-etl)");
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, long(request.connect_timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, long(request.timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(request.max_bytes));
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &result.response);
+  lib.easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  lib.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https,file");
+  lib.easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  lib.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+  lib.easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
+  lib.easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+  lib.easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  lib.easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // every encoding curl was built with
+  lib.easy_setopt(curl, CURLOPT_USERAGENT, "covid-etl/0.1 (+https://github.com/covid-etl)");
+  lib.easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  lib.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, long(request.connect_timeout.count()));
+  lib.easy_setopt(curl, CURLOPT_TIMEOUT_MS, long(request.timeout.count()));
+  lib.easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(request.max_bytes));
+  lib.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  lib.easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+  lib.easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
+  lib.easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+  lib.easy_setopt(curl, CURLOPT_HEADERDATA, &result.response);
 
-  CURLcode code = curl_easy_perform(curl);
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &result.response.status);
-  curl_slist_free_all(headers);
+  CURLcode code = lib.easy_perform(curl);
+  lib.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &result.response.status);
+  lib.slist_free_all(headers);
   if (request.url.starts_with("file://") && code == CURLE_OK) result.response.status = 200;
 
   if (transfer.too_large || code == CURLE_FILESIZE_EXCEEDED) {
     result.status = Status::Extract(redact_url(request.url) + ": the body is larger than the size limit of " +
                                     std::to_string(request.max_bytes) + " bytes");
   } else if (code != CURLE_OK) {
-    result.status = Status::Extract(redact_url(request.url) + ": " + curl_easy_strerror(code));
+    result.status = Status::Extract(redact_url(request.url) + ": " + lib.easy_strerror(code));
     result.transient = is_transient(code);
   }
   return result;

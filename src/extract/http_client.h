@@ -1,7 +1,8 @@
 // HttpClient: one GET of a URL, with the body streamed to a BodySink as it arrives.
 //
 // The interface exists so the fetcher's retry logic can be tested with injected faults; the real
-// implementation, CurlHttpClient, speaks http://, https:// and file:// through libcurl, verifies
+// implementation, CurlHttpClient, speaks http://, https:// and file:// through libcurl (loaded on
+// first use, see libcurl.h), verifies
 // TLS, accepts gzip/deflate and aborts a body larger than the request's max_bytes. Plain paths
 // (no scheme) are read straight from the file system. A CurlHttpClient is not thread-safe; use
 // one per thread.
@@ -16,6 +17,8 @@
 #include "common/status.h"
 
 namespace covid {
+
+struct LibCurl;
 
 class BodySink {
  public:
@@ -63,7 +66,8 @@ class CurlHttpClient final : public HttpClient {
 
  private:
   HttpResult read_file(const HttpRequest& request, BodySink& sink);
-  void* curl_;  // CURL*, reused across requests for connection reuse
+  const LibCurl* lib_ = nullptr;       // loaded on the first URL with a scheme
+  void* curl_ = nullptr;                 // CURL*, reused across requests for connection reuse
 };
 
 // The URL with any user:password@ replaced by ***@, for messages and records.

@@ -55,7 +55,7 @@ struct RunRecord {
 struct SourceState {
   std::string url;
   SourceValidators validators;
-  std::string sha256;
+  std::string content_hash;
   uint64_t bytes = 0;
 };
 

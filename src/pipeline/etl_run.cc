@@ -70,7 +70,7 @@ class Run {
     auto r = fetcher.fetch(src.url, validators, sink);
     if (!r.ok()) return r.status();
     src.report = SourceReport{src.name, redact_url(src.url), r->http_status, r->not_modified,
-                              r->etag, r->last_modified, r->sha256, r->bytes, 0, r->attempts};
+                              r->etag, r->last_modified, r->content_hash, r->bytes, 0, r->attempts};
     if (!r->not_modified) {
       sink.finish();
       src.report.rows = src.reader->rows_read();
@@ -159,7 +159,7 @@ class Run {
     count(summary_.changes);
     COVID_RETURN_IF_ERROR(t.write(*summary_.run_id, summary_.changes));
     for (const SourceRun& src : sources_) {
-      SourceState st{src.url, {src.report.etag, src.report.last_modified}, src.report.sha256,
+      SourceState st{src.url, {src.report.etag, src.report.last_modified}, src.report.content_hash,
                      src.report.bytes};
       COVID_RETURN_IF_ERROR(t.save_source(*summary_.run_id, st));
     }

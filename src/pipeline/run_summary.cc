@@ -32,7 +32,7 @@ nlohmann::json sources_to_json(const std::vector<SourceReport>& sources) {
   for (const SourceReport& r : sources) {
     out.push_back({{"name", r.name}, {"url", r.url}, {"http_status", r.http_status},
                    {"not_modified", r.not_modified}, {"etag", or_null(r.etag)},
-                   {"last_modified", or_null(r.last_modified)}, {"sha256", or_null(r.sha256)},
+                   {"last_modified", or_null(r.last_modified)}, {"content_hash", or_null(r.content_hash)},
                    {"bytes", r.bytes}, {"rows", r.rows}, {"attempts", r.attempts}});
   }
   return out;

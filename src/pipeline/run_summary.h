@@ -22,7 +22,7 @@ struct SourceReport {
   std::string url;   // without credentials
   long http_status = 0;
   bool not_modified = false;
-  std::string etag, last_modified, sha256;
+  std::string etag, last_modified, content_hash;
   uint64_t bytes = 0;
   uint64_t rows = 0;
   int attempts = 0;

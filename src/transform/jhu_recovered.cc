@@ -21,7 +21,7 @@ void JhuRecoveredReader::on_row(const Row& row) {
   ok = read_count(row, kRecovered, &v.value) && ok;
   if (ok && check_unique_date(row, kDate, v.date)) {
     recovered_.push_back(v);
-    lines_.emplace_back(row.line(), row.column(kRecovered));
+    lines_.emplace_back(row.line(kRecovered), row.column(kRecovered));
   }
 }
 

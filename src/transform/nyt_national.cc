@@ -18,7 +18,8 @@ void NytNationalReader::on_row(const Row& row) {
   ok = read_count(row, kDeaths, &o.deaths) && ok;
   if (ok && check_unique_date(row, kDate, o.date)) {
     rows_.push_back(std::move(o));
-    sources_.push_back({row.line(), row.column(kCases), row.column(kDeaths)});
+    sources_.push_back(
+        {row.line(kCases), row.line(kDeaths), row.column(kCases), row.column(kDeaths)});
   }
 }
 
@@ -36,16 +37,17 @@ void NytNationalReader::on_end() {
     if (k > 0) {
       const Observation& prev = rows_[order[k - 1]];
       const Source& src = sources_[order[k]];
-      auto check = [&](const char* name, int64_t before, int64_t now, uint32_t column) {
+      auto check = [&](const char* name, int64_t before, int64_t now, uint64_t line,
+                       uint32_t column) {
         if (now < before) {
-          warning(src.line, column,
+          warning(line, column,
                   std::string(name) + " went down from " + std::to_string(before) + " on " +
                       format_date(prev.date) + " to " + std::to_string(now) + " on " +
                       format_date(o.date) + " (a revision upstream; loaded as given)");
         }
       };
-      check("cases", prev.cases, o.cases, src.cases_column);
-      check("deaths", prev.deaths, o.deaths, src.deaths_column);
+      check("cases", prev.cases, o.cases, src.cases_line, src.cases_column);
+      check("deaths", prev.deaths, o.deaths, src.deaths_line, src.deaths_column);
     }
     sorted.push_back(o);
   }

@@ -18,8 +18,8 @@ class NytNationalReader final : public TableReader {
   const std::vector<Observation>& rows() const { return rows_; }
 
  private:
-  struct Source {
-    uint64_t line;
+  struct Source {  // where a row's counts are, for warnings
+    uint64_t cases_line, deaths_line;
     uint32_t cases_column, deaths_column;
   };
   void on_row(const Row& row) override;

@@ -87,8 +87,9 @@ bool TableReader::on_record(const CsvRecord& record) {
   }
   ++rows_;
   if (record.fields.size() != header_fields_) {
-    uint32_t end = record.columns.back() + uint32_t(record.fields.back().size());
-    error(record.line, record.fields.size() < header_fields_ ? end : record.columns[header_fields_],
+    bool few = record.fields.size() < header_fields_;
+    error(few ? record.end_line() : record.field_line(header_fields_),
+          few ? record.end_column : record.columns[header_fields_],
           "expected " + std::to_string(header_fields_) + " fields as in the header, found " +
               std::to_string(record.fields.size()));
     return true;
@@ -117,16 +118,16 @@ bool TableReader::read_date(const Row& row, size_t i, Date* out) {
     case DateError::kNone:
       break;
     case DateError::kFormat:
-      error(row.line(), row.column(i),
+      error(row.line(i), row.column(i),
             column_name(i) + ": " + (text.empty() ? std::string("empty value")
                                                   : quote_excerpt(text) + " is not a date in YYYY-MM-DD form"));
       return false;
     case DateError::kNotCalendar:
-      error(row.line(), row.column(i), column_name(i) + ": " + quote_excerpt(text) + " is not a calendar date");
+      error(row.line(i), row.column(i), column_name(i) + ": " + quote_excerpt(text) + " is not a calendar date");
       return false;
   }
   if (*out > today_) {
-    error(row.line(), row.column(i), column_name(i) + ": " + quote_excerpt(text) + " is in the future");
+    error(row.line(i), row.column(i), column_name(i) + ": " + quote_excerpt(text) + " is in the future");
     return false;
   }
   return true;
@@ -135,14 +136,14 @@ bool TableReader::read_date(const Row& row, size_t i, Date* out) {
 bool TableReader::read_count(const Row& row, size_t i, int64_t* out) {
   CountError e = parse_count(row[i], out);
   if (e == CountError::kNone) return true;
-  error(row.line(), row.column(i), column_name(i) + ": " + describe(e, row[i]));
+  error(row.line(i), row.column(i), column_name(i) + ": " + describe(e, row[i]));
   return false;
 }
 
 bool TableReader::check_unique_date(const Row& row, size_t i, Date date) {
-  auto [it, inserted] = seen_dates_.emplace(date.days, row.line());
+  auto [it, inserted] = seen_dates_.emplace(date.days, row.line(i));
   if (inserted) return true;
-  error(row.line(), row.column(i),
+  error(row.line(i), row.column(i),
         column_name(i) + ": " + format_date(date) + " appears twice (first on line " +
             std::to_string(it->second) + ")");
   return false;

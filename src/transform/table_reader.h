@@ -45,6 +45,7 @@ class TableReader : public CsvHandler {
     Row(const CsvRecord& record, const std::vector<size_t>& index) : record_(record), index_(index) {}
     std::string_view operator[](size_t i) const { return record_.fields[index_[i]]; }
     uint32_t column(size_t i) const { return record_.columns[index_[i]]; }
+    uint64_t line(size_t i) const { return record_.field_line(index_[i]); }
     uint64_t line() const { return record_.line; }
 
    private:

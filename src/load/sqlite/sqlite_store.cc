@@ -64,7 +64,7 @@ CREATE TABLE source_state (
   url           TEXT PRIMARY KEY,
   etag          TEXT,
   last_modified TEXT,
-  sha256        TEXT,
+  content_hash        TEXT,
   bytes         INTEGER,
   run_id        INTEGER REFERENCES runs (id)
 );
@@ -319,12 +319,12 @@ class SqliteLoad final : public LoadTransaction {
 
   Status save_source(int64_t run_id, const SourceState& st) override {
     Stmt s(store_.db_, R"sql(
-INSERT INTO source_state (url, etag, last_modified, sha256, bytes, run_id) VALUES (?, ?, ?, ?, ?, ?)
+INSERT INTO source_state (url, etag, last_modified, content_hash, bytes, run_id) VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
-  sha256 = excluded.sha256, bytes = excluded.bytes, run_id = excluded.run_id)sql");
+  content_hash = excluded.content_hash, bytes = excluded.bytes, run_id = excluded.run_id)sql");
     if (!s.ok()) return store_.error("saving the source state");
     s.bind(1, st.url).bind_text_or_null(2, st.validators.etag);
-    s.bind_text_or_null(3, st.validators.last_modified).bind_text_or_null(4, st.sha256);
+    s.bind_text_or_null(3, st.validators.last_modified).bind_text_or_null(4, st.content_hash);
     s.bind(5, int64_t(st.bytes)).bind(6, run_id);
     if (s.step() != SQLITE_DONE) return store_.error("saving the source state");
     return Status::Ok();
@@ -410,14 +410,14 @@ FROM runs ORDER BY id DESC LIMIT ?)sql");
 Result<std::map<std::string, SourceState>> SqliteStore::source_states() {
   std::map<std::string, SourceState> out;
   if (!has_schema_) return out;
-  Stmt s(db_, "SELECT url, etag, last_modified, sha256, bytes FROM source_state");
+  Stmt s(db_, "SELECT url, etag, last_modified, content_hash, bytes FROM source_state");
   if (!s.ok()) return error("reading source state");
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) {
     SourceState st;
     st.url = s.text(0);
     st.validators = SourceValidators{s.text(1), s.text(2)};
-    st.sha256 = s.text(3);
+    st.content_hash = s.text(3);
     st.bytes = uint64_t(s.int64(4));
     out.emplace(st.url, std::move(st));
   }
