@@ -20,7 +20,7 @@ class Checker {
   void known(const toml::table& table, const std::string& prefix, std::set<std::string> keys) {
     for (const auto& [k, v] : table) {
       if (keys.count(std::string(k.str())) == 0) {
-        fail(v.source(), "unknown key '" + prefix + std::string(k.str()) + "'");
+        fail(k.source(), "unknown key '" + prefix + std::string(k.str()) + "'");
       }
     }
   }

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <thread>
 
 namespace covid {
 namespace {
@@ -179,7 +180,7 @@ Result<std::unique_ptr<Store>> SqliteStore::open(const std::string& path, const 
   sqlite3_busy_timeout(db, int(options.lock_timeout.count()));
   sqlite3_extended_result_codes(db, 1);
   if (!options.read_only) {
-    COVID_RETURN_IF_ERROR(store->exec("PRAGMA journal_mode = WAL"));
+    COVID_RETURN_IF_ERROR(store->use_wal());
     COVID_RETURN_IF_ERROR(store->exec("PRAGMA synchronous = FULL"));
   }
   COVID_RETURN_IF_ERROR(store->exec("PRAGMA foreign_keys = ON"));
@@ -196,6 +197,27 @@ Result<std::unique_ptr<Store>> SqliteStore::open(const std::string& path, const 
     COVID_RETURN_IF_ERROR(store->migrate());
   }
   return std::unique_ptr<Store>(std::move(store));
+}
+
+Status SqliteStore::use_wal() {
+  // WAL mode is stored in the file: once set, there is nothing to do. Switching needs a moment
+  // alone with the file, and SQLite answers SQLITE_BUSY at once, without its busy handler, when
+  // another connection (another run creating the same new file) is in the way: so retry here,
+  // within the same lock timeout.
+  auto deadline = std::chrono::steady_clock::now() + options_.lock_timeout;
+  for (;;) {
+    {
+      Stmt mode(db_, "PRAGMA journal_mode");  // finalized before the switch below
+      if (mode.ok() && mode.step() == SQLITE_ROW && mode.text(0) == "wal") return Status::Ok();
+    }
+    int rc = sqlite3_exec(db_, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK) return Status::Ok();
+    if ((rc & 0xff) != SQLITE_BUSY) return error("switching to WAL mode");
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Status::Load(busy_message(path_, options_.lock_timeout));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
 }
 
 Status SqliteStore::migrate() {

@@ -35,6 +35,7 @@ class SqliteStore final : public Store {
  private:
   SqliteStore(sqlite3* db, std::string path, StoreOptions options);
   Status migrate();
+  Status use_wal();
   Status exec(const char* sql);
   Status error(const std::string& what) const;
 
