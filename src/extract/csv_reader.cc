@@ -208,9 +208,13 @@ inline void classify64(const char* p, uint64_t* sep, uint64_t* rare) {
 }  // namespace
 
 const char* CsvReader::parse_plain(const char* p, const char* e) {
+  // The field arrays live in locals: stores through them could otherwise alias the members and
+  // force the compiler to reload them after every field.
+  std::string_view* fields = fields_.data();
+  uint32_t* columns = columns_.data();
+  size_t capacity = fields_.size(), n = 0;
   const char* record = p;
   const char* field = p;
-  count_ = 0;
   for (const char* block = p; e - block >= 64; block += 64) {
     if (size_t(block - record) > options_.max_record_bytes) break;  // the general path reports it
     uint64_t sep, rare;
@@ -220,13 +224,23 @@ const char* CsvReader::parse_plain(const char* p, const char* e) {
     while (sep != 0) {
       const char* at = block + __builtin_ctzll(sep);
       sep &= sep - 1;
-      push_field(std::string_view(field, size_t(at - field)), uint32_t(field - record) + 1);
+      if (n == capacity) {
+        grow();
+        fields = fields_.data();
+        columns = columns_.data();
+        capacity = fields_.size();
+      }
+      fields[n] = std::string_view(field, size_t(at - field));
+      columns[n] = uint32_t(field - record) + 1;
+      ++n;
       field = at + 1;
       if (*at == '\n') {
         if (size_t(field - record) > options_.max_record_bytes) {
           count_ = 0;
           return record;  // the general path reports it
         }
+        count_ = n;
+        n = 0;
         if (!emit(line_++, 0, uint32_t(at - record) + 1, false)) return field;
         record = field;
       }

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 namespace covid {
 namespace {
@@ -122,9 +123,10 @@ HttpResult CurlHttpClient::read_file(const HttpRequest& request, BodySink& sink)
     result.status = Status::Extract("cannot open " + request.url + ": " + std::strerror(errno));
     return result;
   }
-  std::string buffer(size_t{1} << 20, '\0');
+  constexpr size_t kBuffer = size_t{1} << 20;
+  auto buffer = std::make_unique_for_overwrite<char[]>(kBuffer);
   for (;;) {
-    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    ssize_t n = ::read(fd, buffer.get(), kBuffer);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       result.status = Status::Extract("cannot read " + request.url + ": " + std::strerror(errno));
@@ -137,7 +139,7 @@ HttpResult CurlHttpClient::read_file(const HttpRequest& request, BodySink& sink)
       break;
     }
     result.response.body_bytes += uint64_t(n);
-    sink.write(std::string_view(buffer.data(), size_t(n)));
+    sink.write(std::string_view(buffer.get(), size_t(n)));
   }
   ::close(fd);
   result.response.status = 200;

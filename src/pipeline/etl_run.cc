@@ -19,6 +19,7 @@ struct SourceRun {
   std::string url;
   TableReader* reader;
   SourceReport report;
+  bool attempted = false;
 };
 
 class Run {
@@ -67,6 +68,10 @@ class Run {
     auto it = states_.find(src.url);
     if (conditional && it != states_.end()) validators = it->second.validators;
     TableSink sink(*src.reader);
+    src.report = SourceReport();
+    src.report.name = src.name;
+    src.report.url = redact_url(src.url);
+    src.attempted = true;
     auto r = fetcher.fetch(src.url, validators, sink);
     if (!r.ok()) return r.status();
     src.report = SourceReport{src.name, redact_url(src.url), r->http_status, r->not_modified,
@@ -79,7 +84,7 @@ class Run {
   }
 
   Status extract() {
-    sources_ = {{"nyt", config_.nyt_url, &nyt_, {}}, {"jhu", config_.jhu_url, &jhu_, {}}};
+    sources_ = {{"nyt", config_.nyt_url, &nyt_, {}, false}, {"jhu", config_.jhu_url, &jhu_, {}, false}};
     Fetcher fetcher(http_, clock_, config_.fetch);
     bool all_not_modified = true;
     for (SourceRun& src : sources_) {
@@ -213,10 +218,10 @@ class Run {
     }
   }
 
-  // Reports the sources fetched before a failure in extraction.
+  // Reports the sources tried before a failure in extraction (the failed one without status).
   void report_sources_partial() {
     for (const SourceRun& src : sources_) {
-      if (src.report.attempts > 0) summary_.sources.push_back(src.report);
+      if (src.attempted) summary_.sources.push_back(src.report);
     }
   }
 

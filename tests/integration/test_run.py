@@ -8,7 +8,7 @@ import sqlite3
 import subprocess
 import time
 
-from etl import (BIN, JHU, NYT, SNAPSHOTS, TempDirTest, cli, export, history, read_csv,
+from etl import (BIN, JHU, NYT, REPO, SNAPSHOTS, TempDirTest, cli, export, history, read_csv,
                  run_json)
 
 HEADER = "date,cases,deaths,recovered\n"
@@ -241,6 +241,12 @@ class Configuration(TempDirTest):
         self.assertEqual(cli("run", "--config", config, env={"COVID_ETL_DB": b}).returncode, 0)
         self.assertEqual(cli("run", "--config", config, "--db", f"sqlite:{c}", env={"COVID_ETL_DB": b}).returncode, 0)
         self.assertEqual([len(history(p)) for p in (a, b, c)], [1, 1, 1])
+
+    def test_the_example_configuration_is_valid_and_holds_the_defaults(self):
+        example = os.path.join(REPO, "config", "covid-etl.example.toml")
+        code, s, err = run_json(self.db, NYT, JHU, "--config", example)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(s["inserted"], 820)
 
     def test_source_urls_from_environment_and_flags(self):
         bad = self.write("bad.csv", "nothing,useful\n1,2\n")
