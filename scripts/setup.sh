@@ -8,8 +8,13 @@ packages=(
   libcurl4-openssl-dev libcurl4 libsqlite3-dev zlib1g-dev
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 sqlite3 ca-certificates
+  python3 sqlite3 ca-certificates openssl
+  python3-aiosmtpd python3-botocore
+  libboost-dev nodejs chromium fonts-liberation   # the dashboard (serve) and its browser test
 )
+# npm: Debian's package, unless the nodejs installed already brings its own (NodeSource's nodejs
+# bundles npm and conflicts with Debian's npm package).
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

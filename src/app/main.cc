@@ -11,7 +11,9 @@
 #include "config/config.h"
 #include "extract/http_client.h"
 #include "load/store.h"
+#include "notify/dispatcher.h"
 #include "pipeline/etl_run.h"
+#include "serve/serve_command.h"
 
 namespace covid {
 namespace {
@@ -148,6 +150,77 @@ int cmd_history(const CommonFlags& flags, bool json, size_t limit) {
   return 0;
 }
 
+// notify --list | --flush | --test: the outbox and the configured channels.
+int cmd_notify(const CommonFlags& flags, bool list, bool all, bool flush, bool test, bool json) {
+  auto config = build_config(flags);
+  if (!config.ok()) return report(config.status());
+  SystemClock clock;
+  Dispatcher dispatcher(config->channels, clock, config->dispatch);
+  if (test) {
+    Message m;
+    m.event = "test";
+    m.subject = "covid-etl: test message";
+    m.body = "This is a test message from covid-etl (`covid-etl notify --test`).\n";
+    m.payload = nlohmann::json{{"status", "test"}}.dump();
+    int failed = 0;
+    nlohmann::json results = nlohmann::json::array();
+    for (const auto& [channel, d] : dispatcher.send_now(m)) {
+      failed += d.ok ? 0 : 1;
+      results.push_back({{"channel", channel}, {"ok", d.ok}, {"error", d.ok ? nlohmann::json() : nlohmann::json(d.error)}});
+      if (!json) std::printf("%-16s %s%s\n", channel.c_str(), d.ok ? "ok" : "FAILED: ", d.error.c_str());
+    }
+    if (json) std::cout << results.dump() << "\n";
+    return failed == 0 ? 0 : 1;
+  }
+  StoreOptions so;
+  so.read_only = list;
+  so.lock_timeout = config->lock_timeout;
+  auto store = open_store(config->db, so);
+  if (!store.ok()) return report(store.status());
+  if (flush) {
+    FlushReport r = dispatcher.flush(**store);
+    if (json) {
+      std::cout << nlohmann::json{{"delivered", r.delivered}, {"pending", r.pending},
+                                  {"failed", r.failed}, {"errors", r.errors}}.dump() << "\n";
+    } else {
+      std::printf("%d delivered, %d pending, %d failed\n", r.delivered, r.pending, r.failed);
+      for (const std::string& e : r.errors) std::printf("  %s\n", e.c_str());
+    }
+    return r.pending + r.failed == 0 && r.errors.empty() ? 0 : 1;
+  }
+  auto messages = (*store)->list_outbox(all, 1000);
+  if (!messages.ok()) return report(messages.status());
+  if (json) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const OutboxMessage& m : *messages) {
+      arr.push_back({{"id", m.id}, {"run_id", m.run_id}, {"channel", m.channel}, {"event", m.event},
+                     {"status", to_string(m.status)}, {"attempts", m.attempts},
+                     {"last_error", m.last_error.empty() ? nlohmann::json() : nlohmann::json(m.last_error)},
+                     {"created_at", m.created_at},
+                     {"delivered_at", m.delivered_at.empty() ? nlohmann::json() : nlohmann::json(m.delivered_at)},
+                     {"subject", m.subject}});
+    }
+    std::cout << arr.dump() << "\n";
+    return 0;
+  }
+  std::printf("%-5s %-5s %-12s %-9s %-9s %8s  %-24s %s\n", "id", "run", "channel", "event", "status",
+              "attempts", "created (UTC)", "last error");
+  for (const OutboxMessage& m : *messages) {
+    std::printf("%-5lld %-5lld %-12s %-9s %-9s %8d  %-24s %s\n", (long long)m.id, (long long)m.run_id,
+                m.channel.c_str(), m.event.c_str(), to_string(m.status), m.attempts,
+                m.created_at.c_str(), m.last_error.c_str());
+  }
+  return 0;
+}
+
+// serve: the dashboard and the JSON API until SIGINT/SIGTERM (src/serve/).
+int cmd_serve(const CommonFlags& flags, const std::string& listen) {
+  auto config = build_config(flags);
+  if (!config.ok()) return report(config.status());
+  if (!listen.empty()) config->listen = listen;
+  return serve::serve_command(*config);
+}
+
 int main_impl(int argc, char** argv) {
   CLI::App app{"covid-etl: download, validate and load the US COVID-19 series (NYT + JHU)"};
   app.require_subcommand(1);
@@ -182,6 +255,22 @@ int main_impl(int argc, char** argv) {
   hist->add_flag("--json", history_json, "print as a JSON array");
   hist->add_option("--limit", limit, "how many runs (default 50)")->check(CLI::Range(1, 1000000));
 
+  bool list = false, all = false, flush = false, test = false, notify_json = false;
+  CLI::App* notify = app.add_subcommand("notify", "the notification outbox and channels");
+  add_common(notify);
+  auto* list_opt = notify->add_flag("--list", list, "show pending and failed deliveries");
+  notify->add_flag("--all", all, "with --list: delivered ones too")->needs(list_opt);
+  auto* flush_opt = notify->add_flag("--flush", flush, "deliver what is pending now");
+  auto* test_opt = notify->add_flag("--test", test, "send a test message to every channel and report each result");
+  list_opt->excludes(flush_opt)->excludes(test_opt);
+  flush_opt->excludes(test_opt);
+  notify->add_flag("--json", notify_json, "print as JSON");
+
+  std::string listen;
+  CLI::App* serve = app.add_subcommand("serve", "serve the dashboard and the JSON API from the database");
+  add_common(serve);
+  serve->add_option("--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:8080; env COVID_ETL_LISTEN)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -197,6 +286,14 @@ int main_impl(int argc, char** argv) {
   if (run->parsed()) return cmd_run(flags, nyt, jhu, json, dry_run);
   if (exp->parsed()) return cmd_export(flags, format, from, to);
   if (hist->parsed()) return cmd_history(flags, history_json, limit);
+  if (serve->parsed()) return cmd_serve(flags, listen);
+  if (notify->parsed()) {
+    if (!list && !flush && !test) {
+      std::fprintf(stderr, "covid-etl notify: give one of --list, --flush or --test\n");
+      return kUsageExit;
+    }
+    return cmd_notify(flags, list, all, flush, test, notify_json);
+  }
   return kUsageExit;
 }
 

@@ -67,7 +67,122 @@ class Checker {
 
 int64_t ms(std::chrono::milliseconds d) { return d.count(); }
 
+// One [[notify]] entry: the keys every type has, then its type's own.
+void read_channel(Checker& check, const toml::table& t, ChannelConfig* c) {
+  check.string(t, "type", "notify.type", &c->type);
+  static const std::set<std::string> kTypes = {"log", "webhook", "email", "sns"};
+  if (kTypes.count(c->type) == 0) {
+    return check.fail(t.source(), c->type.empty() ? "a [[notify]] entry needs a type"
+                                                  : "unknown notify type '" + c->type +
+                                                        "' (log, webhook, email or sns)");
+  }
+  std::set<std::string> keys = {"type", "name", "on", "timeout_ms"};
+  if (c->type == "webhook") keys.insert({"url", "headers", "ca_file"});
+  if (c->type == "email") {
+    keys.insert({"url", "from", "to", "username_env", "password_env", "tls", "ca_file"});
+  }
+  if (c->type == "sns") keys.insert({"topic_arn", "region", "endpoint"});
+  check.known(t, "notify.", keys);
+
+  c->name = c->type;
+  check.string(t, "name", "notify.name", &c->name);
+  if (const toml::node* on = t.get("on")) {
+    const toml::array* events = on->as_array();
+    if (events == nullptr) return check.fail(on->source(), "'notify.on' must be a list");
+    c->on.clear();
+    for (const toml::node& e : *events) {
+      auto v = e.value<std::string>();
+      if (!v || (*v != "success" && *v != "unchanged" && *v != "failure")) {
+        return check.fail(e.source(), "'notify.on' takes \"success\", \"unchanged\" and \"failure\"");
+      }
+      c->on.push_back(*v);
+    }
+  }
+  int64_t timeout = c->timeout.count();
+  check.integer(t, "timeout_ms", "notify.timeout_ms", 1, 600'000, &timeout);
+  c->timeout = std::chrono::milliseconds(timeout);
+  check.string(t, "url", "notify.url", &c->url);
+  check.string(t, "ca_file", "notify.ca_file", &c->ca_file);
+  check.string(t, "from", "notify.from", &c->from);
+  check.string(t, "username_env", "notify.username_env", &c->username_env);
+  check.string(t, "password_env", "notify.password_env", &c->password_env);
+  check.string(t, "topic_arn", "notify.topic_arn", &c->topic_arn);
+  check.string(t, "region", "notify.region", &c->region);
+  check.string(t, "endpoint", "notify.endpoint", &c->endpoint);
+  if (const toml::node* to = t.get("to")) {
+    const toml::array* list = to->as_array();
+    if (list == nullptr) return check.fail(to->source(), "'notify.to' must be a list of addresses");
+    for (const toml::node& a : *list) {
+      auto v = a.value<std::string>();
+      if (!v || v->empty()) return check.fail(a.source(), "'notify.to' must be a list of addresses");
+      c->to.push_back(*v);
+    }
+  }
+  if (const toml::node* h = t.get("headers")) {
+    const toml::table* headers = h->as_table();
+    if (headers == nullptr) return check.fail(h->source(), "'notify.headers' must be a table");
+    for (const auto& [k, v] : *headers) {
+      auto value = v.value<std::string>();
+      if (!value) return check.fail(v.source(), "a header value must be a string");
+      c->headers.emplace_back(std::string(k.str()), *value);
+    }
+  }
+  if (const toml::node* tls = t.get("tls")) {
+    auto v = tls->value<std::string>();
+    if (!v || (*v != "required" && *v != "none")) {
+      return check.fail(tls->source(), "'notify.tls' must be \"required\" or \"none\"");
+    }
+    c->require_tls = *v == "required";
+  }
+  auto need = [&](bool present, const char* key) {
+    if (!present) check.fail(t.source(), "a " + c->type + " [[notify]] entry needs '" + key + "'");
+  };
+  if (c->type == "webhook") {
+    need(!c->url.empty(), "url");
+    if (!c->url.empty() && !c->url.starts_with("http://") && !c->url.starts_with("https://")) {
+      check.fail(t.get("url")->source(), "'notify.url' of a webhook must be http:// or https://");
+    }
+  }
+  if (c->type == "email") {
+    need(!c->url.empty(), "url");
+    need(!c->from.empty(), "from");
+    need(!c->to.empty(), "to");
+    if (!c->url.empty() && !c->url.starts_with("smtp://") && !c->url.starts_with("smtps://")) {
+      check.fail(t.get("url")->source(), "'notify.url' of an email entry must be smtp:// or smtps://");
+    }
+  }
+  if (c->type == "sns") {
+    need(!c->topic_arn.empty(), "topic_arn");
+    need(!c->region.empty(), "region");
+  }
+}
+
 }  // namespace
+
+bool parse_listen(std::string_view text, std::string* host, uint16_t* port) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  std::string_view h = text.substr(0, colon), p = text.substr(colon + 1);
+  if (h.front() == '[') {  // an IPv6 literal
+    if (h.size() < 3 || h.back() != ']') return false;
+    h = h.substr(1, h.size() - 2);
+  } else if (h.find(':') != std::string_view::npos) {
+    return false;
+  }
+  if (p.empty() || p.size() > 5) return false;
+  uint32_t v = 0;
+  for (char ch : p) {
+    if (ch < '0' || ch > '9') return false;
+    v = v * 10 + uint32_t(ch - '0');
+  }
+  if (v > 65535) return false;
+  for (char ch : h) {
+    if (ch <= ' ' || ch == '/' || ch == '[' || ch == ']' || static_cast<unsigned char>(ch) >= 0x7f) return false;
+  }
+  *host = std::string(h);
+  *port = uint16_t(v);
+  return true;
+}
 
 Result<Config> load_config_file(const std::string& path, Config c) {
   toml::table root;
@@ -80,7 +195,8 @@ Result<Config> load_config_file(const std::string& path, Config c) {
     return Status::Usage(where(path, e.source()) + ": " + std::string(e.description()));
   }
   Checker check(path);
-  check.known(root, "", {"db", "sources", "transform", "extract", "load"});
+  check.known(root, "", {"db", "sources", "transform", "extract", "load", "notify", "notifications",
+                     "serve"});
   check.string(root, "db", "db", &c.db);
 
   if (const toml::table* t = check.table(root, "sources")) {
@@ -121,6 +237,44 @@ Result<Config> load_config_file(const std::string& path, Config c) {
     check.integer(*t, "lock_timeout_ms", "load.lock_timeout_ms", 0, 86'400'000, &lock);
     c.lock_timeout = std::chrono::milliseconds(lock);
   }
+  if (const toml::table* t = check.table(root, "serve")) {
+    check.known(*t, "serve.", {"listen"});
+    check.string(*t, "listen", "serve.listen", &c.listen);
+    std::string host;
+    uint16_t port = 0;
+    if (!parse_listen(c.listen, &host, &port)) {
+      check.fail(t->get("listen")->source(), "'serve.listen' must be HOST:PORT, e.g. \"127.0.0.1:8080\"");
+    }
+  }
+  if (const toml::table* t = check.table(root, "notifications")) {
+    check.known(*t, "notifications.", {"retries", "backoff_ms", "max_attempts", "dashboard_url"});
+    int64_t retries = c.dispatch.retries, backoff = c.dispatch.backoff.count(),
+            max_attempts = c.dispatch.max_attempts;
+    check.integer(*t, "retries", "notifications.retries", 0, 20, &retries);
+    check.integer(*t, "backoff_ms", "notifications.backoff_ms", 0, 600'000, &backoff);
+    check.integer(*t, "max_attempts", "notifications.max_attempts", 1, 100'000, &max_attempts);
+    check.string(*t, "dashboard_url", "notifications.dashboard_url", &c.dashboard_url);
+    c.dispatch.retries = int(retries);
+    c.dispatch.backoff = std::chrono::milliseconds(backoff);
+    c.dispatch.max_attempts = int(max_attempts);
+  }
+  if (const toml::node* n = root.get("notify")) {
+    if (const toml::array* entries = n->as_array(); entries != nullptr && entries->is_array_of_tables()) {
+      for (const toml::node& entry : *entries) {
+        ChannelConfig channel;
+        read_channel(check, *entry.as_table(), &channel);
+        for (const ChannelConfig& other : c.channels) {
+          if (other.name == channel.name) {
+            check.fail(entry.source(), "two [[notify]] entries are named '" + channel.name +
+                                           "': give one a different name");
+          }
+        }
+        c.channels.push_back(std::move(channel));
+      }
+    } else {
+      check.fail(n->source(), "'notify' must be an array of tables: write [[notify]] entries");
+    }
+  }
   COVID_RETURN_IF_ERROR(check.status());
   return c;
 }
@@ -136,6 +290,7 @@ void apply_environment(Config& c, const std::function<const char*(const char*)>&
   set("COVID_ETL_DB", &c.db);
   set("COVID_ETL_NYT_URL", &c.nyt_url);
   set("COVID_ETL_JHU_URL", &c.jhu_url);
+  set("COVID_ETL_LISTEN", &c.listen);
 }
 
 }  // namespace covid

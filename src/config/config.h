@@ -1,17 +1,21 @@
 // Config: everything a run needs to know, from three layers, later ones winning:
 // the built-in defaults, a TOML file (--config), the environment (COVID_ETL_DB,
-// COVID_ETL_NYT_URL, COVID_ETL_JHU_URL), then command-line flags (applied by the caller).
+// COVID_ETL_NYT_URL, COVID_ETL_JHU_URL, COVID_ETL_LISTEN), then command-line flags (applied by the caller).
 //
 // The file is parsed, then checked: unknown keys, wrong types and out-of-range values are usage
 // errors naming the file, line and column. Loading does no other I/O. Plain value.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "extract/fetcher.h"
+#include "notify/channel.h"
+#include "notify/dispatcher.h"
 #include "transform/join.h"
 
 namespace covid {
@@ -21,15 +25,24 @@ inline constexpr const char* kDefaultNytUrl =
 inline constexpr const char* kDefaultJhuUrl =
     "https://raw.githubusercontent.com/datasets/covid-19/master/data/time-series-19-covid-combined.csv";
 inline constexpr const char* kDefaultDb = "data/covid.db";
+inline constexpr const char* kDefaultListen = "127.0.0.1:8080";  // serve: the dashboard and API
 
 struct Config {
   std::string db = kDefaultDb;
+  std::string listen = kDefaultListen;  // [serve] listen, COVID_ETL_LISTEN, --listen: HOST:PORT
   std::string nyt_url = kDefaultNytUrl;
   std::string jhu_url = kDefaultJhuUrl;
   JoinKind join = JoinKind::kLeft;
   FetchOptions fetch;
   std::chrono::milliseconds lock_timeout{30'000};
+  std::vector<ChannelConfig> channels;  // [[notify]]; none: a log channel
+  DispatchOptions dispatch;             // [notifications]
+  std::string dashboard_url;            // [notifications] dashboard_url, put in messages
 };
+
+// Splits "HOST:PORT" ("127.0.0.1:8080", "[::1]:8080", "localhost:0"; port 0: any free port).
+// False when the text is not of that form or the port is not 0..65535.
+bool parse_listen(std::string_view text, std::string* host, uint16_t* port);
 
 // Reads a TOML configuration file over `base`.
 Result<Config> load_config_file(const std::string& path, Config base);

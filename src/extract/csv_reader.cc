@@ -35,35 +35,45 @@ inline const char* find_special(const char* p, const char* e) {
   return p;
 }
 
-// The offset just past the line break that ends the record, given whether the scan starts
-// inside quotes; npos when the data holds no such line break (in_quote is then updated).
-size_t find_record_end(std::string_view data, bool* in_quote) {
-  bool q = *in_quote;
+}  // namespace
+
+// Finds the line break that ends a record, following the parser's quoting rules: a quote opens
+// a quoted field only at the start of a field (or as the second of a doubled pair), so a stray
+// quote inside an unquoted field does not swallow the lines after it. Returns the offset just
+// past the line break, or npos with the state kept in scan_ for the next chunk.
+size_t CsvReader::find_record_end(std::string_view data) {
+  QuoteScan& st = scan_;
   for (size_t i = 0; i < data.size(); ++i) {
     char c = data[i];
+    if (st.in_quote) {
+      if (c == '"') {
+        st.in_quote = false;
+        st.after_close = true;
+      }
+      continue;
+    }
     if (c == '"') {
-      q = !q;
-    } else if (c == '\n' && !q) {
-      *in_quote = false;
+      st.in_quote = st.field_start || st.after_close;  // opening, or a doubled quote
+      st.field_start = st.after_close = false;
+    } else if (c == ',') {
+      st.field_start = true;
+      st.after_close = false;
+    } else if (c == '\n') {
+      st = QuoteScan();
       return i + 1;
+    } else {
+      st.field_start = st.after_close = false;
     }
   }
-  *in_quote = q;
   return std::string_view::npos;
 }
-
-bool quote_parity(std::string_view data) {
-  return std::count(data.begin(), data.end(), '"') % 2 == 1;
-}
-
-}  // namespace
 
 CsvReader::CsvReader(CsvHandler& handler, CsvOptions options)
     : handler_(handler), options_(options) {}
 
 void CsvReader::reset() {
   pending_.clear();
-  pending_in_quote_ = false;
+  scan_ = QuoteScan();
   bom_checked_ = false;
   stopped_ = false;
   line_ = 1;
@@ -75,6 +85,11 @@ void CsvReader::fail(uint64_t line, uint32_t column, std::string message) {
   if (stopped_) return;
   stopped_ = true;
   handler_.on_error(CsvError{line, column, std::move(message)});
+}
+
+void CsvReader::fail_too_long(uint64_t line) {
+  fail(line, 1, "record longer than " + std::to_string(options_.max_record_bytes) +
+                    " bytes (an unterminated quote, or not a CSV file)");
 }
 
 void CsvReader::feed(std::string_view data) {
@@ -106,13 +121,10 @@ void CsvReader::feed(std::string_view data) {
 void CsvReader::feed_body(std::string_view data) {
   if (stopped_ || data.empty()) return;
   if (!pending_.empty()) {
-    size_t end = find_record_end(data, &pending_in_quote_);
+    size_t end = find_record_end(data);
     if (end == std::string_view::npos) {
       pending_.append(data);
-      if (pending_.size() > options_.max_record_bytes) {
-        fail(line_, 1, "record longer than " + std::to_string(options_.max_record_bytes) +
-                           " bytes (an unterminated quote, or not a CSV file)");
-      }
+      if (pending_.size() > options_.max_record_bytes) fail_too_long(line_);
       return;
     }
     pending_.append(data.substr(0, end));
@@ -121,7 +133,7 @@ void CsvReader::feed_body(std::string_view data) {
     size_t used = parse(record, false);
     if (stopped_) return;
     if (used != record.size()) {
-      // Quote parity and the parser agree on every record the parser accepts.
+      // The scan and the parser agree on where every record the parser accepts ends.
       fail(line_, 1, "internal error: record boundary mismatch");
       return;
     }
@@ -131,11 +143,9 @@ void CsvReader::feed_body(std::string_view data) {
   if (stopped_) return;
   if (used < data.size()) {
     pending_.assign(data.substr(used));
-    pending_in_quote_ = quote_parity(pending_);
-    if (pending_.size() > options_.max_record_bytes) {
-      fail(line_, 1, "record longer than " + std::to_string(options_.max_record_bytes) +
-                         " bytes (an unterminated quote, or not a CSV file)");
-    }
+    scan_ = QuoteScan();
+    (void)find_record_end(pending_);  // the quoting state at its end (it holds no record end)
+    if (pending_.size() > options_.max_record_bytes) fail_too_long(line_);
   }
 }
 
@@ -169,13 +179,12 @@ void CsvReader::grow() {
   line_offsets_.resize(n);
 }
 
-bool CsvReader::emit(uint64_t line, uint32_t end_line_offset, uint32_t end_column, bool multiline) {
+bool CsvReader::emit(uint64_t line, uint32_t end_line_offset, uint32_t end_column, bool multiline,
+                     bool quoted) {
   size_t n = count_;
   count_ = 0;
   unescaped_used_ = 0;
-  bool blank = n == 1 && fields_[0].empty() && !quoted_;
-  quoted_ = false;
-  if (blank) return true;
+  if (n == 1 && fields_[0].empty() && !quoted) return true;  // a blank line
   CsvRecord record{records_++, line, {fields_.data(), n}, {columns_.data(), n}, {}, end_line_offset,
                    end_column};
   if (multiline) record.line_offsets = {line_offsets_.data(), n};
@@ -241,7 +250,7 @@ const char* CsvReader::parse_plain(const char* p, const char* e) {
         }
         count_ = n;
         n = 0;
-        if (!emit(line_++, 0, uint32_t(at - record) + 1, false)) return field;
+        if (!emit(line_++, 0, uint32_t(at - record) + 1, false, false)) return field;
         record = field;
       }
     }
@@ -273,7 +282,7 @@ CsvReader::Step CsvReader::parse_one(const char* p, const char* const e, bool at
   uint32_t end_column = 0, end_line_offset = 0;
   count_ = 0;
   unescaped_used_ = 0;
-  quoted_ = false;
+  bool quoted = false;
 
   for (;;) {  // one field per iteration
     const char* field_start = p;
@@ -281,7 +290,7 @@ CsvReader::Step CsvReader::parse_one(const char* p, const char* const e, bool at
     if (count_ == fields_.size()) grow();
     line_offsets_[count_] = uint32_t(line - line_);
     if (p < e && *p == '"') {
-      quoted_ = true;
+      quoted = true;
       const char* q = p + 1;
       bool doubled = false;
       const char* close = nullptr;
@@ -368,14 +377,15 @@ CsvReader::Step CsvReader::parse_one(const char* p, const char* const e, bool at
   }
 
   if (size_t(p - record_start) > options_.max_record_bytes) {
-    fail(line_, 1, "record longer than " + std::to_string(options_.max_record_bytes) + " bytes");
+    fail_too_long(line_);
     return Step::kFailed;
   }
   uint64_t record_line = line_;
   line_ = line;
   *next = p;
-  return emit(record_line, end_line_offset, end_column, end_line_offset > 0) ? Step::kComplete
-                                                                           : Step::kFailed;
+  return emit(record_line, end_line_offset, end_column, end_line_offset > 0, quoted)
+             ? Step::kComplete
+             : Step::kFailed;
 }
 
 }  // namespace covid

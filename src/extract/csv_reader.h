@@ -95,16 +95,23 @@ class CsvReader {
   }
   void grow();
   // Hands the record of the fields pushed to the handler; false when reading must stop.
-  // `multiline`: line_offsets_ holds each field's line offset.
-  bool emit(uint64_t line, uint32_t end_line_offset, uint32_t end_column, bool multiline);
+  // `multiline`: line_offsets_ holds each field's line offset; `quoted`: a field was quoted
+  // (so a single empty field is not a blank line).
+  bool emit(uint64_t line, uint32_t end_line_offset, uint32_t end_column, bool multiline,
+            bool quoted);
   void feed_body(std::string_view data);
+  size_t find_record_end(std::string_view data);
   void fail(uint64_t line, uint32_t column, std::string message);
+  void fail_too_long(uint64_t line);
   std::string_view unescape(const char* begin, const char* end);
 
   CsvHandler& handler_;
   CsvOptions options_;
   std::string pending_;     // the start of a record not yet complete
-  bool pending_in_quote_ = false;
+  struct QuoteScan {        // where find_record_end stopped in pending_
+    bool in_quote = false, field_start = true, after_close = false;
+  };
+  QuoteScan scan_;
   bool bom_checked_ = false;
   bool stopped_ = false;
   uint64_t line_ = 1;       // the line the next record starts on
@@ -114,7 +121,6 @@ class CsvReader {
   std::vector<uint32_t> columns_;
   std::vector<uint32_t> line_offsets_;  // filled only by the general path
   size_t count_ = 0;
-  bool quoted_ = false;  // the current record has a quoted field
   std::deque<std::string> unescaped_;  // storage for fields that had doubled quotes
   size_t unescaped_used_ = 0;
 };

@@ -1,6 +1,6 @@
 #include "extract/http_client.h"
 
-#include "extract/libcurl.h"
+#include "common/libcurl.h"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -2,7 +2,7 @@
 //
 // The interface exists so the fetcher's retry logic can be tested with injected faults; the real
 // implementation, CurlHttpClient, speaks http://, https:// and file:// through libcurl (loaded on
-// first use, see libcurl.h), verifies
+// first use, see common/libcurl.h), verifies
 // TLS, accepts gzip/deflate and aborts a body larger than the request's max_bytes. Plain paths
 // (no scheme) are read straight from the file system. A CurlHttpClient is not thread-safe; use
 // one per thread.

@@ -1,5 +1,7 @@
 #include "load/store.h"
 
+#include "load/postgres/pg_url.h"
+#include "load/postgres/postgres_store.h"
 #include "load/sqlite/sqlite_store.h"
 
 namespace covid {
@@ -21,6 +23,31 @@ std::optional<RunStatus> parse_run_status(std::string_view s) {
   return std::nullopt;
 }
 
+const char* to_string(OutboxStatus s) {
+  switch (s) {
+    case OutboxStatus::kPending: return "pending";
+    case OutboxStatus::kDelivered: return "delivered";
+    case OutboxStatus::kFailed: return "failed";
+  }
+  return "failed";
+}
+
+Result<uint64_t> Store::data_version() {
+  auto runs = list_runs(8);
+  if (!runs.ok()) return runs.status();
+  uint64_t h = 1469598103934665603ull;  // FNV-1a over the newest runs' id, status and end
+  auto mix = [&h](std::string_view s) {
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+    h = (h ^ 0xff) * 1099511628211ull;
+  };
+  for (const RunRecord& r : *runs) {
+    mix(std::to_string(r.id));
+    mix(to_string(r.status));
+    mix(r.finished_at);
+  }
+  return h;
+}
+
 Result<std::unique_ptr<Store>> open_store(const std::string& url, const StoreOptions& options) {
   std::string_view u = url;
   if (u.empty()) return Status::Usage("no database given (--db, COVID_ETL_DB or db in the configuration)");
@@ -28,8 +55,9 @@ Result<std::unique_ptr<Store>> open_store(const std::string& url, const StoreOpt
     u.remove_prefix(9);
   } else if (u.starts_with("sqlite:")) {
     u.remove_prefix(7);
-  } else if (u.starts_with("postgresql://") || u.starts_with("postgres://") ||
-             u.starts_with("dynamodb://")) {
+  } else if (is_postgres_url(u)) {
+    return PostgresStore::open(url, options);
+  } else if (u.starts_with("dynamodb://")) {
     return Status::Usage("database URL scheme '" + std::string(u.substr(0, u.find(':'))) +
                          "' is not supported by this build yet; use a SQLite path");
   } else if (u.find("://") != std::string_view::npos) {

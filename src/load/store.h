@@ -1,6 +1,6 @@
 // Store: where covid-etl keeps its data, its run records and what it last saw of each source.
 //
-// Every database (SQLite now; PostgreSQL and DynamoDB later) implements this interface and
+// Every database (SQLite and PostgreSQL now; DynamoDB later) implements this interface and
 // nothing above it knows which one it talks to. The contract:
 // - Data is keyed by (location, date); a LoadTransaction writes a whole run's ChangeSet, its
 //   revisions, the source states and the run's record atomically: after a crash, the store
@@ -9,6 +9,8 @@
 //   timeout, then fails with a clear message. Loads never interleave.
 // - A run is recorded as `running` by begin_run() before anything else, and its record is
 //   completed either in the load transaction or, for a run that fails, by finish_run().
+// - A run's notifications enter the outbox in the same transaction as its record; delivery
+//   happens after the commit, and a message marked delivered is never handed out again.
 // - Every failure is a Status of kind kLoad; secrets in connection strings never appear in it.
 // A Store is used by one thread at a time.
 #pragma once
@@ -51,6 +53,33 @@ struct RunRecord {
   int64_t duration_ms = 0;
 };
 
+// One notification for one channel, kept in the outbox until it is delivered.
+enum class OutboxStatus { kPending, kDelivered, kFailed };
+const char* to_string(OutboxStatus s);
+
+struct OutboxMessage {
+  int64_t id = 0;
+  int64_t run_id = 0;     // 0: not tied to a run
+  std::string channel;    // the [[notify]] entry's name
+  std::string event;      // success, unchanged, failure
+  std::string subject;
+  std::string body;       // the human message
+  std::string payload;    // JSON: the run summary
+  OutboxStatus status = OutboxStatus::kPending;
+  int attempts = 0;
+  std::string last_error;
+  std::string created_at, delivered_at;
+};
+
+// The outcome of delivery attempts, recorded with Store::record_delivery.
+struct DeliveryUpdate {
+  int64_t id = 0;
+  OutboxStatus status = OutboxStatus::kPending;  // kPending: try again later
+  int attempts_added = 0;
+  std::string error;                             // without secrets
+  std::string at;                                // RFC 3339 UTC
+};
+
 // What a successful run saw of one source, for the next run's conditional GET.
 struct SourceState {
   std::string url;
@@ -67,7 +96,8 @@ class LoadTransaction {
   virtual Result<std::vector<Observation>> existing(std::string_view location) = 0;
   virtual Status write(int64_t run_id, const ChangeSet& changes) = 0;
   virtual Status save_source(int64_t run_id, const SourceState& state) = 0;
-  virtual Status finish_run(const RunRecord& run) = 0;
+  // Completes the run's record and puts its notifications in the outbox.
+  virtual Status finish_run(const RunRecord& run, const std::vector<OutboxMessage>& outbox) = 0;
   virtual Status commit() = 0;
 };
 
@@ -76,8 +106,19 @@ class Store {
   virtual ~Store() = default;
 
   virtual Result<int64_t> begin_run(const std::string& started_at) = 0;
-  virtual Status finish_run(const RunRecord& run) = 0;
+  // Completes a run's record outside a load (a run that failed or found nothing new) and puts
+  // its notifications in the outbox, in one transaction.
+  virtual Status finish_run(const RunRecord& run, const std::vector<OutboxMessage>& outbox) = 0;
   virtual Result<std::unique_ptr<LoadTransaction>> begin_load() = 0;
+
+  // The outbox. claim_outbox() leases up to `limit` pending messages to this process until
+  // `lease_until` (RFC 3339), so that two processes never deliver the same message at once;
+  // record_delivery() ends the lease with the outcome.
+  virtual Result<std::vector<OutboxMessage>> claim_outbox(size_t limit, const std::string& now,
+                                                          const std::string& lease_until) = 0;
+  virtual Status record_delivery(const DeliveryUpdate& update) = 0;
+  // Newest first; with all=false only pending and failed messages.
+  virtual Result<std::vector<OutboxMessage>> list_outbox(bool all, size_t limit) = 0;
 
   // Rows of a location within [from, to] (either end open when absent), sorted by date.
   virtual Result<std::vector<Observation>> read_series(std::string_view location,
@@ -87,6 +128,11 @@ class Store {
   virtual Result<std::vector<RunRecord>> list_runs(size_t limit) = 0;
   // Source URL -> what the last successful run saw of it.
   virtual Result<std::map<std::string, SourceState>> source_states() = 0;
+  // A token that changes whenever data or run records have been committed since the previous
+  // call, by any process; cheap enough to call on every request (serve uses it to know when to
+  // recompute its responses). The default derives it from the newest run records, which every
+  // run rewrites in its commit; a store may override it with something cheaper or exact.
+  virtual Result<uint64_t> data_version();
   // The store's location for messages, without secrets.
   virtual std::string describe() const = 0;
 };
@@ -96,8 +142,9 @@ struct StoreOptions {
   std::chrono::milliseconds lock_timeout{30'000};
 };
 
-// Opens the store a --db URL names: a plain path or sqlite:PATH (postgresql:// and dynamodb://
-// are reserved for their stores). A usage error for a URL no store understands.
+// Opens the store a --db URL names: a plain path or sqlite:PATH; a PostgreSQL URI
+// (postgresql://, postgres://) or key=value connection string (see postgres/pg_url.h);
+// dynamodb:// is reserved. A usage error for a URL no store understands.
 Result<std::unique_ptr<Store>> open_store(const std::string& url, const StoreOptions& options);
 
 }  // namespace covid

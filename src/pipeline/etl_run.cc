@@ -6,6 +6,8 @@
 #include "extract/fetcher.h"
 #include "load/classify.h"
 #include "load/store.h"
+#include "notify/dispatcher.h"
+#include "pipeline/run_message.h"
 #include "pipeline/table_sink.h"
 #include "transform/jhu_recovered.h"
 #include "transform/join.h"
@@ -26,7 +28,8 @@ class Run {
  public:
   Run(const Config& config, HttpClient& http, const Clock& clock, const RunOptions& options)
       : config_(config), http_(http), clock_(clock), options_(options),
-        start_(std::chrono::steady_clock::now()) {
+        start_(std::chrono::steady_clock::now()),
+        dispatcher_(config.channels, clock, config.dispatch) {
     summary_.dry_run = options.dry_run;
     summary_.started_at = format_timestamp(clock.now());
   }
@@ -37,6 +40,9 @@ class Run {
     if (s.ok() && summary_.status != RunStatus::kUnchanged) s = validate();
     if (s.ok() && summary_.status != RunStatus::kUnchanged) s = load();
     if (!s.ok()) fail(s);
+    // After the commit: deliver this run's notifications and any left by earlier runs. A
+    // notifier that is down changes nothing above.
+    if (store_ && !options_.dry_run) summary_.notifications = dispatcher_.flush(*store_);
     return std::move(summary_);
   }
 
@@ -115,7 +121,12 @@ class Run {
   Status finish_unchanged_by_304() {
     if (options_.dry_run) return Status::Ok();
     RunRecord rec = record(RunStatus::kUnchanged);
-    return store_->finish_run(rec);
+    return store_->finish_run(rec, outbox());
+  }
+
+  // This run's notifications, addressed to the channels that want them.
+  std::vector<OutboxMessage> outbox() const {
+    return dispatcher_.address(run_message(summary_, config_.dashboard_url));
   }
 
   Status validate() {
@@ -168,7 +179,8 @@ class Run {
                      src.report.bytes};
       COVID_RETURN_IF_ERROR(t.save_source(*summary_.run_id, st));
     }
-    COVID_RETURN_IF_ERROR(t.finish_run(record(summary_.status)));
+    RunRecord rec = record(summary_.status);
+    COVID_RETURN_IF_ERROR(t.finish_run(rec, outbox()));
     return t.commit();
   }
 
@@ -201,20 +213,38 @@ class Run {
     summary_.counts.inserted = summary_.counts.updated = summary_.counts.unchanged = 0;
     summary_.counts.missing = 0;
     if (summary_.sources.empty()) report_sources_partial();
-    if (!store_ || !summary_.run_id) {
+    if (options_.dry_run) {
       finish_timing();
       return;
     }
-    RunRecord r = record(RunStatus::kFailed);
-    r.stage = stage_name(s.kind());
-    r.error = s.message();
-    if (!summary_.diagnostics.errors().empty()) {
-      r.error += ": " + summary_.diagnostics.errors().front().to_string();
+    Status recorded = Status::Load("no run record");
+    if (store_ && summary_.run_id) {
+      RunRecord r = record(RunStatus::kFailed);
+      r.stage = stage_name(s.kind());
+      r.error = s.message();
+      if (!summary_.diagnostics.errors().empty()) {
+        r.error += ": " + summary_.diagnostics.errors().front().to_string();
+      }
+      recorded = store_->finish_run(r, outbox());
+      if (!recorded.ok() && s.kind() != ErrorKind::kLoad) {
+        summary_.failure = Status(s.kind(), s.message() + " (and the failure could not be recorded: " +
+                                                recorded.message() + ")");
+      }
+    } else {
+      finish_timing();
     }
-    Status recorded = store_->finish_run(r);
-    if (!recorded.ok() && s.kind() != ErrorKind::kLoad) {
-      summary_.failure = Status(s.kind(), s.message() + " (and the failure could not be recorded: " +
-                                              recorded.message() + ")");
+    if (!recorded.ok()) {
+      // Without a database to hold it, the failure is still told, straight away.
+      FlushReport direct;
+      for (const auto& [channel, d] : dispatcher_.send_now(run_message(summary_, config_.dashboard_url))) {
+        if (d.ok) {
+          ++direct.delivered;
+        } else {
+          ++direct.failed;
+          direct.errors.push_back(channel + ": " + d.error);
+        }
+      }
+      summary_.notifications = direct;
     }
   }
 
@@ -231,6 +261,7 @@ class Run {
   RunOptions options_;
   std::chrono::steady_clock::time_point start_;
   RunSummary summary_;
+  Dispatcher dispatcher_;
   std::unique_ptr<Store> store_;
   std::map<std::string, SourceState> states_;
   NytNationalReader nyt_{redact_url(config_.nyt_url), clock_};

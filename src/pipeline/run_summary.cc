@@ -70,6 +70,13 @@ nlohmann::json to_json(const RunSummary& s) {
   j["last_date"] = or_null(s.last_date);
   j["duration_ms"] = s.duration_ms;
   j["sources"] = sources_to_json(s.sources);
+  j["notifications"] = nlohmann::json();
+  if (s.notifications) {
+    j["notifications"] = {{"delivered", s.notifications->delivered},
+                          {"pending", s.notifications->pending},
+                          {"failed", s.notifications->failed},
+                          {"errors", s.notifications->errors}};
+  }
   return j;
 }
 
@@ -109,6 +116,13 @@ std::string to_text(const RunSummary& s) {
     for (size_t i = 0; i < s.diagnostics.warnings().size() && i < 3; ++i) {
       out += "    " + s.diagnostics.warnings()[i].to_string() + "\n";
     }
+  }
+  if (s.notifications && (s.notifications->delivered + s.notifications->pending +
+                           s.notifications->failed) > 0) {
+    const FlushReport& n = *s.notifications;
+    out += "  notified  " + std::to_string(n.delivered) + " delivered, " +
+           std::to_string(n.pending) + " pending, " + std::to_string(n.failed) + " failed\n";
+    for (const std::string& e : n.errors) out += "    " + e + "\n";
   }
   if (s.diagnostics.error_count() > 0) {
     out += "  errors    " + std::to_string(s.diagnostics.error_count()) + ", the first:\n";

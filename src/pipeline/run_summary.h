@@ -14,6 +14,7 @@
 #include "common/status.h"
 #include "load/classify.h"
 #include "load/store.h"
+#include "notify/dispatcher.h"
 
 namespace covid {
 
@@ -40,6 +41,7 @@ struct RunSummary {
   int64_t duration_ms = 0;
   std::vector<SourceReport> sources;
   ChangeSet changes;
+  std::optional<FlushReport> notifications;  // what delivery achieved after the run
 
   int exit_status() const { return status == RunStatus::kFailed ? exit_code(failure.kind()) : 0; }
 };

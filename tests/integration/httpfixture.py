@@ -8,8 +8,10 @@
     server.stop()
 
 Each path answers with its planned replies in order; the last one repeats for ever, so
-`plan(path, Reply(503))` is "503 forever". A path with no plan answers 404. Every request is
-recorded (path and headers, header names lower-cased) before it is answered.
+`plan(path, Reply(503))` is "503 forever". A planned reply may also be a function of the
+Request that returns a Reply (to check a signature, say). A path with no plan answers 404.
+Every request (GET or POST) is recorded (method, path, headers with lower-cased names, body)
+before it is answered.
 
 A Reply can also misbehave:
     gzip=True          compress the body and send Content-Encoding: gzip
@@ -40,15 +42,25 @@ class Reply:
 class Request:
     path: str
     headers: dict  # lower-cased names
+    method: str = "GET"
+    body: bytes = b""
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so clients reuse connections as in production
 
     def do_GET(self):
+        self._answer(b"")
+
+    def do_POST(self):
+        self._answer(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+
+    def _answer(self, body):
         fixture = self.server.fixture
-        reply = fixture._record_and_next(
-            Request(self.path, {k.lower(): v for k, v in self.headers.items()}))
+        request = Request(self.path, {k.lower(): v for k, v in self.headers.items()}, self.command, body)
+        reply = fixture._record_and_next(request)
+        if callable(reply):
+            reply = reply(request)
         try:
             self._send(reply)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up: that is its right

@@ -273,7 +273,7 @@ class Configuration(TempDirTest):
 
     def test_usage_errors_exit_64_and_help_exits_0(self):
         for args in (["frobnicate"], [], ["run", "--nope"], ["run", "--config", self.path("absent.toml")],
-                     ["export", "--db", "postgresql://u@h/db"], ["history", "--db", "mysql://h/db"]):
+                     ["export", "--db", "redis://h/0"], ["history", "--db", "mysql://h/db"]):
             with self.subTest(args=args):
                 self.assertEqual(cli(*args).returncode, 64)
         for sub in ("run", "export", "history"):

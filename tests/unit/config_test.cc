@@ -1,1 +1,257 @@
+#include "config/config.h"
+
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+
+namespace covid {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A fresh directory under the system temp directory, removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    std::string t = (fs::temp_directory_path() / "covid-config-test-XXXXXX").string();
+    if (mkdtemp(t.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+    path_ = t;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  // Writes `text` to a file in the directory; returns its path.
+  std::string write(const std::string& name, const std::string& text) const {
+    std::string p = (path_ / name).string();
+    std::ofstream(p, std::ios::binary) << text;
+    return p;
+  }
+  std::string path(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  fs::path path_;
+};
+
+// Every setting on one line, to compare whole configurations.
+std::string show(const Config& c) {
+  return "db=" + c.db + " nyt=" + c.nyt_url + " jhu=" + c.jhu_url +
+         " join=" + (c.join == JoinKind::kLeft ? "left" : "inner") +
+         " connect=" + std::to_string(c.fetch.connect_timeout.count()) +
+         " timeout=" + std::to_string(c.fetch.timeout.count()) +
+         " max_bytes=" + std::to_string(c.fetch.max_bytes) +
+         " retries=" + std::to_string(c.fetch.retries) +
+         " backoff=" + std::to_string(c.fetch.backoff_base.count()) +
+         " backoff_max=" + std::to_string(c.fetch.backoff_max.count()) +
+         " lock=" + std::to_string(c.lock_timeout.count());
+}
+
+class ConfigFile : public testing::Test {
+ protected:
+  // Loads `text` from config.toml over `base`.
+  Result<Config> load(const std::string& text, Config base = {}) {
+    return load_config_file(dir_.write("config.toml", text), base);
+  }
+  // The usage error loading `text` must give; the file name is the config.toml path.
+  void expect_error(const std::string& text, const std::string& message) {
+    Result<Config> r = load(text);
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.status().kind(), ErrorKind::kUsage) << text;
+    EXPECT_EQ(r.status().message(), file() + ":" + message) << text;
+  }
+  std::string file() const { return dir_.path("config.toml"); }
+
+  TempDir dir_;
+};
+
+TEST(ConfigDefaults, AreTheDocumentedOnes) {
+  Config c;
+  EXPECT_EQ(show(c),
+            "db=data/covid.db nyt=https://raw.githubusercontent.com/nytimes/covid-19-data/master/us.csv "
+            "jhu=https://raw.githubusercontent.com/datasets/covid-19/master/data/"
+            "time-series-19-covid-combined.csv join=left connect=10000 timeout=300000 "
+            "max_bytes=1073741824 retries=3 backoff=500 backoff_max=30000 lock=30000");
+}
+
+TEST_F(ConfigFile, AllKeys) {
+  Result<Config> r = load(R"(# every key
+db = "/var/lib/covid/covid.db"
+
+[sources]
+nyt = "https://example.org/us.csv"
+jhu = "file:///data/jhu.csv"
+
+[transform]
+join = "inner"
+
+[extract]
+connect_timeout_ms = 1500
+timeout_ms = 60000
+retries = 5
+backoff_ms = 250
+backoff_max_ms = 4000
+max_bytes = 1048576
+
+[load]
+lock_timeout_ms = 1234
+)");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(show(*r),
+            "db=/var/lib/covid/covid.db nyt=https://example.org/us.csv jhu=file:///data/jhu.csv "
+            "join=inner connect=1500 timeout=60000 max_bytes=1048576 retries=5 backoff=250 "
+            "backoff_max=4000 lock=1234");
+}
+
+TEST_F(ConfigFile, AbsentKeysKeepTheBase) {
+  Config base;
+  base.db = "base.db";
+  base.nyt_url = "nyt.csv";
+  base.join = JoinKind::kInner;
+  base.fetch.retries = 7;
+  base.lock_timeout = std::chrono::milliseconds(99);
+
+  Result<Config> empty = load("", base);
+  ASSERT_TRUE(empty.ok()) << empty.status().message();
+  EXPECT_EQ(show(*empty), show(base));
+
+  Result<Config> some = load("[extract]\ntimeout_ms = 5\n[sources]\njhu = \"j.csv\"\n", base);
+  ASSERT_TRUE(some.ok()) << some.status().message();
+  Config expected = base;
+  expected.fetch.timeout = std::chrono::milliseconds(5);
+  expected.jhu_url = "j.csv";
+  EXPECT_EQ(show(*some), show(expected));
+
+  Result<Config> tables_only = load("[sources]\n[transform]\n[extract]\n[load]\n", base);
+  ASSERT_TRUE(tables_only.ok()) << tables_only.status().message();
+  EXPECT_EQ(show(*tables_only), show(base));
+}
+
+TEST_F(ConfigFile, JoinLeftOverInnerBase) {
+  Config base;
+  base.join = JoinKind::kInner;
+  Result<Config> r = load("[transform]\njoin = \"left\"\n", base);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->join, JoinKind::kLeft);
+}
+
+TEST_F(ConfigFile, RangeLimitsAreInclusive) {
+  Result<Config> r = load(
+      "[extract]\nretries = 0\nbackoff_ms = 0\nbackoff_max_ms = 3600000\nmax_bytes = 1\n"
+      "connect_timeout_ms = 3600000\ntimeout_ms = 86400000\n[load]\nlock_timeout_ms = 0\n");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->fetch.retries, 0);
+  EXPECT_EQ(r->fetch.backoff_base.count(), 0);
+  EXPECT_EQ(r->fetch.backoff_max.count(), 3600000);
+  EXPECT_EQ(r->fetch.max_bytes, 1u);
+  EXPECT_EQ(r->fetch.timeout.count(), 86400000);
+  EXPECT_EQ(r->lock_timeout.count(), 0);
+}
+
+TEST_F(ConfigFile, UnknownKeysAreReportedAtTheKey) {
+  expect_error("db = \"a.db\"\ncolour = 1\n", "2:1: unknown key 'colour'");
+  expect_error("[extract]\n  retry = 2\n", "2:3: unknown key 'extract.retry'");
+  expect_error("[sources]\nnyt = \"a\"\ncdc = \"b\"\n", "3:1: unknown key 'sources.cdc'");
+  expect_error("[load]\nlock_timeout = 5\n", "2:1: unknown key 'load.lock_timeout'");
+  expect_error("[transform]\njoin = \"left\"\nhow = \"x\"\n", "3:1: unknown key 'transform.how'");
+}
+
+TEST_F(ConfigFile, WrongTypes) {
+  expect_error("db = 5\n", "1:6: 'db' must be a string");
+  expect_error("[sources]\nnyt = [\"a\"]\n", "2:7: 'sources.nyt' must be a string");
+  expect_error("[extract]\nretries = \"3\"\n", "2:11: 'extract.retries' must be an integer");
+  expect_error("[extract]\nretries = 3.0\n", "2:11: 'extract.retries' must be an integer");
+  expect_error("[extract]\ntimeout_ms = true\n", "2:14: 'extract.timeout_ms' must be an integer");
+  expect_error("sources = \"x\"\n", "1:11: 'sources' must be a table");
+  expect_error("[transform]\njoin = 1\n", "2:8: 'transform.join' must be a string");
+}
+
+TEST_F(ConfigFile, OutOfRange) {
+  expect_error("[extract]\nretries = 21\n", "2:11: 'extract.retries' must be between 0 and 20");
+  expect_error("[extract]\nretries = -1\n", "2:11: 'extract.retries' must be between 0 and 20");
+  expect_error("[extract]\ntimeout_ms = 0\n",
+               "2:14: 'extract.timeout_ms' must be between 1 and 86400000");
+  expect_error("[extract]\nmax_bytes = 0\n", "2:13: 'extract.max_bytes' must be between 1 and 1099511627776");
+  expect_error("[extract]\nbackoff_max_ms = 3600001\n",
+               "2:18: 'extract.backoff_max_ms' must be between 0 and 3600000");
+  expect_error("[load]\nlock_timeout_ms = 86400001\n",
+               "2:19: 'load.lock_timeout_ms' must be between 0 and 86400000");
+}
+
+TEST_F(ConfigFile, BadValues) {
+  expect_error("[transform]\njoin = \"outer\"\n", "2:8: 'transform.join' must be \"left\" or \"inner\"");
+  expect_error("db = \"\"\n", "1:6: 'db' must not be empty");
+  expect_error("[sources]\njhu = \"\"\n", "2:7: 'sources.jhu' must not be empty");
+}
+
+TEST_F(ConfigFile, FirstErrorWins) {
+  expect_error("db = 1\n[extract]\nretries = 99\n", "1:6: 'db' must be a string");
+}
+
+TEST_F(ConfigFile, SyntaxErrorNamesTheLine) {
+  struct Case {
+    std::string text, where;  // where: "file:line:" the message starts with
+  };
+  const Case cases[] = {
+      {"db = \"a.db\"\nretries = = 3\n", ":2:"},
+      {"db = \"a.db\"\n\n[extract\n", ":3:"},
+      {"db = \"unterminated\n", ":1:"},
+      {"db = \"a\"\ndb = \"b\"\n", ":2:"},  // a redefined key
+  };
+  for (const Case& c : cases) {
+    Result<Config> r = load(c.text);
+    ASSERT_FALSE(r.ok()) << c.text;
+    EXPECT_EQ(r.status().kind(), ErrorKind::kUsage);
+    EXPECT_TRUE(r.status().message().starts_with(file() + c.where))
+        << c.text << " -> " << r.status().message();
+  }
+}
+
+TEST(ConfigFileMissing, IsAUsageErrorNamingThePath) {
+  TempDir dir;
+  std::string path = dir.path("absent.toml");
+  Result<Config> r = load_config_file(path, Config{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().kind(), ErrorKind::kUsage);
+  EXPECT_TRUE(r.status().message().starts_with(path + ": ")) << r.status().message();
+}
+
+// --- environment ------------------------------------------------------------------------------
+
+TEST(ApplyEnvironment, SetsTheThreeVariables) {
+  std::map<std::string, std::string> env = {{"COVID_ETL_DB", "/tmp/e.db"},
+                                            {"COVID_ETL_NYT_URL", "http://n/us.csv"},
+                                            {"COVID_ETL_JHU_URL", "http://j/jhu.csv"},
+                                            {"COVID_ETL_RETRIES", "9"}};
+  Config c;
+  Config before = c;
+  apply_environment(c, [&](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  });
+  Config expected = before;
+  expected.db = "/tmp/e.db";
+  expected.nyt_url = "http://n/us.csv";
+  expected.jhu_url = "http://j/jhu.csv";
+  EXPECT_EQ(show(c), show(expected));
+}
+
+TEST(ApplyEnvironment, UnsetAndEmptyValuesAreIgnored) {
+  std::map<std::string, std::string> env = {{"COVID_ETL_DB", ""}, {"COVID_ETL_JHU_URL", "j.csv"}};
+  Config c;
+  c.db = "keep.db";
+  c.nyt_url = "keep.csv";
+  apply_environment(c, [&](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  });
+  EXPECT_EQ(c.db, "keep.db");
+  EXPECT_EQ(c.nyt_url, "keep.csv");
+  EXPECT_EQ(c.jhu_url, "j.csv");
+}
+
+}  // namespace
+}  // namespace covid

@@ -70,6 +70,24 @@ CREATE TABLE source_state (
   run_id        INTEGER REFERENCES runs (id)
 );
 )sql",
+    R"sql(
+CREATE TABLE outbox (
+  id           INTEGER PRIMARY KEY,
+  run_id       INTEGER REFERENCES runs (id),
+  channel      TEXT NOT NULL,   -- the [[notify]] entry's name
+  event        TEXT NOT NULL,   -- success, unchanged, failure
+  subject      TEXT NOT NULL,
+  body         TEXT NOT NULL,   -- the human message
+  payload      TEXT NOT NULL,   -- JSON: the run summary
+  status       TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+  attempts     INTEGER NOT NULL DEFAULT 0,
+  last_error   TEXT,
+  created_at   TEXT NOT NULL,
+  lease_until  TEXT,            -- a process is delivering it until then
+  delivered_at TEXT
+);
+CREATE INDEX outbox_pending ON outbox (status, id);
+)sql",
 };
 
 // A prepared statement, finalized on destruction.
@@ -277,8 +295,118 @@ WHERE id = ?)sql");
 
 }  // namespace
 
-Status SqliteStore::finish_run(const RunRecord& run) {
-  return write_run(db_, run, [this](const char* what) { return error(what); });
+Status SqliteStore::write_run_and_outbox(const RunRecord& run,
+                                         const std::vector<OutboxMessage>& outbox) {
+  COVID_RETURN_IF_ERROR(write_run(db_, run, [this](const char* what) { return error(what); }));
+  if (outbox.empty()) return Status::Ok();
+  Stmt s(db_, "INSERT INTO outbox (run_id, channel, event, subject, body, payload, created_at) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?)");
+  if (!s.ok()) return error("preparing the outbox");
+  for (const OutboxMessage& m : outbox) {
+    if (m.run_id != 0) s.bind(1, m.run_id);
+    s.bind(2, m.channel).bind(3, m.event).bind(4, m.subject).bind(5, m.body).bind(6, m.payload);
+    s.bind(7, m.created_at);
+    if (s.step() != SQLITE_DONE) return error("writing the outbox");
+    s.reset();
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::finish_run(const RunRecord& run, const std::vector<OutboxMessage>& outbox) {
+  COVID_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
+  Status s = write_run_and_outbox(run, outbox);
+  if (s.ok()) s = exec("COMMIT");
+  if (!s.ok()) (void)exec("ROLLBACK");
+  return s;
+}
+
+namespace {
+
+OutboxMessage read_outbox_row(const Stmt& s) {
+  OutboxMessage m;
+  m.id = s.int64(0);
+  m.run_id = s.int64(1);
+  m.channel = s.text(2);
+  m.event = s.text(3);
+  m.subject = s.text(4);
+  m.body = s.text(5);
+  m.payload = s.text(6);
+  std::string status = s.text(7);
+  m.status = status == "delivered" ? OutboxStatus::kDelivered
+             : status == "failed"  ? OutboxStatus::kFailed
+                                   : OutboxStatus::kPending;
+  m.attempts = int(s.int64(8));
+  m.last_error = s.text(9);
+  m.created_at = s.text(10);
+  m.delivered_at = s.text(11);
+  return m;
+}
+
+constexpr const char* kOutboxColumns =
+    "id, run_id, channel, event, subject, body, payload, status, attempts, last_error, "
+    "created_at, delivered_at";
+
+}  // namespace
+
+Result<std::vector<OutboxMessage>> SqliteStore::claim_outbox(size_t limit, const std::string& now,
+                                                             const std::string& lease_until) {
+  std::vector<OutboxMessage> out;
+  COVID_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
+  std::string sql = std::string("SELECT ") + kOutboxColumns +
+                    " FROM outbox WHERE status = 'pending' AND (lease_until IS NULL OR lease_until < ?)"
+                    " ORDER BY id LIMIT ?";
+  {
+    Stmt sel(db_, sql.c_str());
+    Stmt lease(db_, "UPDATE outbox SET lease_until = ? WHERE id = ?");
+    if (!sel.ok() || !lease.ok()) {
+      (void)exec("ROLLBACK");
+      return error("reading the outbox");
+    }
+    sel.bind(1, now).bind(2, int64_t(limit));
+    int rc;
+    while ((rc = sel.step()) == SQLITE_ROW) out.push_back(read_outbox_row(sel));
+    if (rc != SQLITE_DONE) {
+      Status e = error("reading the outbox");
+      (void)exec("ROLLBACK");
+      return e;
+    }
+    for (const OutboxMessage& m : out) {
+      lease.bind(1, lease_until).bind(2, m.id);
+      if (lease.step() != SQLITE_DONE) {
+        Status e = error("leasing the outbox");
+        (void)exec("ROLLBACK");
+        return e;
+      }
+      lease.reset();
+    }
+  }
+  COVID_RETURN_IF_ERROR(exec("COMMIT"));
+  return out;
+}
+
+Status SqliteStore::record_delivery(const DeliveryUpdate& u) {
+  Stmt s(db_, "UPDATE outbox SET status = ?, attempts = attempts + ?, last_error = ?, "
+              "lease_until = NULL, delivered_at = ? WHERE id = ?");
+  if (!s.ok()) return error("updating the outbox");
+  s.bind(1, to_string(u.status)).bind(2, int64_t(u.attempts_added)).bind_text_or_null(3, u.error);
+  if (u.status == OutboxStatus::kDelivered) s.bind(4, u.at);
+  s.bind(5, u.id);
+  if (s.step() != SQLITE_DONE) return error("updating the outbox");
+  return Status::Ok();
+}
+
+Result<std::vector<OutboxMessage>> SqliteStore::list_outbox(bool all, size_t limit) {
+  std::vector<OutboxMessage> out;
+  if (!has_schema_) return out;
+  std::string sql = std::string("SELECT ") + kOutboxColumns + " FROM outbox" +
+                    (all ? "" : " WHERE status <> 'delivered'") + " ORDER BY id DESC LIMIT ?";
+  Stmt s(db_, sql.c_str());
+  if (!s.ok()) return error("reading the outbox");
+  s.bind(1, int64_t(limit));
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) out.push_back(read_outbox_row(s));
+  if (rc != SQLITE_DONE) return error("reading the outbox");
+  return out;
 }
 
 // The load transaction: BEGIN IMMEDIATE on construction, ROLLBACK unless committed.
@@ -352,7 +480,9 @@ ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.l
     return Status::Ok();
   }
 
-  Status finish_run(const RunRecord& run) override { return store_.finish_run(run); }
+  Status finish_run(const RunRecord& run, const std::vector<OutboxMessage>& outbox) override {
+    return store_.write_run_and_outbox(run, outbox);
+  }
 
   Status commit() override {
     COVID_RETURN_IF_ERROR(store_.exec("COMMIT"));
@@ -445,6 +575,12 @@ Result<std::map<std::string, SourceState>> SqliteStore::source_states() {
   }
   if (rc != SQLITE_DONE) return error("reading source state");
   return out;
+}
+
+Result<uint64_t> SqliteStore::data_version() {
+  Stmt s(db_, "PRAGMA data_version");
+  if (!s.ok() || s.step() != SQLITE_ROW) return error("reading the data version");
+  return (uint64_t(s.int64(0)) << 32) ^ uint64_t(sqlite3_total_changes64(db_));
 }
 
 }  // namespace covid

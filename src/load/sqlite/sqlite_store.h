@@ -21,12 +21,18 @@ class SqliteStore final : public Store {
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   Result<int64_t> begin_run(const std::string& started_at) override;
-  Status finish_run(const RunRecord& run) override;
+  Status finish_run(const RunRecord& run, const std::vector<OutboxMessage>& outbox) override;
   Result<std::unique_ptr<LoadTransaction>> begin_load() override;
+  Result<std::vector<OutboxMessage>> claim_outbox(size_t limit, const std::string& now,
+                                                  const std::string& lease_until) override;
+  Status record_delivery(const DeliveryUpdate& update) override;
+  Result<std::vector<OutboxMessage>> list_outbox(bool all, size_t limit) override;
   Result<std::vector<Observation>> read_series(std::string_view location, std::optional<Date> from,
                                                std::optional<Date> to) override;
   Result<std::vector<RunRecord>> list_runs(size_t limit) override;
   Result<std::map<std::string, SourceState>> source_states() override;
+  // PRAGMA data_version (commits by other connections) plus this connection's own changes.
+  Result<uint64_t> data_version() override;
   std::string describe() const override { return path_; }
 
   // The schema version this build writes.
@@ -38,6 +44,8 @@ class SqliteStore final : public Store {
   Status use_wal();
   Status exec(const char* sql);
   Status error(const std::string& what) const;
+  // The run record and outbox rows, inside a transaction the caller holds.
+  Status write_run_and_outbox(const RunRecord& run, const std::vector<OutboxMessage>& outbox);
 
   sqlite3* db_;
   std::string path_;

@@ -22,6 +22,8 @@ struct LibCurl {
   decltype(&curl_easy_strerror) easy_strerror;
   decltype(&curl_slist_append) slist_append;
   decltype(&curl_slist_free_all) slist_free_all;
+  decltype(&curl_easy_escape) easy_escape;
+  decltype(&curl_free) free;
 
   // The loaded library (initialised with curl_global_init), or nullptr with *error set.
   static const LibCurl* get(std::string* error);

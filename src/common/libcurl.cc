@@ -1,4 +1,4 @@
-#include "extract/libcurl.h"
+#include "common/libcurl.h"
 
 #include <dlfcn.h>
 
@@ -39,6 +39,8 @@ Loaded load() {
   ok = resolve(h, "curl_easy_strerror", &l.api.easy_strerror, &l.error) && ok;
   ok = resolve(h, "curl_slist_append", &l.api.slist_append, &l.error) && ok;
   ok = resolve(h, "curl_slist_free_all", &l.api.slist_free_all, &l.error) && ok;
+  ok = resolve(h, "curl_easy_escape", &l.api.easy_escape, &l.error) && ok;
+  ok = resolve(h, "curl_free", &l.api.free, &l.error) && ok;
   if (ok && global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
     l.error = "curl_global_init failed";
     ok = false;

@@ -1,0 +1,97 @@
+// PostgresStore: the Store on a PostgreSQL server, through plain libpq (loaded on first use, see
+// libpq.h). One connection per store; not thread-safe.
+//
+// Where: every table lives in one schema of the database the URL names (default covid_etl,
+// `?schema=NAME` to choose; see pg_url.h), created and migrated when a writable store is opened.
+// The tables mirror the SQLite store's (locations, runs, observations keyed by (location, date),
+// revisions, source_state, outbox) with PostgreSQL types: date for dates, bigint for counts
+// (NULL: unknown), timestamptz for times (read back as RFC 3339 UTC with milliseconds), json for
+// the recorded sources and notification payloads. The schema version is the one row of
+// schema_version; migrations are append-only, as for SQLite.
+//
+// Locking: one run at a time per schema. A load transaction, and a migration, first takes the
+// transaction-level advisory lock (kLockClass, lock_key(schema)), waiting at most
+// StoreOptions::lock_timeout (PostgreSQL's lock_timeout), then fails with "locked by another
+// run". The lock goes with the transaction: commit, rollback or a lost connection release it.
+//
+// A load: the ChangeSet's inserted and updated rows go by binary COPY into a temporary staging
+// table, then one INSERT ... ON CONFLICT DO UPDATE ... WHERE (...) IS DISTINCT FROM (...) writes
+// them (the number of rows it returns must equal inserted + updated, or the load is rolled
+// back), the revisions come from the same staging rows, and the source states and run record
+// follow, all in one transaction.
+//
+// Failures: every error is a kLoad Status naming the server as the URL shows it with the
+// password replaced by *** (and any password scrubbed from server messages); a bad schema name
+// is a usage error. Connection parameters come from the URL, the PG* environment and
+// ~/.pgpass as libpq reads them; connect_timeout defaults to 10 s unless the URL or
+// PGCONNECT_TIMEOUT sets it. A read-only store sets default_transaction_read_only and fails
+// when the schema does not exist yet.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "load/postgres/pg_url.h"
+#include "load/store.h"
+
+struct pg_conn;
+struct pg_result;
+
+namespace covid {
+
+struct LibPq;
+
+class PostgresStore final : public Store {
+ public:
+  // `url` is one that is_postgres_url() accepts.
+  static Result<std::unique_ptr<Store>> open(const std::string& url, const StoreOptions& options);
+  ~PostgresStore() override;
+  PostgresStore(const PostgresStore&) = delete;
+  PostgresStore& operator=(const PostgresStore&) = delete;
+
+  Result<int64_t> begin_run(const std::string& started_at) override;
+  Status finish_run(const RunRecord& run, const std::vector<OutboxMessage>& outbox) override;
+  Result<std::unique_ptr<LoadTransaction>> begin_load() override;
+  Result<std::vector<OutboxMessage>> claim_outbox(size_t limit, const std::string& now,
+                                                  const std::string& lease_until) override;
+  Status record_delivery(const DeliveryUpdate& update) override;
+  Result<std::vector<OutboxMessage>> list_outbox(bool all, size_t limit) override;
+  Result<std::vector<Observation>> read_series(std::string_view location, std::optional<Date> from,
+                                               std::optional<Date> to) override;
+  Result<std::vector<RunRecord>> list_runs(size_t limit) override;
+  Result<std::map<std::string, SourceState>> source_states() override;
+  std::string describe() const override;
+
+  // The schema version this build writes.
+  static int schema_version();
+  // The advisory lock a run holds: pg_advisory_xact_lock(kLockClass, lock_key(schema)).
+  static constexpr int32_t kLockClass = 0x636f7669;  // "covi"
+  static int32_t lock_key(std::string_view schema);  // 32-bit FNV-1a of the schema name
+
+ private:
+  friend class PostgresLoad;
+
+  PostgresStore(const LibPq* pq, pg_conn* conn, PgTarget target, StoreOptions options);
+  std::string sql(std::string_view tmpl) const;  // {s} -> the quoted schema
+  // Runs one statement; text parameters (nullopt: NULL); a binary or text result.
+  Result<std::shared_ptr<pg_result>> query(const char* what, const std::string& statement,
+                                           const std::vector<std::optional<std::string>>& params = {},
+                                           bool binary = false);
+  Status exec(const char* what, const std::string& statements);  // simple query, no parameters
+  Status error(const char* what, const pg_result* result) const;
+  Result<int> read_version();
+  Status migrate();
+  Status lock(const char* what);  // inside a transaction
+  Status write_run_and_outbox(const RunRecord& run, const std::vector<OutboxMessage>& outbox);
+  Status rollback();
+
+  const LibPq* pq_;
+  pg_conn* conn_;
+  PgTarget target_;
+  StoreOptions options_;
+};
+
+}  // namespace covid

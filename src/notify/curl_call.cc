@@ -1,0 +1,106 @@
+#include "notify/curl_call.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/libcurl.h"
+
+namespace covid {
+namespace {
+
+struct Upload {
+  const std::string* data;
+  size_t at = 0;
+};
+
+size_t read_body(char* buffer, size_t size, size_t count, void* user) {
+  auto* u = static_cast<Upload*>(user);
+  size_t n = std::min(size * count, u->data->size() - u->at);
+  std::memcpy(buffer, u->data->data() + u->at, n);
+  u->at += n;
+  return n;
+}
+
+size_t keep_response(char* data, size_t size, size_t count, void* user) {
+  auto* s = static_cast<std::string*>(user);
+  size_t n = size * count;
+  if (s->size() < 300) s->append(data, std::min(n, 300 - s->size()));
+  return n;
+}
+
+bool transient(CURLcode c) {
+  switch (c) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+CurlOutcome perform(const CurlCall& call) {
+  CurlOutcome out;
+  std::string error;
+  const LibCurl* lib = LibCurl::get(&error);
+  if (lib == nullptr) {
+    out.status = Status::Extract(error);
+    return out;
+  }
+  CURL* curl = lib->easy_init();
+  if (curl == nullptr) {
+    out.status = Status::Internal("libcurl could not create a handle");
+    return out;
+  }
+  curl_slist* headers = nullptr;
+  for (const std::string& h : call.headers) headers = lib->slist_append(headers, h.c_str());
+  curl_slist* rcpt = nullptr;
+  for (const std::string& r : call.mail_rcpt) rcpt = lib->slist_append(rcpt, r.c_str());
+  Upload upload{&call.body};
+
+  lib->easy_setopt(curl, CURLOPT_URL, call.url.c_str());
+  lib->easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  lib->easy_setopt(curl, CURLOPT_TIMEOUT_MS, long(call.timeout.count()));
+  lib->easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, long(std::min<int64_t>(call.timeout.count(), 10'000)));
+  lib->easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+  lib->easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!call.ca_file.empty()) lib->easy_setopt(curl, CURLOPT_CAINFO, call.ca_file.c_str());
+  lib->easy_setopt(curl, CURLOPT_WRITEFUNCTION, keep_response);
+  lib->easy_setopt(curl, CURLOPT_WRITEDATA, &out.response);
+  if (!call.username.empty()) lib->easy_setopt(curl, CURLOPT_USERNAME, call.username.c_str());
+  if (!call.password.empty()) lib->easy_setopt(curl, CURLOPT_PASSWORD, call.password.c_str());
+  if (call.smtp) {
+    lib->easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    lib->easy_setopt(curl, CURLOPT_MAIL_FROM, call.mail_from.c_str());
+    lib->easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
+    lib->easy_setopt(curl, CURLOPT_USE_SSL, long(call.require_tls ? CURLUSESSL_ALL : CURLUSESSL_NONE));
+    lib->easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    lib->easy_setopt(curl, CURLOPT_READFUNCTION, read_body);
+    lib->easy_setopt(curl, CURLOPT_READDATA, &upload);
+    lib->easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, curl_off_t(call.body.size()));
+  } else {
+    lib->easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    lib->easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    lib->easy_setopt(curl, CURLOPT_POSTFIELDS, call.body.c_str());
+    lib->easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(call.body.size()));
+    if (!call.aws_sigv4.empty()) lib->easy_setopt(curl, CURLOPT_AWS_SIGV4, call.aws_sigv4.c_str());
+  }
+  CURLcode code = lib->easy_perform(curl);
+  lib->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out.code);
+  if (code != CURLE_OK) {
+    out.status = Status::Extract(lib->easy_strerror(code));
+    out.transient = transient(code);
+  }
+  lib->slist_free_all(headers);
+  lib->slist_free_all(rcpt);
+  lib->easy_cleanup(curl);
+  return out;
+}
+
+}  // namespace covid

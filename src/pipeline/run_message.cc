@@ -1,0 +1,98 @@
+#include "pipeline/run_message.h"
+
+#include <cstdio>
+
+namespace covid {
+namespace {
+
+std::string count(int64_t v) { return v == kUnknown ? "-" : std::to_string(v); }
+
+std::string changed(int64_t before, int64_t after) {
+  return before == after ? count(after) : count(before) + " -> " + count(after);
+}
+
+std::string row(const std::string& date, const std::string& cases, const std::string& deaths,
+                const std::string& recovered, const char* note) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "%-10s  %-24s  %-18s  %-20s%s", date.c_str(), cases.c_str(),
+                deaths.c_str(), recovered.c_str(), note);
+  std::string s = buf;
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s + "\n";
+}
+
+std::string plural(uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+}  // namespace
+
+Message run_message(const RunSummary& s, const std::string& dashboard_url) {
+  Message m;
+  m.run_id = s.run_id.value_or(0);
+  m.payload = to_json(s).dump();
+  std::string run = "covid-etl run" + (s.run_id ? " " + std::to_string(*s.run_id) : std::string());
+
+  if (s.status == RunStatus::kFailed) {
+    m.event = "failure";
+    std::string stage = stage_name(s.failure.kind());
+    m.subject = "covid-etl: run FAILED at " + stage + ": " + s.failure.message();
+    m.body = run + " failed at " + stage + ": " + s.failure.message() + "\n";
+    m.body += "Nothing was loaded: the database is as it was before this run.\n";
+    if (!s.diagnostics.errors().empty()) {
+      m.body += "\nFirst errors:\n";
+      size_t shown = 0;
+      for (const Issue& i : s.diagnostics.errors()) {
+        if (shown++ == 20) break;
+        m.body += "  " + i.to_string() + "\n";
+      }
+      m.body += "(" + plural(s.diagnostics.error_count(), "error", "errors") + " in all)\n";
+    }
+    return m;
+  }
+
+  if (s.status == RunStatus::kUnchanged) {
+    m.event = "unchanged";
+    bool not_modified = !s.sources.empty();
+    for (const SourceReport& r : s.sources) not_modified = not_modified && r.not_modified;
+    m.subject = "covid-etl: no changes";
+    m.body = run + ": no changes (" +
+             (not_modified ? std::string("the sources were not modified")
+                           : plural(s.counts.unchanged, "date", "dates") + " unchanged") + ")\n";
+    return m;
+  }
+
+  m.event = "success";
+  const ChangeSet& c = s.changes;
+  std::string what = plural(c.inserted.size(), "new date", "new dates") + ", " +
+                     std::to_string(c.updated.size()) + " revised";
+  m.subject = "covid-etl: " + what + (s.last_date.empty() ? "" : " (up to " + s.last_date + ")");
+  m.body = run + ": " + what + ".\n";
+  if (!s.first_date.empty()) {
+    m.body += "The series runs from " + s.first_date + " to " + s.last_date + ".\n";
+  }
+  m.body += "\n" + row("date", "cases", "deaths", "recovered", "");
+  size_t lines = 0, total = c.inserted.size() + c.updated.size();
+  for (const Observation& o : c.inserted) {
+    if (lines == kMessageTableLines) break;
+    m.body += row(format_date(o.date), count(o.cases), count(o.deaths), count(o.recovered), "  new");
+    ++lines;
+  }
+  for (const Revision& r : c.updated) {
+    if (lines == kMessageTableLines) break;
+    m.body += row(format_date(r.after.date), changed(r.before.cases, r.after.cases),
+                  changed(r.before.deaths, r.after.deaths),
+                  changed(r.before.recovered, r.after.recovered), "  revised");
+    ++lines;
+  }
+  if (total > lines) m.body += "and " + std::to_string(total - lines) + " more\n";
+  if (s.diagnostics.warning_count() > 0) {
+    m.body += "\n" + plural(s.diagnostics.warning_count(), "warning", "warnings") +
+              " (revisions upstream and unreported recoveries), e.g. " +
+              s.diagnostics.warnings().front().to_string() + "\n";
+  }
+  if (!dashboard_url.empty()) m.body += "\nDashboard: " + dashboard_url + "\n";
+  return m;
+}
+
+}  // namespace covid

@@ -1,0 +1,23 @@
+// The JSON API, version 1, over a SnapshotCache:
+//   GET /api/v1/series?location=US&from=YYYY-MM-DD&to=YYYY-MM-DD&fields=a,b   columnar arrays
+//   GET /api/v1/summary?location=US     latest values and data freshness
+//   GET /api/v1/runs?limit=N            run history, newest first (N: 1..1000, default 50)
+//   GET /api/v1/export.csv?location=US&from=..&to=..   what `covid-etl export` prints
+//   GET /healthz                        200 when the database can be read, else 503
+//   GET /metrics                        Prometheus text: the runs table and the server
+// Every parameter is checked: an unknown or repeated name, a malformed date, from after to, an
+// unknown location or field, or a limit out of range answers 400 with a JSON error. Data
+// responses carry an ETag and Cache-Control: no-cache, answer 304 to If-None-Match, and are
+// gzipped when the client accepts it; while no database can be read they answer 503.
+// Handlers are thread-safe (they only read snapshots).
+#pragma once
+
+#include "serve/metrics.h"
+#include "serve/router.h"
+#include "serve/snapshot.h"
+
+namespace covid::serve {
+
+void add_api_routes(Router& router, SnapshotCache& cache, const ServerMetrics& metrics);
+
+}  // namespace covid::serve

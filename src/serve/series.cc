@@ -1,0 +1,183 @@
+#include "serve/series.h"
+
+#include <algorithm>
+#include <charconv>
+
+namespace covid::serve {
+namespace {
+
+constexpr std::pair<const char*, SeriesField> kFieldNames[] = {
+    {"date", kFieldDate},
+    {"cases", kFieldCases},
+    {"deaths", kFieldDeaths},
+    {"recovered", kFieldRecovered},
+    {"new_cases", kFieldNewCases},
+    {"new_deaths", kFieldNewDeaths},
+    {"new_cases_avg7", kFieldNewCasesAvg7},
+    {"new_deaths_avg7", kFieldNewDeathsAvg7},
+};
+
+void daily(const std::vector<Date>& dates, const std::vector<int64_t>& cumulative,
+           std::vector<int64_t>* out, std::vector<double>* avg) {
+  size_t n = cumulative.size();
+  out->assign(n, kNoValue);
+  avg->assign(n, std::nan(""));
+  for (size_t i = 1; i < n; ++i) {
+    if (dates[i].days - dates[i - 1].days != 1) continue;
+    if (cumulative[i] == kUnknown || cumulative[i - 1] == kUnknown) continue;
+    (*out)[i] = cumulative[i] - cumulative[i - 1];
+  }
+  for (size_t i = 6; i < n; ++i) {
+    if (dates[i].days - dates[i - 6].days != 6) continue;
+    int64_t sum = 0;
+    bool known = true;
+    for (size_t k = i - 6; k <= i && known; ++k) {
+      known = (*out)[k] != kNoValue;
+      if (known) sum += (*out)[k];
+    }
+    if (known) (*avg)[i] = double(sum) / 7.0;
+  }
+}
+
+void append_int(std::string& out, int64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, size_t(r.ptr - buf));
+}
+
+// Two decimals at most, trailing zeros dropped: 12345.57, 3.5, 4.
+void append_avg(std::string& out, double v) {
+  char buf[40];
+  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 2);
+  char* end = r.ptr;
+  while (end > buf && end[-1] == '0') --end;
+  if (end > buf && end[-1] == '.') --end;
+  std::string_view text(buf, size_t(end - buf));
+  if (text == "-0") text = "0";
+  out.append(text);
+}
+
+void append_date(std::string& out, Date d) {
+  char buf[10];
+  format_date(d, buf);
+  out.push_back('"');
+  out.append(buf, 10);
+  out.push_back('"');
+}
+
+template <typename F>
+void array(std::string& out, const char* name, size_t begin, size_t end, F item) {
+  out += ",\"";
+  out += name;
+  out += "\":[";
+  for (size_t i = begin; i < end; ++i) {
+    if (i != begin) out.push_back(',');
+    item(i);
+  }
+  out.push_back(']');
+}
+
+}  // namespace
+
+SeriesColumns SeriesColumns::build(std::string location, const std::vector<Observation>& rows) {
+  SeriesColumns s;
+  s.location = std::move(location);
+  s.date.reserve(rows.size());
+  s.cases.reserve(rows.size());
+  s.deaths.reserve(rows.size());
+  s.recovered.reserve(rows.size());
+  for (const Observation& o : rows) {
+    s.date.push_back(o.date);
+    s.cases.push_back(o.cases);
+    s.deaths.push_back(o.deaths);
+    s.recovered.push_back(o.recovered);
+  }
+  daily(s.date, s.cases, &s.new_cases, &s.new_cases_avg7);
+  daily(s.date, s.deaths, &s.new_deaths, &s.new_deaths_avg7);
+  return s;
+}
+
+std::pair<size_t, size_t> SeriesColumns::range(std::optional<Date> from, std::optional<Date> to) const {
+  auto lo = from ? std::lower_bound(date.begin(), date.end(), *from) : date.begin();
+  auto hi = to ? std::upper_bound(date.begin(), date.end(), *to) : date.end();
+  if (hi < lo) hi = lo;
+  return {size_t(lo - date.begin()), size_t(hi - date.begin())};
+}
+
+Result<unsigned> parse_fields(std::string_view list) {
+  unsigned fields = kFieldDate;
+  while (true) {
+    size_t comma = list.find(',');
+    std::string_view name = list.substr(0, comma);
+    bool found = false;
+    for (const auto& [n, bit] : kFieldNames) {
+      if (name == n) {
+        fields |= bit;
+        found = true;
+      }
+    }
+    if (!found) {
+      std::string known;
+      for (const auto& [n, bit] : kFieldNames) known += (known.empty() ? "" : ", ") + std::string(n);
+      return Status::Usage("fields: unknown field '" + std::string(name.substr(0, 64)) + "' (known: " + known + ")");
+    }
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return fields;
+}
+
+std::string series_json(const SeriesColumns& s, size_t begin, size_t end, unsigned fields) {
+  std::string out;
+  out.reserve(64 + (end - begin) * 96);
+  out += "{\"location\":\"";
+  out += s.location;  // a location id: letters, digits, ':' and names checked by the caller
+  out += "\",\"from\":";
+  if (begin < end) append_date(out, s.date[begin]);
+  else out += "null";
+  out += ",\"to\":";
+  if (begin < end) append_date(out, s.date[end - 1]);
+  else out += "null";
+  out += ",\"count\":";
+  append_int(out, int64_t(end - begin));
+  auto counts = [&](const char* name, const std::vector<int64_t>& v, int64_t null) {
+    array(out, name, begin, end, [&](size_t i) {
+      if (v[i] == null) out += "null";
+      else append_int(out, v[i]);
+    });
+  };
+  auto averages = [&](const char* name, const std::vector<double>& v) {
+    array(out, name, begin, end, [&](size_t i) {
+      if (std::isnan(v[i])) out += "null";
+      else append_avg(out, v[i]);
+    });
+  };
+  array(out, "date", begin, end, [&](size_t i) { append_date(out, s.date[i]); });
+  if (fields & kFieldCases) counts("cases", s.cases, kUnknown);
+  if (fields & kFieldDeaths) counts("deaths", s.deaths, kUnknown);
+  if (fields & kFieldRecovered) counts("recovered", s.recovered, kUnknown);
+  if (fields & kFieldNewCases) counts("new_cases", s.new_cases, kNoValue);
+  if (fields & kFieldNewDeaths) counts("new_deaths", s.new_deaths, kNoValue);
+  if (fields & kFieldNewCasesAvg7) averages("new_cases_avg7", s.new_cases_avg7);
+  if (fields & kFieldNewDeathsAvg7) averages("new_deaths_avg7", s.new_deaths_avg7);
+  out += "}\n";
+  return out;
+}
+
+std::string export_csv(const SeriesColumns& s, size_t begin, size_t end) {
+  std::string out = "date,cases,deaths,recovered\n";
+  out.reserve(out.size() + (end - begin) * 36);
+  char date[10];
+  for (size_t i = begin; i < end; ++i) {
+    format_date(s.date[i], date);
+    out.append(date, 10);
+    for (int64_t v : {s.cases[i], s.deaths[i], s.recovered[i]}) {
+      out.push_back(',');
+      if (v != kUnknown) append_int(out, v);
+    }
+    out.push_back('\n');
+  }
+  return out;
+}
+
+}  // namespace covid::serve

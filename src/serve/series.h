@@ -1,0 +1,62 @@
+// SeriesColumns: one location's series in columns, with the daily values derived from it, and
+// the writers for the API's series JSON and the export CSV.
+//
+// Daily values are differences of consecutive dates' cumulative counts (null on the first date,
+// after a gap in the dates, or where either count is unknown); a negative daily value is a
+// revision upstream and is kept as it is. The 7-day averages need the seven daily values of the
+// days ending on that date, all known. Plain value; immutable after build(), so thread-safe to read.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/date.h"
+#include "common/status.h"
+#include "transform/observation.h"
+
+namespace covid::serve {
+
+inline constexpr int64_t kNoValue = std::numeric_limits<int64_t>::min();  // null daily value
+
+struct SeriesColumns {
+  std::string location;
+  std::vector<Date> date;
+  std::vector<int64_t> cases, deaths, recovered;    // kUnknown: null
+  std::vector<int64_t> new_cases, new_deaths;       // kNoValue: null
+  std::vector<double> new_cases_avg7, new_deaths_avg7;  // NaN: null
+
+  static SeriesColumns build(std::string location, const std::vector<Observation>& rows);
+  size_t size() const { return date.size(); }
+  // The rows with from <= date <= to, as [begin, end).
+  std::pair<size_t, size_t> range(std::optional<Date> from, std::optional<Date> to) const;
+};
+
+// The arrays a series response may carry (the `fields` parameter); date is always included.
+enum SeriesField : unsigned {
+  kFieldDate = 1u << 0,
+  kFieldCases = 1u << 1,
+  kFieldDeaths = 1u << 2,
+  kFieldRecovered = 1u << 3,
+  kFieldNewCases = 1u << 4,
+  kFieldNewDeaths = 1u << 5,
+  kFieldNewCasesAvg7 = 1u << 6,
+  kFieldNewDeathsAvg7 = 1u << 7,
+  kAllFields = (1u << 8) - 1,
+};
+
+// Parses a comma-separated list of field names; an error names the first unknown one.
+Result<unsigned> parse_fields(std::string_view list);
+
+// {"location":"US","from":..,"to":..,"count":N,"date":[..],"cases":[..],...} for rows [begin, end).
+std::string series_json(const SeriesColumns& s, size_t begin, size_t end, unsigned fields = kAllFields);
+
+// Exactly what `covid-etl export` prints for the same rows: date,cases,deaths,recovered.
+std::string export_csv(const SeriesColumns& s, size_t begin, size_t end);
+
+}  // namespace covid::serve

@@ -1,0 +1,80 @@
+#include "serve/serve_command.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+#include <ctime>
+#include <thread>
+
+#include "serve/api.h"
+#include "serve/assets.h"
+#include "serve/router.h"
+#include "serve/server.h"
+#include "serve/snapshot.h"
+
+namespace covid::serve {
+
+int serve_command(const Config& config) {
+  std::string host;
+  uint16_t port = 0;
+  if (!parse_listen(config.listen, &host, &port)) {
+    std::fprintf(stderr, "covid-etl: --listen: '%s' is not HOST:PORT (e.g. 127.0.0.1:8080)\n",
+                 config.listen.c_str());
+    return exit_code(ErrorKind::kUsage);
+  }
+
+  // SIGINT and SIGTERM are taken by one thread with sigwait: blocked here, before any other
+  // thread starts, so that every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  StoreOptions so;
+  so.read_only = true;
+  so.lock_timeout = config.lock_timeout;
+  std::string db = config.db;
+  SnapshotCache cache([db, so] { return open_store(db, so); }, SnapshotCache::Options{});
+  Status loaded = cache.load();
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "covid-etl: %s\n", loaded.message().c_str());
+    return exit_code(loaded.kind());
+  }
+
+  ServerMetrics metrics;
+  Router router(metrics);
+  add_api_routes(router, cache, metrics);
+  add_asset_routes(router);
+  HttpServer server([&router](Request& req, Response& resp) { router.dispatch(req, resp); }, metrics);
+  Status listening = server.listen(host, port);
+  if (!listening.ok()) {
+    std::fprintf(stderr, "covid-etl: %s\n", listening.message().c_str());
+    return exit_code(listening.kind());
+  }
+  std::printf("covid-etl serve: listening on http://%s/ (database %s)\n", server.local_address().c_str(),
+              db.c_str());
+  std::fflush(stdout);
+
+  std::atomic<bool> done{false};
+  std::thread waiter([&] {
+    timespec tick{0, 200'000'000};
+    while (!done.load()) {
+      int sig = sigtimedwait(&signals, nullptr, &tick);
+      if (sig == SIGINT || sig == SIGTERM) {
+        std::fprintf(stderr, "covid-etl serve: %s: stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        server.stop();
+        return;
+      }
+    }
+  });
+  server.run();
+  done.store(true);
+  waiter.join();
+  std::fprintf(stderr, "covid-etl serve: stopped\n");
+  return 0;
+}
+
+}  // namespace covid::serve

@@ -1,0 +1,488 @@
+// The only translation unit that includes Boost.Beast: it is slow to compile and stays here.
+#include "serve/server.h"
+
+#include <sys/resource.h>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace covid::serve {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+// Sent with every response. The dashboard needs nothing from elsewhere and no inline script or
+// style: scripts, styles, data and images come from this origin only.
+constexpr std::string_view kSecurityHeaders =
+    "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'\r\n"
+    "X-Content-Type-Options: nosniff\r\n"
+    "Referrer-Policy: no-referrer\r\n"
+    "X-Frame-Options: DENY\r\n"
+    "Cross-Origin-Resource-Policy: same-origin\r\n";
+
+Method to_method(http::verb v) {
+  switch (v) {
+    case http::verb::get: return Method::kGet;
+    case http::verb::head: return Method::kHead;
+    case http::verb::post: return Method::kPost;
+    case http::verb::put: return Method::kPut;
+    case http::verb::delete_: return Method::kDelete;
+    case http::verb::patch: return Method::kPatch;
+    case http::verb::options: return Method::kOptions;
+    default: return Method::kOther;
+  }
+}
+
+std::string_view sv(beast::string_view s) { return std::string_view(s.data(), s.size()); }
+
+// "Date: Tue, 15 Nov 1994 08:12:31 GMT\r\n", formatted at most once a second per thread.
+std::string_view date_field() {
+  thread_local std::time_t cached_at = 0;
+  thread_local char buf[64];
+  thread_local size_t len = 0;
+  std::time_t now = std::time(nullptr);
+  if (now != cached_at) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    len = std::strftime(buf, sizeof buf, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+    cached_at = now;
+  }
+  return std::string_view(buf, len);
+}
+
+void append_number(std::string& out, size_t v) {
+  char buf[24];
+  int n = std::snprintf(buf, sizeof buf, "%zu", v);
+  out.append(buf, size_t(n));
+}
+
+}  // namespace
+
+class Session;
+
+class HttpServer::Impl {
+ public:
+  Impl(Handler handler, ServerMetrics& metrics, ServerLimits limits)
+      : handler_(std::move(handler)),
+        metrics_(metrics),
+        limits_(limits),
+        ioc_(int(limits.threads == 0 ? 1 : limits.threads)),
+        acceptor_(net::make_strand(ioc_)),
+        retry_timer_(acceptor_.get_executor()) {}
+
+  Status listen(const std::string& host, uint16_t port);
+  void run();
+  void stop();
+  void do_accept();
+
+  void add(const std::shared_ptr<Session>& s);
+  void remove(Session* s);
+
+  Handler handler_;
+  ServerMetrics& metrics_;
+  const ServerLimits limits_;
+  net::io_context ioc_;
+  tcp::acceptor acceptor_;
+  net::steady_timer retry_timer_;
+  tcp::endpoint local_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<size_t> open_{0};
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_requested_ = false;
+  unsigned finished_threads_ = 0;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
+};
+
+// One connection: read a request, answer it, repeat while the connection is kept alive.
+// Every step runs on the connection's strand.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, HttpServer::Impl& server)
+      : stream_(std::move(socket)),
+        server_(server),
+        buffer_(server.limits_.max_header_bytes + 16 * 1024) {}
+
+  ~Session() { server_.remove(this); }
+
+  void start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->wait_request(); });
+  }
+
+  // From stop(): close now unless a response is being written (that one is finished first).
+  void on_stop() {
+    if (state_ != State::kWriting) {
+      state_ = State::kClosed;
+      stream_.close();
+    }
+  }
+
+  net::any_io_executor executor() { return stream_.get_executor(); }
+
+ private:
+  enum class State { kIdle, kReading, kWriting, kClosed };
+
+  const ServerLimits& limits() const { return server_.limits_; }
+
+  // Waits for the first byte of the next request (idle timeout), unless one is buffered.
+  void wait_request() {
+    if (server_.stopping_.load()) return close();
+    if (buffer_.size() > 0) return read_request();
+    state_ = State::kIdle;
+    stream_.expires_after(limits().idle_timeout);
+    size_t room = buffer_.max_size() - buffer_.size();
+    stream_.async_read_some(buffer_.prepare(std::min<size_t>(room, 4096)),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return self->close();
+                              self->buffer_.commit(n);
+                              self->read_request();
+                            });
+  }
+
+  // Reads one whole request: it must arrive within the read timeout.
+  void read_request() {
+    state_ = State::kReading;
+    parser_.emplace();
+    parser_->header_limit(uint32_t(limits().max_header_bytes));
+    parser_->body_limit(limits().max_body_bytes);
+    stream_.expires_after(limits().read_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    started_ = Clock::now();
+    if (ec) {
+      if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+        return reject(request_line_too_long() ? 414 : 431, "the request header is too large");
+      }
+      if (ec == http::error::body_limit) return reject(413, "the request body is too large");
+      // A client gone, a timeout or stop(): nothing to answer. Parse errors: 400.
+      bool parse_error = ec.category() == http::make_error_code(http::error::bad_method).category();
+      if (!parse_error || ec == http::error::end_of_stream || ec == http::error::partial_message) {
+        return close();
+      }
+      return reject(400, "malformed request: " + ec.message());
+    }
+    auto& msg = parser_->get();
+    if (msg.target().size() > limits().max_target_bytes) return reject(414, "the request target is too long");
+    if (msg.count(http::field::content_length) > 0 && msg.count(http::field::transfer_encoding) > 0) {
+      return reject(400, "a request must not have both Content-Length and Transfer-Encoding");
+    }
+
+    req_.method = to_method(msg.method());
+    req_.method_text = sv(msg.method_string());
+    req_.target = sv(msg.target());
+    size_t q = req_.target.find('?');
+    req_.path = req_.target.substr(0, q);
+    req_.query = q == std::string_view::npos ? std::string_view() : req_.target.substr(q + 1);
+    req_.headers.clear();
+    for (const auto& f : msg) req_.headers.emplace_back(sv(f.name_string()), sv(f.value()));
+    req_.body = msg.body();
+    req_.path_params.clear();
+
+    resp_ = Response();
+    try {
+      server_.handler_(req_, resp_);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "covid-etl serve: internal error on %.*s: %s\n", int(req_.path.size()),
+                   req_.path.data(), e.what());
+      resp_ = Response();
+      error_response_500();
+    }
+    bool keep_alive = msg.keep_alive() && !server_.stopping_.load();
+    write(keep_alive, req_.method == Method::kHead, msg.version() == 10);
+  }
+
+  void error_response_500() {
+    resp_.status = 500;
+    resp_.set_body("{\"status\":500,\"error\":\"internal_error\",\"message\":\"internal error\"}\n",
+                   "application/json");
+    resp_.cache_control = "no-store";
+  }
+
+  // Whether the buffered request line is longer than the target limit allows.
+  bool request_line_too_long() const {
+    auto data = buffer_.data();
+    std::string_view text(static_cast<const char*>(data.data()), data.size());
+    size_t eol = text.find("\r\n");
+    size_t line = eol == std::string_view::npos ? text.size() : eol;
+    return line > limits().max_target_bytes + 32;  // method, spaces and version
+  }
+
+  void reject(int status, const std::string& message) {
+    resp_ = Response();
+    resp_.status = status;
+    std::string body = "{\"status\":" + std::to_string(status) + ",\"error\":\"" +
+                       (status == 400 ? "bad_request" : status == 413 ? "content_too_large"
+                        : status == 414 ? "uri_too_long" : "header_fields_too_large") +
+                       "\",\"message\":\"" + message + "\"}\n";
+    // The message may quote a parser error: keep it JSON-safe.
+    for (char& c : body) {
+      if (static_cast<unsigned char>(c) < 0x20 && c != '\n') c = ' ';
+    }
+    resp_.set_body(std::move(body), "application/json");
+    resp_.cache_control = "no-store";
+    resp_.route = ServerMetrics::kUnmatched;
+    write(false, false, false);
+  }
+
+  void write(bool keep_alive, bool head, bool http10) {
+    keep_alive_ = keep_alive;
+    const Response& r = resp_;
+    bool no_body = r.status == 304 || r.status == 204;
+    head_.clear();
+    head_ += "HTTP/1.1 ";
+    append_number(head_, size_t(r.status));
+    head_ += ' ';
+    head_ += reason_phrase(r.status);
+    head_ += "\r\n";
+    head_ += date_field();
+    if (!no_body) {
+      if (!r.content_type.empty()) {
+        head_ += "Content-Type: ";
+        head_ += r.content_type;
+        head_ += "\r\n";
+      }
+      head_ += "Content-Length: ";
+      append_number(head_, r.body.size());
+      head_ += "\r\n";
+    }
+    if (!r.content_encoding.empty() && !no_body) {
+      head_ += "Content-Encoding: ";
+      head_ += r.content_encoding;
+      head_ += "\r\n";
+    }
+    if (r.vary_accept_encoding) head_ += "Vary: Accept-Encoding\r\n";
+    if (!r.etag.empty()) {
+      head_ += "ETag: ";
+      head_ += r.etag;
+      head_ += "\r\n";
+    }
+    if (!r.cache_control.empty()) {
+      head_ += "Cache-Control: ";
+      head_ += r.cache_control;
+      head_ += "\r\n";
+    }
+    for (const auto& [name, value] : r.headers) {
+      head_ += name;
+      head_ += ": ";
+      head_ += value;
+      head_ += "\r\n";
+    }
+    head_ += kSecurityHeaders;
+    if (!keep_alive) head_ += "Connection: close\r\n";
+    else if (http10) head_ += "Connection: keep-alive\r\n";
+    head_ += "\r\n";
+
+    state_ = State::kWriting;
+    stream_.expires_after(limits().write_timeout);
+    std::array<net::const_buffer, 2> bufs = {
+        net::const_buffer(head_.data(), head_.size()),
+        (head || no_body) ? net::const_buffer() : net::const_buffer(r.body.data(), r.body.size())};
+    net::async_write(stream_, bufs, [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->on_write(ec);
+    });
+  }
+
+  void on_write(beast::error_code ec) {
+    server_.metrics_.record(resp_.route, resp_.status, Clock::now() - started_);
+    resp_ = Response();  // lets go of the body now
+    parser_.reset();
+    if (ec || server_.stopping_.load()) return close();
+    if (!keep_alive_) return linger_close();
+    wait_request();
+  }
+
+  void close() {
+    if (state_ == State::kClosed) return;
+    state_ = State::kClosed;
+    stream_.close();
+  }
+
+  // After a last response: end our side, then read and drop what the client still sends for a
+  // moment, so that closing with unread data (a reset) does not destroy the response in flight.
+  void linger_close() {
+    state_ = State::kClosed;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return stream_.close();
+    stream_.expires_after(std::chrono::seconds(2));
+    drain(64 * 1024);
+  }
+
+  void drain(size_t budget) {
+    stream_.async_read_some(net::buffer(scratch_), [self = shared_from_this(), budget](beast::error_code ec, size_t n) {
+      if (ec || n >= budget || self->server_.stopping_.load()) return self->stream_.close();
+      self->drain(budget - n);
+    });
+  }
+
+  beast::tcp_stream stream_;
+  HttpServer::Impl& server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  State state_ = State::kIdle;
+  bool keep_alive_ = false;
+  Clock::time_point started_;
+  Request req_;
+  Response resp_;
+  std::string head_;
+  std::array<char, 4096> scratch_;
+};
+
+void HttpServer::Impl::add(const std::shared_ptr<Session>& s) {
+  std::lock_guard lock(mu_);
+  sessions_.emplace(s.get(), s);
+}
+
+void HttpServer::Impl::remove(Session* s) {
+  metrics_.connection_closed();
+  open_.fetch_sub(1);
+  std::lock_guard lock(mu_);
+  sessions_.erase(s);
+}
+
+Status HttpServer::Impl::listen(const std::string& host, uint16_t port) {
+  // Many idle connections need many descriptors: raise the soft limit to the hard one.
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  beast::error_code ec;
+  tcp::resolver resolver(ioc_);
+  auto results = resolver.resolve(host, std::to_string(port),
+                                  tcp::resolver::numeric_service | tcp::resolver::passive, ec);
+  if (ec || results.empty()) {
+    return Status::Usage("cannot resolve listen address '" + host + "': " + ec.message());
+  }
+  tcp::endpoint ep = results.begin()->endpoint();
+  std::string where = host + ":" + std::to_string(port);
+  acceptor_.open(ep.protocol(), ec);
+  if (ec) return Status::Usage("cannot listen on " + where + ": " + ec.message());
+  acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+  acceptor_.bind(ep, ec);
+  if (ec) return Status::Usage("cannot listen on " + where + ": " + ec.message());
+  acceptor_.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return Status::Usage("cannot listen on " + where + ": " + ec.message());
+  local_ = acceptor_.local_endpoint(ec);
+  return Status::Ok();
+}
+
+void HttpServer::Impl::do_accept() {
+  acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+    if (stopping_.load() || !acceptor_.is_open()) return;
+    if (ec) {
+      // Out of descriptors or a similar passing failure: try again shortly, without spinning.
+      retry_timer_.expires_after(std::chrono::milliseconds(50));
+      retry_timer_.async_wait([this](beast::error_code wait_ec) {
+        if (!wait_ec) do_accept();
+      });
+      return;
+    }
+    if (open_.load() >= limits_.max_connections) {
+      metrics_.connection_refused();
+      beast::error_code ignored;
+      socket.close(ignored);
+    } else {
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      open_.fetch_add(1);
+      metrics_.connection_opened();
+      auto session = std::make_shared<Session>(std::move(socket), *this);
+      add(session);
+      session->start();
+    }
+    do_accept();
+  });
+}
+
+void HttpServer::Impl::run() {
+  net::dispatch(acceptor_.get_executor(), [this] { do_accept(); });
+  unsigned n = limits_.threads == 0 ? 1 : limits_.threads;
+  std::vector<std::thread> threads;
+  threads.reserve(n);
+  for (unsigned i = 0; i < n; ++i) {
+    threads.emplace_back([this] {
+      ioc_.run();
+      std::lock_guard lock(mu_);
+      ++finished_threads_;
+      cv_.notify_all();
+    });
+  }
+  {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return stop_requested_ || finished_threads_ == n; });
+    if (!cv_.wait_for(lock, limits_.stop_grace, [&] { return finished_threads_ == n; })) {
+      ioc_.stop();  // responses still being written after the grace period are cut
+    }
+  }
+  for (std::thread& t : threads) t.join();
+}
+
+void HttpServer::Impl::stop() {
+  if (stopping_.exchange(true)) return;
+  net::post(acceptor_.get_executor(), [this] {
+    beast::error_code ec;
+    acceptor_.close(ec);
+    retry_timer_.cancel();
+  });
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [ptr, weak] : sessions_) {
+      if (auto s = weak.lock()) live.push_back(std::move(s));
+    }
+  }
+  for (auto& s : live) {
+    net::post(s->executor(), [s] { s->on_stop(); });
+  }
+  live.clear();
+  std::lock_guard lock(mu_);
+  stop_requested_ = true;
+  cv_.notify_all();
+}
+
+HttpServer::HttpServer(Handler handler, ServerMetrics& metrics, ServerLimits limits)
+    : impl_(std::make_unique<Impl>(std::move(handler), metrics, limits)) {}
+
+HttpServer::~HttpServer() = default;
+
+Status HttpServer::listen(const std::string& host, uint16_t port) { return impl_->listen(host, port); }
+
+std::string HttpServer::local_address() const {
+  const tcp::endpoint& ep = impl_->local_;
+  std::string addr = ep.address().to_string();
+  if (ep.address().is_v6()) addr = "[" + addr + "]";
+  return addr + ":" + std::to_string(ep.port());
+}
+
+void HttpServer::run() { impl_->run(); }
+void HttpServer::stop() { impl_->stop(); }
+
+}  // namespace covid::serve

@@ -1,0 +1,166 @@
+#include "serve/snapshot.h"
+
+#include <cstdio>
+
+#include "serve/views.h"
+
+namespace covid::serve {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr const char* kJson = "application/json";
+constexpr const char* kCsv = "text/csv; charset=utf-8";
+// Data may change with the next run: caches must ask again, and get a 304 when it did not.
+constexpr const char* kDataCache = "no-cache";
+// All runs ever recorded are summed for /metrics.
+constexpr size_t kRunsSummed = 10'000'000;
+
+int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+std::shared_ptr<const Representation> Snapshot::derived(
+    const std::string& key, const std::function<std::shared_ptr<const Representation>()>& make) const {
+  {
+    std::lock_guard lock(mu_);
+    auto it = derived_.find(key);
+    if (it != derived_.end()) return it->second;
+  }
+  auto rep = make();  // outside the lock: two threads may make the same one; both are right
+  std::lock_guard lock(mu_);
+  if (derived_.size() < kMaxDerived) derived_.emplace(key, rep);
+  return rep;
+}
+
+Result<std::shared_ptr<Snapshot>> build_snapshot(Store& store, uint64_t version,
+                                                 const std::vector<std::string>& locations) {
+  auto snap = std::make_shared<Snapshot>();
+  snap->version = version;
+  snap->available = true;
+  for (const std::string& loc : locations) {
+    auto rows = store.read_series(loc, std::nullopt, std::nullopt);
+    if (!rows.ok()) return rows.status();
+    snap->series.emplace(loc, SeriesColumns::build(loc, *rows));
+  }
+  auto runs = store.list_runs(kRunsSummed);
+  if (!runs.ok()) return runs.status();
+  snap->totals = total_runs(*runs);
+  if (runs->size() > Snapshot::kRunsKept) runs->resize(Snapshot::kRunsKept);
+  snap->runs = std::move(*runs);
+
+  for (const auto& [loc, s] : snap->series) {
+    snap->series_full.emplace(loc, Representation::make(kJson, series_json(s, 0, s.size()), kDataCache));
+    snap->export_full.emplace(
+        loc, Representation::make(kCsv, export_csv(s, 0, s.size()), kDataCache, 9,
+                                  {{"Content-Disposition", "attachment; filename=\"covid-" + loc + ".csv\""}}));
+  }
+  snap->summary = Representation::make(kJson, summary_json(*snap, kNation), kDataCache);
+  snap->runs_default = Representation::make(kJson, runs_json(snap->runs, Snapshot::kDefaultRuns), kDataCache);
+  snap->metrics = data_metrics(*snap);
+  return snap;
+}
+
+SnapshotCache::SnapshotCache(Opener open, Options options)
+    : open_(std::move(open)), options_(std::move(options)) {
+  auto empty = std::make_shared<Snapshot>();
+  empty->error = "the database has not been read yet";
+  empty->metrics = data_metrics(*empty);
+  current_.store(std::move(empty));
+}
+
+Status SnapshotCache::load() {
+  std::lock_guard lock(mu_);
+  auto store = open_();
+  if (!store.ok()) {
+    if (store.status().kind() == ErrorKind::kUsage) return store.status();
+    set_unavailable(store.status().message());
+    log_once(store.status().message() + "; serving without data until it can be read");
+    next_open_ = SteadyClock::now() + options_.reopen_interval;
+    return Status::Ok();
+  }
+  store_ = std::move(*store);
+  refresh();
+  return Status::Ok();
+}
+
+std::shared_ptr<const Snapshot> SnapshotCache::current() {
+  int64_t now = steady_ns();
+  if (now >= next_check_ns_.load(std::memory_order_relaxed)) {
+    std::unique_lock lock(mu_, std::try_to_lock);
+    if (lock.owns_lock()) {
+      next_check_ns_.store(now + std::chrono::nanoseconds(options_.check_interval).count(),
+                           std::memory_order_relaxed);
+      refresh();
+    }
+  }
+  return current_.load();
+}
+
+void SnapshotCache::refresh() {
+  if (!store_) {
+    if (SteadyClock::now() < next_open_) return;
+    auto store = open_();
+    if (!store.ok()) {
+      next_open_ = SteadyClock::now() + options_.reopen_interval;
+      set_unavailable(store.status().message());
+      return;
+    }
+    store_ = std::move(*store);
+  }
+  auto version = store_->data_version();
+  if (!version.ok()) {
+    log_once(version.status().message());
+    set_unavailable(version.status().message());
+    store_.reset();  // open again, a moment later
+    next_open_ = SteadyClock::now() + options_.reopen_interval;
+    return;
+  }
+  auto cur = current_.load();
+  if (cur->available && cur->version == *version) return;
+  if (cur->available && cur->totals.runs == 0) {
+    // The store was opened before any run: it may have been a file whose schema was not written
+    // yet, which a store reads as empty for as long as it stays open. Open it again.
+    auto reopened = open_();
+    if (reopened.ok()) {
+      store_ = std::move(*reopened);
+      version = store_->data_version();
+      if (!version.ok()) return;
+    }
+  }
+  auto snap = build_snapshot(*store_, *version, options_.locations);
+  if (!snap.ok()) {
+    log_once(snap.status().message());
+    // Keep serving the last good data; try again on the next check.
+    if (!cur->available) set_unavailable(snap.status().message());
+    store_.reset();
+    next_open_ = SteadyClock::now() + options_.reopen_interval;
+    return;
+  }
+  builds_.fetch_add(1, std::memory_order_relaxed);
+  if (!last_logged_.empty()) {
+    std::fprintf(stderr, "covid-etl serve: reading the database again\n");
+    last_logged_.clear();
+  }
+  current_.store(std::shared_ptr<const Snapshot>(std::move(*snap)));
+}
+
+void SnapshotCache::set_unavailable(const std::string& error) {
+  auto cur = current_.load();
+  if (!cur->available && cur->error == error) return;
+  if (cur->available) return;  // keep serving the last good snapshot
+  auto snap = std::make_shared<Snapshot>();
+  snap->error = error;
+  snap->metrics = data_metrics(*snap);
+  current_.store(std::shared_ptr<const Snapshot>(std::move(snap)));
+}
+
+void SnapshotCache::log_once(const std::string& message) {
+  if (message == last_logged_) return;
+  last_logged_ = message;
+  std::fprintf(stderr, "covid-etl serve: %s\n", message.c_str());
+}
+
+}  // namespace covid::serve

@@ -1,0 +1,884 @@
+// The Store contract (load/store.h), the same cases on every store: SQLite in a temporary file,
+// and PostgreSQL on the server CTest starts for these tests (tests/integration/pgserver.py,
+// the `postgres` fixture), which writes its URL to the file named by COVID_ETL_TEST_PG_URL_FILE.
+// Each PostgreSQL case gets a schema of its own. Without that variable (the binary run by hand)
+// the PostgreSQL cases are skipped; with it, a server that cannot be reached fails them.
+//
+// After the contract: what only the PostgreSQL store has (URL forms, the schema, the advisory
+// lock, passwords kept out of messages).
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "load/classify.h"
+#include "load/postgres/libpq.h"
+#include "load/postgres/pg_binary.h"
+#include "load/postgres/pg_url.h"
+#include "load/postgres/postgres_store.h"
+#include "load/sqlite/sqlite_store.h"
+#include "load/store.h"
+
+namespace covid {
+namespace {
+
+namespace fs = std::filesystem;
+using Strings = std::vector<std::string>;
+using Rows = std::vector<Strings>;
+
+// --- the stores under test ----------------------------------------------------------------------
+
+// One store's database for one test: its URL, and raw SQL on it beside any store.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string url() const = 0;
+  // Runs SQL on the store's tables (unqualified names); each row as text, NULL as "NULL".
+  virtual Rows raw(const std::string& sql) = 0;
+  virtual void set_schema_version(int version) = 0;
+  virtual int build_schema_version() const = 0;
+};
+
+class SqliteBackend final : public Backend {
+ public:
+  SqliteBackend() {
+    std::string t = (fs::temp_directory_path() / "covid-contract-XXXXXX").string();
+    if (mkdtemp(t.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+    dir_ = t;
+  }
+  ~SqliteBackend() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  std::string url() const override { return (dir_ / "covid.db").string(); }
+  Rows raw(const std::string& sql) override {
+    sqlite3* h = nullptr;
+    Rows rows;
+    if (sqlite3_open_v2(url().c_str(), &h, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+      ADD_FAILURE() << "cannot open " << url();
+      sqlite3_close(h);
+      return rows;
+    }
+    sqlite3_stmt* s = nullptr;
+    const char* tail = sql.c_str();
+    while (*tail != '\0') {
+      if (sqlite3_prepare_v2(h, tail, -1, &s, &tail) != SQLITE_OK) {
+        ADD_FAILURE() << sql << ": " << sqlite3_errmsg(h);
+        break;
+      }
+      if (s == nullptr) break;
+      int rc;
+      while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        Strings row;
+        for (int i = 0; i < sqlite3_column_count(s); ++i) {
+          const unsigned char* t = sqlite3_column_text(s, i);
+          row.push_back(t == nullptr ? "NULL" : reinterpret_cast<const char*>(t));
+        }
+        rows.push_back(row);
+      }
+      if (rc != SQLITE_DONE) ADD_FAILURE() << sql << ": " << sqlite3_errmsg(h);
+      sqlite3_finalize(s);
+    }
+    sqlite3_close(h);
+    return rows;
+  }
+  void set_schema_version(int version) override { raw("PRAGMA user_version = " + std::to_string(version)); }
+  int build_schema_version() const override { return SqliteStore::schema_version(); }
+
+ private:
+  fs::path dir_;
+};
+
+// The PostgreSQL server's URL from the fixture, or "" when not configured.
+std::string fixture_url() {
+  const char* file = std::getenv("COVID_ETL_TEST_PG_URL_FILE");
+  if (file == nullptr) return "";
+  std::ifstream in(file);
+  std::string url;
+  std::getline(in, url);
+  if (url.empty()) ADD_FAILURE() << "no PostgreSQL URL in " << file << " (did the fixture start?)";
+  return url;
+}
+
+std::string unique_name(const char* prefix) {
+  static std::mt19937_64 rng(std::random_device{}() ^ uint64_t(getpid()));
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%s%d_%08x", prefix, int(getpid()), unsigned(rng()));
+  return buf;
+}
+
+// A raw libpq connection, for checks beside the store.
+class PgRaw {
+ public:
+  explicit PgRaw(const std::string& conninfo) {
+    std::string error;
+    pq_ = LibPq::get(&error);
+    if (pq_ == nullptr) {
+      ADD_FAILURE() << error;
+      return;
+    }
+    const char* keys[] = {"dbname", nullptr};
+    const char* values[] = {conninfo.c_str(), nullptr};
+    conn_ = pq_->connectdb_params(keys, values, 1);
+    if (pq_->status(conn_) != CONNECTION_OK) ADD_FAILURE() << pq_->error_message(conn_);
+  }
+  ~PgRaw() {
+    if (pq_ != nullptr) pq_->finish(conn_);
+  }
+  PgRaw(const PgRaw&) = delete;
+  PgRaw& operator=(const PgRaw&) = delete;
+
+  Rows query(const std::string& sql) {
+    Rows rows;
+    if (pq_ == nullptr) return rows;
+    PGresult* r = pq_->exec(conn_, sql.c_str());
+    ExecStatusType st = pq_->result_status(r);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+      ADD_FAILURE() << sql << ": " << pq_->error_message(conn_);
+    } else {
+      for (int i = 0; i < pq_->ntuples(r); ++i) {
+        Strings row;
+        for (int j = 0; j < pq_->nfields(r); ++j) {
+          row.push_back(pq_->getisnull(r, i, j) ? "NULL" : pq_->getvalue(r, i, j));
+        }
+        rows.push_back(row);
+      }
+    }
+    pq_->clear(r);
+    return rows;
+  }
+
+ private:
+  const LibPq* pq_ = nullptr;
+  PGconn* conn_ = nullptr;
+};
+
+class PostgresBackend final : public Backend {
+ public:
+  PostgresBackend(std::string server, std::string schema)
+      : server_(std::move(server)), schema_(std::move(schema)) {}
+  ~PostgresBackend() override {
+    connection().query("DROP SCHEMA IF EXISTS " + quote_identifier(schema_) + " CASCADE");
+  }
+  std::string url() const override { return server_ + "?schema=" + schema_; }
+  Rows raw(const std::string& sql) override {
+    connection();
+    return raw_->query(sql);
+  }
+  void set_schema_version(int version) override {
+    raw("UPDATE schema_version SET version = " + std::to_string(version));
+  }
+  int build_schema_version() const override { return PostgresStore::schema_version(); }
+  PgRaw& connection() {
+    if (!raw_) {
+      raw_ = std::make_unique<PgRaw>(server_);
+      raw_->query("SET search_path = " + quote_identifier(schema_) + "; SET datestyle = ISO");
+    }
+    return *raw_;
+  }
+  const std::string& schema() const { return schema_; }
+
+ private:
+  std::string server_, schema_;
+  std::unique_ptr<PgRaw> raw_;
+};
+
+// --- helpers --------------------------------------------------------------------------------
+
+Date day(int d) { return date_from_ymd(2020, 3, unsigned(d)); }
+
+Observation obs(int d, int64_t cases, int64_t deaths, int64_t recovered = kUnknown) {
+  Observation o;
+  o.date = day(d);
+  o.cases = cases;
+  o.deaths = deaths;
+  o.recovered = recovered;
+  return o;
+}
+
+std::string n(int64_t v) { return v == kUnknown ? "?" : std::to_string(v); }
+
+Strings show(const std::vector<Observation>& rows) {
+  Strings out;
+  for (const Observation& o : rows) {
+    out.push_back(o.location + " " + format_date(o.date) + " " + n(o.cases) + "/" + n(o.deaths) +
+                  "/" + n(o.recovered));
+  }
+  return out;
+}
+
+std::string show(const RunRecord& r) {
+  const RunCounts& c = r.counts;
+  return std::to_string(r.id) + " " + to_string(r.status) + " started=" + r.started_at +
+         " finished=" + r.finished_at + " stage=" + r.stage + " counts=" +
+         std::to_string(c.rows_read) + "," + std::to_string(c.inserted) + "," +
+         std::to_string(c.updated) + "," + std::to_string(c.unchanged) + "," +
+         std::to_string(c.missing) + "," + std::to_string(c.warnings) + "," +
+         std::to_string(c.errors) + " dates=" + r.first_date + ".." + r.last_date +
+         " error=" + r.error + " sources=" + r.sources_json + " ms=" + std::to_string(r.duration_ms);
+}
+
+Strings show(const std::vector<RunRecord>& runs) {
+  Strings out;
+  for (const RunRecord& r : runs) out.push_back(show(r));
+  return out;
+}
+
+std::string show(const OutboxMessage& m) {
+  return std::to_string(m.id) + " run=" + std::to_string(m.run_id) + " " + m.channel + " " + m.event +
+         " " + to_string(m.status) + " attempts=" + std::to_string(m.attempts) + " error=" + m.last_error +
+         " created=" + m.created_at + " delivered=" + m.delivered_at + " subject=" + m.subject +
+         " body=" + m.body + " payload=" + m.payload;
+}
+
+Strings show(const std::vector<OutboxMessage>& ms) {
+  Strings out;
+  for (const OutboxMessage& m : ms) out.push_back(show(m));
+  return out;
+}
+
+// --- the contract ---------------------------------------------------------------------------
+
+class StoreContract : public testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "sqlite") {
+      backend_ = std::make_unique<SqliteBackend>();
+    } else {
+      std::string server = fixture_url();
+      if (server.empty()) GTEST_SKIP() << "COVID_ETL_TEST_PG_URL_FILE is not set: no PostgreSQL server";
+      backend_ = std::make_unique<PostgresBackend>(server, unique_name("ct_"));
+    }
+  }
+
+  // Opens the test's store; fails the test when it cannot.
+  std::unique_ptr<Store> open(StoreOptions options = {}) {
+    Result<std::unique_ptr<Store>> r = open_store(backend_->url(), options);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? std::move(*r) : nullptr;
+  }
+
+  // One complete run that loads `incoming`; returns its id.
+  int64_t load(Store& store, const std::vector<Observation>& incoming) {
+    Result<int64_t> id = store.begin_run("2022-06-01T12:00:00.000Z");
+    EXPECT_TRUE(id.ok()) << id.status().message();
+    Result<std::unique_ptr<LoadTransaction>> t = store.begin_load();
+    EXPECT_TRUE(t.ok()) << t.status().message();
+    if (!id.ok() || !t.ok()) return 0;
+    LoadTransaction& tx = **t;
+    Result<std::vector<Observation>> existing = tx.existing(kNation);
+    EXPECT_TRUE(existing.ok());
+    Status written = tx.write(*id, classify(*existing, incoming));
+    EXPECT_TRUE(written.ok()) << written.message();
+    RunRecord run;
+    run.id = *id;
+    run.status = RunStatus::kOk;
+    run.finished_at = "2022-06-01T12:00:01.000Z";
+    EXPECT_TRUE(tx.finish_run(run, {}).ok());
+    Status committed = tx.commit();
+    EXPECT_TRUE(committed.ok()) << committed.message();
+    return *id;
+  }
+
+  Strings series(Store& store, std::optional<Date> from = {}, std::optional<Date> to = {}) {
+    Result<std::vector<Observation>> r = store.read_series(kNation, from, to);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? show(*r) : Strings{"error"};
+  }
+
+  std::unique_ptr<Backend> backend_;
+};
+
+TEST_P(StoreContract, OpenCreatesTheSchema) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  for (const char* t : {"locations", "observations", "revisions", "runs", "source_state", "outbox"}) {
+    EXPECT_EQ(backend_->raw(std::string("SELECT count(*) FROM ") + t).size(), 1u) << t;
+  }
+  EXPECT_EQ(backend_->raw("SELECT id, type, name FROM locations"), (Rows{{"US", "nation", "United States"}}));
+  EXPECT_EQ(series(*store), Strings{});
+}
+
+TEST_P(StoreContract, ReopenIsIdempotent) {
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    load(*store, {obs(1, 10, 1)});
+  }
+  for (int i = 0; i < 2; ++i) {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(series(*store), Strings{"US 2020-03-01 10/1/?"});
+    Result<std::vector<RunRecord>> runs = store->list_runs(10);
+    ASSERT_TRUE(runs.ok());
+    EXPECT_EQ(runs->size(), 1u);
+  }
+  EXPECT_EQ(backend_->raw("SELECT count(*) FROM locations"), Rows{{"1"}});
+}
+
+TEST_P(StoreContract, NewerSchemaIsRefused) {
+  ASSERT_NE(open(), nullptr);
+  int newer = backend_->build_schema_version() + 1;
+  backend_->set_schema_version(newer);
+  const std::string message = "schema version " + std::to_string(newer) + " is newer than this covid-etl knows (" +
+                              std::to_string(backend_->build_schema_version()) + ")";
+  for (bool read_only : {false, true}) {
+    SCOPED_TRACE(read_only ? "read-only" : "read-write");
+    StoreOptions options;
+    options.read_only = read_only;
+    Result<std::unique_ptr<Store>> r = open_store(backend_->url(), options);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().kind(), ErrorKind::kLoad);
+    EXPECT_PRED_FORMAT2(testing::IsSubstring, message, r.status().message());
+  }
+}
+
+TEST_P(StoreContract, ReadOnlyOpenOfAStoreNeverWrittenFails) {
+  StoreOptions options;
+  options.read_only = true;
+  Result<std::unique_ptr<Store>> r = open_store(backend_->url(), options);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().kind(), ErrorKind::kLoad);
+  ASSERT_NE(open(), nullptr);  // a writable open creates it; then read-only works
+  auto reader = open(options);
+  ASSERT_NE(reader, nullptr);
+  EXPECT_EQ(series(*reader), Strings{});
+  // A read-only store does not write.
+  EXPECT_FALSE(reader->begin_run("2022-06-01T12:00:00.000Z").ok());
+}
+
+TEST_P(StoreContract, RunsRoundTripNewestFirst) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  Result<int64_t> first = store->begin_run("2022-06-01T12:00:00.000Z");
+  Result<int64_t> second = store->begin_run("2022-06-01T13:00:00.000Z");
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(*first, 1);
+  EXPECT_EQ(*second, 2);
+
+  RunRecord r;
+  r.id = *first;
+  r.finished_at = "2022-06-01T12:00:02.500Z";
+  r.status = RunStatus::kFailed;
+  r.stage = "validate";
+  r.counts = RunCounts{100, 1, 2, 3, 4, 5, 6};
+  r.first_date = "2020-01-21";
+  r.last_date = "2022-05-31";
+  r.error = "us.csv:4:1: date: 2020-01-21 appears twice (first on line 2) — ünïcode";
+  r.sources_json = R"([{"url":"https://example.org/us.csv","status":200, "etag": null}])";
+  r.duration_ms = 2500;
+  Status finished = store->finish_run(r, {});
+  ASSERT_TRUE(finished.ok()) << finished.message();
+
+  Result<std::vector<RunRecord>> runs = store->list_runs(10);
+  ASSERT_TRUE(runs.ok()) << runs.status().message();
+  r.started_at = "2022-06-01T12:00:00.000Z";
+  EXPECT_EQ(show(*runs), (Strings{"2 running started=2022-06-01T13:00:00.000Z finished= stage= "
+                                  "counts=0,0,0,0,0,0,0 dates=.. error= sources= ms=0",
+                                  show(r)}));
+  Result<std::vector<RunRecord>> newest = store->list_runs(1);
+  ASSERT_TRUE(newest.ok());
+  ASSERT_EQ(newest->size(), 1u);
+  EXPECT_EQ((*newest)[0].id, 2);
+}
+
+TEST_P(StoreContract, LoadWritesInsertsUpdatesAndRevisions) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  int64_t run1 = load(*store, {obs(1, 1, 0), obs(2, 2, 0), obs(3, 3, 1, 5)});
+  EXPECT_EQ(series(*store), (Strings{"US 2020-03-01 1/0/?", "US 2020-03-02 2/0/?", "US 2020-03-03 3/1/5"}));
+
+  // The second run: day 2 recovered NULL -> 0, day 3 cases 3 -> 4, day 4 new.
+  Result<int64_t> run2 = store->begin_run("2022-06-02T12:00:00.000Z");
+  ASSERT_TRUE(run2.ok());
+  Result<std::unique_ptr<LoadTransaction>> t = store->begin_load();
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  Result<std::vector<Observation>> existing = (*t)->existing(kNation);
+  ASSERT_TRUE(existing.ok());
+  ChangeSet changes = classify(*existing, {obs(1, 1, 0), obs(2, 2, 0, 0), obs(3, 4, 1, 5), obs(4, 6, 2)});
+  ASSERT_EQ(changes.inserted.size(), 1u);
+  ASSERT_EQ(changes.updated.size(), 2u);
+  Status written = (*t)->write(*run2, changes);
+  ASSERT_TRUE(written.ok()) << written.message();
+  ASSERT_TRUE((*t)->commit().ok());
+
+  EXPECT_EQ(series(*store), (Strings{"US 2020-03-01 1/0/?", "US 2020-03-02 2/0/0", "US 2020-03-03 4/1/5",
+                                     "US 2020-03-04 6/2/?"}));
+  const std::string r1 = std::to_string(run1), r2 = std::to_string(*run2);
+  EXPECT_EQ(backend_->raw("SELECT run_id, location, date, old_cases, old_deaths, old_recovered, "
+                          "new_cases, new_deaths, new_recovered FROM revisions ORDER BY date"),
+            (Rows{{r2, "US", "2020-03-02", "2", "0", "NULL", "2", "0", "0"},
+                  {r2, "US", "2020-03-03", "3", "1", "5", "4", "1", "5"}}));
+  EXPECT_EQ(backend_->raw("SELECT date, cases, recovered, run_id FROM observations ORDER BY date"),
+            (Rows{{"2020-03-01", "1", "NULL", r1},
+                  {"2020-03-02", "2", "0", r2},
+                  {"2020-03-03", "4", "5", r2},
+                  {"2020-03-04", "6", "NULL", r2}}));
+}
+
+TEST_P(StoreContract, ExtremeCountsAndDatesRoundTrip) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  Observation first = obs(1, 0, 0, 0);
+  first.date = date_from_ymd(1970, 1, 1);
+  Observation leap = obs(1, kMaxCount, kMaxCount - 1, kUnknown);
+  leap.date = date_from_ymd(2000, 2, 29);
+  Observation late = obs(1, kUnknown, kUnknown, kMaxCount);
+  late.date = date_from_ymd(9999, 12, 31);
+  load(*store, {first, leap, late});
+  EXPECT_EQ(series(*store), (Strings{"US 1970-01-01 0/0/0", "US 2000-02-29 9007199254740992/9007199254740991/?",
+                                     "US 9999-12-31 ?/?/9007199254740992"}));
+}
+
+TEST_P(StoreContract, ManyRowsInOneLoad) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  std::vector<Observation> rows;
+  for (int i = 0; i < 30000; ++i) {  // several COPY chunks
+    Observation o;
+    o.date = Date{i};
+    o.cases = i;
+    o.deaths = i % 7 == 0 ? kUnknown : i / 2;
+    o.recovered = i % 3 == 0 ? kUnknown : i / 3;
+    rows.push_back(o);
+  }
+  load(*store, rows);
+  Result<std::vector<Observation>> back = store->read_series(kNation, {}, {});
+  ASSERT_TRUE(back.ok());
+  ASSERT_EQ(back->size(), rows.size());
+  EXPECT_EQ(show(*back), show(rows));
+  // Revise every tenth row: exactly those are updated.
+  for (size_t i = 0; i < rows.size(); i += 10) rows[i].cases += 1;
+  int64_t run = load(*store, rows);
+  EXPECT_EQ(backend_->raw("SELECT count(*) FROM revisions WHERE run_id = " + std::to_string(run)), Rows{{"3000"}});
+  EXPECT_EQ(backend_->raw("SELECT count(*) FROM observations WHERE run_id = " + std::to_string(run)),
+            Rows{{"3000"}});
+}
+
+TEST_P(StoreContract, FinishRunInsideTheLoad) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  int64_t id = load(*store, {obs(1, 1, 0)});
+  Result<std::vector<RunRecord>> runs = store->list_runs(10);
+  ASSERT_TRUE(runs.ok());
+  ASSERT_EQ(runs->size(), 1u);
+  EXPECT_EQ((*runs)[0].id, id);
+  EXPECT_EQ((*runs)[0].status, RunStatus::kOk);
+  EXPECT_EQ((*runs)[0].finished_at, "2022-06-01T12:00:01.000Z");
+}
+
+TEST_P(StoreContract, DestroyingALoadWithoutCommitRollsBack) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  Result<int64_t> id = store->begin_run("2022-06-01T12:00:00.000Z");
+  ASSERT_TRUE(id.ok());
+  {
+    Result<std::unique_ptr<LoadTransaction>> t = store->begin_load();
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    ChangeSet changes;
+    changes.inserted = {obs(1, 1, 0), obs(2, 2, 0)};
+    ASSERT_TRUE((*t)->write(*id, changes).ok());
+    ASSERT_TRUE((*t)->save_source(*id, SourceState{"https://example.org/us.csv", {"\"e\"", ""}, "h", 9}).ok());
+    RunRecord run;
+    run.id = *id;
+    run.status = RunStatus::kOk;
+    OutboxMessage m;
+    m.run_id = *id;
+    m.channel = "log";
+    m.event = "success";
+    m.subject = "s";
+    m.body = "b";
+    m.payload = "{}";
+    m.created_at = "2022-06-01T12:00:01.000Z";
+    ASSERT_TRUE((*t)->finish_run(run, {m}).ok());
+    EXPECT_EQ(series(*store).size(), 2u);  // visible inside the transaction
+  }
+  EXPECT_EQ(series(*store), Strings{});
+  Result<std::map<std::string, SourceState>> states = store->source_states();
+  ASSERT_TRUE(states.ok());
+  EXPECT_TRUE(states->empty());
+  Result<std::vector<RunRecord>> runs = store->list_runs(10);
+  ASSERT_TRUE(runs.ok());
+  ASSERT_EQ(runs->size(), 1u);
+  EXPECT_EQ((*runs)[0].status, RunStatus::kRunning);  // begin_run's record, not the rolled-back one
+  EXPECT_EQ(backend_->raw("SELECT count(*) FROM revisions"), Rows{{"0"}});
+  EXPECT_EQ(backend_->raw("SELECT count(*) FROM outbox"), Rows{{"0"}});
+  Result<std::unique_ptr<LoadTransaction>> again = store->begin_load();  // the lock is free again
+  EXPECT_TRUE(again.ok()) << again.status().message();
+}
+
+TEST_P(StoreContract, AChangeSetThatDisagreesWithTheStoreFailsAndWritesNothing) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  load(*store, {obs(1, 1, 0), obs(2, 2, 0)});
+  Result<int64_t> id = store->begin_run("2022-06-02T12:00:00.000Z");
+  ASSERT_TRUE(id.ok());
+  {
+    Result<std::unique_ptr<LoadTransaction>> t = store->begin_load();
+    ASSERT_TRUE(t.ok());
+    ChangeSet changes;  // day 2 is stored already: it cannot be inserted
+    changes.inserted = {obs(2, 5, 0), obs(3, 3, 0)};
+    Status s = (*t)->write(*id, changes);
+    EXPECT_FALSE(s.ok());
+    EXPECT_EQ(s.kind(), ErrorKind::kLoad);
+  }
+  EXPECT_EQ(series(*store), (Strings{"US 2020-03-01 1/0/?", "US 2020-03-02 2/0/?"}));
+}
+
+TEST_P(StoreContract, SourceStatesRoundTrip) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  auto save = [&](const std::vector<SourceState>& states) {
+    Result<int64_t> id = store->begin_run("2022-06-01T12:00:00.000Z");
+    ASSERT_TRUE(id.ok());
+    Result<std::unique_ptr<LoadTransaction>> t = store->begin_load();
+    ASSERT_TRUE(t.ok());
+    for (const SourceState& s : states) ASSERT_TRUE((*t)->save_source(*id, s).ok());
+    ASSERT_TRUE((*t)->commit().ok());
+  };
+  auto show_states = [&] {
+    Result<std::map<std::string, SourceState>> r = store->source_states();
+    EXPECT_TRUE(r.ok());
+    Strings out;
+    if (!r.ok()) return out;
+    for (const auto& [url, s] : *r) {
+      EXPECT_EQ(url, s.url);
+      out.push_back(s.url + " etag=" + s.validators.etag + " lm=" + s.validators.last_modified +
+                    " hash=" + s.content_hash + " bytes=" + std::to_string(s.bytes));
+    }
+    return out;
+  };
+  const std::string nyt = "https://example.org/us.csv", jhu = "data/jhu.csv";
+  save({{nyt, {"\"v1\"", "Wed, 21 Oct 2015 07:28:00 GMT"}, "xxh3-128:aa", 1000}, {jhu, {"", ""}, "xxh3-128:bb", 5}});
+  EXPECT_EQ(show_states(), (Strings{"data/jhu.csv etag= lm= hash=xxh3-128:bb bytes=5",
+                                    "https://example.org/us.csv etag=\"v1\" lm=Wed, 21 Oct 2015 07:28:00 GMT "
+                                    "hash=xxh3-128:aa bytes=1000"}));
+  EXPECT_EQ(backend_->raw("SELECT etag, last_modified FROM source_state WHERE url = 'data/jhu.csv'"),
+            (Rows{{"NULL", "NULL"}}));
+  save({{nyt, {"\"v2\"", ""}, "xxh3-128:cc", 2000}});  // replaces what was saved for the URL
+  EXPECT_EQ(show_states(), (Strings{"data/jhu.csv etag= lm= hash=xxh3-128:bb bytes=5",
+                                    "https://example.org/us.csv etag=\"v2\" lm= hash=xxh3-128:cc bytes=2000"}));
+}
+
+TEST_P(StoreContract, ReadSeriesBoundsAndUnknownCounts) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  load(*store, {obs(1, 1, 0), obs(2, 2, kUnknown, 0), obs(3, 3, 0), obs(4, 4, 0), obs(5, 5, 0)});
+  auto days = [&](std::optional<Date> from, std::optional<Date> to) {
+    Strings out;
+    for (const std::string& r : series(*store, from, to)) out.push_back(r.substr(11, 2));
+    return out;
+  };
+  EXPECT_EQ(days({}, {}), (Strings{"01", "02", "03", "04", "05"}));
+  EXPECT_EQ(days(day(2), day(4)), (Strings{"02", "03", "04"}));
+  EXPECT_EQ(days(day(4), {}), (Strings{"04", "05"}));
+  EXPECT_EQ(days({}, day(2)), (Strings{"01", "02"}));
+  EXPECT_EQ(days(day(3), day(3)), Strings{"03"});
+  EXPECT_EQ(days(day(4), day(2)), Strings{});
+  EXPECT_EQ(days(day(6), {}), Strings{});
+  EXPECT_EQ(series(*store, day(2), day(2)), Strings{"US 2020-03-02 2/?/0"});
+  Result<std::vector<Observation>> other = store->read_series("06", {}, {});
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE(other->empty());
+}
+
+TEST_P(StoreContract, SecondStoreWaitsForTheLockThenFails) {
+  StoreOptions options;
+  options.lock_timeout = std::chrono::milliseconds(200);
+  auto first = open(options);
+  auto second = open(options);
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  load(*first, {obs(1, 1, 0)});
+
+  Result<std::unique_ptr<LoadTransaction>> held = first->begin_load();
+  ASSERT_TRUE(held.ok()) << held.status().message();
+  ChangeSet changes;
+  changes.inserted = {obs(2, 2, 0)};
+  ASSERT_TRUE((*held)->write(1, changes).ok());
+
+  auto start = std::chrono::steady_clock::now();
+  Result<std::unique_ptr<LoadTransaction>> blocked = second->begin_load();
+  auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(blocked.ok());
+  EXPECT_EQ(blocked.status().kind(), ErrorKind::kLoad);
+  EXPECT_PRED_FORMAT2(testing::IsSubstring, "the database " + second->describe() + " is locked by another run",
+                      blocked.status().message());
+  EXPECT_GE(waited, std::chrono::milliseconds(150));  // it did wait for the lock timeout
+  EXPECT_LT(waited, std::chrono::seconds(10));
+
+  // Readers do not wait and see only committed data.
+  EXPECT_EQ(series(*second), Strings{"US 2020-03-01 1/0/?"});
+  StoreOptions read_only = options;
+  read_only.read_only = true;
+  auto reader = open(read_only);
+  ASSERT_NE(reader, nullptr);
+  EXPECT_EQ(series(*reader), Strings{"US 2020-03-01 1/0/?"});
+
+  ASSERT_TRUE((*held)->commit().ok());
+  Result<std::unique_ptr<LoadTransaction>> after = second->begin_load();
+  ASSERT_TRUE(after.ok()) << after.status().message();
+  Result<std::vector<Observation>> existing = (*after)->existing(kNation);
+  ASSERT_TRUE(existing.ok());
+  EXPECT_EQ(show(*existing), (Strings{"US 2020-03-01 1/0/?", "US 2020-03-02 2/0/?"}));
+}
+
+TEST_P(StoreContract, ZeroLockTimeoutFailsAtOnce) {
+  StoreOptions options;
+  options.lock_timeout = std::chrono::milliseconds(0);
+  auto first = open(options);
+  auto second = open(options);
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  Result<std::unique_ptr<LoadTransaction>> held = first->begin_load();
+  ASSERT_TRUE(held.ok()) << held.status().message();
+  auto start = std::chrono::steady_clock::now();
+  Result<std::unique_ptr<LoadTransaction>> blocked = second->begin_load();
+  ASSERT_FALSE(blocked.ok());
+  EXPECT_PRED_FORMAT2(testing::IsSubstring, "locked by another run", blocked.status().message());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+TEST_P(StoreContract, OutboxIsWrittenWithTheRunAndLeasedOnce) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  Result<int64_t> id = store->begin_run("2022-06-01T12:00:00.000Z");
+  ASSERT_TRUE(id.ok());
+  auto message = [&](const std::string& channel, int64_t run) {
+    OutboxMessage m;
+    m.run_id = run;
+    m.channel = channel;
+    m.event = "failure";
+    m.subject = "covid-etl: failed";
+    m.body = "line 1\nline 2 — ✓";
+    m.payload = R"({"status":"failed","run_id":1})";
+    m.created_at = "2022-06-01T12:00:01.000Z";
+    return m;
+  };
+  RunRecord run;
+  run.id = *id;
+  run.status = RunStatus::kFailed;
+  run.finished_at = "2022-06-01T12:00:01.000Z";
+  ASSERT_TRUE(store->finish_run(run, {message("webhook", *id), message("email", 0)}).ok());
+
+  Result<std::vector<OutboxMessage>> pending = store->list_outbox(false, 10);
+  ASSERT_TRUE(pending.ok()) << pending.status().message();
+  EXPECT_EQ(show(*pending),
+            (Strings{"2 run=0 email failure pending attempts=0 error= created=2022-06-01T12:00:01.000Z delivered= "
+                     "subject=covid-etl: failed body=line 1\nline 2 — ✓ payload={\"status\":\"failed\",\"run_id\":1}",
+                     "1 run=1 webhook failure pending attempts=0 error= created=2022-06-01T12:00:01.000Z "
+                     "delivered= subject=covid-etl: failed body=line 1\nline 2 — ✓ "
+                     "payload={\"status\":\"failed\",\"run_id\":1}"}));
+
+  Result<std::vector<OutboxMessage>> claimed =
+      store->claim_outbox(10, "2022-06-01T12:00:02.000Z", "2022-06-01T12:05:00.000Z");
+  ASSERT_TRUE(claimed.ok()) << claimed.status().message();
+  ASSERT_EQ(claimed->size(), 2u);
+  EXPECT_EQ((*claimed)[0].id, 1);
+  EXPECT_EQ((*claimed)[1].id, 2);
+  // Leased: nobody else gets them before the lease ends; after it, they are handed out again.
+  Result<std::vector<OutboxMessage>> again = store->claim_outbox(10, "2022-06-01T12:01:00.000Z", "2022-06-01T12:06:00.000Z");
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->empty());
+
+  ASSERT_TRUE(store->record_delivery({1, OutboxStatus::kDelivered, 2, "", "2022-06-01T12:00:03.000Z"}).ok());
+  ASSERT_TRUE(store->record_delivery({2, OutboxStatus::kPending, 3, "smtp: connection refused", "2022-06-01T12:00:03.000Z"}).ok());
+  Result<std::vector<OutboxMessage>> later = store->claim_outbox(10, "2022-06-01T12:00:04.000Z", "2022-06-01T12:10:00.000Z");
+  ASSERT_TRUE(later.ok());
+  ASSERT_EQ(later->size(), 1u);  // the lease ended with the outcome; the delivered one is done
+  EXPECT_EQ((*later)[0].id, 2);
+  EXPECT_EQ((*later)[0].attempts, 3);
+  EXPECT_EQ((*later)[0].last_error, "smtp: connection refused");
+
+  Result<std::vector<OutboxMessage>> all = store->list_outbox(true, 10);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[1].status, OutboxStatus::kDelivered);
+  EXPECT_EQ((*all)[1].attempts, 2);
+  EXPECT_EQ((*all)[1].delivered_at, "2022-06-01T12:00:03.000Z");
+  Result<std::vector<OutboxMessage>> open_only = store->list_outbox(false, 10);
+  ASSERT_TRUE(open_only.ok());
+  ASSERT_EQ(open_only->size(), 1u);
+  EXPECT_EQ((*open_only)[0].id, 2);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, StoreContract, testing::Values("sqlite", "postgres"),
+                         [](const testing::TestParamInfo<std::string>& info) { return info.param; });
+
+// --- PostgreSQL only ------------------------------------------------------------------------
+
+TEST(PostgresUrl, RecognisesUrisAndKeywordValueStrings) {
+  for (const char* yes : {"postgresql://h/db", "postgres://u@h:5/db?sslmode=require", "postgresql://",
+                          "host=/run/postgresql dbname=covid", "dbname = covid", "service=etl"}) {
+    EXPECT_TRUE(is_postgres_url(yes)) << yes;
+  }
+  for (const char* no : {"data/covid.db", "sqlite:x.db", "/tmp/host=x.db", "hostname=x", "mysql://h/db",
+                         "dynamodb://t", "postgresql:/h/db", "Host=x"}) {
+    EXPECT_FALSE(is_postgres_url(no)) << no;
+  }
+}
+
+TEST(PostgresUrl, SchemaIsOursAndRemovedBeforeLibpq) {
+  struct Case {
+    const char* url;
+    const char* conninfo;
+    const char* schema;
+    const char* display;
+  };
+  const Case cases[] = {
+      {"postgresql://h/db", "postgresql://h/db", "covid_etl", "postgresql://h/db"},
+      {"postgresql://h/db?schema=etl2", "postgresql://h/db", "etl2", "postgresql://h/db"},
+      {"postgres://u:p%40ss@h:5432/db?sslmode=require&schema=Covid_2&connect_timeout=3",
+       "postgres://u:p%40ss@h:5432/db?sslmode=require&connect_timeout=3", "Covid_2",
+       "postgres://u:***@h:5432/db?sslmode=require&connect_timeout=3"},
+      {"postgresql://h/db?password=topsecret&schema=x", "postgresql://h/db?password=topsecret", "x",
+       "postgresql://h/db?password=***"},
+      {"host=/tmp dbname=covid schema=s1 password='a b\\'c'", "host=/tmp dbname=covid password='a b\\'c'", "s1",
+       "host=/tmp dbname=covid password=***"},
+      {"dbname = covid  schema = s2", "dbname = covid", "s2", "dbname = covid"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.url);
+    Result<PgTarget> t = parse_postgres_url(c.url);
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    EXPECT_EQ(t->conninfo, c.conninfo);
+    EXPECT_EQ(t->schema, c.schema);
+    EXPECT_EQ(t->display, c.display);
+  }
+  Result<PgTarget> t = parse_postgres_url("postgres://u:p%40ss@h/db?password=x%26y");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->secrets, (Strings{"p@ss", "x&y"}));
+  Result<PgTarget> kv = parse_postgres_url("host=h password='a b\\'c'");
+  ASSERT_TRUE(kv.ok());
+  EXPECT_EQ(kv->secrets, Strings{"a b'c"});
+}
+
+TEST(PostgresUrl, BadSchemaNamesAreUsageErrors) {
+  for (const char* bad : {"postgresql://h/db?schema=", "postgresql://h/db?schema=1abc", "postgresql://h/db?schema=pg_x",
+                          "postgresql://h/db?schema=a%22b", "postgresql://h/db?schema=a-b",
+                          "postgresql://u:s3cret@h/db?schema=x;drop", "host=h schema='a b'",
+                          "postgresql://h/db?schema=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}) {
+    Result<PgTarget> t = parse_postgres_url(bad);
+    ASSERT_FALSE(t.ok()) << bad;
+    EXPECT_EQ(t.status().kind(), ErrorKind::kUsage) << bad;
+    EXPECT_EQ(t.status().message().find("s3cret"), std::string::npos);
+  }
+  EXPECT_FALSE(parse_postgres_url("host=h dbname='unterminated").ok());
+  EXPECT_FALSE(parse_postgres_url("host=h dbname").ok());
+  EXPECT_EQ(quote_identifier("Covid_2"), "\"Covid_2\"");
+  EXPECT_EQ(quote_identifier("a\"b"), "\"a\"\"b\"");
+  EXPECT_EQ(scrub_secrets("user x password p@ss p@ss", {"p@ss", ""}), "user x password *** ***");
+}
+
+TEST(PostgresBinary, CopyStreamLayout) {
+  CopyBinaryWriter w;
+  w.begin_row(3);
+  w.text("US");
+  w.date(date_from_ymd(2000, 1, 2));
+  w.int8(-2);
+  w.begin_row(2);
+  w.null();
+  w.boolean(true);
+  w.finish();
+  const std::string expected("PGCOPY\n\xff\r\n\0" "\0\0\0\0" "\0\0\0\0"
+                             "\0\x03" "\0\0\0\x02US" "\0\0\0\x04\0\0\0\x01" "\0\0\0\x08\xff\xff\xff\xff\xff\xff\xff\xfe"
+                             "\0\x02" "\xff\xff\xff\xff" "\0\0\0\x01\x01"
+                             "\xff\xff",
+                             11 + 8 + 2 + 6 + 8 + 12 + 2 + 4 + 5 + 2);
+  EXPECT_EQ(w.take(), expected);
+  EXPECT_EQ(w.size(), 0u);
+  EXPECT_EQ(pg_date(date_from_ymd(2000, 1, 1)), 0);
+  EXPECT_EQ(from_pg_date(-10957), date_from_ymd(1970, 1, 1));
+  EXPECT_EQ(read_be64("\xff\xff\xff\xff\xff\xff\xff\xfe"), uint64_t(-2));
+}
+
+class PostgresStoreTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = fixture_url();
+    if (server_.empty()) GTEST_SKIP() << "COVID_ETL_TEST_PG_URL_FILE is not set: no PostgreSQL server";
+  }
+  std::string server_;
+};
+
+TEST_F(PostgresStoreTest, DefaultSchemaAndSchemasAreIndependent) {
+  PostgresBackend a(server_, unique_name("sa_")), b(server_, unique_name("sb_"));
+  Result<std::unique_ptr<Store>> sa = open_store(a.url(), {});
+  Result<std::unique_ptr<Store>> sb = open_store(b.url(), {});
+  ASSERT_TRUE(sa.ok() && sb.ok());
+  EXPECT_EQ((*sa)->describe().find("(schema " + a.schema() + ")") != std::string::npos, true) << (*sa)->describe();
+  // Each schema has its own lock: a load held in one does not block the other.
+  Result<std::unique_ptr<LoadTransaction>> ta = (*sa)->begin_load();
+  ASSERT_TRUE(ta.ok());
+  StoreOptions quick;
+  quick.lock_timeout = std::chrono::milliseconds(0);
+  Result<std::unique_ptr<Store>> sb2 = open_store(b.url(), quick);
+  ASSERT_TRUE(sb2.ok());
+  Result<std::unique_ptr<LoadTransaction>> tb = (*sb2)->begin_load();
+  EXPECT_TRUE(tb.ok()) << tb.status().message();
+  // The lock held is the documented advisory lock.
+  EXPECT_EQ(a.raw("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = " +
+                  std::to_string(uint32_t(PostgresStore::kLockClass)) + " AND objid = " +
+                  std::to_string(uint32_t(PostgresStore::lock_key(a.schema()))) + " AND objsubid = 2"),
+            Rows{{"1"}});
+  EXPECT_EQ(a.raw("SELECT nspname FROM pg_namespace WHERE nspname = '" + a.schema() + "'"), Rows{{a.schema()}});
+  EXPECT_EQ(a.raw("SELECT version FROM schema_version"), Rows{{std::to_string(PostgresStore::schema_version())}});
+}
+
+TEST_F(PostgresStoreTest, WrongPasswordFailsWithoutShowingIt) {
+  Result<PgTarget> t = parse_postgres_url(server_);
+  ASSERT_TRUE(t.ok());
+  ASSERT_FALSE(t->secrets.empty()) << "the fixture's URL has a password";
+  std::string url = server_;
+  url.replace(url.find(t->secrets[0]), t->secrets[0].size(), "Wr0ngPassw0rd-xyzzy");
+  Result<std::unique_ptr<Store>> r = open_store(url, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().kind(), ErrorKind::kLoad);
+  EXPECT_PRED_FORMAT2(testing::IsSubstring, "password authentication failed", r.status().message());
+  EXPECT_EQ(r.status().message().find("Wr0ngPassw0rd"), std::string::npos) << r.status().message();
+  EXPECT_PRED_FORMAT2(testing::IsSubstring, ":***@", r.status().message());
+}
+
+TEST_F(PostgresStoreTest, NoServerIsALoadError) {
+  Result<std::unique_ptr<Store>> r = open_store("postgresql://u:s3cretpw@127.0.0.1:1/db?connect_timeout=2", {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().kind(), ErrorKind::kLoad);
+  EXPECT_PRED_FORMAT2(testing::IsSubstring, "cannot connect to PostgreSQL postgresql://u:***@127.0.0.1:1/db",
+                      r.status().message());
+  EXPECT_EQ(r.status().message().find("s3cretpw"), std::string::npos);
+}
+
+TEST_F(PostgresStoreTest, ALostConnectionFailsTheLoadAndWritesNothing) {
+  PostgresBackend backend(server_, unique_name("lc_"));
+  Result<std::unique_ptr<Store>> store = open_store(backend.url(), {});
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  Result<int64_t> id = (*store)->begin_run("2022-06-01T12:00:00.000Z");
+  ASSERT_TRUE(id.ok());
+  Result<std::unique_ptr<LoadTransaction>> t = (*store)->begin_load();
+  ASSERT_TRUE(t.ok());
+  ChangeSet changes;
+  changes.inserted = {obs(1, 1, 0)};
+  ASSERT_TRUE((*t)->write(*id, changes).ok());
+  // Another session ends this one's backend, as a server shutting down would.
+  EXPECT_EQ(backend.raw("SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND objid = " +
+                        std::to_string(uint32_t(PostgresStore::lock_key(backend.schema())))),
+            Rows{{"1"}});
+  Status s = (*t)->commit();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.kind(), ErrorKind::kLoad);
+  EXPECT_PRED_FORMAT2(testing::IsSubstring, "connection", s.message());
+  t->reset();  // the rollback of a dead connection is quiet
+  EXPECT_EQ(backend.raw("SELECT count(*) FROM observations"), Rows{{"0"}});
+}
+
+}  // namespace
+}  // namespace covid
