@@ -163,13 +163,49 @@ class Session : public std::enable_shared_from_this<Session> {
                             });
   }
 
-  // Reads one whole request: it must arrive within the read timeout.
+  // Reads one whole request; all of it must arrive within the read timeout. The header is
+  // collected here up to its blank line, so that its size limit counts every byte of it (Beast's
+  // own limit counts only what is buffered at once), and then parsed in one go; a body, if any,
+  // is read by the parser within the body limit.
   void read_request() {
     state_ = State::kReading;
     parser_.emplace();
-    parser_->header_limit(uint32_t(limits().max_header_bytes));
+    parser_->header_limit(uint32_t(buffer_.max_size()));  // the exact limit is enforced here
     parser_->body_limit(limits().max_body_bytes);
     stream_.expires_after(limits().read_timeout);
+    scanned_ = 0;
+    read_header();
+  }
+
+  void read_header() {
+    auto data = buffer_.data();
+    std::string_view text(static_cast<const char*>(data.data()), data.size());
+    size_t end = text.find("\r\n\r\n", scanned_ > 3 ? scanned_ - 3 : 0);
+    if (end != std::string_view::npos) {
+      if (end + 4 > limits().max_header_bytes) return reject_header();
+      return parse_header();
+    }
+    scanned_ = text.size();
+    if (text.size() >= limits().max_header_bytes) return reject_header();
+    size_t room = std::min<size_t>(4096, buffer_.max_size() - buffer_.size());
+    stream_.async_read_some(buffer_.prepare(room), [self = shared_from_this()](beast::error_code ec, size_t n) {
+      if (ec) return self->close();  // gone, timed out or stopped: nothing to answer
+      self->buffer_.commit(n);
+      self->read_header();
+    });
+  }
+
+  void reject_header() {
+    started_ = Clock::now();
+    reject(request_line_too_long() ? 414 : 431, "the request header is too large");
+  }
+
+  void parse_header() {
+    beast::error_code ec;
+    size_t used = parser_->put(buffer_.data(), ec);
+    buffer_.consume(used);
+    if (ec == http::error::need_more) ec = {};
+    if (ec || parser_->is_done()) return on_read(ec);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
   }
@@ -225,7 +261,8 @@ class Session : public std::enable_shared_from_this<Session> {
     resp_.cache_control = "no-store";
   }
 
-  // Whether the buffered request line is longer than the target limit allows.
+  // After a header over the limit: whether it is the request line (at the start of the buffer)
+  // that is too long.
   bool request_line_too_long() const {
     auto data = buffer_.data();
     std::string_view text(static_cast<const char*>(data.data()), data.size());
@@ -347,6 +384,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   State state_ = State::kIdle;
+  size_t scanned_ = 0;  // bytes of the buffer searched for the end of the header
   bool keep_alive_ = false;
   Clock::time_point started_;
   Request req_;

@@ -45,6 +45,7 @@ class HttpServer {
 
  private:
   class Impl;
+  friend class Session;  // one connection (server.cc)
   std::unique_ptr<Impl> impl_;
 };
 
