@@ -9,8 +9,10 @@ packages=(
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 sqlite3 ca-certificates openssl
-  python3-aiosmtpd python3-botocore
+  python3-aiosmtpd python3-botocore python3-yaml systemd
   libboost-dev nodejs chromium fonts-liberation   # the dashboard (serve) and its browser test
+  libpq-dev postgresql                            # the PostgreSQL store; its tests start a server
+  python3-boto3                                   # the DynamoDB store's tests (dynalite comes from npm)
 )
 # npm: Debian's package, unless the nodejs installed already brings its own (NodeSource's nodejs
 # bundles npm and conflicts with Debian's npm package).

@@ -13,6 +13,8 @@
 #include "load/store.h"
 #include "notify/dispatcher.h"
 #include "pipeline/etl_run.h"
+#include "schedule/lambda_runtime.h"
+#include "schedule/daemon.h"
 #include "serve/serve_command.h"
 
 namespace covid {
@@ -28,8 +30,12 @@ struct CommonFlags {
 // Builds the configuration from the layers; flags are applied by the caller.
 Result<Config> build_config(const CommonFlags& flags) {
   Config config;
-  if (!flags.config_file.empty()) {
-    auto loaded = load_config_file(flags.config_file, config);
+  std::string file = flags.config_file;
+  if (file.empty()) {
+    if (const char* env = std::getenv("COVID_ETL_CONFIG"); env != nullptr) file = env;
+  }
+  if (!file.empty()) {
+    auto loaded = load_config_file(file, config);
     if (!loaded.ok()) return loaded.status();
     config = std::move(*loaded);
   }
@@ -63,7 +69,9 @@ int cmd_run(const CommonFlags& flags, const std::string& nyt, const std::string&
   if (!jhu.empty()) config->jhu_url = jhu;
   CurlHttpClient http;
   SystemClock clock;
-  RunSummary summary = run_etl(*config, http, clock, RunOptions{dry_run});
+  RunOptions options;
+  options.dry_run = dry_run;
+  RunSummary summary = run_etl(*config, http, clock, options);
   if (json) {
     std::cout << to_json(summary).dump() << "\n";
   } else {
@@ -222,14 +230,24 @@ int cmd_serve(const CommonFlags& flags, const std::string& listen) {
 }
 
 int main_impl(int argc, char** argv) {
+  // As an AWS Lambda function's `bootstrap`, the binary gets no arguments: it is the runtime.
+  std::string_view program = argv[0];
+  if (program.substr(program.rfind('/') + 1) == "bootstrap" && argc == 1) {
+    return run_lambda_runtime([] { return build_config(CommonFlags{}); });
+  }
+
   CLI::App app{"covid-etl: download, validate and load the US COVID-19 series (NYT + JHU)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("covid-etl 0.1.0"));
 
   CommonFlags flags;
   auto add_common = [&](CLI::App* sub) {
-    sub->add_option("--config", flags.config_file, "TOML configuration file")->check(CLI::ExistingFile);
-    sub->add_option("--db", flags.db, "database URL: a path or sqlite:PATH (env COVID_ETL_DB)");
+    sub->add_option("--config", flags.config_file, "TOML configuration file (env COVID_ETL_CONFIG)")
+        ->check(CLI::ExistingFile);
+    sub->add_option("--db", flags.db,
+                    "database: a path, sqlite:PATH or "
+                    "postgresql://user:password@host:port/dbname[?schema=NAME] or "
+                    "dynamodb://TABLE?region=REGION[&endpoint=URL] (env COVID_ETL_DB)");
   };
 
   std::string nyt, jhu;
@@ -271,6 +289,17 @@ int main_impl(int argc, char** argv) {
   add_common(serve);
   serve->add_option("--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:8080; env COVID_ETL_LISTEN)");
 
+  std::string log_format = "human";
+  CLI::App* daemon = app.add_subcommand(
+      "daemon", "serve the dashboard and API, and run the ETL on a schedule and on trigger");
+  add_common(daemon);
+  daemon->add_option("--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:8080; env COVID_ETL_LISTEN)");
+  daemon->add_option("--log-format", log_format, "human or json")->check(CLI::IsMember({"human", "json"}));
+
+  CLI::App* lambda = app.add_subcommand(
+      "lambda", "the AWS Lambda runtime loop: one ETL run per invocation (also as `bootstrap`)");
+  add_common(lambda);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -287,6 +316,27 @@ int main_impl(int argc, char** argv) {
   if (exp->parsed()) return cmd_export(flags, format, from, to);
   if (hist->parsed()) return cmd_history(flags, history_json, limit);
   if (serve->parsed()) return cmd_serve(flags, listen);
+  if (daemon->parsed()) {
+    return daemon_command(
+        [&flags, &listen, &log_format]() -> Result<Config> {
+          auto c = build_config(flags);
+          if (!c.ok()) return c;
+          if (!listen.empty()) c->listen = listen;
+          if (log_format == "json") {  // every line on stderr is JSON, notifications' too
+            if (c->channels.empty()) {
+              ChannelConfig log;
+              log.name = log.type = "log";
+              c->channels.push_back(log);
+            }
+            for (ChannelConfig& channel : c->channels) channel.json = channel.type == "log";
+          }
+          return c;
+        },
+        log_format == "json");
+  }
+  if (lambda->parsed()) {
+    return run_lambda_runtime([&flags] { return build_config(flags); });
+  }
   if (notify->parsed()) {
     if (!list && !flush && !test) {
       std::fprintf(stderr, "covid-etl notify: give one of --list, --flush or --test\n");

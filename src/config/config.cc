@@ -1,6 +1,9 @@
 #include "config/config.h"
 
+#include "schedule/cron.h"
+
 #include <cstdlib>
+#include <filesystem>
 #include <set>
 
 #include <toml++/toml.h>
@@ -28,8 +31,9 @@ class Checker {
     const toml::node* n = t.get(key);
     if (n == nullptr) return;
     if (auto v = n->value<std::string>()) {
+      std::string expanded;
       if (v->empty()) fail(n->source(), "'" + name + "' must not be empty");
-      else *out = *v;
+      else if (expand_environment(*v, &expanded, n->source(), name)) *out = expanded;
     } else {
       fail(n->source(), "'" + name + "' must be a string");
     }
@@ -45,6 +49,28 @@ class Checker {
                                    std::to_string(max));
     }
     *out = *v;
+  }
+  // Replaces each ${NAME} by the environment variable NAME (for values a deployment passes in,
+  // such as a topic ARN). Secrets belong in the variables a channel names (password_env, header
+  // ${...}, read at delivery), not here: expanded values end up in the configuration.
+  bool expand_environment(const std::string& in, std::string* out, const toml::source_region& r,
+                          const std::string& name) {
+    out->clear();
+    size_t i = 0;
+    for (size_t open; (open = in.find("${", i)) != std::string::npos;) {
+      size_t close = in.find('}', open);
+      if (close == std::string::npos) break;
+      std::string var = in.substr(open + 2, close - open - 2);
+      const char* value = std::getenv(var.c_str());
+      if (value == nullptr) {
+        fail(r, "'" + name + "' names the environment variable " + var + ", which is not set");
+        return false;
+      }
+      out->append(in, i, open - i).append(value);
+      i = close + 1;
+    }
+    out->append(in, i);
+    return true;
   }
   const toml::table* table(const toml::table& t, const char* key) {
     const toml::node* n = t.get(key);
@@ -195,7 +221,7 @@ Result<Config> load_config_file(const std::string& path, Config c) {
     return Status::Usage(where(path, e.source()) + ": " + std::string(e.description()));
   }
   Checker check(path);
-  check.known(root, "", {"db", "sources", "transform", "extract", "load", "notify", "notifications",
+  check.known(root, "", {"db", "sources", "transform", "extract", "load", "notify", "notifications", "schedule",
                      "serve"});
   check.string(root, "db", "db", &c.db);
 
@@ -245,6 +271,21 @@ Result<Config> load_config_file(const std::string& path, Config c) {
     if (!parse_listen(c.listen, &host, &port)) {
       check.fail(t->get("listen")->source(), "'serve.listen' must be HOST:PORT, e.g. \"127.0.0.1:8080\"");
     }
+  }
+  if (const toml::table* t = check.table(root, "schedule")) {
+    check.known(*t, "schedule.", {"cron", "time_zone", "stop_timeout_ms"});
+    check.string(*t, "cron", "schedule.cron", &c.schedule);
+    check.string(*t, "time_zone", "schedule.time_zone", &c.time_zone);
+    if (auto cron = CronSchedule::parse(c.schedule); !cron.ok() && t->get("cron") != nullptr) {
+      check.fail(t->get("cron")->source(), cron.status().message());
+    }
+    if (t->get("time_zone") != nullptr && c.time_zone != "UTC" &&
+        !std::filesystem::exists("/usr/share/zoneinfo/" + c.time_zone)) {
+      check.fail(t->get("time_zone")->source(), "unknown time zone '" + c.time_zone + "'");
+    }
+    int64_t stop = c.stop_timeout.count();
+    check.integer(*t, "stop_timeout_ms", "schedule.stop_timeout_ms", 0, 3'600'000, &stop);
+    c.stop_timeout = std::chrono::milliseconds(stop);
   }
   if (const toml::table* t = check.table(root, "notifications")) {
     check.known(*t, "notifications.", {"retries", "backoff_ms", "max_attempts", "dashboard_url"});

@@ -38,6 +38,9 @@ struct Config {
   std::vector<ChannelConfig> channels;  // [[notify]]; none: a log channel
   DispatchOptions dispatch;             // [notifications]
   std::string dashboard_url;            // [notifications] dashboard_url, put in messages
+  std::string schedule = "15 12 * * *";  // [schedule] cron: when the daemon runs the ETL
+  std::string time_zone = "UTC";         // [schedule] time_zone: an IANA name
+  std::chrono::milliseconds stop_timeout{60'000};  // [schedule] how long a stop waits for a run
 };
 
 // Splits "HOST:PORT" ("127.0.0.1:8080", "[::1]:8080", "localhost:0"; port 0: any free port).

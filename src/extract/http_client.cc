@@ -57,6 +57,7 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
     r->etag.clear();
     r->last_modified.clear();
     r->content_type.clear();
+    r->headers.clear();
     return n;
   }
   size_t colon = line.find(':');
@@ -64,6 +65,7 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   std::string name(line.substr(0, colon));
   for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
   std::string value = trim(line.substr(colon + 1));
+  r->headers.emplace_back(name, value);
   if (name == "etag") r->etag = value;
   else if (name == "last-modified") r->last_modified = value;
   else if (name == "content-type") r->content_type = value;

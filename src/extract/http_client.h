@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -37,6 +38,7 @@ struct HttpRequest {
 struct HttpResponse {
   long status = 0;  // HTTP status; 200 for a file that was read
   std::string etag, last_modified, content_type;
+  std::vector<std::pair<std::string, std::string>> headers;  // all of them, names in lower case
   uint64_t body_bytes = 0;  // bytes handed to the sink (only a 200 body reaches the sink)
   std::string body_excerpt;  // the start of a non-200 body, for error messages
 };

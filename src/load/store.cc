@@ -1,5 +1,6 @@
 #include "load/store.h"
 
+#include "load/dynamodb/dynamodb_store.h"
 #include "load/postgres/pg_url.h"
 #include "load/postgres/postgres_store.h"
 #include "load/sqlite/sqlite_store.h"
@@ -57,9 +58,8 @@ Result<std::unique_ptr<Store>> open_store(const std::string& url, const StoreOpt
     u.remove_prefix(7);
   } else if (is_postgres_url(u)) {
     return PostgresStore::open(url, options);
-  } else if (u.starts_with("dynamodb://")) {
-    return Status::Usage("database URL scheme '" + std::string(u.substr(0, u.find(':'))) +
-                         "' is not supported by this build yet; use a SQLite path");
+  } else if (is_dynamodb_url(u)) {
+    return DynamoDbStore::open(url, options);
   } else if (u.find("://") != std::string_view::npos) {
     return Status::Usage("unknown database URL scheme in '" + std::string(u.substr(0, u.find(':'))) +
                          "://...'; use a path or sqlite:PATH");

@@ -1,10 +1,13 @@
 // Store: where covid-etl keeps its data, its run records and what it last saw of each source.
 //
-// Every database (SQLite and PostgreSQL now; DynamoDB later) implements this interface and
+// Every database (SQLite, PostgreSQL, DynamoDB) implements this interface and
 // nothing above it knows which one it talks to. The contract:
 // - Data is keyed by (location, date); a LoadTransaction writes a whole run's ChangeSet, its
 //   revisions, the source states and the run's record atomically: after a crash, the store
-//   shows the data before or after the run, never a mix.
+//   shows the data before or after the run, never a mix. The one exception is DynamoDB, which
+//   has no transaction across batches: its load is ordered instead (data first, run record
+//   last), so an interrupted run stays `running` and the next run repairs the data (see
+//   dynamodb/dynamodb_store.h).
 // - begin_load() takes the store's run lock: a second run waits at most the configured lock
 //   timeout, then fails with a clear message. Loads never interleave.
 // - A run is recorded as `running` by begin_run() before anything else, and its record is
@@ -139,12 +142,16 @@ class Store {
 
 struct StoreOptions {
   bool read_only = false;  // export, history, serve: never create or write
+  // With read_only: a database that does not exist yet reads as empty instead of failing (a
+  // dry run). A server that cannot be reached still fails.
+  bool missing_ok = false;
   std::chrono::milliseconds lock_timeout{30'000};
 };
 
 // Opens the store a --db URL names: a plain path or sqlite:PATH; a PostgreSQL URI
 // (postgresql://, postgres://) or key=value connection string (see postgres/pg_url.h);
-// dynamodb:// is reserved. A usage error for a URL no store understands.
+// dynamodb://TABLE?region=REGION[&endpoint=URL] (see dynamodb/dynamo_url.h). A usage error for
+// a URL no store understands.
 Result<std::unique_ptr<Store>> open_store(const std::string& url, const StoreOptions& options);
 
 }  // namespace covid

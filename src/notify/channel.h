@@ -31,6 +31,7 @@ struct ChannelConfig {
   std::string username_env, password_env;  // email: variables holding the SMTP credentials
   bool require_tls = true;             // email: STARTTLS required unless tls = "none"
   std::string topic_arn, region, endpoint;  // sns
+  bool json = false;                   // log: one JSON object per line (the daemon's --log-format json)
 
   bool wants(const std::string& event) const;
 };

@@ -11,7 +11,7 @@
 #include "common/clock.h"
 #include "common/libcurl.h"
 #include "notify/channel.h"
-#include "notify/curl_call.h"
+#include "common/curl_call.h"
 
 namespace covid {
 namespace {
@@ -41,10 +41,21 @@ Delivery http_delivery(const CurlOutcome& r, const std::string& where) {
 
 class LogNotifier final : public Notifier {
  public:
+  explicit LogNotifier(bool json) : json_(json) {}
   Delivery deliver(const OutboxMessage& m) override {
-    std::fprintf(stderr, "covid-etl notify: %s\n", m.subject.c_str());
+    if (json_) {
+      nlohmann::json line = {{"ts", format_timestamp(std::chrono::system_clock::now())},
+                             {"event", "notification"}, {"run_event", m.event},
+                             {"run_id", m.run_id}, {"message", m.subject}};
+      std::fprintf(stderr, "%s\n", line.dump().c_str());
+    } else {
+      std::fprintf(stderr, "covid-etl notify: %s\n", m.subject.c_str());
+    }
     return Delivery{true, false, ""};
   }
+
+ private:
+  bool json_;
 };
 
 class WebhookNotifier final : public Notifier {
@@ -295,7 +306,7 @@ std::unique_ptr<Notifier> make_notifier(const ChannelConfig& c, Getenv getenv) {
   if (c.type == "webhook") return std::make_unique<WebhookNotifier>(c, std::move(getenv));
   if (c.type == "email") return std::make_unique<EmailNotifier>(c, std::move(getenv));
   if (c.type == "sns") return std::make_unique<SnsNotifier>(c, std::move(getenv));
-  return std::make_unique<LogNotifier>();
+  return std::make_unique<LogNotifier>(c.json);
 }
 
 }  // namespace covid

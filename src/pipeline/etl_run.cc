@@ -51,17 +51,15 @@ class Run {
     StoreOptions so;
     so.lock_timeout = config_.lock_timeout;
     so.read_only = options_.dry_run;
+    so.missing_ok = options_.dry_run;  // a new database: everything would be inserted
     auto store = open_store(config_.db, so);
-    if (!store.ok()) {
-      // A dry run against a database that does not exist yet: everything would be inserted.
-      if (options_.dry_run && store.status().kind() == ErrorKind::kLoad) return Status::Ok();
-      return store.status();
-    }
+    if (!store.ok()) return store.status();
     store_ = std::move(store.value());
     if (options_.dry_run) return Status::Ok();
     auto id = store_->begin_run(summary_.started_at);
     if (!id.ok()) return id.status();
     summary_.run_id = *id;
+    if (options_.on_started) options_.on_started(*id);
     auto states = store_->source_states();
     if (!states.ok()) return states.status();
     states_ = std::move(*states);
@@ -155,13 +153,9 @@ class Run {
 
   Status load() {
     if (options_.dry_run) {
-      std::vector<Observation> stored;
-      if (store_) {
-        auto r = store_->read_series(kNation, std::nullopt, std::nullopt);
-        if (!r.ok()) return r.status();
-        stored = std::move(*r);
-      }
-      summary_.changes = classify(stored, rows_);
+      auto stored = store_->read_series(kNation, std::nullopt, std::nullopt);
+      if (!stored.ok()) return stored.status();
+      summary_.changes = classify(*stored, rows_);
       count(summary_.changes);
       finish_timing();
       return Status::Ok();

@@ -12,6 +12,8 @@
 // The HttpClient, Clock and store URL come from outside so tests can inject faults.
 #pragma once
 
+#include <functional>
+
 #include "common/clock.h"
 #include "config/config.h"
 #include "extract/http_client.h"
@@ -21,6 +23,9 @@ namespace covid {
 
 struct RunOptions {
   bool dry_run = false;
+  // Called with the run's id as soon as it is recorded (before extraction): the daemon answers
+  // a trigger with it.
+  std::function<void(int64_t)> on_started;
 };
 
 RunSummary run_etl(const Config& config, HttpClient& http, const Clock& clock,

@@ -7,6 +7,10 @@ namespace covid::serve {
 ServerMetrics::ServerMetrics() { add_route("unmatched"); }
 
 size_t ServerMetrics::add_route(std::string label) {
+  // Routes on one path with different methods (GET here, POST there) are counted together.
+  for (size_t i = 0; i < routes_.size(); ++i) {
+    if (routes_[i].label == label) return i;
+  }
   routes_.emplace_back();
   routes_.back().label = std::move(label);
   return routes_.size() - 1;

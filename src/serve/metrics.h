@@ -23,7 +23,7 @@ class ServerMetrics {
   ServerMetrics& operator=(const ServerMetrics&) = delete;
 
   static constexpr size_t kUnmatched = 0;
-  // Registers a route label (its path pattern) and returns its id.
+  // Registers a route label (its path pattern) and returns its id; the same label, the same id.
   size_t add_route(std::string label);
 
   void record(size_t route, int status, std::chrono::nanoseconds latency);

@@ -7,7 +7,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -89,9 +88,19 @@ class HttpServer::Impl {
       : handler_(std::move(handler)),
         metrics_(metrics),
         limits_(limits),
-        ioc_(int(limits.threads == 0 ? 1 : limits.threads)),
-        acceptor_(net::make_strand(ioc_)),
-        retry_timer_(acceptor_.get_executor()) {}
+        iocs_(make_contexts(limits.threads == 0 ? 1 : limits.threads)),
+        acceptor_(*iocs_[0]),
+        retry_timer_(*iocs_[0]) {
+    for (auto& ioc : iocs_) guards_.emplace_back(ioc->get_executor());
+  }
+
+  // One io_context per thread, each run by its own thread: a connection lives on one of them,
+  // so its handlers never run concurrently (no strands), and the threads share no queue.
+  static std::vector<std::unique_ptr<net::io_context>> make_contexts(unsigned n) {
+    std::vector<std::unique_ptr<net::io_context>> out;
+    for (unsigned i = 0; i < n; ++i) out.push_back(std::make_unique<net::io_context>(1));
+    return out;
+  }
 
   Status listen(const std::string& host, uint16_t port);
   void run();
@@ -101,25 +110,30 @@ class HttpServer::Impl {
   void add(const std::shared_ptr<Session>& s);
   void remove(Session* s);
 
+  // Declared before the io_context, so destroyed after it: destroying the io_context destroys
+  // the handlers still pending (after a stop past its grace period), and with them sessions,
+  // whose destructors use these.
   Handler handler_;
   ServerMetrics& metrics_;
   const ServerLimits limits_;
-  net::io_context ioc_;
-  tcp::acceptor acceptor_;
-  net::steady_timer retry_timer_;
-  tcp::endpoint local_;
-  std::atomic<bool> stopping_{false};
-  std::atomic<size_t> open_{0};
-
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_requested_ = false;
   unsigned finished_threads_ = 0;
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<size_t> open_{0};
+
+  std::vector<std::unique_ptr<net::io_context>> iocs_;
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> guards_;  // until stop()
+  size_t next_ioc_ = 0;  // round robin for new connections (touched by the accept loop only)
+  tcp::acceptor acceptor_;       // on iocs_[0]
+  net::steady_timer retry_timer_;
+  tcp::endpoint local_;
 };
 
 // One connection: read a request, answer it, repeat while the connection is kept alive.
-// Every step runs on the connection's strand.
+// Every step runs on the thread of the connection's io_context, one at a time.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, HttpServer::Impl& server)
@@ -413,7 +427,7 @@ Status HttpServer::Impl::listen(const std::string& host, uint16_t port) {
     (void)setrlimit(RLIMIT_NOFILE, &rl);
   }
   beast::error_code ec;
-  tcp::resolver resolver(ioc_);
+  tcp::resolver resolver(*iocs_[0]);
   auto results = resolver.resolve(host, std::to_string(port),
                                   tcp::resolver::numeric_service | tcp::resolver::passive, ec);
   if (ec || results.empty()) {
@@ -433,7 +447,8 @@ Status HttpServer::Impl::listen(const std::string& host, uint16_t port) {
 }
 
 void HttpServer::Impl::do_accept() {
-  acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+  net::io_context& target = *iocs_[next_ioc_++ % iocs_.size()];
+  acceptor_.async_accept(target, [this](beast::error_code ec, tcp::socket socket) {
     if (stopping_.load() || !acceptor_.is_open()) return;
     if (ec) {
       // Out of descriptors or a similar passing failure: try again shortly, without spinning.
@@ -462,12 +477,12 @@ void HttpServer::Impl::do_accept() {
 
 void HttpServer::Impl::run() {
   net::dispatch(acceptor_.get_executor(), [this] { do_accept(); });
-  unsigned n = limits_.threads == 0 ? 1 : limits_.threads;
+  unsigned n = unsigned(iocs_.size());
   std::vector<std::thread> threads;
   threads.reserve(n);
   for (unsigned i = 0; i < n; ++i) {
-    threads.emplace_back([this] {
-      ioc_.run();
+    threads.emplace_back([this, i] {
+      iocs_[i]->run();
       std::lock_guard lock(mu_);
       ++finished_threads_;
       cv_.notify_all();
@@ -477,7 +492,7 @@ void HttpServer::Impl::run() {
     std::unique_lock lock(mu_);
     cv_.wait(lock, [&] { return stop_requested_ || finished_threads_ == n; });
     if (!cv_.wait_for(lock, limits_.stop_grace, [&] { return finished_threads_ == n; })) {
-      ioc_.stop();  // responses still being written after the grace period are cut
+      for (auto& ioc : iocs_) ioc->stop();  // responses still being written are cut
     }
   }
   for (std::thread& t : threads) t.join();
@@ -501,6 +516,7 @@ void HttpServer::Impl::stop() {
     net::post(s->executor(), [s] { s->on_stop(); });
   }
   live.clear();
+  for (auto& guard : guards_) guard.reset();  // each thread returns once its connections are done
   std::lock_guard lock(mu_);
   stop_requested_ = true;
   cv_.notify_all();

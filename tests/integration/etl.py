@@ -3,10 +3,12 @@
 CTest sets COVID_ETL_BIN, COVID_ETL_SHARED_DATA and COVID_ETL_FIXTURES; the defaults let a
 test run straight from this folder with `/usr/bin/python3 -m unittest test_run`.
 """
+import contextlib
 import csv
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 import unittest
@@ -68,6 +70,16 @@ class TempDirTest(unittest.TestCase):
 
     def path(self, name):
         return os.path.join(self.tmp, name)
+
+    # The two ways a test looks at the database beside the binary; a test class for another
+    # store (test_postgres.py) overrides both.
+    def sql(self, query, params=()):
+        """The rows of one query on the store's tables (sqlite3 placeholders: ?)."""
+        with contextlib.closing(sqlite3.connect(self.db)) as c:
+            return c.execute(query, params).fetchall()
+
+    def store_exists(self):
+        return os.path.exists(self.db)
 
     def write(self, name, text):
         p = self.path(name)

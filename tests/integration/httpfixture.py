@@ -18,6 +18,7 @@ A Reply can also misbehave:
     truncate_at=N      announce the full Content-Length, send N body bytes, close the connection
     content_length=False  no Content-Length: the body ends when the connection closes
     stall_s=S          send the headers and half the body, then stall S seconds (client timeouts)
+    delay_s=S          wait S seconds before answering (a slow but working server)
 """
 
 import gzip
@@ -36,6 +37,7 @@ class Reply:
     truncate_at: int = None
     content_length: bool = True
     stall_s: float = 0.0
+    delay_s: float = 0.0  # wait this long before answering at all (a slow server)
 
 
 @dataclass
@@ -67,6 +69,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _send(self, reply):
+        if reply.delay_s:
+            time.sleep(reply.delay_s)
         body = gzip.compress(reply.body) if reply.gzip else reply.body
         self.send_response(reply.status)
         for name, value in reply.headers.items():

@@ -12,8 +12,10 @@ initdb and postgres refuse to run as root: as root, every server command runs as
 directory is handed to that user. As another user, they run as that user.
 
 Also a command line, for CTest fixtures (tests/CMakeLists.txt):
-    pgserver.py start STATE_DIR   starts a server; writes STATE_DIR/url (the covid role's URL of
-                                  database `covid`) and STATE_DIR/server.json
+    pgserver.py start STATE_DIR [--durable]
+                                  starts a server (--durable: with fsync and PostgreSQL's other
+                                  defaults, for benchmarks); writes STATE_DIR/url (the covid
+                                  role's URL of database `covid`) and STATE_DIR/server.json
     pgserver.py stop STATE_DIR    stops it and deletes its directory
 """
 import glob
@@ -48,8 +50,9 @@ def free_port():
 
 
 class PgServer:
-    def __init__(self, root=None, port=None, password=None):
+    def __init__(self, root=None, port=None, password=None, durable=False):
         self.bin = bin_dir()
+        self.durable = durable  # False: fsync and friends off (tests); True: the defaults (benchmarks)
         self.root = root
         self.port = port
         self.password = password or "pw-" + secrets.token_hex(12)
@@ -106,9 +109,10 @@ class PgServer:
         for _ in range(5):
             port = self.port or free_port()
             opts = (f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={self.root} "
-                    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                    "-c shared_buffers=16MB -c max_connections=40 -c dynamic_shared_memory_type=mmap "
-                    "-c max_parallel_workers_per_gather=0")
+                    "-c max_connections=40 -c dynamic_shared_memory_type=mmap")
+            if not self.durable:
+                opts += (" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+                         " -c shared_buffers=16MB -c max_parallel_workers_per_gather=0")
             p = self._server_cmd(os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-l", self.log,
                                  "-w", "-t", "60", "-o", opts, "start", check=False)
             if p.returncode == 0:
@@ -160,7 +164,7 @@ class PgServer:
         if p.returncode != 0:
             raise RuntimeError(f"psql failed ({p.returncode}) on {sql!r}: {p.stderr}")
         return [[None if c == "\x1e" else c for c in line.split("\x1f")]
-                for line in p.stdout.splitlines() if line != ""]
+                for line in p.stdout.split("\n") if line != ""]
 
     def create_database(self, name=None):
         name = name or "t_" + secrets.token_hex(6)
@@ -177,7 +181,8 @@ class PgServer:
 
 
 def main(argv):
-    if len(argv) != 3 or argv[1] not in ("start", "stop"):
+    durable = "--durable" in argv[3:]
+    if len(argv) - durable != 3 or argv[1] not in ("start", "stop"):
         print(__doc__, file=sys.stderr)
         return 64
     state = os.path.abspath(argv[2])
@@ -186,7 +191,7 @@ def main(argv):
         if os.path.exists(info):  # a previous run's server that was never stopped
             main([argv[0], "stop", state])
         os.makedirs(state, exist_ok=True)
-        server = PgServer().start()
+        server = PgServer(durable=durable).start()
         with open(info, "w") as f:
             json.dump({"root": server.root, "port": server.port, "password": server.password}, f)
         with open(os.path.join(state, "url"), "w") as f:

@@ -5,7 +5,6 @@ appear in any output or table.
 """
 import email
 import email.policy
-import hmac
 import json
 import os
 import socket
@@ -14,6 +13,7 @@ import subprocess
 import time
 import urllib.parse
 
+from awssig import verify_sigv4
 from etl import JHU, NYT, TempDirTest, cli, run_json
 from httpfixture import HttpFixture, Reply
 
@@ -319,30 +319,6 @@ class Email(NotifyTest):
         self.assertEqual(len(server.envelopes), 1)
 
 
-def verify_sigv4(request, key, secret, region, url):
-    """Recomputes the request's SigV4 signature with botocore; returns (ok, reason)."""
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.credentials import Credentials
-
-    scheme, _, rest = request.headers.get("authorization", "").partition(" ")
-    if scheme != "AWS4-HMAC-SHA256":
-        return False, "no SigV4 Authorization header"
-    fields = dict(p.strip().split("=", 1) for p in rest.split(","))
-    signed = fields["SignedHeaders"].split(";")
-    amz_date = request.headers["x-amz-date"]
-    aws = AWSRequest(method=request.method, url=url, data=request.body,
-                     headers={h: request.headers[h] for h in signed})
-    aws.context["timestamp"] = amz_date
-    signer = SigV4Auth(Credentials(key, secret), "sns", region)
-    expected = signer.signature(signer.string_to_sign(aws, signer.canonical_request(aws)), aws)
-    if fields["Credential"] != f"{key}/{amz_date[:8]}/{region}/sns/aws4_request":
-        return False, "wrong credential scope " + fields["Credential"]
-    if not hmac.compare_digest(expected, fields["Signature"]):
-        return False, "signature mismatch"
-    return True, "ok"
-
-
 class Sns(NotifyTest):
     REGION = "eu-west-3"
     TOPIC = "arn:aws:sns:eu-west-3:123456789012:covid-updates"
@@ -355,7 +331,7 @@ class Sns(NotifyTest):
 
         def publish(request):
             ok, reason = verify_sigv4(request, SECRETS["AWS_ACCESS_KEY_ID"], SECRETS["AWS_SECRET_ACCESS_KEY"],
-                                      self.REGION, self.server.url("/"))
+                                      self.REGION, self.server.url("/"), "sns")
             self.checks.append(reason)
             if not ok:
                 return Reply(403, b"<ErrorResponse><Error><Code>SignatureDoesNotMatch</Code></Error></ErrorResponse>")

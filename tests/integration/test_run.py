@@ -101,9 +101,8 @@ class ExactValues(TempDirTest):
         runs = history(self.db)
         self.assertEqual([r["status"] for r in runs], ["unchanged", "ok"])
         self.assertGreater(runs[0]["id"], runs[1]["id"])
-        with sqlite3.connect(self.db) as c:
-            self.assertEqual(c.execute("SELECT count(*) FROM revisions").fetchone()[0], 0)
-            self.assertEqual(c.execute("SELECT count(DISTINCT run_id) FROM observations").fetchone()[0], 1)
+        self.assertEqual(self.sql("SELECT count(*) FROM revisions"), [(0,)])
+        self.assertEqual(self.sql("SELECT count(DISTINCT run_id) FROM observations"), [(1,)])
 
     def test_export_formats_and_ranges(self):
         p = cli("export", "--db", self.db, "--from", "2020-12-13", "--to", "2020-12-14", "--format", "json")
@@ -154,7 +153,12 @@ class DryRunAndJoin(TempDirTest):
         code, s, err = run_json(self.db, NYT, JHU, "--dry-run")
         self.assertEqual(code, 0, err)
         self.assertEqual((s["status"], s["dry_run"], s["inserted"], s["run_id"]), ("ok", True, 820, None))
-        self.assertFalse(os.path.exists(self.db))
+        self.assertFalse(self.store_exists())
+
+    def test_dry_run_against_an_unreachable_server_fails(self):
+        # Regression: any error opening the store used to read as "no database yet".
+        code, s, _ = run_json("postgresql://nobody@127.0.0.1:1/covid", NYT, JHU, "--dry-run")
+        self.assertEqual((code, s["status"], s["stage"]), (4, "failed", "load"))
 
     def test_dry_run_reports_revisions_without_writing(self):
         self.assertEqual(run_json(self.db)[0], 0)
@@ -198,9 +202,8 @@ class SnapshotReplay(TempDirTest):
         return s, new
 
     def revisions(self, run_id):
-        with sqlite3.connect(self.db) as c:
-            return c.execute("SELECT date, old_cases, new_cases, old_deaths, new_deaths, old_recovered, "
-                             "new_recovered FROM revisions WHERE run_id = ? ORDER BY date", (run_id,)).fetchall()
+        return self.sql("SELECT date, old_cases, new_cases, old_deaths, new_deaths, old_recovered, "
+                        "new_recovered FROM revisions WHERE run_id = ? ORDER BY date", (run_id,))
 
     def test_replay_snapshots_then_a_revision(self):
         nyt_rows = read_csv(NYT)
@@ -247,6 +250,17 @@ class Configuration(TempDirTest):
         code, s, err = run_json(self.db, NYT, JHU, "--config", example)
         self.assertEqual(code, 0, err)
         self.assertEqual(s["inserted"], 820)
+
+    def test_configuration_path_and_values_from_the_environment(self):
+        db = self.path("from-env.db")
+        config = self.write("env.toml", 'db = "${ETL_TEST_DIR}/from-env.db"\n[sources]\nnyt = "${ETL_TEST_NYT}"\n')
+        env = {"COVID_ETL_CONFIG": config, "ETL_TEST_DIR": self.tmp, "ETL_TEST_NYT": NYT}
+        p = cli("run", "--jhu", JHU, env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(len(history(db)), 1)
+        p = cli("run", "--jhu", JHU, env={"COVID_ETL_CONFIG": config, "ETL_TEST_DIR": self.tmp})
+        self.assertEqual(p.returncode, 64)
+        self.assertIn("names the environment variable ETL_TEST_NYT, which is not set", p.stderr)
 
     def test_source_urls_from_environment_and_flags(self):
         bad = self.write("bad.csv", "nothing,useful\n1,2\n")

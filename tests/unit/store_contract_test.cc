@@ -4,8 +4,9 @@
 // Each PostgreSQL case gets a schema of its own. Without that variable (the binary run by hand)
 // the PostgreSQL cases are skipped; with it, a server that cannot be reached fails them.
 //
-// After the contract: what only the PostgreSQL store has (URL forms, the schema, the advisory
-// lock, passwords kept out of messages).
+// After the contract: what only the PostgreSQL store has on a server (the schema, the advisory
+// lock, passwords kept out of messages, a lost connection). Its URL parsing and binary COPY
+// encoding are tested without a server in postgres_url_test.cc.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -22,7 +23,6 @@
 
 #include "load/classify.h"
 #include "load/postgres/libpq.h"
-#include "load/postgres/pg_binary.h"
 #include "load/postgres/pg_url.h"
 #include "load/postgres/postgres_store.h"
 #include "load/sqlite/sqlite_store.h"
@@ -91,7 +91,9 @@ class SqliteBackend final : public Backend {
     sqlite3_close(h);
     return rows;
   }
-  void set_schema_version(int version) override { raw("PRAGMA user_version = " + std::to_string(version)); }
+  void set_schema_version(int version) override {
+    raw("PRAGMA user_version = " + std::to_string(version));
+  }
   int build_schema_version() const override { return SqliteStore::schema_version(); }
 
  private:
@@ -130,6 +132,8 @@ class PgRaw {
     const char* values[] = {conninfo.c_str(), nullptr};
     conn_ = pq_->connectdb_params(keys, values, 1);
     if (pq_->status(conn_) != CONNECTION_OK) ADD_FAILURE() << pq_->error_message(conn_);
+    pq_->set_notice_processor(
+        conn_, [](void*, const char*) {}, nullptr);
   }
   ~PgRaw() {
     if (pq_ != nullptr) pq_->finish(conn_);
@@ -219,12 +223,13 @@ Strings show(const std::vector<Observation>& rows) {
 std::string show(const RunRecord& r) {
   const RunCounts& c = r.counts;
   return std::to_string(r.id) + " " + to_string(r.status) + " started=" + r.started_at +
-         " finished=" + r.finished_at + " stage=" + r.stage + " counts=" +
-         std::to_string(c.rows_read) + "," + std::to_string(c.inserted) + "," +
+         " finished=" + r.finished_at + " stage=" + r.stage +
+         " counts=" + std::to_string(c.rows_read) + "," + std::to_string(c.inserted) + "," +
          std::to_string(c.updated) + "," + std::to_string(c.unchanged) + "," +
          std::to_string(c.missing) + "," + std::to_string(c.warnings) + "," +
          std::to_string(c.errors) + " dates=" + r.first_date + ".." + r.last_date +
-         " error=" + r.error + " sources=" + r.sources_json + " ms=" + std::to_string(r.duration_ms);
+         " error=" + r.error + " sources=" + r.sources_json +
+         " ms=" + std::to_string(r.duration_ms);
 }
 
 Strings show(const std::vector<RunRecord>& runs) {
@@ -234,10 +239,10 @@ Strings show(const std::vector<RunRecord>& runs) {
 }
 
 std::string show(const OutboxMessage& m) {
-  return std::to_string(m.id) + " run=" + std::to_string(m.run_id) + " " + m.channel + " " + m.event +
-         " " + to_string(m.status) + " attempts=" + std::to_string(m.attempts) + " error=" + m.last_error +
-         " created=" + m.created_at + " delivered=" + m.delivered_at + " subject=" + m.subject +
-         " body=" + m.body + " payload=" + m.payload;
+  return std::to_string(m.id) + " run=" + std::to_string(m.run_id) + " " + m.channel + " " +
+         m.event + " " + to_string(m.status) + " attempts=" + std::to_string(m.attempts) +
+         " error=" + m.last_error + " created=" + m.created_at + " delivered=" + m.delivered_at +
+         " subject=" + m.subject + " body=" + m.body + " payload=" + m.payload;
 }
 
 Strings show(const std::vector<OutboxMessage>& ms) {
@@ -255,7 +260,8 @@ class StoreContract : public testing::TestWithParam<std::string> {
       backend_ = std::make_unique<SqliteBackend>();
     } else {
       std::string server = fixture_url();
-      if (server.empty()) GTEST_SKIP() << "COVID_ETL_TEST_PG_URL_FILE is not set: no PostgreSQL server";
+      if (server.empty())
+        GTEST_SKIP() << "COVID_ETL_TEST_PG_URL_FILE is not set: no PostgreSQL server";
       backend_ = std::make_unique<PostgresBackend>(server, unique_name("ct_"));
     }
   }
@@ -301,10 +307,12 @@ class StoreContract : public testing::TestWithParam<std::string> {
 TEST_P(StoreContract, OpenCreatesTheSchema) {
   auto store = open();
   ASSERT_NE(store, nullptr);
-  for (const char* t : {"locations", "observations", "revisions", "runs", "source_state", "outbox"}) {
+  for (const char* t :
+       {"locations", "observations", "revisions", "runs", "source_state", "outbox"}) {
     EXPECT_EQ(backend_->raw(std::string("SELECT count(*) FROM ") + t).size(), 1u) << t;
   }
-  EXPECT_EQ(backend_->raw("SELECT id, type, name FROM locations"), (Rows{{"US", "nation", "United States"}}));
+  EXPECT_EQ(backend_->raw("SELECT id, type, name FROM locations"),
+            (Rows{{"US", "nation", "United States"}}));
   EXPECT_EQ(series(*store), Strings{});
 }
 
@@ -329,7 +337,8 @@ TEST_P(StoreContract, NewerSchemaIsRefused) {
   ASSERT_NE(open(), nullptr);
   int newer = backend_->build_schema_version() + 1;
   backend_->set_schema_version(newer);
-  const std::string message = "schema version " + std::to_string(newer) + " is newer than this covid-etl knows (" +
+  const std::string message = "schema version " + std::to_string(newer) +
+                              " is newer than this covid-etl knows (" +
                               std::to_string(backend_->build_schema_version()) + ")";
   for (bool read_only : {false, true}) {
     SCOPED_TRACE(read_only ? "read-only" : "read-write");
@@ -395,7 +404,8 @@ TEST_P(StoreContract, LoadWritesInsertsUpdatesAndRevisions) {
   auto store = open();
   ASSERT_NE(store, nullptr);
   int64_t run1 = load(*store, {obs(1, 1, 0), obs(2, 2, 0), obs(3, 3, 1, 5)});
-  EXPECT_EQ(series(*store), (Strings{"US 2020-03-01 1/0/?", "US 2020-03-02 2/0/?", "US 2020-03-03 3/1/5"}));
+  EXPECT_EQ(series(*store),
+            (Strings{"US 2020-03-01 1/0/?", "US 2020-03-02 2/0/?", "US 2020-03-03 3/1/5"}));
 
   // The second run: day 2 recovered NULL -> 0, day 3 cases 3 -> 4, day 4 new.
   Result<int64_t> run2 = store->begin_run("2022-06-02T12:00:00.000Z");
@@ -404,15 +414,16 @@ TEST_P(StoreContract, LoadWritesInsertsUpdatesAndRevisions) {
   ASSERT_TRUE(t.ok()) << t.status().message();
   Result<std::vector<Observation>> existing = (*t)->existing(kNation);
   ASSERT_TRUE(existing.ok());
-  ChangeSet changes = classify(*existing, {obs(1, 1, 0), obs(2, 2, 0, 0), obs(3, 4, 1, 5), obs(4, 6, 2)});
+  ChangeSet changes =
+      classify(*existing, {obs(1, 1, 0), obs(2, 2, 0, 0), obs(3, 4, 1, 5), obs(4, 6, 2)});
   ASSERT_EQ(changes.inserted.size(), 1u);
   ASSERT_EQ(changes.updated.size(), 2u);
   Status written = (*t)->write(*run2, changes);
   ASSERT_TRUE(written.ok()) << written.message();
   ASSERT_TRUE((*t)->commit().ok());
 
-  EXPECT_EQ(series(*store), (Strings{"US 2020-03-01 1/0/?", "US 2020-03-02 2/0/0", "US 2020-03-03 4/1/5",
-                                     "US 2020-03-04 6/2/?"}));
+  EXPECT_EQ(series(*store), (Strings{"US 2020-03-01 1/0/?", "US 2020-03-02 2/0/0",
+                                     "US 2020-03-03 4/1/5", "US 2020-03-04 6/2/?"}));
   const std::string r1 = std::to_string(run1), r2 = std::to_string(*run2);
   EXPECT_EQ(backend_->raw("SELECT run_id, location, date, old_cases, old_deaths, old_recovered, "
                           "new_cases, new_deaths, new_recovered FROM revisions ORDER BY date"),
@@ -435,8 +446,9 @@ TEST_P(StoreContract, ExtremeCountsAndDatesRoundTrip) {
   Observation late = obs(1, kUnknown, kUnknown, kMaxCount);
   late.date = date_from_ymd(9999, 12, 31);
   load(*store, {first, leap, late});
-  EXPECT_EQ(series(*store), (Strings{"US 1970-01-01 0/0/0", "US 2000-02-29 9007199254740992/9007199254740991/?",
-                                     "US 9999-12-31 ?/?/9007199254740992"}));
+  EXPECT_EQ(series(*store),
+            (Strings{"US 1970-01-01 0/0/0", "US 2000-02-29 9007199254740992/9007199254740991/?",
+                     "US 9999-12-31 ?/?/9007199254740992"}));
 }
 
 TEST_P(StoreContract, ManyRowsInOneLoad) {
@@ -459,9 +471,11 @@ TEST_P(StoreContract, ManyRowsInOneLoad) {
   // Revise every tenth row: exactly those are updated.
   for (size_t i = 0; i < rows.size(); i += 10) rows[i].cases += 1;
   int64_t run = load(*store, rows);
-  EXPECT_EQ(backend_->raw("SELECT count(*) FROM revisions WHERE run_id = " + std::to_string(run)), Rows{{"3000"}});
-  EXPECT_EQ(backend_->raw("SELECT count(*) FROM observations WHERE run_id = " + std::to_string(run)),
+  EXPECT_EQ(backend_->raw("SELECT count(*) FROM revisions WHERE run_id = " + std::to_string(run)),
             Rows{{"3000"}});
+  EXPECT_EQ(
+      backend_->raw("SELECT count(*) FROM observations WHERE run_id = " + std::to_string(run)),
+      Rows{{"3000"}});
 }
 
 TEST_P(StoreContract, FinishRunInsideTheLoad) {
@@ -487,7 +501,9 @@ TEST_P(StoreContract, DestroyingALoadWithoutCommitRollsBack) {
     ChangeSet changes;
     changes.inserted = {obs(1, 1, 0), obs(2, 2, 0)};
     ASSERT_TRUE((*t)->write(*id, changes).ok());
-    ASSERT_TRUE((*t)->save_source(*id, SourceState{"https://example.org/us.csv", {"\"e\"", ""}, "h", 9}).ok());
+    ASSERT_TRUE(
+        (*t)->save_source(*id, SourceState{"https://example.org/us.csv", {"\"e\"", ""}, "h", 9})
+            .ok());
     RunRecord run;
     run.id = *id;
     run.status = RunStatus::kOk;
@@ -558,15 +574,19 @@ TEST_P(StoreContract, SourceStatesRoundTrip) {
     return out;
   };
   const std::string nyt = "https://example.org/us.csv", jhu = "data/jhu.csv";
-  save({{nyt, {"\"v1\"", "Wed, 21 Oct 2015 07:28:00 GMT"}, "xxh3-128:aa", 1000}, {jhu, {"", ""}, "xxh3-128:bb", 5}});
-  EXPECT_EQ(show_states(), (Strings{"data/jhu.csv etag= lm= hash=xxh3-128:bb bytes=5",
-                                    "https://example.org/us.csv etag=\"v1\" lm=Wed, 21 Oct 2015 07:28:00 GMT "
-                                    "hash=xxh3-128:aa bytes=1000"}));
-  EXPECT_EQ(backend_->raw("SELECT etag, last_modified FROM source_state WHERE url = 'data/jhu.csv'"),
-            (Rows{{"NULL", "NULL"}}));
+  save({{nyt, {"\"v1\"", "Wed, 21 Oct 2015 07:28:00 GMT"}, "xxh3-128:aa", 1000},
+        {jhu, {"", ""}, "xxh3-128:bb", 5}});
+  EXPECT_EQ(show_states(),
+            (Strings{"data/jhu.csv etag= lm= hash=xxh3-128:bb bytes=5",
+                     "https://example.org/us.csv etag=\"v1\" lm=Wed, 21 Oct 2015 07:28:00 GMT "
+                     "hash=xxh3-128:aa bytes=1000"}));
+  EXPECT_EQ(
+      backend_->raw("SELECT etag, last_modified FROM source_state WHERE url = 'data/jhu.csv'"),
+      (Rows{{"NULL", "NULL"}}));
   save({{nyt, {"\"v2\"", ""}, "xxh3-128:cc", 2000}});  // replaces what was saved for the URL
-  EXPECT_EQ(show_states(), (Strings{"data/jhu.csv etag= lm= hash=xxh3-128:bb bytes=5",
-                                    "https://example.org/us.csv etag=\"v2\" lm= hash=xxh3-128:cc bytes=2000"}));
+  EXPECT_EQ(show_states(),
+            (Strings{"data/jhu.csv etag= lm= hash=xxh3-128:bb bytes=5",
+                     "https://example.org/us.csv etag=\"v2\" lm= hash=xxh3-128:cc bytes=2000"}));
 }
 
 TEST_P(StoreContract, ReadSeriesBoundsAndUnknownCounts) {
@@ -611,7 +631,8 @@ TEST_P(StoreContract, SecondStoreWaitsForTheLockThenFails) {
   auto waited = std::chrono::steady_clock::now() - start;
   ASSERT_FALSE(blocked.ok());
   EXPECT_EQ(blocked.status().kind(), ErrorKind::kLoad);
-  EXPECT_PRED_FORMAT2(testing::IsSubstring, "the database " + second->describe() + " is locked by another run",
+  EXPECT_PRED_FORMAT2(testing::IsSubstring,
+                      "the database " + second->describe() + " is locked by another run",
                       blocked.status().message());
   EXPECT_GE(waited, std::chrono::milliseconds(150));  // it did wait for the lock timeout
   EXPECT_LT(waited, std::chrono::seconds(10));
@@ -672,12 +693,15 @@ TEST_P(StoreContract, OutboxIsWrittenWithTheRunAndLeasedOnce) {
 
   Result<std::vector<OutboxMessage>> pending = store->list_outbox(false, 10);
   ASSERT_TRUE(pending.ok()) << pending.status().message();
-  EXPECT_EQ(show(*pending),
-            (Strings{"2 run=0 email failure pending attempts=0 error= created=2022-06-01T12:00:01.000Z delivered= "
-                     "subject=covid-etl: failed body=line 1\nline 2 — ✓ payload={\"status\":\"failed\",\"run_id\":1}",
-                     "1 run=1 webhook failure pending attempts=0 error= created=2022-06-01T12:00:01.000Z "
-                     "delivered= subject=covid-etl: failed body=line 1\nline 2 — ✓ "
-                     "payload={\"status\":\"failed\",\"run_id\":1}"}));
+  EXPECT_EQ(
+      show(*pending),
+      (Strings{"2 run=0 email failure pending attempts=0 error= created=2022-06-01T12:00:01.000Z "
+               "delivered= "
+               "subject=covid-etl: failed body=line 1\nline 2 — ✓ "
+               "payload={\"status\":\"failed\",\"run_id\":1}",
+               "1 run=1 webhook failure pending attempts=0 error= created=2022-06-01T12:00:01.000Z "
+               "delivered= subject=covid-etl: failed body=line 1\nline 2 — ✓ "
+               "payload={\"status\":\"failed\",\"run_id\":1}"}));
 
   Result<std::vector<OutboxMessage>> claimed =
       store->claim_outbox(10, "2022-06-01T12:00:02.000Z", "2022-06-01T12:05:00.000Z");
@@ -686,13 +710,20 @@ TEST_P(StoreContract, OutboxIsWrittenWithTheRunAndLeasedOnce) {
   EXPECT_EQ((*claimed)[0].id, 1);
   EXPECT_EQ((*claimed)[1].id, 2);
   // Leased: nobody else gets them before the lease ends; after it, they are handed out again.
-  Result<std::vector<OutboxMessage>> again = store->claim_outbox(10, "2022-06-01T12:01:00.000Z", "2022-06-01T12:06:00.000Z");
+  Result<std::vector<OutboxMessage>> again =
+      store->claim_outbox(10, "2022-06-01T12:01:00.000Z", "2022-06-01T12:06:00.000Z");
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->empty());
 
-  ASSERT_TRUE(store->record_delivery({1, OutboxStatus::kDelivered, 2, "", "2022-06-01T12:00:03.000Z"}).ok());
-  ASSERT_TRUE(store->record_delivery({2, OutboxStatus::kPending, 3, "smtp: connection refused", "2022-06-01T12:00:03.000Z"}).ok());
-  Result<std::vector<OutboxMessage>> later = store->claim_outbox(10, "2022-06-01T12:00:04.000Z", "2022-06-01T12:10:00.000Z");
+  ASSERT_TRUE(
+      store->record_delivery({1, OutboxStatus::kDelivered, 2, "", "2022-06-01T12:00:03.000Z"})
+          .ok());
+  ASSERT_TRUE(store
+                  ->record_delivery({2, OutboxStatus::kPending, 3, "smtp: connection refused",
+                                     "2022-06-01T12:00:03.000Z"})
+                  .ok());
+  Result<std::vector<OutboxMessage>> later =
+      store->claim_outbox(10, "2022-06-01T12:00:04.000Z", "2022-06-01T12:10:00.000Z");
   ASSERT_TRUE(later.ok());
   ASSERT_EQ(later->size(), 1u);  // the lease ended with the outcome; the delivered one is done
   EXPECT_EQ((*later)[0].id, 2);
@@ -712,100 +743,18 @@ TEST_P(StoreContract, OutboxIsWrittenWithTheRunAndLeasedOnce) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, StoreContract, testing::Values("sqlite", "postgres"),
-                         [](const testing::TestParamInfo<std::string>& info) { return info.param; });
+                         [](const testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
 
 // --- PostgreSQL only ------------------------------------------------------------------------
-
-TEST(PostgresUrl, RecognisesUrisAndKeywordValueStrings) {
-  for (const char* yes : {"postgresql://h/db", "postgres://u@h:5/db?sslmode=require", "postgresql://",
-                          "host=/run/postgresql dbname=covid", "dbname = covid", "service=etl"}) {
-    EXPECT_TRUE(is_postgres_url(yes)) << yes;
-  }
-  for (const char* no : {"data/covid.db", "sqlite:x.db", "/tmp/host=x.db", "hostname=x", "mysql://h/db",
-                         "dynamodb://t", "postgresql:/h/db", "Host=x"}) {
-    EXPECT_FALSE(is_postgres_url(no)) << no;
-  }
-}
-
-TEST(PostgresUrl, SchemaIsOursAndRemovedBeforeLibpq) {
-  struct Case {
-    const char* url;
-    const char* conninfo;
-    const char* schema;
-    const char* display;
-  };
-  const Case cases[] = {
-      {"postgresql://h/db", "postgresql://h/db", "covid_etl", "postgresql://h/db"},
-      {"postgresql://h/db?schema=etl2", "postgresql://h/db", "etl2", "postgresql://h/db"},
-      {"postgres://u:p%40ss@h:5432/db?sslmode=require&schema=Covid_2&connect_timeout=3",
-       "postgres://u:p%40ss@h:5432/db?sslmode=require&connect_timeout=3", "Covid_2",
-       "postgres://u:***@h:5432/db?sslmode=require&connect_timeout=3"},
-      {"postgresql://h/db?password=topsecret&schema=x", "postgresql://h/db?password=topsecret", "x",
-       "postgresql://h/db?password=***"},
-      {"host=/tmp dbname=covid schema=s1 password='a b\\'c'", "host=/tmp dbname=covid password='a b\\'c'", "s1",
-       "host=/tmp dbname=covid password=***"},
-      {"dbname = covid  schema = s2", "dbname = covid", "s2", "dbname = covid"},
-  };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.url);
-    Result<PgTarget> t = parse_postgres_url(c.url);
-    ASSERT_TRUE(t.ok()) << t.status().message();
-    EXPECT_EQ(t->conninfo, c.conninfo);
-    EXPECT_EQ(t->schema, c.schema);
-    EXPECT_EQ(t->display, c.display);
-  }
-  Result<PgTarget> t = parse_postgres_url("postgres://u:p%40ss@h/db?password=x%26y");
-  ASSERT_TRUE(t.ok());
-  EXPECT_EQ(t->secrets, (Strings{"p@ss", "x&y"}));
-  Result<PgTarget> kv = parse_postgres_url("host=h password='a b\\'c'");
-  ASSERT_TRUE(kv.ok());
-  EXPECT_EQ(kv->secrets, Strings{"a b'c"});
-}
-
-TEST(PostgresUrl, BadSchemaNamesAreUsageErrors) {
-  for (const char* bad : {"postgresql://h/db?schema=", "postgresql://h/db?schema=1abc", "postgresql://h/db?schema=pg_x",
-                          "postgresql://h/db?schema=a%22b", "postgresql://h/db?schema=a-b",
-                          "postgresql://u:s3cret@h/db?schema=x;drop", "host=h schema='a b'",
-                          "postgresql://h/db?schema=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}) {
-    Result<PgTarget> t = parse_postgres_url(bad);
-    ASSERT_FALSE(t.ok()) << bad;
-    EXPECT_EQ(t.status().kind(), ErrorKind::kUsage) << bad;
-    EXPECT_EQ(t.status().message().find("s3cret"), std::string::npos);
-  }
-  EXPECT_FALSE(parse_postgres_url("host=h dbname='unterminated").ok());
-  EXPECT_FALSE(parse_postgres_url("host=h dbname").ok());
-  EXPECT_EQ(quote_identifier("Covid_2"), "\"Covid_2\"");
-  EXPECT_EQ(quote_identifier("a\"b"), "\"a\"\"b\"");
-  EXPECT_EQ(scrub_secrets("user x password p@ss p@ss", {"p@ss", ""}), "user x password *** ***");
-}
-
-TEST(PostgresBinary, CopyStreamLayout) {
-  CopyBinaryWriter w;
-  w.begin_row(3);
-  w.text("US");
-  w.date(date_from_ymd(2000, 1, 2));
-  w.int8(-2);
-  w.begin_row(2);
-  w.null();
-  w.boolean(true);
-  w.finish();
-  const std::string expected("PGCOPY\n\xff\r\n\0" "\0\0\0\0" "\0\0\0\0"
-                             "\0\x03" "\0\0\0\x02US" "\0\0\0\x04\0\0\0\x01" "\0\0\0\x08\xff\xff\xff\xff\xff\xff\xff\xfe"
-                             "\0\x02" "\xff\xff\xff\xff" "\0\0\0\x01\x01"
-                             "\xff\xff",
-                             11 + 8 + 2 + 6 + 8 + 12 + 2 + 4 + 5 + 2);
-  EXPECT_EQ(w.take(), expected);
-  EXPECT_EQ(w.size(), 0u);
-  EXPECT_EQ(pg_date(date_from_ymd(2000, 1, 1)), 0);
-  EXPECT_EQ(from_pg_date(-10957), date_from_ymd(1970, 1, 1));
-  EXPECT_EQ(read_be64("\xff\xff\xff\xff\xff\xff\xff\xfe"), uint64_t(-2));
-}
 
 class PostgresStoreTest : public testing::Test {
  protected:
   void SetUp() override {
     server_ = fixture_url();
-    if (server_.empty()) GTEST_SKIP() << "COVID_ETL_TEST_PG_URL_FILE is not set: no PostgreSQL server";
+    if (server_.empty())
+      GTEST_SKIP() << "COVID_ETL_TEST_PG_URL_FILE is not set: no PostgreSQL server";
   }
   std::string server_;
 };
@@ -815,7 +764,8 @@ TEST_F(PostgresStoreTest, DefaultSchemaAndSchemasAreIndependent) {
   Result<std::unique_ptr<Store>> sa = open_store(a.url(), {});
   Result<std::unique_ptr<Store>> sb = open_store(b.url(), {});
   ASSERT_TRUE(sa.ok() && sb.ok());
-  EXPECT_EQ((*sa)->describe().find("(schema " + a.schema() + ")") != std::string::npos, true) << (*sa)->describe();
+  EXPECT_EQ((*sa)->describe().find("(schema " + a.schema() + ")") != std::string::npos, true)
+      << (*sa)->describe();
   // Each schema has its own lock: a load held in one does not block the other.
   Result<std::unique_ptr<LoadTransaction>> ta = (*sa)->begin_load();
   ASSERT_TRUE(ta.ok());
@@ -827,11 +777,14 @@ TEST_F(PostgresStoreTest, DefaultSchemaAndSchemasAreIndependent) {
   EXPECT_TRUE(tb.ok()) << tb.status().message();
   // The lock held is the documented advisory lock.
   EXPECT_EQ(a.raw("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = " +
-                  std::to_string(uint32_t(PostgresStore::kLockClass)) + " AND objid = " +
-                  std::to_string(uint32_t(PostgresStore::lock_key(a.schema()))) + " AND objsubid = 2"),
+                  std::to_string(uint32_t(PostgresStore::kLockClass)) +
+                  " AND objid = " + std::to_string(uint32_t(PostgresStore::lock_key(a.schema()))) +
+                  " AND objsubid = 2"),
             Rows{{"1"}});
-  EXPECT_EQ(a.raw("SELECT nspname FROM pg_namespace WHERE nspname = '" + a.schema() + "'"), Rows{{a.schema()}});
-  EXPECT_EQ(a.raw("SELECT version FROM schema_version"), Rows{{std::to_string(PostgresStore::schema_version())}});
+  EXPECT_EQ(a.raw("SELECT nspname FROM pg_namespace WHERE nspname = '" + a.schema() + "'"),
+            Rows{{a.schema()}});
+  EXPECT_EQ(a.raw("SELECT version FROM schema_version"),
+            Rows{{std::to_string(PostgresStore::schema_version())}});
 }
 
 TEST_F(PostgresStoreTest, WrongPasswordFailsWithoutShowingIt) {
@@ -849,10 +802,12 @@ TEST_F(PostgresStoreTest, WrongPasswordFailsWithoutShowingIt) {
 }
 
 TEST_F(PostgresStoreTest, NoServerIsALoadError) {
-  Result<std::unique_ptr<Store>> r = open_store("postgresql://u:s3cretpw@127.0.0.1:1/db?connect_timeout=2", {});
+  Result<std::unique_ptr<Store>> r =
+      open_store("postgresql://u:s3cretpw@127.0.0.1:1/db?connect_timeout=2", {});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().kind(), ErrorKind::kLoad);
-  EXPECT_PRED_FORMAT2(testing::IsSubstring, "cannot connect to PostgreSQL postgresql://u:***@127.0.0.1:1/db",
+  EXPECT_PRED_FORMAT2(testing::IsSubstring,
+                      "cannot connect to PostgreSQL postgresql://u:***@127.0.0.1:1/db",
                       r.status().message());
   EXPECT_EQ(r.status().message().find("s3cretpw"), std::string::npos);
 }
@@ -869,7 +824,8 @@ TEST_F(PostgresStoreTest, ALostConnectionFailsTheLoadAndWritesNothing) {
   changes.inserted = {obs(1, 1, 0)};
   ASSERT_TRUE((*t)->write(*id, changes).ok());
   // Another session ends this one's backend, as a server shutting down would.
-  EXPECT_EQ(backend.raw("SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND objid = " +
+  EXPECT_EQ(backend.raw("SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = "
+                        "'advisory' AND objid = " +
                         std::to_string(uint32_t(PostgresStore::lock_key(backend.schema())))),
             Rows{{"1"}});
   Status s = (*t)->commit();

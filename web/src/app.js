@@ -27,6 +27,7 @@ let data = null;       // { x: [epoch seconds], raw: the API's columns }
 let charts = [];       // uPlot instances, in page order
 let syncing = false;   // a zoom being copied from one chart to the others
 let painted = false;
+let onPainted = null;  // resolves buildCharts' wait for the first chart's paint
 
 const isDate = (s) => typeof s === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(s + 'T00:00:00Z'));
 const toEpoch = (d) => Date.parse(d + 'T00:00:00Z') / 1000;
@@ -161,10 +162,11 @@ function markPainted() {
   painted = true;
   performance.mark('first-chart-draw');
   // The next frame shows the drawn canvas; the task after it runs once that frame is painted.
-  requestAnimationFrame(() => setTimeout(() => {
+  requestAnimationFrame(() => performance.mark('first-chart-frame'));
+  nextPaint().then(() => {
     performance.mark('first-chart-paint');
-    document.documentElement.dataset.chartReady = '1';
-  }, 0));
+    if (onPainted) onPainted();
+  });
 }
 
 function onZoom(u) {
@@ -201,18 +203,30 @@ function onSeriesToggle(u, i) {
   writeUrl();
 }
 
-function buildCharts() {
+const nextPaint = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+
+// Builds the three charts. The first time, the first chart is drawn and painted before the
+// others are made, so that it is on screen as early as possible.
+async function buildCharts(first) {
   for (const c of charts) c.destroy();
   const hooks = {
     setScale: [(u, key) => { if (key === 'x') onZoom(u); }],
     setSeries: [(u, i) => { if (i !== null) onSeriesToggle(u, i); }],
   };
-  const totalHooks = { ...hooks, draw: [markPainted] };
-  charts = [
-    totalChart($('chart-total'), totalHooks),
-    dailyChart($('chart-cases'), hooks, 'cases'),
-    dailyChart($('chart-deaths'), hooks, 'deaths'),
-  ];
+  const total = totalChart($('chart-total'), { ...hooks, draw: [markPainted] });
+  charts = [total];
+  if (first) {
+    syncing = true;
+    const { from, to } = selection();
+    total.setScale('x', { min: toEpoch(from), max: toEpoch(to) });
+    syncing = false;
+    // Nothing else runs until the first chart is on screen (or a second has passed).
+    await new Promise((resolve) => {
+      onPainted = resolve;
+      setTimeout(resolve, 1000);
+    });
+  }
+  charts.push(dailyChart($('chart-cases'), hooks, 'cases'), dailyChart($('chart-deaths'), hooks, 'deaths'));
   applyRange(null);
 }
 
@@ -376,7 +390,7 @@ function wireControls() {
   }
   $('scale').addEventListener('click', () => {
     state.log = !state.log;
-    buildCharts();
+    buildCharts(false);
   });
   for (const key of TOGGLES) {
     $('show-' + key).addEventListener('change', (e) => {
@@ -394,10 +408,12 @@ function wireControls() {
 }
 
 async function main() {
+  performance.mark('app-start');
   readUrl();
   const summary = getJson(SUMMARY_URL);
   try {
     const raw = await getJson(SERIES_URL);
+    performance.mark('data-fetched');
     data = { raw, x: raw.date.map(toEpoch) };
   } catch (e) {
     fail('The series could not be loaded: ' + e.message);
@@ -406,8 +422,9 @@ async function main() {
   if (data.x.length === 0) {
     fail('The database holds no data yet: run `covid-etl run`, then reload.');
   } else {
-    buildCharts();
+    await buildCharts(true);
     wireControls();
+    document.documentElement.dataset.chartReady = '1';
     const neg = data.raw.new_cases.filter((v) => v !== null && v < 0).length +
       data.raw.new_deaths.filter((v) => v !== null && v < 0).length;
     $('revision-note').textContent = neg ? ` (${neg} such day${neg === 1 ? '' : 's'} in the whole series)` : '';

@@ -9,10 +9,16 @@ namespace {
 
 // The libpq keywords a key=value connection string is recognised by (its first keyword), plus
 // our own `schema`.
+// clang-format off
 constexpr std::string_view kKeywords[] = {
     "host", "hostaddr", "port", "dbname", "user", "password", "passfile", "service", "sslmode",
-    "connect_timeout", "application_name", "options", "target_session_attrs", "channel_binding",
-    "gssencmode", "sslrootcert", "sslcert", "sslkey", "requiressl", "krbsrvname", "schema"};
+    "sslpassword", "connect_timeout", "application_name", "options", "target_session_attrs",
+    "channel_binding", "gssencmode", "sslrootcert", "sslcert", "sslkey", "requiressl", "krbsrvname",
+    "schema"};
+// clang-format on
+
+// Parameters whose values are secrets: the password, and the passphrase of an SSL key.
+bool is_secret_key(std::string_view key) { return key == "password" || key == "sslpassword"; }
 
 bool is_uri(std::string_view u) {
   return u.starts_with("postgresql://") || u.starts_with("postgres://");
@@ -46,9 +52,10 @@ std::optional<std::string> percent_decode(std::string_view s) {
 
 Result<std::string> checked_schema(std::string_view raw) {
   if (!valid_schema_name(raw)) {
-    return Status::Usage("schema '" + std::string(raw) +
-                         "' in the database URL is not a valid schema name (1 to 63 letters, digits "
-                         "and underscores, not starting with a digit or pg_)");
+    return Status::Usage(
+        "schema '" + std::string(raw) +
+        "' in the database URL is not a valid schema name (1 to 63 letters, digits "
+        "and underscores, not starting with a digit or pg_)");
   }
   return std::string(raw);
 }
@@ -82,25 +89,28 @@ Result<PgTarget> parse_uri(std::string_view url) {
   size_t pos = 0;
   while (pos <= query.size() && !query.empty()) {
     size_t amp = query.find('&', pos);
-    std::string_view param = query.substr(pos, amp == std::string_view::npos ? std::string_view::npos : amp - pos);
+    std::string_view param =
+        query.substr(pos, amp == std::string_view::npos ? std::string_view::npos : amp - pos);
     pos = amp == std::string_view::npos ? query.size() + 1 : amp + 1;
     if (param.empty()) continue;
     size_t eq = param.find('=');
     std::string_view key = param.substr(0, eq);
-    std::string_view value = eq == std::string_view::npos ? std::string_view() : param.substr(eq + 1);
+    std::string_view value =
+        eq == std::string_view::npos ? std::string_view() : param.substr(eq + 1);
     if (key == "schema") {
       auto decoded = percent_decode(value);
-      if (!decoded) return Status::Usage("bad %-escape in the schema parameter of the database URL");
+      if (!decoded)
+        return Status::Usage("bad %-escape in the schema parameter of the database URL");
       auto schema = checked_schema(*decoded);
       if (!schema.ok()) return schema.status();
       t.schema = *schema;
       continue;
     }
     std::string shown(param);
-    if (key == "password") {
+    if (is_secret_key(key)) {
       auto decoded = percent_decode(value);
       t.secrets.push_back(decoded ? *decoded : std::string(value));
-      shown = "password=***";
+      shown = std::string(key) + "=***";
     }
     kept += (kept.empty() ? "" : "&") + std::string(param);
     kept_display += (kept_display.empty() ? "" : "&") + shown;
@@ -115,7 +125,9 @@ Result<PgTarget> parse_uri(std::string_view url) {
 Result<PgTarget> parse_keyword_value(std::string_view s) {
   PgTarget t;
   size_t i = 0;
-  auto space = [&](size_t k) { return k < s.size() && std::isspace(static_cast<unsigned char>(s[k])); };
+  auto space = [&](size_t k) {
+    return k < s.size() && std::isspace(static_cast<unsigned char>(s[k]));
+  };
   while (true) {
     while (space(i)) ++i;
     if (i >= s.size()) break;
@@ -125,7 +137,8 @@ Result<PgTarget> parse_keyword_value(std::string_view s) {
     std::string_view key = s.substr(key_start, i - key_start);
     while (space(i)) ++i;
     if (i >= s.size() || s[i] != '=') {
-      return Status::Usage("malformed PostgreSQL connection string: no '=' after '" + std::string(key) + "'");
+      return Status::Usage("malformed PostgreSQL connection string: no '=' after '" +
+                           std::string(key) + "'");
     }
     ++i;
     while (space(i)) ++i;
@@ -146,7 +159,8 @@ Result<PgTarget> parse_keyword_value(std::string_view s) {
           value += s[i++];
         }
       }
-      if (!closed) return Status::Usage("malformed PostgreSQL connection string: unterminated quote");
+      if (!closed)
+        return Status::Usage("malformed PostgreSQL connection string: unterminated quote");
     } else {
       while (i < s.size() && !space(i)) {
         if (s[i] == '\\' && i + 1 < s.size()) ++i;
@@ -162,7 +176,7 @@ Result<PgTarget> parse_keyword_value(std::string_view s) {
     }
     std::string sep = t.conninfo.empty() ? "" : " ";
     t.conninfo += sep + std::string(pair);
-    if (key == "password") {
+    if (is_secret_key(key)) {
       t.secrets.push_back(value);
       t.display += sep + std::string(s.substr(pair_start, value_start - pair_start)) + "***";
     } else {

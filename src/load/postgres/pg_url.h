@@ -21,7 +21,7 @@ namespace covid {
 inline constexpr const char* kDefaultPgSchema = "covid_etl";
 
 struct PgTarget {
-  std::string conninfo;              // for libpq: the URL without our own parameters
+  std::string conninfo;  // for libpq: the URL without our own parameters
   std::string schema = kDefaultPgSchema;
   std::string display;               // conninfo with any password replaced by ***
   std::vector<std::string> secrets;  // the passwords it contains, to scrub from messages

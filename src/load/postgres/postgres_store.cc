@@ -92,9 +92,39 @@ CREATE INDEX outbox_pending ON {s}.outbox (status, id);
 };
 
 // RFC 3339 UTC with milliseconds, as format_timestamp() writes it.
-#define COVID_PG_TIME(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+#define COVID_PG_TIME(col) \
+  "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
-constexpr const char* kStagingTable = "pg_temp.covid_etl_staging";
+// The load's statements. The staging table lives in the session's temporary schema and goes
+// with the transaction.
+constexpr const char* kCreateStaging = R"sql(
+DROP TABLE IF EXISTS pg_temp.covid_etl_staging;
+CREATE TEMPORARY TABLE covid_etl_staging (
+  location text NOT NULL, date date NOT NULL, cases bigint, deaths bigint, recovered bigint,
+  revised boolean NOT NULL, old_cases bigint, old_deaths bigint, old_recovered bigint
+) ON COMMIT DROP)sql";
+
+constexpr const char* kCopyStaging = "COPY pg_temp.covid_etl_staging FROM STDIN (FORMAT binary)";
+
+// Returns how many rows it inserted and how many it updated: a row the upsert inserted has no
+// xmax yet, one it updated has this transaction's.
+constexpr const char* kUpsert = R"sql(
+WITH written AS (
+  INSERT INTO {s}.observations AS o (location, date, cases, deaths, recovered, run_id)
+  SELECT location, date, cases, deaths, recovered, $1::bigint FROM pg_temp.covid_etl_staging
+  ON CONFLICT (location, date) DO UPDATE
+    SET cases = excluded.cases, deaths = excluded.deaths, recovered = excluded.recovered,
+        run_id = excluded.run_id
+    WHERE (o.cases, o.deaths, o.recovered)
+          IS DISTINCT FROM (excluded.cases, excluded.deaths, excluded.recovered)
+  RETURNING xmax = 0 AS inserted)
+SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written)sql";
+
+constexpr const char* kInsertRevisions = R"sql(
+INSERT INTO {s}.revisions (run_id, location, date, old_cases, old_deaths, old_recovered,
+                           new_cases, new_deaths, new_recovered)
+SELECT $1::bigint, location, date, old_cases, old_deaths, old_recovered, cases, deaths, recovered
+FROM pg_temp.covid_etl_staging WHERE revised)sql";
 constexpr size_t kCopyChunk = 1 << 20;
 
 using Params = std::vector<std::optional<std::string>>;
@@ -116,7 +146,9 @@ std::string flatten(std::string text) {
 
 void silent_notices(void*, const char*) {}
 
-int64_t to_int64(const char* text) { return text == nullptr || *text == '\0' ? 0 : std::strtoll(text, nullptr, 10); }
+int64_t to_int64(const char* text) {
+  return text == nullptr || *text == '\0' ? 0 : std::strtoll(text, nullptr, 10);
+}
 
 std::string lock_message(const std::string& where, std::chrono::milliseconds waited) {
   return "the database " + where + " is locked by another run; gave up after waiting " +
@@ -171,22 +203,26 @@ Status PostgresStore::error(const char* what, const pg_result* result) const {
   if (message.empty()) message = pq_->error_message(conn_);
   message = flatten(scrub_secrets(std::move(message), target_.secrets));
   if (sqlstate != nullptr && std::string_view(sqlstate) == "55P03") {  // lock_not_available
-    return Status::Load(lock_message(describe(), options_.lock_timeout) + " (" + what + ": " + message + ")");
+    return Status::Load(lock_message(describe(), options_.lock_timeout) + " (" + what + ": " +
+                        message + ")");
   }
   if (pq_->status(conn_) == CONNECTION_BAD) {
-    return Status::Load("PostgreSQL " + describe() + ": " + what + ": lost the connection to the server: " +
-                        message + "; nothing of this run was written");
+    return Status::Load("PostgreSQL " + describe() + ": " + what +
+                        ": lost the connection to the server: " + message +
+                        (committing_ ? "; the server may or may not have committed the load"
+                                     : "; nothing of this run was written"));
   }
   return Status::Load("PostgreSQL " + describe() + ": " + what + ": " + message);
 }
 
-Result<std::shared_ptr<pg_result>> PostgresStore::query(const char* what, const std::string& statement,
+Result<std::shared_ptr<pg_result>> PostgresStore::query(const char* what,
+                                                        const std::string& statement,
                                                         const Params& params, bool binary) {
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  PGresult* r = pq_->exec_params(conn_, statement.c_str(), int(values.size()), nullptr, values.data(),
-                                 nullptr, nullptr, binary ? 1 : 0);
+  PGresult* r = pq_->exec_params(conn_, statement.c_str(), int(values.size()), nullptr,
+                                 values.data(), nullptr, nullptr, binary ? 1 : 0);
   std::shared_ptr<pg_result> result(r, pq_->clear);
   ExecStatusType st = r == nullptr ? PGRES_FATAL_ERROR : pq_->result_status(r);
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return error(what, r);
@@ -207,7 +243,8 @@ Status PostgresStore::rollback() {
   return exec("rolling back", "ROLLBACK");
 }
 
-Result<std::unique_ptr<Store>> PostgresStore::open(const std::string& url, const StoreOptions& options) {
+Result<std::unique_ptr<Store>> PostgresStore::open(const std::string& url,
+                                                   const StoreOptions& options) {
   auto target = parse_postgres_url(url);
   if (!target.ok()) return target.status();
   if (const char* env = std::getenv("PGPASSWORD"); env != nullptr && *env != '\0') {
@@ -229,7 +266,8 @@ Result<std::unique_ptr<Store>> PostgresStore::open(const std::string& url, const
   keys.push_back(nullptr);
   values.push_back(nullptr);
   PGconn* conn = pq->connectdb_params(keys.data(), values.data(), 1);
-  if (conn == nullptr) return Status::Load("cannot connect to PostgreSQL " + target->display + ": out of memory");
+  if (conn == nullptr)
+    return Status::Load("cannot connect to PostgreSQL " + target->display + ": out of memory");
   std::unique_ptr<PostgresStore> store(new PostgresStore(pq, conn, std::move(*target), options));
   if (pq->status(conn) != CONNECTION_OK) {
     return Status::Load("cannot connect to PostgreSQL " + store->target_.display + ": " +
@@ -237,16 +275,20 @@ Result<std::unique_ptr<Store>> PostgresStore::open(const std::string& url, const
   }
   pq->set_notice_processor(conn, silent_notices, nullptr);
   if (options.read_only) {
-    COVID_RETURN_IF_ERROR(store->exec("opening read-only", "SET default_transaction_read_only = on"));
+    COVID_RETURN_IF_ERROR(
+        store->exec("opening read-only", "SET default_transaction_read_only = on"));
   }
   auto version = store->read_version();
   if (!version.ok()) return version.status();
   if (*version > schema_version()) {
-    return Status::Load("PostgreSQL " + store->describe() + ": schema version " + std::to_string(*version) +
-                        " is newer than this covid-etl knows (" + std::to_string(schema_version()) + ")");
+    return Status::Load("PostgreSQL " + store->describe() + ": schema version " +
+                        std::to_string(*version) + " is newer than this covid-etl knows (" +
+                        std::to_string(schema_version()) + ")");
   }
   if (options.read_only) {
-    if (*version == 0) {
+    if (*version == 0 && options.missing_ok) {
+      store->empty_ = true;
+    } else if (*version == 0) {
       return Status::Load("no covid-etl data in PostgreSQL " + store->describe() +
                           " (run `covid-etl run` first)");
     }
@@ -292,18 +334,27 @@ Status PostgresStore::migrate() {
   };
   Status s = lock("waiting for the run lock to migrate");
   if (!s.ok()) return fail(s);
-  // Under the lock: another run may have migrated meanwhile.
-  s = exec("creating the schema", sql("CREATE SCHEMA IF NOT EXISTS {s};\n"
-                                      "CREATE TABLE IF NOT EXISTS {s}.schema_version (\n"
-                                      "  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),\n"
-                                      "  version   integer NOT NULL\n"
-                                      ")"));
+  // Under the lock: another run may have migrated meanwhile. A schema that exists is used as
+  // it is (a DBA may create it for a role that may not create schemas in the database).
+  auto missing = query("creating the schema", "SELECT to_regnamespace($1) IS NULL",
+                       {quote_identifier(target_.schema)});
+  if (!missing.ok()) return fail(missing.status());
+  if (std::string_view(pq_->getvalue(missing->get(), 0, 0)) == "t") {
+    s = exec("creating the schema", sql("CREATE SCHEMA {s}"));
+    if (!s.ok()) return fail(s);
+  }
+  s = exec("creating the schema",
+           sql("CREATE TABLE IF NOT EXISTS {s}.schema_version (\n"
+               "  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),\n"
+               "  version   integer NOT NULL\n"
+               ")"));
   if (!s.ok()) return fail(s);
   auto version = read_version();
   if (!version.ok()) return fail(version.status());
   if (*version > schema_version()) {
-    return fail(Status::Load("PostgreSQL " + describe() + ": schema version " + std::to_string(*version) +
-                             " is newer than this covid-etl knows (" + std::to_string(schema_version()) + ")"));
+    return fail(Status::Load("PostgreSQL " + describe() + ": schema version " +
+                             std::to_string(*version) + " is newer than this covid-etl knows (" +
+                             std::to_string(schema_version()) + ")"));
   }
   for (int i = *version; i < schema_version(); ++i) {
     std::string what = "migrating to schema version " + std::to_string(i + 1);
@@ -320,35 +371,46 @@ Status PostgresStore::migrate() {
 }
 
 Result<int64_t> PostgresStore::begin_run(const std::string& started_at) {
+  // Committed without waiting for the WAL flush: the load's commit (or finish_run's) flushes it
+  // first, and a server that loses it in a crash has also ended this run's connection. It saves
+  // a disk flush per run.
+  COVID_RETURN_IF_ERROR(exec("recording the run", "BEGIN; SET LOCAL synchronous_commit = off"));
   auto r = query("recording the run",
-                 sql("INSERT INTO {s}.runs (started_at, status) VALUES ($1::timestamptz, 'running') RETURNING id"),
+                 sql("INSERT INTO {s}.runs (started_at, status) VALUES ($1::timestamptz, "
+                     "'running') RETURNING id"),
                  {started_at});
-  if (!r.ok()) return r.status();
+  Status s = r.ok() ? exec("recording the run", "COMMIT") : r.status();
+  if (!s.ok()) {
+    (void)rollback();
+    return s;
+  }
   return to_int64(pq_->getvalue(r->get(), 0, 0));
 }
 
-Status PostgresStore::write_run_and_outbox(const RunRecord& r, const std::vector<OutboxMessage>& outbox) {
+Status PostgresStore::write_run_and_outbox(const RunRecord& r,
+                                           const std::vector<OutboxMessage>& outbox) {
   auto n = [](uint64_t v) { return std::optional<std::string>(std::to_string(v)); };
-  auto updated = query("recording the run", sql(R"sql(
+  auto updated =
+      query("recording the run", sql(R"sql(
 UPDATE {s}.runs SET finished_at = $1::timestamptz, status = $2, stage = $3, rows_read = $4::bigint,
   inserted = $5::bigint, updated = $6::bigint, unchanged = $7::bigint, missing = $8::bigint,
   warnings = $9::bigint, errors = $10::bigint, first_date = $11::date, last_date = $12::date,
   error = $13, sources = $14::json, duration_ms = $15::bigint
 WHERE id = $16::bigint)sql"),
-                       {text_or_null(r.finished_at), std::string(to_string(r.status)), text_or_null(r.stage),
-                        n(r.counts.rows_read), n(r.counts.inserted), n(r.counts.updated),
-                        n(r.counts.unchanged), n(r.counts.missing), n(r.counts.warnings),
-                        n(r.counts.errors), text_or_null(r.first_date), text_or_null(r.last_date),
-                        text_or_null(r.error), text_or_null(r.sources_json), std::to_string(r.duration_ms),
-                        std::to_string(r.id)});
+            {text_or_null(r.finished_at), std::string(to_string(r.status)), text_or_null(r.stage),
+             n(r.counts.rows_read), n(r.counts.inserted), n(r.counts.updated),
+             n(r.counts.unchanged), n(r.counts.missing), n(r.counts.warnings), n(r.counts.errors),
+             text_or_null(r.first_date), text_or_null(r.last_date), text_or_null(r.error),
+             text_or_null(r.sources_json), std::to_string(r.duration_ms), std::to_string(r.id)});
   if (!updated.ok()) return updated.status();
-  std::string insert = sql(
-      "INSERT INTO {s}.outbox (run_id, channel, event, subject, body, payload, created_at) "
-      "VALUES ($1::bigint, $2, $3, $4, $5, $6::json, $7::timestamptz)");
+  std::string insert =
+      sql("INSERT INTO {s}.outbox (run_id, channel, event, subject, body, payload, created_at) "
+          "VALUES ($1::bigint, $2, $3, $4, $5, $6::json, $7::timestamptz)");
   for (const OutboxMessage& m : outbox) {
-    auto in = query("writing the outbox", insert,
-                    {m.run_id != 0 ? std::optional<std::string>(std::to_string(m.run_id)) : std::nullopt,
-                     m.channel, m.event, m.subject, m.body, m.payload, m.created_at});
+    auto in =
+        query("writing the outbox", insert,
+              {m.run_id != 0 ? std::optional<std::string>(std::to_string(m.run_id)) : std::nullopt,
+               m.channel, m.event, m.subject, m.body, m.payload, m.created_at});
     if (!in.ok()) return in.status();
   }
   return Status::Ok();
@@ -382,59 +444,36 @@ class PostgresLoad final : public LoadTransaction {
 
   Status write(int64_t run_id, const ChangeSet& changes) override {
     if (changes.empty()) return Status::Ok();
-    COVID_RETURN_IF_ERROR(store_.exec("creating the staging table", std::string(R"sql(
-DROP TABLE IF EXISTS )sql") + kStagingTable + R"sql(;
-CREATE TEMPORARY TABLE covid_etl_staging (
-  location text NOT NULL, date date NOT NULL, cases bigint, deaths bigint, recovered bigint,
-  revised boolean NOT NULL, old_cases bigint, old_deaths bigint, old_recovered bigint
-) ON COMMIT DROP)sql"));
+    COVID_RETURN_IF_ERROR(store_.exec("creating the staging table", kCreateStaging));
     COVID_RETURN_IF_ERROR(copy(changes));
-
     std::string run = std::to_string(run_id);
-    auto upsert = store_.query("writing observations", store_.sql(std::string(R"sql(
-WITH written AS (
-  INSERT INTO {s}.observations AS o (location, date, cases, deaths, recovered, run_id)
-  SELECT location, date, cases, deaths, recovered, $1::bigint FROM )sql") + kStagingTable + R"sql(
-  ON CONFLICT (location, date) DO UPDATE
-    SET cases = excluded.cases, deaths = excluded.deaths, recovered = excluded.recovered,
-        run_id = excluded.run_id
-    WHERE (o.cases, o.deaths, o.recovered)
-          IS DISTINCT FROM (excluded.cases, excluded.deaths, excluded.recovered)
-  RETURNING xmax = 0 AS inserted)
-SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written)sql"),
-                                {run});
+    auto upsert = store_.query("writing observations", store_.sql(kUpsert), {run});
     if (!upsert.ok()) return upsert.status();
-    // The consistency check: the rows written are exactly the ChangeSet's. (A row the upsert
-    // inserted has no xmax yet; one it updated has this transaction's.) Anything else means the
-    // stored rows were not those the ChangeSet was classified from.
+    // The consistency check: the rows written are exactly the ChangeSet's. Anything else means
+    // the stored rows were not those the ChangeSet was classified from.
     uint64_t inserted = uint64_t(to_int64(store_.pq_->getvalue(upsert->get(), 0, 0)));
     uint64_t updated = uint64_t(to_int64(store_.pq_->getvalue(upsert->get(), 0, 1)));
     if (inserted != changes.inserted.size() || updated != changes.updated.size()) {
-      return Status::Load("PostgreSQL " + store_.describe() + ": the load inserted " + std::to_string(inserted) +
-                          " and updated " + std::to_string(updated) + " observations where " +
-                          std::to_string(changes.inserted.size()) + " were new and " +
-                          std::to_string(changes.updated.size()) +
+      return Status::Load("PostgreSQL " + store_.describe() + ": the load inserted " +
+                          std::to_string(inserted) + " and updated " + std::to_string(updated) +
+                          " observations where " + std::to_string(changes.inserted.size()) +
+                          " were new and " + std::to_string(changes.updated.size()) +
                           " revised: the stored data changed under the run; nothing was written");
     }
     if (changes.updated.empty()) return Status::Ok();
-    auto revisions = store_.query("recording revisions", store_.sql(std::string(R"sql(
-INSERT INTO {s}.revisions (run_id, location, date, old_cases, old_deaths, old_recovered,
-                           new_cases, new_deaths, new_recovered)
-SELECT $1::bigint, location, date, old_cases, old_deaths, old_recovered, cases, deaths, recovered
-FROM )sql") + kStagingTable + " WHERE revised"),
-                                   {run});
-    if (!revisions.ok()) return revisions.status();
-    return Status::Ok();
+    auto revisions = store_.query("recording revisions", store_.sql(kInsertRevisions), {run});
+    return revisions.ok() ? Status::Ok() : revisions.status();
   }
 
   Status save_source(int64_t run_id, const SourceState& st) override {
-    auto r = store_.query("saving the source state", store_.sql(R"sql(
+    auto r = store_.query(
+        "saving the source state", store_.sql(R"sql(
 INSERT INTO {s}.source_state (url, etag, last_modified, content_hash, bytes, run_id)
 VALUES ($1, $2, $3, $4, $5::bigint, $6::bigint)
 ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
   content_hash = excluded.content_hash, bytes = excluded.bytes, run_id = excluded.run_id)sql"),
-                          {st.url, text_or_null(st.validators.etag), text_or_null(st.validators.last_modified),
-                           text_or_null(st.content_hash), std::to_string(st.bytes), std::to_string(run_id)});
+        {st.url, text_or_null(st.validators.etag), text_or_null(st.validators.last_modified),
+         text_or_null(st.content_hash), std::to_string(st.bytes), std::to_string(run_id)});
     return r.ok() ? Status::Ok() : r.status();
   }
 
@@ -443,10 +482,17 @@ ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.l
   }
 
   Status commit() override {
-    if (store_.pq_->transaction_status(store_.conn_) != PQTRANS_INTRANS) {
-      return store_.error("committing the load", nullptr);
+    PGTransactionStatusType ts = store_.pq_->transaction_status(store_.conn_);
+    if (ts == PQTRANS_INERROR) {
+      return Status::Load("PostgreSQL " + store_.describe() +
+                          ": committing the load: a statement of the load failed; nothing of "
+                          "this run was written");
     }
-    COVID_RETURN_IF_ERROR(store_.exec("committing the load", "COMMIT"));
+    if (ts != PQTRANS_INTRANS) return store_.error("committing the load", nullptr);
+    store_.committing_ = true;
+    Status s = store_.exec("committing the load", "COMMIT");
+    store_.committing_ = false;
+    COVID_RETURN_IF_ERROR(s);
     open_ = false;
     return Status::Ok();
   }
@@ -457,9 +503,10 @@ ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.l
     const LibPq& pq = *store_.pq_;
     PGconn* conn = store_.conn_;
     {
-      PGresult* r = pq.exec(conn, (std::string("COPY ") + kStagingTable + " FROM STDIN (FORMAT binary)").c_str());
+      PGresult* r = pq.exec(conn, kCopyStaging);
       std::shared_ptr<pg_result> result(r, pq.clear);
-      if (r == nullptr || pq.result_status(r) != PGRES_COPY_IN) return store_.error("copying to staging", r);
+      if (r == nullptr || pq.result_status(r) != PGRES_COPY_IN)
+        return store_.error("copying to staging", r);
     }
     CopyBinaryWriter w;
     bool sent = true;
@@ -469,8 +516,10 @@ ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.l
       sent = pq.put_copy_data(conn, chunk.data(), int(chunk.size())) == 1;
     };
     auto count = [&](int64_t v) {
-      if (v == kUnknown) w.null();
-      else w.int8(v);
+      if (v == kUnknown)
+        w.null();
+      else
+        w.int8(v);
     };
     auto row = [&](const Observation& o, const Observation* before) {
       w.begin_row(9);
@@ -499,7 +548,8 @@ ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.l
     Status status = Status::Ok();
     while (PGresult* r = pq.get_result(conn)) {
       std::shared_ptr<pg_result> result(r, pq.clear);
-      if (status.ok() && pq.result_status(r) != PGRES_COMMAND_OK) status = store_.error("copying to staging", r);
+      if (status.ok() && pq.result_status(r) != PGRES_COMMAND_OK)
+        status = store_.error("copying to staging", r);
     }
     if (status.ok() && (!sent || !ended)) status = store_.error("copying to staging", nullptr);
     return status;
@@ -518,6 +568,7 @@ Result<std::unique_ptr<LoadTransaction>> PostgresStore::begin_load() {
 Result<std::vector<Observation>> PostgresStore::read_series(std::string_view location,
                                                             std::optional<Date> from,
                                                             std::optional<Date> to) {
+  if (empty_) return std::vector<Observation>();
   auto r = query("reading observations",
                  sql("SELECT date, cases, deaths, recovered FROM {s}.observations "
                      "WHERE location = $1 AND date BETWEEN $2::date AND $3::date ORDER BY date"),
@@ -550,11 +601,14 @@ Result<std::vector<Observation>> PostgresStore::read_series(std::string_view loc
 }
 
 Result<std::vector<RunRecord>> PostgresStore::list_runs(size_t limit) {
-  auto r = query("reading runs", sql("SELECT id, " COVID_PG_TIME("started_at") ", " COVID_PG_TIME("finished_at") R"sql(,
+  if (empty_) return std::vector<RunRecord>();
+  auto r =
+      query("reading runs",
+            sql("SELECT id, " COVID_PG_TIME("started_at") ", " COVID_PG_TIME("finished_at") R"sql(,
   status, stage, rows_read, inserted, updated, unchanged, missing, warnings, errors,
   to_char(first_date, 'YYYY-MM-DD'), to_char(last_date, 'YYYY-MM-DD'), error, sources, duration_ms
 FROM {s}.runs ORDER BY id DESC LIMIT $1::bigint)sql"),
-                 {std::to_string(limit)});
+            {std::to_string(limit)});
   if (!r.ok()) return r.status();
   const PGresult* res = r->get();
   std::vector<RunRecord> out;
@@ -579,6 +633,7 @@ FROM {s}.runs ORDER BY id DESC LIMIT $1::bigint)sql"),
 }
 
 Result<std::map<std::string, SourceState>> PostgresStore::source_states() {
+  if (empty_) return std::map<std::string, SourceState>();
   auto r = query("reading source state",
                  sql("SELECT url, etag, last_modified, content_hash, bytes FROM {s}.source_state"));
   if (!r.ok()) return r.status();
@@ -598,8 +653,8 @@ Result<std::map<std::string, SourceState>> PostgresStore::source_states() {
 namespace {
 
 constexpr const char* kOutboxColumns =
-    "id, run_id, channel, event, subject, body, payload, status, attempts, last_error, "
-    COVID_PG_TIME("created_at") ", " COVID_PG_TIME("delivered_at");
+    "id, run_id, channel, event, subject, body, payload, status, attempts, "
+    "last_error, " COVID_PG_TIME("created_at") ", " COVID_PG_TIME("delivered_at");
 
 std::vector<OutboxMessage> read_outbox(const LibPq& pq, const PGresult* res) {
   std::vector<OutboxMessage> out;
@@ -641,25 +696,29 @@ RETURNING )sql") + kOutboxColumns),
                  {now, lease_until, std::to_string(limit)});
   if (!r.ok()) return r.status();
   std::vector<OutboxMessage> out = read_outbox(*pq_, r->get());
-  std::sort(out.begin(), out.end(), [](const OutboxMessage& a, const OutboxMessage& b) { return a.id < b.id; });
+  std::sort(out.begin(), out.end(),
+            [](const OutboxMessage& a, const OutboxMessage& b) { return a.id < b.id; });
   return out;
 }
 
 Status PostgresStore::record_delivery(const DeliveryUpdate& u) {
-  auto r = query("updating the outbox",
-                 sql("UPDATE {s}.outbox SET status = $1, attempts = attempts + $2::int4, last_error = $3, "
-                     "lease_until = NULL, delivered_at = $4::timestamptz WHERE id = $5::bigint"),
-                 {std::string(to_string(u.status)), std::to_string(u.attempts_added), text_or_null(u.error),
-                  u.status == OutboxStatus::kDelivered ? text_or_null(u.at) : std::nullopt,
-                  std::to_string(u.id)});
+  auto r = query(
+      "updating the outbox",
+      sql("UPDATE {s}.outbox SET status = $1, attempts = attempts + $2::int4, last_error = $3, "
+          "lease_until = NULL, delivered_at = $4::timestamptz WHERE id = $5::bigint"),
+      {std::string(to_string(u.status)), std::to_string(u.attempts_added), text_or_null(u.error),
+       u.status == OutboxStatus::kDelivered ? text_or_null(u.at) : std::nullopt,
+       std::to_string(u.id)});
   return r.ok() ? Status::Ok() : r.status();
 }
 
 Result<std::vector<OutboxMessage>> PostgresStore::list_outbox(bool all, size_t limit) {
-  auto r = query("reading the outbox",
-                 sql(std::string("SELECT ") + kOutboxColumns + " FROM {s}.outbox" +
-                     (all ? "" : " WHERE status <> 'delivered'") + " ORDER BY id DESC LIMIT $1::bigint"),
-                 {std::to_string(limit)});
+  if (empty_) return std::vector<OutboxMessage>();
+  auto r =
+      query("reading the outbox",
+            sql(std::string("SELECT ") + kOutboxColumns + " FROM {s}.outbox" +
+                (all ? "" : " WHERE status <> 'delivered'") + " ORDER BY id DESC LIMIT $1::bigint"),
+            {std::to_string(limit)});
   if (!r.ok()) return r.status();
   return read_outbox(*pq_, r->get());
 }

@@ -2,7 +2,8 @@
 // libpq.h). One connection per store; not thread-safe.
 //
 // Where: every table lives in one schema of the database the URL names (default covid_etl,
-// `?schema=NAME` to choose; see pg_url.h), created and migrated when a writable store is opened.
+// `?schema=NAME` to choose; see pg_url.h), created (unless it exists: then the role needs no
+// CREATE privilege on the database) and migrated when a writable store is opened.
 // The tables mirror the SQLite store's (locations, runs, observations keyed by (location, date),
 // revisions, source_state, outbox) with PostgreSQL types: date for dates, bigint for counts
 // (NULL: unknown), timestamptz for times (read back as RFC 3339 UTC with milliseconds), json for
@@ -14,11 +15,13 @@
 // StoreOptions::lock_timeout (PostgreSQL's lock_timeout), then fails with "locked by another
 // run". The lock goes with the transaction: commit, rollback or a lost connection release it.
 //
-// A load: the ChangeSet's inserted and updated rows go by binary COPY into a temporary staging
-// table, then one INSERT ... ON CONFLICT DO UPDATE ... WHERE (...) IS DISTINCT FROM (...) writes
-// them (the number of rows it returns must equal inserted + updated, or the load is rolled
-// back), the revisions come from the same staging rows, and the source states and run record
-// follow, all in one transaction.
+// A load: the ChangeSet's inserted and updated rows (classified above the store, see
+// classify.h) go by binary COPY into a temporary staging table, then one INSERT ... ON CONFLICT
+// DO UPDATE ... WHERE (...) IS DISTINCT FROM (...) writes them; what it RETURNS must be exactly
+// the ChangeSet's inserted and updated rows, or the load fails and is rolled back (the stored
+// data was not what the ChangeSet was classified from). The revisions come from the same staging
+// rows; the source states, the run record and its outbox messages follow; all in one
+// transaction.
 //
 // Failures: every error is a kLoad Status naming the server as the URL shows it with the
 // password replaced by *** (and any password scrubbed from server messages); a bad schema name
@@ -77,9 +80,9 @@ class PostgresStore final : public Store {
   PostgresStore(const LibPq* pq, pg_conn* conn, PgTarget target, StoreOptions options);
   std::string sql(std::string_view tmpl) const;  // {s} -> the quoted schema
   // Runs one statement; text parameters (nullopt: NULL); a binary or text result.
-  Result<std::shared_ptr<pg_result>> query(const char* what, const std::string& statement,
-                                           const std::vector<std::optional<std::string>>& params = {},
-                                           bool binary = false);
+  Result<std::shared_ptr<pg_result>> query(
+      const char* what, const std::string& statement,
+      const std::vector<std::optional<std::string>>& params = {}, bool binary = false);
   Status exec(const char* what, const std::string& statements);  // simple query, no parameters
   Status error(const char* what, const pg_result* result) const;
   Result<int> read_version();
@@ -92,6 +95,8 @@ class PostgresStore final : public Store {
   pg_conn* conn_;
   PgTarget target_;
   StoreOptions options_;
+  bool empty_ = false;  // read-only with missing_ok on a database without our schema: reads as empty
+  bool committing_ = false;  // a lost connection now leaves the load's fate unknown
 };
 
 }  // namespace covid

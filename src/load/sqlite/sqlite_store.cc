@@ -175,9 +175,11 @@ Status SqliteStore::exec(const char* sql) {
 Result<std::unique_ptr<Store>> SqliteStore::open(const std::string& path, const StoreOptions& options) {
   namespace fs = std::filesystem;
   std::error_code ec;
+  std::string file = path;
   if (options.read_only) {
     if (!fs::exists(path, ec)) {
-      return Status::Load("no database at " + path + " (run `covid-etl run` first)");
+      if (!options.missing_ok) return Status::Load("no database at " + path + " (run `covid-etl run` first)");
+      file = ":memory:";  // reads as an empty database; nothing is created
     }
   } else {
     fs::path parent = fs::path(path).parent_path();
@@ -189,7 +191,7 @@ Result<std::unique_ptr<Store>> SqliteStore::open(const std::string& path, const 
   sqlite3* db = nullptr;
   int flags = (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
               SQLITE_OPEN_NOMUTEX;
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  int rc = sqlite3_open_v2(file.c_str(), &db, flags, nullptr);
   std::unique_ptr<SqliteStore> store(new SqliteStore(db, path, options));
   if (rc != SQLITE_OK) {
     return Status::Load("cannot open database " + path + ": " +

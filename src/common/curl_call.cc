@@ -1,4 +1,4 @@
-#include "notify/curl_call.h"
+#include "common/curl_call.h"
 
 #include <algorithm>
 #include <cstring>
@@ -21,10 +21,15 @@ size_t read_body(char* buffer, size_t size, size_t count, void* user) {
   return n;
 }
 
+struct Response {
+  std::string* text;
+  size_t limit;
+};
+
 size_t keep_response(char* data, size_t size, size_t count, void* user) {
-  auto* s = static_cast<std::string*>(user);
+  auto* r = static_cast<Response*>(user);
   size_t n = size * count;
-  if (s->size() < 300) s->append(data, std::min(n, 300 - s->size()));
+  if (r->text->size() < r->limit) r->text->append(data, std::min(n, r->limit - r->text->size()));
   return n;
 }
 
@@ -43,21 +48,9 @@ bool transient(CURLcode c) {
   }
 }
 
-}  // namespace
-
-CurlOutcome perform(const CurlCall& call) {
+// One call on a handle that has just been created or reset.
+CurlOutcome perform_on(const LibCurl* lib, CURL* curl, const CurlCall& call) {
   CurlOutcome out;
-  std::string error;
-  const LibCurl* lib = LibCurl::get(&error);
-  if (lib == nullptr) {
-    out.status = Status::Extract(error);
-    return out;
-  }
-  CURL* curl = lib->easy_init();
-  if (curl == nullptr) {
-    out.status = Status::Internal("libcurl could not create a handle");
-    return out;
-  }
   curl_slist* headers = nullptr;
   for (const std::string& h : call.headers) headers = lib->slist_append(headers, h.c_str());
   curl_slist* rcpt = nullptr;
@@ -71,8 +64,9 @@ CurlOutcome perform(const CurlCall& call) {
   lib->easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
   lib->easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
   if (!call.ca_file.empty()) lib->easy_setopt(curl, CURLOPT_CAINFO, call.ca_file.c_str());
+  Response response{&out.response, call.response_limit};
   lib->easy_setopt(curl, CURLOPT_WRITEFUNCTION, keep_response);
-  lib->easy_setopt(curl, CURLOPT_WRITEDATA, &out.response);
+  lib->easy_setopt(curl, CURLOPT_WRITEDATA, &response);
   if (!call.username.empty()) lib->easy_setopt(curl, CURLOPT_USERNAME, call.username.c_str());
   if (!call.password.empty()) lib->easy_setopt(curl, CURLOPT_PASSWORD, call.password.c_str());
   if (call.smtp) {
@@ -99,8 +93,43 @@ CurlOutcome perform(const CurlCall& call) {
   }
   lib->slist_free_all(headers);
   lib->slist_free_all(rcpt);
-  lib->easy_cleanup(curl);
   return out;
+}
+
+const LibCurl* load(CurlOutcome* out) {
+  std::string error;
+  const LibCurl* lib = LibCurl::get(&error);
+  if (lib == nullptr) out->status = Status::Extract(error);
+  return lib;
+}
+
+}  // namespace
+
+CurlOutcome perform(const CurlCall& call) {
+  CurlSession session;
+  return session.perform(call);
+}
+
+CurlSession::~CurlSession() {
+  if (curl_ == nullptr) return;
+  std::string error;
+  if (const LibCurl* lib = LibCurl::get(&error)) lib->easy_cleanup(curl_);
+}
+
+CurlOutcome CurlSession::perform(const CurlCall& call) {
+  CurlOutcome out;
+  const LibCurl* lib = load(&out);
+  if (lib == nullptr) return out;
+  if (curl_ == nullptr) {
+    curl_ = lib->easy_init();
+    if (curl_ == nullptr) {
+      out.status = Status::Internal("libcurl could not create a handle");
+      return out;
+    }
+  } else {
+    lib->easy_reset(curl_);  // the options go; the connection cache stays
+  }
+  return perform_on(lib, curl_, call);
 }
 
 }  // namespace covid

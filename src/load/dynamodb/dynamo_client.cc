@@ -1,0 +1,193 @@
+#include "load/dynamodb/dynamo_client.h"
+
+#include <algorithm>
+
+#include "load/dynamodb/dynamo_item.h"
+
+namespace covid {
+namespace {
+
+constexpr std::chrono::milliseconds kRequestTimeout{30'000};
+constexpr size_t kResponseLimit = size_t{64} << 20;  // a Query page is at most 1 MB of items
+constexpr const char* kTargetPrefix = "DynamoDB_20120810.";
+
+std::string dump(const nlohmann::json& j) {
+  // Strings from sources and messages may hold invalid UTF-8: replaced, never an exception.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// Printable ASCII, at most `max` characters: for a body that is not DynamoDB's JSON.
+std::string printable(std::string_view s, size_t max) {
+  std::string out;
+  for (char c : s) {
+    if (out.size() >= max) {
+      out += "...";
+      break;
+    }
+    out += (c >= 0x20 && c < 0x7f) ? c : ' ';
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<AwsCredentials> aws_credentials_from_env(const Getenv& getenv) {
+  auto get = [&](const char* name) {
+    const char* v = getenv(name);
+    return v == nullptr ? std::string() : std::string(v);
+  };
+  AwsCredentials c{get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY"), get("AWS_SESSION_TOKEN")};
+  std::vector<std::string> missing;
+  if (c.access_key_id.empty()) missing.push_back("AWS_ACCESS_KEY_ID");
+  if (c.secret_access_key.empty()) missing.push_back("AWS_SECRET_ACCESS_KEY");
+  if (!missing.empty()) {
+    std::string names = missing[0] + (missing.size() > 1 ? " and " + missing[1] : "");
+    return Status::Load("DynamoDB needs AWS credentials in the environment: " + names +
+                        (missing.size() > 1 ? " are" : " is") +
+                        " not set (AWS_SESSION_TOKEN too, for temporary credentials)");
+  }
+  return c;
+}
+
+std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int retry, uint64_t random) {
+  int shift = std::clamp(retry - 1, 0, 30);
+  int64_t ceiling = std::min<int64_t>(policy.cap.count(), policy.base.count() << shift);
+  ceiling = std::max<int64_t>(ceiling, 1);
+  int64_t half = ceiling / 2;
+  return std::chrono::milliseconds(half + int64_t(random % uint64_t(ceiling - half + 1)));
+}
+
+bool is_retriable_error_type(std::string_view type) {
+  return type == "ProvisionedThroughputExceededException" || type == "ThrottlingException" ||
+         type == "RequestLimitExceeded" || type == "LimitExceededException" ||
+         type == "InternalServerError" || type == "ServiceUnavailable";
+}
+
+DynamoClient::DynamoClient(DynamoTarget target, AwsCredentials credentials, const Clock& clock,
+                           RetryPolicy policy, DynamoTransport transport, uint64_t seed)
+    : target_(std::move(target)), credentials_(std::move(credentials)), clock_(clock),
+      policy_(policy), transport_(std::move(transport)), random_(seed) {
+  if (!transport_) {
+    session_ = std::make_shared<CurlSession>();
+    transport_ = [session = session_](const CurlCall& call) { return session->perform(call); };
+  }
+}
+
+CurlCall DynamoClient::request(std::string_view operation, const std::string& body) const {
+  CurlCall call;
+  call.url = target_.endpoint;
+  call.timeout = kRequestTimeout;
+  call.headers.push_back("Content-Type: application/x-amz-json-1.0");
+  call.headers.push_back(std::string("X-Amz-Target: ") + kTargetPrefix + std::string(operation));
+  if (!credentials_.session_token.empty()) {
+    call.headers.push_back("X-Amz-Security-Token: " + credentials_.session_token);
+  }
+  call.body = body;
+  call.username = credentials_.access_key_id;
+  call.password = credentials_.secret_access_key;
+  call.aws_sigv4 = "aws:amz:" + target_.region + ":dynamodb";
+  call.response_limit = kResponseLimit;
+  return call;
+}
+
+std::string DynamoClient::scrub(std::string text) const {
+  for (const std::string* secret :
+       {&credentials_.secret_access_key, &credentials_.session_token, &credentials_.access_key_id}) {
+    if (secret->empty()) continue;
+    for (size_t at = text.find(*secret); at != std::string::npos; at = text.find(*secret, at + 3)) {
+      text.replace(at, secret->size(), "***");
+    }
+  }
+  return text;
+}
+
+Status DynamoClient::failure(std::string_view operation, const std::string& what) const {
+  return Status::Load(scrub(std::string(operation) + ": " + what));
+}
+
+Result<nlohmann::json> DynamoClient::call(std::string_view operation, const nlohmann::json& body,
+                                          std::string* error_type) {
+  if (error_type != nullptr) error_type->clear();
+  const CurlCall req = request(operation, dump(body));
+  for (int attempt = 1;; ++attempt) {
+    ++requests_;
+    CurlOutcome r = transport_(req);
+    std::string type, what;
+    bool retry = false;
+    if (!r.status.ok()) {
+      what = r.status.message();
+      retry = r.transient;
+    } else if (r.response.size() >= kResponseLimit) {
+      what = "the answer is larger than " + std::to_string(kResponseLimit >> 20) + " MiB";
+    } else if (r.code == 200) {
+      auto parsed = nlohmann::json::parse(r.response, nullptr, false);
+      if (!parsed.is_discarded() && parsed.is_object()) return parsed;
+      what = "HTTP 200 with a body that is not a JSON object: " + printable(r.response, 120);
+    } else {
+      auto parsed = nlohmann::json::parse(r.response, nullptr, false);
+      std::string message;
+      if (!parsed.is_discarded() && parsed.is_object()) {
+        type = dynamo::string_field(parsed, "__type");
+        if (size_t hash = type.rfind('#'); hash != std::string::npos) type.erase(0, hash + 1);
+        message = dynamo::string_field(parsed, "message");
+        if (message.empty()) message = dynamo::string_field(parsed, "Message");
+      } else {
+        message = printable(r.response, 200);
+      }
+      what = (type.empty() ? "" : type + " ") + "(HTTP " + std::to_string(r.code) + ")" +
+             (message.empty() ? "" : ": " + printable(message, 500));
+      retry = r.code >= 500 || r.code == 429 || is_retriable_error_type(type);
+    }
+    if (!retry || attempt >= policy_.max_attempts) {
+      if (error_type != nullptr) *error_type = type;
+      if (retry) what += " (gave up after " + std::to_string(attempt) + " attempts)";
+      return failure(operation, what);
+    }
+    clock_.sleep_for(backoff_delay(policy_, attempt, random_()));
+  }
+}
+
+Status DynamoClient::batch_write(const std::vector<PutRequest>& puts, const std::function<Status()>& before_each) {
+  for (size_t start = 0; start < puts.size(); start += kBatchSize) {
+    nlohmann::json pending = nlohmann::json::object();
+    size_t end = std::min(puts.size(), start + kBatchSize);
+    for (size_t i = start; i < end; ++i) {
+      pending[puts[i].table].push_back(nlohmann::json{{"PutRequest", nlohmann::json{{"Item", puts[i].item}}}});
+    }
+    for (int round = 1;; ++round) {
+      if (before_each) COVID_RETURN_IF_ERROR(before_each());
+      auto r = call("BatchWriteItem", {{"RequestItems", pending}});
+      if (!r.ok()) return r.status();
+      auto un = r->find("UnprocessedItems");
+      if (un == r->end() || !un->is_object() || un->empty()) break;
+      if (round >= policy_.max_attempts) {
+        size_t left = 0;
+        for (const auto& [table, requests] : un->items()) left += requests.size();
+        return failure("BatchWriteItem", std::to_string(left) + " items still unprocessed after " +
+                                             std::to_string(round) + " attempts");
+      }
+      pending = std::move(*un);
+      clock_.sleep_for(backoff_delay(policy_, round, random_()));
+    }
+  }
+  return Status::Ok();
+}
+
+Status DynamoClient::query_all(std::string_view operation, nlohmann::json request,
+                               const std::function<bool(const nlohmann::json&)>& each) {
+  for (;;) {
+    auto r = call(operation, request);
+    if (!r.ok()) return r.status();
+    auto items = r->find("Items");
+    if (items != r->end() && items->is_array()) {
+      for (const nlohmann::json& item : *items) {
+        if (!each(item)) return Status::Ok();
+      }
+    }
+    auto next = r->find("LastEvaluatedKey");
+    if (next == r->end() || !next->is_object() || next->empty()) return Status::Ok();
+    request["ExclusiveStartKey"] = std::move(*next);
+  }
+}
+
+}  // namespace covid

@@ -1,0 +1,110 @@
+// DynamoDbStore: the Store in Amazon DynamoDB (or a DynamoDB-compatible server), through
+// DynamoClient (JSON over HTTPS, SigV4 by libcurl; no AWS SDK). One client per store; not
+// thread-safe. The URL forms are in dynamo_url.h; credentials come from the environment only.
+//
+// Tables (created on first use by a writable store, on-demand billing, then waited for until
+// ACTIVE; a read-only store never creates anything and fails when they are missing, or with
+// StoreOptions::missing_ok reads as empty):
+// - TABLE, the data: partition key `location` (S), sort key `date` (S, YYYY-MM-DD); attributes
+//   cases, deaths, recovered (N; absent when unknown) and run_id (N). See dynamo_item.h.
+// - TABLE-meta, everything else, keyed by `pk` (S) and `sk` (S):
+//     pk "run",      sk the run id zero-padded to 20 digits (so a descending Query is newest first)
+//     pk "revision", sk "<run id, 20 digits>#<location>#<date>": old_* and new_* counts
+//     pk "source",   sk the source URL (a long one shortened, the full URL in `url`)
+//     pk "outbox",   sk the message id, 20 digits; lease_until while a process delivers it
+//     pk "counter",  sk "run" / "outbox": `value`, the last id given (UpdateItem ADD: atomic)
+//     pk "lock",     sk "run": the run lock (owner, holder, lease_until in epoch ms)
+//     pk "schema",   sk "version": `version`, the layout version this build writes (1)
+//
+// DynamoDB has no transaction across BatchWriteItem calls, so a load cannot be all or nothing.
+// It is ordered instead: the data (and revisions) first, in BatchWriteItem requests of 25;
+// then, at commit, the source states that changed and the run's outbox messages; the run
+// record last. A run that dies on the way stays `running` in the history, and its source
+// states are not saved, so the next run fetches and classifies everything again and writes
+// what is still missing or different: loads are idempotent, and that run repairs the data.
+// An identical rerun writes no data at all (only its run record).
+//
+// The run lock: a conditional PutItem of the lock item (it must be absent or its lease over),
+// retried until StoreOptions::lock_timeout, then "locked by another run". The lease is 60 s and
+// is renewed during a long load; commit checks that the lock is still held (a consistent read)
+// before the run record is written, and commit or rollback deletes it (only if still the owner). A run that dies holding
+// it blocks others for at most the lease.
+//
+// The outbox: claim_outbox() reads the pending messages with a Query on pk "outbox" and leases
+// each with a conditional UpdateItem (still pending, lease absent or over), so two processes
+// never claim the same message. Failures are kLoad Statuses naming the URL; credentials never
+// appear in them.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "common/clock.h"
+#include "load/dynamodb/dynamo_client.h"
+#include "load/store.h"
+
+namespace covid {
+
+class DynamoDbStore final : public Store {
+ public:
+  // `url` is one that is_dynamodb_url() accepts.
+  static Result<std::unique_ptr<Store>> open(const std::string& url, const StoreOptions& options);
+  // With a given client and clock (tests).
+  static Result<std::unique_ptr<Store>> open(std::unique_ptr<DynamoClient> client, const Clock& clock,
+                                             const StoreOptions& options);
+  ~DynamoDbStore() override;
+  DynamoDbStore(const DynamoDbStore&) = delete;
+  DynamoDbStore& operator=(const DynamoDbStore&) = delete;
+
+  Result<int64_t> begin_run(const std::string& started_at) override;
+  Status finish_run(const RunRecord& run, const std::vector<OutboxMessage>& outbox) override;
+  Result<std::unique_ptr<LoadTransaction>> begin_load() override;
+  Result<std::vector<OutboxMessage>> claim_outbox(size_t limit, const std::string& now,
+                                                  const std::string& lease_until) override;
+  Status record_delivery(const DeliveryUpdate& update) override;
+  Result<std::vector<OutboxMessage>> list_outbox(bool all, size_t limit) override;
+  Result<std::vector<Observation>> read_series(std::string_view location, std::optional<Date> from,
+                                               std::optional<Date> to) override;
+  Result<std::vector<RunRecord>> list_runs(size_t limit) override;
+  Result<std::map<std::string, SourceState>> source_states() override;
+  std::string describe() const override;
+
+  static int schema_version();
+  static constexpr std::chrono::seconds kLockLease{60};
+
+ private:
+  friend class DynamoLoad;
+
+  DynamoDbStore(std::unique_ptr<DynamoClient> client, const Clock& clock, StoreOptions options);
+  Status fail(const std::string& what, const Status& cause) const;
+  Result<nlohmann::json> call(const std::string& what, std::string_view operation, const nlohmann::json& body,
+                              std::string* error_type = nullptr);
+  Status ensure_table(const std::string& name, const char* hash_key, const char* range_key);
+  Status check_schema();
+  Result<int64_t> next_id(const char* counter, int64_t count);
+  Status put_run(const RunRecord& run);
+  // Outbox items for `messages` (ids reserved now) appended to `puts`.
+  Status add_outbox(const std::vector<OutboxMessage>& messages, std::vector<PutRequest>* puts);
+  Status write_meta(const std::string& what, const std::vector<PutRequest>& puts);
+
+  // The run lock.
+  Status acquire_lock();
+  Status renew_lock(bool only_if_due);
+  Status check_lock();  // before the commit's writes: renewed if due, else read back
+  void release_lock();
+
+  std::unique_ptr<DynamoClient> client_;
+  const Clock& clock_;
+  StoreOptions options_;
+  std::map<std::string, SourceState> known_sources_;  // as source_states() last read them
+  std::mt19937_64 random_;
+  std::string lock_owner_;
+  bool missing_tables_ = false;  // read_only and missing_ok, and a table is missing: reads as empty
+  bool lock_held_ = false;
+  std::chrono::system_clock::time_point lock_renewed_at_;
+};
+
+}  // namespace covid

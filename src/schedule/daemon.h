@@ -1,0 +1,27 @@
+// `covid-etl daemon`: one process that serves the dashboard and API and runs the ETL on its cron
+// schedule, with a trigger endpoint for runs on demand.
+//
+// - Schedule: [schedule] cron (UTC unless time_zone names a zone). At start, when the last
+//   successful run is older than one schedule period, a run starts at once (catch-up).
+// - Trigger: POST /api/v1/runs with "Authorization: Bearer TOKEN" (COVID_ETL_TRIGGER_TOKEN; without
+//   it the endpoint answers 404) starts a run and answers 202 {"id": RUN_ID}; 409 with the running
+//   run's id during a run; 401 for a wrong token, compared in constant time, and 429 after 5 wrong
+//   tokens within a minute. GET /api/v1/runs/{id}: "running", then the run summary.
+// - One run at a time: a schedule tick during a run is skipped and logged. Runs happen on their own
+//   thread; requests are served meanwhile, and the new data is served once the run commits.
+// - SIGTERM/SIGINT: stop accepting, wait up to [schedule] stop_timeout_ms for a run (a load that
+//   is cut off rolls back), try once more to deliver the outbox, exit 0. SIGHUP reloads the
+//   configuration (schedule, sources, channels; not the listen address or database).
+// - Logs: one line per event on stderr, human-readable or JSON (--log-format json).
+#pragma once
+
+#include <functional>
+
+#include "common/status.h"
+#include "config/config.h"
+
+namespace covid {
+
+int daemon_command(const std::function<Result<Config>()>& load_config, bool json_logs);
+
+}  // namespace covid

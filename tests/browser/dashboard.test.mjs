@@ -1,0 +1,255 @@
+// The dashboard end to end in a real browser (Debian's Chromium driven by playwright-core): the
+// page loads from the real binary, the charts show the data, the log toggle, a range preset, a
+// drag-to-zoom and the keyboard change the view and the URL, a shared URL restores its view, the
+// CSV download has the rows of the selection, the page fits a phone's width, and nothing is
+// fetched from anywhere but the server. Screenshots go to $COVID_ETL_SCREENSHOTS (the build folder).
+//
+// Run: node tests/browser/dashboard.test.mjs (after `npm ci` in tests/browser); exit status 0 when
+// every check passes.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { cli, launchChromium, loadDatabase, startServer, tempDir } from './harness.mjs';
+
+const SHOTS = process.env.COVID_ETL_SCREENSHOTS || path.resolve('..', '..', 'build', 'browser');
+const deadline = setTimeout(() => { console.error('FAIL: timed out after 240 s'); process.exit(1); }, 240_000);
+
+const checks = [];
+async function check(name, fn) {
+  const t = Date.now();
+  try {
+    await fn();
+    checks.push([name, 'ok']);
+    console.log(`ok    ${name} (${Date.now() - t} ms)`);
+  } catch (e) {
+    checks.push([name, 'FAIL']);
+    console.log(`FAIL  ${name}\n      ${String(e.stack || e).split('\n').slice(0, 6).join('\n      ')}`);
+  }
+}
+
+const dir = tempDir('covid-etl-browser-');
+const db = loadDatabase(dir);
+const server = await startServer(db);
+const { context, close } = await launchChromium();
+const origin = server.url;
+
+// Everything the page asks for must be on the server's origin; anything else is refused and noted.
+const foreign = [];
+await context.route('**/*', (route) => {
+  const url = route.request().url();
+  if (url.startsWith(origin + '/') || url.startsWith('data:')) return route.continue();
+  foreign.push(url);
+  return route.abort();
+});
+const problems = [];
+const page = await context.newPage();
+page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
+page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+await page.addInitScript(() => {
+  document.addEventListener('securitypolicyviolation', (e) => {
+    console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`);
+  });
+});
+
+const query = () => new URL(page.url()).searchParams;
+const ready = () => page.waitForFunction(() => document.documentElement.dataset.chartReady === '1', null, { timeout: 20_000 });
+
+// How many pixels of a canvas are close to a colour: a chart with its data drawn has many.
+const inkOf = (selector, rgb) => page.evaluate(([sel, [r, g, b]]) => {
+  const canvas = document.querySelector(sel);
+  if (!canvas) return -1;
+  const px = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let n = 0;
+  for (let i = 0; i < px.length; i += 4) {
+    if (Math.abs(px[i] - r) < 40 && Math.abs(px[i + 1] - g) < 40 && Math.abs(px[i + 2] - b) < 40 && px[i + 3] > 200) n++;
+  }
+  return n;
+}, [selector, rgb]);
+const CASES_BLUE = [31, 95, 168];
+const canvasPicture = (sel) => page.evaluate((s) => document.querySelector(s).toDataURL(), sel);
+const tableDates = () => page.$$eval('#days tbody th', (ths) => ths.map((t) => t.textContent));
+
+await check('the page loads and the first chart shows the data', async () => {
+  const response = await page.goto(origin + '/');
+  assert.equal(response.status(), 200);
+  await ready();
+  assert.equal(await page.title(), 'COVID-19 in the United States · covid-etl');
+  assert.equal(await page.locator('#chart-total canvas').count(), 1);
+  assert.equal(await page.locator('#chart-cases canvas').count(), 1);
+  assert.equal(await page.locator('#chart-deaths canvas').count(), 1);
+  const ink = await inkOf('#chart-total canvas', CASES_BLUE);
+  assert.ok(ink > 300, `only ${ink} pixels of the cases line`);
+  const paint = await page.evaluate(() => performance.getEntriesByName('first-chart-paint')[0]?.startTime);
+  assert.ok(paint > 0, 'no first-chart-paint mark');
+  console.log(`      first chart painted ${paint.toFixed(0)} ms after navigation (informative)`);
+});
+
+await check('the summary strip shows the latest values and the freshness', async () => {
+  await page.waitForFunction(() => document.getElementById('s-date').textContent !== '–');
+  assert.equal(await page.textContent('#s-date'), '2022-04-19');
+  assert.equal(await page.textContent('#s-cases'), '80,645,527');
+  assert.equal(await page.textContent('#s-deaths'), '987,999');
+  assert.equal(await page.textContent('#s-recovered'), '6,298,082');
+  assert.match(await page.textContent('#s-recovered-date'), /2020-12-13/);
+  assert.equal(await page.textContent('#s-fresh'), 'up to date');
+  assert.match(await page.textContent('#s-run'), /last success .* ago \(run 1, ok\)/);
+});
+
+await check('the table lists the last days of the selection, negative days marked', async () => {
+  const dates = await tableDates();
+  assert.equal(dates.length, 14);
+  assert.equal(dates[0], '2022-04-19');
+  assert.match(await page.textContent('#revision-note'), /2 such days/);
+  assert.match(await page.textContent('#csv'), /820 days/);
+});
+
+await check('the values under the cursor are shown for every series', async () => {
+  const box = await page.locator('#chart-total .u-over').boundingBox();
+  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
+  const values = await page.$$eval('#chart-total .u-legend .u-value', (els) => els.map((e) => e.textContent));
+  assert.equal(values.length, 4);  // date, cases, deaths, recovered
+  assert.match(values[0], /^\d{4}-\d{2}-\d{2}$/);
+  assert.match(values[1], /^\d{1,3}(,\d{3})+$/);
+  assert.match(values[2], /^\d{1,3}(,\d{3})+$/);
+  // The daily charts follow the same cursor.
+  const daily = await page.$$eval('#chart-cases .u-legend .u-value', (els) => els.map((e) => e.textContent));
+  assert.equal(daily[0], values[0]);
+  await page.mouse.move(0, 0);
+});
+
+await check('the log toggle changes the charts and the URL', async () => {
+  const before = await canvasPicture('#chart-total canvas');
+  await page.click('#scale');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('scale') === 'log');
+  assert.equal(await page.getAttribute('#scale', 'aria-pressed'), 'true');
+  await page.waitForTimeout(100);
+  assert.notEqual(await canvasPicture('#chart-total canvas'), before);
+  assert.ok(await inkOf('#chart-total canvas', CASES_BLUE) > 300);
+  await page.click('#scale');
+  await page.waitForFunction(() => !new URL(location.href).searchParams.has('scale'));
+});
+
+await check('a range preset changes the view, the table, the CSV link and the URL', async () => {
+  const before = await canvasPicture('#chart-cases canvas');
+  await page.click('#r-30d');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('range') === '30d');
+  assert.equal(await page.getAttribute('#r-30d', 'aria-pressed'), 'true');
+  assert.equal(await page.getAttribute('#r-all', 'aria-pressed'), 'false');
+  assert.equal(await page.inputValue('#from'), '2022-03-21');
+  assert.equal(await page.inputValue('#to'), '2022-04-19');
+  assert.match(await page.textContent('#csv'), /30 days/);
+  assert.equal((await tableDates())[13], '2022-04-06');
+  await page.waitForTimeout(100);
+  assert.notEqual(await canvasPicture('#chart-cases canvas'), before);
+});
+
+await check('the CSV download has the rows of the selection, as `covid-etl export` prints them', async () => {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#csv')]);
+  const file = await download.path();
+  const text = fs.readFileSync(file, 'utf8');
+  assert.equal(text, cli('export', '--db', db, '--from', '2022-03-21', '--to', '2022-04-19'));
+  const lines = text.trim().split('\n');
+  assert.equal(lines.length, 31);
+  assert.equal(lines[0], 'date,cases,deaths,recovered');
+  assert.equal(lines[1].slice(0, 10), '2022-03-21');
+  assert.equal(lines[30], '2022-04-19,80645527,987999,');
+});
+
+await check('the from/to picker selects a range', async () => {
+  await page.fill('#from', '2021-03-01');
+  await page.fill('#to', '2021-03-31');
+  await page.dispatchEvent('#to', 'change');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('from') === '2021-03-01' &&
+    new URL(location.href).searchParams.get('to') === '2021-03-31');
+  assert.equal((await tableDates())[0], '2021-03-31');
+  assert.match(await page.textContent('#csv'), /31 days/);
+});
+
+await check('dragging across a chart zooms every chart and goes into the URL', async () => {
+  await page.click('#r-all');
+  await page.waitForFunction(() => !new URL(location.href).searchParams.has('range') && !new URL(location.href).searchParams.has('from'));
+  await page.locator('#chart-deaths').scrollIntoViewIfNeeded();
+  const box = await page.locator('#chart-deaths .u-over').boundingBox();
+  await page.mouse.move(box.x + box.width * 0.25, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2, { steps: 8 });
+  await page.mouse.up();
+  await page.waitForFunction(() => new URL(location.href).searchParams.has('from'));
+  const from = query().get('from');
+  const to = query().get('to');
+  assert.ok(from > '2020-06-01' && from < to && to < '2021-09-01', `${from} .. ${to}`);
+  assert.equal(await page.inputValue('#from'), from);
+  assert.equal((await tableDates())[0], to);
+  // The other charts show the same dates: their x axes carry the same labels.
+  const labels = await page.$$eval('.chart', (charts) => charts.map((c) =>
+    [...c.querySelectorAll('.u-axis')][0].textContent));
+  assert.equal(labels[0], labels[2]);
+  assert.equal(labels[1], labels[2]);
+});
+
+await check('the keyboard operates the controls', async () => {
+  await page.focus('#r-90d');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('range') === '90d');
+  await page.keyboard.press('Tab');  // to "Last 30 days"
+  await page.keyboard.press('Space');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('range') === '30d');
+  await page.focus('#show-deaths');
+  await page.keyboard.press('Space');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('hide') === 'deaths');
+  await page.keyboard.press('Space');
+  await page.waitForFunction(() => !new URL(location.href).searchParams.has('hide'));
+});
+
+fs.mkdirSync(SHOTS, { recursive: true });
+await check('a shared URL restores its view (range, scale, hidden series)', async () => {
+  await page.goto(origin + '/?from=2020-11-01&to=2021-02-28&scale=log&hide=recovered');
+  await ready();
+  assert.equal(await page.inputValue('#from'), '2020-11-01');
+  assert.equal(await page.inputValue('#to'), '2021-02-28');
+  assert.equal(await page.getAttribute('#scale', 'aria-pressed'), 'true');
+  assert.equal(await page.isChecked('#show-recovered'), false);
+  assert.equal(await page.isChecked('#show-cases'), true);
+  assert.equal((await tableDates())[0], '2021-02-28');
+  assert.equal(query().get('hide'), 'recovered');
+  await page.screenshot({ path: path.join(SHOTS, 'dashboard-shared-view.png'), fullPage: true });
+});
+
+await check('the page fits a phone screen', async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(origin + '/?range=90d');
+  await ready();
+  await page.waitForTimeout(200);
+  const widths = await page.evaluate(() => ({
+    doc: document.documentElement.scrollWidth,
+    canvas: document.querySelector('#chart-total canvas').getBoundingClientRect().width,
+  }));
+  assert.ok(widths.doc <= 390, `the page is ${widths.doc} px wide`);
+  assert.ok(widths.canvas <= 390 && widths.canvas > 250, `the chart is ${widths.canvas} px wide`);
+  await page.screenshot({ path: path.join(SHOTS, 'dashboard-phone.png'), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
+});
+
+await check('screenshot of the default view', async () => {
+  await page.goto(origin + '/');
+  await ready();
+  await page.waitForFunction(() => document.getElementById('s-date').textContent !== '–');
+  const file = path.join(SHOTS, 'dashboard.png');
+  await page.screenshot({ path: file, fullPage: true });
+  assert.ok(fs.statSync(file).size > 20_000);
+  console.log(`      screenshots in ${SHOTS}`);
+});
+
+await check('no request left the server, no console error, no CSP violation', async () => {
+  assert.deepEqual(foreign, []);
+  assert.deepEqual(problems, []);
+});
+
+await close();
+const status = await server.stop();
+await check('the server stops cleanly on SIGTERM', async () => assert.equal(status, 0, server.stderr()));
+fs.rmSync(dir, { recursive: true, force: true });
+clearTimeout(deadline);
+const failed = checks.filter(([, s]) => s !== 'ok').length;
+console.log(`${checks.length - failed} of ${checks.length} checks passed`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,97 @@
+// Shared by the browser test and bench/serve.sh: load a database from ../shared/data with the real
+// binary, serve it on a free port of 127.0.0.1, and launch Debian's Chromium (never a downloaded
+// browser) with a fresh profile and no network beyond loopback.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '..', '..');
+
+export const BIN = process.env.COVID_ETL_BIN || path.join(repo, 'build', 'covid-etl');
+export const SHARED = path.resolve(process.env.COVID_ETL_SHARED_DATA || path.join(repo, '..', 'shared', 'data'));
+export const NYT = path.join(SHARED, 'nyt', 'us.csv');
+export const JHU = path.join(SHARED, 'jhu', 'time-series-19-covid-combined.csv');
+export const CHROMIUM = process.env.COVID_ETL_CHROMIUM || '/usr/bin/chromium';
+
+function cleanEnv() {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('COVID_ETL_')) delete env[k];
+  return env;
+}
+
+export function tempDir(prefix) {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+// Runs the binary; throws on a non-zero exit. Returns stdout.
+export function cli(...args) {
+  const p = spawnSync(BIN, args, { encoding: 'utf8', env: cleanEnv(), timeout: 120_000 });
+  if (p.status !== 0) throw new Error(`covid-etl ${args.join(' ')}: exit ${p.status}: ${p.stderr}`);
+  return p.stdout;
+}
+
+export function loadDatabase(dir) {
+  const db = path.join(dir, 'covid.db');
+  cli('run', '--db', db, '--nyt', NYT, '--jhu', JHU);
+  return db;
+}
+
+// Starts `covid-etl serve` on 127.0.0.1 port 0; resolves to { url, stop() } once it prints its port.
+export function startServer(db) {
+  const proc = spawn(BIN, ['serve', '--db', db, '--listen', '127.0.0.1:0'], {
+    env: cleanEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error('serve did not start: ' + stderr)); }, 20_000);
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
+      if (!m) return;
+      clearTimeout(timer);
+      resolve({
+        url: m[1],
+        // SIGTERM; resolves to the exit status.
+        stop: () => new Promise((done) => {
+          if (proc.exitCode !== null) return done(proc.exitCode);
+          const kill = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+          proc.once('exit', (code) => { clearTimeout(kill); done(code); });
+          proc.kill('SIGTERM');
+        }),
+        stderr: () => stderr,
+      });
+    });
+    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`serve exited ${code}: ${stderr}`)); });
+  });
+}
+
+// A persistent context on a fresh profile directory (removed by close()).
+export async function launchChromium(options = {}) {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing (scripts/setup.sh installs Debian's chromium)`);
+  const profile = tempDir('covid-etl-chromium-');
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: options.viewport || { width: 1280, height: 900 },
+    acceptDownloads: true,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--disable-default-apps', '--disable-extensions',
+      // Nothing but loopback resolves, so the page cannot reach the network.
+      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+    ],
+  });
+  const close = async () => {
+    await context.close().catch(() => {});
+    fs.rmSync(profile, { recursive: true, force: true });
+  };
+  return { context, close };
+}

@@ -1,0 +1,588 @@
+"""DynamoDB as the database: the real binary against dynalite (a DynamoDB-compatible server,
+npm), started by each test class on 127.0.0.1, behind a proxy (dynalite.py) that checks every
+request's SigV4 signature with botocore, counts the requests and injects what dynalite never
+does: UnprocessedItems, throttling, 5xx.
+
+Each test gets its own tables (`--db dynamodb://covid-<test>-<random>?region=...&endpoint=<proxy>`).
+The scenarios of test_run.py run against them unchanged where they only use the command line;
+where they look inside the database they are given the DynamoDB equivalent. What is stored is
+checked independently with boto3 (Debian's python3-boto3), talking to dynalite directly.
+The AWS credentials are recognisable fakes; every output of the binary and every stored item is
+checked for them.
+"""
+import json
+import os
+import re
+import secrets
+import subprocess
+import threading
+import time
+import unittest
+import urllib.request
+from unittest import mock
+
+import etl
+import test_run
+from awssig import signed_headers
+from dynalite import Dynalite, DynamoProxy, error_reply
+from etl import BIN, JHU, NYT, cli, export, history, read_csv, run_json
+from httpfixture import HttpFixture, Reply
+
+REGION = "us-east-1"
+SECRETS = {
+    "AWS_ACCESS_KEY_ID": "AKIAFAKEDYNAMO0TEST",
+    "AWS_SECRET_ACCESS_KEY": "fake/dynamo/secret+key/9c1e7a",
+    "AWS_SESSION_TOKEN": "fake-dynamo-session-token-3d8b",
+}
+_real_cli = etl.cli
+
+
+def checked_cli(*args, **kwargs):
+    """etl.cli, and no fake credential in what the binary printed."""
+    p = _real_cli(*args, **kwargs)
+    for name, value in SECRETS.items():
+        if value in (p.stdout or "") or value in (p.stderr or ""):
+            raise AssertionError(f"{name} leaked in the output of {args[:1]}")
+    return p
+
+
+def value(attr):
+    """A DynamoDB attribute value as Python: N -> int, S -> str, NULL -> None."""
+    (kind, v), = attr.items()
+    return {"N": int, "S": str, "NULL": lambda _: None}[kind](v)
+
+
+def padded(run_id):
+    return f"{run_id:020d}"
+
+
+class OnDynamo:
+    """Put before a TempDirTest class: dynalite and the proxy for the class, fresh tables per
+    test, self.db their URL, self.aws a boto3 client straight to dynalite."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.dynalite = Dynalite().start()
+        cls.addClassCleanup(cls.dynalite.stop)
+        cls.proxy = DynamoProxy(cls.dynalite.port, SECRETS["AWS_ACCESS_KEY_ID"], SECRETS["AWS_SECRET_ACCESS_KEY"],
+                                REGION)
+        cls.addClassCleanup(cls.proxy.stop)
+        import boto3
+        cls.aws = boto3.client("dynamodb", region_name=REGION, endpoint_url=cls.dynalite.url(),
+                               aws_access_key_id="boto3-checker", aws_secret_access_key="boto3-checker")
+        cls.addClassCleanup(cls.aws.close)
+
+    def setUp(self):
+        super().setUp()
+        name = re.sub(r"[^A-Za-z0-9_.-]", "-", self.id().rsplit(".", 1)[-1])[:60]
+        self.table = f"covid-{name}-{secrets.token_hex(3)}"
+        self.meta_table = self.table + "-meta"
+        self.db = self.url(self.table)
+        for patch in (mock.patch.dict(os.environ, SECRETS), mock.patch.object(etl, "cli", checked_cli),
+                      mock.patch.object(test_run, "cli", checked_cli)):
+            patch.start()
+            self.addCleanup(patch.stop)
+        self.proxy.reset()
+        self.addCleanup(self.assert_no_secret_stored)
+
+    def url(self, table, region=REGION):
+        return f"dynamodb://{table}?region={region}&endpoint={self.proxy.url()}"
+
+    # --- looking at the tables, independently of covid-etl --------------------------------
+
+    def tables(self):
+        return self.aws.list_tables()["TableNames"]
+
+    def store_exists(self):
+        return self.table in self.tables()
+
+    def scan(self, table, raw=False):
+        items = []
+        for page in self.aws.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
+            items += page["Items"]
+        return items if raw else [{k: value(v) for k, v in i.items()} for i in items]
+
+    def meta(self, pk):
+        """The items of one partition of the meta table, by sort key."""
+        items = []
+        for page in self.aws.get_paginator("query").paginate(
+                TableName=self.meta_table, KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": pk}}, ConsistentRead=True):
+            items += page["Items"]
+        return [{k: value(v) for k, v in i.items()} for i in items]
+
+    def series(self):
+        """date -> (cases, deaths, recovered) as stored, None where an attribute is absent."""
+        return {i["date"]: (i.get("cases"), i.get("deaths"), i.get("recovered")) for i in self.scan(self.table)}
+
+    def revisions(self, run_id):  # test_run.SnapshotReplay's view of the revisions of one run
+        rows = [i for i in self.meta("revision") if i["sk"].startswith(padded(run_id) + "#")]
+        return [(i["date"], i.get("old_cases"), i.get("new_cases"), i.get("old_deaths"), i.get("new_deaths"),
+                 i.get("old_recovered"), i.get("new_recovered")) for i in sorted(rows, key=lambda i: i["date"])]
+
+    def assert_no_secret_stored(self):
+        dump = "".join(json.dumps(self.scan(t, raw=True)) for t in (self.table, self.meta_table) if t in self.tables())
+        for name, secret in SECRETS.items():
+            self.assertNotIn(secret, dump, f"{name} stored")
+
+    def data_writes(self):
+        """The (operation, table) of every request that wrote to the data table."""
+        return [(c.op, t) for c in self.proxy.calls() for t in c.tables()
+                if t == self.table and c.op not in ("DescribeTable", "Query", "GetItem", "Scan")]
+
+
+class OnDynamoRun(OnDynamo, etl.TempDirTest):
+    pass
+
+
+# --- the scenarios of test_run.py, on DynamoDB --------------------------------------------------
+
+class ExactValues(test_run.ExactValues, OnDynamoRun):
+    def test_identical_rerun_writes_nothing(self):
+        before = export(self.db)
+        first = history(self.db)[0]["id"]
+        self.proxy.reset()
+        code, s, err = run_json(self.db)
+        self.assertEqual(code, 0, err)
+        self.assertEqual((s["status"], s["inserted"], s["updated"], s["unchanged"]), ("unchanged", 0, 0, 820))
+        # Counted at the proxy: no write reached the data table, and the meta table got exactly
+        # the run's record (begun, then completed), its number and the lock taken and released.
+        self.assertEqual(self.data_writes(), [])
+        self.assertEqual(self.proxy.calls("BatchWriteItem"), [])
+        meta_writes = sorted((c.op, c.body.get("Key", c.body.get("Item", {})).get("pk", {}).get("S"))
+                             for c in self.proxy.calls() if c.op in ("PutItem", "UpdateItem", "DeleteItem"))
+        self.assertEqual(meta_writes, [("DeleteItem", "lock"), ("PutItem", "lock"), ("PutItem", "run"),
+                                       ("PutItem", "run"), ("UpdateItem", "counter")])
+        self.assertEqual([c.op for c in self.proxy.calls() if self.table in c.tables() and c.op == "Query"], ["Query"])
+        self.assertEqual(export(self.db), before)
+        runs = history(self.db)
+        self.assertEqual([r["status"] for r in runs], ["unchanged", "ok"])
+        self.assertGreater(runs[0]["id"], runs[1]["id"])
+        self.assertEqual(self.meta("revision"), [])
+        self.assertEqual({i["run_id"] for i in self.scan(self.table)}, {first})
+
+
+class DryRunAndJoin(test_run.DryRunAndJoin, OnDynamoRun):
+    pass
+
+
+class SnapshotReplay(test_run.SnapshotReplay, OnDynamoRun):
+    revisions = OnDynamo.revisions
+
+
+class Locking(test_run.Locking, OnDynamoRun):
+    """test_concurrent_runs_never_interleave as it is: four first runs at once, on tables that do
+    not exist yet (created once, the others wait for them), under the lock item."""
+
+    def put_lock(self, holder, lease_until_ms):
+        self.aws.put_item(TableName=self.meta_table, Item={
+            "pk": {"S": "lock"}, "sk": {"S": "run"}, "owner": {"S": "someone-else"}, "holder": {"S": holder},
+            "lease_until": {"N": str(lease_until_ms)}})
+
+    def test_a_second_run_waits_a_bounded_time_then_fails(self):
+        self.assertEqual(run_json(self.db)[0], 0)
+        before = export(self.db)
+        config = self.write("lock.toml", "[load]\nlock_timeout_ms = 300\n")
+        self.put_lock("other-host:4242", int(time.time() * 1000) + 600_000)
+        started = time.monotonic()
+        code, s, err = run_json(self.db, NYT, JHU, "--config", config)
+        waited = time.monotonic() - started
+        self.assertEqual(code, 4, err)
+        self.assertIn("locked by another run", s["message"])
+        self.assertIn("other-host:4242", s["message"])
+        self.assertGreaterEqual(waited, 0.3)
+        self.assertLess(waited, 10)
+        self.assertEqual(export(self.db), before)
+        self.assertEqual((history(self.db)[0]["status"], history(self.db)[0]["stage"]), ("failed", "load"))
+        self.assertEqual(self.meta("lock")[0]["holder"], "other-host:4242")  # not taken, not deleted
+        self.aws.delete_item(TableName=self.meta_table, Key={"pk": {"S": "lock"}, "sk": {"S": "run"}})
+        self.assertEqual(run_json(self.db, NYT, JHU, "--config", config)[0], 0)
+        self.assertEqual(self.meta("lock"), [])  # released at commit
+
+    def test_an_expired_lock_is_taken_over(self):
+        self.assertEqual(run_json(self.db, test_run.write_nyt(self.path("part.csv"), read_csv(NYT)[:100]))[0], 0)
+        self.put_lock("crashed-host:1", int(time.time() * 1000) - 1)
+        code, s, err = run_json(self.db)
+        self.assertEqual(code, 0, err)
+        self.assertEqual((s["inserted"], s["unchanged"]), (720, 100))
+        self.assertEqual(self.meta("lock"), [])
+
+
+# --- what is stored, checked independently with boto3 -----------------------------------------
+
+class IndependentCheck(OnDynamoRun):
+    def test_items_tables_and_records_as_boto3_sees_them(self):
+        code, s, err = run_json(self.db)
+        self.assertEqual(code, 0, err)
+        expected = test_run.reference(NYT, JHU)
+        self.assertEqual(self.series(), expected)
+        raw = self.scan(self.table, raw=True)
+        self.assertEqual(len(raw), 820)
+        for item in raw:
+            self.assertEqual(item["location"], {"S": "US"})
+            self.assertEqual(item["run_id"], {"N": str(s["run_id"])})
+            self.assertTrue(set(item) <= {"location", "date", "cases", "deaths", "recovered", "run_id"}, item)
+            self.assertIn("N", item["cases"])
+        unknown = [d for d, v in expected.items() if v[2] is None]
+        self.assertEqual(sorted(i["date"]["S"] for i in raw if "recovered" not in i), sorted(unknown))
+        self.assertEqual(next(i for i in raw if i["date"]["S"] == "2020-12-13")["recovered"], {"N": "6298082"})
+
+        for table, keys in ((self.table, [("location", "HASH"), ("date", "RANGE")]),
+                            (self.meta_table, [("pk", "HASH"), ("sk", "RANGE")])):
+            t = self.aws.describe_table(TableName=table)["Table"]
+            self.assertEqual(t["TableStatus"], "ACTIVE")
+            self.assertEqual([(k["AttributeName"], k["KeyType"]) for k in t["KeySchema"]], keys)
+            self.assertEqual(t["BillingModeSummary"]["BillingMode"], "PAY_PER_REQUEST")
+
+        [run] = self.meta("run")
+        self.assertEqual((run["sk"], run["id"], run["status"], run["inserted"], run["unchanged"]),
+                         (padded(s["run_id"]), s["run_id"], "ok", 820, 0))
+        self.assertEqual((run["first_date"], run["last_date"]), ("2020-01-21", "2022-04-19"))
+        self.assertEqual(json.loads(run["sources"])[0]["name"], "nyt")
+        sources = {i["url"]: i for i in self.meta("source")}
+        self.assertEqual(sorted(sources), sorted([NYT, JHU]))
+        self.assertEqual(sources[NYT]["content_hash"], s["sources"][0]["content_hash"])
+        self.assertEqual(sources[JHU]["bytes"], os.path.getsize(JHU))
+        self.assertEqual(self.meta("counter"), [{"pk": "counter", "sk": "outbox", "value": 1},
+                                                {"pk": "counter", "sk": "run", "value": 1}])
+        [message] = self.meta("outbox")  # the default channel, log: delivered at once
+        self.assertEqual((message["sk"], message["run_id"], message["channel"], message["status"], message["attempts"]),
+                         (padded(1), s["run_id"], "log", "delivered", 1))
+        self.assertIn("820 new dates", message["subject"])
+        self.assertEqual(self.meta("schema"), [{"pk": "schema", "sk": "version", "version": 1}])
+        self.assertEqual(self.meta("lock"), [])
+
+    def test_serve_reads_the_same_tables(self):
+        self.assertEqual(run_json(self.db)[0], 0)
+        self.proxy.reset()
+        p = subprocess.Popen([BIN, "serve", "--db", self.db, "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: p.poll() is not None or (p.terminate(), p.communicate(timeout=30)))
+        line = p.stdout.readline()
+        m = re.search(r"listening on (http://\S+/)", line)
+        self.assertIsNotNone(m, line + p.stderr.read() if p.poll() is not None else line)
+        with urllib.request.urlopen(m.group(1) + "api/v1/export.csv", timeout=30) as r:
+            self.assertEqual(r.read().decode(), export(self.db))
+        with urllib.request.urlopen(m.group(1) + "api/v1/runs", timeout=30) as r:
+            self.assertIn('"ok"', r.read().decode())
+        self.assertEqual(self.data_writes(), [])
+        self.assertEqual({c.op for c in self.proxy.calls()}, {"DescribeTable", "GetItem", "Query"})
+        p.terminate()
+        out, err = p.communicate(timeout=30)
+        for secret in SECRETS.values():
+            self.assertNotIn(secret, line + out + err)
+
+
+# --- throttling, unprocessed items, 5xx, and runs that fail or die half-way ----------------------
+
+def data_dates(call, table):
+    return [w["PutRequest"]["Item"]["date"]["S"] for t, w in (call.forwarded or []) if t == table]
+
+
+class Faults(OnDynamoRun):
+    def test_unprocessed_items_throttling_and_5xx_still_load_everything_once(self):
+        def fault(call, n):
+            if call.op == "BatchWriteItem":
+                if n % 3 == 0:
+                    return error_reply(400, "ProvisionedThroughputExceededException", "The level of configured "
+                                       "provisioned throughput for the table was exceeded.")
+                if n % 3 == 1:
+                    return "unprocessed"
+            if call.op == "Query" and n == 1:
+                return error_reply(400, "ThrottlingException", "Rate of requests exceeds the allowed throughput.")
+            if call.op == "PutItem" and n == 1:
+                return error_reply(500, "InternalServerError", "Internal server error")
+            if call.op == "UpdateItem" and n == 0:
+                return Reply(503, b"Service Unavailable")
+            return None
+        self.proxy.fault = fault
+        code, s, err = run_json(self.db)
+        self.assertEqual(code, 0, err)
+        self.assertEqual((s["status"], s["inserted"], s["updated"]), ("ok", 820, 0))
+        self.assertEqual(self.series(), test_run.reference(NYT, JHU))
+        self.assertEqual(export(self.db), test_run.as_export(test_run.reference(NYT, JHU)))
+
+        batches = self.proxy.calls("BatchWriteItem")
+        answers = [c.answer for c in batches]
+        self.assertGreaterEqual(answers.count("ProvisionedThroughputExceededException"), 10)
+        self.assertGreaterEqual(sum(a.startswith("unprocessed") for a in answers), 10)
+        others = {c.answer for c in self.proxy.calls() if c.op != "BatchWriteItem"}
+        self.assertTrue({"ThrottlingException", "InternalServerError", "503"} <= others, others)
+        # Every date reached dynalite exactly once, and what came back unprocessed is exactly what
+        # was sent next (the throttled attempt in between carries the same items).
+        dates = [d for c in batches for d in data_dates(c, self.table)]
+        self.assertEqual(sorted(dates), sorted(test_run.reference(NYT, JHU)))
+        for i, c in enumerate(batches):
+            if c.answer.startswith("unprocessed"):
+                writes = [w for ws in c.body["RequestItems"].values() for w in ws]
+                resent = [w for ws in batches[i + 1].body["RequestItems"].values() for w in ws]
+                self.assertEqual(resent, writes[len(writes) // 2:])
+                self.assertLessEqual(len(writes), 25)
+        self.assertEqual(history(self.db)[0]["status"], "ok")
+
+    def test_another_error_fails_the_run_and_the_next_run_repairs_it(self):
+        def fault(call, n):
+            if call.op == "BatchWriteItem" and n == 5:
+                return error_reply(400, "ValidationException", "Item size has exceeded the maximum allowed size")
+            return None
+        self.proxy.fault = fault
+        code, s, err = run_json(self.db)
+        self.assertEqual(code, 4, err)
+        self.assertEqual((s["status"], s["stage"]), ("failed", "load"))
+        self.assertIn("ValidationException", s["message"])
+        self.assertIn("Item size has exceeded", s["message"])
+        self.assertEqual(len([c for c in self.proxy.calls("BatchWriteItem") if self.table in c.tables()]), 6)  # not retried
+        self.assertEqual(len(self.scan(self.table)), 5 * 25)  # what went before stays
+        self.assertEqual((history(self.db)[0]["status"], history(self.db)[0]["stage"]), ("failed", "load"))
+        self.assertEqual(self.meta("lock"), [])  # released
+
+        self.proxy.reset()
+        code, s, err = run_json(self.db)
+        self.assertEqual(code, 0, err)
+        self.assertEqual((s["inserted"], s["updated"], s["unchanged"]), (820 - 125, 0, 125))
+        self.assertEqual(export(self.db), test_run.as_export(test_run.reference(NYT, JHU)))
+        self.assertEqual([r["status"] for r in history(self.db)], ["ok", "failed"])
+
+    def test_a_run_killed_half_way_stays_running_and_the_next_run_repairs_it(self):
+        proc = []
+
+        def fault(call, n):
+            if call.op == "BatchWriteItem" and n == 3:
+                proc[0].kill()
+                proc[0].wait(timeout=30)
+                return Reply(500, b"")
+            return None
+        self.proxy.fault = fault
+        proc.append(subprocess.Popen([BIN, "run", "--json", "--db", self.db, "--nyt", NYT, "--jhu", JHU],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        out, err = proc[0].communicate(timeout=120)
+        self.assertEqual(proc[0].returncode, -9, err)
+        for secret in SECRETS.values():
+            self.assertNotIn(secret, out + err)
+        self.assertEqual(len(self.scan(self.table)), 3 * 25)
+        [run] = history(self.db)
+        self.assertEqual((run["status"], run["finished_at"]), ("running", None))
+        self.assertEqual(self.meta("source"), [])  # saved only with a complete run
+        [lock] = self.meta("lock")  # left behind, with its lease
+
+        self.proxy.reset()
+        config = self.write("lock.toml", "[load]\nlock_timeout_ms = 300\n")
+        code, s, err = run_json(self.db, NYT, JHU, "--config", config)
+        self.assertEqual(code, 4, err)
+        self.assertIn("locked by another run", s["message"])
+        self.assertIn(lock["holder"], s["message"])
+        self.assertEqual(self.data_writes(), [])
+
+        # Once the lease is over (made so here rather than waited for), the next run takes the lock
+        # and writes what the dead run did not.
+        self.aws.update_item(TableName=self.meta_table, Key={"pk": {"S": "lock"}, "sk": {"S": "run"}},
+                             UpdateExpression="SET lease_until = :t",
+                             ExpressionAttributeValues={":t": {"N": str(int(time.time() * 1000) - 1)}})
+        code, s, err = run_json(self.db, NYT, JHU, "--config", config)
+        self.assertEqual(code, 0, err)
+        self.assertEqual((s["status"], s["inserted"], s["updated"], s["unchanged"]), ("ok", 820 - 75, 0, 75))
+        self.assertEqual(export(self.db), test_run.as_export(test_run.reference(NYT, JHU)))
+        self.assertEqual([r["status"] for r in history(self.db)], ["ok", "failed", "running"])
+        self.assertEqual(self.meta("lock"), [])
+
+
+# --- the same answers as SQLite -----------------------------------------------------------------
+
+class SameAsSqlite(OnDynamoRun):
+    def test_export_and_history_match_sqlite_byte_for_byte(self):
+        sqlite_db = self.path("same.db")
+        rows = read_csv(NYT)
+        revised = [dict(r) for r in rows]
+        for r in revised[300:305]:
+            r["deaths"] = str(int(r["deaths"]) + 11)
+        steps = [(test_run.write_nyt(self.path("part.csv"), rows[:500]), JHU),
+                 (NYT, JHU), (NYT, JHU),
+                 (test_run.write_nyt(self.path("revised.csv"), revised), JHU),
+                 (self.write("bad.csv", "date,cases,deaths\n2020-01-21,1,x\n"), JHU)]
+        for nyt, jhu in steps:
+            a = run_json(sqlite_db, nyt, jhu)
+            b = run_json(self.db, nyt, jhu)
+            self.assertEqual(a[0], b[0], (a[2], b[2]))
+            volatile = ("run_id", "duration_ms")
+            self.assertEqual({k: v for k, v in a[1].items() if k not in volatile},
+                             {k: v for k, v in b[1].items() if k not in volatile})
+        for args in ([], ["--format", "json"], ["--from", "2021-01-01", "--to", "2021-02-01"], ["--to", "2020-02-01"]):
+            self.assertEqual(export(sqlite_db, *args), export(self.db, *args), args)
+        self.assertEqual(export(self.db), test_run.as_export({**test_run.reference(NYT, JHU),
+                                                             **test_run.reference(self.path("revised.csv"), JHU)}))
+
+        def comparable(runs):
+            return [{k: v for k, v in r.items() if k not in ("started_at", "finished_at", "duration_ms")}
+                    for r in runs]
+        self.assertEqual(comparable(history(sqlite_db)), comparable(history(self.db)))
+        self.assertEqual([r["status"] for r in history(self.db)], ["failed", "ok", "unchanged", "ok", "ok"])
+        for name in ("started_at", "finished_at"):
+            self.assertRegex(history(self.db)[0][name], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        self.assertEqual(len(cli("history", "--db", sqlite_db).stdout.splitlines()),
+                         len(cli("history", "--db", self.db).stdout.splitlines()))
+        revisions = self.meta("revision")
+        self.assertEqual(len(revisions), 5)
+        self.assertEqual({r["new_deaths"] - r["old_deaths"] for r in revisions}, {11})
+
+
+# --- signatures and credentials -----------------------------------------------------------------
+
+class Signature(OnDynamoRun):
+    def test_every_request_is_signed_and_botocore_agrees(self):
+        code, s, err = run_json(self.db)
+        self.assertEqual(code, 0, err)
+        calls = self.proxy.calls()
+        self.assertGreater(len(calls), 40)  # 33 batches of 25, and the rest
+        self.assertEqual({c.sig for c in calls}, {"ok"})
+        for c in calls:
+            self.assertEqual(c.headers["content-type"], "application/x-amz-json-1.0")
+            self.assertEqual(c.headers["x-amz-target"], "DynamoDB_20120810." + c.op)
+            self.assertTrue(c.headers.get("x-amz-security-token") == SECRETS["AWS_SESSION_TOKEN"],
+                            "X-Amz-Security-Token is not the session token")  # (no secret in a failure message)
+            self.assertTrue({"host", "x-amz-date", "x-amz-target", "x-amz-security-token", "content-type"}
+                            <= set(signed_headers(c)), signed_headers(c))
+            self.assertIn(f"/{REGION}/dynamodb/aws4_request", c.headers["authorization"])
+        self.assertEqual({c.op for c in calls} >= {"DescribeTable", "CreateTable", "BatchWriteItem", "Query",
+                                                    "UpdateItem", "PutItem", "DeleteItem", "GetItem"}, True)
+
+    def test_a_wrong_secret_is_refused_and_nothing_secret_is_shown(self):
+        code, s, err = run_json(self.db, env={"AWS_SECRET_ACCESS_KEY": "fake-wrong-secret-0451"})
+        self.assertEqual(code, 4, err)
+        self.assertIn("InvalidSignatureException", s["message"])
+        self.assertEqual({c.sig for c in self.proxy.calls()}, {"signature mismatch"})
+        self.assertEqual(len(self.proxy.calls()), 1)  # not retried
+        self.assertNotIn("fake-wrong-secret-0451", err + json.dumps(s))
+
+    def test_an_error_that_quotes_the_credentials_is_scrubbed(self):
+        # AWS's signature errors quote the canonical request, security token included.
+        def fault(call, n):
+            return error_reply(400, "UnrecognizedClientException", "The security token included in the request is "
+                               f"invalid: {SECRETS['AWS_SESSION_TOKEN']} for {SECRETS['AWS_ACCESS_KEY_ID']} "
+                               f"({SECRETS['AWS_SECRET_ACCESS_KEY']})")
+        self.proxy.fault = fault
+        code, s, err = run_json(self.db)  # checked_cli: no secret in the output
+        self.assertEqual(code, 4, err)
+        self.assertIn("UnrecognizedClientException", s["message"])
+        self.assertIn("invalid: *** for ***", s["message"])
+
+    def test_without_a_session_token_none_is_sent(self):
+        env = {k: v for k, v in os.environ.items() if k != "AWS_SESSION_TOKEN"}
+        with mock.patch.dict(os.environ, env, clear=True):
+            code, s, err = run_json(self.db)
+        self.assertEqual(code, 0, err)
+        self.assertEqual({c.sig for c in self.proxy.calls()}, {"ok"})
+        self.assertFalse(any("x-amz-security-token" in c.headers for c in self.proxy.calls()))
+
+
+class UrlsAndCredentials(OnDynamoRun):
+    def test_bad_urls_are_usage_errors(self):
+        endpoint = self.proxy.url()
+        bad = {f"dynamodb://ab?region={REGION}&endpoint={endpoint}": "3 to 250",
+               f"dynamodb://co$vid?region={REGION}": "letters, digits",
+               f"dynamodb://covid-x?region={REGION}&colour=red": "unknown parameter 'colour'",
+               f"dynamodb://covid-x?region={REGION}&endpoint=ftp://127.0.0.1/": "http:// or https://",
+               f"dynamodb://covid-x?region=US%20East": "bad region",
+               f"dynamodb://covid-x?endpoint={endpoint}": "no region",
+               "dynamodb://?region=us-east-1": "no table name"}
+        env = {k: v for k, v in os.environ.items() if k not in ("AWS_REGION", "AWS_DEFAULT_REGION")}
+        with mock.patch.dict(os.environ, env, clear=True):
+            for url, message in bad.items():
+                for args in (["run", "--nyt", NYT, "--jhu", JHU], ["export"], ["history"]):
+                    with self.subTest(url=url, command=args[0]):
+                        p = cli(*args, "--db", url)
+                        self.assertEqual(p.returncode, 64, p.stderr)
+                        self.assertIn(message, p.stderr)
+        self.assertEqual([c.op for c in self.proxy.calls()], [])
+
+    def test_the_region_may_come_from_the_environment(self):
+        url = f"dynamodb://{self.table}?endpoint={self.proxy.url()}"
+        for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+            others = {k: v for k, v in os.environ.items() if k not in ("AWS_REGION", "AWS_DEFAULT_REGION")}
+            with mock.patch.dict(os.environ, {**others, name: REGION}, clear=True):
+                code, s, err = run_json(url)
+                self.assertEqual(code, 0, err)
+        self.assertEqual({c.sig for c in self.proxy.calls()}, {"ok"})  # signed for that region
+        self.assertEqual(len(history(self.db)), 2)
+
+    def test_missing_credentials_are_named_and_nothing_is_sent(self):
+        for missing in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            env = {k: v for k, v in os.environ.items() if k != missing}
+            with mock.patch.dict(os.environ, env, clear=True):
+                code, s, err = run_json(self.db)
+                self.assertEqual(code, 4, err)
+                self.assertIn(f"{missing} is not set", s["message"])
+                p = cli("export", "--db", self.db)
+                self.assertEqual(p.returncode, 4)
+                self.assertIn(f"{missing} is not set", p.stderr)
+        self.assertEqual([c.op for c in self.proxy.calls()], [])
+
+    def test_reading_tables_that_do_not_exist_creates_nothing(self):
+        for args in (["export"], ["history"]):
+            p = cli(*args, "--db", self.db)
+            self.assertEqual(p.returncode, 4, p.stderr)
+            self.assertIn("no covid-etl data", p.stderr)
+            self.assertIn(self.table, p.stderr)
+        self.assertEqual({c.op for c in self.proxy.calls()}, {"DescribeTable"})
+        self.assertFalse(self.store_exists())
+
+    def test_a_table_of_another_application_is_never_written(self):
+        self.aws.create_table(TableName=self.table, BillingMode="PAY_PER_REQUEST",
+                              AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                              KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
+        time.sleep(0.3)  # dynalite: CREATING for 100 ms
+        code, s, err = run_json(self.db)
+        self.assertEqual(code, 4, err)
+        self.assertIn("is not covid-etl's", s["message"])
+        self.assertEqual(self.scan(self.table), [])
+        self.assertEqual(self.data_writes(), [])
+
+
+# --- the outbox -------------------------------------------------------------------------------
+
+class Outbox(OnDynamoRun):
+    def configure(self, port):
+        self.config = self.write("notify.toml", "[notifications]\nretries = 0\nbackoff_ms = 10\n\n"
+                                 f'[[notify]]\ntype = "webhook"\nurl = "http://127.0.0.1:{port}/hook"\n')
+
+    def outbox(self):
+        p = cli("notify", "--config", self.config, "--db", self.db, "--list", "--all", "--json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return json.loads(p.stdout)
+
+    def test_pending_messages_are_leased_so_concurrent_flushes_never_send_twice(self):
+        hook = HttpFixture().start()
+        self.addCleanup(hook.stop)
+        up = threading.Event()
+        hook.plan("/hook", lambda request: Reply(200, b"ok") if up.is_set() else Reply(503, b"down"))
+        self.configure(hook.port)
+        for nyt in (test_run.write_nyt(self.path("part.csv"), read_csv(NYT)[:400]), NYT):
+            code, s, err = run_json(self.db, nyt, JHU, "--config", self.config)
+            self.assertEqual(code, 0, err)
+        # Run 1's message was tried by both runs, run 2's by run 2; both wait for the next flush.
+        self.assertEqual([(m["run_id"], m["status"], m["attempts"]) for m in self.outbox()],
+                         [(2, "pending", 1), (1, "pending", 2)])
+        self.assertIn("HTTP 503", self.outbox()[0]["last_error"])
+
+        up.set()
+        hook.clear_requests()
+        flushes = [subprocess.Popen([BIN, "notify", "--flush", "--json", "--config", self.config, "--db", self.db],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+        results = [p.communicate(timeout=60) for p in flushes]
+        for out, err in results:
+            for secret in SECRETS.values():
+                self.assertNotIn(secret, out + err)
+        self.assertEqual(sum(json.loads(out)["delivered"] for out, _ in results), 2, results)
+        posts = hook.requests_for("/hook")
+        self.assertEqual(sorted(json.loads(p.body)["run_id"] for p in posts), [1, 2])  # each once
+        messages = self.outbox()
+        self.assertEqual([(m["run_id"], m["status"], m["attempts"], m["last_error"]) for m in messages],
+                         [(2, "delivered", 2, None), (1, "delivered", 3, None)])
+        self.assertTrue(all(m["delivered_at"] for m in messages))
+        self.assertTrue(all("lease_until" not in i for i in self.meta("outbox")))
+        p = cli("notify", "--config", self.config, "--db", self.db, "--list", "--json")
+        self.assertEqual(json.loads(p.stdout), [])  # nothing pending or failed
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,387 @@
+"""PostgreSQL as the database: the SQLite scenarios again on a real server, and its failures.
+
+Each class starts its own PostgreSQL server (pgserver.py: initdb in a temporary directory, a free
+port on 127.0.0.1, stopped and deleted at the end, also when a test fails), and each test gets a
+new database on it; `--db` is its postgresql:// URL with the password of the role `covid`.
+
+The scenarios of test_run.py and test_malformed.py run unchanged against that URL (the classes
+below only swap the database in): exact values, the independent reference, identical reruns,
+snapshot replay with the NYT revision, dry runs, the inner join, malformed inputs that must
+leave `export` byte-identical, concurrent runs. Then what only a server has: the advisory lock,
+the server down, a wrong password, a server stopped in the middle of a run, and the URL forms.
+"""
+import json
+import os
+import re
+import subprocess
+import time
+import unittest
+
+import etl
+import test_malformed
+import test_run
+from etl import BIN, JHU, NYT, cli, export, history, read_csv, run_json
+from pgserver import PgServer
+
+SCHEMA = "covid_etl"
+LOCK_CLASS = 0x636f7669  # PostgresStore::kLockClass
+
+
+def lock_key(schema):
+    """PostgresStore::lock_key: 32-bit FNV-1a of the schema name, as a signed int4."""
+    h = 2166136261
+    for b in schema.encode():
+        h = ((h ^ b) * 16777619) & 0xffffffff
+    return h - (1 << 32) if h >= 1 << 31 else h
+
+
+def literal(v):
+    if isinstance(v, bool) or not isinstance(v, (int, str)):
+        raise TypeError(f"no literal for {v!r}")
+    return str(v) if isinstance(v, int) else "'" + v.replace("'", "''") + "'"
+
+
+class OnPostgres:
+    """Put before a TempDirTest class: one server per class, a fresh database per test, and
+    self.db its URL. sql() and store_exists() look at it with psql as the superuser."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = PgServer().start()
+        cls.addClassCleanup(cls.server.cleanup)
+
+    def setUp(self):
+        super().setUp()
+        if not self.server.running:  # a test that stopped it failed before starting it again
+            self.server.start()
+        self.dbname = self.server.create_database()
+        self.db = self.server.url(self.dbname)
+
+    def sql(self, query, params=()):
+        parts = query.split("?")
+        if len(parts) != len(params) + 1:
+            raise ValueError("placeholders and parameters do not match")
+        text = parts[0] + "".join(literal(p) + rest for p, rest in zip(params, parts[1:]))
+        rows = self.server.admin(f"SET search_path = {SCHEMA}; " + text, db=self.dbname)
+        number = re.compile(r"-?\d+")
+        return [tuple(int(c) if c is not None and number.fullmatch(c) else c for c in r) for r in rows]
+
+    def store_exists(self):
+        return bool(self.server.admin(f"SELECT 1 FROM pg_namespace WHERE nspname = '{SCHEMA}'",
+                                      db=self.dbname))
+
+    def hold_run_lock(self, schema=SCHEMA):
+        """Another session holds the run lock until release() is called on what this returns."""
+        holder = subprocess.Popen(self.server.psql_cmd(self.dbname), stdin=subprocess.PIPE,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+        holder.stdin.write(f"BEGIN;\nSELECT pg_advisory_xact_lock({LOCK_CLASS}, {lock_key(schema)});\n")
+        holder.stdin.flush()
+        self.addCleanup(lambda: holder.poll() is not None or holder.kill())
+        deadline = time.monotonic() + 30
+        while not self.server.admin(
+                "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                f"AND classid = {LOCK_CLASS} AND objid = {lock_key(schema) & 0xffffffff}"):
+            self.assertLess(time.monotonic(), deadline, "the holder never got the lock")
+            time.sleep(0.05)
+
+        def release():
+            holder.stdin.write("ROLLBACK;\n")
+            holder.stdin.close()
+            holder.wait(timeout=30)
+        holder.release = release
+        return holder
+
+
+class OnPostgresRun(OnPostgres, etl.TempDirTest):
+    pass
+
+
+class OnPostgresMalformed(OnPostgres, test_malformed.TempDirTest):
+    pass
+
+
+# --- the SQLite scenarios, on PostgreSQL -----------------------------------------------------
+
+class ExactValues(test_run.ExactValues, OnPostgresRun):
+    pass
+
+
+class DryRunAndJoin(test_run.DryRunAndJoin, OnPostgresRun):
+    pass
+
+
+class SnapshotReplay(test_run.SnapshotReplay, OnPostgresRun):
+    pass
+
+
+class MalformedInputs(test_malformed.MalformedInputs, OnPostgresMalformed):
+    pass
+
+
+class CumulativeDecrease(test_malformed.CumulativeDecrease, OnPostgresMalformed):
+    pass
+
+
+class Locking(test_run.Locking, OnPostgresRun):
+    """test_concurrent_runs_never_interleave as it is (four first runs at once: migrations and
+    loads under the advisory lock); the bounded wait with the advisory lock held by psql."""
+
+    def test_a_second_run_waits_a_bounded_time_then_fails(self):
+        self.assertEqual(run_json(self.db)[0], 0)
+        before = export(self.db)
+        config = self.write("lock.toml", "[load]\nlock_timeout_ms = 300\n")
+        holder = self.hold_run_lock()
+        started = time.monotonic()
+        code, s, err = run_json(self.db, NYT, JHU, "--config", config)
+        waited = time.monotonic() - started
+        holder.release()
+        self.assertEqual(code, 4, err)
+        self.assertIn("locked by another run", s["message"])
+        self.assertGreaterEqual(waited, 0.3)
+        self.assertEqual(export(self.db), before)
+        self.assertEqual(history(self.db)[0]["status"], "failed")
+        self.assertEqual(history(self.db)[0]["stage"], "load")
+        self.assertEqual(run_json(self.db, NYT, JHU, "--config", config)[0], 0)
+
+
+# --- both stores give the same answers ----------------------------------------------------------
+
+class SameAsSqlite(OnPostgresRun):
+    def test_export_and_history_match_sqlite_byte_for_byte(self):
+        sqlite_db = self.path("same.db")
+        rows = read_csv(NYT)
+        revised = [dict(r) for r in rows]
+        for r in revised[300:305]:
+            r["deaths"] = str(int(r["deaths"]) + 11)
+        steps = [(test_run.write_nyt(self.path("part.csv"), rows[:500]), JHU),
+                 (NYT, JHU), (NYT, JHU),
+                 (test_run.write_nyt(self.path("revised.csv"), revised), JHU),
+                 (self.write("bad.csv", "date,cases,deaths\n2020-01-21,1,x\n"), JHU)]
+        for nyt, jhu in steps:
+            a = run_json(sqlite_db, nyt, jhu)
+            b = run_json(self.db, nyt, jhu)
+            self.assertEqual(a[0], b[0], (a[2], b[2]))
+            volatile = ("run_id", "duration_ms")
+            self.assertEqual({k: v for k, v in a[1].items() if k not in volatile},
+                             {k: v for k, v in b[1].items() if k not in volatile})
+        for args in ([], ["--format", "json"], ["--from", "2021-01-01", "--to", "2021-02-01"]):
+            self.assertEqual(export(sqlite_db, *args), export(self.db, *args), args)
+        self.assertEqual(export(self.db), test_run.as_export({**test_run.reference(NYT, JHU),
+                                                             **test_run.reference(self.path("revised.csv"), JHU)}))
+
+        def comparable(runs):
+            return [{k: v for k, v in r.items() if k not in ("started_at", "finished_at", "duration_ms")}
+                    for r in runs]
+        self.assertEqual(comparable(history(sqlite_db)), comparable(history(self.db)))
+        self.assertEqual([r["status"] for r in history(self.db)], ["failed", "ok", "unchanged", "ok", "ok"])
+        for name in ("started_at", "finished_at"):
+            self.assertRegex(history(self.db)[0][name], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        text_a = cli("history", "--db", sqlite_db).stdout
+        text_b = cli("history", "--db", self.db).stdout
+        self.assertEqual(len(text_a.splitlines()), len(text_b.splitlines()))
+        self.assertEqual(self.sql("SELECT count(*) FROM revisions"), [(5,)])
+
+    def test_serve_answers_the_same_api_on_both_stores(self):
+        import test_serve
+        sqlite_db = self.path("serve.db")
+        rows = read_csv(NYT)
+        for r in rows[600:602]:
+            r["cases"] = str(int(r["cases"]) + 1)
+        for nyt in (NYT, test_run.write_nyt(self.path("revised.csv"), rows)):
+            for db in (sqlite_db, self.db):
+                self.assertEqual(run_json(db, nyt)[0], 0)
+        servers = [test_serve.Server(sqlite_db), test_serve.Server(self.db)]
+        self.addCleanup(lambda: [s.kill() for s in servers])
+
+        def timeless(v):
+            if isinstance(v, dict):
+                return {k: timeless(x) for k, x in v.items() if k not in ("started_at", "finished_at", "duration_ms")}
+            return [timeless(x) for x in v] if isinstance(v, list) else v
+        for path in ("/api/v1/series", "/api/v1/series?from=2021-06-01&to=2021-06-30", "/api/v1/summary",
+                     "/api/v1/runs"):
+            with self.subTest(path=path):
+                a, b = (timeless(s.get_json(path)) for s in servers)
+                self.assertEqual(a, b)
+        a, b = (s.request("/api/v1/export.csv") for s in servers)
+        self.assertEqual((a[0], a[2]), (b[0], b[2]))
+        self.assertEqual(a[2].decode(), export(self.db))
+
+    def test_tables_are_typed_for_other_tools(self):
+        self.assertEqual(run_json(self.db)[0], 0)
+        types = dict(self.server.admin(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            f"WHERE table_schema = '{SCHEMA}' AND table_name = 'observations'", db=self.dbname))
+        self.assertEqual(types, {"location": "text", "date": "date", "cases": "bigint", "deaths": "bigint",
+                                 "recovered": "bigint", "run_id": "bigint"})
+        self.assertEqual(self.sql("SELECT cases, recovered FROM observations WHERE date = '2020-12-13'"),
+                         [(16368898, 6298082)])
+        self.assertEqual(self.sql("SELECT count(*) FROM observations WHERE recovered IS NULL"),
+                         [(sum(1 for v in test_run.reference(NYT, JHU).values() if v[2] is None),)])
+        self.assertEqual(self.sql("SELECT sources->1->>'name', status FROM runs"), [("jhu", "ok")])
+        self.assertEqual(self.sql("SELECT version FROM schema_version"), [(2,)])
+
+
+# --- what only a server has -----------------------------------------------------------------
+
+class ServerFailures(OnPostgresRun):
+    def assert_no_secret(self, *texts, secret=None):
+        secret = secret or self.server.password
+        for t in texts:
+            self.assertNotIn(secret, t or "")
+
+    def test_server_down_fails_with_exit_4_then_the_next_run_succeeds(self):
+        self.server.stop()
+        started = time.monotonic()
+        p = cli("run", "--json", "--db", self.db, "--nyt", NYT, "--jhu", JHU)
+        self.assertLess(time.monotonic() - started, 30)
+        self.assertEqual(p.returncode, 4, p.stderr)
+        s = json.loads(p.stdout)
+        self.assertEqual((s["status"], s["stage"], s["run_id"], s["inserted"]), ("failed", "load", None, 0))
+        self.assertIn("cannot connect to PostgreSQL", s["message"])
+        self.assertIn(f"127.0.0.1:{self.server.port}/{self.dbname}", s["message"])
+        self.assert_no_secret(p.stdout, p.stderr)
+        for sub in ("export", "history"):
+            q = cli(sub, "--db", self.db)
+            self.assertEqual(q.returncode, 4, q.stderr)
+            self.assertIn("cannot connect to PostgreSQL", q.stderr)
+            self.assert_no_secret(q.stdout, q.stderr)
+        self.server.start()
+        code, s, err = run_json(self.db)
+        self.assertEqual((code, s["inserted"]), (0, 820), err)
+        self.assertEqual([r["status"] for r in history(self.db)], ["ok"])
+
+    def test_wrong_password_fails_with_exit_4_without_the_password(self):
+        wrong = "Wr0ng-" + self.server.password[::-1]
+        url = self.server.url(self.dbname, password=wrong)
+        for args in (["run", "--json", "--nyt", NYT, "--jhu", JHU], ["export"], ["history"]):
+            with self.subTest(args=args[0]):
+                p = cli(*args, "--db", url)
+                self.assertEqual(p.returncode, 4, p.stderr)
+                out = p.stdout + p.stderr
+                self.assertIn("password authentication failed", out)
+                self.assertIn("covid:***@127.0.0.1", out)
+                self.assert_no_secret(p.stdout, p.stderr, secret=wrong)
+                self.assert_no_secret(p.stdout, p.stderr)
+        self.assertFalse(self.store_exists())
+
+    def test_password_from_pgpassword_or_pgpass(self):
+        bare = self.server.url(self.dbname, password="")
+        self.assertEqual(cli("history", "--db", bare, env={"PGPASSWORD": "nope"}).returncode, 4)
+        code, s, err = run_json(bare, env={"PGPASSWORD": self.server.password})
+        self.assertEqual((code, s["inserted"]), (0, 820), err)
+        passfile = self.write("pgpass", f"127.0.0.1:{self.server.port}:*:covid:{self.server.password}\n")
+        os.chmod(passfile, 0o600)
+        p = cli("export", "--db", bare, env={"PGPASSFILE": passfile})
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, test_run.as_export(test_run.reference(NYT, JHU)))
+        runs = json.dumps(history(self.db))
+        self.assert_no_secret(runs)
+
+    def test_unreachable_host_fails_within_the_connect_timeout(self):
+        started = time.monotonic()
+        p = cli("run", "--db", "postgresql://covid:s3cret-pw@192.0.2.1:5432/covid?connect_timeout=2",
+                "--nyt", NYT, "--jhu", JHU, timeout=60)
+        self.assertEqual(p.returncode, 4, p.stderr)
+        self.assertLess(time.monotonic() - started, 20)
+        self.assertIn("cannot connect to PostgreSQL postgresql://covid:***@192.0.2.1:5432/covid", p.stderr)
+        self.assertNotIn("s3cret-pw", p.stdout + p.stderr)
+
+    def test_server_stopped_while_a_run_waits_fails_cleanly_and_the_next_run_succeeds(self):
+        self.assertEqual(run_json(self.db)[0], 0)
+        before = export(self.db)
+        rows = read_csv(NYT)
+        for r in rows[100:103]:
+            r["cases"] = str(int(r["cases"]) + 5)
+        revised = test_run.write_nyt(self.path("revised.csv"), rows)
+        config = self.write("wait.toml", "[load]\nlock_timeout_ms = 120000\n")
+        holder = self.hold_run_lock()
+        run = subprocess.Popen([BIN, "run", "--json", "--config", config, "--db", self.db, "--nyt", revised,
+                                "--jhu", JHU], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: run.poll() is not None or run.kill())
+        deadline = time.monotonic() + 60
+        while not self.server.admin("SELECT 1 FROM pg_stat_activity WHERE application_name = 'covid-etl' "
+                                    "AND wait_event_type = 'Lock' AND wait_event = 'advisory'"):
+            self.assertIsNone(run.poll(), "the run ended before it waited for the lock")
+            self.assertLess(time.monotonic(), deadline, "the run never waited for the lock")
+            time.sleep(0.05)
+        self.server.stop("fast")
+        out, err = run.communicate(timeout=60)
+        holder.stdin.close()  # its connection is gone too
+        holder.wait(timeout=30)
+        self.assertEqual(run.returncode, 4, err)
+        s = json.loads(out)
+        self.assertEqual((s["status"], s["stage"], s["inserted"], s["updated"]), ("failed", "load", 0, 0))
+        self.assertIn("lost the connection to the server", s["message"])
+        self.assertIn("nothing of this run was written", s["message"])
+        self.assert_no_secret(out, err)
+
+        self.server.start()
+        self.assertEqual(export(self.db), before)
+        self.assertNotIn("ok", [r["status"] for r in history(self.db)][:1])
+        code, s, err = run_json(self.db, revised)
+        self.assertEqual(code, 0, err)
+        self.assertEqual((s["status"], s["inserted"], s["updated"], s["unchanged"]), ("ok", 0, 3, 817))
+        self.assertEqual(export(self.db), test_run.as_export(test_run.reference(revised, JHU)))
+        self.assertEqual(len(self.sql("SELECT * FROM revisions WHERE run_id = ?", (s["run_id"],))), 3)
+
+
+class UrlForms(OnPostgresRun):
+    def test_schema_parameter_keeps_stores_apart(self):
+        a, b = self.server.url(self.dbname, schema="alpha"), self.server.url(self.dbname, schema="Beta_2")
+        self.assertEqual(run_json(a)[0], 0)
+        short = test_run.write_nyt(self.path("short.csv"), read_csv(NYT)[:10])
+        self.assertEqual(run_json(b, short)[0], 0)
+        self.assertEqual(len(export(a).splitlines()), 821)
+        self.assertEqual(len(export(b).splitlines()), 11)
+        self.assertEqual(sorted(r[0] for r in self.server.admin(
+            "SELECT nspname FROM pg_namespace WHERE nspname IN ('alpha', 'Beta_2', 'covid_etl')", db=self.dbname)),
+            ["Beta_2", "alpha"])
+        # Each schema has its own lock: holding alpha's does not stop a run on Beta_2.
+        holder = self.hold_run_lock("alpha")
+        config = self.write("quick.toml", "[load]\nlock_timeout_ms = 0\n")
+        self.assertEqual(run_json(b, NYT, JHU, "--config", config)[0], 0)
+        self.assertEqual(run_json(a, NYT, JHU, "--config", config)[0], 4)
+        holder.release()
+
+    def test_bad_schema_is_a_usage_error_and_creates_nothing(self):
+        for schema in ("1abc", "pg_catalog", 'x"; DROP SCHEMA public; --', "a" * 64, ""):
+            with self.subTest(schema=schema):
+                p = cli("run", "--db", self.server.url(self.dbname, schema=schema), "--nyt", NYT, "--jhu", JHU)
+                self.assertEqual(p.returncode, 64, p.stderr)
+                self.assertIn("schema", p.stderr)
+        self.assertEqual(self.server.admin("SELECT count(*) FROM pg_namespace WHERE nspname NOT LIKE 'pg_%' "
+                                           "AND nspname NOT IN ('public', 'information_schema')",
+                                           db=self.dbname), [["0"]])
+
+    def test_a_schema_made_by_an_administrator_serves_a_role_that_cannot_create_schemas(self):
+        self.server.admin("CREATE ROLE etl_limited LOGIN PASSWORD 'limited-pw'")
+        self.server.admin("CREATE SCHEMA lim AUTHORIZATION etl_limited", db=self.dbname)
+        code, s, err = run_json(self.server.url(self.dbname, user="etl_limited", password="limited-pw",
+                                                schema="lim"))
+        self.assertEqual((code, s["inserted"]), (0, 820), err)
+        p = cli("run", "--db", self.server.url(self.dbname, user="etl_limited", password="limited-pw"),
+                "--nyt", NYT, "--jhu", JHU)
+        self.assertEqual(p.returncode, 4, p.stderr)
+        self.assertIn("permission denied for database", p.stderr)
+        self.assertNotIn("limited-pw", p.stderr)
+
+    def test_keyword_value_string_environment_and_configuration_file(self):
+        kv = (f"host=127.0.0.1 port={self.server.port} dbname={self.dbname} user=covid "
+              f"password='{self.server.password}' schema=kv")
+        code, s, err = run_json(kv)
+        self.assertEqual((code, s["inserted"]), (0, 820), err)
+        p = cli("history", "--json", env={"COVID_ETL_DB": self.db.replace("postgresql://", "postgres://")})
+        self.assertEqual(p.returncode, 4)  # the default schema is still empty
+        self.assertIn("no covid-etl data", p.stderr)
+        config = self.write("pg.toml", f'db = "{self.server.url(self.dbname, schema="kv")}"\n')
+        p = cli("export", "--config", config)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, test_run.as_export(test_run.reference(NYT, JHU)))
+        p = cli("history", "--json", env={"COVID_ETL_DB": kv})
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(len(json.loads(p.stdout)), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
