@@ -37,7 +37,12 @@ int serve_command(const Config& config) {
   so.read_only = true;
   so.lock_timeout = config.lock_timeout;
   std::string db = config.db;
-  SnapshotCache cache([db, so] { return open_store(db, so); }, SnapshotCache::Options{});
+  SnapshotCache::Options options;
+  if (db.find("://") != std::string::npos && !db.starts_with("sqlite:")) {
+    // A database over the network: its data version is a query, not a local read.
+    options.check_interval = std::chrono::milliseconds(250);
+  }
+  SnapshotCache cache([db, so] { return open_store(db, so); }, options);
   Status loaded = cache.load();
   if (!loaded.ok()) {
     std::fprintf(stderr, "covid-etl: %s\n", loaded.message().c_str());

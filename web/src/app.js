@@ -4,8 +4,11 @@
 // The view's state (range, scale, hidden series) lives in the URL's query string, so a view can
 // be shared: ?range=90d | ?from=YYYY-MM-DD&to=YYYY-MM-DD, &scale=log, &hide=deaths,recovered.
 // The page sets the performance mark "first-chart-paint" once the first chart is on screen.
+// Loaded as a plain script at the end of the body (after uPlot's), so that it runs as soon as it
+// has arrived, without waiting for the page's first layout.
 
 /* global uPlot */
+'use strict';
 
 const SERIES_URL = '/api/v1/series?location=US';
 const SUMMARY_URL = '/api/v1/summary';

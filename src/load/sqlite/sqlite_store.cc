@@ -219,6 +219,15 @@ Result<std::unique_ptr<Store>> SqliteStore::open(const std::string& path, const 
   return std::unique_ptr<Store>(std::move(store));
 }
 
+bool SqliteStore::schema_ready() {
+  // A read-only store opened before the first run has no schema; a run in another process may
+  // create it at any time, so look again (one cheap pragma) until it is there.
+  if (has_schema_) return true;
+  Stmt v(db_, "PRAGMA user_version");
+  has_schema_ = v.ok() && v.step() == SQLITE_ROW && v.int64(0) > 0;
+  return has_schema_;
+}
+
 Status SqliteStore::use_wal() {
   // WAL mode is stored in the file: once set, there is nothing to do. Switching needs a moment
   // alone with the file, and SQLite answers SQLITE_BUSY at once, without its busy handler, when
@@ -399,7 +408,7 @@ Status SqliteStore::record_delivery(const DeliveryUpdate& u) {
 
 Result<std::vector<OutboxMessage>> SqliteStore::list_outbox(bool all, size_t limit) {
   std::vector<OutboxMessage> out;
-  if (!has_schema_) return out;
+  if (!schema_ready()) return out;
   std::string sql = std::string("SELECT ") + kOutboxColumns + " FROM outbox" +
                     (all ? "" : " WHERE status <> 'delivered'") + " ORDER BY id DESC LIMIT ?";
   Stmt s(db_, sql.c_str());
@@ -507,7 +516,7 @@ Result<std::vector<Observation>> SqliteStore::read_series(std::string_view locat
                                                           std::optional<Date> from,
                                                           std::optional<Date> to) {
   std::vector<Observation> out;
-  if (!has_schema_) return out;
+  if (!schema_ready()) return out;
   Stmt s(db_, "SELECT date, cases, deaths, recovered FROM observations "
               "WHERE location = ? AND date >= ? AND date <= ? ORDER BY date");
   if (!s.ok()) return error("reading observations");
@@ -532,7 +541,7 @@ Result<std::vector<Observation>> SqliteStore::read_series(std::string_view locat
 
 Result<std::vector<RunRecord>> SqliteStore::list_runs(size_t limit) {
   std::vector<RunRecord> out;
-  if (!has_schema_) return out;
+  if (!schema_ready()) return out;
   Stmt s(db_, R"sql(
 SELECT id, started_at, finished_at, status, stage, rows_read, inserted, updated, unchanged,
   missing, warnings, errors, first_date, last_date, error, sources, duration_ms
@@ -563,7 +572,7 @@ FROM runs ORDER BY id DESC LIMIT ?)sql");
 
 Result<std::map<std::string, SourceState>> SqliteStore::source_states() {
   std::map<std::string, SourceState> out;
-  if (!has_schema_) return out;
+  if (!schema_ready()) return out;
   Stmt s(db_, "SELECT url, etag, last_modified, content_hash, bytes FROM source_state");
   if (!s.ok()) return error("reading source state");
   int rc;

@@ -42,6 +42,7 @@ class SqliteStore final : public Store {
   SqliteStore(sqlite3* db, std::string path, StoreOptions options);
   Status migrate();
   Status use_wal();
+  bool schema_ready();
   Status exec(const char* sql);
   Status error(const std::string& what) const;
   // The run record and outbox rows, inside a transaction the caller holds.
@@ -50,7 +51,7 @@ class SqliteStore final : public Store {
   sqlite3* db_;
   std::string path_;
   StoreOptions options_;
-  bool has_schema_ = true;
+  bool has_schema_ = true;  // false until the schema exists (read-only stores)
 
   friend class SqliteLoad;
 };
