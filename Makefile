@@ -8,7 +8,10 @@ JOBS ?= $(shell nproc)
 RUN_ARGS ?=
 SERVE_ARGS ?=
 
-.PHONY: all setup build run test bench clean
+FUZZ_DIR ?= build-fuzz
+SECONDS ?= 30
+
+.PHONY: all setup build run test bench fuzz clean
 
 all: build
 
@@ -35,6 +38,13 @@ bench: build
 	BIN=$(BUILD_DIR)/covid-etl bash bench/postgres.sh
 	@[ -f $(BUILD_DIR)/bench-data/us-counties.csv ] || /usr/bin/python3 ../shared/tools/gen-nyt-like $(BUILD_DIR)/bench-data
 	COVID_ETL_BENCH_CSV=$(BUILD_DIR)/bench-data/us-counties.csv $(BUILD_DIR)/bench/csv_reader_bench
+
+# Every libFuzzer target for SECONDS seconds each, built with clang, ASan and UBSan.
+fuzz: setup
+	CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCOVID_ETL_FUZZ=ON -DCOVID_ETL_WERROR=OFF -DCOVID_ETL_STATIC_DEPS=OFF
+	cmake --build $(FUZZ_DIR) --target fuzz_targets
+	bash tests/fuzz/run.sh $(FUZZ_DIR) $(SECONDS)
 
 clean:
 	rm -rf $(BUILD_DIR)

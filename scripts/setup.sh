@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 sqlite3 ca-certificates openssl
   python3-aiosmtpd python3-botocore python3-yaml systemd
+  clang-14 libclang-rt-14-dev                     # make fuzz
   libboost-dev nodejs chromium fonts-liberation   # the dashboard (serve) and its browser test
   libpq-dev postgresql                            # the PostgreSQL store; its tests start a server
   python3-boto3                                   # the DynamoDB store's tests (dynalite comes from npm)

@@ -92,6 +92,12 @@ void CsvReader::fail_too_long(uint64_t line) {
                     " bytes (an unterminated quote, or not a CSV file)");
 }
 
+void CsvReader::fail_pending_too_long() {
+  // Report what reading it whole would report: an error within the limit comes first.
+  (void)parse(pending_, false);
+  fail_too_long(line_);  // no effect when parse() has already failed
+}
+
 void CsvReader::feed(std::string_view data) {
   if (stopped_ || data.empty()) return;
   bytes_ += data.size();
@@ -124,7 +130,7 @@ void CsvReader::feed_body(std::string_view data) {
     size_t end = find_record_end(data);
     if (end == std::string_view::npos) {
       pending_.append(data);
-      if (pending_.size() > options_.max_record_bytes) fail_too_long(line_);
+      if (pending_.size() > options_.max_record_bytes) fail_pending_too_long();
       return;
     }
     pending_.append(data.substr(0, end));
@@ -145,7 +151,7 @@ void CsvReader::feed_body(std::string_view data) {
     pending_.assign(data.substr(used));
     scan_ = QuoteScan();
     (void)find_record_end(pending_);  // the quoting state at its end (it holds no record end)
-    if (pending_.size() > options_.max_record_bytes) fail_too_long(line_);
+    if (pending_.size() > options_.max_record_bytes) fail_pending_too_long();
   }
 }
 
@@ -279,6 +285,16 @@ CsvReader::Step CsvReader::parse_one(const char* p, const char* const e, bool at
   const char* const record_start = p;
   const char* line_start = p;
   uint64_t line = line_;
+  // An error found beyond max_record_bytes is reported as the record being too long: what a
+  // reader fed in small chunks finds first.
+  auto error_at = [&](const char* at, uint64_t l, uint32_t column, const char* message) {
+    if (size_t(at - record_start) > options_.max_record_bytes) {
+      fail_too_long(line_);
+    } else {
+      fail(l, column, message);
+    }
+    return Step::kFailed;
+  };
   uint32_t end_column = 0, end_line_offset = 0;
   count_ = 0;
   unescaped_used_ = 0;
@@ -308,8 +324,7 @@ CsvReader::Step CsvReader::parse_one(const char* p, const char* const e, bool at
       }
       if (close == nullptr) {
         if (!at_end) return Step::kIncomplete;
-        fail(line, column, "unterminated quoted field (the file ends inside quotes)");
-        return Step::kFailed;
+        return error_at(e, line, column, "unterminated quoted field (the file ends inside quotes)");
       }
       if (const void* nul = std::memchr(p + 1, '\0', size_t(close - p - 1))) {
         const char* at = static_cast<const char*>(nul);
@@ -318,8 +333,7 @@ CsvReader::Step CsvReader::parse_one(const char* p, const char* const e, bool at
         for (const char* c = p + 1; c < at; ++c) {
           if (*c == '\n') ++l, ls = c + 1;
         }
-        fail(l, uint32_t(at - ls) + 1, "NUL byte in the data (not a text CSV file)");
-        return Step::kFailed;
+        return error_at(at, l, uint32_t(at - ls) + 1, "NUL byte in the data (not a text CSV file)");
       }
       for (const char* nl = p + 1; nl < close;) {
         nl = static_cast<const char*>(std::memchr(nl, '\n', size_t(close - nl)));
@@ -331,18 +345,15 @@ CsvReader::Step CsvReader::parse_one(const char* p, const char* const e, bool at
                  column);
       p = close + 1;
       if (p < e && *p != ',' && *p != '\n' && *p != '\r') {
-        fail(line, uint32_t(p - line_start) + 1, "unexpected text after a closing quote");
-        return Step::kFailed;
+        return error_at(p, line, uint32_t(p - line_start) + 1, "unexpected text after a closing quote");
       }
     } else {
       const char* r = find_special(p, e);
       if (r < e && *r == '"') {
-        fail(line, uint32_t(r - line_start) + 1, "quote inside an unquoted field");
-        return Step::kFailed;
+        return error_at(r, line, uint32_t(r - line_start) + 1, "quote inside an unquoted field");
       }
       if (r < e && *r == '\0') {
-        fail(line, uint32_t(r - line_start) + 1, "NUL byte in the data (not a text CSV file)");
-        return Step::kFailed;
+        return error_at(r, line, uint32_t(r - line_start) + 1, "NUL byte in the data (not a text CSV file)");
       }
       push_field(std::string_view(p, size_t(r - p)), column);
       p = r;
@@ -353,8 +364,7 @@ CsvReader::Step CsvReader::parse_one(const char* p, const char* const e, bool at
     if (p == e) {
       if (!at_end) return Step::kIncomplete;
       if (options_.require_final_newline) {
-        fail(line, end_column, "the last line has no line break: the file looks truncated");
-        return Step::kFailed;
+        return error_at(p, line, end_column, "the last line has no line break: the file looks truncated");
       }
       break;
     }
@@ -365,9 +375,8 @@ CsvReader::Step CsvReader::parse_one(const char* p, const char* const e, bool at
     if (*p == '\r') {
       if (p + 1 == e && !at_end) return Step::kIncomplete;  // the LF may follow
       if (p + 1 == e || p[1] != '\n') {
-        fail(line, uint32_t(p - line_start) + 1,
-             "carriage return without a line feed (only LF and CRLF line ends are accepted)");
-        return Step::kFailed;
+        return error_at(p, line, uint32_t(p - line_start) + 1,
+                        "carriage return without a line feed (only LF and CRLF line ends are accepted)");
       }
       ++p;
     }

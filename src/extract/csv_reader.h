@@ -103,6 +103,7 @@ class CsvReader {
   size_t find_record_end(std::string_view data);
   void fail(uint64_t line, uint32_t column, std::string message);
   void fail_too_long(uint64_t line);
+  void fail_pending_too_long();
   std::string_view unescape(const char* begin, const char* end);
 
   CsvHandler& handler_;

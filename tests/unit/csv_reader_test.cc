@@ -592,6 +592,32 @@ TEST(CsvReaderChunks, RecordLimitSameForEveryChunking) {
 
 // A quote inside an unquoted field, followed by more than max_record_bytes of data: the error
 // must be the quote (at its line and column) whatever the chunking.
+// Regressions found by tests/fuzz/csv_reader_fuzz.cc: when a record is both malformed and longer
+// than max_record_bytes, the error reported depended on the chunking. Now an error within the
+// limit is reported as itself, and one beyond it as the record being too long, in every chunking.
+TEST(CsvReaderChunks, AnErrorBeyondTheLimitIsTheLimit) {
+  std::mt19937 rng(77);
+  CsvOptions options;
+  options.max_record_bytes = 16;
+  std::string input("\tnuotgion,Irnvoice/State,Note\r\0\0\0is,", 36);  // a lone CR at byte 30
+  Output whole = read(input, options);
+  ASSERT_EQ(whole.errors.size(), 1u);
+  EXPECT_PRED_FORMAT2(testing::IsSubstring, "record longer than 16 bytes", whole.errors[0].message);
+  check_chunkings(input, rng, options);
+}
+
+TEST(CsvReaderChunks, AnErrorWithinTheLimitOfAnUnfinishedRecordIsReported) {
+  std::mt19937 rng(78);
+  CsvOptions options;
+  options.max_record_bytes = 16;
+  std::string input = "ab\"c" + std::string(100, 'x');  // no line break: never a whole record
+  Output whole = read(input, options);
+  ASSERT_EQ(whole.errors.size(), 1u);
+  EXPECT_EQ(whole.errors[0].column, 3u);
+  EXPECT_PRED_FORMAT2(testing::IsSubstring, "quote inside an unquoted field", whole.errors[0].message);
+  check_chunkings(input, rng, options);
+}
+
 TEST(CsvReaderChunks, StrayQuoteBeforeALongTail) {
   std::mt19937 rng(4183);
   CsvOptions options;
