@@ -58,15 +58,38 @@ Result<std::optional<Date>> date_flag(const std::string& text, const char* name)
   return std::optional<Date>(d);
 }
 
+// US, a state's 2-digit FIPS, a county's 5-digit FIPS, or "SS:Name" for a county without FIPS.
+bool valid_location(const std::string& id) {
+  auto digits = [&](size_t n) {
+    if (id.size() < n) return false;
+    for (size_t i = 0; i < n; ++i) {
+      if (id[i] < '0' || id[i] > '9') return false;
+    }
+    return true;
+  };
+  if (id == kNation) return true;
+  if (id.size() == 2 || id.size() == 5) return digits(id.size());
+  return id.size() > 3 && digits(2) && id[2] == ':';
+}
+
 std::string csv_count(int64_t v) { return v == kUnknown ? "" : std::to_string(v); }
 nlohmann::json json_count(int64_t v) { return v == kUnknown ? nlohmann::json() : nlohmann::json(v); }
 
-int cmd_run(const CommonFlags& flags, const std::string& nyt, const std::string& jhu, bool json,
-            bool dry_run) {
+int cmd_run(const CommonFlags& flags, const std::string& nyt, const std::string& jhu,
+            const std::vector<std::string>& states, const std::vector<std::string>& counties,
+            bool json, bool dry_run) {
   auto config = build_config(flags);
   if (!config.ok()) return report(config.status());
   if (!nyt.empty()) config->nyt_url = nyt;
   if (!jhu.empty()) config->jhu_url = jhu;
+  if (!states.empty()) {  // setting a source turns its dataset on
+    config->states_urls = states;
+    config->states = true;
+  }
+  if (!counties.empty()) {
+    config->counties_urls = counties;
+    config->counties = true;
+  }
   CurlHttpClient http;
   SystemClock clock;
   RunOptions options;
@@ -82,7 +105,7 @@ int cmd_run(const CommonFlags& flags, const std::string& nyt, const std::string&
 }
 
 int cmd_export(const CommonFlags& flags, const std::string& format, const std::string& from_text,
-               const std::string& to_text) {
+               const std::string& to_text, const std::string& location) {
   auto config = build_config(flags);
   if (!config.ok()) return report(config.status());
   auto from = date_flag(from_text, "--from");
@@ -90,12 +113,17 @@ int cmd_export(const CommonFlags& flags, const std::string& format, const std::s
   auto to = date_flag(to_text, "--to");
   if (!to.ok()) return report(to.status());
   if (*from && *to && **from > **to) return report(Status::Usage("--from is after --to"));
+  if (!valid_location(location)) {
+    return report(Status::Usage("--location: '" + location +
+                                "' is not US, a 2-digit state FIPS code, a 5-digit county FIPS code "
+                                "or SS:Name (a county without FIPS)"));
+  }
   StoreOptions so;
   so.read_only = true;
   so.lock_timeout = config->lock_timeout;
   auto store = open_store(config->db, so);
   if (!store.ok()) return report(store.status());
-  auto rows = (*store)->read_series(kNation, *from, *to);
+  auto rows = (*store)->read_series(location, *from, *to);
   if (!rows.ok()) return report(rows.status());
   std::string out;
   if (format == "csv") {
@@ -251,20 +279,28 @@ int main_impl(int argc, char** argv) {
   };
 
   std::string nyt, jhu;
+  std::vector<std::string> states, counties;
   bool json = false, dry_run = false;
   CLI::App* run = app.add_subcommand("run", "one ETL run: extract, validate, join, load");
   add_common(run);
   run->add_option("--nyt", nyt, "NYT national series URL or path (env COVID_ETL_NYT_URL)");
   run->add_option("--jhu", jhu, "JHU combined series URL or path (env COVID_ETL_JHU_URL)");
+  run->add_option("--states", states,
+                  "NYT state series URL or path, may be repeated: read in order; turns the states "
+                  "dataset on (env COVID_ETL_STATES_URL)");
+  run->add_option("--counties", counties,
+                  "NYT county series URL or path, may be repeated: read in order; turns the counties "
+                  "dataset on (env COVID_ETL_COUNTIES_URL)");
   run->add_flag("--json", json, "print the run summary as one JSON object");
   run->add_flag("--dry-run", dry_run, "extract, transform and validate; report what would change; write nothing");
 
-  std::string format = "csv", from, to;
-  CLI::App* exp = app.add_subcommand("export", "print the loaded national series");
+  std::string format = "csv", from, to, location = kNation;
+  CLI::App* exp = app.add_subcommand("export", "print the loaded series of one location");
   add_common(exp);
   exp->add_option("--format", format, "csv or json")->check(CLI::IsMember({"csv", "json"}));
   exp->add_option("--from", from, "first date, YYYY-MM-DD");
   exp->add_option("--to", to, "last date, YYYY-MM-DD");
+  exp->add_option("--location", location, "US (the default), a state's 2-digit FIPS code such as 06, a county's 5-digit FIPS code such as 06037, or \"36:New York City\" for a county without FIPS");
 
   size_t limit = 50;
   bool history_json = false;
@@ -312,8 +348,8 @@ int main_impl(int argc, char** argv) {
     app.exit(e);
     return kUsageExit;
   }
-  if (run->parsed()) return cmd_run(flags, nyt, jhu, json, dry_run);
-  if (exp->parsed()) return cmd_export(flags, format, from, to);
+  if (run->parsed()) return cmd_run(flags, nyt, jhu, states, counties, json, dry_run);
+  if (exp->parsed()) return cmd_export(flags, format, from, to, location);
   if (hist->parsed()) return cmd_history(flags, history_json, limit);
   if (serve->parsed()) return cmd_serve(flags, listen);
   if (daemon->parsed()) {

@@ -218,6 +218,20 @@ bool parse_listen(std::string_view text, std::string* host, uint16_t* port) {
   return true;
 }
 
+std::vector<std::string> states_urls(const Config& c) {
+  if (c.states == false) return {};
+  if (!c.states_urls.empty()) return c.states_urls;
+  if (c.states == true || c.nyt_url == kDefaultNytUrl) return {kDefaultStatesUrl};
+  return {};
+}
+
+std::vector<std::string> counties_urls(const Config& c) {
+  if (c.counties == false) return {};
+  if (!c.counties_urls.empty()) return c.counties_urls;
+  if (c.counties == true) return {kDefaultCountiesUrl};
+  return {};
+}
+
 Result<Config> load_config_file(const std::string& path, Config c) {
   toml::table root;
   try {
@@ -229,14 +243,54 @@ Result<Config> load_config_file(const std::string& path, Config c) {
     return Status::Usage(where(path, e.source()) + ": " + std::string(e.description()));
   }
   Checker check(path);
-  check.known(root, "", {"db", "sources", "transform", "extract", "load", "notify", "notifications", "schedule",
+  check.known(root, "", {"db", "sources", "datasets", "transform", "extract", "load", "notify", "notifications", "schedule",
                      "serve"});
   check.string(root, "db", "db", &c.db);
 
   if (const toml::table* t = check.table(root, "sources")) {
-    check.known(*t, "sources.", {"nyt", "jhu"});
+    check.known(*t, "sources.", {"nyt", "jhu", "states", "counties"});
     check.string(*t, "nyt", "sources.nyt", &c.nyt_url);
     check.string(*t, "jhu", "sources.jhu", &c.jhu_url);
+    for (auto [key, out] : {std::pair{"states", &c.states_urls}, std::pair{"counties", &c.counties_urls}}) {
+      const toml::node* n = t->get(key);
+      if (n == nullptr) continue;
+      std::string name = std::string("sources.") + key;
+      if (const toml::array* list = n->as_array()) {
+        std::vector<std::string> urls;
+        for (const toml::node& e : *list) {
+          auto v = e.value<std::string>();
+          if (!v || v->empty()) {
+            check.fail(e.source(), "'" + name + "' must be a URL or a list of URLs");
+          } else {
+            urls.push_back(*v);
+          }
+        }
+        if (list->empty()) check.fail(n->source(), "'" + name + "' must not be an empty list");
+        *out = std::move(urls);
+      } else {
+        std::string url;
+        check.string(*t, key, name, &url);
+        if (!url.empty()) *out = {url};
+      }
+    }
+  }
+  if (const toml::table* t = check.table(root, "datasets")) {
+    check.known(*t, "datasets.", {"national", "states", "counties"});
+    for (const char* key : {"national", "states", "counties"}) {
+      const toml::node* n = t->get(key);
+      if (n == nullptr) continue;
+      auto v = n->value_exact<bool>();
+      std::string name = std::string("datasets.") + key;
+      if (!v) {
+        check.fail(n->source(), "'" + name + "' must be true or false");
+      } else if (std::string_view(key) == "national") {
+        c.national = *v;
+      } else if (std::string_view(key) == "states") {
+        c.states = *v;
+      } else {
+        c.counties = *v;
+      }
+    }
   }
   if (const toml::table* t = check.table(root, "transform")) {
     check.known(*t, "transform.", {"join"});
@@ -339,6 +393,14 @@ void apply_environment(Config& c, const std::function<const char*(const char*)>&
   set("COVID_ETL_DB", &c.db);
   set("COVID_ETL_NYT_URL", &c.nyt_url);
   set("COVID_ETL_JHU_URL", &c.jhu_url);
+  if (const char* v = get("COVID_ETL_STATES_URL"); v != nullptr && *v != '\0') {
+    c.states_urls = {v};
+    c.states = true;  // setting a source turns its dataset on
+  }
+  if (const char* v = get("COVID_ETL_COUNTIES_URL"); v != nullptr && *v != '\0') {
+    c.counties_urls = {v};
+    c.counties = true;
+  }
   set("COVID_ETL_LISTEN", &c.listen);
 }
 

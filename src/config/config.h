@@ -1,6 +1,7 @@
 // Config: everything a run needs to know, from three layers, later ones winning:
 // the built-in defaults, a TOML file (--config), the environment (COVID_ETL_DB,
-// COVID_ETL_NYT_URL, COVID_ETL_JHU_URL, COVID_ETL_LISTEN), then command-line flags (applied by the caller).
+// COVID_ETL_NYT_URL, COVID_ETL_JHU_URL, COVID_ETL_STATES_URL, COVID_ETL_COUNTIES_URL,
+// COVID_ETL_LISTEN), then command-line flags (applied by the caller).
 //
 // The file is parsed, then checked: unknown keys, wrong types and out-of-range values are usage
 // errors naming the file, line and column. Loading does no other I/O. Plain value.
@@ -9,8 +10,10 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "extract/fetcher.h"
@@ -24,6 +27,10 @@ inline constexpr const char* kDefaultNytUrl =
     "https://raw.githubusercontent.com/nytimes/covid-19-data/master/us.csv";
 inline constexpr const char* kDefaultJhuUrl =
     "https://raw.githubusercontent.com/datasets/covid-19/master/data/time-series-19-covid-combined.csv";
+inline constexpr const char* kDefaultStatesUrl =
+    "https://raw.githubusercontent.com/nytimes/covid-19-data/master/us-states.csv";
+inline constexpr const char* kDefaultCountiesUrl =
+    "https://raw.githubusercontent.com/nytimes/covid-19-data/master/us-counties.csv";
 inline constexpr const char* kDefaultDb = "data/covid.db";
 inline constexpr const char* kDefaultListen = "127.0.0.1:8080";  // serve: the dashboard and API
 
@@ -32,6 +39,16 @@ struct Config {
   std::string listen = kDefaultListen;  // [serve] listen, COVID_ETL_LISTEN, --listen: HOST:PORT
   std::string nyt_url = kDefaultNytUrl;
   std::string jhu_url = kDefaultJhuUrl;
+  // [sources] states: one URL or a list read in order; COVID_ETL_STATES_URL, --states. Empty: not
+  // configured (see states_urls()).
+  std::vector<std::string> states_urls;
+  // [sources] counties: the same for the NYT county series; COVID_ETL_COUNTIES_URL, --counties.
+  std::vector<std::string> counties_urls;
+  // [datasets]: national (default on), states (default on, see states_urls()), counties (default
+  // off, see counties_urls()). An unset `states` or `counties` is std::nullopt.
+  bool national = true;
+  std::optional<bool> states;
+  std::optional<bool> counties;
   JoinKind join = JoinKind::kLeft;
   FetchOptions fetch;
   std::chrono::milliseconds lock_timeout{30'000};
@@ -46,6 +63,16 @@ struct Config {
 // Splits "HOST:PORT" ("127.0.0.1:8080", "[::1]:8080", "localhost:0"; port 0: any free port).
 // False when the text is not of that form or the port is not 0..65535.
 bool parse_listen(std::string_view text, std::string* host, uint16_t* port);
+
+// The state files a run loads, in order; empty when the states dataset is off. States are on
+// unless [datasets] states = false, but with no states source configured they are loaded (from
+// the upstream URL) only when the national source is the upstream one too, or when
+// [datasets] states = true says so: a run given local national files loads national only.
+std::vector<std::string> states_urls(const Config& config);
+// The county files a run loads, in order; empty when the counties dataset is off. Counties are
+// off unless a source is configured or [datasets] counties = true (then from the upstream URL
+// when no source is set); [datasets] counties = false turns them off whatever the sources say.
+std::vector<std::string> counties_urls(const Config& config);
 
 // Reads a TOML configuration file over `base`.
 Result<Config> load_config_file(const std::string& path, Config base);

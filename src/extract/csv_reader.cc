@@ -322,11 +322,10 @@ CsvReader::Step CsvReader::parse_one(const char* p, const char* const e, bool at
         close = r;
         break;
       }
-      if (close == nullptr) {
-        if (!at_end) return Step::kIncomplete;
-        return error_at(e, line, column, "unterminated quoted field (the file ends inside quotes)");
-      }
-      if (const void* nul = std::memchr(p + 1, '\0', size_t(close - p - 1))) {
+      // A NUL in the quoted text read so far, closed or not: reported the same whatever the
+      // chunking.
+      const char* quoted_end = close != nullptr ? close : e;
+      if (const void* nul = std::memchr(p + 1, '\0', size_t(quoted_end - p - 1))) {
         const char* at = static_cast<const char*>(nul);
         const char* ls = line_start;
         uint64_t l = line;
@@ -334,6 +333,10 @@ CsvReader::Step CsvReader::parse_one(const char* p, const char* const e, bool at
           if (*c == '\n') ++l, ls = c + 1;
         }
         return error_at(at, l, uint32_t(at - ls) + 1, "NUL byte in the data (not a text CSV file)");
+      }
+      if (close == nullptr) {
+        if (!at_end) return Step::kIncomplete;
+        return error_at(e, line, column, "unterminated quoted field (the file ends inside quotes)");
       }
       for (const char* nl = p + 1; nl < close;) {
         nl = static_cast<const char*>(std::memchr(nl, '\n', size_t(close - nl)));

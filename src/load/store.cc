@@ -1,5 +1,7 @@
 #include "load/store.h"
 
+#include <iterator>
+
 #include "load/dynamodb/dynamodb_store.h"
 #include "load/postgres/pg_url.h"
 #include "load/postgres/postgres_store.h"
@@ -66,6 +68,20 @@ Result<std::unique_ptr<Store>> open_store(const std::string& url, const StoreOpt
   }
   if (u.empty()) return Status::Usage("empty SQLite path in database URL");
   return SqliteStore::open(std::string(u), options);
+}
+
+}  // namespace covid
+
+namespace covid {
+
+Result<std::vector<Observation>> LoadTransaction::existing_many(const std::vector<std::string>& locations) {
+  std::vector<Observation> all;
+  for (const std::string& location : locations) {
+    auto rows = existing(location);
+    if (!rows.ok()) return rows.status();
+    all.insert(all.end(), std::make_move_iterator(rows->begin()), std::make_move_iterator(rows->end()));
+  }
+  return all;
 }
 
 }  // namespace covid

@@ -30,6 +30,7 @@
 #include "common/status.h"
 #include "extract/fetcher.h"
 #include "load/classify.h"
+#include "transform/location.h"
 #include "transform/observation.h"
 
 namespace covid {
@@ -97,7 +98,18 @@ class LoadTransaction {
 
   // The stored rows of a location, sorted by date.
   virtual Result<std::vector<Observation>> existing(std::string_view location) = 0;
+  // The stored rows of several locations (sorted, unique), sorted by (location, date). The
+  // default calls existing() per location; SQLite and PostgreSQL read them in one query. A store
+  // such as DynamoDbStore may override it with a bulk read when counties make it matter.
+  virtual Result<std::vector<Observation>> existing_many(const std::vector<std::string>& locations);
   virtual Status write(int64_t run_id, const ChangeSet& changes) = 0;
+  // Adds or renames the locations the run's rows belong to (called before write()). The default
+  // does nothing: right for a store without a locations table (DynamoDB); a store whose
+  // observations reference a locations table (SQLite, PostgreSQL) must override it.
+  virtual Status save_locations(const std::vector<Location>& locations) {
+    (void)locations;
+    return Status::Ok();
+  }
   virtual Status save_source(int64_t run_id, const SourceState& state) = 0;
   // Completes the run's record and puts its notifications in the outbox.
   virtual Status finish_run(const RunRecord& run, const std::vector<OutboxMessage>& outbox) = 0;

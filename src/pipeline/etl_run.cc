@@ -1,6 +1,9 @@
 #include "pipeline/etl_run.h"
 
+#include <algorithm>
 #include <chrono>
+#include <iterator>
+#include <map>
 #include <memory>
 
 #include "extract/fetcher.h"
@@ -12,6 +15,8 @@
 #include "transform/jhu_recovered.h"
 #include "transform/join.h"
 #include "transform/nyt_national.h"
+#include "transform/nyt_counties.h"
+#include "transform/nyt_states.h"
 
 namespace covid {
 namespace {
@@ -88,7 +93,21 @@ class Run {
   }
 
   Status extract() {
-    sources_ = {{"nyt", config_.nyt_url, &nyt_, {}, false}, {"jhu", config_.jhu_url, &jhu_, {}, false}};
+    sources_.clear();
+    if (config_.national) {
+      sources_ = {{"nyt", config_.nyt_url, &nyt_, {}, false}, {"jhu", config_.jhu_url, &jhu_, {}, false}};
+    }
+    for (const std::string& url : states_urls(config_)) {
+      states_readers_.push_back(std::make_unique<StatesReader>(redact_url(url), clock_));
+      sources_.push_back({"states", url, states_readers_.back().get(), {}, false});
+    }
+    for (const std::string& url : counties_urls(config_)) {
+      counties_readers_.push_back(std::make_unique<CountiesReader>(redact_url(url), clock_));
+      sources_.push_back({"counties", url, counties_readers_.back().get(), {}, false});
+    }
+    if (sources_.empty()) {
+      return Status::Usage("no dataset to load: [datasets] turns national, states and counties off");
+    }
     Fetcher fetcher(http_, clock_, config_.fetch);
     bool all_not_modified = true;
     for (SourceRun& src : sources_) {
@@ -134,13 +153,67 @@ class Run {
       return Status::InvalidData(std::to_string(n) + (n == 1 ? " error" : " errors") +
                                  " in the source data; nothing was loaded");
     }
-    rows_ = join_recovered(nyt_.rows(), jhu_.recovered(), config_.join);
-    if (rows_.empty()) {
-      return Status::InvalidData("the joined series is empty (no date is in both sources); nothing was loaded");
+    if (config_.national) {
+      rows_ = join_recovered(nyt_.rows(), jhu_.recovered(), config_.join);
+      if (rows_.empty()) {
+        return Status::InvalidData("the joined series is empty (no date is in both sources); nothing was loaded");
+      }
     }
-    summary_.first_date = format_date(rows_.front().date);
-    summary_.last_date = format_date(rows_.back().date);
+    if (!states_readers_.empty() || !counties_readers_.empty()) COVID_RETURN_IF_ERROR(add_states());
+    Date first = rows_.front().date, last = rows_.front().date;
+    for (const Observation& o : rows_) {
+      first = std::min(first, o.date);
+      last = std::max(last, o.date);
+    }
+    summary_.first_date = format_date(first);
+    summary_.last_date = format_date(last);
     return Status::Ok();
+  }
+
+  // Adds the rows of every state and county file to rows_, sorted by (location, date), and
+  // collects their locations for the locations table. Two files with the same (location, date)
+  // are an error.
+  Status add_states() {
+    std::map<std::string, Location> locations;
+    for (const auto& reader : states_readers_) {
+      rows_.insert(rows_.end(), reader->rows().begin(), reader->rows().end());
+      for (Location& l : reader->locations()) locations.emplace(l.id, std::move(l));
+    }
+    for (const auto& reader : counties_readers_) {
+      rows_.insert(rows_.end(), reader->rows().begin(), reader->rows().end());
+      for (Location& l : reader->locations()) locations.emplace(l.id, std::move(l));
+    }
+    std::stable_sort(rows_.begin(), rows_.end(), by_location_date);
+    for (size_t i = 1; i < rows_.size(); ++i) {
+      if (rows_[i].location == rows_[i - 1].location && rows_[i].date == rows_[i - 1].date) {
+        return Status::InvalidData("location " + rows_[i].location + " on " + format_date(rows_[i].date) +
+                                   " is in two files; nothing was loaded");
+      }
+    }
+    if (rows_.empty()) return Status::InvalidData("the series is empty; nothing was loaded");
+    for (auto& [id, l] : locations) locations_.push_back(std::move(l));
+    return Status::Ok();
+  }
+
+  // The distinct locations of rows_, in order.
+  std::vector<std::string> row_locations() const {
+    std::vector<std::string> out;
+    for (const Observation& o : rows_) {
+      if (out.empty() || out.back() != o.location) out.push_back(o.location);
+    }
+    return out;
+  }
+
+  // The stored rows of every location in rows_, sorted by (location, date).
+  template <typename Read>
+  Result<std::vector<Observation>> stored_rows(Read read) const {
+    std::vector<Observation> all;
+    for (const std::string& location : row_locations()) {
+      auto rows = read(location);
+      if (!rows.ok()) return rows.status();
+      all.insert(all.end(), std::make_move_iterator(rows->begin()), std::make_move_iterator(rows->end()));
+    }
+    return all;
   }
 
   void count(const ChangeSet& c) {
@@ -149,11 +222,14 @@ class Run {
     summary_.counts.unchanged = c.unchanged;
     summary_.counts.missing = c.missing.size();
     summary_.status = c.empty() ? RunStatus::kUnchanged : RunStatus::kOk;
+    summary_.levels = count_levels(c, rows_);
   }
 
   Status load() {
     if (options_.dry_run) {
-      auto stored = store_->read_series(kNation, std::nullopt, std::nullopt);
+      auto stored = stored_rows([this](const std::string& location) {
+        return store_->read_series(location, std::nullopt, std::nullopt);
+      });
       if (!stored.ok()) return stored.status();
       summary_.changes = classify(*stored, rows_);
       count(summary_.changes);
@@ -163,10 +239,11 @@ class Run {
     auto txn = store_->begin_load();
     if (!txn.ok()) return txn.status();
     LoadTransaction& t = **txn;
-    auto stored = t.existing(kNation);
+    auto stored = t.existing_many(row_locations());
     if (!stored.ok()) return stored.status();
     summary_.changes = classify(*stored, rows_);
     count(summary_.changes);
+    if (!locations_.empty()) COVID_RETURN_IF_ERROR(t.save_locations(locations_));
     COVID_RETURN_IF_ERROR(t.write(*summary_.run_id, summary_.changes));
     for (const SourceRun& src : sources_) {
       SourceState st{src.url, {src.report.etag, src.report.last_modified}, src.report.content_hash,
@@ -206,6 +283,7 @@ class Run {
     summary_.changes = ChangeSet();
     summary_.counts.inserted = summary_.counts.updated = summary_.counts.unchanged = 0;
     summary_.counts.missing = 0;
+    summary_.levels.clear();
     if (summary_.sources.empty()) report_sources_partial();
     if (options_.dry_run) {
       finish_timing();
@@ -260,6 +338,9 @@ class Run {
   std::map<std::string, SourceState> states_;
   NytNationalReader nyt_{redact_url(config_.nyt_url), clock_};
   JhuRecoveredReader jhu_{redact_url(config_.jhu_url), clock_};
+  std::vector<std::unique_ptr<StatesReader>> states_readers_;
+  std::vector<std::unique_ptr<CountiesReader>> counties_readers_;
+  std::vector<Location> locations_;
   std::vector<SourceRun> sources_;
   std::vector<Observation> rows_;
 };

@@ -64,21 +64,40 @@ Message run_message(const RunSummary& s, const std::string& dashboard_url) {
 
   m.event = "success";
   const ChangeSet& c = s.changes;
-  std::string what = plural(c.inserted.size(), "new date", "new dates") + ", " +
-                     std::to_string(c.updated.size()) + " revised";
+  // The national rows are listed; the levels below are summarised ("56 states updated for
+  // 2023-03-23, 12 revised").
+  auto nation = s.levels.find("nation");
+  bool national_only = s.levels.empty() || (s.levels.size() == 1 && nation != s.levels.end());
+  uint64_t inserted = nation != s.levels.end() ? nation->second.inserted : (national_only ? c.inserted.size() : 0);
+  uint64_t updated = nation != s.levels.end() ? nation->second.updated : (national_only ? c.updated.size() : 0);
+  std::vector<std::string> summaries;
+  for (const auto& [level, l] : s.levels) {
+    if (level == "nation" || l.locations_changed == 0) continue;
+    const char* many = level == "state" ? "states" : level == "county" ? "counties" : level.c_str();
+    const char* one = level == "state" ? "state" : level == "county" ? "county" : level.c_str();
+    summaries.push_back(plural(l.locations_changed, one, many) + " updated for " + l.last_changed + ", " +
+                        std::to_string(l.updated) + " revised");
+  }
+  std::string what;
+  if (national_only || inserted + updated > 0) {
+    what = plural(inserted, "new date", "new dates") + ", " + std::to_string(updated) + " revised";
+  }
+  for (const std::string& sum : summaries) what += (what.empty() ? "" : "; ") + sum;
   m.subject = "covid-etl: " + what + (s.last_date.empty() ? "" : " (up to " + s.last_date + ")");
   m.body = run + ": " + what + ".\n";
   if (!s.first_date.empty()) {
     m.body += "The series runs from " + s.first_date + " to " + s.last_date + ".\n";
   }
   m.body += "\n" + row("date", "cases", "deaths", "recovered", "");
-  size_t lines = 0, total = c.inserted.size() + c.updated.size();
+  size_t lines = 0, total = inserted + updated;
   for (const Observation& o : c.inserted) {
+    if (o.location != kNation) continue;
     if (lines == kMessageTableLines) break;
     m.body += row(format_date(o.date), count(o.cases), count(o.deaths), count(o.recovered), "  new");
     ++lines;
   }
   for (const Revision& r : c.updated) {
+    if (r.after.location != kNation) continue;
     if (lines == kMessageTableLines) break;
     m.body += row(format_date(r.after.date), changed(r.before.cases, r.after.cases),
                   changed(r.before.deaths, r.after.deaths),

@@ -1,6 +1,9 @@
 #include "pipeline/run_summary.h"
 
 #include <cstdio>
+#include <set>
+
+#include "transform/location.h"
 
 namespace covid {
 namespace {
@@ -26,6 +29,31 @@ std::string human_bytes(uint64_t n) {
 }
 
 }  // namespace
+
+std::map<std::string, LevelCounts> count_levels(const ChangeSet& c, const std::vector<Observation>& rows) {
+  std::map<std::string, LevelCounts> out;
+  std::map<std::string, std::set<std::string>> changed;
+  const std::string* previous = nullptr;
+  for (const Observation& o : rows) {
+    LevelCounts& l = out[location_level(o.location)];
+    if (previous == nullptr || *previous != o.location) ++l.locations;
+    ++l.unchanged;
+    previous = &o.location;
+  }
+  auto change = [&](const Observation& o, uint64_t LevelCounts::*field) {
+    LevelCounts& l = out[location_level(o.location)];
+    ++(l.*field);
+    --l.unchanged;
+    changed[location_level(o.location)].insert(o.location);
+    std::string d = format_date(o.date);
+    if (d > l.last_changed) l.last_changed = d;
+  };
+  for (const Observation& o : c.inserted) change(o, &LevelCounts::inserted);
+  for (const Revision& r : c.updated) change(r.after, &LevelCounts::updated);
+  for (const Observation& o : c.missing) ++out[location_level(o.location)].missing;
+  for (auto& [level, l] : out) l.locations_changed = changed[level].size();
+  return out;
+}
 
 nlohmann::json sources_to_json(const std::vector<SourceReport>& sources) {
   nlohmann::json out = nlohmann::json::array();
@@ -70,6 +98,13 @@ nlohmann::json to_json(const RunSummary& s) {
   j["last_date"] = or_null(s.last_date);
   j["duration_ms"] = s.duration_ms;
   j["sources"] = sources_to_json(s.sources);
+  nlohmann::json levels = nlohmann::json::object();
+  for (const auto& [level, l] : s.levels) {
+    levels[level] = {{"locations", l.locations}, {"locations_changed", l.locations_changed},
+                     {"inserted", l.inserted}, {"updated", l.updated}, {"unchanged", l.unchanged},
+                     {"missing", l.missing}, {"last_changed", or_null(l.last_changed)}};
+  }
+  j["levels"] = levels;
   j["notifications"] = nlohmann::json();
   if (s.notifications) {
     j["notifications"] = {{"delivered", s.notifications->delivered},
@@ -110,6 +145,15 @@ std::string to_text(const RunSummary& s) {
            std::to_string(s.counts.inserted) + " inserted, " + std::to_string(s.counts.updated) +
            " updated, " + std::to_string(s.counts.unchanged) + " unchanged, " +
            std::to_string(s.counts.missing) + " missing from the source\n";
+    if (s.levels.size() > 1 || (s.levels.size() == 1 && s.levels.begin()->first != "nation")) {
+      for (const auto& [level, l] : s.levels) {
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "    %-8s %llu locations: %llu inserted, %llu updated, %llu unchanged\n",
+                      level.c_str(), (unsigned long long)l.locations, (unsigned long long)l.inserted,
+                      (unsigned long long)l.updated, (unsigned long long)l.unchanged);
+        out += buf;
+      }
+    }
   }
   if (s.diagnostics.warning_count() > 0) {
     out += "  warnings  " + std::to_string(s.diagnostics.warning_count()) + ", the first:\n";

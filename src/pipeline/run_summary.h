@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,18 @@ struct SourceReport {
   int attempts = 0;
 };
 
+// What a run changed at one level of locations (nation, state, county).
+struct LevelCounts {
+  uint64_t locations = 0;          // in the source
+  uint64_t locations_changed = 0;  // with a row inserted or updated
+  uint64_t inserted = 0, updated = 0, unchanged = 0, missing = 0;
+  std::string last_changed;        // the latest date inserted or updated; empty if none
+};
+
+// Counts a run's changes by level; `rows` is what the source gave, sorted by (location, date).
+std::map<std::string, LevelCounts> count_levels(const ChangeSet& changes,
+                                                const std::vector<Observation>& rows);
+
 struct RunSummary {
   RunStatus status = RunStatus::kFailed;
   std::optional<int64_t> run_id;
@@ -41,6 +54,7 @@ struct RunSummary {
   int64_t duration_ms = 0;
   std::vector<SourceReport> sources;
   ChangeSet changes;
+  std::map<std::string, LevelCounts> levels;  // by level: "nation", "state"
   std::optional<FlushReport> notifications;  // what delivery achieved after the run
 
   int exit_status() const { return status == RunStatus::kFailed ? exit_code(failure.kind()) : 0; }

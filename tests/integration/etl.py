@@ -23,7 +23,8 @@ JHU = os.path.join(SHARED, "jhu", "time-series-19-covid-combined.csv")
 SNAPSHOTS = os.path.join(SHARED, "jhu", "snapshots")
 
 # The variables a test must not inherit from the caller's environment.
-_CLEAN_ENV = ("COVID_ETL_DB", "COVID_ETL_NYT_URL", "COVID_ETL_JHU_URL")
+_CLEAN_ENV = ("COVID_ETL_DB", "COVID_ETL_NYT_URL", "COVID_ETL_JHU_URL", "COVID_ETL_STATES_URL",
+              "COVID_ETL_COUNTIES_URL")
 
 
 def cli(*args, env=None, cwd=None, timeout=120):

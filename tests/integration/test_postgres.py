@@ -19,7 +19,9 @@ import unittest
 
 import etl
 import test_malformed
+import test_counties
 import test_run
+import test_states
 from etl import BIN, JHU, NYT, cli, export, history, read_csv, run_json
 from pgserver import PgServer
 
@@ -120,6 +122,18 @@ class MalformedInputs(test_malformed.MalformedInputs, OnPostgresMalformed):
 
 
 class CumulativeDecrease(test_malformed.CumulativeDecrease, OnPostgresMalformed):
+    pass
+
+
+class StatesLoad(test_states.StatesLoad, OnPostgresRun):
+    pass
+
+
+class StatesMalformed(test_states.StatesMalformed, OnPostgresRun):
+    pass
+
+
+class CountiesLoad(test_counties.CountiesLoad, OnPostgresRun):
     pass
 
 

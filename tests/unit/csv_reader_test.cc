@@ -618,6 +618,18 @@ TEST(CsvReaderChunks, AnErrorWithinTheLimitOfAnUnfinishedRecordIsReported) {
   check_chunkings(input, rng, options);
 }
 
+TEST(CsvReaderChunks, ANulInAQuotedFieldNotYetClosedIsReported) {
+  std::mt19937 rng(79);
+  CsvOptions options;
+  options.max_record_bytes = 80;
+  std::string input = "a,\"b$\n" + std::string(80, '\0') + "\"\"c\"\n";  // the NUL on line 2
+  Output whole = read(input, options);
+  ASSERT_EQ(whole.errors.size(), 1u);
+  EXPECT_EQ(whole.errors[0].line, 2u);
+  EXPECT_PRED_FORMAT2(testing::IsSubstring, "NUL byte", whole.errors[0].message);
+  check_chunkings(input, rng, options);
+}
+
 TEST(CsvReaderChunks, StrayQuoteBeforeALongTail) {
   std::mt19937 rng(4183);
   CsvOptions options;

@@ -442,6 +442,41 @@ class PostgresLoad final : public LoadTransaction {
     return store_.read_series(location, std::nullopt, std::nullopt);
   }
 
+  // Many locations (counties): one query for the whole table, sorted here (the server's
+  // collation need not order text as std::string does); rows of other locations are skipped.
+  Result<std::vector<Observation>> existing_many(const std::vector<std::string>& locations) override {
+    if (locations.size() <= 64) return LoadTransaction::existing_many(locations);
+    auto r = store_.query("reading observations",
+                          store_.sql("SELECT location, date, cases, deaths, recovered FROM {s}.observations"),
+                          {}, /*binary=*/true);
+    if (!r.ok()) return r.status();
+    const PGresult* res = r->get();
+    auto& pq = *store_.pq_;
+    int rows = pq.ntuples(res);
+    auto count = [&](int row, int col) -> int64_t {
+      if (pq.getisnull(res, row, col)) return kUnknown;
+      return int64_t(read_be64(pq.getvalue(res, row, col)));
+    };
+    std::vector<Observation> out;
+    for (int i = 0; i < rows; ++i) {
+      std::string location(pq.getvalue(res, i, 0), size_t(pq.getlength(res, i, 0)));
+      if (!std::binary_search(locations.begin(), locations.end(), location)) continue;
+      if (pq.getlength(res, i, 1) != 4 || pq.getlength(res, i, 2) % 8 != 0 ||
+          pq.getlength(res, i, 3) % 8 != 0 || pq.getlength(res, i, 4) % 8 != 0) {
+        return Status::Load("PostgreSQL " + store_.describe() + ": unexpected column types in observations");
+      }
+      Observation o;
+      o.location = std::move(location);
+      o.date = from_pg_date(int32_t(read_be32(pq.getvalue(res, i, 1))));
+      o.cases = count(i, 2);
+      o.deaths = count(i, 3);
+      o.recovered = count(i, 4);
+      out.push_back(std::move(o));
+    }
+    std::sort(out.begin(), out.end(), by_location_date);
+    return out;
+  }
+
   Status write(int64_t run_id, const ChangeSet& changes) override {
     if (changes.empty()) return Status::Ok();
     COVID_RETURN_IF_ERROR(store_.exec("creating the staging table", kCreateStaging));
@@ -463,6 +498,22 @@ class PostgresLoad final : public LoadTransaction {
     if (changes.updated.empty()) return Status::Ok();
     auto revisions = store_.query("recording revisions", store_.sql(kInsertRevisions), {run});
     return revisions.ok() ? Status::Ok() : revisions.status();
+  }
+
+  // One statement per location: fine for the 56 states; counties want a COPY.
+  Status save_locations(const std::vector<Location>& locations) override {
+    const std::string statement = store_.sql(R"sql(
+INSERT INTO {s}.locations (id, type, name, state, fips) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (id) DO UPDATE SET type = excluded.type, name = excluded.name, state = excluded.state,
+  fips = excluded.fips
+WHERE ({s}.locations.type, {s}.locations.name, {s}.locations.state, {s}.locations.fips)
+      IS DISTINCT FROM (excluded.type, excluded.name, excluded.state, excluded.fips))sql");
+    for (const Location& l : locations) {
+      auto r = store_.query("saving the locations", statement,
+                            {l.id, l.type, l.name, text_or_null(l.state), text_or_null(l.fips)});
+      if (!r.ok()) return r.status();
+    }
+    return Status::Ok();
   }
 
   Status save_source(int64_t run_id, const SourceState& st) override {

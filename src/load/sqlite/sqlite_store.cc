@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <thread>
@@ -438,6 +439,38 @@ class SqliteLoad final : public LoadTransaction {
     return store_.read_series(location, std::nullopt, std::nullopt);
   }
 
+  // Many locations (counties): one pass over the table in key order, which is (location, date)
+  // in BINARY collation, the order of std::string; rows of other locations are skipped.
+  Result<std::vector<Observation>> existing_many(const std::vector<std::string>& locations) override {
+    if (locations.size() <= 64) return LoadTransaction::existing_many(locations);
+    std::vector<Observation> out;
+    if (!store_.schema_ready()) return out;
+    Stmt s(store_.db_, "SELECT location, date, cases, deaths, recovered FROM observations ORDER BY location, date");
+    if (!s.ok()) return store_.error("reading observations");
+    int rc;
+    std::string last;
+    bool wanted = false;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      std::string location = s.text(0);
+      if (location != last) {
+        wanted = std::binary_search(locations.begin(), locations.end(), location);
+        last = location;
+      }
+      if (!wanted) continue;
+      Observation o;
+      o.location = std::move(location);
+      if (parse_date(s.text(1), &o.date) != DateError::kNone) {
+        return Status::Load(store_.path_ + ": bad date '" + s.text(1) + "' in observations");
+      }
+      o.cases = s.count(2);
+      o.deaths = s.count(3);
+      o.recovered = s.count(4);
+      out.push_back(std::move(o));
+    }
+    if (rc != SQLITE_DONE) return store_.error("reading observations");
+    return out;
+  }
+
   Status write(int64_t run_id, const ChangeSet& changes) override {
     sqlite3* db = store_.db_;
     auto fail = [&](const char* what) { return store_.error(what); };
@@ -474,6 +507,22 @@ class SqliteLoad final : public LoadTransaction {
         if (rev.step() != SQLITE_DONE) return fail("recording revisions");
         rev.reset();
       }
+    }
+    return Status::Ok();
+  }
+
+  Status save_locations(const std::vector<Location>& locations) override {
+    Stmt s(store_.db_, R"sql(
+INSERT INTO locations (id, type, name, state, fips) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET type = excluded.type, name = excluded.name, state = excluded.state,
+  fips = excluded.fips
+WHERE (type, name, state, fips) IS NOT (excluded.type, excluded.name, excluded.state, excluded.fips))sql");
+    if (!s.ok()) return store_.error("preparing the locations");
+    for (const Location& l : locations) {
+      s.bind(1, l.id).bind(2, l.type).bind(3, l.name).bind_text_or_null(4, l.state);
+      s.bind_text_or_null(5, l.fips);
+      if (s.step() != SQLITE_DONE) return store_.error("saving the locations");
+      s.reset();
     }
     return Status::Ok();
   }

@@ -1,0 +1,103 @@
+#include "transform/nyt_states.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "transform/fields.h"
+
+namespace covid {
+namespace {
+enum Col { kDate, kState, kFips, kCases, kDeaths };
+
+// A state FIPS code: two digits; one digit is taken as having lost its leading zero (a copy of
+// us-states.csv saved through a spreadsheet has "6" for California). The code, or "".
+std::string state_fips(std::string_view s) {
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (s.size() == 2 && digit(s[0]) && digit(s[1])) return std::string(s);
+  if (s.size() == 1 && digit(s[0])) return "0" + std::string(s);
+  return "";
+}
+}  // namespace
+
+StatesReader::StatesReader(std::string file, const Clock& clock)
+    : TableReader(std::move(file), {"date", "state", "fips", "cases", "deaths"}, clock) {}
+
+std::vector<Location> StatesReader::locations() const {
+  std::vector<Location> out;
+  out.reserve(names_.size());
+  for (const auto& [fips, n] : names_) out.push_back(Location{fips, "state", n.name, "", fips});
+  return out;
+}
+
+void StatesReader::on_row(const Row& row) {
+  Observation o;
+  bool ok = read_date(row, kDate, &o.date);
+  std::string fips = state_fips(row[kFips]);
+  std::string_view name = row[kState];
+  if (fips.empty()) {
+    error(row.line(kFips), row.column(kFips),
+          column_name(kFips) + ": " +
+              (row[kFips].empty() ? std::string("empty value")
+                                  : quote_excerpt(row[kFips]) + " is not a 2-digit state FIPS code"));
+    ok = false;
+  }
+  if (name.empty()) {
+    error(row.line(kState), row.column(kState), column_name(kState) + ": empty value");
+    ok = false;
+  }
+  ok = read_count(row, kCases, &o.cases) && ok;
+  ok = read_count(row, kDeaths, &o.deaths) && ok;
+  if (!ok) return;
+  o.location = fips;
+  auto [n, first] = names_.emplace(o.location, Name{std::string(name), row.line(kState)});
+  if (!first && n->second.name != name) {
+    error(row.line(kState), row.column(kState),
+          column_name(kState) + ": FIPS " + o.location + " is " + quote_excerpt(name) + " here but " +
+              quote_excerpt(n->second.name) + " on line " + std::to_string(n->second.line));
+    return;
+  }
+  uint64_t key = (uint64_t((fips[0] - '0') * 10 + (fips[1] - '0')) << 32) | uint32_t(o.date.days);
+  auto [it, inserted] = seen_.emplace(key, row.line(kDate));
+  if (!inserted) {
+    error(row.line(kDate), row.column(kDate),
+          "fips " + o.location + " on " + format_date(o.date) + " appears twice (first on line " +
+              std::to_string(it->second) + ")");
+    return;
+  }
+  rows_.push_back(std::move(o));
+  sources_.push_back({row.line(kCases), row.line(kDeaths), row.column(kCases), row.column(kDeaths)});
+}
+
+void StatesReader::on_end() {
+  if (diagnostics().has_errors()) return;  // nothing will be loaded
+  std::vector<size_t> order(rows_.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return by_location_date(rows_[a], rows_[b]); });
+  std::vector<Observation> sorted;
+  sorted.reserve(rows_.size());
+  for (size_t k = 0; k < order.size(); ++k) {
+    const Observation& o = rows_[order[k]];
+    if (k > 0 && rows_[order[k - 1]].location == o.location) {
+      const Observation& prev = rows_[order[k - 1]];
+      const Source& src = sources_[order[k]];
+      auto check = [&](const char* name, int64_t before, int64_t now, uint64_t line,
+                       uint32_t column) {
+        if (now < before) {
+          warning(line, column,
+                  std::string(name) + " of " + names_[o.location].name + " went down from " +
+                      std::to_string(before) + " on " + format_date(prev.date) + " to " +
+                      std::to_string(now) + " on " + format_date(o.date) +
+                      " (a revision upstream; loaded as given)");
+        }
+      };
+      check("cases", prev.cases, o.cases, src.cases_line, src.cases_column);
+      check("deaths", prev.deaths, o.deaths, src.deaths_line, src.deaths_column);
+    }
+    sorted.push_back(o);
+  }
+  rows_ = std::move(sorted);
+  sources_.clear();
+}
+
+}  // namespace covid

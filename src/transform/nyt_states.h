@@ -1,0 +1,54 @@
+// StatesReader: the New York Times state series, us-states.csv (`date,state,fips,cases,deaths`).
+// Every row is the observation of one state (territories included) on one date, its location the
+// 2-digit FIPS code (a 1-digit code is read as having lost its leading zero); the state's name is kept for the locations table. cases and deaths are
+// required; recovered is unknown below the national level. A (fips, date) that appears twice, a
+// FIPS code that is not two digits, and one FIPS code under two names are errors; a cumulative
+// count that goes down is a revision upstream: accepted, with a warning. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "transform/location.h"
+#include "transform/observation.h"
+#include "transform/table_reader.h"
+
+namespace covid {
+
+class StatesReader final : public TableReader {
+ public:
+  StatesReader(std::string file, const Clock& clock);
+
+  // The rows read, sorted by (location, date), once the stream ended without errors.
+  const std::vector<Observation>& rows() const { return rows_; }
+  // The states seen, by FIPS code.
+  std::vector<Location> locations() const;
+
+ private:
+  struct Source {  // where a row's counts are, for warnings
+    uint64_t cases_line, deaths_line;
+    uint32_t cases_column, deaths_column;
+  };
+  struct Name {
+    std::string name;
+    uint64_t line;
+  };
+  void on_row(const Row& row) override;
+  void on_end() override;
+  void on_restart() override {
+    rows_.clear();
+    sources_.clear();
+    names_.clear();
+    seen_.clear();
+  }
+
+  std::vector<Observation> rows_;
+  std::vector<Source> sources_;  // parallel to rows_ until on_end
+  std::map<std::string, Name> names_;  // fips -> name and the line it was first seen on
+  std::unordered_map<uint64_t, uint64_t> seen_;  // (fips, date) -> line of its first row
+};
+
+}  // namespace covid

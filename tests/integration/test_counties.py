@@ -1,0 +1,138 @@
+"""The NYT county series on a small generated set (gen-nyt-like --counties 120 --days 60).
+
+gen-nyt-like writes us.csv, us-states.csv and us-counties.csv where the national and state rows are
+exact sums of the counties; it is generated into a temporary directory, never into the repo.
+"""
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+from collections import defaultdict
+
+from etl import JHU, SHARED, TempDirTest, cli, export
+
+GEN = os.path.join(os.path.dirname(SHARED), "tools", "gen-nyt-like")
+
+
+def county_location(row, state_codes):
+    return row["fips"] if row["fips"] else f"{state_codes[row['state']]}:{row['county']}"
+
+
+class CountiesLoad(TempDirTest):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.gen = tempfile.mkdtemp(prefix="covid-etl-gen-")
+        cls.addClassCleanup(shutil.rmtree, cls.gen, True)
+        subprocess.run([GEN, cls.gen, "--counties", "120", "--days", "60"], check=True,
+                       capture_output=True, timeout=120)
+        cls.files = {n: os.path.join(cls.gen, f"us-{n}.csv") for n in ("states", "counties")}
+        cls.files["nyt"] = os.path.join(cls.gen, "us.csv")
+        with open(cls.files["states"], newline="") as f:
+            cls.states = list(csv.DictReader(f))
+        with open(cls.files["counties"], newline="") as f:
+            cls.counties = list(csv.DictReader(f))
+        cls.codes = {r["state"]: r["fips"].zfill(2) for r in cls.states}
+
+    def run_all(self, counties=None, *extra):
+        p = cli("run", "--json", "--db", self.db, "--nyt", self.files["nyt"], "--jhu", JHU,
+                "--states", self.files["states"], "--counties", counties or self.files["counties"], *extra)
+        return p.returncode, (json.loads(p.stdout) if p.stdout.strip() else None), p.stderr
+
+    def test_loads_and_the_sums_check_out(self):
+        code, s, err = self.run_all()
+        self.assertEqual(code, 0, err)
+        self.assertEqual(s["levels"]["county"]["inserted"], len(self.counties))
+        locations = {county_location(r, self.codes) for r in self.counties}
+        self.assertEqual(s["levels"]["county"]["locations"], len(locations))
+        # Every county row is stored as given; an empty deaths is unknown (NULL).
+        stored = {(r[0][1:], r[1]): (r[2], r[3], r[4]) for r in self.sql(
+            "SELECT 'x' || o.location, o.date, o.cases, o.deaths, o.recovered FROM observations o "
+            "JOIN locations l ON l.id = o.location WHERE l.type = 'county'")}
+        self.assertEqual(len(stored), len(self.counties))
+        empty_deaths = 0
+        for r in self.counties:
+            deaths = int(r["deaths"]) if r["deaths"] else None
+            empty_deaths += deaths is None
+            self.assertEqual(stored[(county_location(r, self.codes), r["date"])],
+                             (int(r["cases"]), deaths, None), r)
+        self.assertGreater(empty_deaths, 0)
+        # The state rows loaded are the sums of their counties (unknown deaths count as none),
+        # computed here from what the database holds; and the national rows the sums of those.
+        sums = defaultdict(lambda: [0, 0])
+        for (loc, date), (cases, deaths, _) in stored.items():
+            sums[(loc[:2], date)][0] += cases
+            sums[(loc[:2], date)][1] += deaths or 0
+        states = {(r[0][1:], r[1]): [r[2], r[3]] for r in self.sql(
+            "SELECT 'x' || location, date, cases, deaths FROM observations WHERE length(location) = 2 AND location <> 'US'")}
+        self.assertEqual(states, dict(sums))
+        national = defaultdict(lambda: [0, 0])
+        for (_, date), (c, d) in states.items():
+            national[date][0] += c
+            national[date][1] += d
+        us = {r[0]: [r[1], r[2]] for r in self.sql("SELECT date, cases, deaths FROM observations WHERE location = 'US'")}
+        self.assertEqual(us, dict(national))
+        # Unknown and no-FIPS entries are kept apart per state, named in the locations table.
+        unknown = self.sql("SELECT 'x' || id, name, state, fips FROM locations WHERE name = 'Unknown' ORDER BY id")
+        want = sorted({(f"x{self.codes[r['state']]}:Unknown", "Unknown", r["state"], None)
+                       for r in self.counties if r["county"] == "Unknown"})
+        self.assertGreater(len(want), 1)
+        self.assertEqual(unknown, want)
+        # export --location for a county with and without FIPS equals the file's rows.
+        for loc in (next(county_location(r, self.codes) for r in self.counties if r["fips"]),
+                    "36:New York City"):
+            rows = list(csv.reader(io.StringIO(export(self.db, "--location", loc))))
+            want = sorted([r["date"], r["cases"], r["deaths"], ""] for r in self.counties
+                          if county_location(r, self.codes) == loc)
+            self.assertTrue(want, loc)
+            self.assertEqual(rows[1:], want, loc)
+
+    def test_replays_unchanged_then_with_a_revision(self):
+        self.assertEqual(self.run_all()[0], 0)
+        code, s, err = self.run_all()
+        self.assertEqual(code, 0, err)
+        self.assertEqual(s["status"], "unchanged")
+        self.assertEqual(s["levels"]["county"]["unchanged"], len(self.counties))
+        revised = [dict(r) for r in self.counties]
+        target = next(r for r in revised if r["fips"] and r["date"] == "2020-02-15")
+        target["cases"] = str(int(target["cases"]) + 3)
+        path = self.path("revised.csv")
+        with open(path, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=["date", "county", "state", "fips", "cases", "deaths"],
+                               lineterminator="\n")
+            w.writeheader()
+            w.writerows(revised)
+        code, s, err = self.run_all(path)
+        self.assertEqual(code, 0, err)
+        self.assertEqual((s["inserted"], s["updated"]), (0, 1))
+        self.assertEqual(s["levels"]["county"]["updated"], 1)
+        rev = self.sql("SELECT 'x' || location, date, new_cases - old_cases FROM revisions WHERE run_id = ?",
+                       (s["run_id"],))
+        self.assertEqual(rev, [("x" + target["fips"], "2020-02-15", 3)])
+        msg = self.sql("SELECT subject FROM outbox WHERE run_id = ?", (s["run_id"],))
+        self.assertIn("1 county updated for 2020-02-15, 1 revised", msg[0][0])
+
+    def test_a_bad_county_row_fails_with_its_place(self):
+        with open(self.files["counties"], encoding="utf-8") as f:
+            lines = f.read().splitlines(keepends=True)
+        bad = lines[5].split(",")
+        bad[3] = "6037"  # four digits
+        lines[5] = ",".join(bad)
+        path = self.path("bad.csv")
+        with open(path, "w", encoding="utf-8") as f:
+            f.writelines(lines)
+        code, s, err = self.run_all(path)
+        self.assertEqual(code, 2, err)
+        e = s["errors"][0]
+        column = len(",".join(bad[:3])) + 2
+        self.assertEqual((e["file"], e["line"], e["column"]), (path, 6, column), e)
+        self.assertIn("not a 5-digit county FIPS code", e["message"])
+        self.assertEqual(self.sql("SELECT count(*) FROM observations"), [(0,)])
+
+
+if __name__ == "__main__":
+    unittest.main()
