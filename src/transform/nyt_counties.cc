@@ -109,31 +109,9 @@ void CountiesReader::on_row(const Row& row) {
 void CountiesReader::on_end() {
   seen_.clear();
   if (diagnostics().has_errors()) return;  // nothing will be loaded
-  std::vector<size_t> order(rows_.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(),
-            [&](size_t a, size_t b) { return by_location_date(rows_[a], rows_[b]); });
-  std::vector<Observation> sorted;
-  sorted.reserve(rows_.size());
-  for (size_t k = 0; k < order.size(); ++k) {
-    const Observation& o = rows_[order[k]];
-    if (!sorted.empty() && sorted.back().location == o.location) {
-      const Observation& prev = sorted.back();  // rows_[order[k - 1]] was moved from
-      const Source& src = sources_[order[k]];
-      auto check = [&](const char* name, int64_t before, int64_t now, uint64_t line, uint32_t column) {
-        if (before != kUnknown && now != kUnknown && now < before) {
-          warning(line, column,
-                  std::string(name) + " of " + o.location + " went down from " + std::to_string(before) +
-                      " on " + format_date(prev.date) + " to " + std::to_string(now) + " on " +
-                      format_date(o.date) + " (a revision upstream; loaded as given)");
-        }
-      };
-      check("cases", prev.cases, o.cases, src.cases_line, src.cases_column);
-      check("deaths", prev.deaths, o.deaths, src.deaths_line, src.deaths_column);
-    }
-    sorted.push_back(std::move(rows_[order[k]]));
-  }
-  rows_ = std::move(sorted);
+  rows_ = sort_and_check(std::move(rows_), sources_, [](const Observation& o, const char* count) {
+    return std::string(count) + " of " + o.location;
+  });
   sources_.clear();
 }
 

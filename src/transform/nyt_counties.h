@@ -34,10 +34,6 @@ class CountiesReader final : public TableReader {
   std::vector<Location> locations() const;
 
  private:
-  struct Source {
-    uint64_t cases_line, deaths_line;
-    uint32_t cases_column, deaths_column;
-  };
   struct Place {
     std::string county, state;
     uint64_t line;
@@ -52,7 +48,7 @@ class CountiesReader final : public TableReader {
   }
 
   std::vector<Observation> rows_;
-  std::vector<Source> sources_;
+  std::vector<CountSource> sources_;
   std::map<std::string, Place> places_;  // location -> its names and first line
   std::unordered_map<std::string, std::unordered_map<int32_t, uint64_t>> seen_;  // location -> date -> line
 };

@@ -18,16 +18,12 @@ class NytNationalReader final : public TableReader {
   const std::vector<Observation>& rows() const { return rows_; }
 
  private:
-  struct Source {  // where a row's counts are, for warnings
-    uint64_t cases_line, deaths_line;
-    uint32_t cases_column, deaths_column;
-  };
   void on_row(const Row& row) override;
   void on_end() override;
   void on_restart() override { rows_.clear(); sources_.clear(); }
 
   std::vector<Observation> rows_;
-  std::vector<Source> sources_;  // parallel to rows_ until on_end
+  std::vector<CountSource> sources_;  // parallel to rows_ until on_end
 };
 
 }  // namespace covid

@@ -70,33 +70,9 @@ void StatesReader::on_row(const Row& row) {
 
 void StatesReader::on_end() {
   if (diagnostics().has_errors()) return;  // nothing will be loaded
-  std::vector<size_t> order(rows_.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(),
-            [&](size_t a, size_t b) { return by_location_date(rows_[a], rows_[b]); });
-  std::vector<Observation> sorted;
-  sorted.reserve(rows_.size());
-  for (size_t k = 0; k < order.size(); ++k) {
-    const Observation& o = rows_[order[k]];
-    if (k > 0 && rows_[order[k - 1]].location == o.location) {
-      const Observation& prev = rows_[order[k - 1]];
-      const Source& src = sources_[order[k]];
-      auto check = [&](const char* name, int64_t before, int64_t now, uint64_t line,
-                       uint32_t column) {
-        if (now < before) {
-          warning(line, column,
-                  std::string(name) + " of " + names_[o.location].name + " went down from " +
-                      std::to_string(before) + " on " + format_date(prev.date) + " to " +
-                      std::to_string(now) + " on " + format_date(o.date) +
-                      " (a revision upstream; loaded as given)");
-        }
-      };
-      check("cases", prev.cases, o.cases, src.cases_line, src.cases_column);
-      check("deaths", prev.deaths, o.deaths, src.deaths_line, src.deaths_column);
-    }
-    sorted.push_back(o);
-  }
-  rows_ = std::move(sorted);
+  rows_ = sort_and_check(std::move(rows_), sources_, [this](const Observation& o, const char* count) {
+    return std::string(count) + " of " + names_[o.location].name;
+  });
   sources_.clear();
 }
 

@@ -28,10 +28,6 @@ class StatesReader final : public TableReader {
   std::vector<Location> locations() const;
 
  private:
-  struct Source {  // where a row's counts are, for warnings
-    uint64_t cases_line, deaths_line;
-    uint32_t cases_column, deaths_column;
-  };
   struct Name {
     std::string name;
     uint64_t line;
@@ -46,7 +42,7 @@ class StatesReader final : public TableReader {
   }
 
   std::vector<Observation> rows_;
-  std::vector<Source> sources_;  // parallel to rows_ until on_end
+  std::vector<CountSource> sources_;  // parallel to rows_ until on_end
   std::map<std::string, Name> names_;  // fips -> name and the line it was first seen on
   std::unordered_map<uint64_t, uint64_t> seen_;  // (fips, date) -> line of its first row
 };

@@ -1,6 +1,7 @@
 #include "transform/table_reader.h"
 
 #include <algorithm>
+#include <numeric>
 
 #include "transform/fields.h"
 
@@ -138,6 +139,34 @@ bool TableReader::read_count(const Row& row, size_t i, int64_t* out) {
   if (e == CountError::kNone) return true;
   error(row.line(i), row.column(i), column_name(i) + ": " + describe(e, row[i]));
   return false;
+}
+
+std::vector<Observation> TableReader::sort_and_check(
+    std::vector<Observation> rows, const std::vector<CountSource>& sources,
+    const std::function<std::string(const Observation&, const char*)>& subject) {
+  std::vector<size_t> order(rows.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return by_location_date(rows[a], rows[b]); });
+  std::vector<Observation> sorted;
+  sorted.reserve(rows.size());
+  for (size_t i : order) {
+    Observation& o = rows[i];
+    if (!sorted.empty() && sorted.back().location == o.location) {
+      const Observation& prev = sorted.back();
+      auto check = [&](const char* count, int64_t before, int64_t now, uint64_t line, uint32_t column) {
+        if (before == kUnknown || now == kUnknown || now >= before) return;
+        warning(line, column,
+                subject(o, count) + " went down from " + std::to_string(before) + " on " +
+                    format_date(prev.date) + " to " + std::to_string(now) + " on " +
+                    format_date(o.date) + " (a revision upstream; loaded as given)");
+      };
+      check("cases", prev.cases, o.cases, sources[i].cases_line, sources[i].cases_column);
+      check("deaths", prev.deaths, o.deaths, sources[i].deaths_line, sources[i].deaths_column);
+    }
+    sorted.push_back(std::move(o));
+  }
+  return sorted;
 }
 
 bool TableReader::check_unique_date(const Row& row, size_t i, Date date) {

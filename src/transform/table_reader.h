@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -17,6 +18,7 @@
 #include "common/date.h"
 #include "common/diagnostics.h"
 #include "extract/csv_reader.h"
+#include "transform/observation.h"
 
 namespace covid {
 
@@ -64,6 +66,18 @@ class TableReader : public CsvHandler {
   void error(uint64_t line, uint32_t column, std::string message);
   void warning(uint64_t line, uint32_t column, std::string message);
   const std::string& column_name(size_t i) const { return columns_[i]; }
+  // Where a row's counts are in the file, for the warnings of sort_and_check().
+  struct CountSource {
+    uint64_t cases_line, deaths_line;
+    uint32_t cases_column, deaths_column;
+  };
+  // Sorts rows (sources[i] belongs to rows[i]) by location and date, and warns where a cumulative
+  // count goes down from one date to the next: a revision upstream, loaded as given. `subject`
+  // names the count in the message ("cases", "cases of California").
+  std::vector<Observation> sort_and_check(
+      std::vector<Observation> rows, const std::vector<CountSource>& sources,
+      const std::function<std::string(const Observation&, const char* count)>& subject);
+
   // Records a duplicate when date was already seen; returns false then.
   bool check_unique_date(const Row& row, size_t i, Date date);
 
