@@ -389,38 +389,9 @@ class Faults(OnDynamoRun):
 
 # --- the same answers as SQLite -----------------------------------------------------------------
 
-class SameAsSqlite(OnDynamoRun):
+class SameAsSqlite(test_run.SameAnswersAsSqlite, OnDynamoRun):
     def test_export_and_history_match_sqlite_byte_for_byte(self):
-        sqlite_db = self.path("same.db")
-        rows = read_csv(NYT)
-        revised = [dict(r) for r in rows]
-        for r in revised[300:305]:
-            r["deaths"] = str(int(r["deaths"]) + 11)
-        steps = [(test_run.write_nyt(self.path("part.csv"), rows[:500]), JHU),
-                 (NYT, JHU), (NYT, JHU),
-                 (test_run.write_nyt(self.path("revised.csv"), revised), JHU),
-                 (self.write("bad.csv", "date,cases,deaths\n2020-01-21,1,x\n"), JHU)]
-        for nyt, jhu in steps:
-            a = run_json(sqlite_db, nyt, jhu)
-            b = run_json(self.db, nyt, jhu)
-            self.assertEqual(a[0], b[0], (a[2], b[2]))
-            volatile = ("run_id", "duration_ms")
-            self.assertEqual({k: v for k, v in a[1].items() if k not in volatile},
-                             {k: v for k, v in b[1].items() if k not in volatile})
-        for args in ([], ["--format", "json"], ["--from", "2021-01-01", "--to", "2021-02-01"], ["--to", "2020-02-01"]):
-            self.assertEqual(export(sqlite_db, *args), export(self.db, *args), args)
-        self.assertEqual(export(self.db), test_run.as_export({**test_run.reference(NYT, JHU),
-                                                             **test_run.reference(self.path("revised.csv"), JHU)}))
-
-        def comparable(runs):
-            return [{k: v for k, v in r.items() if k not in ("started_at", "finished_at", "duration_ms")}
-                    for r in runs]
-        self.assertEqual(comparable(history(sqlite_db)), comparable(history(self.db)))
-        self.assertEqual([r["status"] for r in history(self.db)], ["failed", "ok", "unchanged", "ok", "ok"])
-        for name in ("started_at", "finished_at"):
-            self.assertRegex(history(self.db)[0][name], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-        self.assertEqual(len(cli("history", "--db", sqlite_db).stdout.splitlines()),
-                         len(cli("history", "--db", self.db).stdout.splitlines()))
+        self.assert_same_answers_as_sqlite()
         revisions = self.meta("revision")
         self.assertEqual(len(revisions), 5)
         self.assertEqual({r["new_deaths"] - r["old_deaths"] for r in revisions}, {11})
