@@ -130,6 +130,8 @@ std::string to_text(const RunSummary& s) {
     out += "  " + r.name + "  " + r.url + "  ";
     if (r.not_modified) {
       out += "304 not modified";
+    } else if (r.http_status == 0) {
+      out += "no answer";
     } else {
       out += std::to_string(r.http_status) + ", " + human_bytes(r.bytes) + ", " +
              std::to_string(r.rows) + " rows";
