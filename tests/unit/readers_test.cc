@@ -10,36 +10,23 @@
 #include "transform/jhu_recovered.h"
 #include "transform/nyt_national.h"
 #include "transform/table_reader.h"
+#include "test_support.h"
 
 namespace covid {
 namespace {
 
-using Strings = std::vector<std::string>;
-
-// Always 2022-06-01T12:00:00Z.
-class FixedClock final : public Clock {
- public:
-  std::chrono::system_clock::time_point now() const override {
-    return std::chrono::sys_days{std::chrono::year{2022} / 6 / 1} + std::chrono::hours{12};
-  }
-  void sleep_for(std::chrono::milliseconds) const override {}
-};
+using test::FixedClock;
+using test::show;
+using test::Strings;
 
 const FixedClock kClock;
 
-// Streams `text` through a CsvReader into `table` in pieces of `chunk` bytes, then ends it.
 void read_into(TableReader& table, std::string_view text, size_t chunk = 7) {
-  CsvReader csv(table);
-  for (size_t at = 0; at < text.size(); at += chunk) csv.feed(text.substr(at, chunk));
-  csv.finish();
-  table.end_of_stream();
+  test::read_into(table, text, chunk);
 }
 
-Strings show(const std::vector<Issue>& issues) {
-  Strings out;
-  for (const Issue& i : issues) out.push_back(i.to_string());
-  return out;
-}
+
+
 
 std::string n(int64_t v) { return v == kUnknown ? "?" : std::to_string(v); }
 

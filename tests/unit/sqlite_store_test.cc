@@ -1,4 +1,5 @@
 #include "load/sqlite/sqlite_store.h"
+#include "test_support.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -41,37 +42,7 @@ class TempDir {
 
 // Runs SQL on the file with the raw SQLite API, beside any store; each row as text, NULL as
 // "NULL".
-Rows query(const std::string& db, const std::string& sql) {
-  sqlite3* h = nullptr;
-  Rows rows;
-  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
-    ADD_FAILURE() << "cannot open " << db;
-    sqlite3_close(h);
-    return rows;
-  }
-  sqlite3_stmt* s = nullptr;
-  const char* tail = sql.c_str();
-  while (*tail != '\0') {
-    if (sqlite3_prepare_v2(h, tail, -1, &s, &tail) != SQLITE_OK) {
-      ADD_FAILURE() << sql << ": " << sqlite3_errmsg(h);
-      break;
-    }
-    if (s == nullptr) break;  // only whitespace left
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-      Strings row;
-      for (int i = 0; i < sqlite3_column_count(s); ++i) {
-        const unsigned char* t = sqlite3_column_text(s, i);
-        row.push_back(t == nullptr ? "NULL" : reinterpret_cast<const char*>(t));
-      }
-      rows.push_back(row);
-    }
-    if (rc != SQLITE_DONE) ADD_FAILURE() << sql << ": " << sqlite3_errmsg(h);
-    sqlite3_finalize(s);
-  }
-  sqlite3_close(h);
-  return rows;
-}
+Rows query(const std::string& db, const std::string& sql) { return test::sqlite_query(db, sql, true); }
 
 int user_version(const std::string& db) {
   Rows r = query(db, "PRAGMA user_version");

@@ -18,33 +18,23 @@
 #include "pipeline/run_summary.h"
 #include "transform/nyt_counties.h"
 #include "transform/nyt_states.h"
+#include "test_support.h"
 
 namespace covid {
 namespace {
 
-using Strings = std::vector<std::string>;
+using test::FixedClock;
+using test::show;
+using test::Strings;
 
-class FixedClock final : public Clock {
- public:
-  std::chrono::system_clock::time_point now() const override {
-    return std::chrono::sys_days{std::chrono::year{2022} / 6 / 1} + std::chrono::hours{12};
-  }
-  void sleep_for(std::chrono::milliseconds) const override {}
-};
 const FixedClock kClock;
 
 void read_into(TableReader& table, std::string_view text, size_t chunk = 5) {
-  CsvReader csv(table);
-  for (size_t at = 0; at < text.size(); at += chunk) csv.feed(text.substr(at, chunk));
-  csv.finish();
-  table.end_of_stream();
+  test::read_into(table, text, chunk);
 }
 
-Strings show(const std::vector<Issue>& issues) {
-  Strings out;
-  for (const Issue& i : issues) out.push_back(i.to_string());
-  return out;
-}
+
+
 
 Strings show(const std::vector<Observation>& rows) {
   Strings out;

@@ -8,6 +8,8 @@
 // lock, passwords kept out of messages, a lost connection). Its URL parsing and binary COPY
 // encoding are tested without a server in postgres_url_test.cc.
 #include <gtest/gtest.h>
+
+#include "test_support.h"
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -60,37 +62,7 @@ class SqliteBackend final : public Backend {
     fs::remove_all(dir_, ec);
   }
   std::string url() const override { return (dir_ / "covid.db").string(); }
-  Rows raw(const std::string& sql) override {
-    sqlite3* h = nullptr;
-    Rows rows;
-    if (sqlite3_open_v2(url().c_str(), &h, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
-      ADD_FAILURE() << "cannot open " << url();
-      sqlite3_close(h);
-      return rows;
-    }
-    sqlite3_stmt* s = nullptr;
-    const char* tail = sql.c_str();
-    while (*tail != '\0') {
-      if (sqlite3_prepare_v2(h, tail, -1, &s, &tail) != SQLITE_OK) {
-        ADD_FAILURE() << sql << ": " << sqlite3_errmsg(h);
-        break;
-      }
-      if (s == nullptr) break;
-      int rc;
-      while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        Strings row;
-        for (int i = 0; i < sqlite3_column_count(s); ++i) {
-          const unsigned char* t = sqlite3_column_text(s, i);
-          row.push_back(t == nullptr ? "NULL" : reinterpret_cast<const char*>(t));
-        }
-        rows.push_back(row);
-      }
-      if (rc != SQLITE_DONE) ADD_FAILURE() << sql << ": " << sqlite3_errmsg(h);
-      sqlite3_finalize(s);
-    }
-    sqlite3_close(h);
-    return rows;
-  }
+  Rows raw(const std::string& sql) override { return test::sqlite_query(url(), sql, false); }
   void set_schema_version(int version) override {
     raw("PRAGMA user_version = " + std::to_string(version));
   }
@@ -141,25 +113,7 @@ class PgRaw {
   PgRaw(const PgRaw&) = delete;
   PgRaw& operator=(const PgRaw&) = delete;
 
-  Rows query(const std::string& sql) {
-    Rows rows;
-    if (pq_ == nullptr) return rows;
-    PGresult* r = pq_->exec(conn_, sql.c_str());
-    ExecStatusType st = pq_->result_status(r);
-    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-      ADD_FAILURE() << sql << ": " << pq_->error_message(conn_);
-    } else {
-      for (int i = 0; i < pq_->ntuples(r); ++i) {
-        Strings row;
-        for (int j = 0; j < pq_->nfields(r); ++j) {
-          row.push_back(pq_->getisnull(r, i, j) ? "NULL" : pq_->getvalue(r, i, j));
-        }
-        rows.push_back(row);
-      }
-    }
-    pq_->clear(r);
-    return rows;
-  }
+  Rows query(const std::string& sql) { return test::sqlite_query(url(), sql, false); }
 
  private:
   const LibPq* pq_ = nullptr;
