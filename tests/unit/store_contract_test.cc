@@ -113,7 +113,25 @@ class PgRaw {
   PgRaw(const PgRaw&) = delete;
   PgRaw& operator=(const PgRaw&) = delete;
 
-  Rows query(const std::string& sql) { return test::sqlite_query(url(), sql, false); }
+  Rows query(const std::string& sql) {
+    Rows rows;
+    if (pq_ == nullptr) return rows;
+    PGresult* r = pq_->exec(conn_, sql.c_str());
+    ExecStatusType st = pq_->result_status(r);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+      ADD_FAILURE() << sql << ": " << pq_->error_message(conn_);
+    } else {
+      for (int i = 0; i < pq_->ntuples(r); ++i) {
+        Strings row;
+        for (int j = 0; j < pq_->nfields(r); ++j) {
+          row.push_back(pq_->getisnull(r, i, j) ? "NULL" : pq_->getvalue(r, i, j));
+        }
+        rows.push_back(row);
+      }
+    }
+    pq_->clear(r);
+    return rows;
+  }
 
  private:
   const LibPq* pq_ = nullptr;
