@@ -84,4 +84,40 @@ Result<std::vector<Observation>> LoadTransaction::existing_many(const std::vecto
   return all;
 }
 
+Result<std::vector<Observation>> LoadTransaction::existing_on(Date date, const std::vector<std::string>& locations) {
+  auto all = existing_many(locations);
+  if (!all.ok()) return all.status();
+  std::vector<Observation> out;
+  for (Observation& o : *all) {
+    if (o.date == date) out.push_back(std::move(o));
+  }
+  return out;
+}
+
+Result<std::vector<Observation>> LoadTransaction::existing_on_date(std::string_view level, Date date) {
+  (void)date;
+  return Status::Load("this store cannot list the " + std::string(level) + " rows of a date");
+}
+
+Status LoadTransaction::insert_sorted(int64_t run_id, RowCursor& rows) {
+  constexpr size_t kChunk = 50'000;
+  ChangeSet chunk;
+  for (;;) {
+    auto row = rows.next();
+    if (!row.ok()) return row.status();
+    if (*row != nullptr) chunk.inserted.push_back(**row);
+    if (chunk.inserted.size() == kChunk || (*row == nullptr && !chunk.inserted.empty())) {
+      COVID_RETURN_IF_ERROR(write(run_id, chunk));
+      chunk.inserted.clear();
+    }
+    if (*row == nullptr) return Status::Ok();
+  }
+}
+
+Status LoadTransaction::save_date_digests(std::string_view level, const std::map<Date, StoredDigest>& digests) {
+  (void)level;
+  (void)digests;
+  return Status::Ok();  // a store without digests has nothing to keep
+}
+
 }  // namespace covid

@@ -30,6 +30,7 @@
 #include "common/status.h"
 #include "extract/fetcher.h"
 #include "load/classify.h"
+#include "load/date_digest.h"
 #include "transform/location.h"
 #include "transform/observation.h"
 
@@ -92,6 +93,15 @@ struct SourceState {
   uint64_t bytes = 0;
 };
 
+// A stream of rows, pulled one at a time, so that a county load's millions of rows are never all
+// in memory.
+class RowCursor {
+ public:
+  virtual ~RowCursor() = default;
+  // The next row, or nullptr at the end; valid until the next call.
+  virtual Result<const Observation*> next() = 0;
+};
+
 class LoadTransaction {
  public:
   virtual ~LoadTransaction() = default;  // rolls back unless committed
@@ -103,6 +113,17 @@ class LoadTransaction {
   // such as DynamoDbStore may override it with a bulk read when counties make it matter.
   virtual Result<std::vector<Observation>> existing_many(const std::vector<std::string>& locations);
   virtual Status write(int64_t run_id, const ChangeSet& changes) = 0;
+
+  // For a store that keeps date digests (Store::date_digests), the county load works date by
+  // date; these are its steps. The stored rows among `locations` (sorted, unique) on `date`;
+  // and every stored row of a level on `date`.
+  virtual Result<std::vector<Observation>> existing_on(Date date, const std::vector<std::string>& locations);
+  virtual Result<std::vector<Observation>> existing_on_date(std::string_view level, Date date);
+  // Inserts rows the store does not have, in (location, date) order: a store can append them
+  // faster than it can write them in any order. The default calls write() in chunks.
+  virtual Status insert_sorted(int64_t run_id, RowCursor& rows);
+  // Sets the digests of a level's dates (see Store::date_digests).
+  virtual Status save_date_digests(std::string_view level, const std::map<Date, StoredDigest>& digests);
   // Adds or renames the locations the run's rows belong to (called before write()). The default
   // does nothing: right for a store without a locations table (DynamoDB); a store whose
   // observations reference a locations table (SQLite, PostgreSQL) must override it.
@@ -139,8 +160,21 @@ class Store {
   virtual Result<std::vector<Observation>> read_series(std::string_view location,
                                                        std::optional<Date> from,
                                                        std::optional<Date> to) = 0;
+  // The digests of a level's dates (load/date_digest.h), which let a run skip the dates whose
+  // rows did not change without reading them. std::nullopt: the store does not keep them, or not
+  // yet for this level (a database whose rows were written without them); the run then compares
+  // every row. Kept by SQLite; PostgreSQL and DynamoDB answer std::nullopt.
+  virtual Result<std::optional<std::map<Date, StoredDigest>>> date_digests(std::string_view level) {
+    (void)level;
+    return std::optional<std::map<Date, StoredDigest>>();
+  }
   // The most recent runs first.
   virtual Result<std::vector<RunRecord>> list_runs(size_t limit) = 0;
+  // Every location the store knows, sorted by id (byte order), the nation always among them.
+  // SQLite and PostgreSQL read their locations table (id, type, name, state, fips); a store not
+  // created yet lists the nation only. DynamoDB keeps no locations table: it derives the list
+  // from its data table's keys (see dynamodb/dynamodb_store.h), without names.
+  virtual Result<std::vector<Location>> list_locations() = 0;
   // Source URL -> what the last successful run saw of it.
   virtual Result<std::map<std::string, SourceState>> source_states() = 0;
   // A token that changes whenever data or run records have been committed since the previous

@@ -5,11 +5,15 @@
 #include <iterator>
 #include <map>
 #include <memory>
+#include <climits>
+#include <set>
+#include <unordered_set>
 
 #include "extract/fetcher.h"
 #include "load/classify.h"
 #include "load/store.h"
 #include "notify/dispatcher.h"
+#include "pipeline/county_spool.h"
 #include "pipeline/run_message.h"
 #include "pipeline/table_sink.h"
 #include "transform/jhu_recovered.h"
@@ -20,6 +24,8 @@
 
 namespace covid {
 namespace {
+
+constexpr const char* kCountyLevel = "county";
 
 struct SourceRun {
   std::string name;
@@ -82,7 +88,9 @@ class Run {
     src.report.url = redact_url(src.url);
     src.attempted = true;
     auto r = fetcher.fetch(src.url, validators, sink);
-    if (!r.ok()) return r.status();
+    if (!r.ok()) {
+      return r.status();
+    }
     src.report = SourceReport{src.name, redact_url(src.url), r->http_status, r->not_modified,
                               r->etag, r->last_modified, r->content_hash, r->bytes, 0, r->attempts};
     if (!r->not_modified) {
@@ -105,6 +113,7 @@ class Run {
       counties_readers_.push_back(std::make_unique<CountiesReader>(redact_url(url), clock_));
       sources_.push_back({"counties", url, counties_readers_.back().get(), {}, false});
     }
+    COVID_RETURN_IF_ERROR(prepare_county_spool());
     if (sources_.empty()) {
       return Status::Usage("no dataset to load: [datasets] turns national, states and counties off");
     }
@@ -124,6 +133,20 @@ class Run {
       if (src.report.not_modified) COVID_RETURN_IF_ERROR(fetch(fetcher, src, false));
     }
     report_sources();
+    return Status::Ok();
+  }
+
+  // Counties go through a spool, date by date, when the store keeps date digests (and the run
+  // writes): the rows are never all in memory and unchanged dates are skipped. Otherwise (a dry
+  // run, a store without digests) they are read into memory like the other datasets.
+  Status prepare_county_spool() {
+    if (counties_readers_.empty() || options_.dry_run) return Status::Ok();
+    auto digests = store_->date_digests(kCountyLevel);
+    if (!digests.ok()) return digests.status();
+    if (!digests->has_value()) return Status::Ok();
+    spool_ = std::make_unique<CountySpool>(std::move(**digests));
+    COVID_RETURN_IF_ERROR(spool_->open());
+    for (auto& reader : counties_readers_) reader->set_sink(spool_.get());
     return Status::Ok();
   }
 
@@ -148,6 +171,8 @@ class Run {
 
   Status validate() {
     for (const SourceRun& src : sources_) summary_.diagnostics.merge(src.reader->diagnostics());
+    if (spool_ && spool_->problem()) summary_.diagnostics.error(*spool_->problem());
+    if (spool_) COVID_RETURN_IF_ERROR(spool_->io_status());
     if (summary_.diagnostics.has_errors()) {
       uint64_t n = summary_.diagnostics.error_count();
       return Status::InvalidData(std::to_string(n) + (n == 1 ? " error" : " errors") +
@@ -160,10 +185,14 @@ class Run {
       }
     }
     if (!states_readers_.empty() || !counties_readers_.empty()) COVID_RETURN_IF_ERROR(add_states());
-    Date first = rows_.front().date, last = rows_.front().date;
+    Date first{INT32_MAX}, last{INT32_MIN};
     for (const Observation& o : rows_) {
       first = std::min(first, o.date);
       last = std::max(last, o.date);
+    }
+    if (spool_ && !spool_->blocks().empty()) {
+      first = std::min(first, spool_->blocks().front().date);
+      last = std::max(last, spool_->blocks().back().date);
     }
     summary_.first_date = format_date(first);
     summary_.last_date = format_date(last);
@@ -190,7 +219,9 @@ class Run {
                                    " is in two files; nothing was loaded");
       }
     }
-    if (rows_.empty()) return Status::InvalidData("the series is empty; nothing was loaded");
+    if (rows_.empty() && (!spool_ || spool_->rows() == 0)) {
+      return Status::InvalidData("the series is empty; nothing was loaded");
+    }
     for (auto& [id, l] : locations) locations_.push_back(std::move(l));
     return Status::Ok();
   }
@@ -217,12 +248,14 @@ class Run {
   }
 
   void count(const ChangeSet& c) {
-    summary_.counts.inserted = c.inserted.size();
-    summary_.counts.updated = c.updated.size();
-    summary_.counts.unchanged = c.unchanged;
-    summary_.counts.missing = c.missing.size();
-    summary_.status = c.empty() ? RunStatus::kUnchanged : RunStatus::kOk;
+    summary_.counts.inserted = c.inserted.size() + county_.inserted;
+    summary_.counts.updated = c.updated.size() + county_.updated;
+    summary_.counts.unchanged = c.unchanged + county_.unchanged;
+    summary_.counts.missing = c.missing.size() + county_.missing;
+    bool changed = !c.empty() || county_.inserted > 0 || county_.updated > 0;
+    summary_.status = changed ? RunStatus::kOk : RunStatus::kUnchanged;
     summary_.levels = count_levels(c, rows_);
+    if (spool_) summary_.levels[kCountyLevel] = county_;
   }
 
   Status load() {
@@ -239,12 +272,22 @@ class Run {
     auto txn = store_->begin_load();
     if (!txn.ok()) return txn.status();
     LoadTransaction& t = **txn;
+    std::optional<std::map<Date, StoredDigest>> county_digests_now;
+    if (spool_) {  // read before this run adds county locations (see SqliteStore::date_digests)
+      auto now = store_->date_digests(kCountyLevel);
+      if (!now.ok()) return now.status();
+      if (!now->has_value()) return Status::Load("the county digests disappeared during the run; run again");
+      county_digests_now = std::move(*now);
+    }
     auto stored = t.existing_many(row_locations());
     if (!stored.ok()) return stored.status();
     summary_.changes = classify(*stored, rows_);
-    count(summary_.changes);
     if (!locations_.empty()) COVID_RETURN_IF_ERROR(t.save_locations(locations_));
     COVID_RETURN_IF_ERROR(t.write(*summary_.run_id, summary_.changes));
+    if (!counties_readers_.empty()) {
+      COVID_RETURN_IF_ERROR(spool_ ? load_counties(t, *county_digests_now) : t.save_date_digests(kCountyLevel, county_digests()));
+    }
+    count(summary_.changes);
     for (const SourceRun& src : sources_) {
       SourceState st{src.url, {src.report.etag, src.report.last_modified}, src.report.content_hash,
                      src.report.bytes};
@@ -253,6 +296,127 @@ class Run {
     RunRecord rec = record(summary_.status);
     COVID_RETURN_IF_ERROR(t.finish_run(rec, outbox()));
     return t.commit();
+  }
+
+  // The county rows of the spool, date by date, against the store's digests as they are now,
+  // inside the load transaction:
+  // 1. a date whose digest is unchanged is skipped (most of them, every day);
+  // 2. a date the store does not have is new: all its rows are inserted, with every other new
+  //    date, in one pass in (location, date) order;
+  // 3. a date whose digest changed is revised: its rows are compared with the stored ones;
+  // 4. the digests of the dates that changed are saved.
+  Status load_counties(LoadTransaction& t, const std::map<Date, StoredDigest>& stored) {
+    std::map<Date, StoredDigest> save;
+    std::vector<const CountySpool::Block*> fresh;
+    std::unordered_set<std::string> changed;
+    county_ = LevelCounts();
+    county_.locations = spool_->location_count();
+    auto changed_on = [&](Date date) {
+      std::string d = format_date(date);
+      if (d > county_.last_changed) county_.last_changed = d;
+    };
+    for (const CountySpool::Block& b : spool_->blocks()) {
+      auto s = stored.find(b.date);
+      if (s != stored.end() && s->second.source.same_content(b.digest)) {
+        county_.unchanged += b.digest.rows;
+        continue;
+      }
+      if (!b.kept) {
+        return Status::Load("another run changed the county rows of " + format_date(b.date) +
+                            " while this one read its sources; run again");
+      }
+      if (s == stored.end()) {
+        fresh.push_back(&b);
+        county_.inserted += b.digest.rows;
+        changed_on(b.date);
+        save[b.date] = StoredDigest{b.digest, b.digest.rows};
+        continue;
+      }
+      auto incoming = spool_->read(b);
+      if (!incoming.ok()) return incoming.status();
+      std::vector<std::string> locations;
+      locations.reserve(incoming->size());
+      for (const Observation& o : *incoming) locations.push_back(o.location);
+      auto before = t.existing_on(b.date, locations);
+      if (!before.ok()) return before.status();
+      if (before->size() < s->second.stored_rows) {  // the store has rows the source dropped
+        before = t.existing_on_date(kCountyLevel, b.date);
+        if (!before.ok()) return before.status();
+      }
+      ChangeSet c = classify(*before, *incoming);
+      c.missing = dropped(*before, *incoming);
+      COVID_RETURN_IF_ERROR(t.write(*summary_.run_id, c));
+      county_.inserted += c.inserted.size();
+      county_.updated += c.updated.size();
+      county_.unchanged += c.unchanged;
+      county_.missing += c.missing.size();
+      for (const Observation& o : c.inserted) changed.insert(o.location);
+      for (const Revision& r : c.updated) changed.insert(r.after.location);
+      if (!c.empty()) changed_on(b.date);
+      save[b.date] = StoredDigest{b.digest, incoming->size() + c.missing.size()};
+    }
+    // Whole dates the source no longer has: their rows are kept, and reported.
+    std::set<Date> in_source;
+    for (const CountySpool::Block& b : spool_->blocks()) in_source.insert(b.date);
+    for (const auto& [date, d] : stored) {
+      if (!in_source.count(date)) county_.missing += d.stored_rows;
+    }
+    if (!fresh.empty()) {
+      std::unique_ptr<RowCursor> merged = spool_->merge(fresh);
+      DistinctLocations cursor(*merged, changed);
+      COVID_RETURN_IF_ERROR(t.insert_sorted(*summary_.run_id, cursor));
+    }
+    county_.locations_changed = changed.size();
+    return t.save_date_digests(kCountyLevel, save);
+  }
+
+  // The stored rows of one date whose location the source no longer has on that date (both
+  // sorted by location). classify() does not see them: it compares the locations of `incoming`.
+  static std::vector<Observation> dropped(const std::vector<Observation>& stored,
+                                          const std::vector<Observation>& incoming) {
+    std::vector<Observation> out;
+    auto in = incoming.begin();
+    for (const Observation& o : stored) {
+      while (in != incoming.end() && in->location < o.location) ++in;
+      if (in == incoming.end() || in->location != o.location) out.push_back(o);
+    }
+    return out;
+  }
+
+  // Passes rows on, noting each location once (rows come grouped by location).
+  class DistinctLocations final : public RowCursor {
+   public:
+    DistinctLocations(RowCursor& rows, std::unordered_set<std::string>& seen) : rows_(rows), seen_(seen) {}
+    Result<const Observation*> next() override {
+      auto row = rows_.next();
+      if (row.ok() && *row != nullptr && (*row)->location != last_) {
+        last_ = (*row)->location;
+        seen_.insert(last_);
+      }
+      return row;
+    }
+
+   private:
+    RowCursor& rows_;
+    std::unordered_set<std::string>& seen_;
+    std::string last_;
+  };
+
+  // The digests of the county dates read into memory (a store that did not keep them yet, or
+  // does not keep them at all), for the next run: the rows the source gave per date, and the
+  // rows held per date, missing ones included.
+  std::map<Date, StoredDigest> county_digests() const {
+    std::map<Date, StoredDigest> out;
+    for (const Observation& o : rows_) {
+      if (std::string_view(location_level(o.location)) != kCountyLevel) continue;
+      StoredDigest& d = out[o.date];
+      d.source.add(o);
+      ++d.stored_rows;
+    }
+    for (const Observation& o : summary_.changes.missing) {
+      if (std::string_view(location_level(o.location)) == kCountyLevel) ++out[o.date].stored_rows;
+    }
+    return out;
   }
 
   void finish_timing() {
@@ -341,6 +505,8 @@ class Run {
   std::vector<std::unique_ptr<StatesReader>> states_readers_;
   std::vector<std::unique_ptr<CountiesReader>> counties_readers_;
   std::vector<Location> locations_;
+  std::unique_ptr<CountySpool> spool_;
+  LevelCounts county_;                  // the spooled counties' counts
   std::vector<SourceRun> sources_;
   std::vector<Observation> rows_;
 };

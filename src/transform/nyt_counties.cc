@@ -45,15 +45,36 @@ CountiesReader::CountiesReader(std::string file, const Clock& clock)
 std::vector<Location> CountiesReader::locations() const {
   std::vector<Location> out;
   out.reserve(places_.size());
-  for (const auto& [id, p] : places_) {
-    out.push_back(Location{id, "county", p.county, p.state, id.size() == 5 ? id : std::string()});
+  for (const Place& p : places_) {
+    out.push_back(Location{p.id, "county", p.county, p.state, p.id.size() == 5 ? p.id : std::string()});
   }
+  std::sort(out.begin(), out.end(), [](const Location& a, const Location& b) { return a.id < b.id; });
   return out;
 }
 
+void CountiesReader::on_restart() {
+  rows_.clear();
+  places_.clear();
+  place_index_.clear();
+  block_.clear();
+  block_date_ = Date{INT32_MIN};
+  block_number_ = -1;
+  previous_ = first_ = kNoPlace;
+  if (sink_ != nullptr) sink_->on_restart(*this);
+}
+
+void CountiesReader::flush_block() {
+  if (!block_.empty() && sink_ != nullptr && !diagnostics().has_errors()) {
+    sink_->on_block(*this, block_date_, block_line_, block_);
+  }
+  block_.clear();
+}
+
 void CountiesReader::on_row(const Row& row) {
-  Observation o;
-  bool ok = read_date(row, kDate, &o.date);
+  Date date;
+  int64_t cases = kUnknown, deaths = kUnknown;
+  std::string location;
+  bool ok = read_date(row, kDate, &date);
   std::string_view fips = row[kFips], county = row[kCounty], state = row[kState];
   if (county.empty()) {
     error(row.line(kCounty), row.column(kCounty), column_name(kCounty) + ": empty value");
@@ -65,7 +86,7 @@ void CountiesReader::on_row(const Row& row) {
   }
   if (!fips.empty()) {
     if (five_digits(fips)) {
-      o.location = std::string(fips);
+      location = std::string(fips);
     } else {
       error(row.line(kFips), row.column(kFips),
             column_name(kFips) + ": " + quote_excerpt(fips) + " is not a 5-digit county FIPS code");
@@ -79,40 +100,96 @@ void CountiesReader::on_row(const Row& row) {
                 " is not a state or territory NYT names (needed for a county without FIPS)");
       ok = false;
     } else {
-      o.location = std::string(code) + ":" + std::string(county);
+      location = std::string(code) + ":" + std::string(county);
     }
   }
-  ok = read_count(row, kCases, &o.cases) && ok;
+  ok = read_count(row, kCases, &cases) && ok;
   if (!row[kDeaths].empty()) {
-    ok = read_count(row, kDeaths, &o.deaths) && ok;
+    ok = read_count(row, kDeaths, &deaths) && ok;
   }  // else: unknown
   if (!ok) return;
-  auto [p, first] = places_.emplace(o.location, Place{std::string(county), std::string(state), row.line()});
-  if (!first && (p->second.county != county || p->second.state != state)) {
-    error(row.line(kCounty), row.column(kCounty),
-          "fips " + o.location + " is " + quote_excerpt(county) + ", " + quote_excerpt(state) +
-              " here but " + quote_excerpt(p->second.county) + ", " + quote_excerpt(p->second.state) +
-              " on line " + std::to_string(p->second.line));
-    return;
-  }
-  auto [it, inserted] = seen_[o.location].emplace(o.date.days, row.line(kDate));
-  if (!inserted) {
+
+  // The date order that lets the file stream through in blocks.
+  if (date < block_date_) {
     error(row.line(kDate), row.column(kDate),
-          "location " + o.location + " on " + format_date(o.date) + " appears twice (first on line " +
-              std::to_string(it->second) + ")");
+          column_name(kDate) + ": " + format_date(date) + " comes after " + format_date(block_date_) +
+              " (line " + std::to_string(block_line_) +
+              "): a county file must be in ascending date order, as NYT publishes it");
     return;
   }
-  rows_.push_back(std::move(o));
-  sources_.push_back({row.line(kCases), row.line(kDeaths), row.column(kCases), row.column(kDeaths)});
+  if (date > block_date_) {
+    flush_block();
+    block_date_ = date;
+    block_line_ = row.line();
+    ++block_number_;
+    previous_ = kNoPlace;
+  }
+
+  // NYT lists the counties in the same order every date: the place that followed the previous
+  // row's place last time is almost always this row's, which saves the lookup.
+  uint32_t place = previous_ == kNoPlace ? first_ : places_[previous_].next;
+  bool first = false;
+  if (place == kNoPlace || places_[place].id != location) {
+    auto [it, added] = place_index_.try_emplace(location, uint32_t(places_.size()));
+    if (added) places_.push_back(Place{location, std::string(county), std::string(state), row.line()});
+    place = it->second;
+    first = added;
+  }
+  if (previous_ == kNoPlace) first_ = place;
+  else places_[previous_].next = place;
+  previous_ = place;
+  Place& p = places_[place];
+  if (!first && (p.county != county || p.state != state)) {
+    error(row.line(kCounty), row.column(kCounty),
+          "fips " + location + " is " + quote_excerpt(county) + ", " + quote_excerpt(state) +
+              " here but " + quote_excerpt(p.county) + ", " + quote_excerpt(p.state) + " on line " +
+              std::to_string(p.line));
+    return;
+  }
+  if (p.block == block_number_) {
+    error(row.line(kDate), row.column(kDate),
+          "location " + location + " on " + format_date(date) + " appears twice (first on line " +
+              std::to_string(p.block_line) + ")");
+    return;
+  }
+  p.block = block_number_;
+  p.block_line = row.line(kDate);
+
+  // A cumulative count that goes down from the county's previous date: a revision upstream.
+  auto check = [&](const char* count, int64_t before, int64_t now, size_t col) {
+    if (before == kUnknown || now == kUnknown || now >= before) return;
+    warning(row.line(col), row.column(col),
+            std::string(count) + " of " + location + " went down from " + std::to_string(before) + " on " +
+                format_date(p.last_date) + " to " + std::to_string(now) + " on " + format_date(date) +
+                " (a revision upstream; loaded as given)");
+  };
+  if (p.last_date.days != INT32_MIN) {
+    check("cases", p.last_cases, cases, kCases);
+    check("deaths", p.last_deaths, deaths, kDeaths);
+  }
+  p.last_date = date;
+  p.last_cases = cases;
+  p.last_deaths = deaths;
+
+  if (sink_ != nullptr) {
+    block_.push_back(CountyRow{place, cases, deaths});
+  } else {
+    Observation o;
+    o.location = std::move(location);
+    o.date = date;
+    o.cases = cases;
+    o.deaths = deaths;
+    rows_.push_back(std::move(o));
+  }
 }
 
 void CountiesReader::on_end() {
-  seen_.clear();
-  if (diagnostics().has_errors()) return;  // nothing will be loaded
-  rows_ = sort_and_check(std::move(rows_), sources_, [](const Observation& o, const char* count) {
-    return std::string(count) + " of " + o.location;
-  });
-  sources_.clear();
+  flush_block();
+  if (diagnostics().has_errors()) {
+    rows_.clear();  // nothing will be loaded
+    return;
+  }
+  std::sort(rows_.begin(), rows_.end(), by_location_date);
 }
 
 }  // namespace covid

@@ -5,11 +5,17 @@
 // state's name (e.g. "36:New York City"), so that `Unknown` is kept apart per state. cases is
 // required; an empty deaths is unknown. A FIPS that is not 5 digits, a state name without a FIPS
 // code, a (location, date) twice and one location under two names are errors; a cumulative
-// count that goes down is a revision upstream: accepted, with a warning. Not thread-safe.
+// count that goes down is a revision upstream: accepted, with a warning.
+//
+// A county file is ~2.5 million rows, so the reader never needs to hold it: NYT publishes it in
+// ascending date order, and the reader requires that order (a date earlier than the one before
+// it is an error) and hands each date's rows on, complete, as a block. With a CountyBlockSink
+// set, the blocks go there and nothing is kept but the places (one entry per county); without
+// one, the rows are collected and rows() gives them sorted by (location, date). Not thread-safe.
 #pragma once
 
+#include <climits>
 #include <cstdint>
-#include <map>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -24,33 +30,67 @@ namespace covid {
 // The 2-digit FIPS code of a state or territory by its NYT name ("California" -> "06"), or "".
 std::string_view state_fips_by_name(std::string_view name);
 
+class CountiesReader;
+
+// One county's counts on the date of the block it is in.
+struct CountyRow {
+  uint32_t place = 0;  // CountiesReader::place_id(place) is its location
+  int64_t cases = kUnknown;
+  int64_t deaths = kUnknown;
+};
+
+// Where a CountiesReader hands its blocks: every row of one date, in file order. Blocks come in
+// ascending date order; none comes once the file has an error.
+class CountyBlockSink {
+ public:
+  virtual ~CountyBlockSink() = default;
+  // `first_line` is the line of the block's first row.
+  virtual void on_block(const CountiesReader& reader, Date date, uint64_t first_line,
+                        const std::vector<CountyRow>& rows) = 0;
+  // The download starts again: forget the blocks of this reader.
+  virtual void on_restart(const CountiesReader& reader) = 0;
+};
+
 class CountiesReader final : public TableReader {
  public:
   CountiesReader(std::string file, const Clock& clock);
 
-  // The rows read, sorted by (location, date), once the stream ended without errors.
+  // Hands the blocks to `sink` (which must outlive the reading) instead of collecting rows.
+  void set_sink(CountyBlockSink* sink) { sink_ = sink; }
+
+  // Without a sink: the rows read, sorted by (location, date), once the stream ended without errors.
   const std::vector<Observation>& rows() const { return rows_; }
   // The counties seen (type county, with their state's name), by location id.
   std::vector<Location> locations() const;
+  // The location id of a CountyRow::place.
+  const std::string& place_id(uint32_t place) const { return places_[place].id; }
 
  private:
   struct Place {
-    std::string county, state;
-    uint64_t line;
+    std::string id, county, state;
+    uint64_t line;                  // where it first appears
+    int32_t block = -1;             // the last block it has a row in, and that row's line
+    uint64_t block_line = 0;
+    Date last_date{INT32_MIN};      // its previous row, for the cumulative-decrease warning
+    int64_t last_cases = kUnknown, last_deaths = kUnknown;
+    uint32_t next = UINT32_MAX;     // the place after it in its last block
   };
+  static constexpr uint32_t kNoPlace = UINT32_MAX;
   void on_row(const Row& row) override;
   void on_end() override;
-  void on_restart() override {
-    rows_.clear();
-    sources_.clear();
-    places_.clear();
-    seen_.clear();
-  }
+  void on_restart() override;
+  void flush_block();
 
+  CountyBlockSink* sink_ = nullptr;
   std::vector<Observation> rows_;
-  std::vector<CountSource> sources_;
-  std::map<std::string, Place> places_;  // location -> its names and first line
-  std::unordered_map<std::string, std::unordered_map<int32_t, uint64_t>> seen_;  // location -> date -> line
+  std::vector<Place> places_;
+  std::unordered_map<std::string, uint32_t> place_index_;
+  std::vector<CountyRow> block_;  // the rows of the current date
+  Date block_date_{INT32_MIN};
+  uint64_t block_line_ = 0;
+  int32_t block_number_ = -1;
+  uint32_t previous_ = kNoPlace;  // the place of the block's previous row
+  uint32_t first_ = kNoPlace;     // the place of the last block's first row
 };
 
 }  // namespace covid

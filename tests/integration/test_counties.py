@@ -134,5 +134,155 @@ class CountiesLoad(TempDirTest):
         self.assertEqual(self.sql("SELECT count(*) FROM observations"), [(0,)])
 
 
+class CountiesByDate(TempDirTest):
+    """The county load goes date by date: unchanged dates are skipped by their digest, new dates
+    inserted together, revised dates compared row by row; rows never all in memory."""
+
+    FIELDS = ["date", "county", "state", "fips", "cases", "deaths"]
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.gen = tempfile.mkdtemp(prefix="covid-etl-gen-")
+        cls.addClassCleanup(shutil.rmtree, cls.gen, True)
+        subprocess.run([GEN, cls.gen, "--counties", "80", "--days", "40"], check=True,
+                       capture_output=True, timeout=120)
+        cls.file = os.path.join(cls.gen, "us-counties.csv")
+        with open(cls.file, newline="") as f:
+            cls.rows = list(csv.DictReader(f))
+        with open(os.path.join(cls.gen, "us-states.csv"), newline="") as f:
+            cls.codes = {r["state"]: r["fips"].zfill(2) for r in csv.DictReader(f)}
+        cls.dates = sorted({r["date"] for r in cls.rows})
+
+    def setUp(self):
+        super().setUp()
+        self.config = self.write("counties.toml", "[datasets]\nnational = false\nstates = false\n")
+
+    def save(self, name, rows):
+        path = self.path(name)
+        with open(path, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=self.FIELDS, lineterminator="\n")
+            w.writeheader()
+            w.writerows(rows)
+        return path
+
+    def run_counties(self, *files, extra=()):
+        args = ["run", "--json", "--config", self.config, "--db", self.db]
+        for f in files:
+            args += ["--counties", f]
+        p = cli(*args, *extra)
+        return p.returncode, (json.loads(p.stdout) if p.stdout.strip() else None), p.stderr
+
+    def stored(self):
+        return {(loc, date): (cases, deaths) for loc, date, cases, deaths in self.sql(
+            "SELECT location, date, cases, deaths FROM observations WHERE location <> 'US'")}
+
+    def expected(self, rows):
+        return {(county_location(r, self.codes), r["date"]):
+                (int(r["cases"]), int(r["deaths"]) if r["deaths"] else None) for r in rows}
+
+    def test_a_new_day_is_inserted_and_the_rest_skipped(self):
+        last = self.dates[-1]
+        before = [r for r in self.rows if r["date"] != last]
+        code, s, err = self.run_counties(self.save("before.csv", before))
+        self.assertEqual(code, 0, err)
+        self.assertEqual(s["levels"]["county"]["inserted"], len(before))
+        code, s, err = self.run_counties(self.file)
+        self.assertEqual(code, 0, err)
+        new = len(self.rows) - len(before)
+        c = s["levels"]["county"]
+        self.assertEqual((c["inserted"], c["updated"], c["unchanged"], c["missing"]), (new, 0, len(before), 0))
+        self.assertEqual(c["last_changed"], last)
+        self.assertEqual(c["locations_changed"], new)
+        self.assertEqual(self.stored(), self.expected(self.rows))
+        # One digest per date, each covering the rows held for it.
+        digests = self.sql("SELECT date, rows, stored_rows FROM date_digests WHERE level = 'county' ORDER BY date")
+        per_date = defaultdict(int)
+        for r in self.rows:
+            per_date[r["date"]] += 1
+        self.assertEqual(digests, [(d, per_date[d], per_date[d]) for d in self.dates])
+        # The same file again: nothing to do.
+        code, s, err = self.run_counties(self.file)
+        self.assertEqual((code, s["status"], s["levels"]["county"]["unchanged"]), (0, "unchanged", len(self.rows)), err)
+
+    def test_revised_dropped_and_vanished_rows(self):
+        self.assertEqual(self.run_counties(self.file)[0], 0)
+        rows = [dict(r) for r in self.rows]
+        revised = next(r for r in rows if r["fips"] and r["date"] == self.dates[10])
+        revised["cases"] = str(int(revised["cases"]) + 7)
+        dropped = next(r for r in rows if r["date"] == self.dates[20])
+        vanished = self.dates[30]
+        kept = [r for r in rows if r is not dropped and r["date"] != vanished]
+        code, s, err = self.run_counties(self.save("revised.csv", kept))
+        self.assertEqual(code, 0, err)
+        gone = sum(r["date"] == vanished for r in rows)
+        c = s["levels"]["county"]
+        self.assertEqual((c["inserted"], c["updated"], c["missing"]), (0, 1, 1 + gone), c)
+        self.assertEqual(c["last_changed"], self.dates[10])
+        self.assertEqual(self.sql("SELECT location, date, old_cases, new_cases FROM revisions WHERE run_id = ?",
+                                  (s["run_id"],)),
+                         [(revised["fips"], self.dates[10], int(revised["cases"]) - 7, int(revised["cases"]))])
+        # Rows the source dropped are kept, never deleted.
+        want = self.expected(self.rows)
+        want[(revised["fips"], self.dates[10])] = (int(revised["cases"]), want[(revised["fips"], self.dates[10])][1])
+        self.assertEqual(self.stored(), want)
+        # Run again: the changed dates are now known, nothing changes.
+        code, s, err = self.run_counties(self.save("revised.csv", kept))
+        self.assertEqual((code, s["status"], s["updated"], s["inserted"]), (0, "unchanged", 0, 0), err)
+
+    def test_files_split_by_year_load_like_one(self):
+        split = self.dates[len(self.dates) // 2]
+        first = self.save("part1.csv", [r for r in self.rows if r["date"] < split])
+        second = self.save("part2.csv", [r for r in self.rows if r["date"] >= split])
+        code, s, err = self.run_counties(first, second)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(s["levels"]["county"]["inserted"], len(self.rows))
+        self.assertEqual(self.stored(), self.expected(self.rows))
+        # Files in the wrong order overlap: an error naming the second file's first line.
+        os.remove(self.db)
+        code, s, err = self.run_counties(second, first)
+        self.assertEqual(code, 2, err)
+        e = s["errors"][0]
+        self.assertEqual((e["file"], e["line"], e["column"]), (first, 2, 1), e)
+        self.assertIn("county files read together must cover separate dates", e["message"])
+        self.assertFalse(self.sql("SELECT 1 FROM observations WHERE location <> 'US'"))
+
+    def test_a_date_out_of_order_is_an_error_with_its_place(self):
+        rows = list(self.rows)
+        i = next(i for i, r in enumerate(rows) if r["date"] == self.dates[5])
+        moved = rows.pop(i)
+        rows.append(moved)  # an early date after the last one
+        path = self.save("unsorted.csv", rows)
+        code, s, err = self.run_counties(path)
+        self.assertEqual(code, 2, err)
+        e = s["errors"][0]
+        self.assertEqual((e["file"], e["line"], e["column"]), (path, len(rows) + 1, 1), e)
+        self.assertIn("ascending date order", e["message"])
+        self.assertFalse(self.store_exists() and self.sql("SELECT 1 FROM observations WHERE location <> 'US'"))
+
+    def test_rows_written_without_digests_are_compared_then_digested(self):
+        self.assertEqual(self.run_counties(self.file)[0], 0)
+        self.sql_write("DELETE FROM date_digests")  # as a database of schema version 2 has none
+        code, s, err = self.run_counties(self.file)
+        self.assertEqual((code, s["status"], s["unchanged"]), (0, "unchanged", len(self.rows)), err)
+        self.assertEqual(self.sql("SELECT count(*) FROM date_digests")[0][0], len(self.dates))
+        self.assertEqual(self.stored(), self.expected(self.rows))
+
+    def test_a_dry_run_reports_what_the_load_does(self):
+        code, dry, err = self.run_counties(self.file, extra=("--dry-run",))
+        self.assertEqual(code, 0, err)
+        code, real, err = self.run_counties(self.file)
+        self.assertEqual(code, 0, err)
+        for k in ("inserted", "updated", "unchanged", "missing"):
+            self.assertEqual(dry["levels"]["county"][k], real["levels"]["county"][k], k)
+
+    def sql_write(self, query):
+        import contextlib
+        import sqlite3
+        with contextlib.closing(sqlite3.connect(self.db)) as c:
+            c.execute(query)
+            c.commit()
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 
 #include "load/dynamodb/dynamo_item.h"
 
@@ -608,6 +609,49 @@ Result<std::vector<RunRecord>> DynamoDbStore::list_runs(size_t limit) {
   });
   if (!s.ok()) return fail("reading runs", s);
   if (!bad.empty()) return Status::Load("DynamoDB " + describe() + ": " + bad);
+  return out;
+}
+
+Result<std::vector<Location>> DynamoDbStore::list_locations() {
+  std::set<std::string> ids = {kNation};
+  if (!missing_tables_) {
+    // No locations table: the data table's partition keys, with a Scan of the keys alone
+    // (DynamoDB still reads, and bills, every item).
+    json q = {{"TableName", client_->target().table},
+              {"ProjectionExpression", "#l"},
+              {"ExpressionAttributeNames", {{"#l", "location"}}},
+              {"ConsistentRead", true}};
+    std::string bad;
+    Status s = client_->query_all("Scan", q, [&](const json& item) {
+      dynamo::ItemReader r(item);
+      std::string id = r.s("location");
+      if (!r.ok() || id.empty()) {
+        bad = "an item without a location" + (r.ok() ? std::string() : ": " + r.error());
+        return false;
+      }
+      ids.insert(std::move(id));
+      return true;
+    });
+    if (!s.ok()) return fail("reading locations", s);
+    if (!bad.empty()) return Status::Load("DynamoDB " + describe() + ": " + bad);
+  }
+  std::vector<Location> out;
+  out.reserve(ids.size());
+  for (const std::string& id : ids) {
+    Location l;
+    l.id = id;
+    l.type = location_level(id);
+    size_t colon = id.find(':');
+    if (id == kNation) {
+      l.name = "United States";
+    } else if (colon != std::string::npos) {
+      l.name = id.substr(colon + 1);  // "36:New York City"
+    } else {
+      l.name = id;
+      l.fips = id;
+    }
+    out.push_back(std::move(l));
+  }
   return out;
 }
 

@@ -683,6 +683,26 @@ FROM {s}.runs ORDER BY id DESC LIMIT $1::bigint)sql"),
   return out;
 }
 
+Result<std::vector<Location>> PostgresStore::list_locations() {
+  std::vector<Location> out;
+  if (empty_) {
+    out.push_back(Location{kNation, "nation", "United States", "", ""});
+    return out;
+  }
+  // COLLATE "C": byte order, as std::string sorts, whatever the database's collation.
+  auto r = query("reading locations",
+                 sql("SELECT id, type, name, state, fips FROM {s}.locations ORDER BY id COLLATE \"C\""));
+  if (!r.ok()) return r.status();
+  const PGresult* res = r->get();
+  int rows = pq_->ntuples(res);
+  out.reserve(size_t(rows));
+  for (int i = 0; i < rows; ++i) {
+    auto text = [&](int col) { return std::string(pq_->getvalue(res, i, col)); };  // NULL: ""
+    out.push_back(Location{text(0), text(1), text(2), text(3), text(4)});
+  }
+  return out;
+}
+
 Result<std::map<std::string, SourceState>> PostgresStore::source_states() {
   if (empty_) return std::map<std::string, SourceState>();
   auto r = query("reading source state",

@@ -89,6 +89,16 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_pending ON outbox (status, id);
 )sql",
+    R"sql(
+CREATE TABLE date_digests (
+  level       TEXT NOT NULL CHECK (level IN ('nation', 'state', 'county')),
+  date        TEXT NOT NULL,      -- YYYY-MM-DD
+  rows        INTEGER NOT NULL,   -- rows the source gave for the date when it last changed
+  hash        TEXT NOT NULL,      -- their digest (load/date_digest.h)
+  stored_rows INTEGER NOT NULL,   -- rows held for the date (more when the source dropped some)
+  PRIMARY KEY (level, date)
+) WITHOUT ROWID;
+)sql",
 };
 
 // A prepared statement, finalized on destruction.
@@ -427,9 +437,16 @@ class SqliteLoad final : public LoadTransaction {
   explicit SqliteLoad(SqliteStore& store) : store_(store) {}
   ~SqliteLoad() override {
     if (open_) (void)store_.exec("ROLLBACK");
+    (void)store_.exec("PRAGMA foreign_keys = ON");
   }
 
+  // Foreign keys are not checked within a load: checking them costs two lookups a row (a third
+  // of a county load's time), and the load itself guarantees them: every location is saved by
+  // save_locations() in the same transaction before its rows, and every row carries this run's
+  // id. Other connections (and the schema) keep them on. The pragma only works outside a
+  // transaction, hence here and in the destructor.
   Status begin() {
+    COVID_RETURN_IF_ERROR(store_.exec("PRAGMA foreign_keys = OFF"));
     COVID_RETURN_IF_ERROR(store_.exec("BEGIN IMMEDIATE"));
     open_ = true;
     return Status::Ok();
@@ -511,6 +528,113 @@ class SqliteLoad final : public LoadTransaction {
     return Status::Ok();
   }
 
+  Result<std::vector<Observation>> existing_on(Date date, const std::vector<std::string>& locations) override {
+    std::vector<Observation> out;
+    if (!store_.schema_ready()) return out;
+    Stmt s(store_.db_, "SELECT cases, deaths, recovered FROM observations WHERE location = ? AND date = ?");
+    if (!s.ok()) return store_.error("reading observations");
+    char d[10];
+    format_date(date, d);
+    for (const std::string& location : locations) {
+      s.bind(1, location).bind(2, std::string_view(d, 10));
+      int rc = s.step();
+      if (rc == SQLITE_ROW) {
+        Observation o;
+        o.location = location;
+        o.date = date;
+        o.cases = s.count(0);
+        o.deaths = s.count(1);
+        o.recovered = s.count(2);
+        out.push_back(std::move(o));
+      } else if (rc != SQLITE_DONE) {
+        return store_.error("reading observations");
+      }
+      s.reset();
+    }
+    return out;
+  }
+
+  Result<std::vector<Observation>> existing_on_date(std::string_view level, Date date) override {
+    std::vector<Observation> out;
+    // No index leads by date: this reads the table, which only a date that lost rows needs.
+    Stmt s(store_.db_, "SELECT o.location, o.cases, o.deaths, o.recovered FROM observations o "
+                       "JOIN locations l ON l.id = o.location WHERE o.date = ? AND l.type = ? ORDER BY o.location");
+    if (!s.ok()) return store_.error("reading observations");
+    char d[10];
+    format_date(date, d);
+    s.bind(1, std::string_view(d, 10)).bind(2, level);
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      Observation o;
+      o.location = s.text(0);
+      o.date = date;
+      o.cases = s.count(1);
+      o.deaths = s.count(2);
+      o.recovered = s.count(3);
+      out.push_back(std::move(o));
+    }
+    if (rc != SQLITE_DONE) return store_.error("reading observations");
+    return out;
+  }
+
+  // Many rows a statement: SQLite spends less per row on a statement of many VALUES, and rows
+  // in key order are appended to the table's B-tree instead of inserted into it.
+  Status insert_sorted(int64_t run_id, RowCursor& rows) override {
+    constexpr int kPerStatement = 64;
+    std::string sql = "INSERT INTO observations (location, date, cases, deaths, recovered, run_id) VALUES ";
+    for (int i = 0; i < kPerStatement; ++i) sql += i == 0 ? "(?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?)";
+    Stmt many(store_.db_, sql.c_str());
+    Stmt one(store_.db_, "INSERT INTO observations (location, date, cases, deaths, recovered, run_id) "
+                         "VALUES (?, ?, ?, ?, ?, ?)");
+    if (!many.ok() || !one.ok()) return store_.error("preparing the insert");
+    char date[10];
+    std::vector<Observation> pending;
+    pending.reserve(kPerStatement);
+    auto bind = [&](Stmt& s, int at, const Observation& o) {
+      format_date(o.date, date);
+      s.bind(at + 1, o.location).bind(at + 2, std::string_view(date, 10)).bind_count(at + 3, o.cases);
+      s.bind_count(at + 4, o.deaths).bind_count(at + 5, o.recovered).bind(at + 6, run_id);
+    };
+    for (;;) {
+      auto row = rows.next();
+      if (!row.ok()) return row.status();
+      if (*row != nullptr) {
+        bind(many, 6 * int(pending.size()), **row);
+        pending.push_back(**row);
+        if (pending.size() == kPerStatement) {
+          if (many.step() != SQLITE_DONE) return store_.error("inserting observations");
+          many.reset();
+          pending.clear();
+        }
+        continue;
+      }
+      many.reset();
+      for (const Observation& o : pending) {
+        bind(one, 0, o);
+        if (one.step() != SQLITE_DONE) return store_.error("inserting observations");
+        one.reset();
+      }
+      return Status::Ok();
+    }
+  }
+
+  Status save_date_digests(std::string_view level, const std::map<Date, StoredDigest>& digests) override {
+    Stmt s(store_.db_, R"sql(
+INSERT INTO date_digests (level, date, rows, hash, stored_rows) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (level, date) DO UPDATE SET rows = excluded.rows, hash = excluded.hash,
+  stored_rows = excluded.stored_rows)sql");
+    if (!s.ok()) return store_.error("preparing the date digests");
+    char d[10];
+    for (const auto& [date, digest] : digests) {
+      format_date(date, d);
+      s.bind(1, level).bind(2, std::string_view(d, 10)).bind(3, int64_t(digest.source.rows));
+      s.bind(4, digest.source.hash_hex()).bind(5, int64_t(digest.stored_rows));
+      if (s.step() != SQLITE_DONE) return store_.error("saving the date digests");
+      s.reset();
+    }
+    return Status::Ok();
+  }
+
   Status save_locations(const std::vector<Location>& locations) override {
     Stmt s(store_.db_, R"sql(
 INSERT INTO locations (id, type, name, state, fips) VALUES (?, ?, ?, ?, ?)
@@ -547,7 +671,7 @@ ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.l
   Status commit() override {
     COVID_RETURN_IF_ERROR(store_.exec("COMMIT"));
     open_ = false;
-    return Status::Ok();
+    return store_.exec("PRAGMA foreign_keys = ON");
   }
 
  private:
@@ -617,6 +741,53 @@ FROM runs ORDER BY id DESC LIMIT ?)sql");
   }
   if (rc != SQLITE_DONE) return error("reading runs");
   return out;
+}
+
+Result<std::vector<Location>> SqliteStore::list_locations() {
+  std::vector<Location> out;
+  if (!schema_ready()) {
+    out.push_back(Location{kNation, "nation", "United States", "", ""});
+    return out;
+  }
+  // ORDER BY id: BINARY collation, the byte order of std::string.
+  Stmt s(db_, "SELECT id, type, name, state, fips FROM locations ORDER BY id");
+  if (!s.ok()) return error("reading locations");
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    out.push_back(Location{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4)});
+  }
+  if (rc != SQLITE_DONE) return error("reading locations");
+  return out;
+}
+
+Result<std::optional<std::map<Date, StoredDigest>>> SqliteStore::date_digests(std::string_view level) {
+  std::map<Date, StoredDigest> out;
+  if (!schema_ready()) return std::optional(std::move(out));
+  Stmt s(db_, "SELECT date, rows, hash, stored_rows FROM date_digests WHERE level = ?");
+  if (!s.ok()) return error("reading the date digests");
+  s.bind(1, level);
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    Date date;
+    StoredDigest d;
+    if (parse_date(s.text(0), &date) != DateError::kNone || !d.source.set_hash_hex(s.text(2))) {
+      return Status::Load(path_ + ": a bad row in date_digests (" + s.text(0) + ")");
+    }
+    d.source.rows = uint64_t(s.int64(1));
+    d.stored_rows = uint64_t(s.int64(3));
+    out.emplace(date, d);
+  }
+  if (rc != SQLITE_DONE) return error("reading the date digests");
+  if (out.empty()) {
+    // Rows of the level written before digests were kept (schema version 2) have none: until
+    // a run writes them, every row is compared.
+    Stmt any(db_, "SELECT EXISTS (SELECT 1 FROM locations WHERE type = ?)");
+    if (!any.ok()) return error("reading locations");
+    any.bind(1, level);
+    if (any.step() != SQLITE_ROW) return error("reading locations");
+    if (any.int64(0) != 0) return std::optional<std::map<Date, StoredDigest>>();
+  }
+  return std::optional(std::move(out));
 }
 
 Result<std::map<std::string, SourceState>> SqliteStore::source_states() {

@@ -30,7 +30,9 @@ class SqliteStore final : public Store {
   Result<std::vector<Observation>> read_series(std::string_view location, std::optional<Date> from,
                                                std::optional<Date> to) override;
   Result<std::vector<RunRecord>> list_runs(size_t limit) override;
+  Result<std::vector<Location>> list_locations() override;
   Result<std::map<std::string, SourceState>> source_states() override;
+  Result<std::optional<std::map<Date, StoredDigest>>> date_digests(std::string_view level) override;
   // PRAGMA data_version (commits by other connections) plus this connection's own changes.
   Result<uint64_t> data_version() override;
   std::string describe() const override { return path_; }

@@ -1,0 +1,95 @@
+// CountySpool: a run's county rows between validation and load, kept in a temporary file so that
+// memory stays flat however large the county file is (2.5 million rows upstream).
+//
+// It receives a CountiesReader's date blocks (one date's rows each), digests each block (see
+// load/date_digest.h) and, when the digest equals the one the store had for that date before
+// the run, keeps only the digest: an unchanged date costs no I/O at all. Other blocks are written
+// sorted by location, so that merge() can hand the rows of many dates on in (location, date)
+// order, the order of the store's key, reading a few kilobytes of each block at a time.
+// Blocks from several files (us-counties-2020.csv, ...) must not share a date; a file whose dates
+// overlap the previous file's is an error. The temporary file is deleted when the spool is. Not
+// thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/diagnostics.h"
+#include "common/status.h"
+#include "load/date_digest.h"
+#include "load/store.h"
+#include "transform/nyt_counties.h"
+
+namespace covid {
+
+class CountySpool final : public CountyBlockSink {
+ public:
+  struct Block {
+    Date date;
+    DateDigest digest;             // of the block's rows (recovered unknown)
+    bool kept = false;             // rows in the file; false: equal to the digest known before
+    uint64_t offset = 0;           // of its first row in the file, in rows
+    const CountiesReader* reader = nullptr;
+    uint64_t first_line = 0;
+  };
+
+  // `known`: the store's digests for the county level, read before the run.
+  explicit CountySpool(std::map<Date, StoredDigest> known) : known_(std::move(known)) {}
+  CountySpool(const CountySpool&) = delete;
+  CountySpool& operator=(const CountySpool&) = delete;
+
+  // Creates the temporary file (in $TMPDIR, else /tmp).
+  Status open();
+
+  void on_block(const CountiesReader& reader, Date date, uint64_t first_line,
+                const std::vector<CountyRow>& rows) override;
+  void on_restart(const CountiesReader& reader) override;
+
+  // The blocks in date order.
+  const std::vector<Block>& blocks() const { return blocks_; }
+  // A problem found across files (overlapping dates), or a write that failed.
+  const std::optional<Issue>& problem() const { return problem_; }
+  const Status& io_status() const { return io_; }
+  uint64_t rows() const { return rows_; }
+  // Distinct locations over all blocks.
+  size_t location_count() const { return ids_.size(); }
+  // The index of a location id (as used by changed-location counting), and back.
+  uint32_t location_index(const std::string& id) const { return index_.at(id); }
+
+  // A kept block's rows, sorted by location.
+  Result<std::vector<Observation>> read(const Block& block) const;
+  // The rows of the kept `blocks`, in (location, date) order. The cursor must not outlive the
+  // spool; Observation pointers it gives are valid until the next call.
+  std::unique_ptr<RowCursor> merge(const std::vector<const Block*>& blocks) const;
+
+ private:
+  struct Record {
+    uint32_t location;
+    uint32_t unused = 0;
+    int64_t cases, deaths;
+  };
+  class Merger;
+  Status read_records(uint64_t offset, size_t n, Record* out) const;
+
+  std::map<Date, StoredDigest> known_;
+  std::vector<Block> blocks_;
+  std::optional<Issue> problem_;
+  Status io_;
+  std::unique_ptr<FILE, int (*)(FILE*)> file_{nullptr, &fclose};
+  uint64_t rows_ = 0;         // in all blocks
+  uint64_t written_ = 0;      // rows in the file
+  std::vector<std::string> ids_;
+  std::unordered_map<std::string, uint32_t> index_;
+  std::vector<uint64_t> sort_keys_;  // by location index: the first 8 bytes, big-endian
+  std::vector<uint32_t> reader_map_;  // the current reader's place -> location index
+  const CountiesReader* mapped_reader_ = nullptr;
+  std::vector<Record> scratch_;
+};
+
+}  // namespace covid
