@@ -32,12 +32,14 @@ run: build
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
+# bench/counties.sh: the county file (generated once into $(BUILD_DIR)/bench-data) against pandas,
+# sqlite3 and DuckDB, then the CSV reader's Google Benchmark ($(BUILD_DIR)/bench/csv_reader_bench).
 bench: build
 	bash bench/national.sh
 	bash bench/serve.sh
 	BIN=$(BUILD_DIR)/covid-etl bash bench/postgres.sh
-	@[ -f $(BUILD_DIR)/bench-data/us-counties.csv ] || /usr/bin/python3 ../shared/tools/gen-nyt-like $(BUILD_DIR)/bench-data
-	COVID_ETL_BENCH_CSV=$(BUILD_DIR)/bench-data/us-counties.csv $(BUILD_DIR)/bench/csv_reader_bench
+	BIN=$(BUILD_DIR)/covid-etl BENCH_DATA=$(BUILD_DIR)/bench-data SCRATCH=$(BUILD_DIR)/bench/counties-scratch \
+	  bash bench/counties.sh
 
 # Every libFuzzer target for SECONDS seconds each, built with clang, ASan and UBSan.
 fuzz: setup

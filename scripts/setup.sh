@@ -14,6 +14,8 @@ packages=(
   libboost-dev nodejs chromium fonts-liberation   # the dashboard (serve) and its browser test
   libpq-dev postgresql                            # the PostgreSQL store; its tests start a server
   python3-boto3                                   # the DynamoDB store's tests (dynalite comes from npm)
+  wrk                                             # the fault tests: serve under load while runs commit
+  python3-pandas time                             # make bench: the pandas baselines, peak RSS
 )
 # npm: Debian's package, unless the nodejs installed already brings its own (NodeSource's nodejs
 # bundles npm and conflicts with Debian's npm package).

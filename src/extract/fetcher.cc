@@ -78,7 +78,9 @@ Result<FetchResult> Fetcher::fetch(const std::string& url, const SourceValidator
 
   const std::string shown = redact_url(url);
   Status last;
+  attempts_ = 0;
   for (int attempt = 1;; ++attempt) {
+    attempts_ = attempt;
     if (attempt > 1) {
       auto wait = std::chrono::milliseconds(int64_t(double(backoff(attempt - 1).count()) * jitter_()));
       clock_.sleep_for(wait);

@@ -62,11 +62,15 @@ class Fetcher {
   // The wait before retry number `attempt` (1-based), before jitter.
   std::chrono::milliseconds backoff(int attempt) const;
 
+  // How many attempts the last fetch() made, also when it failed (a failed source's report).
+  int attempts() const { return attempts_; }
+
  private:
   HttpClient& http_;
   const Clock& clock_;
   FetchOptions options_;
   std::function<double()> jitter_;
+  int attempts_ = 0;
 };
 
 }  // namespace covid

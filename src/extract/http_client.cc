@@ -189,8 +189,14 @@ HttpResult CurlHttpClient::get(const HttpRequest& request, BodySink& sink) {
   lib.easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
   lib.easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
   lib.easy_setopt(curl, CURLOPT_HEADERDATA, &result.response);
+  // curl's own account of a failure ("Operation timed out after 1000 milliseconds with 5 out of
+  // 9000 bytes received", "Recv failure: Connection reset by peer"): what easy_strerror says
+  // only in general terms.
+  char detail[CURL_ERROR_SIZE] = "";
+  lib.easy_setopt(curl, CURLOPT_ERRORBUFFER, detail);
 
   CURLcode code = lib.easy_perform(curl);
+  lib.easy_setopt(curl, CURLOPT_ERRORBUFFER, static_cast<char*>(nullptr));
   lib.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &result.response.status);
   lib.slist_free_all(headers);
   if (request.url.starts_with("file://") && code == CURLE_OK) result.response.status = 200;
@@ -199,7 +205,11 @@ HttpResult CurlHttpClient::get(const HttpRequest& request, BodySink& sink) {
     result.status = Status::Extract(redact_url(request.url) + ": the body is larger than the size limit of " +
                                     std::to_string(request.max_bytes) + " bytes");
   } else if (code != CURLE_OK) {
-    result.status = Status::Extract(redact_url(request.url) + ": " + lib.easy_strerror(code));
+    std::string message = redact_url(request.url) + ": " + lib.easy_strerror(code);
+    std::string_view more(detail);
+    while (!more.empty() && (more.back() == '\n' || more.back() == ' ')) more.remove_suffix(1);
+    if (!more.empty() && more != lib.easy_strerror(code)) message += " (" + std::string(more) + ")";
+    result.status = Status::Extract(message);
     result.transient = is_transient(code);
   }
   return result;

@@ -89,6 +89,7 @@ class Run {
     src.attempted = true;
     auto r = fetcher.fetch(src.url, validators, sink);
     if (!r.ok()) {
+      src.report.attempts = fetcher.attempts();  // a failed source says how often it was tried
       return r.status();
     }
     src.report = SourceReport{src.name, redact_url(src.url), r->http_status, r->not_modified,

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "serve/locations.h"
 #include "serve/representation.h"
 #include "serve/series.h"
 #include "serve/views.h"
@@ -16,6 +17,7 @@ namespace {
 constexpr const char* kJson = "application/json";
 constexpr const char* kCsv = "text/csv; charset=utf-8";
 constexpr int kDerivedGzipLevel = 6;  // made on demand: cheaper than the precomputed level 9
+constexpr size_t kMaxLocationId = 200;  // longer is no location (and no store read)
 
 // The parameters of one request, checked against the names an endpoint takes.
 class Params {
@@ -83,15 +85,70 @@ std::shared_ptr<const Snapshot> available(SnapshotCache& cache, Response& resp) 
   return snap;
 }
 
-// The location parameter (default US); false (and a 400) for one the snapshot does not hold.
-bool location(const Params& p, const Snapshot& snap, std::string* out, Response& resp) {
+// A 503 for a read on demand that failed.
+void unreadable(Response& resp, const Status& status) {
+  error_response(resp, 503, "the database cannot be read: " + status.message());
+  resp.headers.emplace_back("Retry-After", "1");
+}
+
+// The series the `location` parameter names (default US).
+struct Picked {
+  std::string id;
+  const SeriesColumns* columns = nullptr;
+  std::shared_ptr<const Representation> full;  // every date, all fields
+  std::shared_ptr<const LocationSeries> keep;  // holds a series read on demand
+};
+
+// False with resp filled: 400 for a location the store does not know, 503 when it cannot be read.
+// The nation's series is the snapshot's own; any other is read on first use (SnapshotCache::series).
+bool location(SnapshotCache& cache, const Params& p, const Snapshot& snap, Picked* out, Response& resp) {
   const std::string* v = p.get("location");
-  *out = v != nullptr ? *v : std::string(kNation);
-  if (snap.series.find(*out) == snap.series.end()) {
-    error_response(resp, 400, "location: unknown location '" + out->substr(0, 64) + "'");
+  out->id = v != nullptr ? *v : std::string(kNation);
+  if (auto it = snap.series.find(out->id); it != snap.series.end()) {
+    out->columns = &it->second;
+    out->full = snap.series_full.find(out->id)->second;
+    return true;
+  }
+  Result<std::shared_ptr<const LocationSeries>> found = std::shared_ptr<const LocationSeries>();
+  if (!out->id.empty() && out->id.size() <= kMaxLocationId) found = cache.series(snap, out->id);
+  if (!found.ok()) {
+    unreadable(resp, found.status());
     return false;
   }
+  if (*found == nullptr) {
+    error_response(resp, 400, "location: unknown location '" + out->id.substr(0, 64) +
+                                  "' (see /api/v1/locations)");
+    return false;
+  }
+  out->keep = std::move(*found);
+  out->columns = &out->keep->columns;
+  out->full = out->keep->full;
   return true;
+}
+
+// A whole number parameter within [min, max]; false (and a 400) otherwise.
+bool number(const Params& p, std::string_view name, size_t min, size_t max, size_t* out, Response& resp) {
+  const std::string* v = p.get(name);
+  if (v == nullptr) return true;
+  unsigned long long n = 0;
+  auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc() || ptr != v->data() + v->size() || v->empty() || n < min || n > max) {
+    error_response(resp, 400, std::string(name) + ": '" + v->substr(0, 64) + "' is not a number from " +
+                                  std::to_string(min) + " to " + std::to_string(max));
+    return false;
+  }
+  *out = size_t(n);
+  return true;
+}
+
+// A location id for a file name: letters, digits, '-' and '_' kept, anything else '-'.
+std::string file_part(std::string_view id) {
+  std::string out(id);
+  for (char& c : out) {
+    bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (!keep) c = '-';
+  }
+  return out;
 }
 
 // from and to; false (and a 400) when malformed or from is after to.
@@ -109,20 +166,21 @@ std::string date_key(const std::optional<Date>& d) { return d ? format_date(*d) 
 void series(SnapshotCache& cache, const Request& req, Response& resp) {
   Params p;
   if (!p.parse(req, {"location", "from", "to", "fields"}, resp)) return;
-  auto snap = available(cache, resp);
-  if (!snap) return;
-  std::string loc;
   std::optional<Date> from, to;
-  if (!location(p, *snap, &loc, resp) || !date_range(p, &from, &to, resp)) return;
+  if (!date_range(p, &from, &to, resp)) return;
   unsigned fields = kAllFields;
   if (const std::string* f = p.get("fields")) {
     auto parsed = parse_fields(*f);
     if (!parsed.ok()) return error_response(resp, 400, parsed.status().message());
     fields = *parsed;
   }
-  if (!from && !to && fields == kAllFields) return respond(req, snap->series_full.find(loc)->second, resp);
-  const SeriesColumns& s = snap->series.find(loc)->second;
-  std::string key = "series|" + loc + "|" + date_key(from) + "|" + date_key(to) + "|" + std::to_string(fields);
+  auto snap = available(cache, resp);
+  if (!snap) return;
+  Picked loc;
+  if (!location(cache, p, *snap, &loc, resp)) return;
+  if (!from && !to && fields == kAllFields) return respond(req, loc.full, resp);
+  const SeriesColumns& s = *loc.columns;
+  std::string key = "series|" + loc.id + "|" + date_key(from) + "|" + date_key(to) + "|" + std::to_string(fields);
   respond(req, snap->derived(key, [&] {
             auto [b, e] = s.range(from, to);
             return Representation::make(kJson, series_json(s, b, e, fields), "no-cache", kDerivedGzipLevel);
@@ -132,17 +190,20 @@ void series(SnapshotCache& cache, const Request& req, Response& resp) {
 void export_csv_handler(SnapshotCache& cache, const Request& req, Response& resp) {
   Params p;
   if (!p.parse(req, {"location", "from", "to"}, resp)) return;
+  std::optional<Date> from, to;
+  if (!date_range(p, &from, &to, resp)) return;
   auto snap = available(cache, resp);
   if (!snap) return;
-  std::string loc;
-  std::optional<Date> from, to;
-  if (!location(p, *snap, &loc, resp) || !date_range(p, &from, &to, resp)) return;
-  if (!from && !to) return respond(req, snap->export_full.find(loc)->second, resp);
-  const SeriesColumns& s = snap->series.find(loc)->second;
-  std::string key = "export|" + loc + "|" + date_key(from) + "|" + date_key(to);
+  Picked loc;
+  if (!location(cache, p, *snap, &loc, resp)) return;
+  if (!from && !to) {
+    if (auto it = snap->export_full.find(loc.id); it != snap->export_full.end()) return respond(req, it->second, resp);
+  }
+  const SeriesColumns& s = *loc.columns;
+  std::string key = "export|" + loc.id + "|" + date_key(from) + "|" + date_key(to);
   respond(req, snap->derived(key, [&] {
             auto [b, e] = s.range(from, to);
-            std::string name = "covid-" + loc;
+            std::string name = "covid-" + file_part(loc.id);
             if (from) name += "-from-" + format_date(*from);
             if (to) name += "-to-" + format_date(*to);
             return Representation::make(kCsv, export_csv(s, b, e), "no-cache", kDerivedGzipLevel,
@@ -155,27 +216,68 @@ void summary(SnapshotCache& cache, const Request& req, Response& resp) {
   if (!p.parse(req, {"location"}, resp)) return;
   auto snap = available(cache, resp);
   if (!snap) return;
-  std::string loc;
-  if (!location(p, *snap, &loc, resp)) return;
-  if (loc == kNation) return respond(req, snap->summary, resp);
-  respond(req, snap->derived("summary|" + loc, [&] {
-            return Representation::make(kJson, summary_json(*snap, loc), "no-cache", kDerivedGzipLevel);
+  Picked loc;
+  if (!location(cache, p, *snap, &loc, resp)) return;
+  if (loc.id == kNation) return respond(req, snap->summary, resp);
+  respond(req, snap->derived("summary|" + loc.id, [&] {
+            return Representation::make(kJson, summary_json(*snap, loc.id, loc.columns), "no-cache",
+                                        kDerivedGzipLevel);
           }), resp);
+}
+
+void locations(SnapshotCache& cache, const Request& req, Response& resp) {
+  Params p;
+  if (!p.parse(req, {"type", "q", "id", "limit"}, resp)) return;
+  LocationSearch search;
+  if (const std::string* t = p.get("type")) {
+    if (*t != "nation" && *t != "state" && *t != "county") {
+      return error_response(resp, 400, "type: '" + t->substr(0, 64) + "' is not nation, state or county");
+    }
+    search.type = *t;
+  }
+  if (const std::string* q = p.get("q")) search.text = *q;
+  if (const std::string* ids = p.get("id")) {
+    std::string_view rest = *ids;
+    while (true) {
+      size_t comma = rest.find(',');
+      if (comma != 0 && !rest.empty()) search.ids.emplace_back(rest.substr(0, comma));
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+    if (search.ids.empty() || search.ids.size() > LocationSearch::kMaxIds) {
+      return error_response(resp, 400, "id: give 1 to " + std::to_string(LocationSearch::kMaxIds) +
+                                           " location ids, separated by commas");
+    }
+  }
+  if (!number(p, "limit", 1, LocationSearch::kMaxLimit, &search.limit, resp)) return;
+  auto snap = available(cache, resp);
+  if (!snap) return;
+  auto index = cache.locations(*snap);
+  if (!index.ok()) return unreadable(resp, index.status());
+  // The id list with its length, so that no two queries make the same key.
+  std::string ids = p.get("id") != nullptr ? *p.get("id") : std::string();
+  std::string key = "locations|" + search.type + "|" + std::to_string(search.limit) + "|" +
+                    std::to_string(ids.size()) + ":" + ids + "|" + search.text;
+  respond(req, snap->derived(key, [&] {
+            return Representation::make(kJson, locations_json(**index, search), "no-cache", kDerivedGzipLevel);
+          }), resp);
+}
+
+void states(SnapshotCache& cache, const Request& req, Response& resp) {
+  Params p;
+  if (!p.parse(req, {}, resp)) return;
+  auto snap = available(cache, resp);
+  if (!snap) return;
+  auto table = cache.states(*snap);
+  if (!table.ok()) return unreadable(resp, table.status());
+  respond(req, *table, resp);
 }
 
 void runs(SnapshotCache& cache, const Request& req, Response& resp) {
   Params p;
   if (!p.parse(req, {"limit"}, resp)) return;
   size_t limit = Snapshot::kDefaultRuns;
-  if (const std::string* v = p.get("limit")) {
-    unsigned long long n = 0;
-    auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-    if (ec != std::errc() || ptr != v->data() + v->size() || v->empty() || n < 1 || n > Snapshot::kRunsKept) {
-      return error_response(resp, 400, "limit: '" + v->substr(0, 64) + "' is not a number from 1 to " +
-                                           std::to_string(Snapshot::kRunsKept));
-    }
-    limit = size_t(n);
-  }
+  if (!number(p, "limit", 1, Snapshot::kRunsKept, &limit, resp)) return;
   auto snap = available(cache, resp);
   if (!snap) return;
   if (limit == Snapshot::kDefaultRuns) return respond(req, snap->runs_default, resp);
@@ -208,6 +310,13 @@ void metrics_handler(SnapshotCache& cache, const ServerMetrics& metrics, const R
   out += "# HELP covid_etl_snapshot_builds_total Times the server read a new version of the data.\n"
          "# TYPE covid_etl_snapshot_builds_total counter\ncovid_etl_snapshot_builds_total ";
   out += std::to_string(cache.builds());
+  out += "\n# HELP covid_etl_series_reads_total Series read from the database on demand (any location but "
+         "the nation, the first time it is asked for in a version of the data).\n"
+         "# TYPE covid_etl_series_reads_total counter\ncovid_etl_series_reads_total ";
+  out += std::to_string(cache.series_reads());
+  out += "\n# HELP covid_etl_series_cached Series of other locations than the nation kept in memory now.\n"
+         "# TYPE covid_etl_series_cached gauge\ncovid_etl_series_cached ";
+  out += std::to_string(snap->series_cached());
   out += "\n";
   metrics.render(&out);
   resp.set_body(std::move(out), "text/plain; version=0.0.4; charset=utf-8");
@@ -222,6 +331,8 @@ void add_api_routes(Router& router, SnapshotCache& cache, const ServerMetrics& m
   router.add("/api/v1/series", kGetHead, [c](const Request& q, Response& r) { series(*c, q, r); });
   router.add("/api/v1/summary", kGetHead, [c](const Request& q, Response& r) { summary(*c, q, r); });
   router.add("/api/v1/runs", kGetHead, [c](const Request& q, Response& r) { runs(*c, q, r); });
+  router.add("/api/v1/locations", kGetHead, [c](const Request& q, Response& r) { locations(*c, q, r); });
+  router.add("/api/v1/states", kGetHead, [c](const Request& q, Response& r) { states(*c, q, r); });
   router.add("/api/v1/export.csv", kGetHead,
              [c](const Request& q, Response& r) { export_csv_handler(*c, q, r); });
   router.add("/healthz", kGetHead, [c](const Request& q, Response& r) { healthz(*c, q, r); });

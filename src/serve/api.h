@@ -3,6 +3,11 @@
 //   GET /api/v1/summary?location=US     latest values and data freshness
 //   GET /api/v1/runs?limit=N            run history, newest first (N: 1..1000, default 50)
 //   GET /api/v1/export.csv?location=US&from=..&to=..   what `covid-etl export` prints
+//   GET /api/v1/locations?type=state|county|nation&q=text&limit=N   search (locations.h;
+//                                       N: 1..1000, default 100)
+//   GET /api/v1/states                  every state's latest 7-day average and 14-day change
+// `location` is any location the store knows (the nation's series is made with each snapshot,
+// any other's read from the store on its first request and kept; see snapshot.h).
 //   GET /healthz                        200 when the database can be read, else 503
 //   GET /metrics                        Prometheus text: the runs table and the server
 // Every parameter is checked: an unknown or repeated name, a malformed date, from after to, an

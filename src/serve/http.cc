@@ -75,6 +75,12 @@ void Response::set_body(std::string text, std::string_view type) {
   content_type = type;
 }
 
+void split_target(std::string_view target, std::string_view* path, std::string_view* query) {
+  size_t q = target.find('?');
+  *path = target.substr(0, q);
+  *query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+}
+
 Result<QueryParams> parse_query(std::string_view query) {
   QueryParams out;
   while (!query.empty()) {

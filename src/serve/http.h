@@ -53,6 +53,10 @@ struct Response {
   void set_body(std::string text, std::string_view type);
 };
 
+// Splits a request target at its first '?' into the path and the query (both as received, not
+// decoded; the query is empty when there is no '?'). path + "?" + query is the target again.
+void split_target(std::string_view target, std::string_view* path, std::string_view* query);
+
 // Decoded query parameters in order of appearance; duplicates kept.
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
 

@@ -61,7 +61,8 @@ bool Router::match(const Route& r, std::string_view path, Request* req) const {
     std::string_view seg = rest.substr(0, slash);
     const std::string& want = r.segments[i];
     if (want.size() > 2 && want.front() == '{' && want.back() == '}') {
-      if (seg.empty()) return false;
+      // A dot-segment names no resource (RFC 3986 3.3): "/api/v1/runs/.." is an unknown path.
+      if (seg.empty() || seg == "." || seg == "..") return false;
       for (char c : seg) {
         if (!param_char(c)) return false;
       }

@@ -3,9 +3,10 @@
 // answered by the GET handler (the server sends no body).
 //
 // A route's path is literal segments and {name} segments that match one non-empty segment of
-// letters, digits, '-', '_' or '.' (e.g. /api/v1/runs/{id}); the values reach the handler in
-// Request::path_params. Paths are compared as received, without decoding, so an encoded path
-// ("/%61pi", "/..%2f") never matches a route: nothing from a request reaches the file system.
+// letters, digits, '-', '_' or '.', other than "." and ".." (e.g. /api/v1/runs/{id}); the values
+// reach the handler in Request::path_params. Paths are compared as received, without decoding,
+// so an encoded path ("/%61pi", "/..%2f") never matches a route: nothing from a request reaches
+// the file system.
 //
 // Routes are added before serving (add() is not thread-safe); dispatch() is const and may be
 // called from any number of threads at once.

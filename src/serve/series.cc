@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 
 namespace covid::serve {
 namespace {
@@ -55,6 +56,23 @@ void append_avg(std::string& out, double v) {
   std::string_view text(buf, size_t(end - buf));
   if (text == "-0") text = "0";
   out.append(text);
+}
+
+// A JSON string's content: quotes, backslashes and control characters escaped; other bytes as
+// they are (UTF-8 stays UTF-8).
+void append_escaped(std::string& out, std::string_view text) {
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", unsigned(static_cast<unsigned char>(c)));
+      out += buf;
+    } else {
+      out.push_back(c);
+    }
+  }
 }
 
 void append_date(std::string& out, Date d) {
@@ -131,7 +149,7 @@ std::string series_json(const SeriesColumns& s, size_t begin, size_t end, unsign
   std::string out;
   out.reserve(64 + (end - begin) * 96);
   out += "{\"location\":\"";
-  out += s.location;  // a location id: letters, digits, ':' and names checked by the caller
+  append_escaped(out, s.location);  // an id: "US", digits, or "SS:Name" with a county's name
   out += "\",\"from\":";
   if (begin < end) append_date(out, s.date[begin]);
   else out += "null";

@@ -191,12 +191,26 @@ class Session : public std::enable_shared_from_this<Session> {
     read_header();
   }
 
+  // Also refuses here, with 400, what Beast would not: a line ending in a bare LF (Beast looks for
+  // CRLF CRLF only, so such a request would wait for the read deadline unanswered) and obsolete
+  // line folding (a field line that begins with a space or a tab, which Beast would join to the
+  // one before; RFC 9112 5.2 lets a server refuse it instead).
   void read_header() {
     auto data = buffer_.data();
     std::string_view text(static_cast<const char*>(data.data()), data.size());
     size_t end = text.find("\r\n\r\n", scanned_ > 3 ? scanned_ - 3 : 0);
+    size_t stop = end == std::string_view::npos ? text.size() : std::min(end + 4, text.size());
+    for (size_t i = scanned_; i < stop; ++i) {
+      if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r')) {
+        return reject_malformed("a line ends in LF without CR");
+      }
+    }
     if (end != std::string_view::npos) {
       if (end + 4 > limits().max_header_bytes) return reject_header();
+      std::string_view lines = text.substr(0, end + 2);
+      if (lines.find("\r\n ") != std::string_view::npos || lines.find("\r\n\t") != std::string_view::npos) {
+        return reject_malformed("a header line begins with white space (obsolete line folding)");
+      }
       return parse_header();
     }
     scanned_ = text.size();
@@ -212,6 +226,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void reject_header() {
     started_ = Clock::now();
     reject(request_line_too_long() ? 414 : 431, "the request header is too large");
+  }
+
+  void reject_malformed(std::string_view why) {
+    started_ = Clock::now();
+    reject(400, "malformed request: " + std::string(why));
   }
 
   void parse_header() {
@@ -243,13 +262,16 @@ class Session : public std::enable_shared_from_this<Session> {
     if (msg.count(http::field::content_length) > 0 && msg.count(http::field::transfer_encoding) > 0) {
       return reject(400, "a request must not have both Content-Length and Transfer-Encoding");
     }
+    // A Transfer-Encoding that does not end in chunked leaves the body's length unknown: Beast
+    // would take it as no body and the body as the next request (smuggling). RFC 9112 6.3: 400.
+    if (msg.count(http::field::transfer_encoding) > 0 && !parser_->chunked()) {
+      return reject(400, "a request's Transfer-Encoding must end in chunked");
+    }
 
     req_.method = to_method(msg.method());
     req_.method_text = sv(msg.method_string());
     req_.target = sv(msg.target());
-    size_t q = req_.target.find('?');
-    req_.path = req_.target.substr(0, q);
-    req_.query = q == std::string_view::npos ? std::string_view() : req_.target.substr(q + 1);
+    split_target(req_.target, &req_.path, &req_.query);
     req_.headers.clear();
     for (const auto& f : msg) req_.headers.emplace_back(sv(f.name_string()), sv(f.value()));
     req_.body = msg.body();

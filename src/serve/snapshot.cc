@@ -13,6 +13,8 @@ constexpr const char* kJson = "application/json";
 constexpr const char* kCsv = "text/csv; charset=utf-8";
 // Data may change with the next run: caches must ask again, and get a 304 when it did not.
 constexpr const char* kDataCache = "no-cache";
+// Responses made on demand: a lower gzip level than the precomputed ones' 9.
+constexpr int kOnDemandGzipLevel = 6;
 // All runs ever recorded are summed for /metrics.
 constexpr size_t kRunsSummed = 10'000'000;
 
@@ -20,24 +22,30 @@ int64_t steady_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch()).count();
 }
 
+size_t representation_bytes(const Representation& r) {
+  return sizeof r + r.identity.size() + r.gzip.size() + r.etag.size() + r.etag_gzip.size();
+}
+
 }  // namespace
+
+size_t LocationSeries::bytes() const {
+  const SeriesColumns& s = columns;
+  size_t n = sizeof *this + s.location.size() +
+             s.size() * (sizeof(Date) + 5 * sizeof(int64_t) + 2 * sizeof(double));
+  return n + (full ? representation_bytes(*full) : 0);
+}
 
 std::shared_ptr<const Representation> Snapshot::derived(
     const std::string& key, const std::function<std::shared_ptr<const Representation>()>& make) const {
-  {
-    std::lock_guard lock(mu_);
-    auto it = derived_.find(key);
-    if (it != derived_.end()) return it->second;
-  }
-  auto rep = make();  // outside the lock: two threads may make the same one; both are right
-  std::lock_guard lock(mu_);
-  if (derived_.size() < kMaxDerived) derived_.emplace(key, rep);
-  return rep;
+  if (auto hit = derived_.get(key)) return hit;
+  auto rep = make();  // outside any lock: two threads may make the same one; the first is kept
+  return derived_.put(key, rep, representation_bytes(*rep) + key.size());
 }
 
 Result<std::shared_ptr<Snapshot>> build_snapshot(Store& store, uint64_t version,
-                                                 const std::vector<std::string>& locations) {
-  auto snap = std::make_shared<Snapshot>();
+                                                 const std::vector<std::string>& locations,
+                                                 size_t series_cache_bytes) {
+  auto snap = std::make_shared<Snapshot>(series_cache_bytes);
   snap->version = version;
   snap->available = true;
   for (const std::string& loc : locations) {
@@ -57,7 +65,9 @@ Result<std::shared_ptr<Snapshot>> build_snapshot(Store& store, uint64_t version,
         loc, Representation::make(kCsv, export_csv(s, 0, s.size()), kDataCache, 9,
                                   {{"Content-Disposition", "attachment; filename=\"covid-" + loc + ".csv\""}}));
   }
-  snap->summary = Representation::make(kJson, summary_json(*snap, kNation), kDataCache);
+  auto nation = snap->series.find(kNation);
+  snap->summary = Representation::make(
+      kJson, summary_json(*snap, kNation, nation != snap->series.end() ? &nation->second : nullptr), kDataCache);
   snap->runs_default = Representation::make(kJson, runs_json(snap->runs, Snapshot::kDefaultRuns), kDataCache);
   snap->metrics = data_metrics(*snap);
   return snap;
@@ -130,7 +140,7 @@ void SnapshotCache::refresh() {
       if (!version.ok()) return;
     }
   }
-  auto snap = build_snapshot(*store_, *version, options_.locations);
+  auto snap = build_snapshot(*store_, *version, options_.locations, options_.series_cache_bytes);
   if (!snap.ok()) {
     log_once(snap.status().message());
     // Keep serving the last good data; try again on the next check.
@@ -145,6 +155,88 @@ void SnapshotCache::refresh() {
     last_logged_.clear();
   }
   current_.store(std::shared_ptr<const Snapshot>(std::move(*snap)));
+}
+
+Result<std::shared_ptr<const LocationIndex>> SnapshotCache::locations(const Snapshot& snap) {
+  {
+    std::lock_guard lock(snap.lazy_mu_);
+    if (snap.locations_) return snap.locations_;
+  }
+  std::lock_guard lock(mu_);
+  {
+    std::lock_guard lazy(snap.lazy_mu_);  // another thread may have read them while we waited
+    if (snap.locations_) return snap.locations_;
+  }
+  if (!store_) return Status::Load("the database cannot be read now");
+  auto list = store_->list_locations();
+  if (!list.ok()) {
+    log_once(list.status().message());
+    return list.status();
+  }
+  auto index = std::make_shared<const LocationIndex>(std::move(*list));
+  std::lock_guard lazy(snap.lazy_mu_);
+  snap.locations_ = index;
+  return index;
+}
+
+Result<std::shared_ptr<const LocationSeries>> SnapshotCache::series(const Snapshot& snap,
+                                                                    std::string_view location) {
+  std::string key(location);
+  if (auto hit = snap.series_cache_.get(key)) return hit;
+  auto index = locations(snap);
+  if (!index.ok()) return index.status();
+  if ((*index)->find(location) == nullptr) return std::shared_ptr<const LocationSeries>();
+  std::vector<Observation> rows;
+  {
+    std::lock_guard lock(mu_);
+    if (auto hit = snap.series_cache_.get(key)) return hit;  // read by another thread meanwhile
+    if (!store_) return Status::Load("the database cannot be read now");
+    auto read = store_->read_series(location, std::nullopt, std::nullopt);
+    if (!read.ok()) {
+      log_once(read.status().message());
+      return read.status();
+    }
+    series_reads_.fetch_add(1, std::memory_order_relaxed);
+    rows = std::move(*read);
+  }
+  auto entry = std::make_shared<LocationSeries>();
+  entry->columns = SeriesColumns::build(key, rows);
+  const SeriesColumns& s = entry->columns;
+  entry->full = Representation::make(kJson, series_json(s, 0, s.size()), kDataCache, kOnDemandGzipLevel);
+  size_t bytes = entry->bytes();
+  return snap.series_cache_.put(key, std::move(entry), bytes);
+}
+
+Result<std::shared_ptr<const Representation>> SnapshotCache::states(const Snapshot& snap) {
+  {
+    std::lock_guard lock(snap.lazy_mu_);
+    if (snap.states_) return snap.states_;
+  }
+  auto index = locations(snap);
+  if (!index.ok()) return index.status();
+  std::vector<StateSeries> states;
+  {
+    std::lock_guard lock(mu_);
+    {
+      std::lock_guard lazy(snap.lazy_mu_);
+      if (snap.states_) return snap.states_;
+    }
+    if (!store_) return Status::Load("the database cannot be read now");
+    for (const Location& l : (*index)->all()) {
+      if (l.type != "state") continue;
+      auto read = store_->read_series(l.id, std::nullopt, std::nullopt);
+      if (!read.ok()) {
+        log_once(read.status().message());
+        return read.status();
+      }
+      series_reads_.fetch_add(1, std::memory_order_relaxed);
+      states.push_back(StateSeries{&l, SeriesColumns::build(l.id, *read)});
+    }
+  }
+  auto rep = Representation::make(kJson, states_json(states), kDataCache, kOnDemandGzipLevel);
+  std::lock_guard lazy(snap.lazy_mu_);
+  if (!snap.states_) snap.states_ = rep;
+  return snap.states_;
 }
 
 void SnapshotCache::set_unavailable(const std::string& error) {

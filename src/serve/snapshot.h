@@ -4,10 +4,17 @@
 // commits (in this process or another) is seen by the next request (from a millisecond after
 // the commit), without a restart.
 //
-// A Snapshot is immutable once published (its cache of derived responses is internally locked):
-// share it freely between threads. SnapshotCache is thread-safe: current() never makes a
+// The nation's series is read with the snapshot. What is only sometimes asked for is read from
+// the store on first use and then kept with the snapshot, so for one version of the data: the
+// list of locations (Store::list_locations), the series of any other location (one indexed read,
+// Store::read_series; kept in a least-recently-used cache bounded in bytes), and the table of
+// states (every state's series, read once). A new version starts with none of them.
+//
+// A Snapshot is immutable once published (its caches of responses made on demand are internally
+// locked): share it freely between threads. SnapshotCache is thread-safe: current() never makes a
 // request wait for another thread's check or rebuild (that request gets the snapshot before).
-// The store is used under the cache's lock only, by one thread at a time.
+// The store is used under the cache's lock only, by one thread at a time: a request that needs
+// a read (a series not cached yet) waits for the lock; one served from memory never does.
 #pragma once
 
 #include <array>
@@ -19,10 +26,12 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
 #include "load/store.h"
+#include "serve/locations.h"
+#include "serve/lru.h"
 #include "serve/representation.h"
 #include "serve/series.h"
 
@@ -37,10 +46,25 @@ struct RunTotals {
   std::optional<RunRecord> last_success;  // the newest run with status ok or unchanged
 };
 
+// The series of one location other than the nation, read on first use: its columns and the
+// response with every date.
+struct LocationSeries {
+  SeriesColumns columns;
+  std::shared_ptr<const Representation> full;
+  size_t bytes() const;  // about what it holds in memory
+};
+
 class Snapshot {
  public:
   static constexpr size_t kRunsKept = 1000;  // the most /api/v1/runs?limit= can ask for
   static constexpr size_t kDefaultRuns = 50;
+  // The series of other locations kept per snapshot: at most this many, within the byte budget
+  // of SnapshotCache::Options::series_cache_bytes (a county's full series is ~100 KB).
+  static constexpr size_t kMaxSeriesKept = 4096;
+  static constexpr size_t kDefaultSeriesCacheBytes = size_t{64} << 20;
+
+  explicit Snapshot(size_t series_cache_bytes = kDefaultSeriesCacheBytes)
+      : series_cache_(kMaxSeriesKept, series_cache_bytes) {}
 
   uint64_t version = 0;
   bool available = false;  // false: no database to read (error says why)
@@ -55,20 +79,31 @@ class Snapshot {
   std::shared_ptr<const Representation> summary, runs_default;
   std::string metrics;
 
-  // A response for other parameters (a date range, other fields), made on first use and kept
-  // with this snapshot; at most kMaxDerived are kept (beyond that they are made every time).
+  // A response for other parameters (a date range, other fields, a search), made on first use
+  // and kept with this snapshot; the least recently used are dropped beyond kMaxDerived of them
+  // or kMaxDerivedBytes.
   std::shared_ptr<const Representation> derived(
       const std::string& key, const std::function<std::shared_ptr<const Representation>()>& make) const;
   static constexpr size_t kMaxDerived = 512;
+  static constexpr size_t kMaxDerivedBytes = size_t{32} << 20;
+
+  // The series of other locations this snapshot holds now (they come and go; for /metrics).
+  size_t series_cached() const { return series_cache_.size(); }
 
  private:
-  mutable std::mutex mu_;
-  mutable std::unordered_map<std::string, std::shared_ptr<const Representation>> derived_;
+  friend class SnapshotCache;  // fills what is read on first use
+
+  mutable LruCache<Representation> derived_{kMaxDerived, kMaxDerivedBytes};
+  mutable LruCache<LocationSeries> series_cache_;
+  mutable std::mutex lazy_mu_;  // guards the two below
+  mutable std::shared_ptr<const LocationIndex> locations_;
+  mutable std::shared_ptr<const Representation> states_;
 };
 
 // Reads the data for `locations` and the runs, and makes the common responses.
 Result<std::shared_ptr<Snapshot>> build_snapshot(Store& store, uint64_t version,
-                                                 const std::vector<std::string>& locations);
+                                                 const std::vector<std::string>& locations,
+                                                 size_t series_cache_bytes = Snapshot::kDefaultSeriesCacheBytes);
 
 class SnapshotCache {
  public:
@@ -81,7 +116,11 @@ class SnapshotCache {
     std::chrono::microseconds check_interval{1000};
     // While the store cannot be opened (no database yet), how often to try again.
     std::chrono::milliseconds reopen_interval{1000};
+    // The series read with every snapshot; any other location's is read on first use.
     std::vector<std::string> locations{kNation};
+    // The memory each snapshot may keep for the series of other locations (least recently used
+    // dropped beyond it).
+    size_t series_cache_bytes = Snapshot::kDefaultSeriesCacheBytes;
   };
 
   SnapshotCache(Opener open, Options options);
@@ -95,6 +134,21 @@ class SnapshotCache {
   // Makes the next current() check the store (for a caller that has just committed a run).
   void invalidate() { next_check_ns_.store(0, std::memory_order_relaxed); }
   uint64_t builds() const { return builds_.load(std::memory_order_relaxed); }
+
+  // What `snap` holds for one version of the data beyond what build_snapshot() made: each read
+  // from the store on first use (under the cache's lock) and kept with `snap`. A store that
+  // fails, or none open (the database went away), is an error (the API answers 503).
+  //
+  // Every location the store knows.
+  Result<std::shared_ptr<const LocationIndex>> locations(const Snapshot& snap);
+  // The series of any location: nullptr for one the store does not know. The nation's, and
+  // those of Options::locations, are answered from snap.series instead, which this does not
+  // consult.
+  Result<std::shared_ptr<const LocationSeries>> series(const Snapshot& snap, std::string_view location);
+  // The table of states (/api/v1/states, locations.h: states_json), made from every state's series.
+  Result<std::shared_ptr<const Representation>> states(const Snapshot& snap);
+  // Series read from the store by series() and states() since start (a cached one is not read).
+  uint64_t series_reads() const { return series_reads_.load(std::memory_order_relaxed); }
 
  private:
   void refresh();  // under mu_
@@ -110,6 +164,7 @@ class SnapshotCache {
   std::atomic<std::shared_ptr<const Snapshot>> current_;
   std::atomic<int64_t> next_check_ns_{0};
   std::atomic<uint64_t> builds_{0};
+  std::atomic<uint64_t> series_reads_{0};
 };
 
 }  // namespace covid::serve

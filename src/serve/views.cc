@@ -75,15 +75,14 @@ RunTotals total_runs(const std::vector<RunRecord>& runs) {
   return t;
 }
 
-std::string summary_json(const Snapshot& snap, std::string_view location) {
+std::string summary_json(const Snapshot& snap, std::string_view location, const SeriesColumns* series) {
   json j;
   j["location"] = std::string(location);
-  auto it = snap.series.find(location);
   json latest;
   json first, last, recovered_last_date, recovered_last;
   size_t days = 0;
-  if (it != snap.series.end() && it->second.size() > 0) {
-    const SeriesColumns& s = it->second;
+  if (series != nullptr && series->size() > 0) {
+    const SeriesColumns& s = *series;
     size_t i = s.size() - 1;
     days = s.size();
     first = format_date(s.date.front());

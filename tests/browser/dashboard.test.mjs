@@ -1,8 +1,9 @@
 // The dashboard end to end in a real browser (Debian's Chromium driven by playwright-core): the
 // page loads from the real binary, the charts show the data, the log toggle, a range preset, a
 // drag-to-zoom and the keyboard change the view and the URL, a shared URL restores its view, the
-// CSV download has the rows of the selection, the page fits a phone's width, and nothing is
-// fetched from anywhere but the server. Screenshots go to $COVID_ETL_SCREENSHOTS (the build folder).
+// CSV download has the rows of the selection, the location picker adds states to the comparison
+// chart (by mouse and keyboard) and the URL keeps them across a reload, the table of states
+// sorts, the page fits a phone's width, and nothing is fetched from anywhere but the server. Screenshots go to $COVID_ETL_SCREENSHOTS (the build folder).
 //
 // Run: node tests/browser/dashboard.test.mjs (after `npm ci` in tests/browser); exit status 0 when
 // every check passes.
@@ -28,7 +29,7 @@ async function check(name, fn) {
 }
 
 const dir = tempDir('covid-etl-browser-');
-const db = loadDatabase(dir);
+const db = loadDatabase(dir, { states: true });
 const server = await startServer(db);
 const { context, close } = await launchChromium();
 const origin = server.url;
@@ -58,7 +59,14 @@ const ready = () => page.waitForFunction(() => document.documentElement.dataset.
 const inkOf = (selector, rgb) => page.evaluate(([sel, [r, g, b]]) => {
   const canvas = document.querySelector(sel);
   if (!canvas) return -1;
-  const px = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  // Read from a copy, not from the chart's own canvas (reading that back again and again makes
+  // Chromium warn on the console).
+  const copy = document.createElement('canvas');
+  copy.width = canvas.width;
+  copy.height = canvas.height;
+  const ctx = copy.getContext('2d', { willReadFrequently: true });
+  ctx.drawImage(canvas, 0, 0);
+  const px = ctx.getImageData(0, 0, copy.width, copy.height).data;
   let n = 0;
   for (let i = 0; i < px.length; i += 4) {
     if (Math.abs(px[i] - r) < 40 && Math.abs(px[i + 1] - g) < 40 && Math.abs(px[i + 2] - b) < 40 && px[i + 3] > 200) n++;
@@ -68,6 +76,11 @@ const inkOf = (selector, rgb) => page.evaluate(([sel, [r, g, b]]) => {
 const CASES_BLUE = [31, 95, 168];
 const canvasPicture = (sel) => page.evaluate((s) => document.querySelector(s).toDataURL(), sel);
 const tableDates = () => page.$$eval('#days tbody th', (ths) => ths.map((t) => t.textContent));
+const compared = () => page.getAttribute('#chart-compare', 'data-locations');
+const chips = () => page.$$eval('#loc-chips li', (lis) => lis.map((li) => li.dataset.id));
+const compareReady = () => page.waitForFunction(() => document.documentElement.dataset.compareReady === '1', null, { timeout: 20_000 });
+const stateRows = () => page.$$eval('#states tbody tr', (trs) => trs.map((tr) => tr.dataset.id));
+const COMPARE_RED = [163, 35, 26];  // the second location's colour
 
 await check('the page loads and the first chart shows the data', async () => {
   const response = await page.goto(origin + '/');
@@ -201,6 +214,132 @@ await check('the keyboard operates the controls', async () => {
   await page.waitForFunction(() => !new URL(location.href).searchParams.has('hide'));
 });
 
+// The states as the API gives them (fetched here, not by the page), to check the table's order.
+const statesApi = await (await fetch(origin + '/api/v1/states')).json();
+const sortedIds = (key, dir) => [...statesApi.states].sort((a, b) => {
+  const va = key === 'name' ? a.name : key === 'avg' ? a.new_cases_avg7 : a.change_14d_pct;
+  const vb = key === 'name' ? b.name : key === 'avg' ? b.new_cases_avg7 : b.change_14d_pct;
+  if (va === null || vb === null) return va === vb ? a.name.localeCompare(b.name) : va === null ? 1 : -1;
+  if (key === 'name') return dir * va.localeCompare(vb);
+  return dir * (va - vb) || a.name.localeCompare(b.name);
+}).map((r) => r.id);
+
+await check('the location picker finds a state and adds it: two locations on one chart, in the URL', async () => {
+  await page.goto(origin + '/');
+  await ready();
+  await compareReady();
+  assert.equal(await compared(), 'US');
+  assert.deepEqual(await chips(), ['US']);
+  assert.equal(query().get('loc'), null);  // the default selection is not written
+  await page.click('#loc-search');
+  await page.keyboard.type('calif');
+  await page.waitForSelector('#loc-options li[role="option"]');
+  assert.equal(await page.getAttribute('#loc-search', 'aria-expanded'), 'true');
+  const options = await page.$$eval('#loc-options li[role="option"]', (lis) => lis.map((li) => li.dataset.id));
+  assert.equal(options[0], '06');
+  await page.click('#loc-options li[data-id="06"]');
+  await page.waitForFunction(() => document.getElementById('chart-compare').dataset.locations === 'US,06');
+  assert.deepEqual(await chips(), ['US', '06']);
+  assert.equal(query().get('loc'), 'US,06');
+  assert.equal(await page.getAttribute('#loc-search', 'aria-expanded'), 'false');
+  assert.match(await page.textContent('#loc-chips li[data-id="06"]'), /California.*7-day avg/);
+  await page.waitForTimeout(100);
+  // Both locations are drawn: the second one's colour is on the canvas.
+  const red = await inkOf('#chart-compare canvas', COMPARE_RED);
+  assert.ok(red > 200, `only ${red} pixels of California's line`);
+  assert.ok(await inkOf('#chart-compare canvas', CASES_BLUE) > 200);
+  const legend = await page.$$eval('#chart-compare .u-legend .u-series th', (ths) => ths.map((t) => t.textContent.trim()));
+  assert.ok(legend.some((l) => l.includes('United States')) && legend.some((l) => l.includes('California')), legend.join(' | '));
+});
+
+await check('a reload restores the locations compared', async () => {
+  await page.reload();
+  await ready();
+  await compareReady();
+  assert.equal(await compared(), 'US,06');
+  assert.deepEqual(await chips(), ['US', '06']);
+  assert.equal(query().get('loc'), 'US,06');
+  assert.ok(await inkOf('#chart-compare canvas', COMPARE_RED) > 200);
+});
+
+await check('the picker works with the keyboard: arrows choose, Enter adds, a chip button removes', async () => {
+  await page.focus('#loc-search');
+  await page.keyboard.type('new');
+  await page.waitForSelector('#loc-options li[role="option"]');
+  const options = await page.$$eval('#loc-options li[role="option"]', (lis) => lis.map((li) => li.dataset.id));
+  await page.keyboard.press('ArrowDown');  // the second match
+  assert.equal(await page.getAttribute('#loc-search', 'aria-activedescendant'), 'loc-option-1');
+  await page.keyboard.press('Enter');
+  const want = `US,06,${options[1]}`;
+  await page.waitForFunction((w) => document.getElementById('chart-compare').dataset.locations === w, want);
+  assert.equal(query().get('loc'), want);
+  // Escape closes the list.
+  await page.keyboard.type('texas');
+  await page.waitForSelector('#loc-options li[role="option"]');
+  await page.keyboard.press('Escape');
+  assert.equal(await page.getAttribute('#loc-search', 'aria-expanded'), 'false');
+  await page.fill('#loc-search', '');
+  // Remove California with its chip's button, from the keyboard.
+  await page.focus('#loc-chips li[data-id="06"] button.remove');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((w) => document.getElementById('chart-compare').dataset.locations === w, `US,${options[1]}`);
+  assert.equal(query().get('loc'), `US,${options[1]}`);
+  assert.equal(await page.evaluate(() => document.activeElement.className), 'remove');  // the focus stays near
+});
+
+await check('the table of states sorts by 7-day average and by change over 14 days', async () => {
+  await page.waitForFunction(() => document.querySelectorAll('#states tbody tr').length > 0);
+  assert.equal((await stateRows()).length, statesApi.count);
+  assert.ok(statesApi.count >= 50, `${statesApi.count} states`);
+  // By the latest 7-day average, largest first, at the start.
+  assert.deepEqual(await stateRows(), sortedIds('avg', -1));
+  assert.equal(await page.getAttribute('#states th:nth-child(3)', 'aria-sort'), 'descending');
+  await page.click('#states button[data-sort="change"]');
+  assert.deepEqual(await stateRows(), sortedIds('change', -1));
+  assert.equal(await page.getAttribute('#states th:nth-child(5)', 'aria-sort'), 'descending');
+  assert.equal(await page.getAttribute('#states th:nth-child(3)', 'aria-sort'), 'none');
+  await page.click('#states button[data-sort="change"]');
+  assert.deepEqual(await stateRows(), sortedIds('change', 1));
+  assert.equal(await page.getAttribute('#states th:nth-child(5)', 'aria-sort'), 'ascending');
+  await page.focus('#states button[data-sort="name"]');
+  await page.keyboard.press('Enter');
+  assert.deepEqual(await stateRows(), sortedIds('name', 1));
+  await page.click('#states button[data-sort="avg"]');
+  assert.deepEqual(await stateRows(), sortedIds('avg', -1));
+  // The shown figures are the API's.
+  const first = statesApi.states.find((r) => r.id === sortedIds('avg', -1)[0]);
+  const cells = await page.$$eval('#states tbody tr:first-child td', (tds) => tds.map((t) => t.textContent));
+  assert.equal(cells[0], first.date);
+  assert.equal(cells[1], new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 }).format(first.new_cases_avg7));
+});
+
+await check('a state in the table goes onto the chart, up to 6 locations', async () => {
+  const ids = sortedIds('avg', -1).filter((id) => !(query().get('loc') || '').split(',').includes(id));
+  let count = (await chips()).length;
+  for (const id of ids) {
+    if (count === 6) break;
+    await page.click(`#states tbody tr[data-id="${id}"] th button`);
+    count++;
+    await page.waitForFunction((n) => document.getElementById('chart-compare').dataset.locations.split(',').length === n, count);
+  }
+  assert.equal((await chips()).length, 6);
+  assert.equal(query().get('loc').split(',').length, 6);
+  const before = await compared();
+  await page.click(`#states tbody tr[data-id="${ids[ids.length - 1]}"] th button`);  // a seventh
+  assert.match(await page.textContent('#loc-status'), /At most 6/);
+  assert.equal(await compared(), before);
+  assert.match(await page.textContent('#loc-note'), /6 locations on the chart/);
+});
+
+await check('a URL with an unknown location leaves it out and says so', async () => {
+  await page.goto(origin + '/?loc=US,99,36');
+  await ready();
+  await compareReady();
+  assert.equal(await compared(), 'US,36');
+  assert.match(await page.textContent('#loc-status'), /99/);
+  assert.equal(query().get('loc'), 'US,36');
+});
+
 fs.mkdirSync(SHOTS, { recursive: true });
 await check('a shared URL restores its view (range, scale, hidden series)', async () => {
   await page.goto(origin + '/?from=2020-11-01&to=2021-02-28&scale=log&hide=recovered');
@@ -217,13 +356,16 @@ await check('a shared URL restores its view (range, scale, hidden series)', asyn
 
 await check('the page fits a phone screen', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
-  await page.goto(origin + '/?range=90d');
+  await page.goto(origin + '/?range=90d&loc=US,06,36,48');
   await ready();
+  await compareReady();
   await page.waitForTimeout(200);
   const widths = await page.evaluate(() => ({
     doc: document.documentElement.scrollWidth,
     canvas: document.querySelector('#chart-total canvas').getBoundingClientRect().width,
+    compare: document.querySelector('#chart-compare canvas').getBoundingClientRect().width,
   }));
+  assert.ok(widths.compare <= 390 && widths.compare > 250, `the comparison chart is ${widths.compare} px wide`);
   assert.ok(widths.doc <= 390, `the page is ${widths.doc} px wide`);
   assert.ok(widths.canvas <= 390 && widths.canvas > 250, `the chart is ${widths.canvas} px wide`);
   await page.screenshot({ path: path.join(SHOTS, 'dashboard-phone.png'), fullPage: true });

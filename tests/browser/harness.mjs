@@ -15,6 +15,7 @@ export const BIN = process.env.COVID_ETL_BIN || path.join(repo, 'build', 'covid-
 export const SHARED = path.resolve(process.env.COVID_ETL_SHARED_DATA || path.join(repo, '..', 'shared', 'data'));
 export const NYT = path.join(SHARED, 'nyt', 'us.csv');
 export const JHU = path.join(SHARED, 'jhu', 'time-series-19-covid-combined.csv');
+export const STATES = path.join(SHARED, 'nyt', 'us-states.csv');
 export const CHROMIUM = process.env.COVID_ETL_CHROMIUM || '/usr/bin/chromium';
 
 function cleanEnv() {
@@ -34,9 +35,10 @@ export function cli(...args) {
   return p.stdout;
 }
 
-export function loadDatabase(dir) {
+// The national series; with states: true also the NYT state series (us-states.csv).
+export function loadDatabase(dir, { states = false } = {}) {
   const db = path.join(dir, 'covid.db');
-  cli('run', '--db', db, '--nyt', NYT, '--jhu', JHU);
+  cli('run', '--db', db, '--nyt', NYT, '--jhu', JHU, ...(states ? ['--states', STATES] : []));
   return db;
 }
 

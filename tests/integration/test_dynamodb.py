@@ -10,6 +10,8 @@ checked independently with boto3 (Debian's python3-boto3), talking to dynalite d
 The AWS credentials are recognisable fakes; every output of the binary and every stored item is
 checked for them.
 """
+import csv
+import io
 import json
 import os
 import re
@@ -18,6 +20,7 @@ import subprocess
 import threading
 import time
 import unittest
+import urllib.error
 import urllib.request
 from unittest import mock
 
@@ -395,6 +398,54 @@ class SameAsSqlite(test_run.SameAnswersAsSqlite, OnDynamoRun):
         revisions = self.meta("revision")
         self.assertEqual(len(revisions), 5)
         self.assertEqual({r["new_deaths"] - r["old_deaths"] for r in revisions}, {11})
+
+
+# --- serve: the locations, derived from the data table ------------------------------------------
+
+class ServeOnDynamo(OnDynamoRun):
+    def test_locations_come_from_the_data_table_and_any_series_is_served(self):
+        # A few states for a few weeks (BatchWriteItem through the checking proxy is slow).
+        states = self.path("states.csv")
+        with open(os.path.join(etl.SHARED, "nyt", "us-states.csv"), newline="") as f, \
+                open(states, "w", newline="") as out:
+            lines = f.readlines()
+            out.write(lines[0])
+            out.writelines(l for l in lines[1:] if l.split(",")[2].zfill(2) in ("6", "06", "36", "72")
+                           and l < "2020-04-01")
+        code, summary, err = run_json(self.db, NYT, JHU, "--states", states)
+        self.assertEqual(code, 0, err)
+        self.proxy.reset()
+        p = subprocess.Popen([BIN, "serve", "--db", self.db, "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: p.poll() is not None or (p.terminate(), p.communicate(timeout=30)))
+        line = p.stdout.readline()
+        m = re.search(r"listening on (http://\S+/)", line)
+        self.assertIsNotNone(m, line)
+        base = m.group(1)
+
+        def get(path):
+            with urllib.request.urlopen(base + path, timeout=30) as r:
+                return json.loads(r.read())
+
+        self.assertEqual(get("api/v1/series")["count"], 820)
+        self.assertNotIn("Scan", {c.op for c in self.proxy.calls()})  # nothing scanned for the nation
+        found = get("api/v1/locations")
+        self.assertEqual([(l["id"], l["type"], l["name"]) for l in found["locations"]],
+                         [("US", "nation", "United States"), ("06", "state", "06"), ("36", "state", "36"),
+                          ("72", "state", "72")])
+        self.assertEqual(get("api/v1/locations?q=3")["locations"][0]["id"], "36")
+        s = get("api/v1/series?location=06")
+        want = list(csv.DictReader(io.StringIO(export(self.db, "--location", "06"))))
+        self.assertEqual((s["date"], s["cases"]), ([r["date"] for r in want], [int(r["cases"]) for r in want]))
+        self.assertEqual(get("api/v1/states")["count"], 3)
+        with self.assertRaises(urllib.error.HTTPError) as unknown:
+            get("api/v1/series?location=48")
+        self.assertEqual(unknown.exception.code, 400)
+        scans = [c for c in self.proxy.calls() if c.op == "Scan"]
+        self.assertEqual(len(scans), 1)  # once for this version of the data
+        self.assertEqual(self.data_writes(), [])
+        p.terminate()
+        p.communicate(timeout=30)
 
 
 # --- signatures and credentials -----------------------------------------------------------------

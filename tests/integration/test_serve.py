@@ -5,6 +5,7 @@ Expected values come from `covid-etl export` (the same database) and from the is
 daily values and 7-day averages are recomputed here from the exported cumulative counts.
 """
 import csv
+import datetime
 import gzip
 import http.client
 import io
@@ -22,7 +23,7 @@ import threading
 import time
 import unittest
 
-from etl import BIN, JHU, NYT, cli, export, run_json
+from etl import BIN, JHU, NYT, SHARED, cli, export, run_json
 
 HOST = "127.0.0.1"
 
@@ -532,6 +533,219 @@ class ServeLifecycle(unittest.TestCase):
         p = cli("serve", "--config", config)
         self.assertEqual(p.returncode, 64)
         self.assertIn("c.toml:2:", p.stderr)
+
+
+STATES = os.path.join(SHARED, "nyt", "us-states.csv")
+GEN = os.path.join(os.path.dirname(SHARED), "tools", "gen-nyt-like")
+
+
+def metric_values(text):
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            out[name] = float(value)
+    return out
+
+
+def daily(cumulative):
+    return [None] + [None if a is None or b is None else b - a for a, b in zip(cumulative, cumulative[1:])]
+
+
+def avg7(values):
+    out = [None] * len(values)
+    for k in range(6, len(values)):
+        window = values[k - 6:k + 1]
+        if None not in window:
+            out[k] = round(sum(window) / 7, 2)
+    return out
+
+
+class ServeLocations(unittest.TestCase):
+    """Any location's series, the locations search and the table of states, over the real states
+    file and a small generated county set (gen-nyt-like --counties 120 --days 60) loaded together."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="covid-etl-serve-loc-")
+        gen = os.path.join(cls.tmp, "gen")
+        subprocess.run(["/usr/bin/python3", GEN, gen, "--counties", "120", "--days", "60"], check=True,
+                       capture_output=True, timeout=120)
+        cls.counties_file = os.path.join(gen, "us-counties.csv")
+        cls.db = os.path.join(cls.tmp, "covid.db")
+        code, summary, err = run_json(cls.db, NYT, JHU, "--states", STATES, "--counties", cls.counties_file)
+        if code != 0:
+            raise AssertionError(f"run failed ({code}): {err}")
+        cls.server = Server(cls.db)
+        with open(STATES, newline="") as f:
+            cls.state_names = {r["fips"].zfill(2): r["state"] for r in csv.DictReader(f)}
+        with open(cls.counties_file, newline="") as f:
+            cls.county_rows = list(csv.DictReader(f))
+        codes = {name: code for code, name in cls.state_names.items()}
+        cls.counties = {}  # location id -> (name, state name)
+        for r in cls.county_rows:
+            loc = r["fips"] or f"{codes[r['state']]}:{r['county']}"
+            cls.counties[loc] = (r["county"], r["state"])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.kill()
+        shutil.rmtree(cls.tmp, True)
+
+    def county_with_fips(self):
+        return sorted(k for k in self.counties if ":" not in k)[0]
+
+    def test_locations_lists_and_searches_what_was_loaded(self):
+        every = self.server.get_json("/api/v1/locations?limit=1000")
+        self.assertEqual(every["total"], 1 + len(self.state_names) + len(self.counties))
+        self.assertEqual(every["locations"][0], {"id": "US", "type": "nation", "name": "United States",
+                                                 "state": None, "fips": None, "label": "United States"})
+        states = self.server.get_json("/api/v1/locations?type=state")
+        self.assertEqual(states["total"], len(self.state_names))
+        self.assertEqual({l["id"]: l["name"] for l in states["locations"]}, self.state_names)
+        self.assertEqual([l["name"] for l in states["locations"]], sorted(self.state_names.values()))
+        self.assertEqual(self.server.get_json("/api/v1/locations?type=county&limit=1000")["total"], len(self.counties))
+        # The default limit is 100; the total says how many matched.
+        counties = self.server.get_json("/api/v1/locations?type=county")
+        self.assertEqual((counties["count"], counties["limit"]), (min(100, len(self.counties)), 100))
+        # By name, case-insensitive, the exact name first; by FIPS prefix, the state then its counties.
+        cal = self.server.get_json("/api/v1/locations?q=CALIF")["locations"]
+        self.assertEqual((cal[0]["id"], cal[0]["type"]), ("06", "state"))
+        self.assertTrue(all(l["state"] == "California" for l in cal[1:]), cal)
+        self.assertEqual(self.server.get_json("/api/v1/locations?q=new%20york")["locations"][0]["id"], "36")
+        county = self.county_with_fips()
+        hits = self.server.get_json(f"/api/v1/locations?q={county[:2]}")["locations"]
+        self.assertEqual(hits[0]["id"], county[:2])
+        want = sorted(k for k in self.counties if k.startswith(county[:2]))
+        self.assertEqual(sorted(l["id"] for l in hits[1:]), want)
+        name, state = self.counties[county]
+        one = self.server.get_json(f"/api/v1/locations?q={county}")["locations"]
+        self.assertEqual(one, [{"id": county, "type": "county", "name": name, "state": state, "fips": county,
+                                "label": f"{name}, {state}"}])
+        nyc = self.server.get_json("/api/v1/locations?q=new+york+city&type=county")["locations"]
+        self.assertEqual([(l["id"], l["fips"], l["state"]) for l in nyc], [("36:New York City", None, "New York")])
+        # Unknown is kept apart per state: one per state that has one.
+        unknown = self.server.get_json("/api/v1/locations?q=unknown&limit=1000")["locations"]
+        self.assertEqual(sorted(l["id"] for l in unknown), sorted(k for k, v in self.counties.items() if v[0] == "Unknown"))
+        self.assertGreater(len(unknown), 1)
+        by_id = self.server.get_json("/api/v1/locations?id=" + ",".join(["US", county, "99999", "36:New%20York%20City"]))
+        self.assertEqual(sorted(l["id"] for l in by_id["locations"]), sorted(["US", county, "36:New York City"]))
+        self.assertEqual(self.server.get_json("/api/v1/locations?q=no-such-place")["locations"], [])
+
+    def test_series_and_export_of_a_state_and_counties(self):
+        county = self.county_with_fips()
+        for loc, query in (("06", "06"), (county, county), ("36:New York City", "36%3ANew+York+City"),
+                           ("10:Unknown", "10:Unknown")):
+            want = rows_of(export(self.db, "--location", loc))
+            self.assertTrue(want, loc)
+            s = self.server.get_json(f"/api/v1/series?location={query}")
+            self.assertEqual((s["location"], s["count"]), (loc, len(want)), loc)
+            self.assertEqual(s["date"], [r["date"] for r in want], loc)
+            cases = [count(r["cases"]) for r in want]
+            self.assertEqual(s["cases"], cases, loc)
+            self.assertEqual(s["deaths"], [count(r["deaths"]) for r in want], loc)
+            self.assertEqual(s["recovered"], [None] * len(want), loc)  # unknown below the nation
+            self.assertEqual(s["new_cases"], daily(cases), loc)
+            self.assertEqual(s["new_cases_avg7"], avg7(daily(cases)), loc)
+            code, headers, body = self.server.request(f"/api/v1/export.csv?location={query}")
+            self.assertEqual((code, body.decode()), (200, export(self.db, "--location", loc)), loc)
+            self.assertIn("attachment", headers["content-disposition"])
+            ranged = self.server.get_json(f"/api/v1/series?location={query}&from={want[-3]['date']}&fields=cases")
+            self.assertEqual(ranged["cases"], cases[-3:], loc)
+            summary = self.server.get_json(f"/api/v1/summary?location={query}")
+            self.assertEqual((summary["location"], summary["latest"]["cases"]), (loc, cases[-1]), loc)
+        # The state's real values, as in the file.
+        with open(STATES, newline="") as f:
+            ca = [r for r in csv.DictReader(f) if r["fips"].zfill(2) == "06"]
+        s = self.server.get_json("/api/v1/series?location=06")
+        self.assertEqual(s["cases"], [int(r["cases"]) for r in ca])
+
+    def test_unknown_locations_and_bad_parameters_answer_400(self):
+        for path, word in {
+            "/api/v1/series?location=99999": "unknown location",
+            "/api/v1/series?location=6": "unknown location",
+            "/api/v1/series?location=36:new%20york%20city": "unknown location",
+            "/api/v1/series?location=" + "9" * 300: "unknown location",
+            "/api/v1/export.csv?location=00000": "unknown location",
+            "/api/v1/summary?location=xx": "unknown location",
+            "/api/v1/locations?type=city": "type",
+            "/api/v1/locations?limit=0": "limit",
+            "/api/v1/locations?limit=1001": "limit",
+            "/api/v1/locations?q=a&q=b": "more than once",
+            "/api/v1/locations?state=06": "state",
+            "/api/v1/locations?id=": "id",
+            "/api/v1/states?sort=avg": "sort",
+        }.items():
+            code, headers, body = self.server.request(path)
+            self.assertEqual(code, 400, path)
+            err = json.loads(body)
+            self.assertEqual(err["error"], "bad_request", path)
+            self.assertIn(word, err["message"], path)
+
+    def test_states_table_has_every_state_with_its_latest_average_and_change(self):
+        table = self.server.get_json("/api/v1/states")
+        self.assertEqual(table["count"], len(self.state_names))
+        self.assertEqual([r["id"] for r in table["states"]], sorted(self.state_names))
+        by_id = {r["id"]: r for r in table["states"]}
+        self.assertEqual(by_id["06"]["name"], "California")
+        for loc in ("06", "36", "53", "72"):
+            rows = rows_of(export(self.db, "--location", loc))
+            cases = [int(r["cases"]) for r in rows]
+            averages = avg7(daily(cases))
+            r = by_id[loc]
+            self.assertEqual((r["date"], r["cases"], r["new_cases_avg7"]), (rows[-1]["date"], cases[-1], averages[-1]), loc)
+            i = [x["date"] for x in rows].index(
+                (datetime.date.fromisoformat(rows[-1]["date"]) - datetime.timedelta(days=14)).isoformat())
+            self.assertEqual(r["new_cases_avg7_14d_ago"], averages[i], loc)
+            self.assertAlmostEqual(r["change_14d"], averages[-1] - averages[i], places=2, msg=loc)
+            if averages[i]:
+                self.assertAlmostEqual(r["change_14d_pct"], (averages[-1] - averages[i]) / averages[i] * 100,
+                                       delta=0.01, msg=loc)
+        self.assertEqual(table["date"], max(r["date"] for r in table["states"]))
+        code, headers, _ = self.server.request("/api/v1/states")
+        self.assertEqual(self.server.request("/api/v1/states", headers={"If-None-Match": headers["etag"]})[0], 304)
+
+    def test_a_series_is_read_once_then_answered_from_memory_within_a_millisecond(self):
+        route = 'route="/api/v1/series"'
+        count_key = f"covid_etl_http_request_duration_seconds_count{{{route}}}"
+        fast_key = f'covid_etl_http_request_duration_seconds_bucket{{{route},le="0.001"}}'
+
+        def metrics(requests):
+            """/metrics once it counts `requests` on the route (a request is counted once its
+            response is written, which may be just after the client has it)."""
+            deadline = time.monotonic() + 5
+            while True:
+                m = metric_values(self.server.request("/metrics")[2].decode())
+                if m.get(count_key, 0) >= requests or time.monotonic() > deadline:
+                    return m
+                time.sleep(0.01)
+
+        conn = http.client.HTTPConnection(HOST, self.server.port, timeout=10)
+        self.addCleanup(conn.close)
+        # A generated county (60 dates) and a real state (1,100 dates: a county's length at full
+        # scale), each asked for once and then 300 times.
+        county = sorted(k for k in self.counties if ":" not in k)[-1]
+        for what, loc in (("county", county), ("state", "53")):
+            path = f"/api/v1/series?location={loc}"
+            before = metrics(0)
+            first = self.server.request(path)
+            self.assertEqual(first[0], 200)
+            mid = metrics(before.get(count_key, 0) + 1)
+            n = 300
+            for _ in range(n):
+                code, _, body = self.server.request(path, conn=conn)
+                self.assertEqual((code, body), (200, first[2]))
+            after = metrics(mid[count_key] + n)
+            # One read from the database for all of them.
+            self.assertEqual(after["covid_etl_series_reads_total"] - before["covid_etl_series_reads_total"], 1, loc)
+            self.assertGreaterEqual(after["covid_etl_series_cached"], 1)
+            # Server time, from the server's own latency histogram: nearly all within a millisecond.
+            total = after[count_key] - mid[count_key]
+            fast = after[fast_key] - mid[fast_key]
+            self.assertEqual(total, n)
+            print(f"\n  {what} {loc}, {len(first[2]):,} bytes: the first answer read it; of the next {n}, "
+                  f"{fast:.0f} within 1 ms of server time", end="")
+            self.assertGreaterEqual(fast / total, 0.9, loc)
 
 
 class ServeConnections(ServerTest):

@@ -188,6 +188,7 @@ TEST_F(FetcherTest, TransientFailuresAreRetriedThenFail) {
     EXPECT_EQ(r.status().kind(), ErrorKind::kExtract);
     EXPECT_EQ(r.status().message(), c.message + " (after 4 attempts)");
     EXPECT_EQ(client.requests.size(), 4u);  // the first and options.retries more
+    EXPECT_EQ(fetcher.attempts(), 4);          // also known when the fetch failed
     EXPECT_EQ(clock.sleeps, (std::vector<int64_t>{100, 200, 400}));
   }
 }
@@ -229,6 +230,7 @@ TEST_F(FetcherTest, PermanentFailuresAreNotRetried) {
     EXPECT_EQ(r.status().kind(), ErrorKind::kExtract);
     EXPECT_EQ(r.status().message(), c.message);
     EXPECT_EQ(client.requests.size(), 1u);
+    EXPECT_EQ(fetcher.attempts(), 1);
     EXPECT_TRUE(clock.sleeps.empty());
   }
 }

@@ -4,12 +4,20 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 
 #include "config/config.h"
 #include "load/store.h"
+#include "load/classify.h"
+#include "serve/api.h"
 #include "serve/http.h"
+#include "serve/locations.h"
+#include "serve/lru.h"
 #include "serve/representation.h"
 #include "serve/router.h"
 #include "serve/series.h"
@@ -146,14 +154,12 @@ TEST(ServeRouter, MatchesExactPathsAndParameters) {
   EXPECT_EQ(call(Method::kPost, "POST", "/api/v1/runs").second, "runs");
   EXPECT_EQ(call(Method::kHead, "HEAD", "/api/v1/runs").second, "runs");  // HEAD goes with GET
   EXPECT_EQ(call(Method::kGet, "GET", "/api/v1/runs/42").second, "run 42");
+  EXPECT_EQ(call(Method::kGet, "GET", "/api/v1/runs/...").second, "run ...");  // a name, not a dot-segment
   EXPECT_EQ(call(Method::kGet, "GET", "/").second, "page");
+  // A dot-segment is no parameter value: "/api/v1/runs/.." is an unknown path, as "/..%2f" is.
   for (const char* path : {"/api/v1/runs/", "/api/v1/runs/4/2", "/api/v1/runs/%34", "/api/v1/runs/..",
-                           "/api/v1/run", "/API/v1/runs", "", "api/v1/runs", "//"}) {
+                           "/api/v1/runs/.", "/api/v1/run", "/API/v1/runs", "", "api/v1/runs", "//"}) {
     auto [r, s] = call(Method::kGet, "GET", path);
-    if (std::string_view(path) == "/api/v1/runs/..") {
-      EXPECT_EQ(r.status, 200) << path;  // ".." is a plain parameter value to the router
-      continue;
-    }
     EXPECT_EQ(r.status, 404) << path;
     EXPECT_EQ(s, "") << path;
   }
@@ -396,6 +402,362 @@ TEST_F(ServeSnapshot, DerivedResponsesAreKeptPerSnapshot) {
   auto b = snap->derived("k", make);
   EXPECT_EQ(a, b);
   EXPECT_EQ(made, 1);
+}
+
+// --- locations, their search, the table of states ----------------------------------------------
+
+std::vector<Location> some_locations() {
+  return {
+      {"06", "state", "California", "", "06"},
+      {"06037", "county", "Los Angeles", "California", "06037"},
+      {"06:Unknown", "county", "Unknown", "California", ""},
+      {"36", "state", "New York", "", "36"},
+      {"36061", "county", "New York", "New York", "36061"},
+      {"36:New York City", "county", "New York City", "New York", ""},
+      {"48", "state", "Texas", "", "48"},
+      {"48113", "county", "Dallas", "Texas", "48113"},
+      {"US", "nation", "United States", "", ""},
+  };
+}
+
+std::vector<std::string> ids(const std::vector<const Location*>& hits) {
+  std::vector<std::string> out;
+  for (const Location* l : hits) out.push_back(l->id);
+  return out;
+}
+
+TEST(ServeLocations, SearchByNameOrCodeBestFirst) {
+  LocationIndex index(some_locations());
+  using V = std::vector<std::string>;
+  struct Case {
+    const char* type;
+    const char* q;
+    V want;
+  };
+  const Case cases[] = {
+      // An exact name first (the state before the county), then names that begin with it.
+      {"", "new york", {"36", "36061", "36:New York City"}},
+      {"", "  NEW YORK ", {"36", "36061", "36:New York City"}},
+      // An id or FIPS prefix: the state itself (exact id), then its counties by name.
+      {"", "06", {"06", "06037", "06:Unknown"}},
+      {"county", "06", {"06037", "06:Unknown"}},
+      {"", "0603", {"06037"}},
+      {"", "36:", {"36:New York City"}},
+      // A word of the label that begins with the text, then the text anywhere.
+      {"", "york", {"36", "36061", "36:New York City"}},
+      {"", "ork", {"36", "36061", "36:New York City"}},
+      {"", "angel", {"06037"}},
+      // The county's state is in its label: "Dallas, Texas".
+      {"county", "texas", {"48113"}},
+      {"", "texas", {"48", "48113"}},
+      {"", "united", {"US"}},
+      {"state", "york", {"36"}},
+      {"nation", "", {"US"}},
+      // Everything of a type, by name.
+      {"state", "", {"06", "36", "48"}},
+      {"", "zzz", {}},
+      {"county", "californiax", {}},
+  };
+  for (const Case& c : cases) EXPECT_EQ(ids(index.search(c.type, c.q)), c.want) << c.type << " " << c.q;
+  EXPECT_EQ(ids(index.search("", "", {"48113", "nope", "06"})), (V{"06", "48113"}));
+  EXPECT_EQ(ids(index.search("county", "", {"48113", "06"})), (V{"48113"}));
+  ASSERT_NE(index.find("36:New York City"), nullptr);
+  EXPECT_EQ(index.find("36:New York City")->state, "New York");
+  EXPECT_EQ(index.find("36:new york city"), nullptr);  // ids are exact
+  EXPECT_EQ(index.find(""), nullptr);
+  EXPECT_EQ(location_label(*index.find("06037")), "Los Angeles, California");
+  EXPECT_EQ(location_label(*index.find("06")), "California");
+}
+
+TEST(ServeLocations, UnsortedInputIsSortedAndJsonHasTheFields) {
+  auto list = some_locations();
+  std::reverse(list.begin(), list.end());
+  LocationIndex index(std::move(list));
+  EXPECT_EQ(index.all().front().id, "06");
+  EXPECT_EQ(index.all().back().id, "US");
+  LocationSearch search;
+  search.text = "new";
+  search.limit = 2;
+  auto j = nlohmann::json::parse(locations_json(index, search));
+  EXPECT_EQ(j["total"], 3);
+  EXPECT_EQ(j["count"], 2);
+  EXPECT_EQ(j["limit"], 2);
+  EXPECT_EQ(j["q"], "new");
+  EXPECT_TRUE(j["type"].is_null());
+  ASSERT_EQ(j["locations"].size(), 2u);
+  EXPECT_EQ(j["locations"][0], (nlohmann::json{{"id", "36"}, {"type", "state"}, {"name", "New York"},
+                                               {"state", nullptr}, {"fips", "36"}, {"label", "New York"}}));
+  EXPECT_EQ(j["locations"][1]["label"], "New York, New York");
+  search.text = "city";
+  search.type = "county";
+  j = nlohmann::json::parse(locations_json(index, search));
+  EXPECT_EQ(j["type"], "county");
+  EXPECT_EQ(j["locations"][0], (nlohmann::json{{"id", "36:New York City"}, {"type", "county"},
+                                               {"name", "New York City"}, {"state", "New York"},
+                                               {"fips", nullptr}, {"label", "New York City, New York"}}));
+}
+
+// A state's cumulative cases: day d (from 2021-03-01) has sum of daily(1..d).
+std::vector<Observation> cumulative(const char* location, int days, const std::function<int64_t(int)>& daily) {
+  std::vector<Observation> rows;
+  int64_t total = 0;
+  for (int d = 0; d < days; ++d) {
+    total += daily(d);
+    Observation o;
+    o.location = location;
+    o.date = Date{day("2021-03-01").days + d};
+    o.cases = total;
+    o.deaths = total / 100;
+    rows.push_back(o);
+  }
+  return rows;
+}
+
+TEST(ServeLocations, StatesTableLatestAverageAndItsChangeOver14Days) {
+  LocationIndex index(some_locations());
+  std::vector<StateSeries> states;
+  // California: 100 a day, then 150 a day from day 20: at day 29 the average is 150, 14 days
+  // before (day 15) it was 100: +50, +50%.
+  states.push_back({index.find("06"), SeriesColumns::build("06", cumulative("06", 30, [](int d) { return d < 20 ? 100 : 150; }))});
+  // New York: too short for a value 14 days before the latest.
+  states.push_back({index.find("36"), SeriesColumns::build("36", cumulative("36", 15, [](int) { return 7; }))});
+  // Texas: nothing.
+  states.push_back({index.find("48"), SeriesColumns::build("48", {})});
+  auto j = nlohmann::json::parse(states_json(states));
+  EXPECT_EQ(j["date"], "2021-03-30");
+  EXPECT_EQ(j["count"], 3);
+  const auto& ca = j["states"][0];
+  EXPECT_EQ(ca["id"], "06");
+  EXPECT_EQ(ca["name"], "California");
+  EXPECT_EQ(ca["date"], "2021-03-30");
+  EXPECT_EQ(ca["cases"], 20 * 100 + 10 * 150);
+  EXPECT_EQ(ca["new_cases_avg7"], 150);
+  EXPECT_EQ(ca["new_cases_avg7_14d_ago"], 100);
+  EXPECT_EQ(ca["change_14d"], 50);
+  EXPECT_EQ(ca["change_14d_pct"], 50);
+  const auto& ny = j["states"][1];
+  EXPECT_EQ(ny["new_cases_avg7"], 7);
+  EXPECT_TRUE(ny["new_cases_avg7_14d_ago"].is_null());
+  EXPECT_TRUE(ny["change_14d"].is_null());
+  EXPECT_TRUE(ny["change_14d_pct"].is_null());
+  const auto& tx = j["states"][2];
+  EXPECT_TRUE(tx["date"].is_null());
+  EXPECT_TRUE(tx["new_cases_avg7"].is_null());
+  // From 0 to something: no percentage, the difference only.
+  states = {{index.find("06"), SeriesColumns::build("06", cumulative("06", 30, [](int d) { return d < 16 ? 0 : 3; }))}};
+  j = nlohmann::json::parse(states_json(states));
+  EXPECT_EQ(j["states"][0]["change_14d"], 3);
+  EXPECT_TRUE(j["states"][0]["change_14d_pct"].is_null());
+}
+
+TEST(ServeLru, KeepsTheMostRecentlyUsedWithinCountAndBytes) {
+  LruCache<std::string> lru(3, 100);
+  auto v = [](const char* s) { return std::make_shared<const std::string>(s); };
+  lru.put("a", v("A"), 10);
+  lru.put("b", v("B"), 10);
+  lru.put("c", v("C"), 10);
+  EXPECT_EQ(*lru.get("a"), "A");  // a is now the most recent
+  lru.put("d", v("D"), 10);       // over the count: b goes
+  EXPECT_EQ(lru.get("b"), nullptr);
+  EXPECT_NE(lru.get("a"), nullptr);
+  EXPECT_EQ(lru.size(), 3u);
+  EXPECT_EQ(*lru.put("a", v("other"), 10), "A");  // the first one made is kept
+  lru.put("big", v("BIG"), 75);  // over the bytes: the least recent go until it fits
+  EXPECT_EQ(lru.bytes(), 95u);
+  EXPECT_EQ(lru.get("c"), nullptr);
+  EXPECT_NE(lru.get("a"), nullptr);
+  EXPECT_EQ(*lru.put("huge", v("HUGE"), 1000), "HUGE");  // handed back, not kept
+  EXPECT_EQ(lru.get("huge"), nullptr);
+  EXPECT_EQ(lru.size(), 0u);
+}
+
+// The API over a real SQLite file with the nation, states and counties, through the router.
+class ServeApiTest : public ServeSnapshot {
+ protected:
+  // One run that loads `rows` (any locations) and names `locations`, as the pipeline does.
+  void load_run(std::vector<Observation> rows, const std::vector<Location>& locations) {
+    std::sort(rows.begin(), rows.end(), by_location_date);
+    std::vector<std::string> ids;
+    for (const Observation& o : rows) {
+      if (ids.empty() || ids.back() != o.location) ids.push_back(o.location);
+    }
+    auto store = open_store(path_, StoreOptions{});
+    ASSERT_TRUE(store.ok()) << store.status().message();
+    auto id = (*store)->begin_run("2021-03-17T12:00:00.000Z");
+    ASSERT_TRUE(id.ok());
+    auto tx = (*store)->begin_load();
+    ASSERT_TRUE(tx.ok()) << tx.status().message();
+    ASSERT_TRUE((*tx)->save_locations(locations).ok());
+    auto existing = (*tx)->existing_many(ids);
+    ASSERT_TRUE(existing.ok());
+    ChangeSet changes = classify(*existing, rows);
+    ASSERT_TRUE((*tx)->write(*id, changes).ok());
+    RunRecord r;
+    r.id = *id;
+    r.started_at = "2021-03-17T12:00:00.000Z";
+    r.finished_at = "2021-03-17T12:00:01.000Z";
+    r.status = RunStatus::kOk;
+    ASSERT_TRUE((*tx)->finish_run(r, {}).ok());
+    ASSERT_TRUE((*tx)->commit().ok());
+  }
+
+  void load_everything(int days = 30) {
+    std::vector<Observation> rows = cumulative("US", days, [](int d) { return 1000 + d; });
+    for (const Location& l : some_locations()) {
+      if (l.id == "US") continue;
+      auto more = cumulative(l.id.c_str(), days, [&](int d) { return int64_t(l.id.size()) * 10 + d; });
+      rows.insert(rows.end(), more.begin(), more.end());
+    }
+    std::vector<Location> named;
+    for (const Location& l : some_locations()) {
+      if (l.id != "US") named.push_back(l);
+    }
+    load_run(rows, named);
+  }
+
+  void start(SnapshotCache::Options options = {}) {
+    options.check_interval = std::chrono::microseconds(0);
+    cache_ = std::make_unique<SnapshotCache>(opener(), options);
+    ASSERT_TRUE(cache_->load().ok());
+    router_ = std::make_unique<Router>(metrics_);
+    add_api_routes(*router_, *cache_, metrics_);
+  }
+
+  struct Answer {
+    int status = 0;
+    std::string body;
+    nlohmann::json json;
+  };
+  Answer get(const std::string& target) {
+    Request req;
+    req.method = Method::kGet;
+    req.method_text = "GET";
+    req.target = target;
+    size_t q = target.find('?');
+    req.path = req.target.substr(0, q);
+    req.query = q == std::string::npos ? std::string_view() : req.target.substr(q + 1);
+    Response resp;
+    router_->dispatch(req, resp);
+    Answer a;
+    a.status = resp.status;
+    a.body = std::string(resp.body);
+    if (resp.content_type.starts_with("application/json")) a.json = nlohmann::json::parse(a.body);
+    return a;
+  }
+
+  ServerMetrics metrics_;
+  std::unique_ptr<SnapshotCache> cache_;
+  std::unique_ptr<Router> router_;
+};
+
+TEST_F(ServeApiTest, LocationsSearchAndItsParameters) {
+  load_everything();
+  start();
+  auto a = get("/api/v1/locations?type=state&q=CAL");
+  ASSERT_EQ(a.status, 200) << a.body;
+  ASSERT_EQ(a.json["locations"].size(), 1u);
+  EXPECT_EQ(a.json["locations"][0]["id"], "06");
+  EXPECT_EQ(a.json["locations"][0]["name"], "California");
+  auto all = get("/api/v1/locations");
+  EXPECT_EQ(all.json["total"], 9);  // the nation, 3 states, 5 counties
+  EXPECT_EQ(all.json["locations"][0]["id"], "US");
+  EXPECT_EQ(get("/api/v1/locations?type=county&limit=2").json["count"], 2);
+  EXPECT_EQ(get("/api/v1/locations?type=county&limit=2").json["total"], 5);
+  auto by_id = get("/api/v1/locations?id=36%3ANew%20York%20City,06037,bogus");
+  ASSERT_EQ(by_id.status, 200);
+  EXPECT_EQ(by_id.json["count"], 2);
+  EXPECT_EQ(get("/api/v1/locations?q=06").json["locations"][0]["id"], "06");
+  for (const char* bad : {"/api/v1/locations?type=city", "/api/v1/locations?limit=0",
+                          "/api/v1/locations?limit=1001", "/api/v1/locations?limit=x",
+                          "/api/v1/locations?q=a&q=b", "/api/v1/locations?name=x", "/api/v1/locations?id=",
+                          "/api/v1/locations?id=,,", "/api/v1/states?x=1"}) {
+    auto r = get(bad);
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_EQ(r.json["error"], "bad_request") << bad;
+  }
+}
+
+TEST_F(ServeApiTest, SeriesOfAnyLocationIsReadOnceThenServedFromMemory) {
+  load_everything();
+  start();
+  auto county = get("/api/v1/series?location=06037");
+  ASSERT_EQ(county.status, 200) << county.body;
+  EXPECT_EQ(county.json["location"], "06037");
+  EXPECT_EQ(county.json["count"], 30);
+  EXPECT_EQ(county.json["new_cases"][1], 51);  // 5 characters * 10 + day 1
+  EXPECT_EQ(cache_->series_reads(), 1u);
+  EXPECT_EQ(get("/api/v1/series?location=06037").body, county.body);
+  EXPECT_EQ(get("/api/v1/series?location=06037&from=2021-03-29").json["count"], 2);
+  EXPECT_EQ(cache_->series_reads(), 1u);  // from memory
+  auto nyc = get("/api/v1/series?location=36%3ANew%20York%20City");
+  ASSERT_EQ(nyc.status, 200) << nyc.body;
+  EXPECT_EQ(nyc.json["location"], "36:New York City");
+  EXPECT_EQ(get("/api/v1/series?location=US").json["count"], 30);
+  EXPECT_EQ(cache_->series_reads(), 2u);  // the nation's comes with the snapshot
+  EXPECT_EQ(cache_->current()->series_cached(), 2u);
+
+  // Unknown locations are a 400, and never a read.
+  for (const char* bad : {"99999", "us", "", "06037x", "36:new york city"}) {
+    auto r = get(std::string("/api/v1/series?location=") + bad);
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_NE(r.json["message"].get<std::string>().find("unknown location"), std::string::npos) << bad;
+  }
+  EXPECT_EQ(cache_->series_reads(), 2u);
+
+  // Export and summary of a county, from the same read.
+  auto csv = get("/api/v1/export.csv?location=06037&to=2021-03-02");
+  EXPECT_EQ(csv.status, 200);
+  EXPECT_EQ(csv.body, "date,cases,deaths,recovered\n2021-03-01,50,0,\n2021-03-02,101,1,\n");
+  auto summary = get("/api/v1/summary?location=06037");
+  EXPECT_EQ(summary.json["latest"]["date"], "2021-03-30");
+  EXPECT_EQ(cache_->series_reads(), 2u);
+
+  // A new run: a new snapshot, whose series are read again, with the new data.
+  load_run(cumulative("06037", 31, [](int d) { return 50 + d; }), {});
+  auto again = get("/api/v1/series?location=06037");
+  EXPECT_EQ(again.json["count"], 31);
+  EXPECT_EQ(cache_->series_reads(), 3u);
+}
+
+TEST_F(ServeApiTest, TheCacheOfSeriesIsBoundedInBytes) {
+  load_everything();
+  SnapshotCache::Options options;
+  options.series_cache_bytes = 1;  // nothing fits: every request reads again
+  start(options);
+  for (int i = 1; i <= 3; ++i) {
+    auto a = get("/api/v1/series?location=48113");
+    ASSERT_EQ(a.status, 200);
+    EXPECT_EQ(a.json["count"], 30);
+    EXPECT_EQ(cache_->series_reads(), uint64_t(i));
+  }
+  EXPECT_EQ(cache_->current()->series_cached(), 0u);
+}
+
+TEST_F(ServeApiTest, StatesTableIsMadeOncePerVersion) {
+  load_everything();
+  start();
+  auto a = get("/api/v1/states");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(a.json["count"], 3);
+  EXPECT_EQ(a.json["date"], "2021-03-30");
+  EXPECT_EQ(a.json["states"][0]["id"], "06");
+  EXPECT_EQ(a.json["states"][2]["name"], "Texas");
+  // 20 + d new cases on day d: the average ending on day 29 is 20 + 26, 14 days before 20 + 12.
+  EXPECT_EQ(a.json["states"][0]["new_cases_avg7"], 46);
+  EXPECT_EQ(a.json["states"][0]["change_14d"], 14);
+  EXPECT_EQ(a.json["states"][0]["change_14d_pct"], 43.75);
+  EXPECT_EQ(cache_->series_reads(), 3u);
+  EXPECT_EQ(get("/api/v1/states").body, a.body);
+  EXPECT_EQ(cache_->series_reads(), 3u);
+}
+
+TEST_F(ServeApiTest, AnEmptyDatabaseKnowsTheNationOnly) {
+  load({obs("2021-03-01", 1, 0)});
+  start();
+  EXPECT_EQ(get("/api/v1/locations").json["total"], 1);
+  EXPECT_EQ(get("/api/v1/states").json, (nlohmann::json{{"date", nullptr}, {"count", 0}, {"states", nlohmann::json::array()}}));
+  EXPECT_EQ(get("/api/v1/series?location=06").status, 400);
+  EXPECT_EQ(get("/api/v1/series?location=US").status, 200);
 }
 
 }  // namespace

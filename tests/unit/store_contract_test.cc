@@ -583,6 +583,52 @@ TEST_P(StoreContract, ReadSeriesBoundsAndUnknownCounts) {
   EXPECT_TRUE(other->empty());
 }
 
+TEST_P(StoreContract, ListLocationsSortedByIdWithTheNation) {
+  auto show_locations = [](Store& store) {
+    Result<std::vector<Location>> r = store.list_locations();
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    Strings out;
+    if (!r.ok()) return out;
+    for (const Location& l : *r) {
+      out.push_back(l.id + "|" + l.type + "|" + l.name + "|" + l.state + "|" + l.fips);
+    }
+    return out;
+  };
+  {
+    StoreOptions options;
+    options.read_only = true;
+    options.missing_ok = true;  // not created yet: the nation only
+    auto none = open(options);
+    ASSERT_NE(none, nullptr);
+    EXPECT_EQ(show_locations(*none), Strings{"US|nation|United States||"});
+  }
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(show_locations(*store), Strings{"US|nation|United States||"});
+  auto save = [&](const std::vector<Location>& locations) {
+    Result<int64_t> id = store->begin_run("2022-06-01T12:00:00.000Z");
+    ASSERT_TRUE(id.ok());
+    Result<std::unique_ptr<LoadTransaction>> t = store->begin_load();
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    ASSERT_TRUE((*t)->save_locations(locations).ok());
+    ASSERT_TRUE((*t)->commit().ok());
+  };
+  // Byte order: digits, then ':' (the counties without FIPS), then letters ("US").
+  save({{"36:New York City", "county", "New York City", "New York", ""},
+        {"06", "state", "California", "", "06"},
+        {"06037", "county", "Los Angeles", "California", "06037"},
+        {"36", "state", "New York", "", "36"}});
+  EXPECT_EQ(show_locations(*store), (Strings{"06|state|California||06",
+                                             "06037|county|Los Angeles|California|06037",
+                                             "36|state|New York||36",
+                                             "36:New York City|county|New York City|New York|",
+                                             "US|nation|United States||"}));
+  save({{"06", "state", "Californie", "", "06"}});  // renamed; the others stay
+  Strings after = show_locations(*store);
+  ASSERT_EQ(after.size(), 5u);
+  EXPECT_EQ(after[0], "06|state|Californie||06");
+}
+
 TEST_P(StoreContract, SecondStoreWaitsForTheLockThenFails) {
   StoreOptions options;
   options.lock_timeout = std::chrono::milliseconds(200);

@@ -1,8 +1,11 @@
-// covid-etl dashboard: three uPlot charts over /api/v1/series, a summary strip from
-// /api/v1/summary, a table of recent days and a CSV link for the selection.
+// covid-etl dashboard: three uPlot charts of the nation over /api/v1/series, a summary strip from
+// /api/v1/summary, a table of recent days and a CSV link for the selection; then a chart that
+// compares up to 6 locations (daily new cases and their 7-day averages), chosen with a search
+// over /api/v1/locations, and a sortable table of the states from /api/v1/states.
 //
-// The view's state (range, scale, hidden series) lives in the URL's query string, so a view can
-// be shared: ?range=90d | ?from=YYYY-MM-DD&to=YYYY-MM-DD, &scale=log, &hide=deaths,recovered.
+// The view's state (range, scale, hidden series, locations compared) lives in the URL's query
+// string, so a view can be shared: ?range=90d | ?from=YYYY-MM-DD&to=YYYY-MM-DD, &scale=log,
+// &hide=deaths,recovered, &loc=US,06,06037 (absent: the nation alone; empty: none).
 // The page sets the performance mark "first-chart-paint" once the first chart is on screen.
 // Loaded as a plain script at the end of the body (after uPlot's), so that it runs as soon as it
 // has arrived, without waiting for the page's first layout.
@@ -15,6 +18,10 @@ const SUMMARY_URL = '/api/v1/summary';
 const DAY = 86400;
 const PRESETS = { all: null, '90d': 90, '30d': 30 };
 const TOGGLES = ['cases', 'deaths', 'recovered'];
+const MAX_LOCATIONS = 6;
+const DEFAULT_LOCATIONS = ['US'];
+// One colour per location compared, kept while it stays on the chart.
+const PALETTE = ['#1f5fa8', '#a3231a', '#1b6e38', '#7a4f00', '#6a3d9a', '#00707a'];
 const COLORS = {
   cases: '#1f5fa8', casesDaily: 'rgba(31, 95, 168, 0.35)',
   deaths: '#a3231a', deathsDaily: 'rgba(163, 35, 26, 0.35)',
@@ -25,9 +32,11 @@ const $ = (id) => document.getElementById(id);
 const intFmt = new Intl.NumberFormat('en-US');
 const avgFmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
 
-const state = { range: 'all', from: null, to: null, log: false, hidden: new Set() };
+const state = { range: 'all', from: null, to: null, log: false, hidden: new Set(), locs: [...DEFAULT_LOCATIONS] };
 let data = null;       // { x: [epoch seconds], raw: the API's columns }
-let charts = [];       // uPlot instances, in page order
+let charts = [];       // the nation's uPlot instances, in page order
+let compareChart = null;  // the comparison's, when it has locations
+const places = new Map();  // location id -> { id, label, type, color, raw: its series or null }
 let syncing = false;   // a zoom being copied from one chart to the others
 let painted = false;
 let onPainted = null;  // resolves buildCharts' wait for the first chart's paint
@@ -54,6 +63,11 @@ function readUrl() {
   }
   state.log = q.get('scale') === 'log';
   for (const key of (q.get('hide') || '').split(',')) if (TOGGLES.includes(key)) state.hidden.add(key);
+  const loc = q.get('loc');
+  if (loc !== null) {
+    state.locs = [...new Set(loc.split(',').map((s) => s.trim()).filter((s) => s && s.length <= 200))]
+      .slice(0, MAX_LOCATIONS);
+  }
 }
 
 function writeUrl() {
@@ -66,6 +80,7 @@ function writeUrl() {
   }
   if (state.log) q.set('scale', 'log');
   if (state.hidden.size) q.set('hide', [...state.hidden].sort().join(','));
+  if (state.locs.join(',') !== DEFAULT_LOCATIONS.join(',')) q.set('loc', state.locs.join(','));
   const s = q.toString();
   history.replaceState(null, '', s ? '?' + s.replace(/%2C/g, ',') : location.pathname);
 }
@@ -208,14 +223,19 @@ function onSeriesToggle(u, i) {
 
 const nextPaint = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 
-// Builds the three charts. The first time, the first chart is drawn and painted before the
-// others are made, so that it is on screen as early as possible.
+const chartHooks = () => ({
+  setScale: [(u, key) => { if (key === 'x') onZoom(u); }],
+  setSeries: [(u, i) => { if (i !== null) onSeriesToggle(u, i); }],
+});
+
+const allCharts = () => (compareChart ? [...charts, compareChart] : charts);
+
+// Builds the three charts (and the comparison's again, once it is there). The first time, the
+// first chart is drawn and painted before the others are made, so that it is on screen as early
+// as possible.
 async function buildCharts(first) {
   for (const c of charts) c.destroy();
-  const hooks = {
-    setScale: [(u, key) => { if (key === 'x') onZoom(u); }],
-    setSeries: [(u, i) => { if (i !== null) onSeriesToggle(u, i); }],
-  };
+  const hooks = chartHooks();
   const total = totalChart($('chart-total'), { ...hooks, draw: [markPainted] });
   charts = [total];
   if (first) {
@@ -230,6 +250,7 @@ async function buildCharts(first) {
     });
   }
   charts.push(dailyChart($('chart-cases'), hooks, 'cases'), dailyChart($('chart-deaths'), hooks, 'deaths'));
+  if (compareChart) drawCompare();
   applyRange(null);
 }
 
@@ -240,7 +261,7 @@ function applyRange(source) {
   const min = toEpoch(from);
   const max = toEpoch(to);
   syncing = true;
-  for (const c of charts) {
+  for (const c of allCharts()) {
     if (c !== source) c.setScale('x', { min: min === max ? min - DAY / 2 : min, max: min === max ? max + DAY / 2 : max });
   }
   syncing = false;
@@ -359,6 +380,336 @@ function showSummary(s) {
   $('recovered-note').textContent = s.recovered_last_date ? `; the last value is from ${s.recovered_last_date}` : '';
 }
 
+// ---- Comparing locations --------------------------------------------------------------------
+
+const fade = (hex, alpha) => {
+  const n = parseInt(hex.slice(1), 16);
+  return `rgba(${n >> 16}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
+};
+
+function say(message) {
+  $('loc-status').textContent = message;
+}
+
+// The first colour of the palette no location on the chart has.
+function freeColor() {
+  const used = new Set(state.locs.map((id) => places.get(id)?.color).filter(Boolean));
+  return PALETTE.find((c) => !used.has(c)) || PALETTE[0];
+}
+
+// Names for the ids not known yet (one request), then the series of those not loaded yet. Ids
+// the server does not know are dropped from the selection, and said so.
+async function loadPlaces() {
+  const missing = state.locs.filter((id) => !places.has(id));
+  if (missing.length) {
+    const found = await getJson('/api/v1/locations?id=' + missing.map(encodeURIComponent).join(','));
+    for (const l of found.locations) places.set(l.id, { ...l, color: null, raw: null });
+    const unknown = missing.filter((id) => !places.has(id));
+    if (unknown.length) {
+      state.locs = state.locs.filter((id) => places.has(id));
+      say(`Not a known location, left out: ${unknown.join(', ')}.`);
+    }
+  }
+  for (const id of state.locs) {
+    const p = places.get(id);
+    if (!p.color) p.color = freeColor();
+  }
+  await Promise.all(state.locs.map(async (id) => {
+    const p = places.get(id);
+    if (p.raw) return;
+    p.raw = id === 'US' && data ? data.raw : await getJson('/api/v1/series?location=' + encodeURIComponent(id));
+  }));
+}
+
+// Daily new cases (thin) and their 7-day average (thick) of every location chosen, on the dates
+// of any of them.
+function drawCompare() {
+  if (compareChart) {
+    compareChart.destroy();
+    compareChart = null;
+  }
+  const el = $('chart-compare');
+  const shown = state.locs.map((id) => places.get(id)).filter((p) => p && p.raw);
+  el.dataset.locations = shown.map((p) => p.id).join(',');
+  el.classList.toggle('empty', shown.length === 0);
+  if (!shown.length) {
+    el.replaceChildren();
+    return;
+  }
+  const all = new Set();
+  for (const p of shown) for (const d of p.raw.date) all.add(d);
+  const dates = [...all].sort();
+  const at = new Map(dates.map((d, i) => [d, i]));
+  const columns = [dates.map(toEpoch)];
+  const series = [{ value: (u, v) => (v === null ? '–' : toDate(v)) }];
+  for (const p of shown) {
+    const average = new Array(dates.length).fill(null);
+    const daily = new Array(dates.length).fill(null);
+    p.raw.date.forEach((d, i) => {
+      average[at.get(d)] = p.raw.new_cases_avg7[i];
+      daily[at.get(d)] = p.raw.new_cases[i];
+    });
+    series.push({ label: `${p.label}: 7-day average`, stroke: p.color, width: 2.5, value: seriesValue('avg') });
+    series.push({ label: `${p.label}: daily`, stroke: fade(p.color, 0.4), width: 1, points: { show: false }, value: seriesValue() });
+    columns.push(forScale(average), forScale(daily));
+  }
+  const opts = baseOptions(el, chartHooks());
+  opts.series = series;
+  opts.axes = [{}, { values: axisValues, size: 60 }];
+  compareChart = new uPlot(opts, columns, el);
+  if (data) {
+    const { from, to } = selection();
+    syncing = true;
+    compareChart.setScale('x', { min: toEpoch(from) - (from === to ? DAY / 2 : 0), max: toEpoch(to) + (from === to ? DAY / 2 : 0) });
+    syncing = false;
+  }
+}
+
+function renderChips() {
+  const chips = state.locs.map((id) => {
+    const p = places.get(id);
+    const li = document.createElement('li');
+    li.className = 'chip';
+    li.dataset.id = id;
+    const swatch = document.createElement('span');
+    swatch.className = 'swatch';
+    swatch.style.backgroundColor = p.color;  // CSSOM, not an inline style attribute: CSP allows it
+    const name = document.createElement('span');
+    name.className = 'chip-name';
+    name.textContent = p.label;
+    const latest = document.createElement('span');
+    latest.className = 'chip-value';
+    const r = p.raw;
+    let last = r ? r.date.length - 1 : -1;
+    while (last >= 0 && r.new_cases_avg7[last] === null) last--;
+    latest.textContent = last >= 0 ? `${avg(r.new_cases_avg7[last])} a day (7-day avg, ${r.date[last]})` : 'no data';
+    const remove = document.createElement('button');
+    remove.type = 'button';
+    remove.className = 'remove';
+    remove.textContent = '×';
+    remove.setAttribute('aria-label', `Remove ${p.label} from the chart`);
+    remove.addEventListener('click', () => removeLocation(id));
+    li.append(swatch, name, latest, remove);
+    return li;
+  });
+  $('loc-chips').replaceChildren(...chips);
+  const full = state.locs.length >= MAX_LOCATIONS;
+  $('loc-note').textContent = full
+    ? `${MAX_LOCATIONS} locations on the chart, the most: remove one to add another.`
+    : `Up to ${MAX_LOCATIONS} locations on one chart. Arrow keys choose, Enter adds.`;
+}
+
+// Shows the selection as it now is: series loaded, chart, chips, URL.
+async function showSelection() {
+  try {
+    await loadPlaces();
+  } catch (e) {
+    say('The locations could not be loaded: ' + e.message);
+  }
+  drawCompare();
+  renderChips();
+  writeUrl();
+  document.documentElement.dataset.compareReady = '1';
+}
+
+async function addLocation(l) {
+  if (state.locs.includes(l.id)) return say(`${l.label} is on the chart already.`);
+  if (state.locs.length >= MAX_LOCATIONS) return say(`At most ${MAX_LOCATIONS} locations: remove one first.`);
+  if (!places.has(l.id)) places.set(l.id, { id: l.id, label: l.label, type: l.type, color: null, raw: null });
+  places.get(l.id).color = freeColor();
+  state.locs.push(l.id);
+  say(`${l.label} added.`);
+  await showSelection();
+}
+
+function removeLocation(id) {
+  const i = state.locs.indexOf(id);
+  if (i < 0) return;
+  const p = places.get(id);
+  state.locs.splice(i, 1);
+  p.color = null;
+  say(`${p.label} removed.`);
+  drawCompare();  // what stays is loaded already
+  renderChips();
+  writeUrl();
+  // Keep the keyboard where it was: on the next chip's button, or on the search.
+  const buttons = document.querySelectorAll('#loc-chips button.remove');
+  (buttons[Math.min(i, buttons.length - 1)] || $('loc-search')).focus();
+}
+
+async function initCompare() {
+  await showSelection();
+}
+
+// ---- The search (a combobox over /api/v1/locations) -----------------------------------------
+
+const picker = { seq: 0, options: [], active: -1, timer: 0 };
+
+function renderOptions() {
+  const list = $('loc-options');
+  const input = $('loc-search');
+  const items = picker.options.map((l, i) => {
+    const li = document.createElement('li');
+    li.id = `loc-option-${i}`;
+    li.setAttribute('role', 'option');
+    li.setAttribute('aria-selected', String(i === picker.active));
+    li.dataset.id = l.id;
+    const chosen = state.locs.includes(l.id);
+    if (chosen) li.setAttribute('aria-disabled', 'true');
+    const name = document.createElement('span');
+    name.textContent = l.label;
+    const kind = document.createElement('span');
+    kind.className = 'kind';
+    kind.textContent = `${l.type} ${l.id}${chosen ? ' · on the chart' : ''}`;
+    li.append(name, kind);
+    li.addEventListener('mousedown', (e) => e.preventDefault());  // the search keeps the focus
+    li.addEventListener('click', () => choose(i));
+    return li;
+  });
+  if (picker.query && !items.length) {
+    const li = document.createElement('li');
+    li.className = 'none';
+    li.textContent = 'No state or county matches.';
+    items.push(li);
+  }
+  list.replaceChildren(...items);
+  const open = items.length > 0;
+  list.hidden = !open;
+  input.setAttribute('aria-expanded', String(open));
+  if (picker.active >= 0) {
+    input.setAttribute('aria-activedescendant', `loc-option-${picker.active}`);
+    $(`loc-option-${picker.active}`).scrollIntoView({ block: 'nearest' });
+  } else {
+    input.removeAttribute('aria-activedescendant');
+  }
+}
+
+function closeOptions() {
+  picker.options = [];
+  picker.active = -1;
+  picker.query = '';
+  picker.seq++;  // an answer still on its way is dropped
+  renderOptions();
+}
+
+async function search(text) {
+  const seq = ++picker.seq;
+  if (!text.trim()) return closeOptions();
+  try {
+    const found = await getJson(`/api/v1/locations?q=${encodeURIComponent(text)}&limit=20`);
+    if (seq !== picker.seq) return;
+    picker.options = found.locations;
+    picker.active = found.locations.length ? 0 : -1;
+    picker.query = text;
+    renderOptions();
+  } catch (e) {
+    if (seq === picker.seq) say('The search failed: ' + e.message);
+  }
+}
+
+function choose(i) {
+  const l = picker.options[i];
+  if (!l) return;
+  $('loc-search').value = '';
+  closeOptions();
+  addLocation(l);
+}
+
+function wirePicker() {
+  const input = $('loc-search');
+  input.addEventListener('input', () => {
+    clearTimeout(picker.timer);
+    picker.timer = setTimeout(() => search(input.value), 120);
+  });
+  input.addEventListener('keydown', (e) => {
+    const n = picker.options.length;
+    if (e.key === 'ArrowDown' && n) {
+      picker.active = (picker.active + 1) % n;
+      renderOptions();
+    } else if (e.key === 'ArrowUp' && n) {
+      picker.active = (picker.active - 1 + n) % n;
+      renderOptions();
+    } else if (e.key === 'Enter') {
+      if (picker.active >= 0) choose(picker.active);
+    } else if (e.key === 'Escape') {
+      if (!n) return;
+      closeOptions();
+    } else {
+      return;
+    }
+    e.preventDefault();
+  });
+  input.addEventListener('blur', () => closeOptions());
+}
+
+// ---- The table of states --------------------------------------------------------------------
+
+const statesView = { rows: [], key: 'avg', dir: -1 };
+
+const pct = (v) => (v === null || v === undefined ? '–' : (v > 0 ? '+' : v < 0 ? '−' : '') + avgFmt.format(Math.abs(v)) + '%');
+
+function renderStates() {
+  const { key, dir } = statesView;
+  const value = (r) => (key === 'name' ? r.name : key === 'avg' ? r.new_cases_avg7 : r.change_14d_pct);
+  const rows = [...statesView.rows].sort((a, b) => {
+    const va = value(a);
+    const vb = value(b);
+    if (va === null || vb === null) {  // unknown last, whichever the direction
+      if (va !== vb) return va === null ? 1 : -1;
+      return a.name.localeCompare(b.name);
+    }
+    if (key === 'name') return dir * va.localeCompare(vb);
+    return dir * (va - vb) || a.name.localeCompare(b.name);
+  });
+  const trs = rows.map((r) => {
+    const tr = document.createElement('tr');
+    tr.dataset.id = r.id;
+    const th = document.createElement('th');
+    th.scope = 'row';
+    const add = document.createElement('button');
+    add.type = 'button';
+    add.className = 'link';
+    add.textContent = r.name;
+    add.setAttribute('aria-label', `Add ${r.name} to the chart`);
+    add.addEventListener('click', () => addLocation({ id: r.id, label: r.name, type: 'state' }));
+    th.appendChild(add);
+    tr.appendChild(th);
+    cell(tr, r.date || '–');
+    cell(tr, avg(r.new_cases_avg7));
+    cell(tr, avg(r.new_cases_avg7_14d_ago));
+    const c = r.change_14d_pct;
+    cell(tr, pct(c), c === null ? 'unknown' : c > 0 ? 'up' : c < 0 ? 'down' : '');
+    return tr;
+  });
+  document.querySelector('#states tbody').replaceChildren(...trs);
+  for (const b of document.querySelectorAll('#states button.sort')) {
+    const th = b.parentElement;
+    th.setAttribute('aria-sort', b.dataset.sort !== key ? 'none' : dir > 0 ? 'ascending' : 'descending');
+  }
+  $('states').dataset.sort = `${key}:${dir > 0 ? 'asc' : 'desc'}`;
+}
+
+async function loadStates() {
+  for (const b of document.querySelectorAll('#states button.sort')) {
+    b.addEventListener('click', () => {
+      const key = b.dataset.sort;
+      statesView.dir = statesView.key === key ? -statesView.dir : key === 'name' ? 1 : -1;
+      statesView.key = key;
+      renderStates();
+    });
+  }
+  try {
+    const table = await getJson('/api/v1/states');
+    statesView.rows = table.states;
+    $('states-note').textContent = table.count
+      ? `${table.count} states and territories; latest date ${table.date || '–'}`
+      : 'No state data loaded (a run loads it with --states or [datasets] states = true).';
+    renderStates();
+  } catch (e) {
+    $('states-note').textContent = 'The states could not be loaded: ' + e.message;
+  }
+}
+
 function fail(message) {
   const el = $('status');
   el.textContent = message;
@@ -406,7 +757,7 @@ function wireControls() {
     const w = $('chart-total').clientWidth;
     if (!charts.length || w === width) return;
     width = w;
-    for (const c of charts) c.setSize(chartSize(c.root.parentElement));
+    for (const c of allCharts()) c.setSize(chartSize(c.root.parentElement));
   }).observe(document.querySelector('main'));
 }
 
@@ -437,6 +788,9 @@ async function main() {
   } catch (e) {
     fail('The summary could not be loaded: ' + e.message);
   }
+  if (data.x.length === 0) return;
+  wirePicker();
+  await Promise.all([initCompare(), loadStates()]);
 }
 
 main();

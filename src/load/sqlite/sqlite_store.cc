@@ -335,8 +335,14 @@ Status SqliteStore::write_run_and_outbox(const RunRecord& run,
 }
 
 Status SqliteStore::finish_run(const RunRecord& run, const std::vector<OutboxMessage>& outbox) {
-  COVID_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
-  Status s = write_run_and_outbox(run, outbox);
+  // A run that gave up waiting for another run's load must still complete its record (or it
+  // would stay `running` for ever): this one write waits longer for the lock, up to a minute.
+  auto patience = std::max(options_.lock_timeout, std::chrono::milliseconds(60'000));
+  sqlite3_busy_timeout(db_, int(patience.count()));
+  Status s = exec("BEGIN IMMEDIATE");
+  sqlite3_busy_timeout(db_, int(options_.lock_timeout.count()));
+  if (!s.ok()) return s;
+  s = write_run_and_outbox(run, outbox);
   if (s.ok()) s = exec("COMMIT");
   if (!s.ok()) (void)exec("ROLLBACK");
   return s;

@@ -1,0 +1,179 @@
+#include "serve/locations.h"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <tuple>
+
+namespace covid::serve {
+namespace {
+
+using nlohmann::json;
+
+std::string fold(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+  }
+  return out;
+}
+
+bool alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c & 0x80) != 0; }
+
+int level(std::string_view type) {
+  if (type == "nation") return 0;
+  if (type == "state") return 1;
+  return 2;
+}
+
+json text_or_null(const std::string& s) { return s.empty() ? json() : json(s); }
+
+json rounded(double v) { return std::isnan(v) ? json() : json(std::round(v * 100.0) / 100.0); }
+
+json count_or_null(int64_t v) { return v == kUnknown ? json() : json(v); }
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return std::string(s);
+}
+
+}  // namespace
+
+std::string location_label(const Location& l) {
+  if (l.type == "county" && !l.state.empty()) return l.name + ", " + l.state;
+  return l.name;
+}
+
+LocationIndex::LocationIndex(std::vector<Location> locations) : all_(std::move(locations)) {
+  if (!std::is_sorted(all_.begin(), all_.end(),
+                      [](const Location& a, const Location& b) { return a.id < b.id; })) {
+    std::sort(all_.begin(), all_.end(),
+              [](const Location& a, const Location& b) { return a.id < b.id; });
+  }
+  label_.reserve(all_.size());
+  name_.reserve(all_.size());
+  id_.reserve(all_.size());
+  for (const Location& l : all_) {
+    label_.push_back(fold(location_label(l)));
+    name_.push_back(fold(l.name));
+    id_.push_back(fold(l.id));
+  }
+}
+
+const Location* LocationIndex::find(std::string_view id) const {
+  auto it = std::lower_bound(all_.begin(), all_.end(), id,
+                             [](const Location& l, std::string_view key) { return l.id < key; });
+  return it != all_.end() && it->id == id ? &*it : nullptr;
+}
+
+std::vector<const Location*> LocationIndex::search(std::string_view type, std::string_view text,
+                                                   const std::vector<std::string>& ids) const {
+  const std::string q = fold(trim(text));
+  std::vector<bool> wanted;
+  if (!ids.empty()) {
+    wanted.assign(all_.size(), false);
+    for (const std::string& id : ids) {
+      if (const Location* l = find(id)) wanted[size_t(l - all_.data())] = true;
+    }
+  }
+  struct Hit {
+    int rank;
+    size_t i;
+  };
+  std::vector<Hit> hits;
+  for (size_t i = 0; i < all_.size(); ++i) {
+    const Location& l = all_[i];
+    if (!type.empty() && l.type != type) continue;
+    if (!wanted.empty() && !wanted[i]) continue;
+    int rank;
+    if (q.empty() || name_[i] == q || id_[i] == q) {
+      rank = 0;
+    } else if (name_[i].starts_with(q) || id_[i].starts_with(q) ||
+               (!l.fips.empty() && l.fips.starts_with(q))) {
+      rank = 1;
+    } else {
+      size_t at = label_[i].find(q);
+      if (at == std::string::npos) continue;
+      rank = 3;
+      for (; at != std::string::npos; at = label_[i].find(q, at + 1)) {
+        if (at == 0 || !alnum(label_[i][at - 1])) {
+          rank = 2;
+          break;
+        }
+      }
+    }
+    hits.push_back(Hit{rank, i});
+  }
+  std::sort(hits.begin(), hits.end(), [&](const Hit& a, const Hit& b) {
+    const Location& x = all_[a.i];
+    const Location& y = all_[b.i];
+    return std::forward_as_tuple(a.rank, level(x.type), name_[a.i], label_[a.i], x.id) <
+           std::forward_as_tuple(b.rank, level(y.type), name_[b.i], label_[b.i], y.id);
+  });
+  std::vector<const Location*> out;
+  out.reserve(hits.size());
+  for (const Hit& h : hits) out.push_back(&all_[h.i]);
+  return out;
+}
+
+std::string locations_json(const LocationIndex& index, const LocationSearch& search) {
+  std::vector<const Location*> hits = index.search(search.type, search.text, search.ids);
+  json list = json::array();
+  for (size_t i = 0; i < hits.size() && i < search.limit; ++i) {
+    const Location& l = *hits[i];
+    list.push_back({{"id", l.id},
+                    {"type", l.type},
+                    {"name", l.name},
+                    {"state", text_or_null(l.state)},
+                    {"fips", text_or_null(l.fips)},
+                    {"label", location_label(l)}});
+  }
+  json j = {{"q", search.text},      {"type", text_or_null(search.type)},
+            {"limit", search.limit}, {"total", hits.size()},
+            {"count", list.size()},  {"locations", std::move(list)}};
+  return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+std::string states_json(const std::vector<StateSeries>& states) {
+  json list = json::array();
+  std::optional<Date> newest;
+  for (const StateSeries& st : states) {
+    const SeriesColumns& s = st.series;
+    json row = {{"id", st.location->id}, {"name", st.location->name}};
+    if (s.size() == 0) {
+      for (const char* k : {"date", "cases", "deaths", "new_cases_avg7", "new_deaths_avg7",
+                            "new_cases_avg7_14d_ago", "change_14d", "change_14d_pct"}) {
+        row[k] = nullptr;
+      }
+      list.push_back(std::move(row));
+      continue;
+    }
+    size_t i = s.size() - 1;
+    if (!newest || s.date[i] > *newest) newest = s.date[i];
+    double now = s.new_cases_avg7[i];
+    double before = std::nan("");
+    auto [b, e] = s.range(Date{s.date[i].days - 14}, Date{s.date[i].days - 14});
+    if (b < e) before = s.new_cases_avg7[b];
+    // Rounded first, so that the change is the difference of the figures shown.
+    double now_r = std::round(now * 100.0) / 100.0;
+    double before_r = std::round(before * 100.0) / 100.0;
+    row["date"] = format_date(s.date[i]);
+    row["cases"] = count_or_null(s.cases[i]);
+    row["deaths"] = count_or_null(s.deaths[i]);
+    row["new_cases_avg7"] = rounded(now);
+    row["new_deaths_avg7"] = rounded(s.new_deaths_avg7[i]);
+    row["new_cases_avg7_14d_ago"] = rounded(before);
+    row["change_14d"] = rounded(now_r - before_r);
+    row["change_14d_pct"] = std::isnan(now_r - before_r) || before_r <= 0
+                                ? json()
+                                : rounded((now_r - before_r) / before_r * 100.0);
+    list.push_back(std::move(row));
+  }
+  json j = {{"date", newest ? json(format_date(*newest)) : json()},
+            {"count", list.size()},
+            {"states", std::move(list)}};
+  return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace covid::serve

@@ -1,0 +1,78 @@
+// The locations the API lists and searches (/api/v1/locations) and the table of states
+// (/api/v1/states): pure functions over the store's locations and series. The snapshot
+// (snapshot.h) makes them once per version of the data.
+//
+// A search matches a location when the text is in its label (case-insensitive: ASCII letters;
+// the label is the name, and for a county "Name, State") or begins its id or FIPS code ("06"
+// finds California and its counties, "36:" the counties of New York without FIPS). Results come
+// best first: an exact name or id, then names, ids or codes that begin with the text, then a word
+// of the label that begins with it, then the text anywhere; within each, the nation, states, then
+// counties, by name. An empty text matches everything.
+//
+// LocationIndex is immutable once made: share it freely between threads.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "serve/series.h"
+#include "transform/location.h"
+
+namespace covid::serve {
+
+class LocationIndex {
+ public:
+  // `locations` as Store::list_locations() gives them (sorted by id; sorted here otherwise).
+  explicit LocationIndex(std::vector<Location> locations);
+
+  const Location* find(std::string_view id) const;  // nullptr: not a known location
+  const std::vector<Location>& all() const { return all_; }
+
+  // The matches of `text` among the locations of `type` (nation, state or county; empty: all)
+  // and, when `ids` is not empty, with one of those ids; best first, as described above.
+  std::vector<const Location*> search(std::string_view type, std::string_view text,
+                                      const std::vector<std::string>& ids = {}) const;
+
+ private:
+  std::vector<Location> all_;                   // by id
+  std::vector<std::string> label_, name_, id_;  // folded (lower-case) label, name and id, by index
+};
+
+// "Los Angeles, California" for a county, the name otherwise.
+std::string location_label(const Location& l);
+
+// The parameters of /api/v1/locations.
+struct LocationSearch {
+  static constexpr size_t kDefaultLimit = 100;
+  static constexpr size_t kMaxLimit = 1000;
+  static constexpr size_t kMaxIds = 100;
+  std::string type;              // empty: every type
+  std::string text;              // q
+  std::vector<std::string> ids;  // id=A,B: only these (empty: any)
+  size_t limit = kDefaultLimit;
+};
+
+// {"q": .., "type": ..|null, "limit": N, "total": matches, "count": returned,
+//  "locations": [{"id", "type", "name", "state", "fips", "label"}, ...]} (state and fips null when
+// there is none).
+std::string locations_json(const LocationIndex& index, const LocationSearch& search);
+
+// One state's series, for the table of states.
+struct StateSeries {
+  const Location* location = nullptr;
+  SeriesColumns series;
+};
+
+// The latest 7-day averages of every state and their change over 14 days:
+// {"date": the newest date of any state|null, "count": N, "states": [{"id", "name", "date",
+//  "cases", "deaths", "new_cases_avg7", "new_deaths_avg7", "new_cases_avg7_14d_ago",
+//  "change_14d", "change_14d_pct"}, ...]} by id. `date` is the state's newest date; the averages
+// are those of that date and of the date 14 days before; change_14d is their difference and
+// change_14d_pct the difference in percent of the earlier one (null when that is 0 or unknown).
+// Averages and changes are rounded to 2 decimals; unknown values are null.
+std::string states_json(const std::vector<StateSeries>& states);
+
+}  // namespace covid::serve
