@@ -2,6 +2,10 @@
 #   make run    install what is missing, build, run one ETL run with the default configuration,
 #               then serve the dashboard on http://127.0.0.1:8080 (until Ctrl-C)
 #   make test   install what is missing, build, run the whole test suite through CTest
+# And what CI runs after it (.ci/run), each in a build folder of its own:
+#   make test-asan              the whole suite again, built with AddressSanitizer and UBSan
+#   make test-tsan              the daemon's and the server's tests, built with ThreadSanitizer
+#   make fuzz SECONDS=30        every libFuzzer target for SECONDS seconds (CTest: fuzz.<target>)
 BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
@@ -10,8 +14,17 @@ SERVE_ARGS ?=
 
 FUZZ_DIR ?= build-fuzz
 SECONDS ?= 30
+ASAN_DIR ?= build-asan
+TSAN_DIR ?= build-tsan
+# The tests that run threads of ours: the daemon (scheduler, run thread, server), the server
+# (two I/O threads) and the unit tests of the snapshot cache and the run manager.
+TSAN_TESTS ?= ^(integration\.test_daemon\.|integration\.test_serve\.|unit\.Serve|unit\..*Threads\.)
+# Sanitizer builds: gcc at -O1 (the usual compromise between speed and exact reports), shared
+# libraries only (a static libstdc++ does not mix with the sanitizer runtimes).
+SANITIZER_CMAKE = -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
+  -DCOVID_ETL_STATIC_DEPS=OFF -DCOVID_ETL_WERROR=OFF
 
-.PHONY: all setup build run test bench fuzz clean
+.PHONY: all setup build run test test-asan test-tsan bench fuzz clean
 
 all: build
 
@@ -32,6 +45,19 @@ run: build
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
+# The whole suite, every binary built with AddressSanitizer, LeakSanitizer and UBSan; a finding
+# is fatal (tests/CMakeLists.txt sets ASAN_OPTIONS and the others for every test).
+test-asan: setup
+	cmake -S . -B $(ASAN_DIR) $(SANITIZER_CMAKE) -DCOVID_ETL_SANITIZE=address,undefined
+	cmake --build $(ASAN_DIR) -j $(JOBS)
+	cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS)
+
+# The daemon's and the server's tests with ThreadSanitizer (only what they need is built).
+test-tsan: setup
+	cmake -S . -B $(TSAN_DIR) $(SANITIZER_CMAKE) -DCOVID_ETL_SANITIZE=thread
+	cmake --build $(TSAN_DIR) -j $(JOBS) --target covid-etl unit_tests
+	cd $(TSAN_DIR) && ctest --output-on-failure -j $(JOBS) -R '$(TSAN_TESTS)'
+
 # bench/counties.sh: the county file (generated once into $(BUILD_DIR)/bench-data) against pandas,
 # sqlite3 and DuckDB, then the CSV reader's Google Benchmark ($(BUILD_DIR)/bench/csv_reader_bench).
 bench: build
@@ -41,12 +67,14 @@ bench: build
 	BIN=$(BUILD_DIR)/covid-etl BENCH_DATA=$(BUILD_DIR)/bench-data SCRATCH=$(BUILD_DIR)/bench/counties-scratch \
 	  bash bench/counties.sh
 
-# Every libFuzzer target for SECONDS seconds each, built with clang, ASan and UBSan.
+# Every libFuzzer target for SECONDS seconds each, built with clang, ASan and UBSan, run as the
+# CTest tests fuzz.<target> (two at a time with JOBS=2), then their execution counts.
 fuzz: setup
 	CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DCOVID_ETL_FUZZ=ON -DCOVID_ETL_WERROR=OFF -DCOVID_ETL_STATIC_DEPS=OFF
-	cmake --build $(FUZZ_DIR) --target fuzz_targets
-	bash tests/fuzz/run.sh $(FUZZ_DIR) $(SECONDS)
+	  -DCOVID_ETL_FUZZ=ON -DCOVID_ETL_WERROR=OFF -DCOVID_ETL_STATIC_DEPS=OFF -DCOVID_ETL_FUZZ_SECONDS=$(SECONDS)
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzz_targets
+	cd $(FUZZ_DIR) && { ctest --output-on-failure -j $(JOBS) -R '^fuzz\.'; status=$$?; \
+	  grep -H "stat::number_of_executed_units" fuzz/*.log; exit $$status; }
 
 clean:
 	rm -rf $(BUILD_DIR)

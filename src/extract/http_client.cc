@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -66,6 +67,11 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
   std::string value = trim(line.substr(colon + 1));
   r->headers.emplace_back(name, value);
+  // The validators and the type go into the run summary (JSON), the database and the next
+  // request: a value that is not printable ASCII (obs-text, a broken server) is not kept. Without
+  // validators the source is simply fetched in full the next time.
+  bool text = std::all_of(value.begin(), value.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
+  if (!text) return n;
   if (name == "etag") r->etag = value;
   else if (name == "last-modified") r->last_modified = value;
   else if (name == "content-type") r->content_type = value;

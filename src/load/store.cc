@@ -2,6 +2,7 @@
 
 #include <iterator>
 
+#include "extract/http_client.h"
 #include "load/dynamodb/dynamodb_store.h"
 #include "load/postgres/pg_url.h"
 #include "load/postgres/postgres_store.h"
@@ -68,6 +69,14 @@ Result<std::unique_ptr<Store>> open_store(const std::string& url, const StoreOpt
   }
   if (u.empty()) return Status::Usage("empty SQLite path in database URL");
   return SqliteStore::open(std::string(u), options);
+}
+
+std::string display_store_url(const std::string& url) {
+  if (is_postgres_url(url)) {
+    auto target = parse_postgres_url(url);
+    return target.ok() ? target->display : "(a PostgreSQL URL that does not parse)";
+  }
+  return url.find("://") != std::string::npos ? redact_url(url) : url;
 }
 
 }  // namespace covid

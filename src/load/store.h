@@ -200,4 +200,8 @@ struct StoreOptions {
 // a URL no store understands.
 Result<std::unique_ptr<Store>> open_store(const std::string& url, const StoreOptions& options);
 
+// The --db URL as it may be shown (printed at start, logged): a PostgreSQL password replaced by
+// ***, as in every message about the store; user:password@ in any other URL likewise.
+std::string display_store_url(const std::string& url);
+
 }  // namespace covid

@@ -228,7 +228,7 @@ int daemon_command(const std::function<Result<Config>()>& load_config, bool json
     return exit_code(listening.kind());
   }
   std::printf("covid-etl daemon: listening on http://%s/ (database %s, schedule \"%s\" %s)\n",
-              server.local_address().c_str(), db.c_str(), config->schedule.c_str(),
+              server.local_address().c_str(), display_store_url(db).c_str(), config->schedule.c_str(),
               utc ? "UTC" : config->time_zone.c_str());
   std::fflush(stdout);
   log.log("started", "listening on " + server.local_address() + ", schedule \"" + config->schedule + "\"",

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <thread>
 
+#include "load/store.h"
 #include "serve/api.h"
 #include "serve/assets.h"
 #include "serve/router.h"
@@ -60,7 +61,7 @@ int serve_command(const Config& config) {
     return exit_code(listening.kind());
   }
   std::printf("covid-etl serve: listening on http://%s/ (database %s)\n", server.local_address().c_str(),
-              db.c_str());
+              display_store_url(db).c_str());
   std::fflush(stdout);
 
   std::atomic<bool> done{false};

@@ -24,22 +24,101 @@ CountError parse_count(std::string_view s, int64_t* out) {
   return CountError::kNone;
 }
 
+size_t utf8_sequence_length(std::string_view s, size_t i) {
+  auto byte = [&](size_t k) { return i + k < s.size() ? uint8_t(s[i + k]) : uint8_t(0); };
+  auto cont = [&](size_t k) { return (byte(k) & 0xC0) == 0x80; };
+  uint8_t b = byte(0);
+  if (i >= s.size()) return 0;
+  if (b < 0x80) return 1;
+  if (b >= 0xC2 && b <= 0xDF) return cont(1) ? 2 : 0;
+  if (b >= 0xE0 && b <= 0xEF) {
+    uint8_t lo = b == 0xE0 ? 0xA0 : 0x80, hi = b == 0xED ? 0x9F : 0xBF;  // no overlong, no surrogate
+    return byte(1) >= lo && byte(1) <= hi && cont(2) ? 3 : 0;
+  }
+  if (b >= 0xF0 && b <= 0xF4) {
+    uint8_t lo = b == 0xF0 ? 0x90 : 0x80, hi = b == 0xF4 ? 0x8F : 0xBF;  // U+10000 .. U+10FFFF
+    return byte(1) >= lo && byte(1) <= hi && cont(2) && cont(3) ? 4 : 0;
+  }
+  return 0;  // a continuation byte, C0, C1 or F5..FF
+}
+
+namespace {
+constexpr std::string_view kBomBytes = "\xEF\xBB\xBF";
+bool is_control(uint8_t c) { return c < 0x20 || c == 0x7f; }
+}  // namespace
+
+TextError check_text(std::string_view text, size_t* offset) {
+  for (size_t i = 0; i < text.size();) {
+    uint8_t c = uint8_t(text[i]);
+    if (c < 0x80) {
+      if (is_control(c)) {
+        *offset = i + 1;
+        return TextError::kControl;
+      }
+      ++i;
+      continue;
+    }
+    size_t n = utf8_sequence_length(text, i);
+    if (n == 0) {
+      *offset = i + 1;
+      return TextError::kInvalidUtf8;
+    }
+    if (text.substr(i, n) == kBomBytes) {
+      *offset = i + 1;
+      return TextError::kBom;
+    }
+    i += n;
+  }
+  return TextError::kNone;
+}
+
+std::string describe(TextError error, std::string_view text, size_t offset) {
+  std::string at = std::to_string(offset);
+  switch (error) {
+    case TextError::kNone: return "";
+    case TextError::kInvalidUtf8: return quote_excerpt(text) + " is not valid UTF-8 (byte " + at + ")";
+    case TextError::kControl: return quote_excerpt(text) + " contains a control character (byte " + at + ")";
+    case TextError::kBom:
+      return quote_excerpt(text) + " contains a byte order mark (U+FEFF, byte " + at +
+             ": files joined together?)";
+  }
+  return "";
+}
+
 std::string quote_excerpt(std::string_view text) {
   std::string s = "'";
-  size_t n = 0;
-  for (unsigned char c : text) {
-    if (++n > 40) {
-      s += "...";
-      break;
-    }
-    if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      s += buf;
+  auto escape = [&s](uint8_t c) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "\\x%02x", c);
+    s += buf;
+  };
+  constexpr size_t kMax = 40;
+  size_t i = 0;
+  while (i < text.size()) {
+    uint8_t c = uint8_t(text[i]);
+    size_t n = c < 0x80 ? 1 : utf8_sequence_length(text, i);
+    if (i + (n == 0 ? 1 : n) > kMax) break;  // a character is kept whole or not at all
+    if (n == 0) {  // not UTF-8: this byte alone
+      escape(c);
+      ++i;
+    } else if (n == 1) {
+      if (is_control(c)) {
+        escape(c);
+      } else {
+        s += char(c);
+      }
+      ++i;
     } else {
-      s += char(c);
+      std::string_view seq = text.substr(i, n);
+      if (seq == kBomBytes) {
+        for (char b : seq) escape(uint8_t(b));
+      } else {
+        s += seq;
+      }
+      i += n;
     }
   }
+  if (i < text.size()) s += "...";
   return s + "'";
 }
 
@@ -48,7 +127,11 @@ std::string describe(CountError error, std::string_view text) {
     case CountError::kNone: return "";
     case CountError::kEmpty: return "empty value";
     case CountError::kNotInteger: return quote_excerpt(text) + " is not a whole number";
-    case CountError::kNegative: return quote_excerpt(text) + " is negative";
+    case CountError::kNegative:
+      if (text.find_first_not_of('0', 1) == std::string_view::npos) {
+        return quote_excerpt(text) + " has a minus sign (a count is written without one)";
+      }
+      return quote_excerpt(text) + " is negative";
     case CountError::kTooLarge: return quote_excerpt(text) + " is larger than 2^53";
   }
   return "";

@@ -91,6 +91,8 @@ class CountiesReader final : public TableReader {
   int32_t block_number_ = -1;
   uint32_t previous_ = kNoPlace;  // the place of the block's previous row
   uint32_t first_ = kNoPlace;     // the place of the last block's first row
+  std::string last_date_text_;   // the last valid date's text, and the date
+  Date last_date_;
 };
 
 }  // namespace covid

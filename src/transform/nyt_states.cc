@@ -45,6 +45,7 @@ void StatesReader::on_row(const Row& row) {
     error(row.line(kState), row.column(kState), column_name(kState) + ": empty value");
     ok = false;
   }
+  ok = check_name(row, kState) && ok;
   ok = read_count(row, kCases, &o.cases) && ok;
   ok = read_count(row, kDeaths, &o.deaths) && ok;
   if (!ok) return;

@@ -87,6 +87,14 @@ bool TableReader::on_record(const CsvRecord& record) {
     return header_ok_;  // without the columns, rows cannot be read
   }
   ++rows_;
+  // The stream's own BOM was taken off by the CsvReader; one at the start of a later line is
+  // where two files were joined (and in a row that would be skipped, nothing else would see it).
+  if (record.fields[0].starts_with("\xEF\xBB\xBF")) {
+    error(record.line, 1,
+          "a byte order mark (U+FEFF) starts this line: files joined together? (it belongs only at "
+          "the start of a file)");
+    return true;
+  }
   if (record.fields.size() != header_fields_) {
     bool few = record.fields.size() < header_fields_;
     error(few ? record.end_line() : record.field_line(header_fields_),
@@ -102,12 +110,12 @@ bool TableReader::on_record(const CsvRecord& record) {
 void TableReader::end_of_stream() {
   if (csv_failed_) return;
   if (!seen_header_) {
-    error(0, 0, "the file is empty (no header line)");
+    error(1, 1, "the file is empty (no header line)");
     return;
   }
   if (!header_ok_) return;
   if (rows_ == 0) {
-    error(1, 0, "the file has a header but no data rows");
+    error(2, 1, "the file has a header but no data rows");
     return;
   }
   on_end();
@@ -138,6 +146,14 @@ bool TableReader::read_count(const Row& row, size_t i, int64_t* out) {
   CountError e = parse_count(row[i], out);
   if (e == CountError::kNone) return true;
   error(row.line(i), row.column(i), column_name(i) + ": " + describe(e, row[i]));
+  return false;
+}
+
+bool TableReader::check_name(const Row& row, size_t i) {
+  size_t offset = 0;
+  TextError e = check_text(row[i], &offset);
+  if (e == TextError::kNone) return true;
+  error(row.line(i), row.column(i), column_name(i) + ": " + describe(e, row[i], offset));
   return false;
 }
 

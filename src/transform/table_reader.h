@@ -62,6 +62,8 @@ class TableReader : public CsvHandler {
   // Each returns false after recording an error when the field is not valid.
   bool read_date(const Row& row, size_t i, Date* out);
   bool read_count(const Row& row, size_t i, int64_t* out);
+  // A name that is stored: must be clean UTF-8 text (fields.h check_text). Empty passes here.
+  bool check_name(const Row& row, size_t i);
 
   void error(uint64_t line, uint32_t column, std::string message);
   void warning(uint64_t line, uint32_t column, std::string message);

@@ -11,7 +11,9 @@ Each path answers with its planned replies in order; the last one repeats for ev
 `plan(path, Reply(503))` is "503 forever". A planned reply may also be a function of the
 Request that returns a Reply (to check a signature, say). A path with no plan answers 404.
 Every request (GET or POST) is recorded (method, path, headers with lower-cased names, body)
-before it is answered.
+before it is answered. Request bodies (what the binary sent: webhooks, SNS, DynamoDB calls) are
+also kept in the test's artifacts for the secrets scan (artifacts.py); headers are not, since
+they carry the credentials on purpose.
 
 A Reply can also misbehave:
     gzip=True          compress the body and send Content-Encoding: gzip
@@ -26,6 +28,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import artifacts
 
 
 @dataclass
@@ -60,6 +64,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, body):
         fixture = self.server.fixture
         request = Request(self.path, {k.lower(): v for k, v in self.headers.items()}, self.command, body)
+        if body:
+            artifacts.capture("http", body, self.command + self.path.split("?")[0])
         reply = fixture._record_and_next(request)
         if callable(reply):
             reply = reply(request)

@@ -2,10 +2,12 @@
 
 PgServer.start() runs initdb in a new temporary directory and starts postgres on a free port
 of 127.0.0.1 (and a Unix socket in that directory), with password (SCRAM) authentication over
-TCP and trust over the socket. The tests connect over TCP as the role `covid` with a random
-password (`url()`); admin() runs SQL as the superuser over the socket. stop() stops it;
-start() again restarts the same cluster on the same port. cleanup() stops it and deletes
-everything. It never touches the system cluster or service.
+TCP and trust over the socket. The tests connect over TCP as the role `covid` with the suite's
+fake PostgreSQL password (fake_secrets.py; `url()`); admin() runs SQL as the superuser over the
+socket. stop() stops it; start() again restarts the same cluster on the same port. cleanup()
+keeps the data of every database for the secrets scan (pg_dumpall --data-only, when the test
+keeps artifacts: artifacts.py), stops it and deletes everything. It never touches the system
+cluster or service.
 
 initdb and postgres refuse to run as root: as root, every server command runs as the
 `postgres` user (created by the Debian package) through setpriv (or runuser), and the
@@ -31,6 +33,9 @@ import tempfile
 import time
 import urllib.parse
 
+import artifacts
+import fake_secrets
+
 USER = "covid"
 
 
@@ -55,7 +60,7 @@ class PgServer:
         self.durable = durable  # False: fsync and friends off (tests); True: the defaults (benchmarks)
         self.root = root
         self.port = port
-        self.password = password or "pw-" + secrets.token_hex(12)
+        self.password = password or fake_secrets.PG_PASSWORD
         self.running = False
 
     # --- running things as the server's user -------------------------------------------------
@@ -142,8 +147,21 @@ class PgServer:
                              "stop", check=False)
             self.running = False
 
+    def keep_data_for_scan(self):
+        """The data of every database, as SQL, in the test's artifacts (secret_scan.py)."""
+        if not self.running or not artifacts.enabled():
+            return
+        try:
+            p = subprocess.run([os.path.join(self.bin, "pg_dumpall"), "--data-only", "-h", self.root,
+                                "-p", str(self.port), "-U", "postgres"], capture_output=True, timeout=300,
+                               env={k: v for k, v in os.environ.items() if not k.startswith("PG")})
+            artifacts.capture("postgres", p.stdout + p.stderr, f"pg_dumpall-{self.port}.sql")
+        except (OSError, subprocess.SubprocessError):
+            pass
+
     def cleanup(self):
         try:
+            self.keep_data_for_scan()
             self.stop("immediate")
         finally:
             if self.root:

@@ -12,9 +12,8 @@ import urllib.error
 import urllib.request
 
 from etl import BIN, JHU, NYT, TempDirTest, export, history, run_json
+from fake_secrets import TRIGGER_TOKEN as TOKEN  # the suite's fake trigger token
 from httpfixture import HttpFixture, Reply
-
-TOKEN = "fake-trigger-token-91d2"
 
 
 class Daemon:

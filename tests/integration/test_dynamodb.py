@@ -24,7 +24,9 @@ import urllib.error
 import urllib.request
 from unittest import mock
 
+import artifacts
 import etl
+import fake_secrets
 import test_run
 from awssig import signed_headers
 from dynalite import Dynalite, DynamoProxy, error_reply
@@ -32,11 +34,7 @@ from etl import BIN, JHU, NYT, cli, export, history, read_csv, run_json
 from httpfixture import HttpFixture, Reply
 
 REGION = "us-east-1"
-SECRETS = {
-    "AWS_ACCESS_KEY_ID": "AKIAFAKEDYNAMO0TEST",
-    "AWS_SECRET_ACCESS_KEY": "fake/dynamo/secret+key/9c1e7a",
-    "AWS_SESSION_TOKEN": "fake-dynamo-session-token-3d8b",
-}
+SECRETS = dict(fake_secrets.AWS)  # the suite's fake AWS credentials (fake_secrets.py)
 _real_cli = etl.cli
 
 
@@ -126,6 +124,7 @@ class OnDynamo:
 
     def assert_no_secret_stored(self):
         dump = "".join(json.dumps(self.scan(t, raw=True)) for t in (self.table, self.meta_table) if t in self.tables())
+        artifacts.capture("dynamodb", dump, self.table + ".json")  # for secrets.scan too
         for name, secret in SECRETS.items():
             self.assertNotIn(secret, dump, f"{name} stored")
 

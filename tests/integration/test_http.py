@@ -164,6 +164,25 @@ class HttpExtraction(unittest.TestCase):
         self.assertEqual(self.history()[0]["status"], "unchanged")
         self.assertEqual(self.export(), loaded)
 
+    def test_validators_that_are_not_text_are_not_kept(self):
+        # A server's ETag and Last-Modified go into the run summary (JSON), the source states and
+        # the next request. Bytes that are not printable ASCII (here Latin-1 and 0xFF) once made
+        # the JSON writer abort every run against that server: such a validator is now ignored
+        # (the source is fetched in full each time), and the run goes on.
+        bad = {"ETag": '"v\xff\xfe1"', "Last-Modified": "Tue, 19 Apr 2022 12:00:00 GMT\xe9"}
+        self.server.plan(NYT, Reply(200, NYT_BYTES, bad))
+        self.server.plan(JHU, ok(JHU))
+        for run in range(2):
+            code, summary = self.etl()
+            self.assertEqual(code, 0, summary)
+            src = self.source(summary, "nyt")
+            self.assertEqual((src["etag"], src["last_modified"]), (None, None), src)
+            self.assertEqual(self.source(summary, "jhu")["etag"], VALIDATORS[JHU]["ETag"])
+            request = self.server.requests_for(NYT)[-1]
+            self.assertNotIn("if-none-match", request.headers)
+            self.assertNotIn("if-modified-since", request.headers)
+        self.assertEqual([r["status"] for r in self.history()], ["unchanged", "ok"])
+
     def test_one_304_is_fetched_again_unconditionally(self):
         self.server.plan(NYT, ok(NYT))
         self.server.plan(JHU, ok(JHU))

@@ -210,6 +210,33 @@ TEST_F(ConfigFile, SyntaxErrorNamesTheLine) {
   }
 }
 
+// Regression found by tests/fuzz/config_fuzz.cc under UBSan (seed regression-non-ascii-after-key.toml):
+// toml++ 3.3 reached __builtin_unreachable (undefined behaviour: the optimiser may do anything)
+// when it asked whether a non-ASCII character was whitespace, for code points in U+00A1..U+0499,
+// U+2D6E..U+3167 and U+FB06..U+FEFE: after a key, after a value, and after the line-ending
+// backslash of a multi-line string (marzer/tomlplusplus#190, #295). Fails under make test-asan
+// without the fix in src/config/config.cc.
+TEST_F(ConfigFile, NonAsciiCharactersWhereWhitespaceMayComeAreNotWhitespace) {
+  struct Case {
+    std::string text, where;  // where: "file:line:column:" the message starts with
+  };
+  const Case cases[] = {
+      {"p\xd1\x9f", ":1:2:"},                         // U+045F after a bare key
+      {"db = \"a.db\"\xc3\xa9\n", ":1:12:"},           // U+00E9 after a value
+      {"[extract]\nretries = 3\xe3\x80\x81\n", ":2:12:"},  // U+3001 after a value
+  };
+  for (const Case& c : cases) {
+    Result<Config> r = load(c.text);
+    ASSERT_FALSE(r.ok()) << c.text;
+    EXPECT_EQ(r.status().kind(), ErrorKind::kUsage);
+    EXPECT_TRUE(r.status().message().starts_with(file() + c.where)) << c.text << " -> " << r.status().message();
+  }
+  // Valid TOML: a line-ending backslash trims whitespace up to the "\xc2\xa7", which stays.
+  Result<Config> ok = load("db = \"\"\"\\\n  \xc2\xa7.db\"\"\"\n");
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ(ok->db, "\xc2\xa7.db");
+}
+
 TEST(ConfigFileMissing, IsAUsageErrorNamingThePath) {
   TempDir dir;
   std::string path = dir.path("absent.toml");

@@ -618,6 +618,29 @@ TEST(CsvReaderChunks, AnErrorWithinTheLimitOfAnUnfinishedRecordIsReported) {
   check_chunkings(input, rng, options);
 }
 
+// Regression found by tests/fuzz/csv_reader_fuzz.cc (seed regression-cr-just-past-the-limit.bin):
+// a CR as the byte just past max_record_bytes, when it was the last byte of a chunk, made the
+// record too long at once, but the line may not end there. Followed by anything but a LF it is
+// a CR error at its own place (as reading the input whole reports it); followed by a LF, the
+// record with its line end is too long; at the end of the input, a CR error.
+TEST(CsvReaderChunks, ACrJustPastTheLimitWaitsForTheNextByte) {
+  std::mt19937 rng(80);
+  CsvOptions options;
+  options.max_record_bytes = 16;
+  const std::string sixteen = "abcdefghijklmnop";
+  for (const std::string& input : {sixteen + "\rx\n", sixteen + "\r", sixteen + "\r\n"}) {
+    Output whole = read(input, options);
+    ASSERT_EQ(whole.errors.size(), 1u) << escape(input);
+    if (input.back() == '\n' && input[input.size() - 2] == '\r') {
+      EXPECT_PRED_FORMAT2(testing::IsSubstring, "record longer than 16 bytes", whole.errors[0].message);
+    } else {
+      EXPECT_EQ(whole.errors[0].column, 17u);
+      EXPECT_PRED_FORMAT2(testing::IsSubstring, "carriage return without a line feed", whole.errors[0].message);
+    }
+    check_chunkings(input, rng, options);
+  }
+}
+
 TEST(CsvReaderChunks, ANulInAQuotedFieldNotYetClosedIsReported) {
   std::mt19937 rng(79);
   CsvOptions options;

@@ -98,6 +98,85 @@ TEST(QuoteExcerpt, Cases) {
   for (const Case& c : cases) EXPECT_EQ(quote_excerpt(c.text), c.quoted);
 }
 
+TEST(Describe, MinusZeroHasASignNotANegativeValue) {
+  // '-0' is refused like '+5': a count is written without a sign. It is not "negative".
+  int64_t v = -7;
+  EXPECT_EQ(parse_count("-0", &v), CountError::kNegative);
+  EXPECT_EQ(describe(CountError::kNegative, "-0"), "'-0' has a minus sign (a count is written without one)");
+  EXPECT_EQ(describe(CountError::kNegative, "-000"), "'-000' has a minus sign (a count is written without one)");
+  EXPECT_EQ(describe(CountError::kNegative, "-10"), "'-10' is negative");
+}
+
+TEST(QuoteExcerpt, EscapesBytesThatAreNotUtf8) {
+  // Messages go into JSON (run --json, the outbox, PostgreSQL json columns): every message must
+  // be valid UTF-8 whatever the source held. Bytes that are not part of a valid UTF-8 sequence
+  // are escaped like control bytes; valid sequences are kept.
+  struct Case {
+    std::string text;
+    std::string quoted;
+  };
+  const Case cases[] = {
+      {"1\xe9", "'1\\xe9'"},                        // Latin-1 e-acute
+      {"Calif\xf3rnia", "'Calif\\xf3rnia'"},
+      {"Bayam\xc3", "'Bayam\\xc3'"},                // a sequence cut short at the end
+      {"\xc3(", "'\\xc3('"},                        // ... or by an ASCII byte
+      {"\xc0\xaf", "'\\xc0\\xaf'"},                // overlong '/'
+      {"\xed\xa0\x80", "'\\xed\\xa0\\x80'"},      // a UTF-16 surrogate
+      {"\xf4\x90\x80\x80", "'\\xf4\\x90\\x80\\x80'"},  // above U+10FFFF
+      {"\xff\xfe", "'\\xff\\xfe'"},
+      {"\x80", "'\\x80'"},                          // a lone continuation byte
+      {"Do\xc3\xb1" "a Ana", "'Do\xc3\xb1" "a Ana'"},      // valid: kept
+      {"\xf0\x9f\x98\x80", "'\xf0\x9f\x98\x80'"},    // valid 4-byte sequence: kept
+      {"\xef\xbb\xbf" "2020", "'\\xef\\xbb\\xbf2020'"},  // a BOM is invisible: shown escaped
+  };
+  for (const Case& c : cases) EXPECT_EQ(quote_excerpt(c.text), c.quoted);
+}
+
+TEST(QuoteExcerpt, NeverCutsAUtf8SequenceInTwo) {
+  // 39 ASCII bytes then a 2-byte character: the character does not fit in 40 bytes whole, so the
+  // excerpt stops before it (a cut sequence would be invalid UTF-8).
+  std::string text = std::string(39, 'a') + "\xc3\xa9" + "zz";
+  EXPECT_EQ(quote_excerpt(text), "'" + std::string(39, 'a') + "...'");
+  std::string fits = std::string(38, 'a') + "\xc3\xa9" + "z";
+  EXPECT_EQ(quote_excerpt(fits), "'" + std::string(38, 'a') + "\xc3\xa9...'");
+}
+
+TEST(CheckText, CleanUtf8TextOrWhereItIsNot) {
+  struct Case {
+    std::string text;
+    TextError error;
+    size_t offset;  // 1-based byte of the value where the problem is
+  };
+  const Case cases[] = {
+      {"California", TextError::kNone, 0},
+      {"", TextError::kNone, 0},
+      {"Do\xc3\xb1" "a Ana", TextError::kNone, 0},
+      {"Bayam\xc3\xb3n", TextError::kNone, 0},
+      {"Lewis and Clark", TextError::kNone, 0},
+      {"Calif\xf3rnia", TextError::kInvalidUtf8, 6},
+      {"Bayam\xc3", TextError::kInvalidUtf8, 6},
+      {"\xc0\xaf", TextError::kInvalidUtf8, 1},
+      {"ab\xed\xa0\x80", TextError::kInvalidUtf8, 3},
+      {"Los\tAngeles", TextError::kControl, 4},
+      {"x\x7f", TextError::kControl, 2},
+      {"\xef\xbb\xbf" "California", TextError::kBom, 1},
+      {"Cali\xef\xbb\xbf", TextError::kBom, 5},
+  };
+  for (const Case& c : cases) {
+    size_t offset = 0;
+    EXPECT_EQ(check_text(c.text, &offset), c.error) << quote_excerpt(c.text);
+    if (c.error != TextError::kNone) {
+      EXPECT_EQ(offset, c.offset) << quote_excerpt(c.text);
+    }
+  }
+  EXPECT_EQ(describe(TextError::kInvalidUtf8, "Calif\xf3rnia", 6),
+            "'Calif\\xf3rnia' is not valid UTF-8 (byte 6)");
+  EXPECT_EQ(describe(TextError::kControl, "Los\tAngeles", 4),
+            "'Los\\x09Angeles' contains a control character (byte 4)");
+  EXPECT_EQ(describe(TextError::kBom, "\xef\xbb\xbf" "California", 1),
+            "'\\xef\\xbb\\xbfCalifornia' contains a byte order mark (U+FEFF, byte 1: files joined together?)");
+}
+
 TEST(QuoteExcerpt, TruncatesBeforeEscaping) {
   // 40 bytes are kept, each escaped: the limit is on the text, not on the message.
   std::string controls(45, '\x01');

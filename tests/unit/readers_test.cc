@@ -191,15 +191,31 @@ TEST(NytReader, DecreaseAfterAMultiLineFieldPointsAtTheRightLine) {
 }
 
 TEST(NytReader, EmptyAndHeaderOnly) {
-  EXPECT_EQ(Nyt("").errors(), Strings{"us.csv: the file is empty (no header line)"});
-  EXPECT_EQ(Nyt("\n\n").errors(), Strings{"us.csv: the file is empty (no header line)"});
-  EXPECT_EQ(Nyt(kNytHeader).errors(), Strings{"us.csv:1: the file has a header but no data rows"});
+  // Every error names a line and a column: where the header, or the first data row, should be.
+  EXPECT_EQ(Nyt("").errors(), Strings{"us.csv:1:1: the file is empty (no header line)"});
+  EXPECT_EQ(Nyt("\n\n").errors(), Strings{"us.csv:1:1: the file is empty (no header line)"});
+  EXPECT_EQ(Nyt(kNytHeader).errors(), Strings{"us.csv:2:1: the file has a header but no data rows"});
 }
 
 TEST(NytReader, CsvErrorsAreReported) {
   Nyt r(nyt("2020-01-21,1,0\n2020-01-22,2,0"));
   EXPECT_EQ(r.errors(),
             Strings{"us.csv:3:15: the last line has no line break: the file looks truncated"});
+}
+
+TEST(NytReader, InvalidUtf8AndMinusZeroAreQuotedSafely) {
+  // The message is valid UTF-8 whatever the bytes were (it goes into JSON).
+  Nyt r(nyt("2020-01-21,1\xe9,-0\n2020-01-2\xb3,1,0\n"));
+  EXPECT_EQ(r.errors(), (Strings{"us.csv:2:12: cases: '1\\xe9' is not a whole number",
+                                 "us.csv:2:15: deaths: '-0' has a minus sign (a count is written without one)",
+                                 "us.csv:3:1: date: '2020-01-2\\xb3' is not a date in YYYY-MM-DD form"}));
+}
+
+TEST(NytReader, AByteOrderMarkStartingALineIsAnError) {
+  // Two files joined together: the second one's BOM lands at the start of a line.
+  Nyt r(nyt("2020-01-21,1,0\n\xEF\xBB\xBF" "date,cases,deaths\n2020-01-22,2,0\n"));
+  EXPECT_EQ(r.errors(), Strings{"us.csv:3:1: a byte order mark (U+FEFF) starts this line: files joined "
+                                "together? (it belongs only at the start of a file)"});
 }
 
 TEST(NytReader, RestartForgetsEverything) {
@@ -273,10 +289,17 @@ TEST(JhuReader, MissingRecoveredColumn) {
                                 "'Date,Country/Region,Province/State,Confi...')"});
 }
 
+TEST(JhuReader, AByteOrderMarkStartingALineIsAnErrorEvenInARowNotRead) {
+  Jhu r("Date,Country/Region,Province/State,Recovered\n2020-01-22,US,,1\n"
+        "\xEF\xBB\xBF" "Date,Country/Region,Province/State,Recovered\n2020-01-23,US,,2\n");
+  EXPECT_EQ(r.errors(), Strings{"jhu.csv:3:1: a byte order mark (U+FEFF) starts this line: files joined "
+                                "together? (it belongs only at the start of a file)"});
+}
+
 TEST(JhuReader, EmptyAndHeaderOnly) {
-  EXPECT_EQ(Jhu("").errors(), Strings{"jhu.csv: the file is empty (no header line)"});
+  EXPECT_EQ(Jhu("").errors(), Strings{"jhu.csv:1:1: the file is empty (no header line)"});
   EXPECT_EQ(Jhu("Date,Country/Region,Province/State,Recovered\r\n").errors(),
-            Strings{"jhu.csv:1: the file has a header but no data rows"});
+            Strings{"jhu.csv:2:1: the file has a header but no data rows"});
 }
 
 TEST(RecoveredZeroRule, Cases) {

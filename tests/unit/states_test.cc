@@ -83,6 +83,22 @@ TEST(StatesReader, BadValuesAreErrorsWithTheirPlace) {
                      "s.csv:8:12: state: FIPS 06 is 'Nevada' here but 'California' on line 6"}));
 }
 
+TEST(StatesReader, ANameMustBeCleanUtf8Text) {
+  // Names are stored (the locations table) and shown: invalid UTF-8 (a Latin-1 copy), a control
+  // character or a byte order mark (files joined together) is an error, quoted escaped.
+  StatesReader r("s.csv", kClock);
+  read_into(r, std::string(kHeader) +
+                   "2020-03-01,Calif\xf3rnia,06,1,0\n"
+                   "2020-03-01,\xef\xbb\xbfWashington,53,1,0\n"
+                   "2020-03-01,New\x01York,36,1,0\n"
+                   "2020-03-01,Texas,48,1,0\n");
+  EXPECT_EQ(show(r.diagnostics().errors()),
+            (Strings{"s.csv:2:12: state: 'Calif\\xf3rnia' is not valid UTF-8 (byte 6)",
+                     "s.csv:3:12: state: '\\xef\\xbb\\xbfWashington' contains a byte order mark (U+FEFF, "
+                     "byte 1: files joined together?)",
+                     "s.csv:4:12: state: 'New\\x01York' contains a control character (byte 4)"}));
+}
+
 TEST(StatesReader, ADecreaseWithinAStateIsAWarningNotAcrossStates) {
   StatesReader r("s.csv", kClock);
   read_into(r, std::string(kHeader) +
@@ -195,6 +211,24 @@ TEST(CountiesReader, BadValuesAreErrorsWithTheirPlace) {
                      "c.csv:3:20: state: 'Atlantis' is not a state or territory NYT names (needed for a county without FIPS)",
                      "c.csv:4:41: cases: empty value",
                      "c.csv:6:1: location 06037 on 2020-03-01 appears twice (first on line 5)"}));
+}
+
+TEST(CountiesReader, NamesMustBeCleanUtf8Text) {
+  CountiesReader r("c.csv", kClock);
+  read_into(r, std::string(kCountiesHeader) +
+                   "2020-03-01,Do\xf1" "a Ana,New Mexico,35013,1,0\n"
+                   "2020-03-01,Los\tAngeles,California,06037,1,0\n"
+                   "2020-03-01,Unknown,New York\xc3,,1,0\n"
+                   "2020-03-01,\xef\xbb\xbfUnknown,Texas,,1,0\n"
+                   "2020-03-01,Do\xc3\xb1" "a Ana,New Mexico,35013,1,0\n");
+  EXPECT_EQ(show(r.diagnostics().errors()),
+            (Strings{"c.csv:2:12: county: 'Do\\xf1" "a Ana' is not valid UTF-8 (byte 3)",
+                     "c.csv:3:12: county: 'Los\\x09Angeles' contains a control character (byte 4)",
+                     "c.csv:4:20: state: 'New York\\xc3' is not valid UTF-8 (byte 9)",
+                     "c.csv:4:20: state: 'New York\\xc3' is not a state or territory NYT names (needed for a "
+                     "county without FIPS)",
+                     "c.csv:5:12: county: '\\xef\\xbb\\xbfUnknown' contains a byte order mark (U+FEFF, "
+                     "byte 1: files joined together?)"}));
 }
 
 TEST(CountiesUrls, OffByDefaultOnWithASource) {

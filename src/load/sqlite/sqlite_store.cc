@@ -586,7 +586,7 @@ class SqliteLoad final : public LoadTransaction {
   // Many rows a statement: SQLite spends less per row on a statement of many VALUES, and rows
   // in key order are appended to the table's B-tree instead of inserted into it.
   Status insert_sorted(int64_t run_id, RowCursor& rows) override {
-    constexpr int kPerStatement = 64;
+    constexpr int kPerStatement = 256;
     std::string sql = "INSERT INTO observations (location, date, cases, deaths, recovered, run_id) VALUES ";
     for (int i = 0; i < kPerStatement; ++i) sql += i == 0 ? "(?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?)";
     Stmt many(store_.db_, sql.c_str());
