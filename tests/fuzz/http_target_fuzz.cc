@@ -48,8 +48,13 @@ using namespace covid::serve;
 
 // A database with a few dates of national data and two runs, made once.
 std::string make_database() {
-  auto dir = std::filesystem::temp_directory_path() / ("covid-etl-http-fuzz-" + std::to_string(getpid()));
+  static const auto dir =
+      std::filesystem::temp_directory_path() / ("covid-etl-http-fuzz-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
+  std::atexit([] {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  });
   std::ofstream(dir / "us.csv") << "date,cases,deaths\n2020-01-21,1,0\n2020-01-22,1,0\n2020-01-24,3,0\n"
                                    "2020-01-25,2,1\n";
   std::ofstream(dir / "jhu.csv") << "Date,Country/Region,Province/State,Confirmed,Recovered,Deaths\n"
