@@ -18,29 +18,21 @@ Every load here is bounded in count and time and targets 127.0.0.1 only.
 import http.client
 import json
 import os
-import queue
 import re
 import resource
 import selectors
 import shutil
-import signal
 import socket
-import subprocess
 import tempfile
 import threading
 import time
 import unittest
 
 import test_daemon
-from etl import BIN, JHU, NYT, TempDirTest, run_json
+from etl import JHU, NYT, TempDirTest, run_json
+from test_serve import Server
 
 HOST = "127.0.0.1"
-
-
-def clean_env(extra=None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COVID_ETL_")}
-    env.update(extra or {})
-    return env
 
 
 def load(db):
@@ -48,31 +40,6 @@ def load(db):
     if code != 0:
         raise AssertionError(f"run failed ({code}): {stderr}")
     return summary
-
-
-class Serve:
-    """`covid-etl serve --db DB` on a free port of 127.0.0.1, started in the directory cwd."""
-
-    def __init__(self, db, cwd=None):
-        self.proc = subprocess.Popen([BIN, "serve", "--db", db, "--listen", f"{HOST}:0"], cwd=cwd,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env())
-        lines = queue.Queue()
-        threading.Thread(target=lambda: lines.put(self.proc.stdout.readline()), daemon=True).start()
-        try:
-            line = lines.get(timeout=20)
-        except queue.Empty:
-            self.kill()
-            raise AssertionError("serve did not report its address within 20 s")
-        m = re.search(r"listening on http://127\.0\.0\.1:(\d+)/", line)
-        if not m:
-            self.kill()
-            raise AssertionError(f"unexpected first line from serve: {line!r}")
-        self.port = int(m.group(1))
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-        self.proc.communicate()
 
 
 class Response:
@@ -163,7 +130,7 @@ class OneServer(unittest.TestCase):
         os.makedirs(cls.cwd)
         cls.db = os.path.join(cls.data, "covid.db")
         load(cls.db)
-        cls.server = Serve(cls.db, cwd=cls.cwd)
+        cls.server = Server(cls.db, cwd=cls.cwd)
         cls.port = cls.server.port
 
     @classmethod

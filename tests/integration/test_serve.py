@@ -37,10 +37,10 @@ def clean_env(extra=None):
 class Server:
     """A `covid-etl serve` process listening on a free port of 127.0.0.1 (it prints the port)."""
 
-    def __init__(self, db, *extra):
+    def __init__(self, db, *extra, cwd=None):
         self.proc = subprocess.Popen([BIN, "serve", "--db", db, "--listen", f"{HOST}:0", *extra],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     env=clean_env())
+                                     env=clean_env(), cwd=cwd)
         lines = queue.Queue()
         threading.Thread(target=lambda: lines.put(self.proc.stdout.readline()), daemon=True).start()
         try:
