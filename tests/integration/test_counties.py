@@ -22,14 +22,20 @@ def county_location(row, state_codes):
     return row["fips"] if row["fips"] else f"{state_codes[row['state']]}:{row['county']}"
 
 
+def generate(cls, counties, days):
+    """gen-nyt-like's files in a temporary directory removed after the test class; its path."""
+    gen = tempfile.mkdtemp(prefix="covid-etl-gen-")
+    cls.addClassCleanup(shutil.rmtree, gen, True)
+    subprocess.run([GEN, gen, "--counties", str(counties), "--days", str(days)], check=True,
+                   capture_output=True, timeout=120)
+    return gen
+
+
 class CountiesLoad(TempDirTest):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.gen = tempfile.mkdtemp(prefix="covid-etl-gen-")
-        cls.addClassCleanup(shutil.rmtree, cls.gen, True)
-        subprocess.run([GEN, cls.gen, "--counties", "120", "--days", "60"], check=True,
-                       capture_output=True, timeout=120)
+        cls.gen = generate(cls, 120, 60)
         cls.files = {n: os.path.join(cls.gen, f"us-{n}.csv") for n in ("states", "counties")}
         cls.files["nyt"] = os.path.join(cls.gen, "us.csv")
         with open(cls.files["states"], newline="") as f:
@@ -143,10 +149,7 @@ class CountiesByDate(TempDirTest):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.gen = tempfile.mkdtemp(prefix="covid-etl-gen-")
-        cls.addClassCleanup(shutil.rmtree, cls.gen, True)
-        subprocess.run([GEN, cls.gen, "--counties", "80", "--days", "40"], check=True,
-                       capture_output=True, timeout=120)
+        cls.gen = generate(cls, 80, 40)
         cls.file = os.path.join(cls.gen, "us-counties.csv")
         with open(cls.file, newline="") as f:
             cls.rows = list(csv.DictReader(f))
