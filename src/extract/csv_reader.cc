@@ -159,6 +159,14 @@ void CsvReader::feed_body(std::string_view data) {
   }
 }
 
+bool CsvReader::skip_records(uint64_t bytes, uint64_t lines, uint64_t records) {
+  if (!between_records()) return false;
+  bytes_ += bytes;
+  line_ += lines;
+  records_ += records;
+  return true;
+}
+
 void CsvReader::finish() {
   if (stopped_) return;
   if (!bom_checked_) {

@@ -70,6 +70,13 @@ class CsvReader {
   void finish();
   // Forgets everything read so far.
   void reset();
+  // Counts `bytes` bytes, `lines` whole lines holding `records` records known to be valid, as
+  // read without parsing them: the lines and records that follow are numbered as if they had
+  // been. Only between records: false (and nothing counted) while a record is unfinished or
+  // before the first bytes were fed.
+  bool skip_records(uint64_t bytes, uint64_t lines, uint64_t records);
+  // Whether skip_records() would count now.
+  bool between_records() const { return !stopped_ && bom_checked_ && pending_.empty(); }
 
   bool stopped() const { return stopped_; }
   uint64_t records() const { return records_; }

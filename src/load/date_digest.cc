@@ -23,7 +23,9 @@ void DateDigest::add(std::string_view location, int64_t cases, int64_t deaths, i
   high += h.high64;
 }
 
-std::string DateDigest::hash_hex() const {
+namespace {
+
+std::string hex128(uint64_t high, uint64_t low) {
   static const char kHex[] = "0123456789abcdef";
   std::string out(32, '0');
   for (int i = 0; i < 16; ++i) {
@@ -33,7 +35,7 @@ std::string DateDigest::hash_hex() const {
   return out;
 }
 
-bool DateDigest::set_hash_hex(std::string_view hex) {
+bool parse_hex128(std::string_view hex, uint64_t* high, uint64_t* low) {
   if (hex.size() != 32) return false;
   uint64_t parts[2] = {0, 0};
   for (size_t i = 0; i < 32; ++i) {
@@ -44,9 +46,24 @@ bool DateDigest::set_hash_hex(std::string_view hex) {
     else return false;
     parts[i / 16] = (parts[i / 16] << 4) | v;
   }
-  high = parts[0];
-  low = parts[1];
+  *high = parts[0];
+  *low = parts[1];
   return true;
 }
+
+}  // namespace
+
+std::string DateDigest::hash_hex() const { return hex128(high, low); }
+
+bool DateDigest::set_hash_hex(std::string_view hex) { return parse_hex128(hex, &high, &low); }
+
+BytesDigest BytesDigest::of(std::string_view bytes) {
+  XXH128_hash_t h = XXH3_128bits_withSeed(bytes.data(), bytes.size(), kRulesVersion);
+  return BytesDigest{h.low64, h.high64};
+}
+
+std::string BytesDigest::hex() const { return hex128(high, low); }
+
+bool BytesDigest::set_hex(std::string_view hex) { return parse_hex128(hex, &high, &low); }
 
 }  // namespace covid

@@ -4,7 +4,12 @@
 //
 // The digest is order-independent: the sum, lane by lane, of the XXH3-128 hashes of each row's
 // (location, cases, deaths, recovered), so the same rows in any order give the same digest. It
-// detects change, it is not a security measure. Plain values; thread-safe.
+// detects change, it is not a security measure.
+//
+// A BytesDigest is the other way to know a date did not change, cheaper still: the XXH3-128 hash
+// of the date's lines exactly as they stand in the source file, so that a run can tell, before
+// parsing a single field, that it has read these very bytes before (pipeline/date_block_skipper.h).
+// Plain values; thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -33,12 +38,29 @@ struct DateDigest {
 
 namespace covid {
 
+struct BytesDigest {
+  uint64_t low = 0, high = 0;
+
+  // The digest of `bytes`, under the current rules (kRulesVersion is mixed in).
+  static BytesDigest of(std::string_view bytes);
+  // Bumped whenever the county reader's validation changes, so that lines read under older rules
+  // are parsed and checked again once instead of skipped.
+  static constexpr uint64_t kRulesVersion = 1;
+
+  std::string hex() const;
+  bool set_hex(std::string_view hex);
+  friend bool operator==(const BytesDigest&, const BytesDigest&) = default;
+};
+
 // What a store keeps per (level, date): the digest of the rows the source gave the last time the
 // date changed, and how many rows the store holds for it (more than the digest's when rows the
 // source dropped are kept: rows are never deleted).
 struct StoredDigest {
   DateDigest source;
   uint64_t stored_rows = 0;
+  // The digest of the date's lines in the source file when they were last read, if known (a
+  // store that predates it, a date that was only ever read into memory).
+  std::optional<BytesDigest> bytes;
 };
 
 }  // namespace covid

@@ -43,15 +43,7 @@ Status CountySpool::open() {
 
 void CountySpool::on_block(const CountiesReader& reader, Date date, uint64_t first_line,
                            const std::vector<CountyRow>& rows) {
-  if (problem_ || !io_.ok()) return;
-  if (!blocks_.empty() && date <= blocks_.back().date) {
-    // Within one file the reader guarantees ascending dates: this is the next file.
-    problem_ = Issue{reader.file(), first_line, 1,
-                     "date " + format_date(date) + " is also in " + blocks_.back().reader->file() +
-                         " (up to " + format_date(blocks_.back().date) +
-                         "): county files read together must cover separate dates, in order"};
-    return;
-  }
+  if (!in_order(reader, date, first_line)) return;
   if (mapped_reader_ != &reader) {
     mapped_reader_ = &reader;
     reader_map_.clear();
@@ -61,6 +53,7 @@ void CountySpool::on_block(const CountiesReader& reader, Date date, uint64_t fir
   b.reader = &reader;
   b.first_line = first_line;
   b.offset = written_;
+  b.bytes = take_bytes(date);
   scratch_.clear();
   scratch_.reserve(rows.size());
   for (const CountyRow& r : rows) {
@@ -95,14 +88,57 @@ void CountySpool::on_block(const CountiesReader& reader, Date date, uint64_t fir
   blocks_.push_back(b);
 }
 
+bool CountySpool::in_order(const CountiesReader& reader, Date date, uint64_t first_line) {
+  if (problem_ || !io_.ok()) return false;
+  if (!blocks_.empty() && date <= blocks_.back().date) {
+    // Within one file the reader guarantees ascending dates: this is the next file.
+    problem_ = Issue{reader.file(), first_line, 1,
+                     "date " + format_date(date) + " is also in " + blocks_.back().reader->file() +
+                         " (up to " + format_date(blocks_.back().date) +
+                         "): county files read together must cover separate dates, in order"};
+    return false;
+  }
+  return true;
+}
+
+std::optional<BytesDigest> CountySpool::take_bytes(Date date) {
+  auto it = bytes_.find(date);
+  if (it == bytes_.end()) return std::nullopt;
+  BytesDigest b = it->second;
+  bytes_.erase(it);
+  return b;
+}
+
+void CountySpool::on_skipped_block(const CountiesReader& reader, Date date, uint64_t first_line) {
+  if (!in_order(reader, date, first_line)) return;
+  auto known = known_.find(date);
+  if (known == known_.end()) {  // a skipper skips only dates it was given: a bug, not bad data
+    io_ = Status::Load("internal error: the county rows of " + format_date(date) + " were skipped unknown");
+    return;
+  }
+  Block b;
+  b.date = date;
+  b.digest = known->second.source;
+  b.reader = &reader;
+  b.first_line = first_line;
+  b.offset = written_;
+  b.skipped = true;
+  b.bytes = take_bytes(date);
+  rows_ += b.digest.rows;
+  ++skipped_;
+  blocks_.push_back(b);
+}
+
 void CountySpool::on_restart(const CountiesReader& reader) {
   // The reader's blocks are the last ones (files are read one after the other).
   while (!blocks_.empty() && blocks_.back().reader == &reader) {
     rows_ -= blocks_.back().digest.rows;
+    if (blocks_.back().skipped) --skipped_;
     written_ = blocks_.back().offset;
     blocks_.pop_back();
   }
   if (problem_ && problem_->file == reader.file()) problem_.reset();
+  bytes_.clear();
   if (file_) {
     std::fflush(file_.get());
     std::fseek(file_.get(), long(written_ * sizeof(Record)), SEEK_SET);

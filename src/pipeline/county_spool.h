@@ -3,7 +3,8 @@
 //
 // It receives a CountiesReader's date blocks (one date's rows each), digests each block (see
 // load/date_digest.h) and, when the digest equals the one the store had for that date before
-// the run, keeps only the digest: an unchanged date costs no I/O at all. Other blocks are written
+// the run, keeps only the digest: an unchanged date costs no I/O at all. A block the reader did not
+// even parse (on_skipped_block) takes the stored digest as its own. Other blocks are written
 // sorted by location, so that merge() can hand the rows of many dates on in (location, date)
 // order, the order of the store's key, reading a few kilobytes of each block at a time.
 // Blocks from several files (us-counties-2020.csv, ...) must not share a date; a file whose dates
@@ -37,6 +38,8 @@ class CountySpool final : public CountyBlockSink {
     uint64_t offset = 0;           // of its first row in the file, in rows
     const CountiesReader* reader = nullptr;
     uint64_t first_line = 0;
+    bool skipped = false;          // not parsed: its lines were the ones read before
+    std::optional<BytesDigest> bytes;  // of its lines, when a DateBlockSkipper saw them
   };
 
   // `known`: the store's digests for the county level, read before the run.
@@ -49,7 +52,15 @@ class CountySpool final : public CountyBlockSink {
 
   void on_block(const CountiesReader& reader, Date date, uint64_t first_line,
                 const std::vector<CountyRow>& rows) override;
+  void on_skipped_block(const CountiesReader& reader, Date date, uint64_t first_line) override;
   void on_restart(const CountiesReader& reader) override;
+
+  // The digests known before the run.
+  const std::map<Date, StoredDigest>& known() const { return known_; }
+  // The digest of the lines of the block of `date` that comes next.
+  void note_bytes(Date date, const BytesDigest& bytes) { bytes_[date] = bytes; }
+  // Blocks that were not parsed.
+  size_t skipped_blocks() const { return skipped_; }
 
   // The blocks in date order.
   const std::vector<Block>& blocks() const { return blocks_; }
@@ -77,7 +88,13 @@ class CountySpool final : public CountyBlockSink {
   class Merger;
   Status read_records(uint64_t offset, size_t n, Record* out) const;
 
+  // The checks every block passes; false after setting problem_.
+  bool in_order(const CountiesReader& reader, Date date, uint64_t first_line);
+  std::optional<BytesDigest> take_bytes(Date date);
+
   std::map<Date, StoredDigest> known_;
+  std::map<Date, BytesDigest> bytes_;  // noted, not yet taken by a block
+  size_t skipped_ = 0;
   std::vector<Block> blocks_;
   std::optional<Issue> problem_;
   Status io_;

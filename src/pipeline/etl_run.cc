@@ -14,6 +14,7 @@
 #include "load/store.h"
 #include "notify/dispatcher.h"
 #include "pipeline/county_spool.h"
+#include "pipeline/date_block_skipper.h"
 #include "pipeline/run_message.h"
 #include "pipeline/table_sink.h"
 #include "transform/jhu_recovered.h"
@@ -33,6 +34,7 @@ struct SourceRun {
   TableReader* reader;
   SourceReport report;
   bool attempted = false;
+  BodyFilter* filter = nullptr;  // what the CSV reader parses of the body, when not all of it
 };
 
 class Run {
@@ -82,7 +84,8 @@ class Run {
     SourceValidators validators;
     auto it = states_.find(src.url);
     if (conditional && it != states_.end()) validators = it->second.validators;
-    TableSink sink(*src.reader);
+    if (src.filter != nullptr) src.filter->restart();
+    TableSink sink(*src.reader, src.filter);
     src.report = SourceReport();
     src.report.name = src.name;
     src.report.url = redact_url(src.url);
@@ -147,7 +150,14 @@ class Run {
     if (!digests->has_value()) return Status::Ok();
     spool_ = std::make_unique<CountySpool>(std::move(**digests));
     COVID_RETURN_IF_ERROR(spool_->open());
-    for (auto& reader : counties_readers_) reader->set_sink(spool_.get());
+    for (SourceRun& src : sources_) {
+      for (auto& reader : counties_readers_) {
+        if (src.reader != reader.get()) continue;
+        reader->set_sink(spool_.get());
+        skippers_.push_back(std::make_unique<DateBlockSkipper>(*reader, *spool_));
+        src.filter = skippers_.back().get();
+      }
+    }
     return Status::Ok();
   }
 
@@ -312,6 +322,14 @@ class Run {
     std::unordered_set<std::string> changed;
     county_ = LevelCounts();
     county_.locations = spool_->location_count();
+    if (spool_->skipped_blocks() > 0) {
+      // The locations of the dates not parsed are not known one by one; they are among the
+      // store's (loaded with those dates before), with every location parsed (saved above).
+      auto all = store_->list_locations();
+      if (!all.ok()) return all.status();
+      county_.locations = size_t(std::count_if(all->begin(), all->end(),
+                                               [](const Location& l) { return l.type == kCountyLevel; }));
+    }
     auto changed_on = [&](Date date) {
       std::string d = format_date(date);
       if (d > county_.last_changed) county_.last_changed = d;
@@ -320,6 +338,10 @@ class Run {
       auto s = stored.find(b.date);
       if (s != stored.end() && s->second.source.same_content(b.digest)) {
         county_.unchanged += b.digest.rows;
+        if (b.bytes && s->second.bytes != b.bytes) {  // the same rows in other bytes, or bytes not kept yet
+          save[b.date] = s->second;
+          save[b.date].bytes = b.bytes;
+        }
         continue;
       }
       if (!b.kept) {
@@ -330,7 +352,7 @@ class Run {
         fresh.push_back(&b);
         county_.inserted += b.digest.rows;
         changed_on(b.date);
-        save[b.date] = StoredDigest{b.digest, b.digest.rows};
+        save[b.date] = StoredDigest{b.digest, b.digest.rows, b.bytes};
         continue;
       }
       auto incoming = spool_->read(b);
@@ -354,7 +376,7 @@ class Run {
       for (const Observation& o : c.inserted) changed.insert(o.location);
       for (const Revision& r : c.updated) changed.insert(r.after.location);
       if (!c.empty()) changed_on(b.date);
-      save[b.date] = StoredDigest{b.digest, incoming->size() + c.missing.size()};
+      save[b.date] = StoredDigest{b.digest, incoming->size() + c.missing.size(), b.bytes};
     }
     // Whole dates the source no longer has: their rows are kept, and reported.
     std::set<Date> in_source;
@@ -507,6 +529,7 @@ class Run {
   std::vector<std::unique_ptr<CountiesReader>> counties_readers_;
   std::vector<Location> locations_;
   std::unique_ptr<CountySpool> spool_;
+  std::vector<std::unique_ptr<DateBlockSkipper>> skippers_;  // one per county source
   LevelCounts county_;                  // the spooled counties' counts
   std::vector<SourceRun> sources_;
   std::vector<Observation> rows_;

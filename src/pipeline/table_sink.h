@@ -1,6 +1,7 @@
 // TableSink: where a fetched body goes: it checks the first bytes are CSV at all, then streams
-// everything through a CsvReader into a dataset's TableReader. The glue between extract and
-// transform, so neither knows the other. Not thread-safe.
+// everything through a CsvReader into a dataset's TableReader, or, with a BodyFilter, through the
+// filter, which decides what the CsvReader parses. The glue between extract and transform, so
+// neither knows the other. Not thread-safe.
 #pragma once
 
 #include "extract/csv_reader.h"
@@ -9,9 +10,22 @@
 
 namespace covid {
 
+// Sees every byte of a body, in order, and hands it to the CSV reader or accounts for it there
+// some other way (see DateBlockSkipper).
+class BodyFilter {
+ public:
+  virtual ~BodyFilter() = default;
+  virtual void write(std::string_view bytes, CsvReader& csv) = 0;
+  // The body is complete: hand on what is held (before csv.finish()).
+  virtual void finish(CsvReader& csv) = 0;
+  // The download starts again.
+  virtual void restart() = 0;
+};
+
 class TableSink final : public SourceSink {
  public:
-  explicit TableSink(TableReader& table) : table_(table), csv_(table) {}
+  explicit TableSink(TableReader& table, BodyFilter* filter = nullptr)
+      : table_(table), csv_(table), filter_(filter) {}
 
   void write(std::string_view bytes) override {
     if (!sniffed_ && !bytes.empty()) {
@@ -22,22 +36,29 @@ class TableSink final : public SourceSink {
         table_.on_error(CsvError{1, 1, problem});
       }
     }
-    if (!rejected_) csv_.feed(bytes);
+    if (rejected_) return;
+    if (filter_ != nullptr) filter_->write(bytes, csv_);
+    else csv_.feed(bytes);
   }
   void restart() override {
     csv_.reset();
+    if (filter_ != nullptr) filter_->restart();
     table_.restart();
     sniffed_ = rejected_ = false;
   }
   // The body is complete.
   void finish() {
-    if (!rejected_) csv_.finish();
+    if (!rejected_) {
+      if (filter_ != nullptr) filter_->finish(csv_);
+      csv_.finish();
+    }
     table_.end_of_stream();
   }
 
  private:
   TableReader& table_;
   CsvReader csv_;
+  BodyFilter* filter_;
   bool sniffed_ = false;
   bool rejected_ = false;
 };

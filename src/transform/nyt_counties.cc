@@ -58,7 +58,7 @@ void CountiesReader::on_restart() {
   place_index_.clear();
   block_.clear();
   block_date_ = Date{INT32_MIN};
-  block_number_ = -1;
+  block_number_ = last_skipped_ = -1;
   previous_ = first_ = kNoPlace;
   last_date_text_.clear();
   if (sink_ != nullptr) sink_->on_restart(*this);
@@ -69,6 +69,18 @@ void CountiesReader::flush_block() {
     sink_->on_block(*this, block_date_, block_line_, block_);
   }
   block_.clear();
+}
+
+bool CountiesReader::skip_block(Date date, uint64_t first_line, uint64_t rows) {
+  if (sink_ == nullptr || diagnostics().has_errors() || date <= block_date_) return false;
+  flush_block();
+  block_date_ = date;
+  block_line_ = first_line;
+  last_skipped_ = ++block_number_;
+  previous_ = kNoPlace;
+  add_skipped_rows(rows);
+  sink_->on_skipped_block(*this, date, first_line);
+  return true;
 }
 
 void CountiesReader::on_row(const Row& row) {
@@ -167,6 +179,8 @@ void CountiesReader::on_row(const Row& row) {
               std::to_string(p.block_line) + ")");
     return;
   }
+  // Its previous row is the one before this in the file unless a skipped block lies between.
+  bool previous_known = p.block > last_skipped_;
   p.block = block_number_;
   p.block_line = row.line(kDate);
 
@@ -178,7 +192,7 @@ void CountiesReader::on_row(const Row& row) {
                 format_date(p.last_date) + " to " + std::to_string(now) + " on " + format_date(date) +
                 " (a revision upstream; loaded as given)");
   };
-  if (p.last_date.days != INT32_MIN) {
+  if (previous_known && p.last_date.days != INT32_MIN) {
     check("cases", p.last_cases, cases, kCases);
     check("deaths", p.last_deaths, deaths, kDeaths);
   }

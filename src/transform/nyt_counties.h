@@ -11,7 +11,14 @@
 // ascending date order, and the reader requires that order (a date earlier than the one before
 // it is an error) and hands each date's rows on, complete, as a block. With a CountyBlockSink
 // set, the blocks go there and nothing is kept but the places (one entry per county); without
-// one, the rows are collected and rows() gives them sorted by (location, date). Not thread-safe.
+// one, the rows are collected and rows() gives them sorted by (location, date).
+//
+// A date block whose lines are known to be unchanged since a run that validated them need not be
+// parsed at all (pipeline/date_block_skipper.h): skip_block() stands in for its rows. The checks
+// that span dates then see only the blocks parsed: a cumulative decrease is reported between
+// two rows of a location only when no skipped block lies between them, and a location's names
+// are compared among the parsed blocks (the skipper parses the neighbours of every changed
+// block, so both checks still see each changed date next to the dates around it). Not thread-safe.
 #pragma once
 
 #include <climits>
@@ -47,6 +54,9 @@ class CountyBlockSink {
   // `first_line` is the line of the block's first row.
   virtual void on_block(const CountiesReader& reader, Date date, uint64_t first_line,
                         const std::vector<CountyRow>& rows) = 0;
+  // A block that was not parsed because its lines are the ones a run read before
+  // (CountiesReader::skip_block): its rows are the ones that run found.
+  virtual void on_skipped_block(const CountiesReader& reader, Date date, uint64_t first_line) = 0;
   // The download starts again: forget the blocks of this reader.
   virtual void on_restart(const CountiesReader& reader) = 0;
 };
@@ -57,6 +67,11 @@ class CountiesReader final : public TableReader {
 
   // Hands the blocks to `sink` (which must outlive the reading) instead of collecting rows.
   void set_sink(CountyBlockSink* sink) { sink_ = sink; }
+
+  // Instead of parsing them: the `rows` rows of `date` from line `first_line` are known to be
+  // valid and the same as when a run last read them. Needs a sink; the date must come after the
+  // blocks before it (false otherwise, or when the file already has errors: parse them instead).
+  bool skip_block(Date date, uint64_t first_line, uint64_t rows);
 
   // Without a sink: the rows read, sorted by (location, date), once the stream ended without errors.
   const std::vector<Observation>& rows() const { return rows_; }
@@ -89,6 +104,7 @@ class CountiesReader final : public TableReader {
   Date block_date_{INT32_MIN};
   uint64_t block_line_ = 0;
   int32_t block_number_ = -1;
+  int32_t last_skipped_ = -1;     // the number of the last block skipped
   uint32_t previous_ = kNoPlace;  // the place of the block's previous row
   uint32_t first_ = kNoPlace;     // the place of the last block's first row
   std::string last_date_text_;   // the last valid date's text, and the date

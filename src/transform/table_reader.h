@@ -59,6 +59,10 @@ class TableReader : public CsvHandler {
   virtual void on_end() {}
   virtual void on_restart() {}
 
+  // Counts rows that were not parsed because they are known to be valid and unchanged (see
+  // CountiesReader::skip_block).
+  void add_skipped_rows(uint64_t n) { rows_ += n; }
+
   // Each returns false after recording an error when the field is not valid.
   bool read_date(const Row& row, size_t i, Date* out);
   bool read_count(const Row& row, size_t i, int64_t* out);

@@ -271,6 +271,37 @@ class CountiesByDate(TempDirTest):
         self.assertEqual(self.sql("SELECT count(*) FROM date_digests")[0][0], len(self.dates))
         self.assertEqual(self.stored(), self.expected(self.rows))
 
+    def test_dates_whose_lines_are_unchanged_are_not_even_parsed(self):
+        self.assertEqual(self.run_counties(self.file)[0], 0)
+        hashes = self.sql("SELECT count(*) FROM date_digests WHERE level = 'county' AND bytes_hash IS NOT NULL")
+        self.assertEqual(hashes[0][0], len(self.dates))
+        # A date's row digest altered behind the load's back: were the date parsed, its rows would
+        # be compared with the stored ones and the digest written again. Its lines are the same
+        # bytes as before, as are its neighbours', so it is skipped unread and the mark stays.
+        quiet, mark = self.dates[20], [("0" * 32,)]
+        self.sql_write(f"UPDATE date_digests SET hash = '{mark[0][0]}' WHERE level = 'county' AND date = '{quiet}'")
+        code, s, err = self.run_counties(self.file)
+        self.assertEqual((code, s["status"], s["levels"]["county"]["unchanged"]), (0, "unchanged", len(self.rows)), err)
+        self.assertEqual(s["levels"]["county"]["locations"], len({county_location(r, self.codes) for r in self.rows}))
+        self.assertEqual(self.sql(f"SELECT hash FROM date_digests WHERE date = '{quiet}'"), mark)
+        # A revision next door makes the date parsed again (a date is only skipped with both its
+        # neighbours unchanged, since a row moved across the boundary changes two dates).
+        rows = [dict(r) for r in self.rows]
+        revised = next(r for r in rows if r["date"] == self.dates[21])
+        revised["cases"] = str(int(revised["cases"]) + 3)
+        code, s, err = self.run_counties(self.save("revised.csv", rows))
+        self.assertEqual((code, s["levels"]["county"]["updated"]), (0, 1), err)
+        self.assertNotEqual(self.sql(f"SELECT hash FROM date_digests WHERE date = '{quiet}'"), mark)
+
+    def test_a_database_without_line_hashes_gets_them_on_its_next_run(self):
+        self.assertEqual(self.run_counties(self.file)[0], 0)
+        self.sql_write("UPDATE date_digests SET bytes_hash = NULL")  # as schema version 3 left them
+        code, s, err = self.run_counties(self.file)
+        self.assertEqual((code, s["status"]), (0, "unchanged"), err)
+        hashes = self.sql("SELECT count(*) FROM date_digests WHERE bytes_hash IS NOT NULL")
+        self.assertEqual(hashes[0][0], len(self.dates))
+        self.assertEqual(self.stored(), self.expected(self.rows))
+
     def test_a_dry_run_reports_what_the_load_does(self):
         code, dry, err = self.run_counties(self.file, extra=("--dry-run",))
         self.assertEqual(code, 0, err)

@@ -34,6 +34,9 @@ class Blocks final : public CountyBlockSink {
     }
     seen.push_back(b);
   }
+  void on_skipped_block(const CountiesReader&, Date date, uint64_t first_line) override {
+    seen.push_back(format_date(date) + "@" + std::to_string(first_line) + ": skipped");
+  }
   void on_restart(const CountiesReader&) override { seen.clear(); }
   Strings seen;
 };
@@ -106,7 +109,7 @@ TEST(CountySpool, MergesBlocksIntoLocationDateOrderAndSkipsKnownDates) {
   std::map<Date, StoredDigest> digests;
   Date d2;
   ASSERT_EQ(parse_date("2020-03-02", &d2), DateError::kNone);
-  digests[d2] = StoredDigest{known, 2};
+  digests[d2] = StoredDigest{known, 2, std::nullopt};
   CountySpool spool(digests);
   ASSERT_TRUE(spool.open().ok());
   CountiesReader r("c.csv", kClock);

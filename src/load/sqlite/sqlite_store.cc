@@ -99,6 +99,11 @@ CREATE TABLE date_digests (
   PRIMARY KEY (level, date)
 ) WITHOUT ROWID;
 )sql",
+    R"sql(
+-- The hash of the date's lines as they stood in the source file (load/date_digest.h BytesDigest);
+-- NULL when not known.
+ALTER TABLE date_digests ADD COLUMN bytes_hash TEXT;
+)sql",
 };
 
 // A prepared statement, finalized on destruction.
@@ -114,6 +119,11 @@ class Stmt {
   bool ok() const { return rc_ == SQLITE_OK; }
   Stmt& bind(int i, std::string_view s) {
     sqlite3_bind_text(stmt_, i, s.data(), int(s.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  // Text that stays where it is, unchanged, until the statement is stepped and reset: not copied.
+  Stmt& bind_static(int i, std::string_view s) {
+    sqlite3_bind_text(stmt_, i, s.data(), int(s.size()), SQLITE_STATIC);
     return *this;
   }
   Stmt& bind(int i, int64_t v) {
@@ -137,6 +147,9 @@ class Stmt {
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
   }
+  // Ready to step again with the same bindings (for a statement whose every parameter is bound
+  // again before the next step).
+  void rewind() { sqlite3_reset(stmt_); }
   int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
   int64_t count(int col) const {
     return sqlite3_column_type(stmt_, col) == SQLITE_NULL ? kUnknown : sqlite3_column_int64(stmt_, col);
@@ -584,7 +597,8 @@ class SqliteLoad final : public LoadTransaction {
   }
 
   // Many rows a statement: SQLite spends less per row on a statement of many VALUES, and rows
-  // in key order are appended to the table's B-tree instead of inserted into it.
+  // in key order are appended to the table's B-tree instead of inserted into it. The rows of a
+  // statement are kept in `pending` until it is stepped, so their text is bound without a copy.
   Status insert_sorted(int64_t run_id, RowCursor& rows) override {
     constexpr int kPerStatement = 256;
     std::string sql = "INSERT INTO observations (location, date, cases, deaths, recovered, run_id) VALUES ";
@@ -593,48 +607,57 @@ class SqliteLoad final : public LoadTransaction {
     Stmt one(store_.db_, "INSERT INTO observations (location, date, cases, deaths, recovered, run_id) "
                          "VALUES (?, ?, ?, ?, ?, ?)");
     if (!many.ok() || !one.ok()) return store_.error("preparing the insert");
-    char date[10];
-    std::vector<Observation> pending;
-    pending.reserve(kPerStatement);
-    auto bind = [&](Stmt& s, int at, const Observation& o) {
-      format_date(o.date, date);
-      s.bind(at + 1, o.location).bind(at + 2, std::string_view(date, 10)).bind_count(at + 3, o.cases);
-      s.bind_count(at + 4, o.deaths).bind_count(at + 5, o.recovered).bind(at + 6, run_id);
+    struct Pending {
+      Observation row;
+      char date[10];
+    };
+    std::vector<Pending> pending(kPerStatement);
+    size_t n = 0;
+    auto bind = [&](Stmt& s, int at, Pending& p) {
+      const Observation& o = p.row;
+      format_date(o.date, p.date);
+      s.bind_static(at + 1, o.location).bind_static(at + 2, std::string_view(p.date, 10));
+      s.bind_count(at + 3, o.cases).bind_count(at + 4, o.deaths).bind_count(at + 5, o.recovered);
+      s.bind(at + 6, run_id);
     };
     for (;;) {
       auto row = rows.next();
       if (!row.ok()) return row.status();
-      if (*row != nullptr) {
-        bind(many, 6 * int(pending.size()), **row);
-        pending.push_back(**row);
-        if (pending.size() == kPerStatement) {
-          if (many.step() != SQLITE_DONE) return store_.error("inserting observations");
-          many.reset();
-          pending.clear();
-        }
-        continue;
+      if (*row == nullptr) break;
+      Observation& o = pending[n].row;
+      o.location = (*row)->location;  // into the buffer it has: no allocation once warm
+      o.date = (*row)->date;
+      o.cases = (*row)->cases;
+      o.deaths = (*row)->deaths;
+      o.recovered = (*row)->recovered;
+      bind(many, 6 * int(n), pending[n]);
+      if (++n == kPerStatement) {
+        if (many.step() != SQLITE_DONE) return store_.error("inserting observations");
+        many.rewind();
+        n = 0;
       }
-      many.reset();
-      for (const Observation& o : pending) {
-        bind(one, 0, o);
-        if (one.step() != SQLITE_DONE) return store_.error("inserting observations");
-        one.reset();
-      }
-      return Status::Ok();
     }
+    many.reset();
+    for (size_t i = 0; i < n; ++i) {  // the last rows, fewer than a statement's
+      bind(one, 0, pending[i]);
+      if (one.step() != SQLITE_DONE) return store_.error("inserting observations");
+      one.rewind();
+    }
+    return Status::Ok();
   }
 
   Status save_date_digests(std::string_view level, const std::map<Date, StoredDigest>& digests) override {
     Stmt s(store_.db_, R"sql(
-INSERT INTO date_digests (level, date, rows, hash, stored_rows) VALUES (?, ?, ?, ?, ?)
+INSERT INTO date_digests (level, date, rows, hash, stored_rows, bytes_hash) VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (level, date) DO UPDATE SET rows = excluded.rows, hash = excluded.hash,
-  stored_rows = excluded.stored_rows)sql");
+  stored_rows = excluded.stored_rows, bytes_hash = excluded.bytes_hash)sql");
     if (!s.ok()) return store_.error("preparing the date digests");
     char d[10];
     for (const auto& [date, digest] : digests) {
       format_date(date, d);
       s.bind(1, level).bind(2, std::string_view(d, 10)).bind(3, int64_t(digest.source.rows));
       s.bind(4, digest.source.hash_hex()).bind(5, int64_t(digest.stored_rows));
+      s.bind_text_or_null(6, digest.bytes ? digest.bytes->hex() : std::string());
       if (s.step() != SQLITE_DONE) return store_.error("saving the date digests");
       s.reset();
     }
@@ -769,7 +792,7 @@ Result<std::vector<Location>> SqliteStore::list_locations() {
 Result<std::optional<std::map<Date, StoredDigest>>> SqliteStore::date_digests(std::string_view level) {
   std::map<Date, StoredDigest> out;
   if (!schema_ready()) return std::optional(std::move(out));
-  Stmt s(db_, "SELECT date, rows, hash, stored_rows FROM date_digests WHERE level = ?");
+  Stmt s(db_, "SELECT date, rows, hash, stored_rows, bytes_hash FROM date_digests WHERE level = ?");
   if (!s.ok()) return error("reading the date digests");
   s.bind(1, level);
   int rc;
@@ -781,6 +804,10 @@ Result<std::optional<std::map<Date, StoredDigest>>> SqliteStore::date_digests(st
     }
     d.source.rows = uint64_t(s.int64(1));
     d.stored_rows = uint64_t(s.int64(3));
+    if (std::string bytes = s.text(4); !bytes.empty()) {
+      d.bytes.emplace();
+      if (!d.bytes->set_hex(bytes)) return Status::Load(path_ + ": a bad row in date_digests (" + s.text(0) + ")");
+    }
     out.emplace(date, d);
   }
   if (rc != SQLITE_DONE) return error("reading the date digests");
