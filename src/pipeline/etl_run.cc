@@ -7,6 +7,7 @@
 #include <memory>
 #include <climits>
 #include <set>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "extract/fetcher.h"
@@ -180,7 +181,35 @@ class Run {
     return dispatcher_.address(run_message(summary_, config_.dashboard_url));
   }
 
+  // A county file whose dates were partly skipped had its names compared only among the dates
+  // parsed; the skipped dates' names are the store's (they were loaded from those same lines).
+  // A county parsed under a name other than the store's is an error when it has a row on a
+  // skipped date (without one, the file renamed it throughout: a rename, as when all is parsed).
+  Status check_skipped_names() {
+    if (!spool_ || spool_->skipped_blocks() == 0) return Status::Ok();
+    auto stored = store_->list_locations();
+    if (!stored.ok()) return stored.status();
+    std::unordered_map<std::string, const Location*> by_id;
+    for (const Location& l : *stored) by_id.emplace(l.id, &l);
+    for (const auto& reader : counties_readers_) {
+      const auto& skipped = reader->skipped();
+      if (skipped.empty() || reader->diagnostics().has_errors()) continue;
+      for (const Location& l : reader->locations()) {
+        auto it = by_id.find(l.id);
+        if (it == by_id.end() || (it->second->name == l.name && it->second->state == l.state)) continue;
+        auto rows = store_->read_series(l.id, skipped.front().date, skipped.back().date);
+        if (!rows.ok()) return rows.status();
+        auto on_skipped = std::find_if(skipped.begin(), skipped.end(), [&](const CountiesReader::Skipped& s) {
+          return std::any_of(rows->begin(), rows->end(), [&](const Observation& o) { return o.date == s.date; });
+        });
+        if (on_skipped != skipped.end()) reader->renamed_since(l.id, it->second->name, it->second->state, *on_skipped);
+      }
+    }
+    return Status::Ok();
+  }
+
   Status validate() {
+    COVID_RETURN_IF_ERROR(check_skipped_names());
     for (const SourceRun& src : sources_) summary_.diagnostics.merge(src.reader->diagnostics());
     if (spool_ && spool_->problem()) summary_.diagnostics.error(*spool_->problem());
     if (spool_) COVID_RETURN_IF_ERROR(spool_->io_status());

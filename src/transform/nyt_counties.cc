@@ -52,6 +52,17 @@ std::vector<Location> CountiesReader::locations() const {
   return out;
 }
 
+void CountiesReader::renamed_since(const std::string& id, std::string_view county, std::string_view state,
+                                   const Skipped& where) {
+  auto it = place_index_.find(id);
+  if (it == place_index_.end()) return;
+  const Place& p = places_[it->second];
+  error(p.line, p.column,
+        "fips " + id + " is " + quote_excerpt(p.county) + ", " + quote_excerpt(p.state) + " here but " +
+            quote_excerpt(county) + ", " + quote_excerpt(state) + " on " + format_date(where.date) +
+            " (the date's rows from line " + std::to_string(where.first_line) + ")");
+}
+
 void CountiesReader::on_restart() {
   rows_.clear();
   places_.clear();
@@ -59,6 +70,7 @@ void CountiesReader::on_restart() {
   block_.clear();
   block_date_ = Date{INT32_MIN};
   block_number_ = last_skipped_ = -1;
+  skipped_.clear();
   previous_ = first_ = kNoPlace;
   last_date_text_.clear();
   if (sink_ != nullptr) sink_->on_restart(*this);
@@ -77,6 +89,7 @@ bool CountiesReader::skip_block(Date date, uint64_t first_line, uint64_t rows) {
   block_date_ = date;
   block_line_ = first_line;
   last_skipped_ = ++block_number_;
+  skipped_.push_back(Skipped{date, first_line});
   previous_ = kNoPlace;
   add_skipped_rows(rows);
   sink_->on_skipped_block(*this, date, first_line);
@@ -158,7 +171,9 @@ void CountiesReader::on_row(const Row& row) {
   bool first = false;
   if (place == kNoPlace || places_[place].id != location) {
     auto [it, added] = place_index_.try_emplace(location, uint32_t(places_.size()));
-    if (added) places_.push_back(Place{location, std::string(county), std::string(state), row.line()});
+    if (added) {
+      places_.push_back(Place{location, std::string(county), std::string(state), row.line(kCounty), row.column(kCounty)});
+    }
     place = it->second;
     first = added;
   }

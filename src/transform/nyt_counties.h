@@ -16,9 +16,10 @@
 // A date block whose lines are known to be unchanged since a run that validated them need not be
 // parsed at all (pipeline/date_block_skipper.h): skip_block() stands in for its rows. The checks
 // that span dates then see only the blocks parsed: a cumulative decrease is reported between
-// two rows of a location only when no skipped block lies between them, and a location's names
-// are compared among the parsed blocks (the skipper parses the neighbours of every changed
-// block, so both checks still see each changed date next to the dates around it). Not thread-safe.
+// two rows of a location only when no skipped block lies between them (the skipper parses the
+// neighbours of every changed block, so each changed date is still seen next to the dates
+// around it), and a location's names are compared among the parsed blocks here and with the
+// skipped blocks' names by the pipeline (renamed_since()). Not thread-safe.
 #pragma once
 
 #include <climits>
@@ -73,6 +74,18 @@ class CountiesReader final : public TableReader {
   // blocks before it (false otherwise, or when the file already has errors: parse them instead).
   bool skip_block(Date date, uint64_t first_line, uint64_t rows);
 
+  // The blocks skipped so far, in file order.
+  struct Skipped {
+    Date date;
+    uint64_t first_line;
+  };
+  const std::vector<Skipped>& skipped() const { return skipped_; }
+  // Names are compared among the rows parsed; the rows of skipped blocks are compared by the
+  // pipeline through the store, which has their names: location `id`, parsed here under another
+  // name, is `county`, `state` in the skipped block `where`. An error at the location's first
+  // parsed row, as there would be had every block been parsed.
+  void renamed_since(const std::string& id, std::string_view county, std::string_view state, const Skipped& where);
+
   // Without a sink: the rows read, sorted by (location, date), once the stream ended without errors.
   const std::vector<Observation>& rows() const { return rows_; }
   // The counties seen (type county, with their state's name), by location id.
@@ -83,7 +96,8 @@ class CountiesReader final : public TableReader {
  private:
   struct Place {
     std::string id, county, state;
-    uint64_t line;                  // where it first appears
+    uint64_t line;                  // where it first appears, and its county's column there
+    uint32_t column;
     int32_t block = -1;             // the last block it has a row in, and that row's line
     uint64_t block_line = 0;
     Date last_date{INT32_MIN};      // its previous row, for the cumulative-decrease warning
@@ -105,6 +119,7 @@ class CountiesReader final : public TableReader {
   uint64_t block_line_ = 0;
   int32_t block_number_ = -1;
   int32_t last_skipped_ = -1;     // the number of the last block skipped
+  std::vector<Skipped> skipped_;
   uint32_t previous_ = kNoPlace;  // the place of the block's previous row
   uint32_t first_ = kNoPlace;     // the place of the last block's first row
   std::string last_date_text_;   // the last valid date's text, and the date

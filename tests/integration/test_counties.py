@@ -293,6 +293,43 @@ class CountiesByDate(TempDirTest):
         self.assertEqual((code, s["levels"]["county"]["updated"]), (0, 1), err)
         self.assertNotEqual(self.sql(f"SELECT hash FROM date_digests WHERE date = '{quiet}'"), mark)
 
+    def test_a_county_renamed_on_new_dates_only_is_an_error_though_old_dates_are_skipped(self):
+        # A county under a new name on the new date, absent from the date before it: its old name
+        # is only on dates skipped unread, so it is the store that knows it.
+        last, before_last = self.dates[-1], self.dates[-2]
+        fips = next(r["fips"] for r in self.rows if r["fips"] and r["date"] == self.dates[0])
+        rows = [dict(r) for r in self.rows if not (r["fips"] == fips and r["date"] == before_last)]
+        self.assertEqual(self.run_counties(self.save("before.csv", [r for r in rows if r["date"] != last]))[0], 0)
+        i, renamed = next((i, r) for i, r in enumerate(rows) if r["fips"] == fips and r["date"] == last)
+        old = renamed["county"]
+        renamed["county"] = "Renamed"
+        path = self.save("renamed.csv", rows)
+        message = f"fips {fips} is 'Renamed', '{renamed['state']}' here but '{old}', '{renamed['state']}'"
+        code, s, err = self.run_counties(path)
+        self.assertEqual(code, 2, err)
+        e = s["errors"][0]
+        self.assertEqual((e["file"], e["line"], e["column"]), (path, i + 2, 12), e)
+        self.assertIn(message + f" on {self.dates[0]} (the date's rows from line 2)", e["message"])
+        self.assertEqual(self.stored(), self.expected([r for r in rows if r["date"] != last]))
+        # Every line parsed (a database without line hashes), the same file fails alike.
+        self.sql_write("UPDATE date_digests SET bytes_hash = NULL")
+        code, s, err = self.run_counties(path)
+        self.assertEqual(code, 2, err)
+        self.assertIn(message, s["errors"][0]["message"])
+
+    def test_a_county_renamed_throughout_is_renamed_though_other_dates_are_skipped(self):
+        self.assertEqual(self.run_counties(self.file)[0], 0)
+        first_date = {}
+        for r in self.rows:
+            if r["fips"]:
+                first_date.setdefault(r["fips"], r["date"])
+        fips = max(first_date, key=lambda f: first_date[f])  # the latest to appear: no row on early dates
+        self.assertGreater(first_date[fips], self.dates[2])
+        rows = [dict(r, county="Renamed") if r["fips"] == fips else r for r in self.rows]
+        code, s, err = self.run_counties(self.save("renamed.csv", rows))
+        self.assertEqual((code, s["status"]), (0, "unchanged"), err)
+        self.assertEqual(self.sql("SELECT name FROM locations WHERE id = ?", (fips,)), [("Renamed",)])
+
     def test_a_database_without_line_hashes_gets_them_on_its_next_run(self):
         self.assertEqual(self.run_counties(self.file)[0], 0)
         self.sql_write("UPDATE date_digests SET bytes_hash = NULL")  # as schema version 3 left them
