@@ -57,8 +57,9 @@ std::string DateDigest::hash_hex() const { return hex128(high, low); }
 
 bool DateDigest::set_hash_hex(std::string_view hex) { return parse_hex128(hex, &high, &low); }
 
-BytesDigest BytesDigest::of(std::string_view bytes) {
-  XXH128_hash_t h = XXH3_128bits_withSeed(bytes.data(), bytes.size(), kRulesVersion);
+BytesDigest BytesDigest::of(std::string_view header, std::string_view lines) {
+  XXH64_hash_t seed = XXH3_64bits_withSeed(header.data(), header.size(), kRulesVersion);
+  XXH128_hash_t h = XXH3_128bits_withSeed(lines.data(), lines.size(), seed);
   return BytesDigest{h.low64, h.high64};
 }
 

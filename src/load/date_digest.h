@@ -41,8 +41,10 @@ namespace covid {
 struct BytesDigest {
   uint64_t low = 0, high = 0;
 
-  // The digest of `bytes`, under the current rules (kRulesVersion is mixed in).
-  static BytesDigest of(std::string_view bytes);
+  // The digest of a date's `lines` in a file whose header line (its line end included) is
+  // `header`, under the current rules (kRulesVersion is mixed in): the same lines under another
+  // header, or other rules, mean other things.
+  static BytesDigest of(std::string_view header, std::string_view lines);
   // Bumped whenever the county reader's validation changes, so that lines read under older rules
   // are parsed and checked again once instead of skipped.
   static constexpr uint64_t kRulesVersion = 1;

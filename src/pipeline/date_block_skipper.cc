@@ -18,6 +18,7 @@ void DateBlockSkipper::restart() {
   mode_ = Mode::kHeader;
   stepped_aside_ = false;
   header_.clear();
+  header_line_.clear();
   partial_.clear();
   line_ = 1;
   current_ = Block();
@@ -44,6 +45,7 @@ void DateBlockSkipper::write(std::string_view bytes, CsvReader& csv) {
     mode_ = header.starts_with("date,") ? Mode::kBlocks : Mode::kPassThrough;
     stepped_aside_ = mode_ == Mode::kPassThrough;
     csv.feed(header_);
+    header_line_ = std::move(header_);
     header_.clear();
     line_ = 2;
     bytes.remove_prefix(nl + 1);
@@ -120,7 +122,7 @@ bool DateBlockSkipper::close_block(CsvReader& csv) {
   if (last_date_ && b.date <= *last_date_) return false;
   if (std::memchr(b.bytes.data(), '"', b.bytes.size()) != nullptr) return false;
   last_date_ = b.date;
-  BytesDigest digest = BytesDigest::of(b.bytes);
+  BytesDigest digest = BytesDigest::of(header_line_, b.bytes);
   auto known = spool_.known().find(b.date);
   b.unchanged = known != spool_.known().end() && known->second.bytes == digest;
   spool_.note_bytes(b.date, digest);

@@ -3,8 +3,8 @@
 //
 // It sits between the download and the CSV reader (a TableSink BodyFilter) and cuts the body into
 // date blocks by the text that starts each line ("2021-03-04,"): NYT lists each date's rows
-// together, dates ascending. Each block's BytesDigest is compared with the one the store kept for
-// its date (CountySpool::known). Equal: these are the very lines a run validated and loaded
+// together, dates ascending. Each block's BytesDigest (of its lines and the file's header line)
+// is compared with the one the store kept for its date (CountySpool::known). Equal: these are the very lines a run validated and loaded
 // before, and the block is accounted for (CsvReader::skip_records, CountiesReader::skip_block)
 // instead of parsed; its rows are the ones that run found. Every other block is parsed, and so is
 // each block next to one that changed, so that the reader's checks across dates (a cumulative
@@ -69,6 +69,7 @@ class DateBlockSkipper final : public BodyFilter {
   Mode mode_ = Mode::kHeader;
   bool stepped_aside_ = false;
   std::string header_;           // the header line until it is complete
+  std::string header_line_;      // then: part of every block's digest
   std::string partial_;          // a line not complete yet
   uint64_t line_ = 1;            // the line the next line starts on
   Block current_;                // being read; open when its bytes are not empty

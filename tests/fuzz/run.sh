@@ -9,7 +9,7 @@ set -euo pipefail
 build=$1 seconds=$2
 shift 2
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(csv_reader date cron config http_target)
+[ ${#targets[@]} -eq 0 ] && targets=(csv_reader county_skip date cron config http_target)
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$build/fuzz/crashes"
 status=0
