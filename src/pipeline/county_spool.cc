@@ -43,17 +43,13 @@ Status CountySpool::open() {
 
 void CountySpool::on_block(const CountiesReader& reader, Date date, uint64_t first_line,
                            const std::vector<CountyRow>& rows) {
-  if (!in_order(reader, date, first_line)) return;
+  auto next = next_block(reader, date, first_line);
+  if (!next) return;
+  Block& b = *next;
   if (mapped_reader_ != &reader) {
     mapped_reader_ = &reader;
     reader_map_.clear();
   }
-  Block b;
-  b.date = date;
-  b.reader = &reader;
-  b.first_line = first_line;
-  b.offset = written_;
-  b.bytes = take_bytes(date);
   scratch_.clear();
   scratch_.reserve(rows.size());
   for (const CountyRow& r : rows) {
@@ -88,45 +84,42 @@ void CountySpool::on_block(const CountiesReader& reader, Date date, uint64_t fir
   blocks_.push_back(b);
 }
 
-bool CountySpool::in_order(const CountiesReader& reader, Date date, uint64_t first_line) {
-  if (problem_ || !io_.ok()) return false;
+std::optional<CountySpool::Block> CountySpool::next_block(const CountiesReader& reader, Date date,
+                                                           uint64_t first_line) {
+  if (problem_ || !io_.ok()) return std::nullopt;
   if (!blocks_.empty() && date <= blocks_.back().date) {
     // Within one file the reader guarantees ascending dates: this is the next file.
     problem_ = Issue{reader.file(), first_line, 1,
                      "date " + format_date(date) + " is also in " + blocks_.back().reader->file() +
                          " (up to " + format_date(blocks_.back().date) +
                          "): county files read together must cover separate dates, in order"};
-    return false;
+    return std::nullopt;
   }
-  return true;
-}
-
-std::optional<BytesDigest> CountySpool::take_bytes(Date date) {
-  auto it = bytes_.find(date);
-  if (it == bytes_.end()) return std::nullopt;
-  BytesDigest b = it->second;
-  bytes_.erase(it);
+  Block b;
+  b.date = date;
+  b.reader = &reader;
+  b.first_line = first_line;
+  b.offset = written_;
+  if (auto it = bytes_.find(date); it != bytes_.end()) {
+    b.bytes = it->second;
+    bytes_.erase(it);
+  }
   return b;
 }
 
 void CountySpool::on_skipped_block(const CountiesReader& reader, Date date, uint64_t first_line) {
-  if (!in_order(reader, date, first_line)) return;
+  auto b = next_block(reader, date, first_line);
+  if (!b) return;
   auto known = known_.find(date);
   if (known == known_.end()) {  // a skipper skips only dates it was given: a bug, not bad data
     io_ = Status::Load("internal error: the county rows of " + format_date(date) + " were skipped unknown");
     return;
   }
-  Block b;
-  b.date = date;
-  b.digest = known->second.source;
-  b.reader = &reader;
-  b.first_line = first_line;
-  b.offset = written_;
-  b.skipped = true;
-  b.bytes = take_bytes(date);
-  rows_ += b.digest.rows;
+  b->digest = known->second.source;
+  b->skipped = true;
+  rows_ += b->digest.rows;
   ++skipped_;
-  blocks_.push_back(b);
+  blocks_.push_back(*b);
 }
 
 void CountySpool::on_restart(const CountiesReader& reader) {

@@ -88,9 +88,9 @@ class CountySpool final : public CountyBlockSink {
   class Merger;
   Status read_records(uint64_t offset, size_t n, Record* out) const;
 
-  // The checks every block passes; false after setting problem_.
-  bool in_order(const CountiesReader& reader, Date date, uint64_t first_line);
-  std::optional<BytesDigest> take_bytes(Date date);
+  // The block of `date` that comes next, with its noted bytes; none once a problem is found, or
+  // when it is one (a date not after the last block's: problem_ is set).
+  std::optional<Block> next_block(const CountiesReader& reader, Date date, uint64_t first_line);
 
   std::map<Date, StoredDigest> known_;
   std::map<Date, BytesDigest> bytes_;  // noted, not yet taken by a block

@@ -85,7 +85,6 @@ class Run {
     SourceValidators validators;
     auto it = states_.find(src.url);
     if (conditional && it != states_.end()) validators = it->second.validators;
-    if (src.filter != nullptr) src.filter->restart();
     TableSink sink(*src.reader, src.filter);
     src.report = SourceReport();
     src.report.name = src.name;

@@ -18,14 +18,16 @@ class BodyFilter {
   virtual void write(std::string_view bytes, CsvReader& csv) = 0;
   // The body is complete: hand on what is held (before csv.finish()).
   virtual void finish(CsvReader& csv) = 0;
-  // The download starts again.
+  // A body starts (a new TableSink) or starts again (the download restarted).
   virtual void restart() = 0;
 };
 
 class TableSink final : public SourceSink {
  public:
   explicit TableSink(TableReader& table, BodyFilter* filter = nullptr)
-      : table_(table), csv_(table), filter_(filter) {}
+      : table_(table), csv_(table), filter_(filter) {
+    if (filter_ != nullptr) filter_->restart();  // a new body
+  }
 
   void write(std::string_view bytes) override {
     if (!sniffed_ && !bytes.empty()) {
