@@ -26,11 +26,17 @@ constexpr size_t kMergeBudgetBytes = 8 << 20;
 }  // namespace
 
 Status CountySpool::open() {
-  const char* dir = std::getenv("TMPDIR");
-  std::string pattern = std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/covid-etl-counties-XXXXXX";
-  int fd = mkstemp(pattern.data());
-  if (fd < 0) return Status::Load("cannot create a temporary file in " + pattern + ": " + std::strerror(errno));
-  unlink(pattern.c_str());  // gone when closed, whatever happens
+  const char* env = std::getenv("TMPDIR");
+  std::string dir = env != nullptr && *env != '\0' ? env : "/tmp";
+  // A file without a name: nothing is left behind, even by a SIGKILL. Where the file system
+  // cannot make one, a named file unlinked at once (a kill between the two leaves it).
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    std::string pattern = dir + "/covid-etl-counties-XXXXXX";
+    fd = mkostemp(pattern.data(), O_CLOEXEC);
+    if (fd < 0) return Status::Load("cannot create a temporary file in " + dir + ": " + std::strerror(errno));
+    unlink(pattern.c_str());
+  }
   FILE* f = fdopen(fd, "w+b");
   if (f == nullptr) {
     ::close(fd);

@@ -256,13 +256,12 @@ class KillDuringCountyLoad(TempDirTest):
             runs_before = len(history(db))
             p = self.start(db, "B")
             time.sleep(at)
-            exited_first = p.poll() is not None
             p.send_signal(signal.SIGKILL)
             code, _, err = finish(p)
-            if exited_first:
+            # A kill near the end can land after the run has exited (the signal then goes to a
+            # zombie): the run ended on its own, and must have ended well.
+            if code != -signal.SIGKILL:
                 self.assertEqual(code, 0, f"{context}: the run ended on its own, failed: {err}")
-            else:
-                self.assertEqual(code, -signal.SIGKILL, context)
 
             self.assertEqual(integrity(db), [("ok",)], context)
             self.assertEqual(os.listdir(self.tmpdir), [], f"{context}: temporary files left behind")
