@@ -79,8 +79,18 @@ class TempDirTest(unittest.TestCase):
         with contextlib.closing(sqlite3.connect(self.db)) as c:
             return c.execute(query, params).fetchall()
 
+    def sql_write(self, statement):
+        """Changes the store's tables behind the binary's back (to stage a fault or an old state)."""
+        with contextlib.closing(sqlite3.connect(self.db)) as c:
+            c.execute(statement)
+            c.commit()
+
     def store_exists(self):
         return os.path.exists(self.db)
+
+    def new_database(self):
+        """Starts the test over on an empty database."""
+        os.remove(self.db)
 
     def write(self, name, text):
         p = self.path(name)

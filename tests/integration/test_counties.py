@@ -242,7 +242,7 @@ class CountiesByDate(TempDirTest):
         self.assertEqual(s["levels"]["county"]["inserted"], len(self.rows))
         self.assertEqual(self.stored(), self.expected(self.rows))
         # Files in the wrong order overlap: an error naming the second file's first line.
-        os.remove(self.db)
+        self.new_database()
         code, s, err = self.run_counties(second, first)
         self.assertEqual(code, 2, err)
         e = s["errors"][0]
@@ -346,13 +346,6 @@ class CountiesByDate(TempDirTest):
         self.assertEqual(code, 0, err)
         for k in ("inserted", "updated", "unchanged", "missing"):
             self.assertEqual(dry["levels"]["county"][k], real["levels"]["county"][k], k)
-
-    def sql_write(self, query):
-        import contextlib
-        import sqlite3
-        with contextlib.closing(sqlite3.connect(self.db)) as c:
-            c.execute(query)
-            c.commit()
 
 
 if __name__ == "__main__":

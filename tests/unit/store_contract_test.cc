@@ -629,6 +629,93 @@ TEST_P(StoreContract, ListLocationsSortedByIdWithTheNation) {
   EXPECT_EQ(after[0], "06|state|Californie||06");
 }
 
+// What the county load works with (pipeline/etl_run.cc): a level's date digests, and the
+// stored rows of one date, among given locations or all of a level's.
+TEST_P(StoreContract, DateDigestsAndTheRowsOfADate) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  auto digests = [&](std::string_view level) {
+    Result<std::optional<std::map<Date, StoredDigest>>> r = store->date_digests(level);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? *r : std::nullopt;
+  };
+  ASSERT_TRUE(digests("county").has_value());  // a new store: kept, none yet
+  EXPECT_TRUE(digests("county")->empty());
+
+  // An id with the characters an array literal quotes; a state row on the same date.
+  const std::string odd = "36:Saint \"Odd\", {City} \\ Parish";
+  auto at = [](const std::string& location, int d, int64_t cases) {
+    Observation o = obs(d, cases, kUnknown);
+    o.location = location;
+    return o;
+  };
+  DateDigest first;
+  first.add(at("06037", 1, 10));
+  first.add(at(odd, 1, 3));
+  BytesDigest lines = BytesDigest::of("date,county,state,fips,cases,deaths\n", "2020-03-01,...\n");
+  {
+    Result<int64_t> id = store->begin_run("2022-06-01T12:00:00.000Z");
+    ASSERT_TRUE(id.ok());
+    Result<std::unique_ptr<LoadTransaction>> t = store->begin_load();
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    ASSERT_TRUE((*t)->save_locations({{"06", "state", "California", "", "06"},
+                                      {"06037", "county", "Los Angeles", "California", "06037"},
+                                      {odd, "county", "Saint \"Odd\", {City} \\ Parish", "New York", ""}})
+                    .ok());
+    ChangeSet c;
+    c.inserted = {at("06", 1, 13), at("06037", 1, 10), at(odd, 1, 3), at("06037", 2, 11)};
+    Status written = (*t)->write(*id, c);
+    ASSERT_TRUE(written.ok()) << written.message();
+    std::map<Date, StoredDigest> save;
+    save[day(1)] = StoredDigest{first, 3, lines};
+    save[day(2)] = StoredDigest{DateDigest{1, 7, 8}, 1, std::nullopt};
+    Status saved = (*t)->save_date_digests("county", save);
+    ASSERT_TRUE(saved.ok()) << saved.message();
+    ASSERT_TRUE((*t)->commit().ok());
+  }
+  auto county = digests("county");
+  ASSERT_TRUE(county.has_value());
+  ASSERT_EQ(county->size(), 2u);
+  const StoredDigest& d1 = county->at(day(1));
+  EXPECT_TRUE(d1.source.same_content(first));
+  EXPECT_EQ(d1.stored_rows, 3u);
+  EXPECT_EQ(d1.bytes, std::optional<BytesDigest>(lines));
+  const StoredDigest& d2 = county->at(day(2));
+  EXPECT_TRUE(d2.source.same_content(DateDigest{1, 7, 8}));
+  EXPECT_EQ(d2.bytes, std::nullopt);
+  // The states have rows (written before digests were kept, as it were) and none: not kept.
+  EXPECT_FALSE(digests("state").has_value());
+
+  Result<std::unique_ptr<LoadTransaction>> t = store->begin_load();
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  auto on = [&](Date date, const std::vector<std::string>& locations) {
+    Result<std::vector<Observation>> r = (*t)->existing_on(date, locations);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? show(*r) : Strings{"error"};
+  };
+  EXPECT_EQ(on(day(1), {"06037", odd, "99999"}),
+            (Strings{"06037 2020-03-01 10/?/?", odd + " 2020-03-01 3/?/?"}));
+  EXPECT_EQ(on(day(2), {odd}), Strings{});
+  EXPECT_EQ(on(day(3), {"06037"}), Strings{});
+  Result<std::vector<Observation>> all = (*t)->existing_on_date("county", day(1));
+  ASSERT_TRUE(all.ok()) << all.status().message();
+  EXPECT_EQ(show(*all), (Strings{"06037 2020-03-01 10/?/?", odd + " 2020-03-01 3/?/?"}));
+
+  // Saving again replaces a date's digest; the other dates stay.
+  DateDigest revised = first;
+  revised.add(at("06037", 1, 1));
+  Status saved = (*t)->save_date_digests("county", {{day(1), StoredDigest{revised, 4, std::nullopt}}});
+  ASSERT_TRUE(saved.ok()) << saved.message();
+  ASSERT_TRUE((*t)->commit().ok());
+  county = digests("county");
+  ASSERT_TRUE(county.has_value());
+  ASSERT_EQ(county->size(), 2u);
+  EXPECT_TRUE(county->at(day(1)).source.same_content(revised));
+  EXPECT_EQ(county->at(day(1)).stored_rows, 4u);
+  EXPECT_EQ(county->at(day(1)).bytes, std::nullopt);
+  EXPECT_TRUE(county->at(day(2)).source.same_content(DateDigest{1, 7, 8}));
+}
+
 TEST_P(StoreContract, SecondStoreWaitsForTheLockThenFails) {
   StoreOptions options;
   options.lock_timeout = std::chrono::milliseconds(200);

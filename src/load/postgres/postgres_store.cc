@@ -89,6 +89,21 @@ CREATE TABLE {s}.outbox (
 );
 CREATE INDEX outbox_pending ON {s}.outbox (status, id);
 )sql",
+    R"sql(
+CREATE TABLE {s}.date_digests (
+  level       text NOT NULL CHECK (level IN ('nation', 'state', 'county')),
+  date        date NOT NULL,
+  rows        bigint NOT NULL,   -- rows the source gave for the date when it last changed
+  hash        text NOT NULL,     -- their digest (load/date_digest.h)
+  stored_rows bigint NOT NULL,   -- rows held for the date (more when the source dropped some)
+  PRIMARY KEY (level, date)
+);
+)sql",
+    R"sql(
+-- The hash of the date's lines as they stood in the source file (load/date_digest.h BytesDigest);
+-- NULL when not known.
+ALTER TABLE {s}.date_digests ADD COLUMN bytes_hash text;
+)sql",
 };
 
 // RFC 3339 UTC with milliseconds, as format_timestamp() writes it.
@@ -142,6 +157,35 @@ std::string flatten(std::string text) {
   }
   while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;
+}
+
+// PostgreSQL array literals of text elements, for `= ANY($1::text[])` and unnest(): one
+// parameter for many values. Each element is quoted (an id such as '36:New York City' may hold
+// spaces, commas or quotes); std::nullopt is NULL.
+void append_element(std::string& out, const std::optional<std::string>& item) {
+  if (out.size() > 1) out += ',';
+  if (!item) {
+    out += "NULL";
+    return;
+  }
+  out += '"';
+  for (char c : *item) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+}
+
+std::string text_array(const std::vector<std::optional<std::string>>& items) {
+  std::string out = "{";
+  for (const auto& item : items) append_element(out, item);
+  return out + "}";
+}
+
+std::string text_array(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (const std::string& item : items) append_element(out, item);
+  return out + "}";
 }
 
 void silent_notices(void*, const char*) {}
@@ -477,6 +521,41 @@ class PostgresLoad final : public LoadTransaction {
     return out;
   }
 
+  Result<std::vector<Observation>> existing_on(Date date, const std::vector<std::string>& locations) override {
+    if (locations.empty()) return std::vector<Observation>();
+    return rows_on(date, store_.sql("SELECT location, cases, deaths, recovered FROM {s}.observations "
+                                    "WHERE date = $1::date AND location = ANY($2::text[])"),
+                   text_array(locations));
+  }
+
+  Result<std::vector<Observation>> existing_on_date(std::string_view level, Date date) override {
+    return rows_on(date, store_.sql("SELECT o.location, o.cases, o.deaths, o.recovered FROM {s}.observations o "
+                                    "JOIN {s}.locations l ON l.id = o.location WHERE o.date = $1::date AND l.type = $2"),
+                   std::string(level));
+  }
+
+  // All the digests in one statement: up to a thousand dates a run.
+  Status save_date_digests(std::string_view level, const std::map<Date, StoredDigest>& digests) override {
+    if (digests.empty()) return Status::Ok();
+    std::vector<std::string> dates, rows, hashes, stored;
+    std::vector<std::optional<std::string>> bytes;
+    for (const auto& [date, d] : digests) {
+      dates.push_back(format_date(date));
+      rows.push_back(std::to_string(d.source.rows));
+      hashes.push_back(d.source.hash_hex());
+      stored.push_back(std::to_string(d.stored_rows));
+      bytes.push_back(d.bytes ? std::optional<std::string>(d.bytes->hex()) : std::nullopt);
+    }
+    auto r = store_.query("saving the date digests", store_.sql(R"sql(
+INSERT INTO {s}.date_digests (level, date, rows, hash, stored_rows, bytes_hash)
+SELECT $1, d, r, h, sr, b FROM unnest($2::date[], $3::bigint[], $4::text[], $5::bigint[], $6::text[]) AS t (d, r, h, sr, b)
+ON CONFLICT (level, date) DO UPDATE SET rows = excluded.rows, hash = excluded.hash,
+  stored_rows = excluded.stored_rows, bytes_hash = excluded.bytes_hash)sql"),
+                          {std::string(level), text_array(dates), text_array(rows), text_array(hashes),
+                           text_array(stored), text_array(bytes)});
+    return r.ok() ? Status::Ok() : r.status();
+  }
+
   Status write(int64_t run_id, const ChangeSet& changes) override {
     if (changes.empty()) return Status::Ok();
     COVID_RETURN_IF_ERROR(store_.exec("creating the staging table", kCreateStaging));
@@ -606,6 +685,35 @@ ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.l
     return status;
   }
 
+  // The rows of one date a statement selects as (location, cases, deaths, recovered) with the
+  // date and one more parameter, sorted by location in byte order.
+  Result<std::vector<Observation>> rows_on(Date date, const std::string& statement, std::string param) {
+    auto r = store_.query("reading observations", statement, {format_date(date), std::move(param)},
+                          /*binary=*/true);
+    if (!r.ok()) return r.status();
+    const PGresult* res = r->get();
+    const LibPq& pq = *store_.pq_;
+    auto count = [&](int row, int col) -> int64_t {
+      if (pq.getisnull(res, row, col)) return kUnknown;
+      return int64_t(read_be64(pq.getvalue(res, row, col)));
+    };
+    std::vector<Observation> out;
+    for (int i = 0, rows = pq.ntuples(res); i < rows; ++i) {
+      if (pq.getlength(res, i, 1) % 8 != 0 || pq.getlength(res, i, 2) % 8 != 0 || pq.getlength(res, i, 3) % 8 != 0) {
+        return Status::Load("PostgreSQL " + store_.describe() + ": unexpected column types in observations");
+      }
+      Observation o;
+      o.location.assign(pq.getvalue(res, i, 0), size_t(pq.getlength(res, i, 0)));
+      o.date = date;
+      o.cases = count(i, 1);
+      o.deaths = count(i, 2);
+      o.recovered = count(i, 3);
+      out.push_back(std::move(o));
+    }
+    std::sort(out.begin(), out.end(), by_location_date);  // the server's collation need not be byte order
+    return out;
+  }
+
   PostgresStore& store_;
   bool open_ = false;
 };
@@ -649,6 +757,37 @@ Result<std::vector<Observation>> PostgresStore::read_series(std::string_view loc
     out.push_back(std::move(o));
   }
   return out;
+}
+
+Result<std::optional<std::map<Date, StoredDigest>>> PostgresStore::date_digests(std::string_view level) {
+  std::map<Date, StoredDigest> out;
+  if (empty_) return std::optional(std::move(out));
+  auto r = query("reading the date digests",
+                 sql("SELECT to_char(date, 'YYYY-MM-DD'), rows, hash, stored_rows, bytes_hash "
+                     "FROM {s}.date_digests WHERE level = $1"),
+                 {std::string(level)});
+  if (!r.ok()) return r.status();
+  const PGresult* res = r->get();
+  for (int i = 0, rows = pq_->ntuples(res); i < rows; ++i) {
+    auto text = [&](int col) { return std::string(pq_->getvalue(res, i, col)); };  // NULL: ""
+    Date date;
+    StoredDigest d;
+    bool good = parse_date(text(0), &date) == DateError::kNone && d.source.set_hash_hex(text(2));
+    if (good && !text(4).empty()) good = d.bytes.emplace().set_hex(text(4));
+    if (!good) return Status::Load("PostgreSQL " + describe() + ": a bad row in date_digests (" + text(0) + ")");
+    d.source.rows = uint64_t(to_int64(pq_->getvalue(res, i, 1)));
+    d.stored_rows = uint64_t(to_int64(pq_->getvalue(res, i, 3)));
+    out.emplace(date, d);
+  }
+  if (out.empty()) {
+    // Rows of the level written before digests were kept (schema version 2) have none: until
+    // a run writes them, every row is compared.
+    auto any = query("reading locations", sql("SELECT EXISTS (SELECT 1 FROM {s}.locations WHERE type = $1)"),
+                     {std::string(level)});
+    if (!any.ok()) return any.status();
+    if (std::string_view(pq_->getvalue(any->get(), 0, 0)) == "t") return std::optional<std::map<Date, StoredDigest>>();
+  }
+  return std::optional(std::move(out));
 }
 
 Result<std::vector<RunRecord>> PostgresStore::list_runs(size_t limit) {

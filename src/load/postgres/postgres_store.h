@@ -67,6 +67,7 @@ class PostgresStore final : public Store {
   Result<std::vector<RunRecord>> list_runs(size_t limit) override;
   Result<std::vector<Location>> list_locations() override;
   Result<std::map<std::string, SourceState>> source_states() override;
+  Result<std::optional<std::map<Date, StoredDigest>>> date_digests(std::string_view level) override;
   std::string describe() const override;
 
   // The schema version this build writes.
