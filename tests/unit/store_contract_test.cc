@@ -716,6 +716,71 @@ TEST_P(StoreContract, DateDigestsAndTheRowsOfADate) {
   EXPECT_TRUE(county->at(day(2)).source.same_content(DateDigest{1, 7, 8}));
 }
 
+// Rows handed out one at a time, then an error if one is given.
+class VectorCursor final : public RowCursor {
+ public:
+  VectorCursor(std::vector<Observation> rows, Status end = Status::Ok()) : rows_(std::move(rows)), end_(end) {}
+  Result<const Observation*> next() override {
+    if (at_ < rows_.size()) return &rows_[at_++];
+    if (!end_.ok()) return end_;
+    return static_cast<const Observation*>(nullptr);
+  }
+
+ private:
+  std::vector<Observation> rows_;
+  Status end_;
+  size_t at_ = 0;
+};
+
+// insert_sorted() (the county load's new dates): the rows land with the run's id; a row the store
+// has already, or a cursor that fails, fails the load and leaves the store as it was.
+TEST_P(StoreContract, InsertSortedAddsRowsAndFailsWholeOnAConflict) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  auto at = [](const std::string& location, int d, int64_t cases, int64_t deaths) {
+    Observation o = obs(d, cases, deaths);
+    o.location = location;
+    return o;
+  };
+  std::vector<Observation> rows;
+  for (int d = 1; d <= 3; ++d) rows.push_back(at("01001", d, 10 * d, d == 2 ? kUnknown : d));
+  for (int d = 1; d <= 2; ++d) rows.push_back(at("01003", d, 5 * d, 0));
+  auto insert = [&](std::vector<Observation> batch, Status end = Status::Ok()) -> Status {
+    Result<int64_t> id = store->begin_run("2022-06-01T12:00:00.000Z");
+    if (!id.ok()) return id.status();
+    Result<std::unique_ptr<LoadTransaction>> t = store->begin_load();
+    if (!t.ok()) return t.status();
+    COVID_RETURN_IF_ERROR((*t)->save_locations({{"01001", "county", "Autauga", "Alabama", "01001"},
+                                                {"01003", "county", "Baldwin", "Alabama", "01003"}}));
+    VectorCursor cursor(std::move(batch), end);
+    COVID_RETURN_IF_ERROR((*t)->insert_sorted(*id, cursor));
+    return (*t)->commit();
+  };
+  Status first = insert(rows);
+  ASSERT_TRUE(first.ok()) << first.message();
+  auto stored = [&] { return backend_->raw("SELECT location, date, cases, deaths FROM observations "
+                                           "WHERE location <> 'US' ORDER BY location, date"); };
+  const Rows want{{"01001", "2020-03-01", "10", "1"}, {"01001", "2020-03-02", "20", "NULL"},
+                  {"01001", "2020-03-03", "30", "3"}, {"01003", "2020-03-01", "5", "0"},
+                  {"01003", "2020-03-02", "10", "0"}};
+  EXPECT_EQ(stored(), want);
+  EXPECT_EQ(backend_->raw("SELECT count(DISTINCT run_id) FROM observations"), Rows{{"1"}});
+
+  // A new row, then one the store has: nothing of the second load stays.
+  Status conflict = insert({at("01001", 4, 40, 4), at("01003", 2, 10, 0)});
+  EXPECT_FALSE(conflict.ok());
+  EXPECT_EQ(conflict.kind(), ErrorKind::kLoad);
+  EXPECT_EQ(stored(), want);
+  // A cursor that fails after a row (the spool's file unreadable): its error, nothing written.
+  Status failed = insert({at("01001", 4, 40, 4)}, Status::Load("reading the spool: bad"));
+  EXPECT_EQ(failed.message(), "reading the spool: bad");
+  EXPECT_EQ(stored(), want);
+  // And the store still loads afterwards.
+  Status later = insert({at("01001", 4, 40, 4)});
+  ASSERT_TRUE(later.ok()) << later.message();
+  EXPECT_EQ(stored().size(), want.size() + 1);
+}
+
 TEST_P(StoreContract, SecondStoreWaitsForTheLockThenFails) {
   StoreOptions options;
   options.lock_timeout = std::chrono::milliseconds(200);

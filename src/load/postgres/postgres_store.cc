@@ -534,6 +534,32 @@ class PostgresLoad final : public LoadTransaction {
                    std::string(level));
   }
 
+  // Rows the store does not have (the county dates new to it, two million on a first load):
+  // one binary COPY straight into the table, without the staging table and upsert that write()
+  // needs for revisions. A row that is there after all violates the primary key, and the load
+  // fails whole.
+  Status insert_sorted(int64_t run_id, RowCursor& rows) override {
+    return copy_in("inserting observations",
+                   store_.sql("COPY {s}.observations (location, date, cases, deaths, recovered, run_id) "
+                              "FROM STDIN (FORMAT binary)"),
+                   [&](CopyBinaryWriter& w, auto& flush) -> Status {
+                     for (;;) {
+                       auto row = rows.next();
+                       if (!row.ok()) return row.status();
+                       const Observation* o = *row;
+                       if (o == nullptr) return Status::Ok();
+                       w.begin_row(6);
+                       w.text(o->location);
+                       w.date(o->date);
+                       write_count(w, o->cases);
+                       write_count(w, o->deaths);
+                       write_count(w, o->recovered);
+                       w.int8(run_id);
+                       flush(false);
+                     }
+                   });
+  }
+
   // All the digests in one statement: up to a thousand dates a run.
   Status save_date_digests(std::string_view level, const std::map<Date, StoredDigest>& digests) override {
     if (digests.empty()) return Status::Ok();
@@ -628,15 +654,51 @@ ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.l
   }
 
  private:
-  // The inserted and updated rows into the staging table, by binary COPY, a chunk at a time.
+  // The inserted and updated rows into the staging table.
   Status copy(const ChangeSet& changes) {
+    return copy_in("copying to staging", kCopyStaging, [&](CopyBinaryWriter& w, auto& flush) -> Status {
+      auto row = [&](const Observation& o, const Observation* before) {
+        w.begin_row(9);
+        w.text(o.location);
+        w.date(o.date);
+        write_count(w, o.cases);
+        write_count(w, o.deaths);
+        write_count(w, o.recovered);
+        w.boolean(before != nullptr);
+        if (before != nullptr) {
+          write_count(w, before->cases);
+          write_count(w, before->deaths);
+          write_count(w, before->recovered);
+        } else {
+          w.null();
+          w.null();
+          w.null();
+        }
+        flush(false);
+      };
+      for (const Observation& o : changes.inserted) row(o, nullptr);
+      for (const Revision& r : changes.updated) row(r.after, &r.before);
+      return Status::Ok();
+    });
+  }
+
+  static void write_count(CopyBinaryWriter& w, int64_t v) {
+    if (v == kUnknown)
+      w.null();
+    else
+      w.int8(v);
+  }
+
+  // One binary COPY ... FROM STDIN: `produce(w, flush)` writes the rows into `w`, calling
+  // flush(false) after each so that the data goes out a chunk at a time.
+  template <typename Produce>
+  Status copy_in(const char* what, const std::string& statement, Produce produce) {
     const LibPq& pq = *store_.pq_;
     PGconn* conn = store_.conn_;
     {
-      PGresult* r = pq.exec(conn, kCopyStaging);
+      PGresult* r = pq.exec(conn, statement.c_str());
       std::shared_ptr<pg_result> result(r, pq.clear);
-      if (r == nullptr || pq.result_status(r) != PGRES_COPY_IN)
-        return store_.error("copying to staging", r);
+      if (r == nullptr || pq.result_status(r) != PGRES_COPY_IN) return store_.error(what, r);
     }
     CopyBinaryWriter w;
     bool sent = true;
@@ -645,43 +707,19 @@ ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.l
       std::string chunk = w.take();
       sent = pq.put_copy_data(conn, chunk.data(), int(chunk.size())) == 1;
     };
-    auto count = [&](int64_t v) {
-      if (v == kUnknown)
-        w.null();
-      else
-        w.int8(v);
-    };
-    auto row = [&](const Observation& o, const Observation* before) {
-      w.begin_row(9);
-      w.text(o.location);
-      w.date(o.date);
-      count(o.cases);
-      count(o.deaths);
-      count(o.recovered);
-      w.boolean(before != nullptr);
-      if (before != nullptr) {
-        count(before->cases);
-        count(before->deaths);
-        count(before->recovered);
-      } else {
-        w.null();
-        w.null();
-        w.null();
-      }
-      flush(false);
-    };
-    for (const Observation& o : changes.inserted) row(o, nullptr);
-    for (const Revision& r : changes.updated) row(r.after, &r.before);
+    Status produced = produce(w, flush);
     w.finish();
     flush(true);
-    bool ended = pq.put_copy_end(conn, sent ? nullptr : "covid-etl: sending the rows failed") == 1;
+    bool ok = produced.ok() && sent;
+    const char* abort = !produced.ok() ? "covid-etl: reading the rows failed" : "covid-etl: sending the rows failed";
+    bool ended = pq.put_copy_end(conn, ok ? nullptr : abort) == 1;
     Status status = Status::Ok();
     while (PGresult* r = pq.get_result(conn)) {
       std::shared_ptr<pg_result> result(r, pq.clear);
-      if (status.ok() && pq.result_status(r) != PGRES_COMMAND_OK)
-        status = store_.error("copying to staging", r);
+      if (status.ok() && pq.result_status(r) != PGRES_COMMAND_OK) status = store_.error(what, r);
     }
-    if (status.ok() && (!sent || !ended)) status = store_.error("copying to staging", nullptr);
+    if (!produced.ok()) return produced;
+    if (status.ok() && (!sent || !ended)) status = store_.error(what, nullptr);
     return status;
   }
 
