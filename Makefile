@@ -59,13 +59,15 @@ test-tsan: setup
 	cd $(TSAN_DIR) && ctest --output-on-failure -j $(JOBS) -R '$(TSAN_TESTS)'
 
 # bench/counties.sh: the county file (generated once into $(BUILD_DIR)/bench-data) against pandas,
-# sqlite3 and DuckDB, then the CSV reader's Google Benchmark ($(BUILD_DIR)/bench/csv_reader_bench).
+# sqlite3 and DuckDB, then the CSV reader's Google Benchmark ($(BUILD_DIR)/bench/csv_reader_bench);
+# bench/postgres_counties.sh: the same file into PostgreSQL, beside psql \copy.
 bench: build
 	bash bench/national.sh
 	bash bench/serve.sh
 	BIN=$(BUILD_DIR)/covid-etl bash bench/postgres.sh
 	BIN=$(BUILD_DIR)/covid-etl BENCH_DATA=$(BUILD_DIR)/bench-data SCRATCH=$(BUILD_DIR)/bench/counties-scratch \
 	  bash bench/counties.sh
+	BIN=$(BUILD_DIR)/covid-etl BENCH_DATA=$(BUILD_DIR)/bench-data bash bench/postgres_counties.sh
 
 # Every libFuzzer target for SECONDS seconds each, built with clang, ASan and UBSan, run as the
 # CTest tests fuzz.<target> (two at a time with JOBS=2), then their execution counts.
