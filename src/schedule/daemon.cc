@@ -48,6 +48,20 @@ void json_response(serve::Response& resp, int status, const nlohmann::json& body
   resp.cache_control = "no-store";
 }
 
+// The token of an "Authorization: Bearer TOKEN" header, or "" for any other. The scheme's name is
+// case-insensitive and may be followed by more than one space (RFC 9110, section 11.4).
+std::string_view bearer_token(std::string_view authorization) {
+  size_t space = authorization.find(' ');
+  if (space != 6) return {};
+  constexpr std::string_view kScheme = "bearer";
+  for (size_t i = 0; i < space; ++i) {
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != kScheme[i]) return {};
+  }
+  std::string_view token = authorization.substr(space);
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  return token;
+}
+
 // The trigger's token check, with a limit on wrong tokens.
 class TokenGate {
  public:
@@ -59,8 +73,7 @@ class TokenGate {
     auto now = std::chrono::steady_clock::now();
     while (!failures_.empty() && now - failures_.front() > std::chrono::minutes(1)) failures_.pop_front();
     if (failures_.size() >= kMaxFailures) return 429;
-    std::string_view given = authorization.starts_with("Bearer ") ? authorization.substr(7) : std::string_view();
-    if (equal_constant_time(given, token_)) return 0;
+    if (equal_constant_time(bearer_token(authorization), token_)) return 0;
     failures_.push_back(now);
     return 401;
   }

@@ -626,6 +626,15 @@ class TriggerEndpoint(TempDirTest):
         self.assertEqual(self.daemon.stop(), 0)
         self.assertFalse([l for l in self.daemon.lines if self.TOKEN[:12] in l], self.daemon.lines)
 
+    def test_the_scheme_is_read_without_regard_to_case(self):
+        # RFC 9110 11.1: "bearer", "BEARER" are the same scheme (and one or more spaces follow it).
+        statuses = [self.trigger(auth).status for auth in ("bearer " + self.TOKEN, "BEARER  " + self.TOKEN)]
+        self.assertEqual(statuses[0], 202)
+        self.assertIn(statuses[1], (202, 409))
+        # Nothing was counted as a wrong token: a third trigger is not refused as a guess.
+        self.assertNotEqual(self.trigger("Bearer " + self.TOKEN).status, 429)
+        self.assertEqual(self.daemon.stop(), 0)
+
     def test_concurrent_guesses_get_at_most_five_401s_a_minute(self):
         r = self.trigger("Bearer " + self.TOKEN)
         self.assertIn(r.status, (202, 409))
