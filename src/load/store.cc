@@ -36,6 +36,11 @@ const char* to_string(OutboxStatus s) {
   return "failed";
 }
 
+std::string interrupted_run_message(int64_t noticed_by) {
+  return "interrupted: the process ended before the run did (killed, out of memory, or the machine "
+         "stopped); nothing of it was loaded (found by run " + std::to_string(noticed_by) + ")";
+}
+
 Result<uint64_t> Store::data_version() {
   auto runs = list_runs(8);
   if (!runs.ok()) return runs.status();

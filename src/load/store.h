@@ -141,6 +141,11 @@ class Store {
  public:
   virtual ~Store() = default;
 
+  // Records a run as `running` and returns its id. SQLite and PostgreSQL also mark the run as
+  // live for as long as this Store exists (a lock the operating system or the server drops when
+  // the process ends, however it ends), and close the record of every other `running` run whose
+  // mark is gone: `failed`, with interrupted_run_message(). DynamoDB leaves such records as they
+  // are (see dynamodb/dynamodb_store.h).
   virtual Result<int64_t> begin_run(const std::string& started_at) = 0;
   // Completes a run's record outside a load (a run that failed or found nothing new) and puts
   // its notifications in the outbox, in one transaction.
@@ -185,6 +190,9 @@ class Store {
   // The store's location for messages, without secrets.
   virtual std::string describe() const = 0;
 };
+
+// The error recorded for a run whose process ended before the run did, found by run `noticed_by`.
+std::string interrupted_run_message(int64_t noticed_by);
 
 struct StoreOptions {
   bool read_only = false;  // export, history, serve: never create or write

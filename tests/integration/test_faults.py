@@ -277,6 +277,10 @@ class KillDuringCountyLoad(TempDirTest):
             code, s, err = finish(self.start(db, "B"))
             self.assertEqual(code, 0, f"{context}: the next run failed: {err}")
             self.assertEqual(s["status"], "ok" if version == "A" else "unchanged", context)
+            if killed == "running":  # the next run closed the record its process left open
+                record = next(r for r in history(db) if r["id"] == runs[0]["id"])
+                self.assertEqual(record["status"], "failed", context)
+                self.assertTrue(record["error"].startswith("interrupted:"), (context, record))
             self.assertEqual(self.version_of(db, locations, f"{context}, next run"), "AB")
             self.assertEqual(integrity(db), [("ok",)], context)
             outcomes.append((round(at, 3), "new" if version == "AB" else "old", killed))

@@ -372,6 +372,47 @@ TEST_P(StoreContract, RunsRoundTripNewestFirst) {
   EXPECT_EQ((*newest)[0].id, 2);
 }
 
+// A run whose process ended without completing its record (SIGKILL, out of memory, a power cut)
+// is closed as `failed` by the next run to begin; a run whose Store still exists, in this
+// process or another, is left `running`. Destroying a Store is what the end of its process does.
+TEST_P(StoreContract, TheNextRunClosesTheRecordOfARunWhoseProcessEnded) {
+  auto status_of = [](Store& store) {
+    Result<std::vector<RunRecord>> runs = store.list_runs(10);
+    EXPECT_TRUE(runs.ok()) << runs.status().message();
+    std::map<int64_t, std::string> out;
+    if (!runs.ok()) return out;
+    for (const RunRecord& r : *runs) out[r.id] = std::string(to_string(r.status)) + " " + r.error;
+    return out;
+  };
+  auto gone = open();
+  ASSERT_NE(gone, nullptr);
+  Result<int64_t> first = gone->begin_run("2022-06-01T12:00:00.000Z");
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  auto live = open();
+  ASSERT_NE(live, nullptr);
+  Result<int64_t> second = live->begin_run("2022-06-01T12:00:01.000Z");
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  // Both processes live: nothing is closed.
+  EXPECT_EQ(status_of(*live), (std::map<int64_t, std::string>{{*first, "running "}, {*second, "running "}}));
+
+  gone.reset();  // its process ends, the record still `running`
+  auto next = open();
+  ASSERT_NE(next, nullptr);
+  EXPECT_EQ(status_of(*next)[*first], "running ");
+  Result<int64_t> third = next->begin_run("2022-06-01T12:00:02.000Z");
+  ASSERT_TRUE(third.ok()) << third.status().message();
+  EXPECT_EQ(status_of(*next), (std::map<int64_t, std::string>{{*first, "failed " + interrupted_run_message(*third)},
+                                                              {*second, "running "},
+                                                              {*third, "running "}}));
+  // The live run completes its record as usual.
+  RunRecord done;
+  done.id = *second;
+  done.status = RunStatus::kUnchanged;
+  done.finished_at = "2022-06-01T12:00:03.000Z";
+  ASSERT_TRUE(live->finish_run(done, {}).ok());
+  EXPECT_EQ(status_of(*next)[*second], "unchanged ");
+}
+
 TEST_P(StoreContract, LoadWritesInsertsUpdatesAndRevisions) {
   auto store = open();
   ASSERT_NE(store, nullptr);

@@ -423,12 +423,36 @@ Result<int64_t> PostgresStore::begin_run(const std::string& started_at) {
                  sql("INSERT INTO {s}.runs (started_at, status) VALUES ($1::timestamptz, "
                      "'running') RETURNING id"),
                  {started_at});
-  Status s = r.ok() ? exec("recording the run", "COMMIT") : r.status();
+  if (!r.ok()) {
+    (void)rollback();
+    return r.status();
+  }
+  int64_t id = to_int64(pq_->getvalue(r->get(), 0, 0));
+  // The run is live while this session holds the advisory lock (lock_key(schema), id): a
+  // session-level lock, which the server drops when the connection ends, however it ends. It is
+  // taken before the record commits, so no other run sees the one without the other. Then the
+  // records of `running` runs whose lock is gone are closed.
+  std::string schema_key = std::to_string(uint32_t(lock_key(target_.schema)));
+  auto marked = query("marking the run live", "SELECT pg_advisory_lock($1::bigint << 32 | $2::bigint)",
+                      {schema_key, std::to_string(id & 0xffffffff)});
+  Status s = marked.ok() ? Status::Ok() : marked.status();
+  if (s.ok()) {
+    auto closed = query("closing interrupted runs", sql(R"sql(
+UPDATE {s}.runs r SET status = 'failed', error = $2
+WHERE status = 'running' AND id <> $1::bigint AND NOT EXISTS (
+  SELECT 1 FROM pg_locks l
+  WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+    AND l.classid = $3::bigint::oid AND l.objid = (r.id & 4294967295)::oid))sql"),
+                        {std::to_string(id), interrupted_run_message(id), schema_key});
+    if (!closed.ok()) s = closed.status();
+  }
+  if (s.ok()) s = exec("recording the run", "COMMIT");
   if (!s.ok()) {
     (void)rollback();
     return s;
   }
-  return to_int64(pq_->getvalue(r->get(), 0, 0));
+  return id;
 }
 
 Status PostgresStore::write_run_and_outbox(const RunRecord& r,

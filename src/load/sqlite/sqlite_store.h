@@ -50,9 +50,13 @@ class SqliteStore final : public Store {
   // The run record and outbox rows, inside a transaction the caller holds.
   Status write_run_and_outbox(const RunRecord& run, const std::vector<OutboxMessage>& outbox);
 
+  // Closes the records of `running` runs whose process has ended (see begin_run).
+  Status close_interrupted_runs(int64_t own_id);
+
   sqlite3* db_;
   std::string path_;
   StoreOptions options_;
+  int live_fd_ = -1;  // the database file once more, for the live runs' locks (begin_run)
   bool has_schema_ = true;  // false until the schema exists (read-only stores)
 
   friend class SqliteLoad;
