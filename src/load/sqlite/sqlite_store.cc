@@ -306,17 +306,16 @@ Status SqliteStore::migrate() {
 
 namespace {
 
-// A run is live while its process holds a write lock on one byte of the database file, at
-// kLiveRunBase + its id: an open file description lock (F_OFD_SETLK), which the kernel drops when
-// the process ends, however it ends, and which another descriptor sees even in the same process.
-// The bytes lie far beyond SQLite's own locks (at 1 GiB) and beyond any database's end.
-constexpr off_t kLiveRunBase = off_t(1) << 40;
-
+// A run is live while its process holds a write lock on one byte of DATABASE-live, a file beside
+// the database (empty; the byte is the run's id): an open file description lock (F_OFD_SETLK),
+// which the kernel drops when the process ends, however it ends, and which another descriptor sees
+// even in the same process. Not a byte of the database file itself: closing a descriptor of that
+// file would drop every POSIX lock SQLite holds on it in this process.
 struct flock live_run_byte(int64_t id, short type) {
   struct flock fl {};
   fl.l_type = type;
   fl.l_whence = SEEK_SET;
-  fl.l_start = kLiveRunBase + off_t(id);
+  fl.l_start = off_t(id);
   fl.l_len = 1;
   return fl;
 }
@@ -325,8 +324,9 @@ struct flock live_run_byte(int64_t id, short type) {
 
 Result<int64_t> SqliteStore::begin_run(const std::string& started_at) {
   if (live_fd_ < 0) {
-    live_fd_ = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);
-    if (live_fd_ < 0) return Status::Load(path_ + ": opening it to mark the run live: " + std::strerror(errno));
+    std::string live = path_ + "-live";
+    live_fd_ = ::open(live.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (live_fd_ < 0) return Status::Load(live + ": opening it to mark the run live: " + std::strerror(errno));
   }
   // The record and its mark in one transaction: no other run sees the one without the other.
   COVID_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));

@@ -56,7 +56,7 @@ class SqliteStore final : public Store {
   sqlite3* db_;
   std::string path_;
   StoreOptions options_;
-  int live_fd_ = -1;  // the database file once more, for the live runs' locks (begin_run)
+  int live_fd_ = -1;  // DATABASE-live, the live runs' locks (begin_run)
   bool has_schema_ = true;  // false until the schema exists (read-only stores)
 
   friend class SqliteLoad;
