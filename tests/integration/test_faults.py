@@ -290,6 +290,48 @@ class KillDuringCountyLoad(TempDirTest):
         self.assertIn("old", [o[1] for o in outcomes], f"seed {self.seed}: no kill landed before the commit")
 
 
+class InterruptedRun(TempDirTest):
+    """Real processes: a run killed while it waits on a silent server stays `running` until the
+    next run begins, which closes its record as failed, interrupted; a run still going in another
+    process is left alone."""
+
+    def test_the_next_run_closes_a_killed_run_but_not_a_live_one(self):
+        server = FaultServer("stall", b"")
+        self.addCleanup(server.stop)
+        slow = self.write("slow.toml", "[extract]\ntimeout_ms = 120000\nretries = 0\n")
+        code, s, err = run("--db", self.db, "--nyt", NYT, "--jhu", JHU)
+        self.assertEqual(code, 0, err)
+
+        def start_stalled(waiting):
+            p = popen("run", "--json", "--config", slow, "--db", self.db, "--nyt", server.url(), "--jhu", JHU)
+            self.addCleanup(lambda: p.poll() is not None or (p.kill(), p.communicate()))
+            deadline = time.monotonic() + 60
+            while server.requests() < waiting:  # it has begun its run and waits on the server
+                self.assertLess(time.monotonic(), deadline, "the run never reached the server")
+                time.sleep(0.05)
+            return p, history(self.db)[0]["id"]
+
+        gone, gone_id = start_stalled(1)
+        gone.send_signal(signal.SIGKILL)
+        gone.communicate()
+        self.assertEqual(history(self.db)[0]["status"], "running")  # no run has begun since
+        live, live_id = start_stalled(2)
+        runs = {r["id"]: r for r in history(self.db)}
+        self.assertEqual((runs[gone_id]["status"], runs[live_id]["status"]), ("failed", "running"))
+        self.assertTrue(runs[gone_id]["error"].startswith("interrupted: the process ended before the run did"),
+                        runs[gone_id])
+        self.assertTrue(runs[gone_id]["error"].endswith(f"(found by run {live_id})"), runs[gone_id])
+
+        code, s, err = run("--db", self.db, "--nyt", NYT, "--jhu", JHU)
+        self.assertEqual((code, s["status"]), (0, "unchanged"), err)
+        self.assertEqual({r["id"]: r["status"] for r in history(self.db)}[live_id], "running")  # alive: left alone
+        live.send_signal(signal.SIGKILL)
+        live.communicate()
+        code, s, err = run("--db", self.db, "--nyt", NYT, "--jhu", JHU)
+        self.assertEqual(code, 0, err)
+        self.assertEqual({r["id"]: r["status"] for r in history(self.db)}[live_id], "failed")
+
+
 # --- 2. network faults --------------------------------------------------------------------------
 
 class FaultServer:
