@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -102,6 +103,9 @@ class RowCursor {
   virtual Result<const Observation*> next() = 0;
 };
 
+// The notifications for a run found interrupted (its id, started_at, status and error set).
+using InterruptedOutbox = std::function<std::vector<OutboxMessage>(const RunRecord& closed)>;
+
 class LoadTransaction {
  public:
   virtual ~LoadTransaction() = default;  // rolls back unless committed
@@ -144,9 +148,10 @@ class Store {
   // Records a run as `running` and returns its id. SQLite and PostgreSQL also mark the run as
   // live for as long as this Store exists (a lock the operating system or the server drops when
   // the process ends, however it ends), and close the record of every other `running` run whose
-  // mark is gone: `failed`, with interrupted_run_message(). DynamoDB leaves such records as they
-  // are (see dynamodb/dynamodb_store.h).
-  virtual Result<int64_t> begin_run(const std::string& started_at) = 0;
+  // mark is gone: `failed`, with interrupted_run_message(), and `tell(record)`'s messages put in
+  // the outbox, in the same transaction (so a closed run is told of once). DynamoDB leaves such
+  // records as they are (see dynamodb/dynamodb_store.h).
+  virtual Result<int64_t> begin_run(const std::string& started_at, const InterruptedOutbox& tell = {}) = 0;
   // Completes a run's record outside a load (a run that failed or found nothing new) and puts
   // its notifications in the outbox, in one transaction.
   virtual Status finish_run(const RunRecord& run, const std::vector<OutboxMessage>& outbox) = 0;

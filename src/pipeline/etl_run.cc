@@ -70,7 +70,9 @@ class Run {
     if (!store.ok()) return store.status();
     store_ = std::move(store.value());
     if (options_.dry_run) return Status::Ok();
-    auto id = store_->begin_run(summary_.started_at);
+    // An earlier run found interrupted on the way is told of to the channels that want failures.
+    auto id = store_->begin_run(summary_.started_at,
+                                [this](const RunRecord& r) { return dispatcher_.address(interrupted_message(r)); });
     if (!id.ok()) return id.status();
     summary_.run_id = *id;
     if (options_.on_started) options_.on_started(*id);

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include <nlohmann/json.hpp>
+
 namespace covid {
 namespace {
 
@@ -111,6 +113,18 @@ Message run_message(const RunSummary& s, const std::string& dashboard_url) {
               s.diagnostics.warnings().front().to_string() + "\n";
   }
   if (!dashboard_url.empty()) m.body += "\nDashboard: " + dashboard_url + "\n";
+  return m;
+}
+
+Message interrupted_message(const RunRecord& r) {
+  Message m;
+  m.run_id = r.id;
+  m.event = "failure";
+  m.subject = "covid-etl: run " + std::to_string(r.id) + " FAILED: interrupted";
+  m.body = "covid-etl run " + std::to_string(r.id) + " (started " + r.started_at + ") was " + r.error + ".\n";
+  m.payload = nlohmann::json{{"status", "failed"}, {"run_id", r.id}, {"stage", nullptr},
+                             {"message", r.error}, {"started_at", r.started_at}}
+                  .dump();
   return m;
 }
 

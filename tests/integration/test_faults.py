@@ -37,7 +37,7 @@ import threading
 import time
 import unittest
 
-from etl import BIN, JHU, NYT, SHARED, TempDirTest, export, history, read_csv
+from etl import BIN, JHU, NYT, SHARED, TempDirTest, cli, export, history, read_csv
 from test_run import as_export, reference, write_nyt
 from test_serve import Server
 
@@ -321,15 +321,24 @@ class InterruptedRun(TempDirTest):
         self.assertTrue(runs[gone_id]["error"].startswith("interrupted: the process ended before the run did"),
                         runs[gone_id])
         self.assertTrue(runs[gone_id]["error"].endswith(f"(found by run {live_id})"), runs[gone_id])
+        # ... and told of at once: a failure notification in the outbox with the record's closing
+        # (the closing run is still waiting on the server: its own message is not there yet).
+        told = f"covid-etl: run {gone_id} FAILED: interrupted"
+        outbox = json.loads(cli("notify", "--list", "--all", "--json", "--db", self.db).stdout)
+        self.assertEqual([(m["run_id"], m["event"], m["status"]) for m in outbox if m["subject"] == told],
+                         [(gone_id, "failure", "pending")], outbox)
 
         code, s, err = run("--db", self.db, "--nyt", NYT, "--jhu", JHU)
         self.assertEqual((code, s["status"]), (0, "unchanged"), err)
         self.assertEqual({r["id"]: r["status"] for r in history(self.db)}[live_id], "running")  # alive: left alone
+        self.assertEqual(err.count(told), 1, err)  # this run flushed the outbox: delivered once (log channel)
         live.send_signal(signal.SIGKILL)
         live.communicate()
         code, s, err = run("--db", self.db, "--nyt", NYT, "--jhu", JHU)
         self.assertEqual(code, 0, err)
         self.assertEqual({r["id"]: r["status"] for r in history(self.db)}[live_id], "failed")
+        self.assertIn(f"covid-etl: run {live_id} FAILED: interrupted", err)
+        self.assertNotIn(told, err)  # told once, not again
 
 
 # --- 2. network faults --------------------------------------------------------------------------

@@ -399,8 +399,31 @@ TEST_P(StoreContract, TheNextRunClosesTheRecordOfARunWhoseProcessEnded) {
   auto next = open();
   ASSERT_NE(next, nullptr);
   EXPECT_EQ(status_of(*next)[*first], "running ");
-  Result<int64_t> third = next->begin_run("2022-06-01T12:00:02.000Z");
+  std::vector<int64_t> told;
+  Result<int64_t> third = next->begin_run("2022-06-01T12:00:02.000Z", [&](const RunRecord& closed) {
+    told.push_back(closed.id);
+    EXPECT_EQ(closed.started_at, "2022-06-01T12:00:00.000Z");
+    EXPECT_EQ(closed.status, RunStatus::kFailed);
+    OutboxMessage m;
+    m.run_id = closed.id;
+    m.channel = "log";
+    m.event = "failure";
+    m.subject = "run " + std::to_string(closed.id) + " interrupted";
+    m.body = closed.error;
+    m.payload = "{}";
+    m.created_at = "2022-06-01T12:00:02.000Z";
+    return std::vector<OutboxMessage>{m};
+  });
   ASSERT_TRUE(third.ok()) << third.status().message();
+  EXPECT_EQ(told, std::vector<int64_t>{*first});  // the live one is not told of
+  // The message went into the outbox with the record's closing, tied to the closed run.
+  Result<std::vector<OutboxMessage>> outbox = next->list_outbox(true, 10);
+  ASSERT_TRUE(outbox.ok()) << outbox.status().message();
+  ASSERT_EQ(outbox->size(), 1u);
+  EXPECT_EQ((*outbox)[0].run_id, *first);
+  EXPECT_EQ((*outbox)[0].subject, "run " + std::to_string(*first) + " interrupted");
+  EXPECT_EQ((*outbox)[0].body, interrupted_run_message(*third));
+  EXPECT_EQ((*outbox)[0].status, OutboxStatus::kPending);
   EXPECT_EQ(status_of(*next), (std::map<int64_t, std::string>{{*first, "failed " + interrupted_run_message(*third)},
                                                               {*second, "running "},
                                                               {*third, "running "}}));

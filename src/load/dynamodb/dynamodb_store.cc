@@ -328,7 +328,7 @@ Result<int64_t> DynamoDbStore::next_id(const char* counter, int64_t count) {
   return last;
 }
 
-Result<int64_t> DynamoDbStore::begin_run(const std::string& started_at) {
+Result<int64_t> DynamoDbStore::begin_run(const std::string& started_at, const InterruptedOutbox&) {
   auto id = next_id("run", 1);
   if (!id.ok()) return id.status();
   RunRecord r;

@@ -59,7 +59,7 @@ class DynamoDbStore final : public Store {
   DynamoDbStore(const DynamoDbStore&) = delete;
   DynamoDbStore& operator=(const DynamoDbStore&) = delete;
 
-  Result<int64_t> begin_run(const std::string& started_at) override;
+  Result<int64_t> begin_run(const std::string& started_at, const InterruptedOutbox& tell = {}) override;
   Status finish_run(const RunRecord& run, const std::vector<OutboxMessage>& outbox) override;
   Result<std::unique_ptr<LoadTransaction>> begin_load() override;
   Result<std::vector<OutboxMessage>> claim_outbox(size_t limit, const std::string& now,

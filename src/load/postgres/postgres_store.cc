@@ -414,7 +414,7 @@ Status PostgresStore::migrate() {
   return s.ok() ? s : fail(s);
 }
 
-Result<int64_t> PostgresStore::begin_run(const std::string& started_at) {
+Result<int64_t> PostgresStore::begin_run(const std::string& started_at, const InterruptedOutbox& tell) {
   // Committed without waiting for the WAL flush: the load's commit (or finish_run's) flushes it
   // first, and a server that loses it in a crash has also ended this run's connection. It saves
   // a disk flush per run.
@@ -443,9 +443,18 @@ WHERE status = 'running' AND id <> $1::bigint AND NOT EXISTS (
   SELECT 1 FROM pg_locks l
   WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-    AND l.classid = $3::bigint::oid AND l.objid = (r.id & 4294967295)::oid))sql"),
+    AND l.classid = $3::bigint::oid AND l.objid = (r.id & 4294967295)::oid)
+RETURNING id, )sql" COVID_PG_TIME("started_at")),
                         {std::to_string(id), interrupted_run_message(id), schema_key});
     if (!closed.ok()) s = closed.status();
+    for (int i = 0, n = closed.ok() ? pq_->ntuples(closed->get()) : 0; s.ok() && tell && i < n; ++i) {
+      RunRecord r;
+      r.id = to_int64(pq_->getvalue(closed->get(), i, 0));
+      r.started_at = pq_->getvalue(closed->get(), i, 1);
+      r.status = RunStatus::kFailed;
+      r.error = interrupted_run_message(id);
+      s = insert_outbox(tell(r));
+    }
   }
   if (s.ok()) s = exec("recording the run", "COMMIT");
   if (!s.ok()) {
@@ -471,6 +480,10 @@ WHERE id = $16::bigint)sql"),
              text_or_null(r.first_date), text_or_null(r.last_date), text_or_null(r.error),
              text_or_null(r.sources_json), std::to_string(r.duration_ms), std::to_string(r.id)});
   if (!updated.ok()) return updated.status();
+  return insert_outbox(outbox);
+}
+
+Status PostgresStore::insert_outbox(const std::vector<OutboxMessage>& outbox) {
   std::string insert =
       sql("INSERT INTO {s}.outbox (run_id, channel, event, subject, body, payload, created_at) "
           "VALUES ($1::bigint, $2, $3, $4, $5, $6::json, $7::timestamptz)");

@@ -55,7 +55,7 @@ class PostgresStore final : public Store {
   PostgresStore(const PostgresStore&) = delete;
   PostgresStore& operator=(const PostgresStore&) = delete;
 
-  Result<int64_t> begin_run(const std::string& started_at) override;
+  Result<int64_t> begin_run(const std::string& started_at, const InterruptedOutbox& tell = {}) override;
   Status finish_run(const RunRecord& run, const std::vector<OutboxMessage>& outbox) override;
   Result<std::unique_ptr<LoadTransaction>> begin_load() override;
   Result<std::vector<OutboxMessage>> claim_outbox(size_t limit, const std::string& now,
@@ -91,6 +91,7 @@ class PostgresStore final : public Store {
   Status migrate();
   Status lock(const char* what);  // inside a transaction
   Status write_run_and_outbox(const RunRecord& run, const std::vector<OutboxMessage>& outbox);
+  Status insert_outbox(const std::vector<OutboxMessage>& outbox);  // inside a transaction
   Status rollback();
 
   const LibPq* pq_;

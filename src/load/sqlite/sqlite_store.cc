@@ -322,7 +322,7 @@ struct flock live_run_byte(int64_t id, short type) {
 
 }  // namespace
 
-Result<int64_t> SqliteStore::begin_run(const std::string& started_at) {
+Result<int64_t> SqliteStore::begin_run(const std::string& started_at, const InterruptedOutbox& tell) {
   if (live_fd_ < 0) {
     std::string live = path_ + "-live";
     live_fd_ = ::open(live.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -343,17 +343,17 @@ Result<int64_t> SqliteStore::begin_run(const std::string& started_at) {
   if (fcntl(live_fd_, F_OFD_SETLK, &fl) != 0) {
     return fail(Status::Load(path_ + ": marking run " + std::to_string(id) + " live: " + std::strerror(errno)));
   }
-  Status closed = close_interrupted_runs(id);
+  Status closed = close_interrupted_runs(id, tell);
   if (!closed.ok()) return fail(closed);
   Status committed = exec("COMMIT");
   if (!committed.ok()) return fail(committed);
   return id;
 }
 
-Status SqliteStore::close_interrupted_runs(int64_t own_id) {
-  std::vector<int64_t> gone;
+Status SqliteStore::close_interrupted_runs(int64_t own_id, const InterruptedOutbox& tell) {
+  std::vector<RunRecord> gone;
   {
-    Stmt s(db_, "SELECT id FROM runs WHERE status = 'running' AND id <> ?");
+    Stmt s(db_, "SELECT id, started_at FROM runs WHERE status = 'running' AND id <> ?");
     if (!s.ok()) return error("reading runs");
     s.bind(1, own_id);
     int rc;
@@ -363,17 +363,24 @@ Status SqliteStore::close_interrupted_runs(int64_t own_id) {
       if (fcntl(live_fd_, F_OFD_GETLK, &fl) != 0) {
         return Status::Load(path_ + ": asking whether run " + std::to_string(id) + " is live: " + std::strerror(errno));
       }
-      if (fl.l_type == F_UNLCK) gone.push_back(id);
+      if (fl.l_type != F_UNLCK) continue;
+      RunRecord r;
+      r.id = id;
+      r.started_at = s.text(1);
+      r.status = RunStatus::kFailed;
+      r.error = interrupted_run_message(own_id);
+      gone.push_back(std::move(r));
     }
     if (rc != SQLITE_DONE) return error("reading runs");
   }
   if (gone.empty()) return Status::Ok();
   Stmt u(db_, "UPDATE runs SET status = 'failed', error = ? WHERE id = ? AND status = 'running'");
   if (!u.ok()) return error("closing interrupted runs");
-  for (int64_t id : gone) {
-    u.bind(1, interrupted_run_message(own_id)).bind(2, id);
+  for (const RunRecord& r : gone) {
+    u.bind(1, r.error).bind(2, r.id);
     if (u.step() != SQLITE_DONE) return error("closing interrupted runs");
     u.reset();
+    if (tell) COVID_RETURN_IF_ERROR(insert_outbox(tell(r)));
   }
   return Status::Ok();
 }
@@ -403,6 +410,10 @@ WHERE id = ?)sql");
 Status SqliteStore::write_run_and_outbox(const RunRecord& run,
                                          const std::vector<OutboxMessage>& outbox) {
   COVID_RETURN_IF_ERROR(write_run(db_, run, [this](const char* what) { return error(what); }));
+  return insert_outbox(outbox);
+}
+
+Status SqliteStore::insert_outbox(const std::vector<OutboxMessage>& outbox) {
   if (outbox.empty()) return Status::Ok();
   Stmt s(db_, "INSERT INTO outbox (run_id, channel, event, subject, body, payload, created_at) "
               "VALUES (?, ?, ?, ?, ?, ?, ?)");

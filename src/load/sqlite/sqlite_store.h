@@ -20,7 +20,7 @@ class SqliteStore final : public Store {
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
 
-  Result<int64_t> begin_run(const std::string& started_at) override;
+  Result<int64_t> begin_run(const std::string& started_at, const InterruptedOutbox& tell = {}) override;
   Status finish_run(const RunRecord& run, const std::vector<OutboxMessage>& outbox) override;
   Result<std::unique_ptr<LoadTransaction>> begin_load() override;
   Result<std::vector<OutboxMessage>> claim_outbox(size_t limit, const std::string& now,
@@ -51,7 +51,8 @@ class SqliteStore final : public Store {
   Status write_run_and_outbox(const RunRecord& run, const std::vector<OutboxMessage>& outbox);
 
   // Closes the records of `running` runs whose process has ended (see begin_run).
-  Status close_interrupted_runs(int64_t own_id);
+  Status close_interrupted_runs(int64_t own_id, const InterruptedOutbox& tell);
+  Status insert_outbox(const std::vector<OutboxMessage>& outbox);  // inside a transaction
 
   sqlite3* db_;
   std::string path_;
