@@ -36,20 +36,9 @@ SCHEMA=covid_bench
 say() { printf '== %s\n' "$*" >&2; }
 [ -f "$NYT" ] && [ -f "$NYT_STATES" ] && [ -f "$JHU" ] || { echo "data files not found" >&2; exit 1; }
 [ -x "$BIN" ] || { echo "$BIN not found: run make build first" >&2; exit 1; }
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-[ -n "$PGBIN" ] || { echo "PostgreSQL not installed (bash scripts/setup.sh)" >&2; exit 1; }
-PSQL="$PGBIN/psql"
 have_hyperfine=; command -v hyperfine >/dev/null && have_hyperfine=1
 
-rm -rf "$SCRATCH" && mkdir -p "$SCRATCH"
-SCRATCH=$(cd "$SCRATCH" && pwd)
-if [ -z "${PG_URL:-}" ]; then
-  say "starting a throwaway PostgreSQL server (default settings, fsync on)"
-  $PY tests/integration/pgserver.py start "$SCRATCH/server" --durable >&2
-  trap '$PY tests/integration/pgserver.py stop "$SCRATCH/server" >/dev/null 2>&1 || true' EXIT
-  PG_URL=$(cat "$SCRATCH/server/url")
-fi
-q() { "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -d "$PG_URL" -c "$1"; }
+. bench/pg_server.sh  # psql, $SCRATCH, the server (unless PG_URL), q()
 say "server: $(q 'SHOW server_version'), fsync $(q 'SHOW fsync'), synchronous_commit $(q 'SHOW synchronous_commit')"
 
 # The NYT-only variant's JHU file: the header and the first US row.

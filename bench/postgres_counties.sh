@@ -37,9 +37,6 @@ unset COVID_ETL_DB COVID_ETL_NYT_URL COVID_ETL_JHU_URL COVID_ETL_STATES_URL COVI
 say() { printf '== %s\n' "$*" >&2; }
 [ -x "$BIN" ] || { echo "$BIN not found: run make build first" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "/usr/bin/time not found (bash scripts/setup.sh)" >&2; exit 1; }
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-[ -n "$PGBIN" ] || { echo "PostgreSQL not installed (bash scripts/setup.sh)" >&2; exit 1; }
-PSQL="$PGBIN/psql"
 
 CSV=$BENCH_DATA/us-counties.csv
 if [ ! -s "$CSV" ]; then
@@ -50,16 +47,8 @@ if [ ! -s "$CSV" ]; then
 fi
 CSV=$(realpath "$CSV")
 
-rm -rf "$SCRATCH" && mkdir -p "$SCRATCH"
-SCRATCH=$(cd "$SCRATCH" && pwd)
-if [ -z "${PG_URL:-}" ]; then
-  say "starting a throwaway PostgreSQL server (default settings, fsync on)"
-  $PY tests/integration/pgserver.py start "$SCRATCH/server" --durable >&2
-  trap '$PY tests/integration/pgserver.py stop "$SCRATCH/server" >/dev/null 2>&1 || true' EXIT
-  PG_URL=$(cat "$SCRATCH/server/url")
-fi
+. bench/pg_server.sh  # psql, $SCRATCH, the server (unless PG_URL), q()
 export PGOPTIONS="-c client_min_messages=warning"  # no NOTICEs from DROP ... CASCADE
-q() { "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -d "$PG_URL" -c "$1"; }
 say "server: $(q 'SHOW server_version'), fsync $(q 'SHOW fsync'), synchronous_commit $(q 'SHOW synchronous_commit')"
 
 # The file's row count and sum of cases, which every load must show.
