@@ -77,9 +77,10 @@ nlohmann::json json_count(int64_t v) { return v == kUnknown ? nlohmann::json() :
 
 int cmd_run(const CommonFlags& flags, const std::string& nyt, const std::string& jhu,
             const std::vector<std::string>& states, const std::vector<std::string>& counties,
-            bool json, bool dry_run) {
+            bool json, bool dry_run, bool accept_shrink) {
   auto config = build_config(flags);
   if (!config.ok()) return report(config.status());
+  if (accept_shrink) config->accept_shrink = true;
   if (!nyt.empty()) config->nyt_url = nyt;
   if (!jhu.empty()) config->jhu_url = jhu;
   if (!states.empty()) {  // setting a source turns its dataset on
@@ -280,7 +281,7 @@ int main_impl(int argc, char** argv) {
 
   std::string nyt, jhu;
   std::vector<std::string> states, counties;
-  bool json = false, dry_run = false;
+  bool json = false, dry_run = false, accept_shrink = false;
   CLI::App* run = app.add_subcommand("run", "one ETL run: extract, validate, join, load");
   add_common(run);
   run->add_option("--nyt", nyt, "NYT national series URL or path (env COVID_ETL_NYT_URL)");
@@ -293,6 +294,9 @@ int main_impl(int argc, char** argv) {
                   "dataset on (env COVID_ETL_COUNTIES_URL)");
   run->add_flag("--json", json, "print the run summary as one JSON object");
   run->add_flag("--dry-run", dry_run, "extract, transform and validate; report what would change; write nothing");
+  run->add_flag("--accept-shrink", accept_shrink,
+                "load a source that has far fewer rows or dates than the last successful run read "
+                "(more than [transform] max_shrink fewer: refused otherwise, as a download cut short)");
 
   std::string format = "csv", from, to, location = kNation;
   CLI::App* exp = app.add_subcommand("export", "print the loaded series of one location");
@@ -348,7 +352,7 @@ int main_impl(int argc, char** argv) {
     app.exit(e);
     return kUsageExit;
   }
-  if (run->parsed()) return cmd_run(flags, nyt, jhu, states, counties, json, dry_run);
+  if (run->parsed()) return cmd_run(flags, nyt, jhu, states, counties, json, dry_run, accept_shrink);
   if (exp->parsed()) return cmd_export(flags, format, from, to, location);
   if (hist->parsed()) return cmd_history(flags, history_json, limit);
   if (serve->parsed()) return cmd_serve(flags, listen);

@@ -23,6 +23,14 @@ void Diagnostics::warning(Issue issue) {
   ++warning_count_;
 }
 
+void Diagnostics::warning_first(Issue issue) {
+  if (first_warnings_ < kMaxSamples) {
+    warnings_.insert(warnings_.begin() + std::ptrdiff_t(first_warnings_++), std::move(issue));
+    if (warnings_.size() > kMaxSamples) warnings_.pop_back();
+  }
+  ++warning_count_;
+}
+
 void Diagnostics::merge(const Diagnostics& other) {
   for (const Issue& i : other.errors_) {
     if (errors_.size() < kMaxSamples) errors_.push_back(i);

@@ -28,6 +28,9 @@ class Diagnostics {
 
   void error(Issue issue);
   void warning(Issue issue);
+  // A warning about the data as a whole (values kept that the source no longer gives, a location
+  // renamed): put before the readers' row warnings among the samples, so that it is seen.
+  void warning_first(Issue issue);
   // Adds another Diagnostics' samples (up to the limit) and counts.
   void merge(const Diagnostics& other);
 
@@ -40,6 +43,7 @@ class Diagnostics {
  private:
   std::vector<Issue> errors_, warnings_;
   uint64_t error_count_ = 0, warning_count_ = 0;
+  size_t first_warnings_ = 0;  // how many samples warning_first() put in front
 };
 
 }  // namespace covid

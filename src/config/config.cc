@@ -307,12 +307,25 @@ Result<Config> load_config_file(const std::string& path, Config c) {
     }
   }
   if (const toml::table* t = check.table(root, "transform")) {
-    check.known(*t, "transform.", {"join"});
+    check.known(*t, "transform.", {"join", "max_shrink", "accept_shrink"});
     std::string join = c.join == JoinKind::kInner ? "inner" : "left";
     check.string(*t, "join", "transform.join", &join);
     if (join == "left") c.join = JoinKind::kLeft;
     else if (join == "inner") c.join = JoinKind::kInner;
     else check.fail(t->get("join")->source(), "'transform.join' must be \"left\" or \"inner\"");
+    if (const toml::node* n = t->get("max_shrink")) {
+      auto v = n->value<double>();  // 0.1, or an integer 0 or 1
+      if (!v || !(*v >= 0 && *v <= 1)) {
+        check.fail(n->source(), "'transform.max_shrink' must be a share between 0 and 1 (0.1 is 10%)");
+      } else {
+        c.max_shrink = *v;
+      }
+    }
+    if (const toml::node* n = t->get("accept_shrink")) {
+      auto v = n->value_exact<bool>();
+      if (!v) check.fail(n->source(), "'transform.accept_shrink' must be true or false");
+      else c.accept_shrink = *v;
+    }
   }
   if (const toml::table* t = check.table(root, "extract")) {
     check.known(*t, "extract.", {"connect_timeout_ms", "timeout_ms", "retries", "backoff_ms",

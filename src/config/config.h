@@ -50,6 +50,11 @@ struct Config {
   std::optional<bool> states;
   std::optional<bool> counties;
   JoinKind join = JoinKind::kLeft;
+  // [transform] max_shrink: a source with this share fewer rows or dates than the last successful
+  // run saw (a download cut at a line boundary looks like that) fails validation, unless
+  // accept_shrink (--accept-shrink) says the source really shrank.
+  double max_shrink = 0.10;
+  bool accept_shrink = false;
   FetchOptions fetch;
   std::chrono::milliseconds lock_timeout{30'000};
   std::vector<ChannelConfig> channels;  // [[notify]]; none: a log channel

@@ -4,6 +4,29 @@
 #include <string>
 
 namespace covid {
+namespace {
+
+// The counts of a source row: its own, and the stored one's where it gives none. True when a
+// known stored count was kept that way.
+bool merge_absent(const Observation& stored, Observation& row) {
+  bool kept_known = false;
+  for (auto [from, to] : {std::pair{&stored.cases, &row.cases}, std::pair{&stored.deaths, &row.deaths},
+                          std::pair{&stored.recovered, &row.recovered}}) {
+    if (*to != kAbsent) continue;
+    *to = *from;
+    kept_known = kept_known || *from != kUnknown;
+  }
+  return kept_known;
+}
+
+Observation without_absent(Observation row) {
+  for (int64_t* v : {&row.cases, &row.deaths, &row.recovered}) {
+    if (*v == kAbsent) *v = kUnknown;
+  }
+  return row;
+}
+
+}  // namespace
 
 ChangeSet classify(const std::vector<Observation>& stored, const std::vector<Observation>& incoming) {
   ChangeSet out;
@@ -17,12 +40,14 @@ ChangeSet classify(const std::vector<Observation>& stored, const std::vector<Obs
       if (locations.count(stored[i].location) != 0) out.missing.push_back(stored[i]);
       ++i;
     } else if (i == stored.size() || by_location_date(incoming[j], stored[i])) {
-      out.inserted.push_back(incoming[j++]);
+      out.inserted.push_back(without_absent(incoming[j++]));
     } else {
-      if (stored[i].same_counts(incoming[j])) {
+      Observation row = incoming[j];
+      if (merge_absent(stored[i], row)) out.missing_values.push_back(stored[i]);
+      if (stored[i].same_counts(row)) {
         ++out.unchanged;
       } else {
-        out.updated.push_back(Revision{stored[i], incoming[j]});
+        out.updated.push_back(Revision{stored[i], std::move(row)});
       }
       ++i;
       ++j;

@@ -2,7 +2,10 @@
 //
 // Each source row is inserted (a date the store does not have), updated (a revised past row:
 // the old and new counts are kept as a Revision) or unchanged. Dates the store has for a
-// location that the source no longer has are reported as missing, never deleted. Pure function.
+// location that the source no longer has are reported as missing, never deleted. A count the
+// source row does not give (kAbsent, see observation.h) keeps the stored value; where that value
+// was known, the row is reported in missing_values (a new row gets kUnknown there). Nothing
+// classify() returns holds kAbsent. Pure function.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +24,9 @@ struct ChangeSet {
   std::vector<Revision> updated;
   uint64_t unchanged = 0;
   std::vector<Observation> missing;
+  // Stored rows still in the source, one of whose known counts the source no longer gives: the
+  // stored counts are kept (as they are here). Counted as missing too.
+  std::vector<Observation> missing_values;
 
   bool empty() const { return inserted.empty() && updated.empty(); }
 };

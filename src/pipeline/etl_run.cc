@@ -10,6 +10,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <nlohmann/json.hpp>
+
 #include "extract/fetcher.h"
 #include "load/classify.h"
 #include "load/store.h"
@@ -37,6 +39,69 @@ struct SourceRun {
   bool attempted = false;
   BodyFilter* filter = nullptr;  // what the CSV reader parses of the body, when not all of it
 };
+
+// What the last successful run (ok or unchanged) read of each source, by (name, URL as shown):
+// the rows and dates its dataset took, for the shrink check and for a source that answers 304.
+struct PreviousRun {
+  int64_t id = 0;
+  std::map<std::pair<std::string, std::string>, SourceReport> sources;
+};
+
+Result<PreviousRun> last_success(Store& store) {
+  constexpr size_t kLookBack = 1000;  // failed runs in between are passed over
+  auto runs = store.list_runs(kLookBack);
+  if (!runs.ok()) return runs.status();
+  PreviousRun out;
+  for (const RunRecord& r : *runs) {
+    if (r.status != RunStatus::kOk && r.status != RunStatus::kUnchanged) continue;
+    out.id = r.id;
+    auto sources = nlohmann::json::parse(r.sources_json, nullptr, false);
+    if (!sources.is_array()) break;
+    for (const auto& j : sources) {
+      if (!j.is_object() || !j.contains("name") || !j["name"].is_string() || !j.contains("url") ||
+          !j["url"].is_string()) {
+        continue;
+      }
+      SourceReport& rep = out.sources[{j["name"].get<std::string>(), j["url"].get<std::string>()}];
+      const auto count = [&](const char* key) {  // absent in runs before these were kept
+        auto v = j.find(key);
+        return v != j.end() && v->is_number_unsigned() ? v->get<uint64_t>() : uint64_t{0};
+      };
+      rep.kept_rows = count("kept_rows");
+      rep.dates = count("dates");
+    }
+    break;
+  }
+  return out;
+}
+
+// Dates as a short list: runs of consecutive dates as "first .. last", at most `max` items.
+std::string date_list(std::vector<Date> dates, size_t max = 4) {
+  std::sort(dates.begin(), dates.end());
+  dates.erase(std::unique(dates.begin(), dates.end()), dates.end());
+  std::vector<std::string> items;
+  for (size_t i = 0; i < dates.size();) {
+    size_t j = i;
+    while (j + 1 < dates.size() && dates[j + 1].days == dates[j].days + 1) ++j;
+    items.push_back(j == i ? format_date(dates[i]) : format_date(dates[i]) + " .. " + format_date(dates[j]));
+    i = j + 1;
+  }
+  std::string out;
+  for (size_t i = 0; i < items.size() && i < max; ++i) out += (i > 0 ? ", " : "") + items[i];
+  if (items.size() > max) out += " and " + std::to_string(items.size() - max) + " more";
+  return out;
+}
+
+// The dataset a level's rows come from, as the configuration names it.
+const char* dataset_of_level(std::string_view level) {
+  if (level == "nation") return "national";
+  if (level == "state") return "states";
+  return "counties";
+}
+
+std::string plural(uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
 
 class Run {
  public:
@@ -69,6 +134,9 @@ class Run {
     auto store = open_store(config_.db, so);
     if (!store.ok()) return store.status();
     store_ = std::move(store.value());
+    auto previous = last_success(*store_);
+    if (!previous.ok()) return previous.status();
+    previous_ = std::move(*previous);
     if (options_.dry_run) return Status::Ok();
     // An earlier run found interrupted on the way is told of to the channels that want failures.
     auto id = store_->begin_run(summary_.started_at,
@@ -98,10 +166,15 @@ class Run {
       return r.status();
     }
     src.report = SourceReport{src.name, redact_url(src.url), r->http_status, r->not_modified,
-                              r->etag, r->last_modified, r->content_hash, r->bytes, 0, r->attempts};
+                              r->etag, r->last_modified, r->content_hash, r->bytes, 0, 0, 0, r->attempts};
     if (!r->not_modified) {
       sink.finish();
       src.report.rows = src.reader->rows_read();
+      src.report.kept_rows = src.reader->rows_kept();
+      src.report.dates = src.reader->dates_kept();
+    } else if (auto p = previous_.sources.find({src.name, src.report.url}); p != previous_.sources.end()) {
+      src.report.kept_rows = p->second.kept_rows;  // unchanged since the run that read it
+      src.report.dates = p->second.dates;
     }
     return Status::Ok();
   }
@@ -214,6 +287,7 @@ class Run {
     for (const SourceRun& src : sources_) summary_.diagnostics.merge(src.reader->diagnostics());
     if (spool_ && spool_->problem()) summary_.diagnostics.error(*spool_->problem());
     if (spool_) COVID_RETURN_IF_ERROR(spool_->io_status());
+    if (!summary_.diagnostics.has_errors()) check_shrink();
     if (summary_.diagnostics.has_errors()) {
       uint64_t n = summary_.diagnostics.error_count();
       return Status::InvalidData(std::to_string(n) + (n == 1 ? " error" : " errors") +
@@ -225,7 +299,10 @@ class Run {
         return Status::InvalidData("the joined series is empty (no date is in both sources); nothing was loaded");
       }
     }
-    if (!states_readers_.empty() || !counties_readers_.empty()) COVID_RETURN_IF_ERROR(add_states());
+    if (!states_readers_.empty() || !counties_readers_.empty()) {
+      COVID_RETURN_IF_ERROR(add_states());
+      COVID_RETURN_IF_ERROR(warn_renamed());
+    }
     Date first{INT32_MAX}, last{INT32_MIN};
     for (const Observation& o : rows_) {
       first = std::min(first, o.date);
@@ -267,6 +344,119 @@ class Run {
     return Status::Ok();
   }
 
+  // A source whose dataset took far fewer rows or dates than the last successful run read from
+  // the source of the same name ("nyt", "jhu", "states", "counties"; all its files together,
+  // whatever their URLs) is what a download cut short at a line boundary looks like: an error
+  // unless accept_shrink.
+  void check_shrink() {
+    struct Totals {
+      uint64_t rows = 0, dates = 0, before_rows = 0, before_dates = 0;
+      bool comparable = false;
+      std::string file;
+    };
+    std::map<std::string, Totals> by_name;
+    for (const SourceRun& src : sources_) {
+      Totals& t = by_name[src.name];
+      t.rows += src.report.kept_rows;
+      t.dates += src.report.dates;  // the files of a dataset hold separate dates
+      t.file = t.file.empty() ? src.report.url : src.name;  // one file, or the source's name
+    }
+    for (const auto& [key, rep] : previous_.sources) {
+      auto t = by_name.find(key.first);
+      if (t == by_name.end()) continue;
+      t->second.comparable = rep.kept_rows > 0 && (t->second.before_rows == 0 || t->second.comparable);
+      t->second.before_rows += rep.kept_rows;  // 0: read before kept rows were recorded
+      t->second.before_dates += rep.dates;
+    }
+    for (const auto& [name, t] : by_name) {
+      if (!t.comparable) continue;
+      auto shrank = [&](uint64_t now, uint64_t before) {
+        return before > 0 && now < before && double(before - now) > double(before) * config_.max_shrink;
+      };
+      std::string what;
+      if (shrank(t.rows, t.before_rows)) {
+        what = plural(t.rows, "row", "rows") + " where the last successful run (" + std::to_string(previous_.id) +
+               ") read " + std::to_string(t.before_rows);
+      } else if (shrank(t.dates, t.before_dates)) {
+        what = plural(t.dates, "date", "dates") + " where the last successful run (" +
+               std::to_string(previous_.id) + ") read " + std::to_string(t.before_dates);
+      } else {
+        continue;
+      }
+      std::string message = name + ": the source shrank: " + what + ", more than " +
+                            std::to_string(int(config_.max_shrink * 100 + 0.5)) +
+                            "% fewer (a download cut short?)";
+      if (config_.accept_shrink) {
+        summary_.diagnostics.warning_first(Issue{t.file, 0, 0, message + "; loaded as told (accept_shrink)"});
+      } else {
+        summary_.diagnostics.error(Issue{
+            t.file, 0, 0,
+            message + "; if the source really shrank, run again with --accept-shrink "
+                      "(or [transform] accept_shrink = true)"});
+      }
+    }
+  }
+
+  // A location the store knows under another name or state: a rename upstream, loaded, and said.
+  Status warn_renamed() {
+    auto stored = store_->list_locations();
+    if (!stored.ok()) return stored.status();
+    std::unordered_map<std::string_view, const Location*> by_id;
+    for (const Location& l : *stored) by_id.emplace(l.id, &l);
+    auto shown = [](const Location& l) {
+      return "'" + l.name + "'" + (l.state.empty() ? std::string() : " (" + l.state + ")");
+    };
+    for (const Location& l : locations_) {
+      auto it = by_id.find(l.id);
+      if (it == by_id.end() || it->second->name.empty()) continue;  // new, or a store without names
+      if (it->second->name == l.name && it->second->state == l.state) continue;
+      summary_.diagnostics.warning_first(Issue{
+          dataset_of_level(location_level(l.id)), 0, 0,
+          "location " + l.id + " is " + shown(l) + " in the source but " + shown(*it->second) +
+              " in the database: renamed upstream? Its series is kept; the new name is saved"});
+    }
+    return Status::Ok();
+  }
+
+  // Says, per dataset, which stored rows and values the source no longer gives (they are kept).
+  void warn_missing(const ChangeSet& c) {
+    std::map<std::string, std::pair<uint64_t, std::vector<Date>>> rows;  // dataset -> rows, dates
+    for (const Observation& o : c.missing) {
+      auto& [n, dates] = rows[dataset_of_level(location_level(o.location))];
+      ++n;
+      dates.push_back(o.date);
+    }
+    if (county_.missing > 0) {
+      auto& [n, dates] = rows["counties"];
+      n += county_.missing;
+      dates.insert(dates.end(), county_missing_dates_.begin(), county_missing_dates_.end());
+    }
+    for (const auto& [dataset, r] : rows) {
+      summary_.diagnostics.warning_first(Issue{
+          dataset, 0, 0,
+          plural(r.first, "row", "rows") + " the database holds " + (r.first == 1 ? "is" : "are") +
+              " no longer in the source (" + date_list(r.second) + "); kept as stored"});
+    }
+    std::map<std::string, std::pair<std::set<std::string>, std::vector<Date>>> values;
+    for (const Observation& o : c.missing_values) {
+      auto it = std::lower_bound(rows_.begin(), rows_.end(), o, by_location_date);
+      if (it == rows_.end() || it->location != o.location || it->date != o.date) continue;
+      auto& [counts, dates] = values[dataset_of_level(location_level(o.location))];
+      if (it->cases == kAbsent && o.cases != kUnknown) counts.insert("cases");
+      if (it->deaths == kAbsent && o.deaths != kUnknown) counts.insert("deaths");
+      if (it->recovered == kAbsent && o.recovered != kUnknown) counts.insert("recovered");
+      dates.push_back(o.date);
+    }
+    for (const auto& [dataset, v] : values) {
+      std::string names;
+      for (const std::string& n : v.first) names += (names.empty() ? "" : ", ") + n;
+      summary_.diagnostics.warning_first(Issue{
+          dataset, 0, 0,
+          "the sources no longer give " + names + " for " + plural(v.second.size(), "date", "dates") +
+              " whose value the database holds (" + date_list(v.second) + "); the stored values are kept"});
+    }
+  }
+
   // The distinct locations of rows_, in order.
   std::vector<std::string> row_locations() const {
     std::vector<std::string> out;
@@ -292,7 +482,8 @@ class Run {
     summary_.counts.inserted = c.inserted.size() + county_.inserted;
     summary_.counts.updated = c.updated.size() + county_.updated;
     summary_.counts.unchanged = c.unchanged + county_.unchanged;
-    summary_.counts.missing = c.missing.size() + county_.missing;
+    summary_.counts.missing = c.missing.size() + c.missing_values.size() + county_.missing;
+    warn_missing(c);
     bool changed = !c.empty() || county_.inserted > 0 || county_.updated > 0;
     summary_.status = changed ? RunStatus::kOk : RunStatus::kUnchanged;
     summary_.levels = count_levels(c, rows_);
@@ -403,6 +594,7 @@ class Run {
       county_.updated += c.updated.size();
       county_.unchanged += c.unchanged;
       county_.missing += c.missing.size();
+      if (!c.missing.empty()) county_missing_dates_.push_back(b.date);
       for (const Observation& o : c.inserted) changed.insert(o.location);
       for (const Revision& r : c.updated) changed.insert(r.after.location);
       if (!c.empty()) changed_on(b.date);
@@ -412,7 +604,10 @@ class Run {
     std::set<Date> in_source;
     for (const CountySpool::Block& b : spool_->blocks()) in_source.insert(b.date);
     for (const auto& [date, d] : stored) {
-      if (!in_source.count(date)) county_.missing += d.stored_rows;
+      if (!in_source.count(date) && d.stored_rows > 0) {
+        county_.missing += d.stored_rows;
+        county_missing_dates_.push_back(date);
+      }
     }
     if (!fresh.empty()) {
       std::unique_ptr<RowCursor> merged = spool_->merge(fresh);
@@ -561,6 +756,8 @@ class Run {
   std::unique_ptr<CountySpool> spool_;
   std::vector<std::unique_ptr<DateBlockSkipper>> skippers_;  // one per county source
   LevelCounts county_;                  // the spooled counties' counts
+  std::vector<Date> county_missing_dates_;  // the spooled dates with stored rows the source lost
+  PreviousRun previous_;                // what the last successful run read
   std::vector<SourceRun> sources_;
   std::vector<Observation> rows_;
 };

@@ -5,9 +5,12 @@
 //  2. fetch every source, conditionally when a previous run saw it; the bodies stream into their
 //     dataset readers. When every source answers 304 the run ends as `unchanged` at once;
 //  3. decide once, after reading everything, whether the data is valid: any error fails the run
-//     (exit 2) with nothing written;
+//     (exit 2) with nothing written. A source whose dataset took more than config.max_shrink
+//     fewer rows or dates than in the last successful run is an error too (a download cut
+//     short), unless config.accept_shrink;
 //  4. join, classify against the stored rows, and write the changes, the revisions, the source
-//     states and the run record in one transaction.
+//     states and the run record in one transaction. Stored rows and values the sources no longer
+//     give are kept, counted as missing and said in a warning per dataset.
 // A failure at any step records the run as failed with its stage and message.
 // The HttpClient, Clock and store URL come from outside so tests can inject faults.
 #pragma once

@@ -51,6 +51,7 @@ std::map<std::string, LevelCounts> count_levels(const ChangeSet& c, const std::v
   for (const Observation& o : c.inserted) change(o, &LevelCounts::inserted);
   for (const Revision& r : c.updated) change(r.after, &LevelCounts::updated);
   for (const Observation& o : c.missing) ++out[location_level(o.location)].missing;
+  for (const Observation& o : c.missing_values) ++out[location_level(o.location)].missing;
   for (auto& [level, l] : out) l.locations_changed = changed[level].size();
   return out;
 }
@@ -61,7 +62,8 @@ nlohmann::json sources_to_json(const std::vector<SourceReport>& sources) {
     out.push_back({{"name", r.name}, {"url", r.url}, {"http_status", r.http_status},
                    {"not_modified", r.not_modified}, {"etag", or_null(r.etag)},
                    {"last_modified", or_null(r.last_modified)}, {"content_hash", or_null(r.content_hash)},
-                   {"bytes", r.bytes}, {"rows", r.rows}, {"attempts", r.attempts}});
+                   {"bytes", r.bytes}, {"rows", r.rows}, {"kept_rows", r.kept_rows}, {"dates", r.dates},
+                   {"attempts", r.attempts}});
   }
   return out;
 }

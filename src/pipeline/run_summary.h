@@ -27,6 +27,9 @@ struct SourceReport {
   std::string etag, last_modified, content_hash;
   uint64_t bytes = 0;
   uint64_t rows = 0;
+  // The rows the dataset took from the body and their distinct dates (0: not known, as in a run
+  // before these were kept); a source that answered 304 carries the last successful run's.
+  uint64_t kept_rows = 0, dates = 0;
   int attempts = 0;
 };
 

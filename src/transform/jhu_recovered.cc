@@ -20,6 +20,7 @@ void JhuRecoveredReader::on_row(const Row& row) {
   bool ok = read_date(row, kDate, &v.date);
   ok = read_count(row, kRecovered, &v.value) && ok;
   if (ok && check_unique_date(row, kDate, v.date)) {
+    kept(v.date);
     recovered_.push_back(v);
     lines_.emplace_back(row.line(kRecovered), row.column(kRecovered));
   }

@@ -5,7 +5,8 @@
 //
 // The zero rule: JHU stopped reporting US recoveries on 2020-12-14 and wrote 0 from then on.
 // From the first positive value on, a 0 is "not reported": stored as unknown, with a warning.
-// Zeros before the first positive value are real zeros. Not thread-safe.
+// Zeros before the first positive value are real zeros. A file without any US national row is
+// an error (it is not the file we need, or lost those rows). Not thread-safe.
 #pragma once
 
 #include <vector>
@@ -30,6 +31,10 @@ class JhuRecoveredReader final : public TableReader {
   void on_row(const Row& row) override;
   void on_end() override;
   void on_restart() override { recovered_.clear(); lines_.clear(); }
+  std::string rows_wanted() const override {
+    return "the US national rows (Country/Region \"US\" with an empty Province/State)";
+  }
+  size_t rows_wanted_column() const override { return 1; }  // Country/Region
 
   std::vector<DatedCount> recovered_;
   std::vector<std::pair<uint64_t, uint32_t>> lines_;  // line and column of each value

@@ -12,7 +12,7 @@ std::vector<Observation> join_recovered(const std::vector<Observation>& nyt,
     bool match = j < recovered.size() && recovered[j].date == o.date;
     if (!match && kind == JoinKind::kInner) continue;
     Observation row = o;
-    row.recovered = match ? recovered[j].value : kUnknown;
+    row.recovered = match ? recovered[j].value : kAbsent;
     out.push_back(std::move(row));
   }
   return out;

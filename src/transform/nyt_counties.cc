@@ -92,6 +92,7 @@ bool CountiesReader::skip_block(Date date, uint64_t first_line, uint64_t rows) {
   skipped_.push_back(Skipped{date, first_line});
   previous_ = kNoPlace;
   add_skipped_rows(rows);
+  kept(date, rows);
   sink_->on_skipped_block(*this, date, first_line);
   return true;
 }
@@ -214,6 +215,7 @@ void CountiesReader::on_row(const Row& row) {
   p.last_date = date;
   p.last_cases = cases;
   p.last_deaths = deaths;
+  kept(date);
 
   if (sink_ != nullptr) {
     block_.push_back(CountyRow{place, cases, deaths});

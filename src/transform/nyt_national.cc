@@ -17,6 +17,7 @@ void NytNationalReader::on_row(const Row& row) {
   ok = read_count(row, kCases, &o.cases) && ok;
   ok = read_count(row, kDeaths, &o.deaths) && ok;
   if (ok && check_unique_date(row, kDate, o.date)) {
+    kept(o.date);
     rows_.push_back(std::move(o));
     sources_.push_back(
         {row.line(kCases), row.line(kDeaths), row.column(kCases), row.column(kDeaths)});

@@ -65,6 +65,7 @@ void StatesReader::on_row(const Row& row) {
               std::to_string(it->second) + ")");
     return;
   }
+  kept(o.date);
   rows_.push_back(std::move(o));
   sources_.push_back({row.line(kCases), row.line(kDeaths), row.column(kCases), row.column(kDeaths)});
 }

@@ -1,5 +1,8 @@
 // Observation: one location's cumulative counts on one date, the unit every stage passes on.
-// Counts are kUnknown where the source does not give a value (stored as NULL). Plain value.
+// Counts are kUnknown where the source says the value is not known (stored as NULL), and kAbsent
+// where the source gave nothing for it at all (a joined source without a row for that date):
+// classify() keeps the stored value then, so a value the database knows never becomes unknown
+// because a source stopped giving it. kAbsent never reaches a store. Plain value.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +13,7 @@
 namespace covid {
 
 inline constexpr int64_t kUnknown = -1;
+inline constexpr int64_t kAbsent = -2;  // not given by the source: the stored value stands
 inline constexpr int64_t kMaxCount = int64_t{1} << 53;  // exact in a double, so in JSON too
 inline constexpr const char* kNation = "US";
 

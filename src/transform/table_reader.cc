@@ -40,9 +40,13 @@ void TableReader::on_error(const CsvError& e) {
 
 void TableReader::restart() {
   index_.clear();
+  header_columns_.clear();
   header_fields_ = 0;
   header_ok_ = seen_header_ = csv_failed_ = false;
   rows_ = 0;
+  kept_rows_ = 0;
+  kept_dates_.clear();
+  last_kept_ = Date{INT32_MIN};
   seen_dates_.clear();
   diagnostics_ = Diagnostics();
   today_ = clock_.today();
@@ -51,6 +55,7 @@ void TableReader::restart() {
 
 bool TableReader::on_header(const CsvRecord& record) {
   seen_header_ = true;
+  header_line_ = record.line;
   header_fields_ = record.fields.size();
   // Every header name once: a repeated name makes "the column named X" ambiguous.
   for (size_t i = 0; i < record.fields.size(); ++i) {
@@ -77,6 +82,7 @@ bool TableReader::on_header(const CsvRecord& record) {
       continue;
     }
     index_.push_back(size_t(it - record.fields.begin()));
+    header_columns_.push_back(record.columns[index_.back()]);
   }
   return ok;
 }
@@ -119,6 +125,12 @@ void TableReader::end_of_stream() {
     return;
   }
   on_end();
+  if (!diagnostics_.has_errors() && kept_rows_ == 0) {
+    size_t c = rows_wanted_column();
+    error(header_line_, c < header_columns_.size() ? header_columns_[c] : 1,
+          "expected " + rows_wanted() + ", found none in " + std::to_string(rows_) +
+              (rows_ == 1 ? " row" : " rows") + ": not this dataset's file, or cut short? Nothing was loaded");
+  }
 }
 
 bool TableReader::read_date(const Row& row, size_t i, Date* out) {

@@ -7,11 +7,13 @@
 // to their dataset: which columns, which rows, which rule. Not thread-safe.
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/clock.h"
@@ -39,6 +41,11 @@ class TableReader : public CsvHandler {
 
   const std::string& file() const { return file_; }
   uint64_t rows_read() const { return rows_; }
+  // The rows the dataset takes from the file (all of them, or only some, as the JHU national
+  // rows) and their distinct dates: what a run compares with the last successful run's to notice
+  // a source that shrank (a download cut at a line boundary).
+  uint64_t rows_kept() const { return kept_rows_; }
+  uint64_t dates_kept() const { return kept_dates_.size(); }
 
  protected:
   // The required columns of one data row, in the order given to the constructor.
@@ -58,6 +65,18 @@ class TableReader : public CsvHandler {
   virtual void on_row(const Row& row) = 0;
   virtual void on_end() {}
   virtual void on_restart() {}
+  // What the dataset needs from the file, said when the file has none of it ("a row with
+  // Country/Region US and an empty Province/State"): a file with data rows but none kept is
+  // invalid, reported at the header's `column`.
+  virtual std::string rows_wanted() const { return "a data row"; }
+  virtual size_t rows_wanted_column() const { return 0; }
+
+  // Notes `rows` rows of `date` taken by the dataset (see rows_kept()).
+  void kept(Date date, uint64_t rows = 1) {
+    kept_rows_ += rows;
+    if (date != last_kept_) kept_dates_.insert(date.days);
+    last_kept_ = date;
+  }
 
   // Counts rows that were not parsed because they are known to be valid and unchanged (see
   // CountiesReader::skip_block).
@@ -96,11 +115,16 @@ class TableReader : public CsvHandler {
   const Clock& clock_;
   Date today_;
   std::vector<size_t> index_;
+  std::vector<uint32_t> header_columns_;  // the byte column of each required column's name
   size_t header_fields_ = 0;
   bool header_ok_ = false;
   bool seen_header_ = false;
   bool csv_failed_ = false;
   uint64_t rows_ = 0;
+  uint64_t kept_rows_ = 0;
+  std::unordered_set<int32_t> kept_dates_;
+  Date last_kept_{INT32_MIN};
+  uint64_t header_line_ = 1;
   std::unordered_map<int32_t, uint64_t> seen_dates_;  // date -> line of its first row
 };
 

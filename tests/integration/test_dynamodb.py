@@ -27,6 +27,7 @@ from unittest import mock
 import artifacts
 import etl
 import fake_secrets
+import test_nothing_lost
 import test_run
 from awssig import signed_headers
 from dynalite import Dynalite, DynamoProxy, error_reply
@@ -167,6 +168,10 @@ class ExactValues(test_run.ExactValues, OnDynamoRun):
 
 class DryRunAndJoin(test_run.DryRunAndJoin, OnDynamoRun):
     pass
+
+
+class NothingLost(test_nothing_lost.NothingLost, OnDynamoRun):
+    """DynamoDB keeps no location names, so Renames has nothing to compare there."""
 
 
 class SnapshotReplay(test_run.SnapshotReplay, OnDynamoRun):

@@ -19,6 +19,7 @@ import unittest
 
 import etl
 import test_malformed
+import test_nothing_lost
 import test_counties
 import test_run
 import test_states
@@ -127,6 +128,14 @@ class SnapshotReplay(test_run.SnapshotReplay, OnPostgresRun):
 
 
 class MalformedInputs(test_malformed.MalformedInputs, OnPostgresMalformed):
+    pass
+
+
+class NothingLost(test_nothing_lost.NothingLost, OnPostgresRun):
+    pass
+
+
+class Renames(test_nothing_lost.Renames, OnPostgresRun):
     pass
 
 

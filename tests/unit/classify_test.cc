@@ -122,6 +122,40 @@ TEST(Classify, EmptyInputs) {
   EXPECT_EQ(nothing_incoming.unchanged, 0u);
 }
 
+// A count the source does not give (kAbsent: JHU has no row for the date) keeps the stored
+// value; a count the source gives as unknown (kUnknown: the zero rule) replaces it.
+TEST(Classify, AbsentKeepsTheStoredValue) {
+  struct Case {
+    int64_t stored, incoming;
+    const char* updated;  // the revision, "" for none
+    size_t missing_values;
+  };
+  const Case cases[] = {
+      {5, kAbsent, "", 1},                                       // known value kept, reported
+      {kUnknown, kAbsent, "", 0},                                // nothing known: nothing lost
+      {5, kUnknown, "US/1:10/1/5 -> US/1:10/1/?", 0},            // the source says unknown
+      {5, 6, "US/1:10/1/5 -> US/1:10/1/6", 0},
+  };
+  for (const Case& k : cases) {
+    SCOPED_TRACE(std::to_string(k.stored) + " <- " + std::to_string(k.incoming));
+    ChangeSet c = classify({obs("US", 1, 10, 1, k.stored)}, {obs("US", 1, 10, 1, k.incoming)});
+    EXPECT_EQ(show(c.updated), *k.updated ? Strings{k.updated} : Strings{});
+    EXPECT_EQ(c.unchanged, *k.updated ? 0u : 1u);
+    EXPECT_EQ(c.missing_values.size(), k.missing_values);
+    if (k.missing_values) {
+      EXPECT_EQ(show(c.missing_values[0]), "US/1:10/1/5");
+    }
+  }
+  // With a revision of another count, the stored value still stands.
+  ChangeSet c = classify({obs("US", 1, 10, 1, 5)}, {obs("US", 1, 11, 1, kAbsent)});
+  EXPECT_EQ(show(c.updated), Strings{"US/1:10/1/5 -> US/1:11/1/5"});
+  EXPECT_EQ(c.missing_values.size(), 1u);
+  // A new row: absent is unknown.
+  ChangeSet fresh = classify({}, {obs("US", 1, 10, 1, kAbsent)});
+  EXPECT_EQ(show(fresh.inserted), Strings{"US/1:10/1/?"});
+  EXPECT_TRUE(fresh.missing_values.empty());
+}
+
 TEST(Classify, UnchangedOnlyIsEmpty) {
   std::vector<Observation> rows = {obs("US", 1, 1), obs("US", 2, 2)};
   ChangeSet c = classify(rows, rows);

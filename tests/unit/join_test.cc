@@ -18,9 +18,9 @@ Observation nyt(int d, int64_t cases, int64_t deaths) {
   return o;
 }
 
-// The joined rows as "day:cases/deaths/recovered" with "?" for unknown.
+// The joined rows as "day:cases/deaths/recovered" with "?" for unknown, "-" for absent (no JHU row).
 std::vector<std::string> show(const std::vector<Observation>& rows) {
-  auto n = [](int64_t v) { return v == kUnknown ? std::string("?") : std::to_string(v); };
+  auto n = [](int64_t v) { return v == kUnknown ? std::string("?") : v == kAbsent ? std::string("-") : std::to_string(v); };
   std::vector<std::string> out;
   for (const Observation& o : rows) {
     EXPECT_EQ(o.location, "US");
@@ -37,7 +37,7 @@ const std::vector<DatedCount> kJhu = {
 
 TEST(Join, LeftKeepsEveryNytDate) {
   EXPECT_EQ(show(join_recovered(kNyt, kJhu, JoinKind::kLeft)),
-            (std::vector<std::string>{"2:20/2/?", "3:30/3/300", "5:50/5/?", "6:60/6/?"}));
+            (std::vector<std::string>{"2:20/2/-", "3:30/3/300", "5:50/5/?", "6:60/6/-"}));
 }
 
 TEST(Join, InnerKeepsOnlyCommonDates) {
@@ -52,7 +52,7 @@ TEST(Join, CasesAndDeathsAlwaysFromNyt) {
   EXPECT_EQ(show(out), std::vector<std::string>{"3:30/3/7"});
   in[0].recovered = 999;
   out = join_recovered(in, {}, JoinKind::kLeft);
-  EXPECT_EQ(show(out), std::vector<std::string>{"3:30/3/?"});
+  EXPECT_EQ(show(out), std::vector<std::string>{"3:30/3/-"});
 }
 
 TEST(Join, EmptyInputs) {
@@ -60,7 +60,7 @@ TEST(Join, EmptyInputs) {
   EXPECT_TRUE(join_recovered({}, kJhu, JoinKind::kInner).empty());
   EXPECT_TRUE(join_recovered(kNyt, {}, JoinKind::kInner).empty());
   EXPECT_EQ(show(join_recovered(kNyt, {}, JoinKind::kLeft)),
-            (std::vector<std::string>{"2:20/2/?", "3:30/3/?", "5:50/5/?", "6:60/6/?"}));
+            (std::vector<std::string>{"2:20/2/-", "3:30/3/-", "5:50/5/-", "6:60/6/-"}));
 }
 
 TEST(Join, JhuOnlyDatesAreDropped) {

@@ -302,6 +302,39 @@ TEST(JhuReader, EmptyAndHeaderOnly) {
             Strings{"jhu.csv:2:1: the file has a header but no data rows"});
 }
 
+// A JHU file that lost its national US rows (deleted, or "US" spelled otherwise) is not a file
+// of recoveries with nothing to say: loading it used to make every stored value unknown.
+TEST(JhuReader, NoNationalUsRowIsAnError) {
+  const std::string expected =
+      "jhu.csv:1:6: expected the US national rows (Country/Region \"US\" with an empty "
+      "Province/State), found none in 3 rows: not this dataset's file, or cut short? Nothing was loaded";
+  for (const char* us : {"us", "US ", "United States"}) {
+    SCOPED_TRACE(us);
+    Jhu r(std::string("Date,Country/Region,Province/State,Confirmed,Recovered,Deaths\n") +
+          "2020-01-22,France,,1,0,0\n2020-01-22," + us + ",,1,0,0\n2020-01-23,US,Washington,1,0,0\n");
+    EXPECT_EQ(r.errors(), Strings{expected});
+  }
+  // The column is found by name, wherever it is.
+  Jhu moved("Province/State,Recovered,Date,Country/Region\n,1,2020-01-22,France\n");
+  EXPECT_EQ(moved.errors(),
+            Strings{"jhu.csv:1:31: expected the US national rows (Country/Region \"US\" with an empty "
+                    "Province/State), found none in 1 row: not this dataset's file, or cut short? Nothing was loaded"});
+}
+
+TEST(TableReader, CountsTheRowsAndDatesKept) {
+  Jhu jhu("Date,Country/Region,Province/State,Recovered\n2020-01-22,US,,1\n2020-01-22,France,,1\n"
+          "2020-01-23,US,,2\n2020-01-24,US,Texas,2\n");
+  EXPECT_EQ(jhu.reader.rows_read(), 4u);
+  EXPECT_EQ(jhu.reader.rows_kept(), 2u);
+  EXPECT_EQ(jhu.reader.dates_kept(), 2u);
+  Nyt national(nyt("2020-01-22,1,0\n2020-01-24,2,0\n2020-01-23,2,0\n"));
+  EXPECT_EQ(national.reader.rows_kept(), 3u);
+  EXPECT_EQ(national.reader.dates_kept(), 3u);
+  national.reader.restart();
+  EXPECT_EQ(national.reader.rows_kept(), 0u);
+  EXPECT_EQ(national.reader.dates_kept(), 0u);
+}
+
 TEST(RecoveredZeroRule, Cases) {
   struct Case {
     std::vector<int64_t> before, after;
