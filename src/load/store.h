@@ -185,6 +185,9 @@ class Store {
   // created yet lists the nation only. DynamoDB keeps no locations table: it derives the list
   // from its data table's keys (see dynamodb/dynamodb_store.h), without names.
   virtual Result<std::vector<Location>> list_locations() = 0;
+  // Whether list_locations() gives the names and states save_locations() saved, cheaply (a run
+  // compares them with the source's to warn of a rename). DynamoDB keeps none: false.
+  virtual bool keeps_location_names() const { return true; }
   // Source URL -> what the last successful run saw of it.
   virtual Result<std::map<std::string, SourceState>> source_states() = 0;
   // A token that changes whenever data or run records have been committed since the previous

@@ -399,6 +399,7 @@ class Run {
 
   // A location the store knows under another name or state: a rename upstream, loaded, and said.
   Status warn_renamed() {
+    if (!store_->keeps_location_names()) return Status::Ok();
     auto stored = store_->list_locations();
     if (!stored.ok()) return stored.status();
     std::unordered_map<std::string_view, const Location*> by_id;

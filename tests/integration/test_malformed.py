@@ -178,6 +178,9 @@ CASES = [
     ("jhu-too-few-fields.csv", 6, 19, "expected 6 fields as in the header, found 5"),
     ("jhu-empty.csv", 1, 1, "the file is empty"),
     ("jhu-header-only.csv", 2, 1, "no data rows"),
+    ("jhu-no-us-rows.csv", 1, 6, "expected the US national rows (Country/Region \"US\" with an empty Province/State), found none in 3 rows"),
+    ("jhu-us-lower-case.csv", 1, 6, "expected the US national rows"),
+    ("jhu-us-trailing-space.csv", 1, 6, "expected the US national rows"),
     ("jhu-html-page.csv", 1, 1, "HTML"),
     ("jhu-gzip-body.csv", 1, 1, "gzip"),
 ]

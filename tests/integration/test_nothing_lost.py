@@ -11,6 +11,7 @@ import csv
 import os
 
 from etl import JHU, NYT, SHARED, TempDirTest, cli, export, history, read_csv, run_json
+from httpfixture import HttpFixture, Reply
 
 STATES = os.path.join(SHARED, "nyt", "us-states.csv")
 
@@ -92,6 +93,21 @@ class NothingLost(TempDirTest):
         # The next run compares with this one: the same cut file is no shrink any more.
         code, s, err = run_json(self.db, NYT, cut)
         self.assertEqual(code, 0, err)
+
+    def test_a_body_cut_at_a_line_boundary_over_http_is_refused(self):
+        server = HttpFixture().start()
+        self.addCleanup(server.stop)
+        with open(JHU, "rb") as f:
+            body = f.read()
+        start = body.index(b"\n2020-01-22,US,,") + 1
+        cut = body[:start]
+        for _ in range(200):  # 200 of the 420 US lines, then the connection closes
+            cut = body[:body.index(b"\n", len(cut)) + 1]
+        server.plan("/jhu.csv", Reply(200, body), Reply(200, cut, content_length=False))
+        code, s, err = run_json(self.db, NYT, server.url("/jhu.csv"))
+        self.assertEqual((code, s["status"]), (0, "unchanged"), err)
+        code, s, err = run_json(self.db, NYT, server.url("/jhu.csv"))
+        self.assert_refused(code, s, err, "jhu: the source shrank: 200 rows where the last successful run")
 
     def test_a_few_lost_days_keep_their_values(self):
         gone = {"2020-06-01", "2020-06-02", "2020-06-03", "2020-07-10", "2020-07-11"}

@@ -74,6 +74,7 @@ class DynamoDbStore final : public Store {
   // nation is "United States", a county without FIPS ("SS:Name") is named Name, every other
   // location is named by its code.
   Result<std::vector<Location>> list_locations() override;
+  bool keeps_location_names() const override { return false; }
   Result<std::map<std::string, SourceState>> source_states() override;
   std::string describe() const override;
 
