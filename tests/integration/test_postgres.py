@@ -343,6 +343,10 @@ class ServerFailures(OnPostgresRun):
         self.assertEqual(len(self.sql("SELECT * FROM revisions WHERE run_id = ?", (s["run_id"],))), 3)
 
 
+class SourceStates(test_run.SourceStates, OnPostgresRun):
+    pass  # sql() and sql_write() look in the covid_etl schema
+
+
 class PasswordInUrl(OnPostgresRun):
     """Issue 15: a password with '/' and '@' (fake_secrets.PG_URL_PASSWORD) in a postgresql:// URL.
 
