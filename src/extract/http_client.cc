@@ -207,6 +207,9 @@ struct UrlHandle {
 
 std::string redact_url(std::string_view url) {
   if (!has_scheme(url)) return std::string(url);
+  // Without '@', '?' or ';' there is no user info, query or login option to hide: shown as given,
+  // without loading libcurl (export, history and serve never need it otherwise).
+  if (url.find_first_of("@?;") == std::string_view::npos) return std::string(url);
   std::string scheme(url.substr(0, url.find("://")));
   std::string error;
   const LibCurl* lib = LibCurl::get(&error);
@@ -335,8 +338,11 @@ HttpResult CurlHttpClient::get(const HttpRequest& request, BodySink& sink) {
   lib.easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http,https");
   AddressGuard guard;
   guard.allow_private = request.allow_private_targets;
-  lib.easy_setopt(curl, CURLOPT_PREREQFUNCTION, on_prereq);
-  lib.easy_setopt(curl, CURLOPT_PREREQDATA, &guard);
+  bool guarded = lib.easy_setopt(curl, CURLOPT_PREREQFUNCTION, on_prereq) == CURLE_OK &&
+                 lib.easy_setopt(curl, CURLOPT_PREREQDATA, &guard) == CURLE_OK;
+  // A libcurl older than 7.80 cannot check each hop's address: then no redirect is followed
+  // unless private targets are allowed anyway.
+  if (!guarded && !request.allow_private_targets) lib.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
   lib.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
   lib.easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
   lib.easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);

@@ -21,6 +21,7 @@ import unittest
 import urllib.parse
 from pathlib import Path
 
+import artifacts
 import fake_secrets
 from httpfixture import HttpFixture, Reply
 from test_serve import Server
@@ -355,9 +356,12 @@ class SourceSecurity(HttpTest):
         """/api/v1/runs and /api/v1/summary as served by `covid-etl serve` on the database."""
         server = Server(self.db)
         try:
-            return [server.request(path)[2].decode() for path in ("/api/v1/runs", "/api/v1/summary")]
+            bodies = [server.request(path)[2] for path in ("/api/v1/runs", "/api/v1/summary")]
         finally:
             server.stop()
+        for body, name in zip(bodies, ("runs", "summary")):
+            artifacts.capture("api", body, name)  # secrets.scan reads the API's answers too
+        return [b.decode() for b in bodies]
 
     def everything_shown(self, *processes):
         texts = [p.stdout + p.stderr for p in processes]
