@@ -333,8 +333,9 @@ HttpResult CurlHttpClient::get(const HttpRequest& request, BodySink& sink) {
   lib.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https,file");
   // The redirect policy (see the header): https only, or http too when the URL was http; at most
   // 5; each hop's address checked.
-  bool https = request.url.size() >= 6 && (request.url.compare(0, 6, "https:") == 0 ||
-                                           request.url.compare(0, 6, "HTTPS:") == 0);
+  std::string scheme = request.url.substr(0, request.url.find(':'));
+  for (char& c : scheme) c = char(std::tolower(static_cast<unsigned char>(c)));
+  bool https = scheme == "https";
   lib.easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http,https");
   AddressGuard guard;
   guard.allow_private = request.allow_private_targets;
