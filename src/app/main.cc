@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "common/secrets.h"
 #include "config/config.h"
 #include "extract/http_client.h"
 #include "load/store.h"
@@ -41,11 +42,12 @@ Result<Config> build_config(const CommonFlags& flags) {
   }
   apply_environment(config);
   if (!flags.db.empty()) config.db = flags.db;
+  remember_config_secrets(config);
   return config;
 }
 
 int report(const Status& s) {
-  std::fprintf(stderr, "covid-etl: %s\n", s.message().c_str());
+  std::fprintf(stderr, "covid-etl: %s\n", scrub(s.message()).c_str());
   return exit_code(s.kind());
 }
 
@@ -97,7 +99,7 @@ int cmd_run(const CommonFlags& flags, const std::string& nyt, const std::string&
   options.dry_run = dry_run;
   RunSummary summary = run_etl(*config, http, clock, options);
   if (json) {
-    std::cout << to_json(summary).dump() << "\n";
+    std::cout << scrub(to_json(summary).dump()) << "\n";
   } else {
     std::string text = to_text(summary);
     std::fputs(text.c_str(), summary.status == RunStatus::kFailed ? stderr : stdout);
@@ -158,7 +160,7 @@ int cmd_history(const CommonFlags& flags, bool json, size_t limit) {
     nlohmann::json arr = nlohmann::json::array();
     for (const RunRecord& r : *runs) {
       nlohmann::json sources = nlohmann::json::array();
-      if (!r.sources_json.empty()) sources = nlohmann::json::parse(r.sources_json, nullptr, false);
+      if (!r.sources_json.empty()) sources = redact_source_urls(nlohmann::json::parse(r.sources_json, nullptr, false));
       arr.push_back({{"id", r.id}, {"started_at", r.started_at},
                      {"finished_at", r.finished_at.empty() ? nlohmann::json() : nlohmann::json(r.finished_at)},
                      {"status", to_string(r.status)},
@@ -172,7 +174,7 @@ int cmd_history(const CommonFlags& flags, bool json, size_t limit) {
                      {"last_date", r.last_date.empty() ? nlohmann::json() : nlohmann::json(r.last_date)},
                      {"duration_ms", r.duration_ms}, {"sources", sources}});
     }
-    std::cout << arr.dump() << "\n";
+    std::cout << scrub(arr.dump()) << "\n";
     return 0;
   }
   std::printf("%-5s %-24s %-9s %-8s %8s %8s %9s %7s %8s  %s\n", "id", "started (UTC)", "status",
@@ -182,7 +184,7 @@ int cmd_history(const CommonFlags& flags, bool json, size_t limit) {
                 r.started_at.c_str(), to_string(r.status), r.stage.empty() ? "-" : r.stage.c_str(),
                 (unsigned long long)r.counts.inserted, (unsigned long long)r.counts.updated,
                 (unsigned long long)r.counts.unchanged, (unsigned long long)r.counts.missing,
-                (unsigned long long)r.counts.warnings, r.error.c_str());
+                (unsigned long long)r.counts.warnings, scrub(r.error).c_str());
   }
   return 0;
 }
@@ -237,7 +239,7 @@ int cmd_notify(const CommonFlags& flags, bool list, bool all, bool flush, bool t
                      {"delivered_at", m.delivered_at.empty() ? nlohmann::json() : nlohmann::json(m.delivered_at)},
                      {"subject", m.subject}});
     }
-    std::cout << arr.dump() << "\n";
+    std::cout << scrub(arr.dump()) << "\n";
     return 0;
   }
   std::printf("%-5s %-5s %-12s %-9s %-9s %8s  %-24s %s\n", "id", "run", "channel", "event", "status",

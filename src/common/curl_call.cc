@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/libcurl.h"
+#include "common/secrets.h"
 
 namespace covid {
 namespace {
@@ -88,7 +89,7 @@ CurlOutcome perform_on(const LibCurl* lib, CURL* curl, const CurlCall& call) {
   CURLcode code = lib->easy_perform(curl);
   lib->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out.code);
   if (code != CURLE_OK) {
-    out.status = Status::Extract(lib->easy_strerror(code));
+    out.status = Status::Extract(scrub(lib->easy_strerror(code)));
     out.transient = transient(code);
   }
   lib->slist_free_all(headers);

@@ -41,6 +41,10 @@ Loaded load() {
   ok = resolve(h, "curl_slist_free_all", &l.api.slist_free_all, &l.error) && ok;
   ok = resolve(h, "curl_easy_escape", &l.api.easy_escape, &l.error) && ok;
   ok = resolve(h, "curl_free", &l.api.free, &l.error) && ok;
+  ok = resolve(h, "curl_url", &l.api.url, &l.error) && ok;
+  ok = resolve(h, "curl_url_cleanup", &l.api.url_cleanup, &l.error) && ok;
+  ok = resolve(h, "curl_url_set", &l.api.url_set, &l.error) && ok;
+  ok = resolve(h, "curl_url_get", &l.api.url_get, &l.error) && ok;
   if (ok && global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
     l.error = "curl_global_init failed";
     ok = false;

@@ -1,5 +1,7 @@
 #include "config/config.h"
 
+#include "extract/http_client.h"
+#include "load/store.h"
 #include "schedule/cron.h"
 
 #include <cstdlib>
@@ -93,6 +95,13 @@ class Checker {
     }
     out->append(in, i);
     return true;
+  }
+  void boolean(const toml::table& t, const char* key, const std::string& name, bool* out) {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return;
+    auto v = n->value_exact<bool>();
+    if (!v) return fail(n->source(), "'" + name + "' must be true or false");
+    *out = *v;
   }
   const toml::table* table(const toml::table& t, const char* key) {
     const toml::node* n = t.get(key);
@@ -329,7 +338,7 @@ Result<Config> load_config_file(const std::string& path, Config c) {
   }
   if (const toml::table* t = check.table(root, "extract")) {
     check.known(*t, "extract.", {"connect_timeout_ms", "timeout_ms", "retries", "backoff_ms",
-                                 "backoff_max_ms", "max_bytes"});
+                                 "backoff_max_ms", "max_bytes", "allow_private_targets", "log_error_bodies"});
     int64_t connect = ms(c.fetch.connect_timeout), total = ms(c.fetch.timeout),
             retries = c.fetch.retries, backoff = ms(c.fetch.backoff_base),
             backoff_max = ms(c.fetch.backoff_max), max_bytes = int64_t(c.fetch.max_bytes);
@@ -345,6 +354,8 @@ Result<Config> load_config_file(const std::string& path, Config c) {
     c.fetch.backoff_base = std::chrono::milliseconds(backoff);
     c.fetch.backoff_max = std::chrono::milliseconds(backoff_max);
     c.fetch.max_bytes = uint64_t(max_bytes);
+    check.boolean(*t, "allow_private_targets", "extract.allow_private_targets", &c.fetch.allow_private_targets);
+    check.boolean(*t, "log_error_bodies", "extract.log_error_bodies", &c.fetch.log_error_bodies);
   }
   if (const toml::table* t = check.table(root, "load")) {
     check.known(*t, "load.", {"lock_timeout_ms"});
@@ -407,6 +418,15 @@ Result<Config> load_config_file(const std::string& path, Config c) {
   }
   COVID_RETURN_IF_ERROR(check.status());
   return c;
+}
+
+void remember_config_secrets(const Config& c) {
+  // Parsing each URL for display remembers what it hides.
+  for (const std::string& url : {c.nyt_url, c.jhu_url}) (void)redact_url(url);
+  for (const std::string& url : c.states_urls) (void)redact_url(url);
+  for (const std::string& url : c.counties_urls) (void)redact_url(url);
+  (void)display_store_url(c.db);
+  for (const ChannelConfig& channel : c.channels) remember_channel_secrets(channel);
 }
 
 void apply_environment(Config& c, const std::function<const char*(const char*)>& getenv_fn) {

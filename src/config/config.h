@@ -82,6 +82,10 @@ std::vector<std::string> counties_urls(const Config& config);
 // Reads a TOML configuration file over `base`.
 Result<Config> load_config_file(const std::string& path, Config base);
 
+// Remembers every secret the configuration holds (common/secrets.h): those in the source URLs
+// and the database URL, and those the notification channels use.
+void remember_config_secrets(const Config& config);
+
 // Applies the COVID_ETL_* variables found by `getenv` (std::getenv by default).
 void apply_environment(Config& config,
                        const std::function<const char*(const char*)>& getenv = {});

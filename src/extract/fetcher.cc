@@ -2,9 +2,13 @@
 
 #include <xxhash.h>
 
+#include <cstdio>
+
 #include <algorithm>
 #include <memory>
 #include <random>
+
+#include "common/secrets.h"
 
 namespace covid {
 namespace {
@@ -39,6 +43,15 @@ class HashingSink final : public BodySink {
 
 bool transient_status(long status) { return status == 429 || (status >= 500 && status <= 599); }
 
+// A header value for a message: printable ASCII only, at most 100 characters.
+std::string printable(const std::string& value) {
+  std::string s;
+  for (char c : value) {
+    if (c >= 0x20 && c <= 0x7e) s += c;
+  }
+  return s.size() > 100 ? s.substr(0, 100) + "..." : s;
+}
+
 std::string excerpt(const std::string& body) {
   std::string s;
   for (char c : body) s += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
@@ -69,6 +82,7 @@ Result<FetchResult> Fetcher::fetch(const std::string& url, const SourceValidator
   request.connect_timeout = options_.connect_timeout;
   request.timeout = options_.timeout;
   request.max_bytes = options_.max_bytes;
+  request.allow_private_targets = options_.allow_private_targets;
   if (has_scheme(url) && !url.starts_with("file:")) {
     if (!validators.etag.empty()) request.headers.push_back("If-None-Match: " + validators.etag);
     if (!validators.last_modified.empty()) {
@@ -111,8 +125,17 @@ Result<FetchResult> Fetcher::fetch(const std::string& url, const SourceValidator
       out.attempts = attempt;
       return out;
     } else {
+      // The status, the type and the size: never the body, which may be an internal service's.
       std::string msg = shown + ": HTTP " + std::to_string(r.response.status);
-      if (!r.response.body_excerpt.empty()) msg += " (" + excerpt(r.response.body_excerpt) + ")";
+      std::string about = printable(r.response.content_type);
+      if (r.response.error_body_bytes > 0) {
+        about += (about.empty() ? "" : ", ") + std::to_string(r.response.error_body_bytes) + " bytes";
+      }
+      if (!about.empty()) msg += " (" + about + ")";
+      if (options_.log_error_bodies && !r.response.body_excerpt.empty()) {
+        std::fprintf(stderr, "covid-etl: debug: %s: HTTP %ld body begins: %s\n", shown.c_str(),
+                     r.response.status, scrub(excerpt(r.response.body_excerpt)).c_str());
+      }
       last = Status::Extract(msg);
       transient = transient_status(r.response.status);
     }

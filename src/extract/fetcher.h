@@ -4,7 +4,9 @@
 // is retried, the sink is restarted first, so it never sees two partial bodies. Only transient
 // failures are retried (timeouts, connection errors, truncated bodies, HTTP 5xx and 429), with
 // exponential backoff and jitter; HTTP 4xx and the size limit fail at once. A 304 answer to a
-// conditional request reports not_modified and delivers no body. Sleeps go through the Clock.
+// conditional request reports not_modified and delivers no body. An HTTP error is reported by
+// its status, content type and size, never by its body (an internal service's answer must not
+// reach the API or a notification). Sleeps go through the Clock.
 // Not thread-safe.
 #pragma once
 
@@ -32,6 +34,11 @@ struct FetchOptions {
   int retries = 3;  // attempts after the first
   std::chrono::milliseconds backoff_base{500};
   std::chrono::milliseconds backoff_max{30'000};
+  // [extract] allow_private_targets: follow redirects to loopback, link-local and private addresses.
+  bool allow_private_targets = false;
+  // [extract] log_error_bodies: the start of an error response's body goes to stderr (a local
+  // debug aid). Never into the failure's message: that is stored, served and sent.
+  bool log_error_bodies = false;
 };
 
 // What a previous successful run saw of a source: sent back as If-None-Match / If-Modified-Since.

@@ -1,7 +1,9 @@
 #include "extract/http_client.h"
 
 #include "common/libcurl.h"
+#include "common/secrets.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -9,11 +11,29 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 namespace covid {
 namespace {
 
 constexpr size_t kExcerpt = 200;
+
+// The redirect policy's address check, called by libcurl before each request is sent
+// (CURLOPT_PREREQFUNCTION, also on a reused connection) with the address connected to: the first
+// request is the URL's own, each further one a redirect's.
+struct AddressGuard {
+  bool allow_private = false;
+  int requests = 0;
+  bool refused = false;
+};
+
+int on_prereq(void* user, char* primary_ip, char* /*local_ip*/, int /*primary_port*/, int /*local_port*/) {
+  auto* g = static_cast<AddressGuard*>(user);
+  if (g->requests++ == 0 || g->allow_private) return CURL_PREREQFUNC_OK;
+  if (!is_private_address(primary_ip != nullptr ? primary_ip : "")) return CURL_PREREQFUNC_OK;
+  g->refused = true;
+  return CURL_PREREQFUNC_ABORT;
+}
 
 struct Transfer {
   const LibCurl* lib;
@@ -31,6 +51,7 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   t->lib->easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
   if (status != 200) {
     // Not the data: keep the start for the error message, ignore the rest.
+    t->response->error_body_bytes += n;
     std::string& ex = t->response->body_excerpt;
     if (ex.size() < kExcerpt) ex.append(data, std::min(n, kExcerpt - ex.size()));
     return n;
@@ -99,14 +120,145 @@ bool is_transient(CURLcode code) {
 
 }  // namespace
 
+bool is_private_address(std::string_view address) {
+  std::string text(address);
+  if (text.size() > 2 && text.front() == '[' && text.back() == ']') text = text.substr(1, text.size() - 2);
+  if (size_t zone = text.find('%'); zone != std::string::npos) text.resize(zone);  // fe80::1%eth0
+  auto v4_private = [](const unsigned char* a) {
+    return a[0] == 0 || a[0] == 10 || a[0] == 127 || (a[0] == 100 && (a[1] & 0xc0) == 64) ||
+           (a[0] == 169 && a[1] == 254) || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
+           (a[0] == 192 && a[1] == 168) || (a[0] == 192 && a[1] == 0 && a[2] == 0) ||  // 192.0.0/24
+           (a[0] == 198 && (a[1] & 0xfe) == 18) ||  // 198.18/15, benchmarking
+           a[0] >= 224;  // multicast, reserved, broadcast
+  };
+  unsigned char a[16];
+  if (inet_pton(AF_INET, text.c_str(), a) == 1) return v4_private(a);
+  if (inet_pton(AF_INET6, text.c_str(), a) != 1) return true;
+  static constexpr unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  static constexpr unsigned char kNat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+  static constexpr unsigned char kZero[12] = {};
+  if (std::memcmp(a, kMapped, 12) == 0 || std::memcmp(a, kNat64, 12) == 0) return v4_private(a + 12);
+  if (std::memcmp(a, kZero, 12) == 0) return true;  // ::, ::1 and the old IPv4-compatible forms
+  if ((a[0] & 0xfe) == 0xfc) return true;                 // fc00::/7, unique local
+  if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) return true;  // fe80::/10, link-local
+  if (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0) return true;  // fec0::/10, old site-local
+  if (a[0] == 0xff) return true;                          // multicast
+  if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8) return true;  // 2001:db8::/32
+  return false;
+}
+
+bool is_secret_query_key(std::string_view key) {
+  std::string k;
+  for (char c : key) k += c == '-' ? '_' : char(std::tolower(static_cast<unsigned char>(c)));
+  for (std::string_view exact : {"sig", "code", "auth", "pass", "pwd", "session", "jwt", "x_amz_credential"}) {
+    if (k == exact) return true;
+  }
+  for (std::string_view part : {"token", "key", "secret", "signature", "password", "passwd", "credential"}) {
+    if (k.find(part) != std::string::npos) return true;
+  }
+  return false;
+}
+
+namespace {
+
+// Percent-decoding for remembering a value also as it will be sent ('+' is left alone).
+std::string percent_decoded(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto hex = [](char c) {
+      return std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
+             : (c >= 'a' && c <= 'f')                    ? c - 'a' + 10
+             : (c >= 'A' && c <= 'F')                    ? c - 'A' + 10
+                                                         : -1;
+    };
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out += char(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+void remember_encoded(std::string_view raw) {
+  remember_secret(raw);
+  remember_secret(percent_decoded(raw));
+}
+
+// A CURLU handle, freed with the library's own function.
+struct UrlHandle {
+  const LibCurl* lib;
+  CURLU* h;
+  ~UrlHandle() {
+    if (h != nullptr) lib->url_cleanup(h);
+  }
+  // One part as it is written in the URL (not decoded), or nullopt when absent.
+  std::optional<std::string> get(CURLUPart part) const {
+    char* out = nullptr;
+    if (lib->url_get(h, part, &out, 0) != CURLUE_OK || out == nullptr) return std::nullopt;
+    std::string s(out);
+    lib->free(out);
+    return s;
+  }
+};
+
+}  // namespace
+
 std::string redact_url(std::string_view url) {
-  size_t scheme = url.find("://");
-  if (scheme == std::string_view::npos) return std::string(url);
-  size_t host = scheme + 3;
-  size_t end = url.find_first_of("/?#", host);
-  size_t at = url.rfind('@', end == std::string_view::npos ? url.size() : end);
-  if (at == std::string_view::npos || at < host) return std::string(url);
-  return std::string(url.substr(0, host)) + "***" + std::string(url.substr(at));
+  if (!has_scheme(url)) return std::string(url);
+  // Without '@', '?' or ';' there is no user info, query or login option to hide: shown as given,
+  // without loading libcurl (export, history and serve never need it otherwise).
+  if (url.find_first_of("@?;") == std::string_view::npos) return std::string(url);
+  std::string scheme(url.substr(0, url.find("://")));
+  std::string error;
+  const LibCurl* lib = LibCurl::get(&error);
+  if (lib == nullptr) return scheme + "://(a URL not shown: libcurl is missing to parse it)";
+  UrlHandle u{lib, lib->url()};
+  if (u.h == nullptr) return scheme + "://(a URL not shown)";
+  std::string text(url);
+  if (lib->url_set(u.h, CURLUPART_URL, text.c_str(), CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
+    return scheme + "://(a URL that does not parse)";
+  }
+  bool changed = false;
+  auto user = u.get(CURLUPART_USER);
+  auto password = u.get(CURLUPART_PASSWORD);
+  if (password) remember_encoded(*password);
+  else if (user) remember_encoded(*user);  // a token given as the user name
+  if (user || password) {
+    lib->url_set(u.h, CURLUPART_PASSWORD, nullptr, 0);
+    lib->url_set(u.h, CURLUPART_USER, "***", 0);
+    changed = true;
+  }
+  if (auto options = u.get(CURLUPART_OPTIONS)) {  // ;AUTH=... after the user name
+    remember_encoded(*options);
+    lib->url_set(u.h, CURLUPART_OPTIONS, nullptr, 0);
+    changed = true;
+  }
+  if (auto query = u.get(CURLUPART_QUERY)) {
+    std::string kept;
+    std::string_view q = *query;
+    while (true) {
+      size_t amp = q.find('&');
+      std::string_view param = q.substr(0, amp);
+      size_t eq = param.find('=');
+      std::string_view key = param.substr(0, eq);
+      if (eq != std::string_view::npos && is_secret_query_key(percent_decoded(key)) && eq + 1 < param.size()) {
+        remember_encoded(param.substr(eq + 1));
+        kept += std::string(key) + "=***";
+        changed = true;
+      } else {
+        kept += param;
+      }
+      if (amp == std::string_view::npos) break;
+      kept += '&';
+      q.remove_prefix(amp + 1);
+    }
+    if (changed) lib->url_set(u.h, CURLUPART_QUERY, kept.c_str(), 0);
+  }
+  if (!changed) return text;  // nothing secret: the URL as given
+  auto shown = u.get(CURLUPART_URL);
+  return shown ? *shown : scheme + "://(a URL not shown)";
 }
 
 bool has_scheme(std::string_view url) {
@@ -179,7 +331,19 @@ HttpResult CurlHttpClient::get(const HttpRequest& request, BodySink& sink) {
 
   lib.easy_setopt(curl, CURLOPT_URL, request.url.c_str());
   lib.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https,file");
-  lib.easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  // The redirect policy (see the header): https only, or http too when the URL was http; at most
+  // 5; each hop's address checked.
+  std::string scheme = request.url.substr(0, request.url.find(':'));
+  for (char& c : scheme) c = char(std::tolower(static_cast<unsigned char>(c)));
+  bool https = scheme == "https";
+  lib.easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http,https");
+  AddressGuard guard;
+  guard.allow_private = request.allow_private_targets;
+  bool guarded = lib.easy_setopt(curl, CURLOPT_PREREQFUNCTION, on_prereq) == CURLE_OK &&
+                 lib.easy_setopt(curl, CURLOPT_PREREQDATA, &guard) == CURLE_OK;
+  // A libcurl older than 7.80 cannot check each hop's address: then no redirect is followed
+  // unless private targets are allowed anyway.
+  if (!guarded && !request.allow_private_targets) lib.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
   lib.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
   lib.easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
   lib.easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -207,7 +371,12 @@ HttpResult CurlHttpClient::get(const HttpRequest& request, BodySink& sink) {
   lib.slist_free_all(headers);
   if (request.url.starts_with("file://") && code == CURLE_OK) result.response.status = 200;
 
-  if (transfer.too_large || code == CURLE_FILESIZE_EXCEEDED) {
+  if (guard.refused) {
+    result.status = Status::Extract(
+        redact_url(request.url) +
+        ": redirected to a loopback, link-local or private address; not followed "
+        "([extract] allow_private_targets = true allows it)");
+  } else if (transfer.too_large || code == CURLE_FILESIZE_EXCEEDED) {
     result.status = Status::Extract(redact_url(request.url) + ": the body is larger than the size limit of " +
                                     std::to_string(request.max_bytes) + " bytes");
   } else if (code != CURLE_OK) {
@@ -215,7 +384,7 @@ HttpResult CurlHttpClient::get(const HttpRequest& request, BodySink& sink) {
     std::string_view more(detail);
     while (!more.empty() && (more.back() == '\n' || more.back() == ' ')) more.remove_suffix(1);
     if (!more.empty() && more != lib.easy_strerror(code)) message += " (" + std::string(more) + ")";
-    result.status = Status::Extract(message);
+    result.status = Status::Extract(scrub(message));  // curl's text may quote a redirect's URL
     result.transient = is_transient(code);
   }
   return result;

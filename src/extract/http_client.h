@@ -3,7 +3,14 @@
 // The interface exists so the fetcher's retry logic can be tested with injected faults; the real
 // implementation, CurlHttpClient, speaks http://, https:// and file:// through libcurl (loaded on
 // first use, see common/libcurl.h), verifies
-// TLS, accepts gzip/deflate and aborts a body larger than the request's max_bytes. Plain paths
+// TLS, accepts gzip/deflate and aborts a body larger than the request's max_bytes.
+//
+// Redirects (at most 5) are followed only to https, or to http when the URL given was http; never
+// to another scheme (file://, ftp://, ...). A redirect to a loopback, link-local, private or
+// otherwise non-public address (is_private_address) is refused, before its request is sent,
+// unless the request allows private targets; the address checked is the one connected to, on
+// every hop, so a name that resolves differently the second time gets nowhere. The URL itself may
+// be anywhere (it is what the user configured: a server on 127.0.0.1 works). Plain paths
 // (no scheme) are read straight from the file system. A CurlHttpClient is not thread-safe; use
 // one per thread.
 #pragma once
@@ -33,6 +40,7 @@ struct HttpRequest {
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds timeout{300'000};  // the whole transfer
   uint64_t max_bytes = uint64_t{1} << 30;
+  bool allow_private_targets = false;  // follow redirects to non-public addresses
 };
 
 struct HttpResponse {
@@ -40,7 +48,8 @@ struct HttpResponse {
   std::string etag, last_modified, content_type;
   std::vector<std::pair<std::string, std::string>> headers;  // all of them, names in lower case
   uint64_t body_bytes = 0;  // bytes handed to the sink (only a 200 body reaches the sink)
-  std::string body_excerpt;  // the start of a non-200 body, for error messages
+  std::string body_excerpt;  // the start of a non-200 body: for a local debug log only, never for messages
+  uint64_t error_body_bytes = 0;  // the size of a non-200 body
 };
 
 // The outcome of one attempt. status is ok when a whole response arrived, whatever its HTTP
@@ -72,8 +81,23 @@ class CurlHttpClient final : public HttpClient {
   void* curl_ = nullptr;                 // CURL*, reused across requests for connection reuse
 };
 
-// The URL with any user:password@ replaced by ***@, for messages and records.
+// The URL as shown and stored: parsed (libcurl's URL API), with the user info replaced by ***
+// and the value of every secret-looking query parameter (is_secret_query_key) by ***. What it
+// removes is remembered as a secret (common/secrets.h). A URL with nothing to remove is returned
+// as given; one that does not parse is not shown at all. Plain paths are returned as they are.
 std::string redact_url(std::string_view url);
+
+// True for a query parameter name whose value is taken for a secret: one containing token, key,
+// secret, signature, password, passwd or credential, or one of sig, code, auth, pass, pwd,
+// session, jwt (case-insensitive, '-' and '_' alike: X-Amz-Signature, access_token, apiKey, sig).
+bool is_secret_query_key(std::string_view name);
+
+// True for an address (IPv4 or IPv6 text, as libcurl reports the one connected to) that is not a
+// public one: loopback (127/8, ::1), private (10/8, 172.16/12, 192.168/16, fc00::/7), link-local
+// (169.254/16, fe80::/10), shared CGNAT (100.64/10), 0/8 and ::, multicast and reserved ranges,
+// and the IPv4-mapped (::ffff:a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) forms of those. Text that is
+// not an address counts as private.
+bool is_private_address(std::string_view address);
 
 // True for URLs with a scheme (http://, https://, file://); false for plain paths.
 bool has_scheme(std::string_view url);

@@ -88,7 +88,7 @@ struct DeliveryUpdate {
 
 // What a successful run saw of one source, for the next run's conditional GET.
 struct SourceState {
-  std::string url;
+  std::string url;  // the redacted URL (extract/http_client.h: redact_url), never one with a secret
   SourceValidators validators;
   std::string content_hash;
   uint64_t bytes = 0;
@@ -136,6 +136,12 @@ class LoadTransaction {
     return Status::Ok();
   }
   virtual Status save_source(int64_t run_id, const SourceState& state) = 0;
+  // Removes the state kept under `url`: one written before states were keyed by the redacted URL,
+  // whose key holds a secret. The default fails; every store overrides it.
+  virtual Status forget_source(const std::string& url) {
+    (void)url;
+    return Status::Load("this store cannot remove a source state");
+  }
   // Completes the run's record and puts its notifications in the outbox.
   virtual Status finish_run(const RunRecord& run, const std::vector<OutboxMessage>& outbox) = 0;
   virtual Status commit() = 0;

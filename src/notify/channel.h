@@ -53,6 +53,10 @@ using Getenv = std::function<const char*(const char*)>;
 // The notifier for a channel; getenv defaults to std::getenv.
 std::unique_ptr<Notifier> make_notifier(const ChannelConfig& channel, Getenv getenv = {});
 
+// Remembers the secrets `channel` uses (its URL's, the variables its headers name, its SMTP
+// password, the AWS keys of SNS) for common/secrets.h's scrub(); make_notifier does it too.
+void remember_channel_secrets(const ChannelConfig& channel, const Getenv& getenv = {});
+
 // The URL without its path, query and credentials: webhook URLs often carry a secret token.
 std::string url_origin(const std::string& url);
 

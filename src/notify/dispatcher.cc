@@ -1,10 +1,13 @@
 #include "notify/dispatcher.h"
 
+#include "common/secrets.h"
+
 namespace covid {
 
 Dispatcher::Dispatcher(std::vector<ChannelConfig> channels, const Clock& clock,
                        DispatchOptions options, NotifierFactory factory)
     : channels_(std::move(channels)), clock_(clock), options_(options), factory_(std::move(factory)) {
+  for (const ChannelConfig& c : channels_) remember_channel_secrets(c);
   if (channels_.empty()) {
     ChannelConfig log;
     log.name = "log";
@@ -68,6 +71,7 @@ FlushReport Dispatcher::flush(Store& store) {
     } else {
       d = deliver(*channel, m, &u.attempts_added);
     }
+    d.error = scrub(d.error);  // stored with the message and printed
     u.at = format_timestamp(clock_.now());
     if (d.ok) {
       u.status = OutboxStatus::kDelivered;

@@ -12,6 +12,8 @@
 #include "common/libcurl.h"
 #include "notify/channel.h"
 #include "common/curl_call.h"
+#include "common/secrets.h"
+#include "extract/http_client.h"
 
 namespace covid {
 namespace {
@@ -302,7 +304,27 @@ std::string url_origin(const std::string& url) {
   return url.substr(0, host) + authority;
 }
 
+// The secrets a channel uses, remembered (common/secrets.h) before any message can quote them:
+// those in its URL, the variables its headers name, its SMTP password, the AWS keys for SNS.
+void remember_channel_secrets(const ChannelConfig& c, const Getenv& getenv) {
+  if (!c.url.empty()) (void)redact_url(c.url);
+  for (const auto& [name, value] : c.headers) {
+    for (size_t open = value.find("${"); open != std::string::npos; open = value.find("${", open + 2)) {
+      size_t close = value.find('}', open);
+      if (close == std::string::npos) break;
+      if (const char* v = env(getenv, value.substr(open + 2, close - open - 2))) remember_secret(v);
+    }
+  }
+  if (const char* pass = env(getenv, c.password_env)) remember_secret(pass);
+  if (c.type == "sns") {
+    for (const char* name : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}) {
+      if (const char* v = env(getenv, name)) remember_secret(v);
+    }
+  }
+}
+
 std::unique_ptr<Notifier> make_notifier(const ChannelConfig& c, Getenv getenv) {
+  remember_channel_secrets(c, getenv);
   if (c.type == "webhook") return std::make_unique<WebhookNotifier>(c, std::move(getenv));
   if (c.type == "email") return std::make_unique<EmailNotifier>(c, std::move(getenv));
   if (c.type == "sns") return std::make_unique<SnsNotifier>(c, std::move(getenv));

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/secrets.h"
 #include "extract/fetcher.h"
 #include "load/classify.h"
 #include "load/store.h"
@@ -111,6 +112,10 @@ class Run {
         dispatcher_(config.channels, clock, config.dispatch) {
     summary_.dry_run = options.dry_run;
     summary_.started_at = format_timestamp(clock.now());
+    // Parsing a URL for display remembers its secrets (common/secrets.h), before any is needed.
+    for (const std::string& url : {config.nyt_url, config.jhu_url}) (void)redact_url(url);
+    for (const std::string& url : states_urls(config)) (void)redact_url(url);
+    for (const std::string& url : counties_urls(config)) (void)redact_url(url);
   }
 
   RunSummary execute() {
@@ -153,7 +158,7 @@ class Run {
   // Fetches one source into its reader; `conditional` sends the last run's validators.
   Status fetch(Fetcher& fetcher, SourceRun& src, bool conditional) {
     SourceValidators validators;
-    auto it = states_.find(src.url);
+    auto it = states_.find(redact_url(src.url));  // kept under the URL as shown, without its secrets
     if (conditional && it != states_.end()) validators = it->second.validators;
     TableSink sink(*src.reader, src.filter);
     src.report = SourceReport();
@@ -521,8 +526,13 @@ class Run {
       COVID_RETURN_IF_ERROR(spool_ ? load_counties(t, *county_digests_now) : t.save_date_digests(kCountyLevel, county_digests()));
     }
     count(summary_.changes);
+    // States are kept under the redacted URL; one kept under a URL with a secret in it (written
+    // before) goes.
+    for (const auto& [url, state] : states_) {
+      if (redact_url(url) != url) COVID_RETURN_IF_ERROR(t.forget_source(url));
+    }
     for (const SourceRun& src : sources_) {
-      SourceState st{src.url, {src.report.etag, src.report.last_modified}, src.report.content_hash,
+      SourceState st{redact_url(src.url), {src.report.etag, src.report.last_modified}, src.report.content_hash,
                      src.report.bytes};
       COVID_RETURN_IF_ERROR(t.save_source(*summary_.run_id, st));
     }
@@ -685,12 +695,15 @@ class Run {
     r.counts = summary_.counts;
     r.first_date = summary_.first_date;
     r.last_date = summary_.last_date;
-    r.sources_json = sources_to_json(summary_.sources).dump();
+    r.sources_json = scrub(sources_to_json(summary_.sources).dump());
     r.duration_ms = summary_.duration_ms;
     return r;
   }
 
-  void fail(const Status& s) {
+  void fail(const Status& failure) {
+    // Libraries' texts were scrubbed where they entered; this is the last net before the failure
+    // is recorded, printed and sent.
+    const Status s(failure.kind(), scrub(failure.message()));
     summary_.status = RunStatus::kFailed;
     summary_.failure = s;
     summary_.changes = ChangeSet();
@@ -710,10 +723,11 @@ class Run {
       if (!summary_.diagnostics.errors().empty()) {
         r.error += ": " + summary_.diagnostics.errors().front().to_string();
       }
+      r.error = scrub(r.error);
       recorded = store_->finish_run(r, outbox());
       if (!recorded.ok() && s.kind() != ErrorKind::kLoad) {
-        summary_.failure = Status(s.kind(), s.message() + " (and the failure could not be recorded: " +
-                                                recorded.message() + ")");
+        summary_.failure = Status(s.kind(), scrub(s.message() + " (and the failure could not be recorded: " +
+                                                      recorded.message() + ")"));
       }
     } else {
       finish_timing();

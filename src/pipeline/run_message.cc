@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/secrets.h"
+
 namespace covid {
 namespace {
 
@@ -27,9 +29,7 @@ std::string plural(uint64_t n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
-}  // namespace
-
-Message run_message(const RunSummary& s, const std::string& dashboard_url) {
+Message compose(const RunSummary& s, const std::string& dashboard_url) {
   Message m;
   m.run_id = s.run_id.value_or(0);
   m.payload = to_json(s).dump();
@@ -113,6 +113,17 @@ Message run_message(const RunSummary& s, const std::string& dashboard_url) {
               s.diagnostics.warnings().front().to_string() + "\n";
   }
   if (!dashboard_url.empty()) m.body += "\nDashboard: " + dashboard_url + "\n";
+  return m;
+}
+
+}  // namespace
+
+// The last net before a message is stored in the outbox or sent: no known secret in any part.
+Message run_message(const RunSummary& s, const std::string& dashboard_url) {
+  Message m = compose(s, dashboard_url);
+  m.subject = scrub(m.subject);
+  m.body = scrub(m.body);
+  m.payload = scrub(m.payload);
   return m;
 }
 

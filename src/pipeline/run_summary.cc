@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <set>
 
+#include "common/secrets.h"
+#include "extract/http_client.h"
 #include "transform/location.h"
 
 namespace covid {
@@ -68,6 +70,16 @@ nlohmann::json sources_to_json(const std::vector<SourceReport>& sources) {
   return out;
 }
 
+nlohmann::json redact_source_urls(nlohmann::json sources) {
+  if (!sources.is_array()) return sources;
+  for (nlohmann::json& source : sources) {
+    if (source.is_object() && source.contains("url") && source["url"].is_string()) {
+      source["url"] = redact_url(source["url"].get<std::string>());
+    }
+  }
+  return sources;
+}
+
 nlohmann::json to_json(const RunSummary& s) {
   nlohmann::json j;
   j["status"] = to_string(s.status);
@@ -89,13 +101,13 @@ nlohmann::json to_json(const RunSummary& s) {
   uint64_t error_count = s.diagnostics.error_count();
   if (s.status == RunStatus::kFailed && errors.empty()) {
     errors.push_back({{"file", nullptr}, {"line", nullptr}, {"column", nullptr},
-                      {"message", s.failure.message()}});
+                      {"message", scrub(s.failure.message())}});
     error_count = 1;
   }
   j["errors"] = errors;
   j["error_count"] = error_count;
   j["stage"] = s.status == RunStatus::kFailed ? nlohmann::json(stage_name(s.failure.kind())) : nlohmann::json();
-  j["message"] = s.status == RunStatus::kFailed ? nlohmann::json(s.failure.message()) : nlohmann::json();
+  j["message"] = s.status == RunStatus::kFailed ? nlohmann::json(scrub(s.failure.message())) : nlohmann::json();
   j["first_date"] = or_null(s.first_date);
   j["last_date"] = or_null(s.last_date);
   j["duration_ms"] = s.duration_ms;
@@ -178,7 +190,7 @@ std::string to_text(const RunSummary& s) {
       out += "    " + s.diagnostics.errors()[i].to_string() + "\n";
     }
   }
-  return out;
+  return scrub(out);  // the last net before it is printed or logged
 }
 
 }  // namespace covid

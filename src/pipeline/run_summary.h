@@ -65,6 +65,9 @@ struct RunSummary {
 
 nlohmann::json to_json(const RunSummary& s);
 nlohmann::json sources_to_json(const std::vector<SourceReport>& sources);
+// `sources` (sources_to_json's form, as stored) with each url redacted again (redact_url): records
+// written before query tokens were redacted are shown without them.
+nlohmann::json redact_source_urls(nlohmann::json sources);
 std::string to_text(const RunSummary& s);
 
 }  // namespace covid

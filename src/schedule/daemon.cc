@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/secrets.h"
 #include "extract/http_client.h"
 #include "load/store.h"
 #include "notify/dispatcher.h"
@@ -190,6 +191,7 @@ int daemon_command(const std::function<Result<Config>()>& load_config, bool json
   serve::Router router(metrics);
   const char* token_env = std::getenv("COVID_ETL_TRIGGER_TOKEN");
   TokenGate gate(token_env != nullptr ? token_env : "");
+  if (token_env != nullptr) remember_secret(token_env);
   router.add("/api/v1/runs", serve::method_bit(serve::Method::kPost),
              [&](const serve::Request& req, serve::Response& resp) {
                if (!gate.enabled()) return error_response(resp, 404, "no such path");

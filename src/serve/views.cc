@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/secrets.h"
+#include "pipeline/run_summary.h"
 #include "serve/snapshot.h"
 
 namespace covid::serve {
@@ -20,6 +22,7 @@ json run_json(const RunRecord& r) {
   json sources = json::array();
   if (!r.sources_json.empty()) sources = json::parse(r.sources_json, nullptr, false);
   if (sources.is_discarded()) sources = json::array();
+  sources = redact_source_urls(std::move(sources));  // a record written before URLs were redacted
   return {{"id", r.id},
           {"started_at", r.started_at},
           {"finished_at", text_or_null(r.finished_at)},
@@ -32,7 +35,7 @@ json run_json(const RunRecord& r) {
           {"missing", r.counts.missing},
           {"warnings", r.counts.warnings},
           {"error_count", r.counts.errors},
-          {"error", text_or_null(r.error)},
+          {"error", text_or_null(scrub(r.error))},
           {"first_date", text_or_null(r.first_date)},
           {"last_date", text_or_null(r.last_date)},
           {"duration_ms", r.duration_ms},
@@ -46,7 +49,7 @@ json brief_run(const std::optional<RunRecord>& r) {
           {"started_at", r->started_at},
           {"finished_at", text_or_null(r->finished_at)},
           {"stage", text_or_null(r->stage)},
-          {"error", text_or_null(r->error)},
+          {"error", text_or_null(scrub(r->error))},
           {"inserted", r->counts.inserted},
           {"updated", r->counts.updated},
           {"unchanged", r->counts.unchanged},

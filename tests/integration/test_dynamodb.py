@@ -501,6 +501,16 @@ class Signature(OnDynamoRun):
         self.assertFalse(any("x-amz-security-token" in c.headers for c in self.proxy.calls()))
 
 
+class SourceStates(test_run.SourceStates, OnDynamoRun):
+    def put_source_state(self, url):
+        self.aws.put_item(TableName=self.meta_table, Item={
+            "pk": {"S": "source"}, "sk": {"S": url}, "url": {"S": url}, "etag": {"S": '"v0"'},
+            "content_hash": {"S": "xxh3-128:00"}, "bytes": {"N": "1"}, "run_id": {"N": "1"}})
+
+    def source_urls(self):
+        return sorted(i["url"] for i in self.meta("source"))
+
+
 class UrlsAndCredentials(OnDynamoRun):
     def test_bad_urls_are_usage_errors(self):
         endpoint = self.proxy.url()

@@ -16,6 +16,9 @@ import re
 import subprocess
 import time
 import unittest
+import urllib.parse
+
+import fake_secrets
 
 import etl
 import test_malformed
@@ -24,6 +27,7 @@ import test_counties
 import test_run
 import test_states
 from etl import BIN, JHU, NYT, cli, export, history, read_csv, run_json
+from httpfixture import HttpFixture, Reply
 from pgserver import PgServer
 
 SCHEMA = "covid_etl"
@@ -346,6 +350,72 @@ class ServerFailures(OnPostgresRun):
         self.assertEqual((s["status"], s["inserted"], s["updated"], s["unchanged"]), ("ok", 0, 3, 817))
         self.assertEqual(export(self.db), test_run.as_export(test_run.reference(revised, JHU)))
         self.assertEqual(len(self.sql("SELECT * FROM revisions WHERE run_id = ?", (s["run_id"],))), 3)
+
+
+class SourceStates(test_run.SourceStates, OnPostgresRun):
+    pass  # sql() and sql_write() look in the covid_etl schema
+
+
+class PasswordInUrl(OnPostgresRun):
+    """Issue 15: a password with '/' and '@' (fake_secrets.PG_URL_PASSWORD) in a postgresql:// URL.
+
+    Written unencoded, libpq reads postgresql://etl:pgurl-f4k3/7c@e2b-41@host/db as host "etl" and
+    port "pgurl-f4k3", and its error quoted that part of the password into the run's output and
+    the failure notification. Such a URL is now a usage error that shows none of its user info;
+    percent-encoded, the same password works and is never shown either."""
+
+    ROLE = "etl_slash"
+
+    def setUp(self):
+        super().setUp()
+        password = fake_secrets.PG_URL_PASSWORD.replace("'", "''")
+        if not self.server.admin(f"SELECT 1 FROM pg_roles WHERE rolname = '{self.ROLE}'"):
+            self.server.admin(f"CREATE ROLE {self.ROLE} LOGIN PASSWORD '{password}'")
+        self.server.admin(f"GRANT ALL ON DATABASE {self.dbname} TO {self.ROLE}")
+        self.server.admin(f"ALTER DATABASE {self.dbname} OWNER TO {self.ROLE}")
+        self.hook = HttpFixture().start()
+        self.addCleanup(self.hook.stop)
+        self.hook.plan("/hook", Reply(200))
+        self.config = self.write("c.toml", f'[[notify]]\ntype = "webhook"\nurl = "{self.hook.url("/hook")}"\n')
+
+    def url(self, password):
+        return f"postgresql://{self.ROLE}:{password}@127.0.0.1:{self.server.port}/{self.dbname}"
+
+    def assert_no_part_of_the_password(self, *texts):
+        secret = fake_secrets.PG_URL_PASSWORD
+        parts = [p for p in re.split("[/@]", secret) if len(p) >= 6]
+        for text in texts:
+            for leak in [secret, urllib.parse.quote(secret, safe="")] + parts:
+                self.assertNotIn(leak, text)
+
+    def test_an_unencoded_slash_or_at_is_refused_without_showing_the_password(self):
+        url = self.url(fake_secrets.PG_URL_PASSWORD)
+        p = cli("run", "--json", "--config", self.config, "--db", url, "--nyt", NYT, "--jhu", JHU)
+        self.assertEqual(p.returncode, 64, p.stderr)
+        s = json.loads(p.stdout)
+        self.assertEqual((s["status"], s["stage"]), ("failed", "usage"), s)
+        self.assertIn("percent-encoded", s["message"])
+        self.assertIn(f"postgresql://***@", s["message"])
+        # The failure is still told, straight away, to the webhook.
+        [post] = self.hook.requests_for("/hook")
+        self.assertEqual(json.loads(post.body)["event"], "failure")
+        others = [cli(sub, "--db", url) for sub in ("history", "export")]
+        for q in others:
+            self.assertEqual(q.returncode, 64, q.stderr)
+        serve = subprocess.run([BIN, "serve", "--db", url, "--listen", "127.0.0.1:0"],
+                               capture_output=True, text=True, timeout=60)
+        self.assert_no_part_of_the_password(p.stdout, p.stderr, post.body.decode(), serve.stdout,
+                                            serve.stderr, *[q.stdout + q.stderr for q in others])
+
+    def test_percent_encoded_the_same_password_works_and_is_never_shown(self):
+        url = self.url(urllib.parse.quote(fake_secrets.PG_URL_PASSWORD, safe=""))
+        p = cli("run", "--json", "--config", self.config, "--db", url, "--nyt", NYT, "--jhu", JHU)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(json.loads(p.stdout)["inserted"], 820)
+        h = cli("history", "--json", "--db", url)
+        self.assertEqual(h.returncode, 0, h.stderr)
+        [post] = self.hook.requests_for("/hook")
+        self.assert_no_part_of_the_password(p.stdout, p.stderr, h.stdout, h.stderr, post.body.decode())
 
 
 class UrlForms(OnPostgresRun):

@@ -3,11 +3,13 @@
 Expected values come from the issue (exact figures) and from `reference()`, an independent
 re-implementation of the rules in a few lines of Python (JHU US rows, the zero rule, the join).
 """
+import json
 import os
 import sqlite3
 import subprocess
 import time
 
+from httpfixture import HttpFixture, Reply
 from etl import (BIN, JHU, NYT, REPO, SNAPSHOTS, TempDirTest, cli, export, history, read_csv,
                  run_json)
 
@@ -370,3 +372,36 @@ class Locking(TempDirTest):
         self.assertEqual(sorted(r["unchanged"] for r in results), [0, 820, 820, 820])
         self.assertEqual(export(self.db), as_export(reference(NYT, JHU)))
         self.assertEqual(len(history(self.db)), 4)
+
+
+class SourceStates(TempDirTest):
+    """Issue 15: the conditional-GET state of a source is kept under its redacted URL. A store
+    written by an older version keeps it under the full URL, token and all: the next load removes
+    that row. Run here on SQLite; test_postgres and test_dynamodb run it on their stores, with
+    these two hooks overridden."""
+
+    OLD_TOKEN = "old-t0ken-c3a9e1f7"
+
+    def put_source_state(self, url):
+        """A state kept under `url`, as an older version wrote it."""
+        self.sql_write("INSERT INTO source_state (url, etag, last_modified, content_hash, bytes, run_id) "
+                       f"VALUES ('{url}', '\"v0\"', NULL, 'xxh3-128:00', 1, 1)")
+
+    def source_urls(self):
+        return sorted(u for (u,) in self.sql("SELECT url FROM source_state"))
+
+    def test_a_state_kept_under_a_url_with_a_secret_is_removed(self):
+        server = HttpFixture().start()
+        self.addCleanup(server.stop)
+        path = f"/us.csv?token={self.OLD_TOKEN}"
+        with open(NYT, "rb") as f:
+            server.plan(path, Reply(200, f.read(), {"ETag": '"v1"'}))
+        code, _, err = run_json(self.db)  # the store, from local files
+        self.assertEqual(code, 0, err)
+        self.put_source_state(server.url(path))
+        code, summary, err = run_json(self.db, server.url(path), JHU)
+        self.assertEqual(code, 0, err)
+        urls = self.source_urls()
+        self.assertIn(server.url("/us.csv?token=***"), urls)
+        self.assertEqual([u for u in urls if self.OLD_TOKEN in u], [])
+        self.assertNotIn(self.OLD_TOKEN, json.dumps(summary))

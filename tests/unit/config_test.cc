@@ -169,6 +169,20 @@ TEST_F(ConfigFile, WrongTypes) {
   expect_error("[transform]\njoin = 1\n", "2:8: 'transform.join' must be a string");
 }
 
+// Issue 15: the redirect policy's flag and the local debug of error bodies, both off by default.
+TEST_F(ConfigFile, RedirectPolicyAndErrorBodyFlags) {
+  Config c;
+  EXPECT_FALSE(c.fetch.allow_private_targets);
+  EXPECT_FALSE(c.fetch.log_error_bodies);
+  Result<Config> r = load("[extract]\nallow_private_targets = true\nlog_error_bodies = true\n");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->fetch.allow_private_targets);
+  EXPECT_TRUE(r->fetch.log_error_bodies);
+  expect_error("[extract]\nallow_private_targets = \"yes\"\n",
+               "2:25: 'extract.allow_private_targets' must be true or false");
+  expect_error("[extract]\nlog_error_bodies = 1\n", "2:20: 'extract.log_error_bodies' must be true or false");
+}
+
 TEST_F(ConfigFile, OutOfRange) {
   expect_error("[extract]\nretries = 21\n", "2:11: 'extract.retries' must be between 0 and 20");
   expect_error("[extract]\nretries = -1\n", "2:11: 'extract.retries' must be between 0 and 20");

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/secrets.h"
+
 #include "load/dynamodb/dynamo_item.h"
 
 namespace covid {
@@ -37,6 +39,7 @@ Result<AwsCredentials> aws_credentials_from_env(const Getenv& getenv) {
     return v == nullptr ? std::string() : std::string(v);
   };
   AwsCredentials c{get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY"), get("AWS_SESSION_TOKEN")};
+  for (const std::string* s : {&c.access_key_id, &c.secret_access_key, &c.session_token}) remember_secret(*s);
   std::vector<std::string> missing;
   if (c.access_key_id.empty()) missing.push_back("AWS_ACCESS_KEY_ID");
   if (c.secret_access_key.empty()) missing.push_back("AWS_SECRET_ACCESS_KEY");

@@ -516,6 +516,11 @@ class DynamoLoad final : public LoadTransaction {
     return Status::Ok();
   }
 
+  Status forget_source(const std::string& url) override {
+    forgotten_.push_back(url);
+    return Status::Ok();
+  }
+
   Status finish_run(const RunRecord& run, const std::vector<OutboxMessage>& outbox) override {
     run_ = run;
     outbox_ = outbox;
@@ -539,6 +544,11 @@ class DynamoLoad final : public LoadTransaction {
       dynamo::put_n(item, "run_id", run_id);
       puts.push_back({meta, std::move(item)});
     }
+    for (const std::string& url : forgotten_) {
+      auto r = store_.client_->call("DeleteItem", {{"TableName", meta}, {"Key", key("source", source_key(url))}});
+      if (!r.ok()) return store_.fail("removing an old source state", r.status());
+      store_.known_sources_.erase(url);
+    }
     if (finished_) COVID_RETURN_IF_ERROR(store_.add_outbox(outbox_, &puts));
     COVID_RETURN_IF_ERROR(store_.write_meta("saving the source states and the outbox", puts));
     if (finished_) COVID_RETURN_IF_ERROR(store_.put_run(run_));  // last: the run is complete
@@ -550,6 +560,7 @@ class DynamoLoad final : public LoadTransaction {
  private:
   DynamoDbStore& store_;
   std::vector<std::pair<int64_t, SourceState>> sources_;
+  std::vector<std::string> forgotten_;
   RunRecord run_;
   std::vector<OutboxMessage> outbox_;
   bool finished_ = false;

@@ -47,6 +47,9 @@ Loaded load() {
   ok = resolve(h, "PQputCopyData", &a.put_copy_data, &l.error) && ok;
   ok = resolve(h, "PQputCopyEnd", &a.put_copy_end, &l.error) && ok;
   ok = resolve(h, "PQgetResult", &a.get_result, &l.error) && ok;
+  ok = resolve(h, "PQconninfoParse", &a.conninfo_parse, &l.error) && ok;
+  ok = resolve(h, "PQconninfoFree", &a.conninfo_free, &l.error) && ok;
+  ok = resolve(h, "PQfreemem", &a.freemem, &l.error) && ok;
   l.ok = ok;
   return l;  // the library stays loaded for the life of the process
 }

@@ -34,6 +34,9 @@ struct LibPq {
   decltype(&PQputCopyData) put_copy_data;
   decltype(&PQputCopyEnd) put_copy_end;
   decltype(&PQgetResult) get_result;
+  decltype(&PQconninfoParse) conninfo_parse;  // libpq's own reading of a connection string
+  decltype(&PQconninfoFree) conninfo_free;
+  decltype(&PQfreemem) freemem;
 
   // The loaded library, or nullptr with *error set.
   static const LibPq* get(std::string* error);

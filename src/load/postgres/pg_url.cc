@@ -4,6 +4,8 @@
 #include <cctype>
 #include <optional>
 
+#include "common/secrets.h"
+
 namespace covid {
 namespace {
 
@@ -63,6 +65,28 @@ Result<std::string> checked_schema(std::string_view raw) {
 Result<PgTarget> parse_uri(std::string_view url) {
   PgTarget t;
   size_t host = url.find("://") + 3;
+  // An '@' that libpq would not take for the end of the user info (one after a '/', or a second
+  // one) means a '/' or '@' was left unencoded in the user name or password: libpq would read
+  // part of the password as the host, port or database name and quote it in its errors. The URL
+  // is refused, shown without everything up to its last '@', and that part remembered as secret.
+  size_t query_at = url.find('?', host);
+  size_t last_at = url.substr(0, query_at).rfind('@');
+  if (last_at != std::string_view::npos && last_at >= host) {
+    size_t first = url.find_first_of("@/", host);
+    if (first != last_at) {
+      std::string_view userinfo = url.substr(host, last_at - host);
+      size_t colon = userinfo.find(':');
+      std::string_view password = colon == std::string_view::npos ? userinfo : userinfo.substr(colon + 1);
+      for (std::string_view secret : {userinfo, password}) {
+        remember_secret(secret);
+        if (auto decoded = percent_decode(secret)) remember_secret(*decoded);
+      }
+      return Status::Usage("the database URL " + std::string(url.substr(0, host)) + "***" +
+                           std::string(url.substr(last_at)) +
+                           " has a '/' or '@' in its user name, password or database name: write them "
+                           "percent-encoded (%2F for '/', %40 for '@')");
+    }
+  }
   // libpq takes user info up to the first '@' before the first '/'.
   size_t stop = url.find_first_of("@/", host);
   std::string display;
@@ -199,7 +223,11 @@ bool is_postgres_url(std::string_view url) {
 }
 
 Result<PgTarget> parse_postgres_url(std::string_view url) {
-  return is_uri(url) ? parse_uri(url) : parse_keyword_value(url);
+  auto t = is_uri(url) ? parse_uri(url) : parse_keyword_value(url);
+  if (t.ok()) {
+    for (const std::string& secret : t->secrets) remember_secret(secret);
+  }
+  return t;
 }
 
 bool valid_schema_name(std::string_view name) {

@@ -7,7 +7,10 @@
 // schema=NAME), the PostgreSQL schema the store's tables live in, default covid_etl. A schema
 // name is 1 to 63 letters, digits and underscores, not starting with a digit or pg_; it is
 // always used double-quoted. Passwords (in the user info of a URI, or a password parameter) are
-// left to libpq, but replaced by *** in `display`, the form used in every message.
+// left to libpq, but replaced by *** in `display`, the form used in every message, and
+// remembered for common/secrets.h's scrub(). A URI with an unencoded '/' or '@' in its user info
+// (postgresql://etl:S3cret/pw@host/db), which libpq would split elsewhere and quote in its errors,
+// is a usage error that does not show the user info.
 #pragma once
 
 #include <string>
@@ -31,8 +34,9 @@ struct PgTarget {
 // string starting with a libpq keyword).
 bool is_postgres_url(std::string_view url);
 
-// Splits a URL that is_postgres_url() accepts. Usage errors (exit 64) for a bad schema name or a
-// malformed key=value string; the messages never contain the password.
+// Splits a URL that is_postgres_url() accepts. Usage errors (exit 64) for a bad schema name, a
+// malformed key=value string or an unencoded '/' or '@' in a URI's user info; the messages never
+// contain the password. Remembers the passwords it finds (common/secrets.h).
 Result<PgTarget> parse_postgres_url(std::string_view url);
 
 bool valid_schema_name(std::string_view name);

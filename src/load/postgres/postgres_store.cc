@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "common/secrets.h"
 #include "load/postgres/libpq.h"
 #include "load/postgres/pg_binary.h"
 
@@ -245,7 +246,7 @@ Status PostgresStore::error(const char* what, const pg_result* result) const {
     if (primary != nullptr) message = primary;
   }
   if (message.empty()) message = pq_->error_message(conn_);
-  message = flatten(scrub_secrets(std::move(message), target_.secrets));
+  message = flatten(scrub(scrub_secrets(std::move(message), target_.secrets)));
   if (sqlstate != nullptr && std::string_view(sqlstate) == "55P03") {  // lock_not_available
     return Status::Load(lock_message(describe(), options_.lock_timeout) + " (" + what + ": " +
                         message + ")");
@@ -294,9 +295,25 @@ Result<std::unique_ptr<Store>> PostgresStore::open(const std::string& url,
   if (const char* env = std::getenv("PGPASSWORD"); env != nullptr && *env != '\0') {
     target->secrets.push_back(env);
   }
+  for (const std::string& secret : target->secrets) remember_secret(secret);
   std::string load_error;
   const LibPq* pq = LibPq::get(&load_error);
   if (pq == nullptr) return Status::Load(load_error);
+  // libpq's own reading of the string: every password it will use is a secret to scrub, however
+  // it was written (user info, ?password=, password=, quoted, escaped).
+  char* parse_error = nullptr;
+  if (PQconninfoOption* options = pq->conninfo_parse(target->conninfo.c_str(), &parse_error)) {
+    for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+      std::string_view key = o->keyword;
+      if ((key == "password" || key == "sslpassword") && o->val != nullptr && *o->val != '\0') {
+        target->secrets.push_back(o->val);
+        remember_secret(o->val);
+      }
+    }
+    pq->conninfo_free(options);
+  } else if (parse_error != nullptr) {
+    pq->freemem(parse_error);  // connecting reports it, scrubbed, as before
+  }
 
   // Array entries before dbname are overridden by the URL's own; those after it override it.
   std::vector<const char*> keys, values;
@@ -315,7 +332,7 @@ Result<std::unique_ptr<Store>> PostgresStore::open(const std::string& url,
   std::unique_ptr<PostgresStore> store(new PostgresStore(pq, conn, std::move(*target), options));
   if (pq->status(conn) != CONNECTION_OK) {
     return Status::Load("cannot connect to PostgreSQL " + store->target_.display + ": " +
-                        flatten(scrub_secrets(pq->error_message(conn), store->target_.secrets)));
+                        flatten(scrub(scrub_secrets(pq->error_message(conn), store->target_.secrets))));
   }
   pq->set_notice_processor(conn, silent_notices, nullptr);
   if (options.read_only) {
@@ -667,6 +684,12 @@ ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.l
   content_hash = excluded.content_hash, bytes = excluded.bytes, run_id = excluded.run_id)sql"),
         {st.url, text_or_null(st.validators.etag), text_or_null(st.validators.last_modified),
          text_or_null(st.content_hash), std::to_string(st.bytes), std::to_string(run_id)});
+    return r.ok() ? Status::Ok() : r.status();
+  }
+
+  Status forget_source(const std::string& url) override {
+    auto r = store_.query("removing an old source state",
+                          store_.sql("DELETE FROM {s}.source_state WHERE url = $1"), {url});
     return r.ok() ? Status::Ok() : r.status();
   }
 

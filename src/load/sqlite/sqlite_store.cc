@@ -774,6 +774,19 @@ ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.l
     return Status::Ok();
   }
 
+  // The key holds a secret: secure_delete overwrites the row's bytes instead of leaving them in a
+  // free page of the file.
+  Status forget_source(const std::string& url) override {
+    COVID_RETURN_IF_ERROR(store_.exec("PRAGMA secure_delete = ON"));
+    Stmt s(store_.db_, "DELETE FROM source_state WHERE url = ?");
+    if (!s.ok()) return store_.error("removing an old source state");
+    s.bind(1, url);
+    bool done = s.step() == SQLITE_DONE;
+    COVID_RETURN_IF_ERROR(store_.exec("PRAGMA secure_delete = OFF"));
+    if (!done) return store_.error("removing an old source state");
+    return Status::Ok();
+  }
+
   Status finish_run(const RunRecord& run, const std::vector<OutboxMessage>& outbox) override {
     return store_.write_run_and_outbox(run, outbox);
   }
