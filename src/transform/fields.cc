@@ -43,8 +43,34 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
 }
 
 namespace {
-constexpr std::string_view kBomBytes = "\xEF\xBB\xBF";
 bool is_control(uint8_t c) { return c < 0x20 || c == 0x7f; }
+
+// The code point of the valid UTF-8 sequence of `n` bytes at s[i].
+char32_t decode(std::string_view s, size_t i, size_t n) {
+  auto b = [&](size_t k) { return char32_t(uint8_t(s[i + k])); };
+  switch (n) {
+    case 1: return b(0);
+    case 2: return (b(0) & 0x1F) << 6 | (b(1) & 0x3F);
+    case 3: return (b(0) & 0x0F) << 12 | (b(1) & 0x3F) << 6 | (b(2) & 0x3F);
+    default: return (b(0) & 0x07) << 18 | (b(1) & 0x3F) << 12 | (b(2) & 0x3F) << 6 | (b(3) & 0x3F);
+  }
+}
+
+// What check_text thinks of one code point (the exact set is in fields.h).
+TextError classify(char32_t c) {
+  auto in = [c](char32_t lo, char32_t hi) { return c >= lo && c <= hi; };
+  if (c < 0x20 || c == 0x7F || in(0x80, 0x9F) || c == 0x2028 || c == 0x2029) return TextError::kControl;
+  if (c < 0xAD) return TextError::kNone;  // the common case: ASCII and most of Latin-1
+  if (c == 0x061C || c == 0x200E || c == 0x200F || in(0x202A, 0x202E) || in(0x2066, 0x2069)) {
+    return TextError::kBidi;
+  }
+  if (c == 0x00AD || c == 0x180E || in(0x200B, 0x200D) || in(0x2060, 0x2064) || in(0x206A, 0x206F) ||
+      in(0xFFF9, 0xFFFB) || in(0xE0000, 0xE007F)) {
+    return TextError::kInvisible;
+  }
+  if (c == 0xFEFF) return TextError::kBom;
+  return TextError::kNone;
+}
 }  // namespace
 
 TextError check_text(std::string_view text, size_t* offset) {
@@ -63,9 +89,9 @@ TextError check_text(std::string_view text, size_t* offset) {
       *offset = i + 1;
       return TextError::kInvalidUtf8;
     }
-    if (text.substr(i, n) == kBomBytes) {
+    if (TextError e = classify(decode(text, i, n)); e != TextError::kNone) {
       *offset = i + 1;
-      return TextError::kBom;
+      return e;
     }
     i += n;
   }
@@ -73,14 +99,23 @@ TextError check_text(std::string_view text, size_t* offset) {
 }
 
 std::string describe(TextError error, std::string_view text, size_t offset) {
-  std::string at = std::to_string(offset);
+  std::string at = "byte " + std::to_string(offset);
+  // The refused character, as U+XXXX, when it is not ASCII.
+  size_t i = offset - 1, n = i < text.size() ? utf8_sequence_length(text, i) : 0;
+  if (n > 1) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "U+%04X, ", unsigned(decode(text, i, n)));
+    at = buf + at;
+  }
   switch (error) {
     case TextError::kNone: return "";
-    case TextError::kInvalidUtf8: return quote_excerpt(text) + " is not valid UTF-8 (byte " + at + ")";
-    case TextError::kControl: return quote_excerpt(text) + " contains a control character (byte " + at + ")";
-    case TextError::kBom:
-      return quote_excerpt(text) + " contains a byte order mark (U+FEFF, byte " + at +
-             ": files joined together?)";
+    case TextError::kInvalidUtf8: return quote_excerpt(text) + " is not valid UTF-8 (" + at + ")";
+    case TextError::kControl: return quote_excerpt(text) + " contains a control character (" + at + ")";
+    case TextError::kBidi:
+      return quote_excerpt(text) + " contains a bidirectional control (" + at +
+             ": it would reorder the text shown after it)";
+    case TextError::kInvisible: return quote_excerpt(text) + " contains an invisible character (" + at + ")";
+    case TextError::kBom: return quote_excerpt(text) + " contains a byte order mark (" + at + ": files joined together?)";
   }
   return "";
 }
@@ -110,7 +145,7 @@ std::string quote_excerpt(std::string_view text) {
       ++i;
     } else {
       std::string_view seq = text.substr(i, n);
-      if (seq == kBomBytes) {
+      if (classify(decode(text, i, n)) != TextError::kNone) {
         for (char b : seq) escape(uint8_t(b));
       } else {
         s += seq;

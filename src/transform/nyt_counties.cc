@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <numeric>
-#include <utility>
 
 #include "transform/fields.h"
 
@@ -10,34 +9,10 @@ namespace covid {
 namespace {
 enum Col { kDate, kCounty, kState, kFips, kCases, kDeaths };
 
-constexpr std::pair<std::string_view, std::string_view> kStates[] = {
-    {"Alabama", "01"}, {"Alaska", "02"}, {"Arizona", "04"}, {"Arkansas", "05"},
-    {"California", "06"}, {"Colorado", "08"}, {"Connecticut", "09"}, {"Delaware", "10"},
-    {"District of Columbia", "11"}, {"Florida", "12"}, {"Georgia", "13"}, {"Hawaii", "15"},
-    {"Idaho", "16"}, {"Illinois", "17"}, {"Indiana", "18"}, {"Iowa", "19"}, {"Kansas", "20"},
-    {"Kentucky", "21"}, {"Louisiana", "22"}, {"Maine", "23"}, {"Maryland", "24"},
-    {"Massachusetts", "25"}, {"Michigan", "26"}, {"Minnesota", "27"}, {"Mississippi", "28"},
-    {"Missouri", "29"}, {"Montana", "30"}, {"Nebraska", "31"}, {"Nevada", "32"},
-    {"New Hampshire", "33"}, {"New Jersey", "34"}, {"New Mexico", "35"}, {"New York", "36"},
-    {"North Carolina", "37"}, {"North Dakota", "38"}, {"Ohio", "39"}, {"Oklahoma", "40"},
-    {"Oregon", "41"}, {"Pennsylvania", "42"}, {"Rhode Island", "44"}, {"South Carolina", "45"},
-    {"South Dakota", "46"}, {"Tennessee", "47"}, {"Texas", "48"}, {"Utah", "49"},
-    {"Vermont", "50"}, {"Virginia", "51"}, {"Washington", "53"}, {"West Virginia", "54"},
-    {"Wisconsin", "55"}, {"Wyoming", "56"}, {"American Samoa", "60"}, {"Guam", "66"},
-    {"Northern Mariana Islands", "69"}, {"Puerto Rico", "72"}, {"Virgin Islands", "78"},
-};
-
 bool five_digits(std::string_view s) {
   return s.size() == 5 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 }  // namespace
-
-std::string_view state_fips_by_name(std::string_view name) {
-  for (const auto& [n, code] : kStates) {
-    if (n == name) return code;
-  }
-  return {};
-}
 
 CountiesReader::CountiesReader(std::string file, const Clock& clock)
     : TableReader(std::move(file), {"date", "county", "state", "fips", "cases", "deaths"}, clock) {}
@@ -127,7 +102,29 @@ void CountiesReader::on_row(const Row& row) {
   }
   if (!fips.empty()) {
     if (five_digits(fips)) {
-      location = std::string(fips);
+      // The first two digits are the county's state: a state or territory, and this row's.
+      std::string_view known = state_name_by_fips(fips.substr(0, 2));
+      if (known.empty()) {
+        error(row.line(kFips), row.column(kFips),
+              column_name(kFips) + ": " + quote_excerpt(fips) + " is no county: " + std::string(fips.substr(0, 2)) +
+                  " is the FIPS code of no state or territory");
+        ok = false;
+      } else if (fips.substr(2) == "000") {
+        error(row.line(kFips), row.column(kFips),
+              column_name(kFips) + ": " + quote_excerpt(fips) + " is no county (county code 000: " +
+                  std::string(known) + " as a whole)");
+        ok = false;
+      } else if (!state.empty() && known != state) {
+        std::string_view other = state_fips_by_name(state);
+        error(row.line(kFips), row.column(kFips),
+              column_name(kFips) + ": " + quote_excerpt(fips) + " is a county of " + std::string(known) + " (" +
+                  std::string(fips.substr(0, 2)) + "), not of " + quote_excerpt(state) +
+                  (other.empty() ? std::string(" (not a state or territory NYT names)")
+                                 : " (" + std::string(other) + ")"));
+        ok = false;
+      } else {
+        location = std::string(fips);
+      }
     } else {
       error(row.line(kFips), row.column(kFips),
             column_name(kFips) + ": " + quote_excerpt(fips) + " is not a 5-digit county FIPS code");

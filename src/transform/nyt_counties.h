@@ -4,8 +4,14 @@
 // City`, `Kansas City`, `Joplin`), "SS:Name" with SS the state's 2-digit FIPS code found from the
 // state's name (e.g. "36:New York City"), so that `Unknown` is kept apart per state. cases is
 // required; an empty deaths is unknown. A FIPS that is not 5 digits, a state name without a FIPS
-// code, a (location, date) twice and one location under two names are errors; a cumulative
-// count that goes down is a revision upstream: accepted, with a warning.
+// code, a (location, date) twice and one location under two names are errors; so is a FIPS code
+// that is no county (its first two digits no state's or territory's, as in 00000 and 99999, or
+// its last three 000) or a county of another state than the row's (`01003` with state `Texas`:
+// the first two digits must be the code of the state named, transform/state_fips.h), at the fips
+// field. Only the state part is checked: the county part is not looked up in a list of counties.
+// Names must be clean text (fields.h check_text: no controls, bidirectional controls or
+// invisible characters). A cumulative count that goes down is a revision upstream: accepted,
+// with a warning.
 //
 // A county file is ~2.5 million rows, so the reader never needs to hold it: NYT publishes it in
 // ascending date order, and the reader requires that order (a date earlier than the one before
@@ -31,12 +37,10 @@
 
 #include "transform/location.h"
 #include "transform/observation.h"
+#include "transform/state_fips.h"  // state_fips_by_name, state_name_by_fips
 #include "transform/table_reader.h"
 
 namespace covid {
-
-// The 2-digit FIPS code of a state or territory by its NYT name ("California" -> "06"), or "".
-std::string_view state_fips_by_name(std::string_view name);
 
 class CountiesReader;
 

@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "transform/fields.h"
+#include "transform/state_fips.h"
 
 namespace covid {
 namespace {
@@ -45,18 +46,31 @@ void StatesReader::on_row(const Row& row) {
     error(row.line(kState), row.column(kState), column_name(kState) + ": empty value");
     ok = false;
   }
-  ok = check_name(row, kState) && ok;
+  bool clean_name = !name.empty() && check_name(row, kState);
+  ok = clean_name && ok;
+  // The code must be a state's or territory's, and the name that one's, as NYT spells it.
+  if (!fips.empty()) {
+    std::string_view known = state_name_by_fips(fips);
+    if (known.empty()) {
+      error(row.line(kFips), row.column(kFips),
+            column_name(kFips) + ": " + quote_excerpt(row[kFips]) + " is the FIPS code of no state or territory");
+      ok = false;
+    } else if (clean_name && known != name) {
+      std::string_view other = state_fips_by_name(name);
+      error(row.line(kFips), row.column(kFips),
+            column_name(kFips) + ": " + quote_excerpt(row[kFips]) + " is the FIPS code of " + std::string(known) + ", not of " +
+                quote_excerpt(name) +
+                (other.empty() ? std::string(" (not a state or territory NYT names)")
+                               : " (" + std::string(other) + ")"));
+      ok = false;
+    }
+  }
   ok = read_count(row, kCases, &o.cases) && ok;
   ok = read_count(row, kDeaths, &o.deaths) && ok;
   if (!ok) return;
   o.location = fips;
-  auto [n, first] = names_.emplace(o.location, Name{std::string(name), row.line(kState)});
-  if (!first && n->second.name != name) {
-    error(row.line(kState), row.column(kState),
-          column_name(kState) + ": FIPS " + o.location + " is " + quote_excerpt(name) + " here but " +
-              quote_excerpt(n->second.name) + " on line " + std::to_string(n->second.line));
-    return;
-  }
+  // One name per code: every row's name is its code's (above), so a second name cannot occur.
+  names_.emplace(o.location, Name{std::string(name), row.line(kState)});
   uint64_t key = (uint64_t((fips[0] - '0') * 10 + (fips[1] - '0')) << 32) | uint32_t(o.date.days);
   auto [it, inserted] = seen_.emplace(key, row.line(kDate));
   if (!inserted) {

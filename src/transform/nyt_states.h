@@ -2,8 +2,12 @@
 // Every row is the observation of one state (territories included) on one date, its location the
 // 2-digit FIPS code (a 1-digit code is read as having lost its leading zero); the state's name is kept for the locations table. cases and deaths are
 // required; recovered is unknown below the national level. A (fips, date) that appears twice, a
-// FIPS code that is not two digits, and one FIPS code under two names are errors; a cumulative
-// count that goes down is a revision upstream: accepted, with a warning. Not thread-safe.
+// FIPS code that is not two digits or is no state's or territory's (00, 99, 03...), and a code
+// under a name that is not its state's exactly as NYT spells it (transform/state_fips.h:
+// California's rows under 36, `Texas,6`) are errors at the fips field; a name that is not clean
+// text (fields.h check_text: controls, bidirectional controls, invisible characters) is one at
+// the state field. A cumulative count that goes down is a revision upstream: accepted, with a
+// warning. Not thread-safe.
 #pragma once
 
 #include <cstdint>

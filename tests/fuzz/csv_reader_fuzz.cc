@@ -1,12 +1,16 @@
 // libFuzzer target: the CSV reader, differentially. The same bytes are read whole and in chunks
 // of a size the input chooses; the records (fields, line, columns) and errors must be identical.
-// Any difference, or any memory error (built with ASan and UBSan), is a crash.
+// Any difference, or any memory error (built with ASan and UBSan), is a crash. Each field is also
+// quoted as an error message would quote it (transform/fields.h): the quote, and the message
+// check_text gives for the field, must be clean text themselves (valid UTF-8, no control,
+// bidirectional control or invisible character), whatever bytes the field holds.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "extract/csv_reader.h"
+#include "transform/fields.h"
 
 namespace {
 
@@ -18,6 +22,13 @@ struct Events final : covid::CsvHandler {
     for (size_t i = 0; i < r.fields.size(); ++i) {
       s += "|" + std::to_string(r.field_line(i)) + "," + std::to_string(r.columns[i]) + "=" +
            std::string(r.fields[i]);
+      size_t offset = 0, clean = 0;
+      covid::TextError e = covid::check_text(r.fields[i], &offset);
+      if (covid::check_text(covid::quote_excerpt(r.fields[i]), &clean) != covid::TextError::kNone) std::abort();
+      if (e != covid::TextError::kNone &&
+          covid::check_text(covid::describe(e, r.fields[i], offset), &clean) != covid::TextError::kNone) {
+        std::abort();
+      }
     }
     out.push_back(std::move(s));
     return true;

@@ -185,8 +185,8 @@ class StatesMalformed(TempDirTest):
         self.check("date,state,cases,deaths\n2020-03-01,California,1,0\n", 1, 1, "'fips'")
 
     def test_one_fips_under_two_names(self):
-        self.check(self.HEADER + "2020-03-01,California,06,1,0\n2020-03-02,Nevada,06,2,0\n", 3, 12,
-                   "on line 2")
+        self.check(self.HEADER + "2020-03-01,California,06,1,0\n2020-03-02,Nevada,06,2,0\n", 3, 19,
+                   "'06' is the FIPS code of California, not of 'Nevada'")
 
     def test_a_decrease_is_a_warning(self):
         path = self.write("dec.csv", self.HEADER + "2020-03-01,California,06,5,1\n2020-03-02,California,06,4,1\n")

@@ -177,6 +177,82 @@ TEST(CheckText, CleanUtf8TextOrWhereItIsNot) {
             "'\\xef\\xbb\\xbfCalifornia' contains a byte order mark (U+FEFF, byte 1: files joined together?)");
 }
 
+TEST(CheckText, RefusesBidiControlsInvisibleCharactersAndC1Controls) {
+  // A name is shown on the dashboard, in the CSV export and in terminals: a character that
+  // reorders the text after it (U+202E shows 'Texas\u202Esaxet' as 'Texastexas'), that cannot be
+  // seen (two names that look the same but differ) or that is a control is refused, at its byte.
+  // The set is exactly the one fields.h lists; a few visible neighbours pass.
+  struct Case {
+    std::string text;
+    TextError error;
+    size_t offset;
+    std::string message;  // describe(), with the code point named
+  };
+  const Case cases[] = {
+      // C1 controls (U+0080..U+009F), and the line and paragraph separators.
+      {"Los\xc2\x80" "Angeles", TextError::kControl, 4, "'Los\\xc2\\x80Angeles' contains a control character (U+0080, byte 4)"},
+      {"Los\xc2\x85", TextError::kControl, 4, "'Los\\xc2\\x85' contains a control character (U+0085, byte 4)"},
+      {"\xc2\x9f", TextError::kControl, 1, "'\\xc2\\x9f' contains a control character (U+009F, byte 1)"},
+      {"a\xe2\x80\xa8" "b", TextError::kControl, 2, "'a\\xe2\\x80\\xa8b' contains a control character (U+2028, byte 2)"},
+      {"a\xe2\x80\xa9", TextError::kControl, 2, ""},
+      // Bidirectional controls.
+      {"Texas\xe2\x80\xae" "saxet", TextError::kBidi, 6,
+       "'Texas\\xe2\\x80\\xaesaxet' contains a bidirectional control (U+202E, byte 6: it would reorder the "
+       "text shown after it)"},
+      {"\xe2\x80\xaa" "x", TextError::kBidi, 1, ""},  // U+202A LRE
+      {"x\xe2\x80\xab", TextError::kBidi, 2, ""},     // U+202B RLE
+      {"x\xe2\x80\xac", TextError::kBidi, 2, ""},     // U+202C PDF
+      {"x\xe2\x80\xad", TextError::kBidi, 2, ""},     // U+202D LRO
+      {"x\xe2\x80\x8e", TextError::kBidi, 2, ""},     // U+200E LRM
+      {"x\xe2\x80\x8f", TextError::kBidi, 2, ""},     // U+200F RLM
+      {"x\xd8\x9c", TextError::kBidi, 2, ""},         // U+061C ARABIC LETTER MARK
+      {"x\xe2\x81\xa6", TextError::kBidi, 2, ""},     // U+2066 LRI
+      {"x\xe2\x81\xa7", TextError::kBidi, 2, ""},     // U+2067 RLI
+      {"x\xe2\x81\xa8", TextError::kBidi, 2, ""},     // U+2068 FSI
+      {"x\xe2\x81\xa9", TextError::kBidi, 2, ""},     // U+2069 PDI
+      // Invisible characters.
+      {"Los\xe2\x80\x8b" "Angeles", TextError::kInvisible, 4,
+       "'Los\\xe2\\x80\\x8bAngeles' contains an invisible character (U+200B, byte 4)"},
+      {"x\xe2\x80\x8c", TextError::kInvisible, 2, ""},      // U+200C ZWNJ
+      {"x\xe2\x80\x8d", TextError::kInvisible, 2, ""},      // U+200D ZWJ
+      {"x\xe2\x81\xa0", TextError::kInvisible, 2, ""},      // U+2060 WORD JOINER
+      {"x\xe2\x81\xa4", TextError::kInvisible, 2, ""},      // U+2064 INVISIBLE PLUS
+      {"x\xe2\x81\xaf", TextError::kInvisible, 2, ""},      // U+206F NOMINAL DIGIT SHAPES
+      {"Ala\xc2\xad" "bama", TextError::kInvisible, 4, ""}, // U+00AD SOFT HYPHEN
+      {"x\xe1\xa0\x8e", TextError::kInvisible, 2, ""},      // U+180E MONGOLIAN VOWEL SEPARATOR
+      {"x\xef\xbf\xb9", TextError::kInvisible, 2, ""},      // U+FFF9
+      {"x\xf3\xa0\x80\x81", TextError::kInvisible, 2, ""},  // U+E0001 LANGUAGE TAG
+      {"x\xf3\xa0\x81\xbf", TextError::kInvisible, 2, ""},  // U+E007F CANCEL TAG
+      // U+FEFF anywhere, with its own message.
+      {"Tex\xef\xbb\xbf" "as", TextError::kBom, 4,
+       "'Tex\\xef\\xbb\\xbfas' contains a byte order mark (U+FEFF, byte 4: files joined together?)"},
+      // The first problem is the one reported.
+      {"a\xe2\x80\x8b\xe2\x80\xae", TextError::kInvisible, 2, ""},
+      // Visible neighbours pass: NBSP, accented letters, the dashes and quotes around the
+      // refused ranges, Puerto Rico's and New Mexico's names, an emoji, U+E0080.
+      {"a\xc2\xa0" "b", TextError::kNone, 0, ""},
+      {"Do\xc3\xb1" "a Ana", TextError::kNone, 0, ""},
+      {"Mayag\xc3\xbc" "ez", TextError::kNone, 0, ""},
+      {"a\xe2\x80\x90\xe2\x80\x94\xe2\x80\x99\xe2\x80\xa7\xe2\x80\xaf\xe2\x81\x9f", TextError::kNone, 0, ""},
+      {"x\xef\xbf\xbc", TextError::kNone, 0, ""},      // U+FFFC OBJECT REPLACEMENT (visible)
+      {"x\xf0\x9f\x98\x80", TextError::kNone, 0, ""},
+      {"x\xf3\xa0\x82\x80", TextError::kNone, 0, ""},  // U+E0080
+  };
+  for (const Case& c : cases) {
+    size_t offset = 0;
+    EXPECT_EQ(check_text(c.text, &offset), c.error) << quote_excerpt(c.text);
+    if (c.error == TextError::kNone) continue;
+    EXPECT_EQ(offset, c.offset) << quote_excerpt(c.text);
+    std::string message = describe(c.error, c.text, offset);
+    if (!c.message.empty()) {
+      EXPECT_EQ(message, c.message);
+    }
+    // The message never carries the character it refuses: it is clean text itself.
+    size_t at = 0;
+    EXPECT_EQ(check_text(message, &at), TextError::kNone) << message;
+  }
+}
+
 TEST(QuoteExcerpt, TruncatesBeforeEscaping) {
   // 40 bytes are kept, each escaped: the limit is on the text, not on the message.
   std::string controls(45, '\x01');
