@@ -23,6 +23,7 @@
 #include "serve/assets.h"
 #include "serve/router.h"
 #include "serve/server.h"
+#include "serve/serve_command.h"
 #include "serve/snapshot.h"
 
 namespace covid {
@@ -234,7 +235,7 @@ int daemon_command(const std::function<Result<Config>()>& load_config, bool json
   serve::add_api_routes(router, cache, metrics);
   serve::add_asset_routes(router);
   serve::HttpServer server([&router](serve::Request& req, serve::Response& resp) { router.dispatch(req, resp); },
-                           metrics);
+                           metrics, serve::server_limits(*config));
   Status listening = server.listen(host, port);
   if (!listening.ok()) {
     std::fprintf(stderr, "covid-etl: %s\n", listening.message().c_str());

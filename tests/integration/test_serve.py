@@ -763,7 +763,9 @@ class ServeConnections(ServerTest):
         request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
         # Half of them asked one question and were kept alive; half never said anything.
         for i in range(self.IDLE):
-            s = socket.create_connection((HOST, self.server.port), timeout=10)
+            # From many client addresses (all of 127/8 is loopback): the server allows 64 per client.
+            source = f"127.0.{1 + i // 2500}.{2 + i // 10 % 250}"
+            s = socket.create_connection((HOST, self.server.port), timeout=10, source_address=(source, 0))
             if i % 2 == 0:
                 s.sendall(request)
             idle.append(s)
