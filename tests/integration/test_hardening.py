@@ -15,7 +15,8 @@ over raw sockets (http.client tidies requests up too much to send the broken one
 - PathTraversal: every encoding of "..", backslashes, overlong UTF-8, NUL, absolute-form targets:
   404, and a file planted beside the database and in the working directory never comes back.
 - TriggerEndpoint: the daemon's POST /api/v1/runs with a token: 401 for a wrong one (the token
-  never echoed), 429 after 5 wrong ones in a minute, even for the right token.
+  never echoed), 429 after 5 wrong ones in a minute from one address, even for the right token;
+  another address is not locked out.
 
 Every load here is bounded in count and time and targets 127.0.0.1 only.
 """
@@ -767,6 +768,26 @@ class TriggerEndpoint(TempDirTest):
         self.assertNotIn(self.TOKEN.encode(), r.body)
         self.assertNotIn(self.TOKEN, str(r.headers))
         self.assertNotIn(self.TOKEN[:12], r.body.decode())  # not even a prefix
+
+    def trigger_from(self, source, authorization):
+        data = (f"POST /api/v1/runs HTTP/1.1\r\nHost: x\r\nAuthorization: {authorization}\r\n"
+                f"Content-Length: 0\r\nConnection: close\r\n\r\n")
+        return one(self.port, data.encode(), source=source)
+
+    def test_wrong_tokens_lock_out_their_own_address_only(self):
+        # Five wrong tokens from 127.0.0.1 lock that address out for a minute ...
+        for i in range(5):
+            self.assertEqual(self.trigger_from("127.0.0.1", f"Bearer guess-{i}").status, 401)
+        self.assertEqual(self.trigger_from("127.0.0.1", "Bearer " + self.TOKEN).status, 429)
+        # ... not the owner, who triggers from another address with the right token.
+        r = self.trigger_from("127.0.0.2", "Bearer " + self.TOKEN)
+        self.assertEqual(r.status, 202, r)
+        self.assert_no_token(r)
+        # Which has its own count of wrong tokens: four more are 401, not 429.
+        for i in range(4):
+            self.assertEqual(self.trigger_from("127.0.0.2", f"Bearer guess-{i}").status, 401)
+        self.assertEqual(self.trigger_from("127.0.0.1", "Bearer " + self.TOKEN).status, 429)
+        self.assertEqual(self.daemon.stop(), 0)
 
     def test_wrong_tokens_are_401_then_every_trigger_429(self):
         wrong = ["Bearer " + self.TOKEN[:-1], "Bearer " + self.TOKEN + "x", "Basic " + self.TOKEN, self.TOKEN,
