@@ -256,15 +256,14 @@ int daemon_command(const std::function<Result<Config>()>& load_config, bool json
     auto id = parse_id(req.path_params.empty() ? std::string_view() : req.path_params[0].second);
     if (!id) return error_response(resp, 400, "a run id is a number");
     if (auto s = runs.status(*id)) return json_response(resp, 200, *s);
-    auto store = open_store(db, read_only);
-    if (store.ok()) {
-      auto history = (*store)->list_runs(10'000);
-      if (history.ok()) {
-        for (const RunRecord& r : *history) {
-          if (r.id == *id) return json_response(resp, 200, record_json(r));
-        }
-      }
+    // One read by the run's key, through the server's own connection.
+    auto found = cache.run(*id);
+    if (!found.ok()) {
+      error_response(resp, 503, "the database cannot be read: " + found.status().message());
+      resp.headers.emplace_back("Retry-After", "1");
+      return;
     }
+    if (*found) return json_response(resp, 200, record_json(**found));
     error_response(resp, 404, "no run " + std::to_string(*id));
   });
   serve::add_api_routes(router, cache, metrics);

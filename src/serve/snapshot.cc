@@ -157,6 +157,14 @@ void SnapshotCache::refresh() {
   current_.store(std::shared_ptr<const Snapshot>(std::move(*snap)));
 }
 
+Result<std::optional<RunRecord>> SnapshotCache::run(int64_t id) {
+  std::lock_guard lock(mu_);
+  if (!store_) return Status::Load("the database cannot be read now");
+  auto found = store_->get_run(id);
+  if (!found.ok()) log_once(found.status().message());
+  return found;
+}
+
 Result<std::shared_ptr<const LocationIndex>> SnapshotCache::locations(const Snapshot& snap) {
   {
     std::lock_guard lock(snap.lazy_mu_);

@@ -131,6 +131,9 @@ class SnapshotCache {
   // is returned; other failures leave an unavailable snapshot and are retried by current().
   Status load();
   std::shared_ptr<const Snapshot> current();
+  // One run's record, read from the store by its key (Store::get_run); an error when the store
+  // cannot be read now.
+  Result<std::optional<RunRecord>> run(int64_t id);
   // Makes the next current() check the store (for a caller that has just committed a run).
   void invalidate() { next_check_ns_.store(0, std::memory_order_relaxed); }
   uint64_t builds() const { return builds_.load(std::memory_order_relaxed); }

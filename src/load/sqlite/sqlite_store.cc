@@ -822,35 +822,56 @@ Result<std::vector<Observation>> SqliteStore::read_series(std::string_view locat
   return out;
 }
 
+namespace {
+
+constexpr const char* kRunColumns =
+    "id, started_at, finished_at, status, stage, rows_read, inserted, updated, unchanged, missing, "
+    "warnings, errors, first_date, last_date, error, sources, duration_ms";
+
+// A row of kRunColumns.
+RunRecord read_run(Stmt& s) {
+  RunRecord r;
+  r.id = s.int64(0);
+  r.started_at = s.text(1);
+  r.finished_at = s.text(2);
+  r.status = parse_run_status(s.text(3)).value_or(RunStatus::kFailed);
+  r.stage = s.text(4);
+  r.counts = RunCounts{uint64_t(s.int64(5)), uint64_t(s.int64(6)), uint64_t(s.int64(7)),
+                       uint64_t(s.int64(8)), uint64_t(s.int64(9)), uint64_t(s.int64(10)),
+                       uint64_t(s.int64(11))};
+  r.first_date = s.text(12);
+  r.last_date = s.text(13);
+  r.error = s.text(14);
+  r.sources_json = s.text(15);
+  r.duration_ms = s.int64(16);
+  return r;
+}
+
+}  // namespace
+
 Result<std::vector<RunRecord>> SqliteStore::list_runs(size_t limit) {
   std::vector<RunRecord> out;
   if (!schema_ready()) return out;
-  Stmt s(db_, R"sql(
-SELECT id, started_at, finished_at, status, stage, rows_read, inserted, updated, unchanged,
-  missing, warnings, errors, first_date, last_date, error, sources, duration_ms
-FROM runs ORDER BY id DESC LIMIT ?)sql");
+  std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs ORDER BY id DESC LIMIT ?";
+  Stmt s(db_, sql.c_str());
   if (!s.ok()) return error("reading runs");
   s.bind(1, int64_t(limit));
   int rc;
-  while ((rc = s.step()) == SQLITE_ROW) {
-    RunRecord r;
-    r.id = s.int64(0);
-    r.started_at = s.text(1);
-    r.finished_at = s.text(2);
-    r.status = parse_run_status(s.text(3)).value_or(RunStatus::kFailed);
-    r.stage = s.text(4);
-    r.counts = RunCounts{uint64_t(s.int64(5)), uint64_t(s.int64(6)), uint64_t(s.int64(7)),
-                         uint64_t(s.int64(8)), uint64_t(s.int64(9)), uint64_t(s.int64(10)),
-                         uint64_t(s.int64(11))};
-    r.first_date = s.text(12);
-    r.last_date = s.text(13);
-    r.error = s.text(14);
-    r.sources_json = s.text(15);
-    r.duration_ms = s.int64(16);
-    out.push_back(std::move(r));
-  }
+  while ((rc = s.step()) == SQLITE_ROW) out.push_back(read_run(s));
   if (rc != SQLITE_DONE) return error("reading runs");
   return out;
+}
+
+Result<std::optional<RunRecord>> SqliteStore::get_run(int64_t id) {
+  if (!schema_ready()) return std::optional<RunRecord>();
+  std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?";
+  Stmt s(db_, sql.c_str());
+  if (!s.ok()) return error("reading a run");
+  s.bind(1, id);
+  int rc = s.step();
+  if (rc == SQLITE_DONE) return std::optional<RunRecord>();
+  if (rc != SQLITE_ROW) return error("reading a run");
+  return std::optional<RunRecord>(read_run(s));
 }
 
 Result<std::vector<Location>> SqliteStore::list_locations() {
