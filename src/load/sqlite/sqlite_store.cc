@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -224,6 +225,12 @@ Result<std::unique_ptr<Store>> SqliteStore::open(const std::string& path, const 
   if (rc != SQLITE_OK) {
     return Status::Load("cannot open database " + path + ": " +
                         (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+  }
+  // The file SQLite has just opened, to notice when the path names another (data_version).
+  if (struct stat st{}; file == path && ::stat(path.c_str(), &st) == 0) {
+    store->has_file_id_ = true;
+    store->file_dev_ = uint64_t(st.st_dev);
+    store->file_ino_ = uint64_t(st.st_ino);
   }
   sqlite3_busy_timeout(db, int(options.lock_timeout.count()));
   sqlite3_extended_result_codes(db, 1);
@@ -944,6 +951,15 @@ Result<std::map<std::string, SourceState>> SqliteStore::source_states() {
 }
 
 Result<uint64_t> SqliteStore::data_version() {
+  if (has_file_id_) {
+    struct stat st{};
+    if (::stat(path_.c_str(), &st) != 0) {
+      return Status::Load("the database file " + path_ + " is gone (" + std::strerror(errno) + ")");
+    }
+    if (uint64_t(st.st_dev) != file_dev_ || uint64_t(st.st_ino) != file_ino_) {
+      return Status::Load("the database file " + path_ + " was replaced by another file");
+    }
+  }
   Stmt s(db_, "PRAGMA data_version");
   if (!s.ok() || s.step() != SQLITE_ROW) return error("reading the data version");
   return (uint64_t(s.int64(0)) << 32) ^ uint64_t(sqlite3_total_changes64(db_));
