@@ -364,8 +364,16 @@ Result<Config> load_config_file(const std::string& path, Config c) {
     c.lock_timeout = std::chrono::milliseconds(lock);
   }
   if (const toml::table* t = check.table(root, "serve")) {
-    check.known(*t, "serve.", {"listen"});
+    check.known(*t, "serve.", {"listen", "max_connections", "max_connections_per_client", "header_timeout_ms"});
     check.string(*t, "listen", "serve.listen", &c.listen);
+    int64_t max_connections = int64_t(c.max_connections), per_client = int64_t(c.max_connections_per_client),
+            header = ms(c.header_timeout);
+    check.integer(*t, "max_connections", "serve.max_connections", 1, 1'000'000, &max_connections);
+    check.integer(*t, "max_connections_per_client", "serve.max_connections_per_client", 0, 1'000'000, &per_client);
+    check.integer(*t, "header_timeout_ms", "serve.header_timeout_ms", 1, 3'600'000, &header);
+    c.max_connections = uint64_t(max_connections);
+    c.max_connections_per_client = uint64_t(per_client);
+    c.header_timeout = std::chrono::milliseconds(header);
     std::string host;
     uint16_t port = 0;
     if (!parse_listen(c.listen, &host, &port)) {

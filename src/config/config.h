@@ -37,6 +37,11 @@ inline constexpr const char* kDefaultListen = "127.0.0.1:8080";  // serve: the d
 struct Config {
   std::string db = kDefaultDb;
   std::string listen = kDefaultListen;  // [serve] listen, COVID_ETL_LISTEN, --listen: HOST:PORT
+  // [serve] limits of the server (serve and daemon; see serve/limits.h): connections open at once,
+  // per client address (0: no limit per client), and how long a request's header may take.
+  uint64_t max_connections = 10'000;
+  uint64_t max_connections_per_client = 64;
+  std::chrono::milliseconds header_timeout{10'000};
   std::string nyt_url = kDefaultNytUrl;
   std::string jhu_url = kDefaultJhuUrl;
   // [sources] states: one URL or a list read in order; COVID_ETL_STATES_URL, --states. Empty: not

@@ -186,6 +186,9 @@ class Store {
   }
   // The most recent runs first.
   virtual Result<std::vector<RunRecord>> list_runs(size_t limit) = 0;
+  // The run with this id, or std::nullopt when there is none: one read by the run's key, however
+  // many runs there are and however old this one is.
+  virtual Result<std::optional<RunRecord>> get_run(int64_t id) = 0;
   // Every location the store knows, sorted by id (byte order), the nation always among them.
   // SQLite and PostgreSQL read their locations table (id, type, name, state, fips); a store not
   // created yet lists the nation only. DynamoDB keeps no locations table: it derives the list

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <ctime>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -24,6 +25,7 @@
 #include "serve/assets.h"
 #include "serve/router.h"
 #include "serve/server.h"
+#include "serve/serve_command.h"
 #include "serve/snapshot.h"
 
 namespace covid {
@@ -63,27 +65,61 @@ std::string_view bearer_token(std::string_view authorization) {
   return token;
 }
 
-// The trigger's token check, with a limit on wrong tokens.
+// The trigger's token check, with a limit on wrong tokens per client address (Request::client:
+// an IPv4 address or an IPv6 /64): after kMaxFailures wrong tokens from one client within a
+// minute, that client gets 429, whatever token it sends, until the oldest of them is a minute old.
+// Other clients are not affected (a stranger cannot lock the owner out). The table is bounded:
+// at kMaxClients clients, those with no wrong token in the last minute are dropped, then those
+// whose last wrong token is the oldest. Thread-safe.
 class TokenGate {
  public:
   explicit TokenGate(std::string token) : token_(std::move(token)) {}
   bool enabled() const { return !token_.empty(); }
   // 0: allowed; otherwise the status to answer (401 or 429).
-  int check(std::string_view authorization) {
+  int check(std::string_view client, std::string_view authorization) {
     std::lock_guard<std::mutex> lock(mu_);
     auto now = std::chrono::steady_clock::now();
-    while (!failures_.empty() && now - failures_.front() > std::chrono::minutes(1)) failures_.pop_front();
-    if (failures_.size() >= kMaxFailures) return 429;
+    auto it = failures_.find(client);
+    if (it != failures_.end()) {
+      auto& times = it->second;
+      while (!times.empty() && now - times.front() > kWindow) times.pop_front();
+      if (times.empty()) {
+        failures_.erase(it);
+        it = failures_.end();
+      } else if (times.size() >= kMaxFailures) {
+        return 429;
+      }
+    }
     if (equal_constant_time(bearer_token(authorization), token_)) return 0;
-    failures_.push_back(now);
+    if (it == failures_.end()) {
+      make_room(now);
+      it = failures_.emplace(std::string(client), std::deque<std::chrono::steady_clock::time_point>()).first;
+    }
+    it->second.push_back(now);
     return 401;
   }
 
  private:
   static constexpr size_t kMaxFailures = 5;
+  static constexpr size_t kMaxClients = 10'000;
+  static constexpr std::chrono::minutes kWindow{1};
+
+  void make_room(std::chrono::steady_clock::time_point now) {
+    if (failures_.size() < kMaxClients) return;
+    std::erase_if(failures_, [&](const auto& entry) { return now - entry.second.back() > kWindow; });
+    while (failures_.size() >= kMaxClients) {
+      auto oldest = failures_.begin();
+      for (auto i = failures_.begin(); i != failures_.end(); ++i) {
+        if (i->second.back() < oldest->second.back()) oldest = i;
+      }
+      failures_.erase(oldest);
+    }
+  }
+
   std::string token_;
   std::mutex mu_;
-  std::deque<std::chrono::steady_clock::time_point> failures_;
+  // Per client: the times of its wrong tokens in the last minute, oldest first (never empty).
+  std::map<std::string, std::deque<std::chrono::steady_clock::time_point>, std::less<>> failures_;
 };
 
 std::optional<int64_t> parse_id(std::string_view s) {
@@ -195,9 +231,9 @@ int daemon_command(const std::function<Result<Config>()>& load_config, bool json
   router.add("/api/v1/runs", serve::method_bit(serve::Method::kPost),
              [&](const serve::Request& req, serve::Response& resp) {
                if (!gate.enabled()) return error_response(resp, 404, "no such path");
-               int denied = gate.check(req.header("Authorization"));
+               int denied = gate.check(req.client, req.header("Authorization"));
                if (denied == 429) {
-                 error_response(resp, 429, "too many wrong tokens; try again in a minute");
+                 error_response(resp, 429, "too many wrong tokens from this address; try again in a minute");
                  resp.headers.emplace_back("Retry-After", "60");
                  return;
                }
@@ -222,21 +258,20 @@ int daemon_command(const std::function<Result<Config>()>& load_config, bool json
     auto id = parse_id(req.path_params.empty() ? std::string_view() : req.path_params[0].second);
     if (!id) return error_response(resp, 400, "a run id is a number");
     if (auto s = runs.status(*id)) return json_response(resp, 200, *s);
-    auto store = open_store(db, read_only);
-    if (store.ok()) {
-      auto history = (*store)->list_runs(10'000);
-      if (history.ok()) {
-        for (const RunRecord& r : *history) {
-          if (r.id == *id) return json_response(resp, 200, record_json(r));
-        }
-      }
+    // One read by the run's key, through the server's own connection.
+    auto found = cache.run(*id);
+    if (!found.ok()) {
+      error_response(resp, 503, "the database cannot be read: " + found.status().message());
+      resp.headers.emplace_back("Retry-After", "1");
+      return;
     }
+    if (*found) return json_response(resp, 200, record_json(**found));
     error_response(resp, 404, "no run " + std::to_string(*id));
   });
   serve::add_api_routes(router, cache, metrics);
   serve::add_asset_routes(router);
   serve::HttpServer server([&router](serve::Request& req, serve::Response& resp) { router.dispatch(req, resp); },
-                           metrics);
+                           metrics, serve::server_limits(*config));
   Status listening = server.listen(host, port);
   if (!listening.ok()) {
     std::fprintf(stderr, "covid-etl: %s\n", listening.message().c_str());

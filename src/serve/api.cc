@@ -292,7 +292,15 @@ void healthz(SnapshotCache& cache, const Request& req, Response& resp) {
   auto snap = cache.current();
   nlohmann::json j;
   if (snap->available) {
-    j = {{"status", "ok"}};
+    // Degraded: the last data read is still served, but the database cannot be read now (a
+    // server gone, a SQLite file deleted): 503 too, so that a monitor that looks only at the
+    // status code notices.
+    auto problem = cache.problem();
+    j = {{"status", problem ? "degraded" : "ok"}};
+    if (problem) {
+      j["message"] = *problem;
+      resp.status = 503;
+    }
     if (snap->totals.last_run) j["last_run_status"] = to_string(snap->totals.last_run->status);
   } else {
     j = {{"status", "unavailable"}, {"message", snap->error}};

@@ -30,6 +30,9 @@ struct Request {
   std::string_view query;   // after '?', not decoded
   std::vector<std::pair<std::string_view, std::string_view>> headers;
   std::string_view body;
+  // The client, as the server counts connections per client: its IPv4 address ("192.0.2.7"), or
+  // the /64 prefix of its IPv6 address ("2001:db8:1:2::/64"). Empty when not known.
+  std::string_view client;
   // Values of {name} segments of the route that matched, in order.
   std::vector<std::pair<std::string_view, std::string_view>> path_params;
 

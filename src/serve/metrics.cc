@@ -39,7 +39,7 @@ void ServerMetrics::record(size_t route, int status, std::chrono::nanoseconds la
 }
 
 void ServerMetrics::render(std::string* out) const {
-  char line[256];
+  char line[512];  // the longest entry below is under 450 bytes
   auto add = [&](int n) { out->append(line, size_t(n)); };
   out->append("# HELP covid_etl_http_requests_total HTTP requests answered, by route and status code.\n"
               "# TYPE covid_etl_http_requests_total counter\n");
@@ -88,11 +88,20 @@ void ServerMetrics::render(std::string* out) const {
                     "covid_etl_http_connections_total %llu\n",
                     (unsigned long long)accepted_.load(std::memory_order_relaxed)));
   add(std::snprintf(line, sizeof line,
-                    "# HELP covid_etl_http_connections_refused_total Connections closed at once: "
-                    "over the connection limit.\n"
+                    "# HELP covid_etl_http_connections_refused_total Connections closed at once: their "
+                    "client had as many open as it may (per_client), or the server had, none of them idle "
+                    "(total).\n"
                     "# TYPE covid_etl_http_connections_refused_total counter\n"
-                    "covid_etl_http_connections_refused_total %llu\n",
+                    "covid_etl_http_connections_refused_total{limit=\"per_client\"} %llu\n"
+                    "covid_etl_http_connections_refused_total{limit=\"total\"} %llu\n",
+                    (unsigned long long)refused_client_.load(std::memory_order_relaxed),
                     (unsigned long long)refused_.load(std::memory_order_relaxed)));
+  add(std::snprintf(line, sizeof line,
+                    "# HELP covid_etl_http_connections_evicted_total Idle kept-alive connections closed to "
+                    "make room for a new one (the server had as many open as it may).\n"
+                    "# TYPE covid_etl_http_connections_evicted_total counter\n"
+                    "covid_etl_http_connections_evicted_total %llu\n",
+                    (unsigned long long)evicted_.load(std::memory_order_relaxed)));
 }
 
 }  // namespace covid::serve

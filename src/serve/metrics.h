@@ -1,5 +1,5 @@
 // ServerMetrics: what the HTTP server counts, for /metrics: requests by route and status code,
-// a latency histogram per route, and open connections.
+// a latency histogram per route, and connections (open, accepted, refused, closed to make room).
 //
 // Routes are registered before serving (add_route() is not thread-safe); record() and the
 // connection counters are lock-free and may be called from any thread; render() reads them
@@ -29,7 +29,14 @@ class ServerMetrics {
   void record(size_t route, int status, std::chrono::nanoseconds latency);
   void connection_opened() { open_.fetch_add(1, std::memory_order_relaxed); accepted_.fetch_add(1, std::memory_order_relaxed); }
   void connection_closed() { open_.fetch_sub(1, std::memory_order_relaxed); }
-  void connection_refused() { refused_.fetch_add(1, std::memory_order_relaxed); }
+  // Why a new connection was closed at once: its client had max_connections_per_client open, or
+  // the server max_connections, none of them idle (ServerLimits).
+  enum class Refusal { kPerClient, kTotal };
+  void connection_refused(Refusal why) {
+    (why == Refusal::kPerClient ? refused_client_ : refused_).fetch_add(1, std::memory_order_relaxed);
+  }
+  // An idle kept-alive connection closed to make room for a new one.
+  void connection_evicted() { evicted_.fetch_add(1, std::memory_order_relaxed); }
   int64_t open_connections() const { return open_.load(std::memory_order_relaxed); }
 
   // Appends the Prometheus text exposition of these metrics.
@@ -54,6 +61,8 @@ class ServerMetrics {
   std::atomic<int64_t> open_{0};
   std::atomic<uint64_t> accepted_{0};
   std::atomic<uint64_t> refused_{0};
+  std::atomic<uint64_t> refused_client_{0};
+  std::atomic<uint64_t> evicted_{0};
 };
 
 }  // namespace covid::serve

@@ -17,6 +17,14 @@
 
 namespace covid::serve {
 
+ServerLimits server_limits(const Config& config) {
+  ServerLimits limits;
+  limits.max_connections = size_t(config.max_connections);
+  limits.max_connections_per_client = size_t(config.max_connections_per_client);
+  limits.header_timeout = config.header_timeout;
+  return limits;
+}
+
 int serve_command(const Config& config) {
   std::string host;
   uint16_t port = 0;
@@ -54,7 +62,8 @@ int serve_command(const Config& config) {
   Router router(metrics);
   add_api_routes(router, cache, metrics);
   add_asset_routes(router);
-  HttpServer server([&router](Request& req, Response& resp) { router.dispatch(req, resp); }, metrics);
+  HttpServer server([&router](Request& req, Response& resp) { router.dispatch(req, resp); }, metrics,
+                    server_limits(config));
   Status listening = server.listen(host, port);
   if (!listening.ok()) {
     std::fprintf(stderr, "covid-etl: %s\n", listening.message().c_str());

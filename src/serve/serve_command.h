@@ -8,9 +8,14 @@
 #pragma once
 
 #include "config/config.h"
+#include "serve/limits.h"
 
 namespace covid::serve {
 
 int serve_command(const Config& config);
+
+// The server's limits: the defaults, with what [serve] sets (connections, per client, the header
+// timeout). Also for the daemon's server.
+ServerLimits server_limits(const Config& config);
 
 }  // namespace covid::serve

@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <ctime>
+#include <list>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -78,6 +79,18 @@ void append_number(std::string& out, size_t v) {
   out.append(buf, size_t(n));
 }
 
+// Who a connection comes from, for the limit per client: an IPv4 address (also when it comes
+// mapped into IPv6), or the /64 prefix of an IPv6 address (one host, or one home's network,
+// holds a whole /64: counting its addresses one by one would limit nothing).
+std::string client_key(const net::ip::address& a) {
+  if (a.is_v4()) return a.to_v4().to_string();
+  net::ip::address_v6 v6 = a.to_v6();
+  if (v6.is_v4_mapped()) return net::ip::make_address_v4(net::ip::v4_mapped, v6).to_string();
+  net::ip::address_v6::bytes_type bytes = v6.to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  return net::ip::address_v6(bytes).to_string() + "/64";
+}
+
 }  // namespace
 
 class Session;
@@ -91,7 +104,10 @@ class HttpServer::Impl {
         iocs_(make_contexts(limits.threads == 0 ? 1 : limits.threads)),
         acceptor_(*iocs_[0]),
         retry_timer_(*iocs_[0]) {
-    for (auto& ioc : iocs_) guards_.emplace_back(ioc->get_executor());
+    for (auto& ioc : iocs_) {
+      guards_.emplace_back(ioc->get_executor());
+      idle_.push_back(std::make_unique<IdleList>());
+    }
   }
 
   // One io_context per thread, each run by its own thread: a connection lives on one of them,
@@ -109,6 +125,17 @@ class HttpServer::Impl {
 
   void add(const std::shared_ptr<Session>& s);
   void remove(Session* s);
+  // Whether `client` has fewer connections open than its limit.
+  bool client_may_connect(const std::string& client);
+  // Makes room for a new connection when the table is full: closes the least recently active
+  // idle kept-alive connection. False when there is none to close.
+  bool evict_idle();
+
+  // The idle kept-alive connections of one I/O thread, least recently active first.
+  struct IdleList {
+    std::mutex mu;
+    std::list<Session*> sessions;  // each removes itself (under mu) before it is destroyed
+  };
 
   // Declared before the io_context, so destroyed after it: destroying the io_context destroys
   // the handlers still pending (after a stop past its grace period), and with them sessions,
@@ -121,6 +148,8 @@ class HttpServer::Impl {
   bool stop_requested_ = false;
   unsigned finished_threads_ = 0;
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
+  std::unordered_map<std::string, size_t> clients_;  // connections open per client_key()
+  std::vector<std::unique_ptr<IdleList>> idle_;      // one per io_context, same index
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> open_{0};
 
@@ -136,12 +165,20 @@ class HttpServer::Impl {
 // Every step runs on the thread of the connection's io_context, one at a time.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, HttpServer::Impl& server)
+  Session(tcp::socket socket, HttpServer::Impl& server, std::string client, HttpServer::Impl::IdleList& idle)
       : stream_(std::move(socket)),
         server_(server),
-        buffer_(server.limits_.max_header_bytes + 16 * 1024) {}
+        buffer_(server.limits_.max_header_bytes + 16 * 1024),
+        client_(std::move(client)),
+        idle_(idle),
+        accepted_at_(Clock::now()) {}
 
-  ~Session() { server_.remove(this); }
+  ~Session() {
+    (void)leave_idle();
+    server_.remove(this);
+  }
+
+  const std::string& client() const { return client_; }
 
   void start() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->wait_request(); });
@@ -157,36 +194,75 @@ class Session : public std::enable_shared_from_this<Session> {
 
   net::any_io_executor executor() { return stream_.get_executor(); }
 
+  void close() {
+    if (state_ == State::kClosed) return;
+    state_ = State::kClosed;
+    stream_.close();
+  }
+
  private:
+  friend class HttpServer::Impl;  // evict_idle() takes connections off the idle lists
   enum class State { kIdle, kReading, kWriting, kClosed };
 
   const ServerLimits& limits() const { return server_.limits_; }
 
-  // Waits for the first byte of the next request (idle timeout), unless one is buffered.
+  // Waits for the first byte of the next request, unless one is buffered: on a new connection
+  // within the header timeout (counted from the accept), on a kept-alive one within the idle
+  // timeout, on the idle list meanwhile (where a full table may close it to make room).
   void wait_request() {
     if (server_.stopping_.load()) return close();
     if (buffer_.size() > 0) return read_request();
     state_ = State::kIdle;
-    stream_.expires_after(limits().idle_timeout);
+    bool kept_alive = served_ > 0;
+    if (kept_alive) {
+      stream_.expires_after(limits().idle_timeout);
+      enter_idle();
+    } else {
+      stream_.expires_at(accepted_at_ + limits().header_timeout);
+    }
     size_t room = buffer_.max_size() - buffer_.size();
     stream_.async_read_some(buffer_.prepare(std::min<size_t>(room, 4096)),
-                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            [self = shared_from_this(), kept_alive](beast::error_code ec, size_t n) {
+                              if (kept_alive && !self->leave_idle()) return self->close();  // made room
                               if (ec) return self->close();
                               self->buffer_.commit(n);
                               self->read_request();
                             });
   }
 
-  // Reads one whole request; all of it must arrive within the read timeout. The header is
-  // collected here up to its blank line, so that its size limit counts every byte of it (Beast's
-  // own limit counts only what is buffered at once), and then parsed in one go; a body, if any,
-  // is read by the parser within the body limit.
+  void enter_idle() {
+    std::lock_guard lock(idle_.mu);
+    idle_since_ = Clock::now();
+    idle_pos_ = idle_.sessions.insert(idle_.sessions.end(), this);
+    idle_listed_ = true;
+  }
+
+  // Off the idle list; false when the server closes this connection to make room for another
+  // (evict_idle() took it off), and it must do nothing more.
+  bool leave_idle() {
+    std::lock_guard lock(idle_.mu);
+    if (idle_listed_) {
+      idle_.sessions.erase(idle_pos_);
+      idle_listed_ = false;
+    }
+    return !evicted_;
+  }
+
+  // Reads one whole request; all of it must arrive within the read timeout of its first byte,
+  // and its header within the header timeout (of the accept, for a connection's first request;
+  // of the first byte, for the next ones). The header is collected here up to its blank line, so
+  // that its size limit counts every byte of it (Beast's own limit counts only what is buffered
+  // at once), and then parsed in one go; a body, if any, is read by the parser within the body
+  // limit.
   void read_request() {
     state_ = State::kReading;
     parser_.emplace();
     parser_->header_limit(uint32_t(buffer_.max_size()));  // the exact limit is enforced here
     parser_->body_limit(limits().max_body_bytes);
-    stream_.expires_after(limits().read_timeout);
+    Clock::time_point now = Clock::now();
+    request_started_ = now;
+    Clock::time_point header_by = (served_ == 0 ? accepted_at_ : now) + limits().header_timeout;
+    stream_.expires_at(std::min(header_by, now + limits().read_timeout));
     scanned_ = 0;
     read_header();
   }
@@ -239,6 +315,7 @@ class Session : public std::enable_shared_from_this<Session> {
     buffer_.consume(used);
     if (ec == http::error::need_more) ec = {};
     if (ec || parser_->is_done()) return on_read(ec);
+    stream_.expires_at(request_started_ + limits().read_timeout);  // the header is in: the body's turn
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
   }
@@ -275,6 +352,7 @@ class Session : public std::enable_shared_from_this<Session> {
     req_.headers.clear();
     for (const auto& f : msg) req_.headers.emplace_back(sv(f.name_string()), sv(f.value()));
     req_.body = msg.body();
+    req_.client = client_;
     req_.path_params.clear();
 
     resp_ = Response();
@@ -386,15 +464,10 @@ class Session : public std::enable_shared_from_this<Session> {
     server_.metrics_.record(resp_.route, resp_.status, Clock::now() - started_);
     resp_ = Response();  // lets go of the body now
     parser_.reset();
+    ++served_;
     if (ec || server_.stopping_.load()) return close();
     if (!keep_alive_) return linger_close();
     wait_request();
-  }
-
-  void close() {
-    if (state_ == State::kClosed) return;
-    state_ = State::kClosed;
-    stream_.close();
   }
 
   // After a last response: end our side, then read and drop what the client still sends for a
@@ -427,11 +500,23 @@ class Session : public std::enable_shared_from_this<Session> {
   Response resp_;
   std::string head_;
   std::array<char, 4096> scratch_;
+  const std::string client_;  // client_key() of the peer
+  HttpServer::Impl::IdleList& idle_;  // of this connection's I/O thread
+  const Clock::time_point accepted_at_;
+  Clock::time_point request_started_;  // the first byte of the request being read
+  uint64_t served_ = 0;                // responses written
+  // Under idle_.mu: whether on the idle list (and where), since when, and whether taken off it
+  // by evict_idle().
+  std::list<Session*>::iterator idle_pos_;
+  bool idle_listed_ = false;
+  bool evicted_ = false;
+  Clock::time_point idle_since_;
 };
 
 void HttpServer::Impl::add(const std::shared_ptr<Session>& s) {
   std::lock_guard lock(mu_);
   sessions_.emplace(s.get(), s);
+  ++clients_[s->client()];
 }
 
 void HttpServer::Impl::remove(Session* s) {
@@ -439,6 +524,47 @@ void HttpServer::Impl::remove(Session* s) {
   open_.fetch_sub(1);
   std::lock_guard lock(mu_);
   sessions_.erase(s);
+  auto it = clients_.find(s->client());
+  if (it != clients_.end() && --it->second == 0) clients_.erase(it);
+}
+
+bool HttpServer::Impl::client_may_connect(const std::string& client) {
+  if (limits_.max_connections_per_client == 0) return true;
+  std::lock_guard lock(mu_);
+  auto it = clients_.find(client);
+  return it == clients_.end() || it->second < limits_.max_connections_per_client;
+}
+
+bool HttpServer::Impl::evict_idle() {
+  for (;;) {
+    // The list whose first connection has been idle longest (each list is in order already).
+    IdleList* oldest = nullptr;
+    Clock::time_point since;
+    for (auto& list : idle_) {
+      std::lock_guard lock(list->mu);
+      if (list->sessions.empty()) continue;
+      Clock::time_point t = list->sessions.front()->idle_since_;
+      if (oldest == nullptr || t < since) {
+        oldest = list.get();
+        since = t;
+      }
+    }
+    if (oldest == nullptr) return false;
+    std::shared_ptr<Session> victim;
+    {
+      std::lock_guard lock(oldest->mu);
+      if (oldest->sessions.empty()) continue;  // they all woke up meanwhile: look again
+      Session* s = oldest->sessions.front();
+      oldest->sessions.pop_front();
+      s->idle_listed_ = false;
+      s->evicted_ = true;  // its read handler, if it runs first, closes it too
+      victim = s->weak_from_this().lock();
+    }
+    metrics_.connection_evicted();
+    // Null: already on its way out (its destructor waits for the list's lock), leaving room.
+    if (victim) net::post(victim->executor(), [victim] { victim->close(); });
+    return true;
+  }
 }
 
 Status HttpServer::Impl::listen(const std::string& host, uint16_t port) {
@@ -469,8 +595,8 @@ Status HttpServer::Impl::listen(const std::string& host, uint16_t port) {
 }
 
 void HttpServer::Impl::do_accept() {
-  net::io_context& target = *iocs_[next_ioc_++ % iocs_.size()];
-  acceptor_.async_accept(target, [this](beast::error_code ec, tcp::socket socket) {
+  size_t index = next_ioc_++ % iocs_.size();
+  acceptor_.async_accept(*iocs_[index], [this, index](beast::error_code ec, tcp::socket socket) {
     if (stopping_.load() || !acceptor_.is_open()) return;
     if (ec) {
       // Out of descriptors or a similar passing failure: try again shortly, without spinning.
@@ -480,16 +606,23 @@ void HttpServer::Impl::do_accept() {
       });
       return;
     }
-    if (open_.load() >= limits_.max_connections) {
-      metrics_.connection_refused();
-      beast::error_code ignored;
+    beast::error_code ignored;
+    beast::error_code peer_ec;
+    tcp::endpoint peer = socket.remote_endpoint(peer_ec);
+    std::string client = peer_ec ? std::string() : client_key(peer.address());
+    if (client.empty()) {
+      socket.close(ignored);  // gone already
+    } else if (!client_may_connect(client)) {
+      metrics_.connection_refused(ServerMetrics::Refusal::kPerClient);
+      socket.close(ignored);
+    } else if (open_.load() >= limits_.max_connections && !evict_idle()) {
+      metrics_.connection_refused(ServerMetrics::Refusal::kTotal);
       socket.close(ignored);
     } else {
-      beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
       open_.fetch_add(1);
       metrics_.connection_opened();
-      auto session = std::make_shared<Session>(std::move(socket), *this);
+      auto session = std::make_shared<Session>(std::move(socket), *this, std::move(client), *idle_[index]);
       add(session);
       session->start();
     }

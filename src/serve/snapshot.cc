@@ -110,6 +110,7 @@ std::shared_ptr<const Snapshot> SnapshotCache::current() {
 }
 
 void SnapshotCache::refresh() {
+  bool reopened = false;
   if (!store_) {
     if (SteadyClock::now() < next_open_) return;
     auto store = open_();
@@ -119,8 +120,23 @@ void SnapshotCache::refresh() {
       return;
     }
     store_ = std::move(*store);
+    reopened = true;
   }
   auto version = store_->data_version();
+  if (!version.ok() && !reopened) {
+    // A connection lost, or a SQLite file replaced or deleted: open the store again at once. The
+    // old one is closed first (SQLite: the new file must not share the old one's -shm).
+    log_once(version.status().message());
+    store_.reset();
+    auto store = open_();
+    if (store.ok()) {
+      store_ = std::move(*store);
+      reopened = true;
+      version = store_->data_version();
+    } else {
+      version = store.status();
+    }
+  }
   if (!version.ok()) {
     log_once(version.status().message());
     set_unavailable(version.status().message());
@@ -129,13 +145,18 @@ void SnapshotCache::refresh() {
     return;
   }
   auto cur = current_.load();
-  if (cur->available && cur->version == *version) return;
+  // A store opened again may be another database (a file replaced), and versions of two
+  // connections do not compare (SQLite): read it whatever its version says.
+  if (cur->available && cur->version == *version && !reopened) {
+    if (problem_.load()) problem_.store(nullptr);
+    return;
+  }
   if (cur->available && cur->totals.runs == 0) {
     // The store was opened before any run: it may have been a file whose schema was not written
     // yet, which a store reads as empty for as long as it stays open. Open it again.
-    auto reopened = open_();
-    if (reopened.ok()) {
-      store_ = std::move(*reopened);
+    auto reopened_store = open_();
+    if (reopened_store.ok()) {
+      store_ = std::move(*reopened_store);
       version = store_->data_version();
       if (!version.ok()) return;
     }
@@ -143,8 +164,8 @@ void SnapshotCache::refresh() {
   auto snap = build_snapshot(*store_, *version, options_.locations, options_.series_cache_bytes);
   if (!snap.ok()) {
     log_once(snap.status().message());
-    // Keep serving the last good data; try again on the next check.
-    if (!cur->available) set_unavailable(snap.status().message());
+    // Keep serving the last good data (said so by problem()); try again on the next check.
+    set_unavailable(snap.status().message());
     store_.reset();
     next_open_ = SteadyClock::now() + options_.reopen_interval;
     return;
@@ -155,6 +176,15 @@ void SnapshotCache::refresh() {
     last_logged_.clear();
   }
   current_.store(std::shared_ptr<const Snapshot>(std::move(*snap)));
+  problem_.store(nullptr);
+}
+
+Result<std::optional<RunRecord>> SnapshotCache::run(int64_t id) {
+  std::lock_guard lock(mu_);
+  if (!store_) return Status::Load("the database cannot be read now");
+  auto found = store_->get_run(id);
+  if (!found.ok()) log_once(found.status().message());
+  return found;
 }
 
 Result<std::shared_ptr<const LocationIndex>> SnapshotCache::locations(const Snapshot& snap) {
@@ -242,7 +272,11 @@ Result<std::shared_ptr<const Representation>> SnapshotCache::states(const Snapsh
 void SnapshotCache::set_unavailable(const std::string& error) {
   auto cur = current_.load();
   if (!cur->available && cur->error == error) return;
-  if (cur->available) return;  // keep serving the last good snapshot
+  if (cur->available) {  // keep serving the last good snapshot, and say why it may be stale
+    auto problem = problem_.load();
+    if (!problem || *problem != error) problem_.store(std::make_shared<const std::string>(error));
+    return;
+  }
   auto snap = std::make_shared<Snapshot>();
   snap->error = error;
   snap->metrics = data_metrics(*snap);

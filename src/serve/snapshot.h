@@ -10,6 +10,12 @@
 // Store::read_series; kept in a least-recently-used cache bounded in bytes), and the table of
 // states (every state's series, read once). A new version starts with none of them.
 //
+// When the store cannot be read any more (a server gone, a SQLite file deleted), the last snapshot
+// is still served and problem() says why, until the store can be read again. A store whose
+// data_version() fails is opened again at once (a SQLite file replaced by another, `mv new.db
+// covid.db`, is noticed there: sqlite/sqlite_store.h), then once every reopen_interval; a store
+// opened again always gets a new snapshot.
+//
 // A Snapshot is immutable once published (its caches of responses made on demand are internally
 // locked): share it freely between threads. SnapshotCache is thread-safe: current() never makes a
 // request wait for another thread's check or rebuild (that request gets the snapshot before).
@@ -131,6 +137,12 @@ class SnapshotCache {
   // is returned; other failures leave an unavailable snapshot and are retried by current().
   Status load();
   std::shared_ptr<const Snapshot> current();
+  // Why the store cannot be read now while an older snapshot is served, or nullptr when it can
+  // (or when nothing is served: current() says so then).
+  std::shared_ptr<const std::string> problem() const { return problem_.load(); }
+  // One run's record, read from the store by its key (Store::get_run); an error when the store
+  // cannot be read now.
+  Result<std::optional<RunRecord>> run(int64_t id);
   // Makes the next current() check the store (for a caller that has just committed a run).
   void invalidate() { next_check_ns_.store(0, std::memory_order_relaxed); }
   uint64_t builds() const { return builds_.load(std::memory_order_relaxed); }
@@ -162,6 +174,7 @@ class SnapshotCache {
   std::chrono::steady_clock::time_point next_open_{};
   std::string last_logged_;
   std::atomic<std::shared_ptr<const Snapshot>> current_;
+  std::atomic<std::shared_ptr<const std::string>> problem_;
   std::atomic<int64_t> next_check_ns_{0};
   std::atomic<uint64_t> builds_{0};
   std::atomic<uint64_t> series_reads_{0};

@@ -5,6 +5,7 @@ SIGTERM during a run (the database stays consistent), SIGHUP reload, JSON logs.
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import threading
 import time
@@ -174,6 +175,28 @@ class Trigger(DaemonTest):
         while d.request("/api/v1/summary")[1]["last_date"] != "2022-04-19" and time.monotonic() < deadline:
             time.sleep(0.05)
         self.assertEqual(d.request("/api/v1/summary")[1]["last_date"], "2022-04-19")
+
+
+class RunById(DaemonTest):
+    def test_a_run_older_than_the_newest_10000_is_found(self):
+        code, first, err = run_json(self.db)
+        self.assertEqual(code, 0, err)
+        # 10,005 more runs after it (as if the daemon had run every few minutes for a month).
+        now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+        with sqlite3.connect(self.db) as c:
+            c.executemany("INSERT INTO runs (id, started_at, finished_at, status) VALUES (?, ?, ?, 'unchanged')",
+                          [(i, now, now) for i in range(2, 10_007)])
+        c.close()
+        d = Daemon(self, self.config())
+        code, doc = d.request("/api/v1/runs/1")
+        self.assertEqual(code, 200, doc)
+        for key in ("status", "run_id", "inserted", "updated", "unchanged", "missing", "first_date", "last_date"):
+            self.assertEqual(doc[key], first[key], key)
+        code, doc = d.request("/api/v1/runs/10006")
+        self.assertEqual((code, doc["run_id"], doc["status"]), (200, 10006, "unchanged"))
+        for missing in (0, 10_007, 999_999_999):
+            self.assertEqual(d.request(f"/api/v1/runs/{missing}")[0], 404, missing)
+        self.assertEqual(d.stop(), 0)
 
 
 class Stop(DaemonTest):

@@ -27,6 +27,7 @@ from unittest import mock
 import artifacts
 import etl
 import fake_secrets
+import test_daemon
 import test_nothing_lost
 import test_run
 from awssig import signed_headers
@@ -450,6 +451,24 @@ class ServeOnDynamo(OnDynamoRun):
         self.assertEqual(self.data_writes(), [])
         p.terminate()
         p.communicate(timeout=30)
+
+
+class DaemonOnDynamo(OnDynamoRun):
+    def test_a_run_is_read_by_its_key(self):
+        code, summary, err = run_json(self.db)
+        self.assertEqual(code, 0, err)
+        config = self.write("covid-etl.toml", f'[sources]\nnyt = "{NYT}"\njhu = "{JHU}"\n'
+                                              f'[schedule]\ncron = "0 0 1 1 *"\n')
+        d = test_daemon.Daemon(self, config)  # the last run is recent: no catch-up run
+        self.proxy.reset()
+        code, doc = d.request(f"/api/v1/runs/{summary['run_id']}")
+        self.assertEqual(code, 200, doc)
+        self.assertEqual((doc["run_id"], doc["status"], doc["inserted"]), (summary["run_id"], "ok", 820))
+        self.assertEqual(d.request("/api/v1/runs/99")[0], 404)
+        # One GetItem on each run's item.
+        runs = [c.body["Key"]["sk"]["S"] for c in self.proxy.calls("GetItem") if c.body["Key"]["pk"]["S"] == "run"]
+        self.assertEqual(runs, [padded(summary["run_id"]), padded(99)])
+        self.assertEqual(d.stop(), 0)
 
 
 # --- signatures and credentials -----------------------------------------------------------------

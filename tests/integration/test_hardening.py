@@ -1,9 +1,13 @@
 """The server facing the internet (issue 9): the real binary on a free port of 127.0.0.1, spoken to
 over raw sockets (http.client tidies requests up too much to send the broken ones).
 
-- SlowClients: 1,000 slowloris clients (a header byte every 10 s) and a few faster drips (a byte
-  every 0.5 s, in the header or in a body) are all closed by the request deadline (10 s from a
+- SlowClients: 1,000 slowloris clients (a header byte every 10 s), a few faster drips (a byte
+  every 0.5 s, in the header or in a body) and a few that never say anything are all closed by
+  the header deadline (10 s from the connection's accept) or the request deadline (10 s from a
   request's first byte), while other clients are answered promptly the whole time.
+- ClientLimits: 10,050 idle connections from one address take 64 places (the per-client limit);
+  clients from other addresses are still answered, each within 100 ms. A full table makes room
+  for a new client by closing the least recently active idle kept-alive connection.
 - MalformedRequests: the size limits (431, 414, 413), request smuggling shapes (Content-Length
   with Transfer-Encoding, a Transfer-Encoding that does not end in chunked, duplicate lengths),
   obsolete line folding, bare LF line ends, invalid characters, versions other than HTTP/1.0 and
@@ -11,7 +15,8 @@ over raw sockets (http.client tidies requests up too much to send the broken one
 - PathTraversal: every encoding of "..", backslashes, overlong UTF-8, NUL, absolute-form targets:
   404, and a file planted beside the database and in the working directory never comes back.
 - TriggerEndpoint: the daemon's POST /api/v1/runs with a token: 401 for a wrong one (the token
-  never echoed), 429 after 5 wrong ones in a minute, even for the right token.
+  never echoed), 429 after 5 wrong ones in a minute from one address, even for the right token;
+  another address is not locked out.
 
 Every load here is bounded in count and time and targets 127.0.0.1 only.
 """
@@ -91,9 +96,21 @@ def read_responses(sock, methods, timeout=10):
     return out, closed, buf
 
 
-def exchange(port, data, methods=("GET",), timeout=10):
+def client_address(i):
+    """The i-th of many client addresses on loopback (all of 127/8 is ours on Linux), none of them
+    127.0.0.1: the server limits connections per client address, so many clients need many."""
+    return f"127.0.{1 + i // 250}.{2 + i % 250}"
+
+
+def connect(port, source=None, timeout=10):
+    """A connection to the server from source (an address of 127/8; None: the default, 127.0.0.1)."""
+    return socket.create_connection((HOST, port), timeout=timeout,
+                                    source_address=(source, 0) if source else None)
+
+
+def exchange(port, data, methods=("GET",), timeout=10, source=None):
     """Sends data on a new connection and reads the answers: ([Response], closed by the server)."""
-    with socket.create_connection((HOST, port), timeout=timeout) as s:
+    with connect(port, source, timeout) as s:
         s.sendall(data)
         responses, closed, _ = read_responses(s, methods, timeout)
         if not closed and responses and responses[-1].headers.get("connection") == "close":
@@ -106,8 +123,8 @@ def exchange(port, data, methods=("GET",), timeout=10):
         return responses, closed
 
 
-def one(port, data, method="GET"):
-    responses, _ = exchange(port, data, (method,))
+def one(port, data, method="GET", source=None):
+    responses, _ = exchange(port, data, (method,), source=source)
     if not responses:
         raise AssertionError(f"no answer to {data[:200]!r}")
     return responses[0]
@@ -157,11 +174,12 @@ class SlowClients(OneServer):
     SLOW = 1000          # a header byte every 10 s (slowloris)
     DRIP_HEADER = 20     # a header byte every 0.5 s: a deadline per read would never fire
     DRIP_BODY = 10       # a whole header, then a body byte every 0.5 s
-    DEADLINE = 10.0      # ServerLimits::read_timeout
+    SILENT = 20          # connected, never a byte (a server that waits for them 60 s fails here)
+    DEADLINE = 10.0      # ServerLimits::read_timeout and header_timeout
     PROMPT = 2.0         # every normal request is answered within this (generous: 2 shared cores)
 
     def test_slow_clients_do_not_stop_others_and_are_closed_by_the_request_deadline(self):
-        total = self.SLOW + self.DRIP_HEADER + self.DRIP_BODY
+        total = self.SLOW + self.DRIP_HEADER + self.DRIP_BODY + self.SILENT
         if not raise_nofile(total + 300):
             self.skipTest(f"this process may not open {total + 300} files")
         header = b"GET /api/v1/summary HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slowloris\r\nX-Pad: " + b"a" * 2000
@@ -172,10 +190,13 @@ class SlowClients(OneServer):
         self.addCleanup(lambda: [c[0].close() for c in socks])
         self.addCleanup(sel.close)
         for i in range(total):
-            s = socket.create_connection((HOST, self.port), timeout=10)
-            kind = "slow" if i < self.SLOW else "drip" if i < self.SLOW + self.DRIP_HEADER else "body"
-            first = body_head if kind == "body" else header[:1]
-            s.sendall(first)
+            # Many clients: a few connections from each address (the server allows 64 per client).
+            s = connect(self.port, client_address(i // 8))
+            kind = ("slow" if i < self.SLOW else "drip" if i < self.SLOW + self.DRIP_HEADER
+                    else "body" if i < self.SLOW + self.DRIP_HEADER + self.DRIP_BODY else "silent")
+            first = body_head if kind == "body" else b"" if kind == "silent" else header[:1]
+            if first:
+                s.sendall(first)
             s.setblocking(False)
             c = [s, kind, time.monotonic(), len(first), None, b""]
             socks.append(c)
@@ -266,11 +287,13 @@ class SlowClients(OneServer):
         print(f"  {during} of them answered while all {total} slow connections were open")
         self.assertGreaterEqual(during, 40)
 
-        # Every slow one was closed by the server, at its request deadline, with no answer.
+        # Every slow one was closed by the server, at its header or request deadline, with no
+        # answer; and every silent one at its header deadline.
         still_open = [c for c in socks if c[4] is None]
         self.assertEqual(len(still_open), 0, f"{len(still_open)} slow connections still open after "
-                                             f"{deadline - opened:.0f} s")
-        for kind in ("slow", "drip", "body"):
+                                             f"{deadline - opened:.0f} s: "
+                                             f"{sorted(set(c[1] for c in still_open))}")
+        for kind in ("slow", "drip", "body", "silent"):
             group = [c for c in socks if c[1] == kind]
             ages = sorted(c[4] - c[2] for c in group)
             print(f"  {len(group)} {kind}: closed {ages[0]:.1f} .. {ages[-1]:.1f} s after their first byte, "
@@ -284,6 +307,151 @@ class SlowClients(OneServer):
         open_now = int(re.search(r"^covid_etl_http_connections_open (\d+)$", metrics, re.M).group(1))
         self.assertLess(open_now, 10)
         self.healthz_ok()
+
+
+def closed_by_server(sock):
+    """Whether the server has closed sock (a FIN or a reset seen), without waiting."""
+    timeout = sock.gettimeout()
+    sock.settimeout(0)  # non-blocking for this look (with a timeout, recv would wait that long)
+    try:
+        return sock.recv(1, socket.MSG_PEEK) == b""
+    except BlockingIOError:
+        return False
+    except (ConnectionResetError, ConnectionAbortedError):
+        return True
+    finally:
+        sock.settimeout(timeout)
+
+
+def wait_closed(socks, timeout):
+    """Waits up to timeout for the server to close every one of socks; returns how many it did."""
+    deadline = time.monotonic() + timeout
+    while True:
+        closed = sum(1 for s in socks if closed_by_server(s))
+        if closed == len(socks) or time.monotonic() > deadline:
+            return closed
+        time.sleep(0.05)
+
+
+def metric(port, name):
+    body = one(port, get("/metrics"), source=client_address(999)).body.decode()
+    m = re.search(rf"^{re.escape(name)} (\d+)$", body, re.M)
+    if not m:
+        raise AssertionError(f"no {name} in /metrics")
+    return int(m.group(1))
+
+
+class ClientLimits(OneServer):
+    IDLE = 10_050      # idle connections from one address (issue 15: they took every place)
+    PER_CLIENT = 64    # ServerLimits::max_connections_per_client
+    CLIENTS = 50       # normal clients afterwards, each from an address of its own
+    PROMPT = 0.100     # each answered within this: the bound issue 15 asks for
+
+    def write_config(self, name, text):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_10050_idle_connections_from_one_address_leave_room_for_other_clients(self):
+        if not raise_nofile(self.IDLE + 500):
+            self.skipTest(f"this process may not open {self.IDLE + 500} files")
+        idle = []
+        self.addCleanup(lambda: [s.close() for s in idle])
+        started = time.monotonic()
+        for _ in range(self.IDLE):
+            idle.append(connect(self.port, HOST))
+        opened = time.monotonic() - started
+        # All but the first 64 are closed at once, without an answer.
+        closed = wait_closed(idle[self.PER_CLIENT:], 10)
+        print(f"\n  {self.IDLE} idle connections from {HOST} opened in {opened:.2f} s; "
+              f"{closed} closed by the server at once")
+        self.assertEqual(closed, self.IDLE - self.PER_CLIENT)
+        self.assertEqual(sum(1 for s in idle[:self.PER_CLIENT] if closed_by_server(s)), 0)
+
+        # Other clients are answered, each promptly: a new connection, a request, the whole answer.
+        latencies = []
+        for i in range(self.CLIENTS):
+            path = ("/healthz", "/api/v1/summary")[i % 2]
+            t = time.monotonic()
+            r = one(self.port, get(path), source=client_address(i))
+            latencies.append(time.monotonic() - t)
+            self.assertEqual(r.status, 200, path)
+        latencies.sort()
+        print(f"  then {self.CLIENTS} other clients: median {latencies[len(latencies) // 2] * 1000:.1f} ms, "
+              f"max {latencies[-1] * 1000:.1f} ms (bound {self.PROMPT * 1000:.0f} ms each)")
+        self.assertLess(latencies[-1], self.PROMPT)
+        self.assertLessEqual(metric(self.port, "covid_etl_http_connections_open"), self.PER_CLIENT + 2)
+        # The connections kept are usable.
+        idle[0].sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        responses, closed, _ = read_responses(idle[0], ["GET"])
+        self.assertEqual((responses[0].status, closed), (200, False))
+
+    def test_a_full_table_closes_the_connection_idle_longest(self):
+        config = self.write_config("small.toml", "[serve]\nmax_connections = 6\nmax_connections_per_client = 0\n")
+        server = Server(self.db, "--config", config, cwd=self.cwd)
+        self.addCleanup(server.kill)
+        conns = []
+        self.addCleanup(lambda: [s.close() for s in conns])
+        request = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+
+        def ask(s):
+            s.sendall(request)
+            responses, closed, _ = read_responses(s, ["GET"])
+            self.assertEqual((responses[0].status, closed), (200, False))
+
+        for _ in range(6):  # the table full of idle kept-alive connections, conns[0] idle longest
+            conns.append(connect(server.port))
+            ask(conns[-1])
+        # A new client is answered; the connection idle longest made room for it.
+        conns.append(connect(server.port))
+        ask(conns[-1])
+        self.assertEqual(wait_closed(conns[:1], 5), 1)
+        self.assertEqual([closed_by_server(s) for s in conns], [True] + [False] * 6)
+        # What counts is the last activity: conns[1] asks again, so conns[2] is the one to go.
+        ask(conns[1])
+        conns.append(connect(server.port))
+        ask(conns[-1])
+        self.assertEqual(wait_closed(conns[2:3], 5), 1)
+        self.assertEqual([closed_by_server(s) for s in conns], [True, False, True] + [False] * 5)
+        # A connection that has not sent a whole request is never closed to make room: with the
+        # table full of those, a new connection is closed at once (they go at their header deadline).
+        for s in conns:
+            s.close()
+        conns.clear()
+        deadline = time.monotonic() + 5
+        while metric(server.port, "covid_etl_http_connections_open") > 1 and time.monotonic() < deadline:
+            time.sleep(0.05)  # until the server has seen them go (1: the connection asking)
+        for _ in range(6):
+            conns.append(connect(server.port))
+        conns[0].sendall(b"GET /healthz HTTP/1.1\r\n")  # part of a header
+        late = connect(server.port)
+        conns.append(late)
+        self.assertEqual(wait_closed([late], 5), 1)
+        self.assertFalse(any(closed_by_server(s) for s in conns[:6]))
+
+    def test_a_silent_connection_is_closed_at_the_header_deadline_not_the_idle_time(self):
+        config = self.write_config("header.toml", "[serve]\nheader_timeout_ms = 1000\n")
+        server = Server(self.db, "--config", config, cwd=self.cwd)
+        self.addCleanup(server.kill)
+        silent = connect(server.port)
+        partial = connect(server.port)
+        partial.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        kept = connect(server.port)
+        self.addCleanup(lambda: [s.close() for s in (silent, partial, kept)])
+        t = time.monotonic()
+        kept.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        responses, closed, _ = read_responses(kept, ["GET"])
+        self.assertEqual((responses[0].status, closed), (200, False))
+        # The two that never sent a whole header are closed at their deadline (1 s), not before.
+        self.assertEqual(wait_closed([silent, partial], 10), 2)
+        self.assertGreater(time.monotonic() - t, 0.9)
+        # A kept-alive connection waits for its next request by the idle time (60 s): still open.
+        time.sleep(max(0.0, t + 1.5 - time.monotonic()))
+        self.assertFalse(closed_by_server(kept))
+        kept.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        responses, closed, _ = read_responses(kept, ["GET"])
+        self.assertEqual((responses[0].status, closed), (200, False))
 
 
 class MalformedRequests(OneServer):
@@ -600,6 +768,26 @@ class TriggerEndpoint(TempDirTest):
         self.assertNotIn(self.TOKEN.encode(), r.body)
         self.assertNotIn(self.TOKEN, str(r.headers))
         self.assertNotIn(self.TOKEN[:12], r.body.decode())  # not even a prefix
+
+    def trigger_from(self, source, authorization):
+        data = (f"POST /api/v1/runs HTTP/1.1\r\nHost: x\r\nAuthorization: {authorization}\r\n"
+                f"Content-Length: 0\r\nConnection: close\r\n\r\n")
+        return one(self.port, data.encode(), source=source)
+
+    def test_wrong_tokens_lock_out_their_own_address_only(self):
+        # Five wrong tokens from 127.0.0.1 lock that address out for a minute ...
+        for i in range(5):
+            self.assertEqual(self.trigger_from("127.0.0.1", f"Bearer guess-{i}").status, 401)
+        self.assertEqual(self.trigger_from("127.0.0.1", "Bearer " + self.TOKEN).status, 429)
+        # ... not the owner, who triggers from another address with the right token.
+        r = self.trigger_from("127.0.0.2", "Bearer " + self.TOKEN)
+        self.assertEqual(r.status, 202, r)
+        self.assert_no_token(r)
+        # Which has its own count of wrong tokens: four more are 401, not 429.
+        for i in range(4):
+            self.assertEqual(self.trigger_from("127.0.0.2", f"Bearer guess-{i}").status, 401)
+        self.assertEqual(self.trigger_from("127.0.0.1", "Bearer " + self.TOKEN).status, 429)
+        self.assertEqual(self.daemon.stop(), 0)
 
     def test_wrong_tokens_are_401_then_every_trigger_429(self):
         wrong = ["Bearer " + self.TOKEN[:-1], "Bearer " + self.TOKEN + "x", "Basic " + self.TOKEN, self.TOKEN,

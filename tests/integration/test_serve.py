@@ -458,6 +458,40 @@ class ServeLifecycle(unittest.TestCase):
         self.assertEqual((s["last_run"]["status"], s["last_success"]["id"], s["days"]), ("failed", summary["run_id"], 820))
         self.assertIn('covid_etl_runs{status="failed"} 1', server.request("/metrics")[2].decode())
 
+    def test_a_database_file_replaced_or_deleted_is_noticed(self):
+        with open(NYT) as f:
+            lines = f.readlines()
+        part = os.path.join(self.tmp, "us-part.csv")
+        with open(part, "w") as f:
+            f.writelines(lines[:401])  # header and the first 400 dates
+        load(self.db, nyt=part)
+        new = os.path.join(self.tmp, "new.db")
+        load(new)  # all 820 dates
+        server = self.start()
+        self.assertEqual(server.get_json("/api/v1/series")["count"], 400)
+        self.assertEqual(server.get_json("/healthz")["status"], "ok")
+        # `mv new.db covid.db`: the next request reads the new file (not the one still open).
+        os.replace(new, self.db)
+        time.sleep(0.01)  # the data version is checked at most once a millisecond
+        self.assertEqual(server.get_json("/api/v1/series")["count"], 820)
+        self.assertEqual(server.request("/api/v1/export.csv")[2].decode(), export(self.db))
+        self.assertEqual(server.get_json("/healthz")["status"], "ok")
+        # Deleted: /healthz says so with a 503; the data last read is still served meanwhile.
+        os.remove(self.db)
+        time.sleep(0.01)
+        code, _, body = server.request("/healthz")
+        health = json.loads(body)
+        self.assertEqual((code, health["status"]), (503, "degraded"), health)
+        self.assertIn(self.db, health["message"])
+        self.assertEqual(server.get_json("/api/v1/series")["count"], 820)
+        # A database there again is read (the server tries once a second): ok, its data served.
+        load(self.db, nyt=part)
+        deadline = time.monotonic() + 10
+        while server.request("/healthz")[0] != 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(server.get_json("/healthz")["status"], "ok")
+        self.assertEqual(server.get_json("/api/v1/series")["count"], 400)
+
     def test_sigterm_and_sigint_stop_it_cleanly(self):
         load(self.db)
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -763,7 +797,9 @@ class ServeConnections(ServerTest):
         request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
         # Half of them asked one question and were kept alive; half never said anything.
         for i in range(self.IDLE):
-            s = socket.create_connection((HOST, self.server.port), timeout=10)
+            # From many client addresses (all of 127/8 is loopback): the server allows 64 per client.
+            source = f"127.0.{1 + i // 2500}.{2 + i // 10 % 250}"
+            s = socket.create_connection((HOST, self.server.port), timeout=10, source_address=(source, 0))
             if i % 2 == 0:
                 s.sendall(request)
             idle.append(s)

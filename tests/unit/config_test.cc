@@ -195,6 +195,24 @@ TEST_F(ConfigFile, OutOfRange) {
                "2:19: 'load.lock_timeout_ms' must be between 0 and 86400000");
 }
 
+TEST_F(ConfigFile, ServerLimits) {
+  Config defaults;
+  EXPECT_EQ(defaults.max_connections, 10'000u);
+  EXPECT_EQ(defaults.max_connections_per_client, 64u);
+  EXPECT_EQ(defaults.header_timeout.count(), 10'000);
+  Result<Config> r =
+      load("[serve]\nmax_connections = 500\nmax_connections_per_client = 0\nheader_timeout_ms = 2500\n");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->max_connections, 500u);
+  EXPECT_EQ(r->max_connections_per_client, 0u);  // no limit per client
+  EXPECT_EQ(r->header_timeout.count(), 2500);
+  expect_error("[serve]\nmax_connections = 0\n", "2:19: 'serve.max_connections' must be between 1 and 1000000");
+  expect_error("[serve]\nmax_connections_per_client = -1\n",
+               "2:30: 'serve.max_connections_per_client' must be between 0 and 1000000");
+  expect_error("[serve]\nheader_timeout_ms = 0\n", "2:21: 'serve.header_timeout_ms' must be between 1 and 3600000");
+  expect_error("[serve]\nheader_timeout = 10\n", "2:1: unknown key 'serve.header_timeout'");
+}
+
 TEST_F(ConfigFile, BadValues) {
   expect_error("[transform]\njoin = \"outer\"\n", "2:8: 'transform.join' must be \"left\" or \"inner\"");
   expect_error("db = \"\"\n", "1:6: 'db' must not be empty");

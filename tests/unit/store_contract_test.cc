@@ -372,6 +372,55 @@ TEST_P(StoreContract, RunsRoundTripNewestFirst) {
   EXPECT_EQ((*newest)[0].id, 2);
 }
 
+// GET /api/v1/runs/{id} reads one run by its key: the oldest of more than 10,000 runs too (the
+// daemon used to look for it among the newest 10,000 only).
+TEST_P(StoreContract, GetRunReadsOneRunByItsKeyHoweverOld) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  Result<std::optional<RunRecord>> none = store->get_run(1);
+  ASSERT_TRUE(none.ok()) << none.status().message();
+  EXPECT_FALSE(none->has_value());
+
+  Result<int64_t> first = store->begin_run("2022-06-01T12:00:00.000Z");
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  RunRecord r;
+  r.id = *first;
+  r.started_at = "2022-06-01T12:00:00.000Z";
+  r.finished_at = "2022-06-01T12:00:02.500Z";
+  r.status = RunStatus::kFailed;
+  r.stage = "validate";
+  r.counts = RunCounts{100, 1, 2, 3, 4, 5, 6};
+  r.first_date = "2020-01-21";
+  r.last_date = "2022-05-31";
+  r.error = "us.csv:4:1: date: 2020-01-21 appears twice (first on line 2)";
+  r.sources_json = R"([{"url":"https://example.org/us.csv","status":200}])";
+  r.duration_ms = 2500;
+  ASSERT_TRUE(store->finish_run(r, {}).ok());
+  // 10,005 runs after it, written in one statement (as many as a run every 5 minutes for 35 days).
+  backend_->raw("WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < 10006) "
+                "INSERT INTO runs (id, started_at, status, inserted) "
+                "SELECT i, '2022-06-02T12:00:00.000Z', 'unchanged', i FROM n");
+  Result<std::vector<RunRecord>> newest = store->list_runs(10'000);
+  ASSERT_TRUE(newest.ok()) << newest.status().message();
+  EXPECT_EQ(newest->back().id, 7);  // run 1 is not among the newest 10,000
+
+  Result<std::optional<RunRecord>> oldest = store->get_run(*first);
+  ASSERT_TRUE(oldest.ok()) << oldest.status().message();
+  ASSERT_TRUE(oldest->has_value());
+  EXPECT_EQ(show(**oldest), show(r));
+  Result<std::optional<RunRecord>> last = store->get_run(10'006);
+  ASSERT_TRUE(last.ok() && last->has_value());
+  EXPECT_EQ((**last).id, 10'006);
+  EXPECT_EQ((**last).status, RunStatus::kUnchanged);
+  EXPECT_EQ((**last).counts.inserted, 10'006u);
+  EXPECT_EQ((**last).started_at, "2022-06-02T12:00:00.000Z");
+  for (int64_t missing : {int64_t(0), int64_t(-1), int64_t(10'007), int64_t(999'999'999'999)}) {
+    Result<std::optional<RunRecord>> got = store->get_run(missing);
+    ASSERT_TRUE(got.ok()) << missing << ": " << got.status().message();
+    EXPECT_FALSE(got->has_value()) << missing;
+  }
+}
+
 // A run whose process ended without completing its record (SIGKILL, out of memory, a power cut)
 // is closed as `failed` by the next run to begin; a run whose Store still exists, in this
 // process or another, is left `running`. Destroying a Store is what the end of its process does.

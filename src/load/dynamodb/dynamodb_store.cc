@@ -623,6 +623,19 @@ Result<std::vector<RunRecord>> DynamoDbStore::list_runs(size_t limit) {
   return out;
 }
 
+Result<std::optional<RunRecord>> DynamoDbStore::get_run(int64_t id) {
+  if (missing_tables_ || id < 0) return std::optional<RunRecord>();
+  auto got = call("reading a run", "GetItem",
+                  {{"TableName", client_->target().meta_table}, {"Key", key("run", padded(id))}, {"ConsistentRead", true}});
+  if (!got.ok()) return got.status();
+  auto item = got->find("Item");
+  if (item == got->end() || !item->is_object()) return std::optional<RunRecord>();
+  dynamo::ItemReader r(*item);
+  RunRecord rec = read_run(r);
+  if (!r.ok()) return Status::Load("DynamoDB " + describe() + ": run " + std::to_string(id) + ": " + r.error());
+  return std::optional<RunRecord>(std::move(rec));
+}
+
 Result<std::vector<Location>> DynamoDbStore::list_locations() {
   std::set<std::string> ids = {kNation};
   if (!missing_tables_) {

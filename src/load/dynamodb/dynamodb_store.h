@@ -69,6 +69,7 @@ class DynamoDbStore final : public Store {
   Result<std::vector<Observation>> read_series(std::string_view location, std::optional<Date> from,
                                                std::optional<Date> to) override;
   Result<std::vector<RunRecord>> list_runs(size_t limit) override;
+  Result<std::optional<RunRecord>> get_run(int64_t id) override;
   // Derived from the data table: a Scan of its `location` keys (the whole table is read; see the
   // README), each location once, typed by the form of its id. DynamoDB keeps no names: the
   // nation is "United States", a county without FIPS ("SS:Name") is named Name, every other

@@ -888,36 +888,53 @@ Result<std::optional<std::map<Date, StoredDigest>>> PostgresStore::date_digests(
   return std::optional(std::move(out));
 }
 
+namespace {
+
+#define COVID_PG_RUN_COLUMNS                                                                   \
+  "id, " COVID_PG_TIME("started_at") ", " COVID_PG_TIME("finished_at") ", status, stage, rows_read, " \
+  "inserted, updated, unchanged, missing, warnings, errors, to_char(first_date, 'YYYY-MM-DD'), "   \
+  "to_char(last_date, 'YYYY-MM-DD'), error, sources, duration_ms"
+
+// Row i of a result of COVID_PG_RUN_COLUMNS.
+RunRecord read_run(const LibPq& pq, const PGresult* res, int i) {
+  auto text = [&](int col) { return std::string(pq.getvalue(res, i, col)); };
+  auto u = [&](int col) { return uint64_t(to_int64(pq.getvalue(res, i, col))); };
+  RunRecord rec;
+  rec.id = to_int64(pq.getvalue(res, i, 0));
+  rec.started_at = text(1);
+  rec.finished_at = text(2);
+  rec.status = parse_run_status(text(3)).value_or(RunStatus::kFailed);
+  rec.stage = text(4);
+  rec.counts = RunCounts{u(5), u(6), u(7), u(8), u(9), u(10), u(11)};
+  rec.first_date = text(12);
+  rec.last_date = text(13);
+  rec.error = text(14);
+  rec.sources_json = text(15);
+  rec.duration_ms = to_int64(pq.getvalue(res, i, 16));
+  return rec;
+}
+
+}  // namespace
+
 Result<std::vector<RunRecord>> PostgresStore::list_runs(size_t limit) {
   if (empty_) return std::vector<RunRecord>();
-  auto r =
-      query("reading runs",
-            sql("SELECT id, " COVID_PG_TIME("started_at") ", " COVID_PG_TIME("finished_at") R"sql(,
-  status, stage, rows_read, inserted, updated, unchanged, missing, warnings, errors,
-  to_char(first_date, 'YYYY-MM-DD'), to_char(last_date, 'YYYY-MM-DD'), error, sources, duration_ms
-FROM {s}.runs ORDER BY id DESC LIMIT $1::bigint)sql"),
-            {std::to_string(limit)});
+  auto r = query("reading runs", sql("SELECT " COVID_PG_RUN_COLUMNS " FROM {s}.runs ORDER BY id DESC LIMIT $1::bigint"),
+                 {std::to_string(limit)});
   if (!r.ok()) return r.status();
   const PGresult* res = r->get();
   std::vector<RunRecord> out;
-  for (int i = 0, rows = pq_->ntuples(res); i < rows; ++i) {
-    auto text = [&](int col) { return std::string(pq_->getvalue(res, i, col)); };
-    auto u = [&](int col) { return uint64_t(to_int64(pq_->getvalue(res, i, col))); };
-    RunRecord rec;
-    rec.id = to_int64(pq_->getvalue(res, i, 0));
-    rec.started_at = text(1);
-    rec.finished_at = text(2);
-    rec.status = parse_run_status(text(3)).value_or(RunStatus::kFailed);
-    rec.stage = text(4);
-    rec.counts = RunCounts{u(5), u(6), u(7), u(8), u(9), u(10), u(11)};
-    rec.first_date = text(12);
-    rec.last_date = text(13);
-    rec.error = text(14);
-    rec.sources_json = text(15);
-    rec.duration_ms = to_int64(pq_->getvalue(res, i, 16));
-    out.push_back(std::move(rec));
-  }
+  for (int i = 0, rows = pq_->ntuples(res); i < rows; ++i) out.push_back(read_run(*pq_, res, i));
   return out;
+}
+
+Result<std::optional<RunRecord>> PostgresStore::get_run(int64_t id) {
+  if (empty_) return std::optional<RunRecord>();
+  auto r = query("reading a run", sql("SELECT " COVID_PG_RUN_COLUMNS " FROM {s}.runs WHERE id = $1::bigint"),
+                 {std::to_string(id)});
+  if (!r.ok()) return r.status();
+  const PGresult* res = r->get();
+  if (pq_->ntuples(res) == 0) return std::optional<RunRecord>();
+  return std::optional<RunRecord>(read_run(*pq_, res, 0));
 }
 
 Result<std::vector<Location>> PostgresStore::list_locations() {

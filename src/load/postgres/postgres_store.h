@@ -65,6 +65,7 @@ class PostgresStore final : public Store {
   Result<std::vector<Observation>> read_series(std::string_view location, std::optional<Date> from,
                                                std::optional<Date> to) override;
   Result<std::vector<RunRecord>> list_runs(size_t limit) override;
+  Result<std::optional<RunRecord>> get_run(int64_t id) override;
   Result<std::vector<Location>> list_locations() override;
   Result<std::map<std::string, SourceState>> source_states() override;
   Result<std::optional<std::map<Date, StoredDigest>>> date_digests(std::string_view level) override;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -224,6 +225,12 @@ Result<std::unique_ptr<Store>> SqliteStore::open(const std::string& path, const 
   if (rc != SQLITE_OK) {
     return Status::Load("cannot open database " + path + ": " +
                         (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+  }
+  // The file SQLite has just opened, to notice when the path names another (data_version).
+  if (struct stat st{}; file == path && ::stat(path.c_str(), &st) == 0) {
+    store->has_file_id_ = true;
+    store->file_dev_ = uint64_t(st.st_dev);
+    store->file_ino_ = uint64_t(st.st_ino);
   }
   sqlite3_busy_timeout(db, int(options.lock_timeout.count()));
   sqlite3_extended_result_codes(db, 1);
@@ -835,35 +842,56 @@ Result<std::vector<Observation>> SqliteStore::read_series(std::string_view locat
   return out;
 }
 
+namespace {
+
+constexpr const char* kRunColumns =
+    "id, started_at, finished_at, status, stage, rows_read, inserted, updated, unchanged, missing, "
+    "warnings, errors, first_date, last_date, error, sources, duration_ms";
+
+// A row of kRunColumns.
+RunRecord read_run(Stmt& s) {
+  RunRecord r;
+  r.id = s.int64(0);
+  r.started_at = s.text(1);
+  r.finished_at = s.text(2);
+  r.status = parse_run_status(s.text(3)).value_or(RunStatus::kFailed);
+  r.stage = s.text(4);
+  r.counts = RunCounts{uint64_t(s.int64(5)), uint64_t(s.int64(6)), uint64_t(s.int64(7)),
+                       uint64_t(s.int64(8)), uint64_t(s.int64(9)), uint64_t(s.int64(10)),
+                       uint64_t(s.int64(11))};
+  r.first_date = s.text(12);
+  r.last_date = s.text(13);
+  r.error = s.text(14);
+  r.sources_json = s.text(15);
+  r.duration_ms = s.int64(16);
+  return r;
+}
+
+}  // namespace
+
 Result<std::vector<RunRecord>> SqliteStore::list_runs(size_t limit) {
   std::vector<RunRecord> out;
   if (!schema_ready()) return out;
-  Stmt s(db_, R"sql(
-SELECT id, started_at, finished_at, status, stage, rows_read, inserted, updated, unchanged,
-  missing, warnings, errors, first_date, last_date, error, sources, duration_ms
-FROM runs ORDER BY id DESC LIMIT ?)sql");
+  std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs ORDER BY id DESC LIMIT ?";
+  Stmt s(db_, sql.c_str());
   if (!s.ok()) return error("reading runs");
   s.bind(1, int64_t(limit));
   int rc;
-  while ((rc = s.step()) == SQLITE_ROW) {
-    RunRecord r;
-    r.id = s.int64(0);
-    r.started_at = s.text(1);
-    r.finished_at = s.text(2);
-    r.status = parse_run_status(s.text(3)).value_or(RunStatus::kFailed);
-    r.stage = s.text(4);
-    r.counts = RunCounts{uint64_t(s.int64(5)), uint64_t(s.int64(6)), uint64_t(s.int64(7)),
-                         uint64_t(s.int64(8)), uint64_t(s.int64(9)), uint64_t(s.int64(10)),
-                         uint64_t(s.int64(11))};
-    r.first_date = s.text(12);
-    r.last_date = s.text(13);
-    r.error = s.text(14);
-    r.sources_json = s.text(15);
-    r.duration_ms = s.int64(16);
-    out.push_back(std::move(r));
-  }
+  while ((rc = s.step()) == SQLITE_ROW) out.push_back(read_run(s));
   if (rc != SQLITE_DONE) return error("reading runs");
   return out;
+}
+
+Result<std::optional<RunRecord>> SqliteStore::get_run(int64_t id) {
+  if (!schema_ready()) return std::optional<RunRecord>();
+  std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?";
+  Stmt s(db_, sql.c_str());
+  if (!s.ok()) return error("reading a run");
+  s.bind(1, id);
+  int rc = s.step();
+  if (rc == SQLITE_DONE) return std::optional<RunRecord>();
+  if (rc != SQLITE_ROW) return error("reading a run");
+  return std::optional<RunRecord>(read_run(s));
 }
 
 Result<std::vector<Location>> SqliteStore::list_locations() {
@@ -936,6 +964,15 @@ Result<std::map<std::string, SourceState>> SqliteStore::source_states() {
 }
 
 Result<uint64_t> SqliteStore::data_version() {
+  if (has_file_id_) {
+    struct stat st{};
+    if (::stat(path_.c_str(), &st) != 0) {
+      return Status::Load("the database file " + path_ + " is gone (" + std::strerror(errno) + ")");
+    }
+    if (uint64_t(st.st_dev) != file_dev_ || uint64_t(st.st_ino) != file_ino_) {
+      return Status::Load("the database file " + path_ + " was replaced by another file");
+    }
+  }
   Stmt s(db_, "PRAGMA data_version");
   if (!s.ok() || s.step() != SQLITE_ROW) return error("reading the data version");
   return (uint64_t(s.int64(0)) << 32) ^ uint64_t(sqlite3_total_changes64(db_));

@@ -30,10 +30,14 @@ class SqliteStore final : public Store {
   Result<std::vector<Observation>> read_series(std::string_view location, std::optional<Date> from,
                                                std::optional<Date> to) override;
   Result<std::vector<RunRecord>> list_runs(size_t limit) override;
+  Result<std::optional<RunRecord>> get_run(int64_t id) override;
   Result<std::vector<Location>> list_locations() override;
   Result<std::map<std::string, SourceState>> source_states() override;
   Result<std::optional<std::map<Date, StoredDigest>>> date_digests(std::string_view level) override;
-  // PRAGMA data_version (commits by other connections) plus this connection's own changes.
+  // PRAGMA data_version (commits by other connections) plus this connection's own changes. An
+  // error when the path no longer names the file this store has open: deleted, or replaced by
+  // another (`mv new.db covid.db`); a reader then opens the path again (serve/snapshot.h). One
+  // stat() per call.
   Result<uint64_t> data_version() override;
   std::string describe() const override { return path_; }
 
@@ -58,6 +62,9 @@ class SqliteStore final : public Store {
   std::string path_;
   StoreOptions options_;
   int live_fd_ = -1;  // DATABASE-live, the live runs' locks (begin_run)
+  // The identity (device, inode) of the file opened, when it is a file.
+  bool has_file_id_ = false;
+  uint64_t file_dev_ = 0, file_ino_ = 0;
   bool has_schema_ = true;  // false until the schema exists (read-only stores)
 
   friend class SqliteLoad;
