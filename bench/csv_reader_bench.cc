@@ -41,7 +41,8 @@ class Counter final : public covid::CsvHandler {
 void run(benchmark::State& state, size_t chunk) {
   const std::string& text = data();
   if (text.empty()) {
-    state.SkipWithError("no input: set COVID_ETL_BENCH_CSV or generate build/bench-data/us-counties.csv");
+    state.SkipWithError(
+        "no input: set COVID_ETL_BENCH_CSV or generate build/bench-data/us-counties.csv");
     return;
   }
   uint64_t records = 0;

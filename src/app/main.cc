@@ -1,7 +1,6 @@
 // covid-etl: the command line, nothing else. Each sub-command parses its flags, builds the
 // configuration (defaults < --config file < environment < flags) and calls into the pipeline.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -14,8 +13,8 @@
 #include "load/store.h"
 #include "notify/dispatcher.h"
 #include "pipeline/etl_run.h"
-#include "schedule/lambda_runtime.h"
 #include "schedule/daemon.h"
+#include "schedule/lambda_runtime.h"
 #include "serve/serve_command.h"
 
 namespace covid {
@@ -75,7 +74,9 @@ bool valid_location(const std::string& id) {
 }
 
 std::string csv_count(int64_t v) { return v == kUnknown ? "" : std::to_string(v); }
-nlohmann::json json_count(int64_t v) { return v == kUnknown ? nlohmann::json() : nlohmann::json(v); }
+nlohmann::json json_count(int64_t v) {
+  return v == kUnknown ? nlohmann::json() : nlohmann::json(v);
+}
 
 int cmd_run(const CommonFlags& flags, const std::string& nyt, const std::string& jhu,
             const std::vector<std::string>& states, const std::vector<std::string>& counties,
@@ -117,9 +118,10 @@ int cmd_export(const CommonFlags& flags, const std::string& format, const std::s
   if (!to.ok()) return report(to.status());
   if (*from && *to && **from > **to) return report(Status::Usage("--from is after --to"));
   if (!valid_location(location)) {
-    return report(Status::Usage("--location: '" + location +
-                                "' is not US, a 2-digit state FIPS code, a 5-digit county FIPS code "
-                                "or SS:Name (a county without FIPS)"));
+    return report(
+        Status::Usage("--location: '" + location +
+                      "' is not US, a 2-digit state FIPS code, a 5-digit county FIPS code "
+                      "or SS:Name (a county without FIPS)"));
   }
   StoreOptions so;
   so.read_only = true;
@@ -138,8 +140,10 @@ int cmd_export(const CommonFlags& flags, const std::string& format, const std::s
   } else {
     nlohmann::json arr = nlohmann::json::array();
     for (const Observation& o : *rows) {
-      arr.push_back({{"date", format_date(o.date)}, {"cases", json_count(o.cases)},
-                     {"deaths", json_count(o.deaths)}, {"recovered", json_count(o.recovered)}});
+      arr.push_back({{"date", format_date(o.date)},
+                     {"cases", json_count(o.cases)},
+                     {"deaths", json_count(o.deaths)},
+                     {"recovered", json_count(o.recovered)}});
     }
     out = arr.dump() + "\n";
   }
@@ -160,19 +164,27 @@ int cmd_history(const CommonFlags& flags, bool json, size_t limit) {
     nlohmann::json arr = nlohmann::json::array();
     for (const RunRecord& r : *runs) {
       nlohmann::json sources = nlohmann::json::array();
-      if (!r.sources_json.empty()) sources = redact_source_urls(nlohmann::json::parse(r.sources_json, nullptr, false));
-      arr.push_back({{"id", r.id}, {"started_at", r.started_at},
-                     {"finished_at", r.finished_at.empty() ? nlohmann::json() : nlohmann::json(r.finished_at)},
-                     {"status", to_string(r.status)},
-                     {"stage", r.stage.empty() ? nlohmann::json() : nlohmann::json(r.stage)},
-                     {"rows_read", r.counts.rows_read}, {"inserted", r.counts.inserted},
-                     {"updated", r.counts.updated}, {"unchanged", r.counts.unchanged},
-                     {"missing", r.counts.missing}, {"warnings", r.counts.warnings},
-                     {"error_count", r.counts.errors},
-                     {"error", r.error.empty() ? nlohmann::json() : nlohmann::json(r.error)},
-                     {"first_date", r.first_date.empty() ? nlohmann::json() : nlohmann::json(r.first_date)},
-                     {"last_date", r.last_date.empty() ? nlohmann::json() : nlohmann::json(r.last_date)},
-                     {"duration_ms", r.duration_ms}, {"sources", sources}});
+      if (!r.sources_json.empty())
+        sources = redact_source_urls(nlohmann::json::parse(r.sources_json, nullptr, false));
+      arr.push_back(
+          {{"id", r.id},
+           {"started_at", r.started_at},
+           {"finished_at",
+            r.finished_at.empty() ? nlohmann::json() : nlohmann::json(r.finished_at)},
+           {"status", to_string(r.status)},
+           {"stage", r.stage.empty() ? nlohmann::json() : nlohmann::json(r.stage)},
+           {"rows_read", r.counts.rows_read},
+           {"inserted", r.counts.inserted},
+           {"updated", r.counts.updated},
+           {"unchanged", r.counts.unchanged},
+           {"missing", r.counts.missing},
+           {"warnings", r.counts.warnings},
+           {"error_count", r.counts.errors},
+           {"error", r.error.empty() ? nlohmann::json() : nlohmann::json(r.error)},
+           {"first_date", r.first_date.empty() ? nlohmann::json() : nlohmann::json(r.first_date)},
+           {"last_date", r.last_date.empty() ? nlohmann::json() : nlohmann::json(r.last_date)},
+           {"duration_ms", r.duration_ms},
+           {"sources", sources}});
     }
     std::cout << scrub(arr.dump()) << "\n";
     return 0;
@@ -205,8 +217,11 @@ int cmd_notify(const CommonFlags& flags, bool list, bool all, bool flush, bool t
     nlohmann::json results = nlohmann::json::array();
     for (const auto& [channel, d] : dispatcher.send_now(m)) {
       failed += d.ok ? 0 : 1;
-      results.push_back({{"channel", channel}, {"ok", d.ok}, {"error", d.ok ? nlohmann::json() : nlohmann::json(d.error)}});
-      if (!json) std::printf("%-16s %s%s\n", channel.c_str(), d.ok ? "ok" : "FAILED: ", d.error.c_str());
+      results.push_back({{"channel", channel},
+                         {"ok", d.ok},
+                         {"error", d.ok ? nlohmann::json() : nlohmann::json(d.error)}});
+      if (!json)
+        std::printf("%-16s %s%s\n", channel.c_str(), d.ok ? "ok" : "FAILED: ", d.error.c_str());
     }
     if (json) std::cout << results.dump() << "\n";
     return failed == 0 ? 0 : 1;
@@ -219,8 +234,12 @@ int cmd_notify(const CommonFlags& flags, bool list, bool all, bool flush, bool t
   if (flush) {
     FlushReport r = dispatcher.flush(**store);
     if (json) {
-      std::cout << nlohmann::json{{"delivered", r.delivered}, {"pending", r.pending},
-                                  {"failed", r.failed}, {"errors", r.errors}}.dump() << "\n";
+      std::cout << nlohmann::json{{"delivered", r.delivered},
+                                  {"pending", r.pending},
+                                  {"failed", r.failed},
+                                  {"errors", r.errors}}
+                       .dump()
+                << "\n";
     } else {
       std::printf("%d delivered, %d pending, %d failed\n", r.delivered, r.pending, r.failed);
       for (const std::string& e : r.errors) std::printf("  %s\n", e.c_str());
@@ -232,22 +251,28 @@ int cmd_notify(const CommonFlags& flags, bool list, bool all, bool flush, bool t
   if (json) {
     nlohmann::json arr = nlohmann::json::array();
     for (const OutboxMessage& m : *messages) {
-      arr.push_back({{"id", m.id}, {"run_id", m.run_id}, {"channel", m.channel}, {"event", m.event},
-                     {"status", to_string(m.status)}, {"attempts", m.attempts},
-                     {"last_error", m.last_error.empty() ? nlohmann::json() : nlohmann::json(m.last_error)},
-                     {"created_at", m.created_at},
-                     {"delivered_at", m.delivered_at.empty() ? nlohmann::json() : nlohmann::json(m.delivered_at)},
-                     {"subject", m.subject}});
+      arr.push_back(
+          {{"id", m.id},
+           {"run_id", m.run_id},
+           {"channel", m.channel},
+           {"event", m.event},
+           {"status", to_string(m.status)},
+           {"attempts", m.attempts},
+           {"last_error", m.last_error.empty() ? nlohmann::json() : nlohmann::json(m.last_error)},
+           {"created_at", m.created_at},
+           {"delivered_at",
+            m.delivered_at.empty() ? nlohmann::json() : nlohmann::json(m.delivered_at)},
+           {"subject", m.subject}});
     }
     std::cout << scrub(arr.dump()) << "\n";
     return 0;
   }
-  std::printf("%-5s %-5s %-12s %-9s %-9s %8s  %-24s %s\n", "id", "run", "channel", "event", "status",
-              "attempts", "created (UTC)", "last error");
+  std::printf("%-5s %-5s %-12s %-9s %-9s %8s  %-24s %s\n", "id", "run", "channel", "event",
+              "status", "attempts", "created (UTC)", "last error");
   for (const OutboxMessage& m : *messages) {
-    std::printf("%-5lld %-5lld %-12s %-9s %-9s %8d  %-24s %s\n", (long long)m.id, (long long)m.run_id,
-                m.channel.c_str(), m.event.c_str(), to_string(m.status), m.attempts,
-                m.created_at.c_str(), m.last_error.c_str());
+    std::printf("%-5lld %-5lld %-12s %-9s %-9s %8d  %-24s %s\n", (long long)m.id,
+                (long long)m.run_id, m.channel.c_str(), m.event.c_str(), to_string(m.status),
+                m.attempts, m.created_at.c_str(), m.last_error.c_str());
   }
   return 0;
 }
@@ -291,14 +316,17 @@ int main_impl(int argc, char** argv) {
   run->add_option("--states", states,
                   "NYT state series URL or path, may be repeated: read in order; turns the states "
                   "dataset on (env COVID_ETL_STATES_URL)");
-  run->add_option("--counties", counties,
-                  "NYT county series URL or path, may be repeated: read in order; turns the counties "
-                  "dataset on (env COVID_ETL_COUNTIES_URL)");
+  run->add_option(
+      "--counties", counties,
+      "NYT county series URL or path, may be repeated: read in order; turns the counties "
+      "dataset on (env COVID_ETL_COUNTIES_URL)");
   run->add_flag("--json", json, "print the run summary as one JSON object");
-  run->add_flag("--dry-run", dry_run, "extract, transform and validate; report what would change; write nothing");
-  run->add_flag("--accept-shrink", accept_shrink,
-                "load a source that has far fewer rows or dates than the last successful run read "
-                "(more than [transform] max_shrink fewer: refused otherwise, as a download cut short)");
+  run->add_flag("--dry-run", dry_run,
+                "extract, transform and validate; report what would change; write nothing");
+  run->add_flag(
+      "--accept-shrink", accept_shrink,
+      "load a source that has far fewer rows or dates than the last successful run read "
+      "(more than [transform] max_shrink fewer: refused otherwise, as a download cut short)");
 
   std::string format = "csv", from, to, location = kNation;
   CLI::App* exp = app.add_subcommand("export", "print the loaded series of one location");
@@ -306,7 +334,9 @@ int main_impl(int argc, char** argv) {
   exp->add_option("--format", format, "csv or json")->check(CLI::IsMember({"csv", "json"}));
   exp->add_option("--from", from, "first date, YYYY-MM-DD");
   exp->add_option("--to", to, "last date, YYYY-MM-DD");
-  exp->add_option("--location", location, "US (the default), a state's 2-digit FIPS code such as 06, a county's 5-digit FIPS code such as 06037, or \"36:New York City\" for a county without FIPS");
+  exp->add_option("--location", location,
+                  "US (the default), a state's 2-digit FIPS code such as 06, a county's 5-digit "
+                  "FIPS code such as 06037, or \"36:New York City\" for a county without FIPS");
 
   size_t limit = 50;
   bool history_json = false;
@@ -321,22 +351,27 @@ int main_impl(int argc, char** argv) {
   auto* list_opt = notify->add_flag("--list", list, "show pending and failed deliveries");
   notify->add_flag("--all", all, "with --list: delivered ones too")->needs(list_opt);
   auto* flush_opt = notify->add_flag("--flush", flush, "deliver what is pending now");
-  auto* test_opt = notify->add_flag("--test", test, "send a test message to every channel and report each result");
+  auto* test_opt = notify->add_flag("--test", test,
+                                    "send a test message to every channel and report each result");
   list_opt->excludes(flush_opt)->excludes(test_opt);
   flush_opt->excludes(test_opt);
   notify->add_flag("--json", notify_json, "print as JSON");
 
   std::string listen;
-  CLI::App* serve = app.add_subcommand("serve", "serve the dashboard and the JSON API from the database");
+  CLI::App* serve =
+      app.add_subcommand("serve", "serve the dashboard and the JSON API from the database");
   add_common(serve);
-  serve->add_option("--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:8080; env COVID_ETL_LISTEN)");
+  serve->add_option("--listen", listen,
+                    "HOST:PORT to listen on (default 127.0.0.1:8080; env COVID_ETL_LISTEN)");
 
   std::string log_format = "human";
   CLI::App* daemon = app.add_subcommand(
       "daemon", "serve the dashboard and API, and run the ETL on a schedule and on trigger");
   add_common(daemon);
-  daemon->add_option("--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:8080; env COVID_ETL_LISTEN)");
-  daemon->add_option("--log-format", log_format, "human or json")->check(CLI::IsMember({"human", "json"}));
+  daemon->add_option("--listen", listen,
+                     "HOST:PORT to listen on (default 127.0.0.1:8080; env COVID_ETL_LISTEN)");
+  daemon->add_option("--log-format", log_format, "human or json")
+      ->check(CLI::IsMember({"human", "json"}));
 
   CLI::App* lambda = app.add_subcommand(
       "lambda", "the AWS Lambda runtime loop: one ETL run per invocation (also as `bootstrap`)");
@@ -354,7 +389,8 @@ int main_impl(int argc, char** argv) {
     app.exit(e);
     return kUsageExit;
   }
-  if (run->parsed()) return cmd_run(flags, nyt, jhu, states, counties, json, dry_run, accept_shrink);
+  if (run->parsed())
+    return cmd_run(flags, nyt, jhu, states, counties, json, dry_run, accept_shrink);
   if (exp->parsed()) return cmd_export(flags, format, from, to, location);
   if (hist->parsed()) return cmd_history(flags, history_json, limit);
   if (serve->parsed()) return cmd_serve(flags, listen);

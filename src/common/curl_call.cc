@@ -61,7 +61,8 @@ CurlOutcome perform_on(const LibCurl* lib, CURL* curl, const CurlCall& call) {
   lib->easy_setopt(curl, CURLOPT_URL, call.url.c_str());
   lib->easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   lib->easy_setopt(curl, CURLOPT_TIMEOUT_MS, long(call.timeout.count()));
-  lib->easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, long(std::min<int64_t>(call.timeout.count(), 10'000)));
+  lib->easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   long(std::min<int64_t>(call.timeout.count(), 10'000)));
   lib->easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
   lib->easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
   if (!call.ca_file.empty()) lib->easy_setopt(curl, CURLOPT_CAINFO, call.ca_file.c_str());
@@ -74,7 +75,8 @@ CurlOutcome perform_on(const LibCurl* lib, CURL* curl, const CurlCall& call) {
     lib->easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
     lib->easy_setopt(curl, CURLOPT_MAIL_FROM, call.mail_from.c_str());
     lib->easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
-    lib->easy_setopt(curl, CURLOPT_USE_SSL, long(call.require_tls ? CURLUSESSL_ALL : CURLUSESSL_NONE));
+    lib->easy_setopt(curl, CURLOPT_USE_SSL,
+                     long(call.require_tls ? CURLUSESSL_ALL : CURLUSESSL_NONE));
     lib->easy_setopt(curl, CURLOPT_UPLOAD, 1L);
     lib->easy_setopt(curl, CURLOPT_READFUNCTION, read_body);
     lib->easy_setopt(curl, CURLOPT_READDATA, &upload);

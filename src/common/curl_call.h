@@ -20,8 +20,8 @@ namespace covid {
 
 struct CurlCall {
   std::string url;
-  std::vector<std::string> headers;     // "Name: value"
-  std::string body;                     // POST body, or the whole SMTP message
+  std::vector<std::string> headers;  // "Name: value"
+  std::string body;                  // POST body, or the whole SMTP message
   std::chrono::milliseconds timeout{15'000};
   std::string ca_file;
   // SMTP
@@ -29,16 +29,16 @@ struct CurlCall {
   std::string mail_from;
   std::vector<std::string> mail_rcpt;
   bool require_tls = true;
-  std::string username, password;       // SMTP AUTH, or the AWS key pair for SigV4
-  std::string aws_sigv4;                // e.g. "aws:amz:us-east-1:sns"
-  size_t response_limit = 300;          // how much of the response body to keep
+  std::string username, password;  // SMTP AUTH, or the AWS key pair for SigV4
+  std::string aws_sigv4;           // e.g. "aws:amz:us-east-1:sns"
+  size_t response_limit = 300;     // how much of the response body to keep
 };
 
 struct CurlOutcome {
-  Status status;          // ok when the exchange completed (whatever the HTTP status)
-  bool transient = false; // when !status.ok()
-  long code = 0;          // HTTP status or SMTP reply code
-  std::string response;   // the response body, up to the call's response_limit
+  Status status;           // ok when the exchange completed (whatever the HTTP status)
+  bool transient = false;  // when !status.ok()
+  long code = 0;           // HTTP status or SMTP reply code
+  std::string response;    // the response body, up to the call's response_limit
 };
 
 CurlOutcome perform(const CurlCall& call);

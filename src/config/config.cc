@@ -1,13 +1,13 @@
 #include "config/config.h"
 
-#include "extract/http_client.h"
-#include "load/store.h"
-#include "schedule/cron.h"
-
 #include <cstdlib>
 #include <filesystem>
 #include <set>
 #include <utility>
+
+#include "extract/http_client.h"
+#include "load/store.h"
+#include "schedule/cron.h"
 
 // toml++ 3.3 asserts, inside its parser, things that malformed input can break: a table header
 // such as "[+a]" fails one in parse_key (found by tests/fuzz/config_fuzz.cc), which aborts; and
@@ -56,8 +56,10 @@ class Checker {
     if (n == nullptr) return;
     if (auto v = n->value<std::string>()) {
       std::string expanded;
-      if (v->empty()) fail(n->source(), "'" + name + "' must not be empty");
-      else if (expand_environment(*v, &expanded, n->source(), name)) *out = expanded;
+      if (v->empty())
+        fail(n->source(), "'" + name + "' must not be empty");
+      else if (expand_environment(*v, &expanded, n->source(), name))
+        *out = expanded;
     } else {
       fail(n->source(), "'" + name + "' must be a string");
     }
@@ -150,7 +152,8 @@ void read_channel(Checker& check, const toml::table& t, ChannelConfig* c) {
     for (const toml::node& e : *events) {
       auto v = e.value<std::string>();
       if (!v || (*v != "success" && *v != "unchanged" && *v != "failure")) {
-        return check.fail(e.source(), "'notify.on' takes \"success\", \"unchanged\" and \"failure\"");
+        return check.fail(e.source(),
+                          "'notify.on' takes \"success\", \"unchanged\" and \"failure\"");
       }
       c->on.push_back(*v);
     }
@@ -171,7 +174,8 @@ void read_channel(Checker& check, const toml::table& t, ChannelConfig* c) {
     if (list == nullptr) return check.fail(to->source(), "'notify.to' must be a list of addresses");
     for (const toml::node& a : *list) {
       auto v = a.value<std::string>();
-      if (!v || v->empty()) return check.fail(a.source(), "'notify.to' must be a list of addresses");
+      if (!v || v->empty())
+        return check.fail(a.source(), "'notify.to' must be a list of addresses");
       c->to.push_back(*v);
     }
   }
@@ -205,7 +209,8 @@ void read_channel(Checker& check, const toml::table& t, ChannelConfig* c) {
     need(!c->from.empty(), "from");
     need(!c->to.empty(), "to");
     if (!c->url.empty() && !c->url.starts_with("smtp://") && !c->url.starts_with("smtps://")) {
-      check.fail(t.get("url")->source(), "'notify.url' of an email entry must be smtp:// or smtps://");
+      check.fail(t.get("url")->source(),
+                 "'notify.url' of an email entry must be smtp:// or smtps://");
     }
   }
   if (c->type == "sns") {
@@ -234,7 +239,8 @@ bool parse_listen(std::string_view text, std::string* host, uint16_t* port) {
   }
   if (v > 65535) return false;
   for (char ch : h) {
-    if (ch <= ' ' || ch == '/' || ch == '[' || ch == ']' || static_cast<unsigned char>(ch) >= 0x7f) return false;
+    if (ch <= ' ' || ch == '/' || ch == '[' || ch == ']' || static_cast<unsigned char>(ch) >= 0x7f)
+      return false;
   }
   *host = std::string(h);
   *port = uint16_t(v);
@@ -266,15 +272,17 @@ Result<Config> load_config_file(const std::string& path, Config c) {
     return Status::Usage(where(path, e.source()) + ": " + std::string(e.description()));
   }
   Checker check(path);
-  check.known(root, "", {"db", "sources", "datasets", "transform", "extract", "load", "notify", "notifications", "schedule",
-                     "serve"});
+  check.known(root, "",
+              {"db", "sources", "datasets", "transform", "extract", "load", "notify",
+               "notifications", "schedule", "serve"});
   check.string(root, "db", "db", &c.db);
 
   if (const toml::table* t = check.table(root, "sources")) {
     check.known(*t, "sources.", {"nyt", "jhu", "states", "counties"});
     check.string(*t, "nyt", "sources.nyt", &c.nyt_url);
     check.string(*t, "jhu", "sources.jhu", &c.jhu_url);
-    for (auto [key, out] : {std::pair{"states", &c.states_urls}, std::pair{"counties", &c.counties_urls}}) {
+    for (auto [key, out] :
+         {std::pair{"states", &c.states_urls}, std::pair{"counties", &c.counties_urls}}) {
       const toml::node* n = t->get(key);
       if (n == nullptr) continue;
       std::string name = std::string("sources.") + key;
@@ -319,26 +327,33 @@ Result<Config> load_config_file(const std::string& path, Config c) {
     check.known(*t, "transform.", {"join", "max_shrink", "accept_shrink"});
     std::string join = c.join == JoinKind::kInner ? "inner" : "left";
     check.string(*t, "join", "transform.join", &join);
-    if (join == "left") c.join = JoinKind::kLeft;
-    else if (join == "inner") c.join = JoinKind::kInner;
-    else check.fail(t->get("join")->source(), "'transform.join' must be \"left\" or \"inner\"");
+    if (join == "left")
+      c.join = JoinKind::kLeft;
+    else if (join == "inner")
+      c.join = JoinKind::kInner;
+    else
+      check.fail(t->get("join")->source(), "'transform.join' must be \"left\" or \"inner\"");
     if (const toml::node* n = t->get("max_shrink")) {
       auto v = n->value<double>();  // 0.1, or an integer 0 or 1
       if (!v || !(*v >= 0 && *v <= 1)) {
-        check.fail(n->source(), "'transform.max_shrink' must be a share between 0 and 1 (0.1 is 10%)");
+        check.fail(n->source(),
+                   "'transform.max_shrink' must be a share between 0 and 1 (0.1 is 10%)");
       } else {
         c.max_shrink = *v;
       }
     }
     if (const toml::node* n = t->get("accept_shrink")) {
       auto v = n->value_exact<bool>();
-      if (!v) check.fail(n->source(), "'transform.accept_shrink' must be true or false");
-      else c.accept_shrink = *v;
+      if (!v)
+        check.fail(n->source(), "'transform.accept_shrink' must be true or false");
+      else
+        c.accept_shrink = *v;
     }
   }
   if (const toml::table* t = check.table(root, "extract")) {
-    check.known(*t, "extract.", {"connect_timeout_ms", "timeout_ms", "retries", "backoff_ms",
-                                 "backoff_max_ms", "max_bytes", "allow_private_targets", "log_error_bodies"});
+    check.known(*t, "extract.",
+                {"connect_timeout_ms", "timeout_ms", "retries", "backoff_ms", "backoff_max_ms",
+                 "max_bytes", "allow_private_targets", "log_error_bodies"});
     int64_t connect = ms(c.fetch.connect_timeout), total = ms(c.fetch.timeout),
             retries = c.fetch.retries, backoff = ms(c.fetch.backoff_base),
             backoff_max = ms(c.fetch.backoff_max), max_bytes = int64_t(c.fetch.max_bytes);
@@ -354,7 +369,8 @@ Result<Config> load_config_file(const std::string& path, Config c) {
     c.fetch.backoff_base = std::chrono::milliseconds(backoff);
     c.fetch.backoff_max = std::chrono::milliseconds(backoff_max);
     c.fetch.max_bytes = uint64_t(max_bytes);
-    check.boolean(*t, "allow_private_targets", "extract.allow_private_targets", &c.fetch.allow_private_targets);
+    check.boolean(*t, "allow_private_targets", "extract.allow_private_targets",
+                  &c.fetch.allow_private_targets);
     check.boolean(*t, "log_error_bodies", "extract.log_error_bodies", &c.fetch.log_error_bodies);
   }
   if (const toml::table* t = check.table(root, "load")) {
@@ -364,12 +380,14 @@ Result<Config> load_config_file(const std::string& path, Config c) {
     c.lock_timeout = std::chrono::milliseconds(lock);
   }
   if (const toml::table* t = check.table(root, "serve")) {
-    check.known(*t, "serve.", {"listen", "max_connections", "max_connections_per_client", "header_timeout_ms"});
+    check.known(*t, "serve.",
+                {"listen", "max_connections", "max_connections_per_client", "header_timeout_ms"});
     check.string(*t, "listen", "serve.listen", &c.listen);
-    int64_t max_connections = int64_t(c.max_connections), per_client = int64_t(c.max_connections_per_client),
-            header = ms(c.header_timeout);
+    int64_t max_connections = int64_t(c.max_connections),
+            per_client = int64_t(c.max_connections_per_client), header = ms(c.header_timeout);
     check.integer(*t, "max_connections", "serve.max_connections", 1, 1'000'000, &max_connections);
-    check.integer(*t, "max_connections_per_client", "serve.max_connections_per_client", 0, 1'000'000, &per_client);
+    check.integer(*t, "max_connections_per_client", "serve.max_connections_per_client", 0,
+                  1'000'000, &per_client);
     check.integer(*t, "header_timeout_ms", "serve.header_timeout_ms", 1, 3'600'000, &header);
     c.max_connections = uint64_t(max_connections);
     c.max_connections_per_client = uint64_t(per_client);
@@ -377,7 +395,8 @@ Result<Config> load_config_file(const std::string& path, Config c) {
     std::string host;
     uint16_t port = 0;
     if (!parse_listen(c.listen, &host, &port)) {
-      check.fail(t->get("listen")->source(), "'serve.listen' must be HOST:PORT, e.g. \"127.0.0.1:8080\"");
+      check.fail(t->get("listen")->source(),
+                 "'serve.listen' must be HOST:PORT, e.g. \"127.0.0.1:8080\"");
     }
   }
   if (const toml::table* t = check.table(root, "schedule")) {
@@ -408,7 +427,8 @@ Result<Config> load_config_file(const std::string& path, Config c) {
     c.dispatch.max_attempts = int(max_attempts);
   }
   if (const toml::node* n = root.get("notify")) {
-    if (const toml::array* entries = n->as_array(); entries != nullptr && entries->is_array_of_tables()) {
+    if (const toml::array* entries = n->as_array();
+        entries != nullptr && entries->is_array_of_tables()) {
       for (const toml::node& entry : *entries) {
         ChannelConfig channel;
         read_channel(check, *entry.as_table(), &channel);

@@ -26,7 +26,8 @@ namespace covid {
 inline constexpr const char* kDefaultNytUrl =
     "https://raw.githubusercontent.com/nytimes/covid-19-data/master/us.csv";
 inline constexpr const char* kDefaultJhuUrl =
-    "https://raw.githubusercontent.com/datasets/covid-19/master/data/time-series-19-covid-combined.csv";
+    "https://raw.githubusercontent.com/datasets/covid-19/master/data/"
+    "time-series-19-covid-combined.csv";
 inline constexpr const char* kDefaultStatesUrl =
     "https://raw.githubusercontent.com/nytimes/covid-19-data/master/us-states.csv";
 inline constexpr const char* kDefaultCountiesUrl =
@@ -62,11 +63,11 @@ struct Config {
   bool accept_shrink = false;
   FetchOptions fetch;
   std::chrono::milliseconds lock_timeout{30'000};
-  std::vector<ChannelConfig> channels;  // [[notify]]; none: a log channel
-  DispatchOptions dispatch;             // [notifications]
-  std::string dashboard_url;            // [notifications] dashboard_url, put in messages
-  std::string schedule = "15 12 * * *";  // [schedule] cron: when the daemon runs the ETL
-  std::string time_zone = "UTC";         // [schedule] time_zone: an IANA name
+  std::vector<ChannelConfig> channels;             // [[notify]]; none: a log channel
+  DispatchOptions dispatch;                        // [notifications]
+  std::string dashboard_url;                       // [notifications] dashboard_url, put in messages
+  std::string schedule = "15 12 * * *";            // [schedule] cron: when the daemon runs the ETL
+  std::string time_zone = "UTC";                   // [schedule] time_zone: an IANA name
   std::chrono::milliseconds stop_timeout{60'000};  // [schedule] how long a stop waits for a run
 };
 
@@ -92,7 +93,6 @@ Result<Config> load_config_file(const std::string& path, Config base);
 void remember_config_secrets(const Config& config);
 
 // Applies the COVID_ETL_* variables found by `getenv` (std::getenv by default).
-void apply_environment(Config& config,
-                       const std::function<const char*(const char*)>& getenv = {});
+void apply_environment(Config& config, const std::function<const char*(const char*)>& getenv = {});
 
 }  // namespace covid

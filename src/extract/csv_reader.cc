@@ -24,9 +24,10 @@ inline const char* find_special(const char* p, const char* e) {
                 quote = _mm_set1_epi8('"'), zero = _mm_setzero_si128();
   while (e - p >= 16) {
     __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, lf)),
-                             _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, quote)),
-                                          _mm_cmpeq_epi8(v, zero)));
+    __m128i m =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, lf)),
+                     _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, quote)),
+                                  _mm_cmpeq_epi8(v, zero)));
     int mask = _mm_movemask_epi8(m);
     if (mask != 0) return p + __builtin_ctz(unsigned(mask));
     p += 16;
@@ -88,8 +89,9 @@ void CsvReader::fail(uint64_t line, uint32_t column, std::string message) {
 }
 
 void CsvReader::fail_too_long(uint64_t line) {
-  fail(line, 1, "record longer than " + std::to_string(options_.max_record_bytes) +
-                    " bytes (an unterminated quote, or not a CSV file)");
+  fail(line, 1,
+       "record longer than " + std::to_string(options_.max_record_bytes) +
+           " bytes (an unterminated quote, or not a CSV file)");
 }
 
 void CsvReader::fail_pending_too_long() {
@@ -203,8 +205,8 @@ bool CsvReader::emit(uint64_t line, uint32_t end_line_offset, uint32_t end_colum
   count_ = 0;
   unescaped_used_ = 0;
   if (n == 1 && fields_[0].empty() && !quoted) return true;  // a blank line
-  CsvRecord record{records_++, line, {fields_.data(), n}, {columns_.data(), n}, {}, end_line_offset,
-                   end_column};
+  CsvRecord record{records_++,      line,      {fields_.data(), n}, {columns_.data(), n}, {},
+                   end_line_offset, end_column};
   if (multiline) record.line_offsets = {line_offsets_.data(), n};
   if (!handler_.on_record(record)) {
     stopped_ = true;
@@ -360,7 +362,8 @@ CsvReader::Step CsvReader::parse_one(const char* p, const char* const e, bool at
                  column);
       p = close + 1;
       if (p < e && *p != ',' && *p != '\n' && *p != '\r') {
-        return error_at(p, line, uint32_t(p - line_start) + 1, "unexpected text after a closing quote");
+        return error_at(p, line, uint32_t(p - line_start) + 1,
+                        "unexpected text after a closing quote");
       }
     } else {
       const char* r = find_special(p, e);
@@ -368,7 +371,8 @@ CsvReader::Step CsvReader::parse_one(const char* p, const char* const e, bool at
         return error_at(r, line, uint32_t(r - line_start) + 1, "quote inside an unquoted field");
       }
       if (r < e && *r == '\0') {
-        return error_at(r, line, uint32_t(r - line_start) + 1, "NUL byte in the data (not a text CSV file)");
+        return error_at(r, line, uint32_t(r - line_start) + 1,
+                        "NUL byte in the data (not a text CSV file)");
       }
       push_field(std::string_view(p, size_t(r - p)), column);
       p = r;
@@ -379,7 +383,8 @@ CsvReader::Step CsvReader::parse_one(const char* p, const char* const e, bool at
     if (p == e) {
       if (!at_end) return Step::kIncomplete;
       if (options_.require_final_newline) {
-        return error_at(p, line, end_column, "the last line has no line break: the file looks truncated");
+        return error_at(p, line, end_column,
+                        "the last line has no line break: the file looks truncated");
       }
       break;
     }
@@ -390,8 +395,9 @@ CsvReader::Step CsvReader::parse_one(const char* p, const char* const e, bool at
     if (*p == '\r') {
       if (p + 1 == e && !at_end) return Step::kIncomplete;  // the LF may follow
       if (p + 1 == e || p[1] != '\n') {
-        return error_at(p, line, uint32_t(p - line_start) + 1,
-                        "carriage return without a line feed (only LF and CRLF line ends are accepted)");
+        return error_at(
+            p, line, uint32_t(p - line_start) + 1,
+            "carriage return without a line feed (only LF and CRLF line ends are accepted)");
       }
       ++p;
     }

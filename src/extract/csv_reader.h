@@ -35,7 +35,9 @@ struct CsvRecord {
   uint32_t end_line_offset = 0;  // the line break ending the record: line + end_line_offset,
   uint32_t end_column = 0;       // at this column
 
-  uint64_t field_line(size_t i) const { return line + (line_offsets.empty() ? 0 : line_offsets[i]); }
+  uint64_t field_line(size_t i) const {
+    return line + (line_offsets.empty() ? 0 : line_offsets[i]);
+  }
   uint64_t end_line() const { return line + end_line_offset; }
 };
 
@@ -115,14 +117,14 @@ class CsvReader {
 
   CsvHandler& handler_;
   CsvOptions options_;
-  std::string pending_;     // the start of a record not yet complete
-  struct QuoteScan {        // where find_record_end stopped in pending_
+  std::string pending_;  // the start of a record not yet complete
+  struct QuoteScan {     // where find_record_end stopped in pending_
     bool in_quote = false, field_start = true, after_close = false;
   };
   QuoteScan scan_;
   bool bom_checked_ = false;
   bool stopped_ = false;
-  uint64_t line_ = 1;       // the line the next record starts on
+  uint64_t line_ = 1;  // the line the next record starts on
   uint64_t records_ = 0;
   uint64_t bytes_ = 0;
   std::vector<std::string_view> fields_;  // [0, count_) hold the current record

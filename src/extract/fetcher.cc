@@ -2,9 +2,8 @@
 
 #include <xxhash.h>
 
-#include <cstdio>
-
 #include <algorithm>
+#include <cstdio>
 #include <memory>
 #include <random>
 
@@ -66,7 +65,9 @@ Fetcher::Fetcher(HttpClient& http, const Clock& clock, FetchOptions options,
     : http_(http), clock_(clock), options_(options), jitter_(std::move(jitter)) {
   if (!jitter_) {
     jitter_ = [rng = std::mt19937_64(std::random_device{}()),
-               dist = std::uniform_real_distribution<double>(0.5, 1.5)]() mutable { return dist(rng); };
+               dist = std::uniform_real_distribution<double>(0.5, 1.5)]() mutable {
+      return dist(rng);
+    };
   }
 }
 
@@ -96,7 +97,8 @@ Result<FetchResult> Fetcher::fetch(const std::string& url, const SourceValidator
   for (int attempt = 1;; ++attempt) {
     attempts_ = attempt;
     if (attempt > 1) {
-      auto wait = std::chrono::milliseconds(int64_t(double(backoff(attempt - 1).count()) * jitter_()));
+      auto wait =
+          std::chrono::milliseconds(int64_t(double(backoff(attempt - 1).count()) * jitter_()));
       clock_.sleep_for(wait);
     }
     sink.restart();
@@ -129,7 +131,8 @@ Result<FetchResult> Fetcher::fetch(const std::string& url, const SourceValidator
       std::string msg = shown + ": HTTP " + std::to_string(r.response.status);
       std::string about = printable(r.response.content_type);
       if (r.response.error_body_bytes > 0) {
-        about += (about.empty() ? "" : ", ") + std::to_string(r.response.error_body_bytes) + " bytes";
+        about +=
+            (about.empty() ? "" : ", ") + std::to_string(r.response.error_body_bytes) + " bytes";
       }
       if (!about.empty()) msg += " (" + about + ")";
       if (options_.log_error_bodies && !r.response.body_excerpt.empty()) {

@@ -34,7 +34,8 @@ struct FetchOptions {
   int retries = 3;  // attempts after the first
   std::chrono::milliseconds backoff_base{500};
   std::chrono::milliseconds backoff_max{30'000};
-  // [extract] allow_private_targets: follow redirects to loopback, link-local and private addresses.
+  // [extract] allow_private_targets: follow redirects to loopback, link-local and private
+  // addresses.
   bool allow_private_targets = false;
   // [extract] log_error_bodies: the start of an error response's body goes to stderr (a local
   // debug aid). Never into the failure's message: that is stored, served and sent.

@@ -1,8 +1,5 @@
 #include "extract/http_client.h"
 
-#include "common/libcurl.h"
-#include "common/secrets.h"
-
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -12,6 +9,9 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+
+#include "common/libcurl.h"
+#include "common/secrets.h"
 
 namespace covid {
 namespace {
@@ -27,7 +27,8 @@ struct AddressGuard {
   bool refused = false;
 };
 
-int on_prereq(void* user, char* primary_ip, char* /*local_ip*/, int /*primary_port*/, int /*local_port*/) {
+int on_prereq(void* user, char* primary_ip, char* /*local_ip*/, int /*primary_port*/,
+              int /*local_port*/) {
   auto* g = static_cast<AddressGuard*>(user);
   if (g->requests++ == 0 || g->allow_private) return CURL_PREREQFUNC_OK;
   if (!is_private_address(primary_ip != nullptr ? primary_ip : "")) return CURL_PREREQFUNC_OK;
@@ -66,7 +67,8 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
 }
 
 std::string trim(std::string_view s) {
-  while (!s.empty() && (s.back() == '\r' || s.back() == '\n' || s.back() == ' ')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == '\r' || s.back() == '\n' || s.back() == ' '))
+    s.remove_suffix(1);
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
   return std::string(s);
 }
@@ -91,11 +93,15 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   // The validators and the type go into the run summary (JSON), the database and the next
   // request: a value that is not printable ASCII (obs-text, a broken server) is not kept. Without
   // validators the source is simply fetched in full the next time.
-  bool text = std::all_of(value.begin(), value.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
+  bool text =
+      std::all_of(value.begin(), value.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
   if (!text) return n;
-  if (name == "etag") r->etag = value;
-  else if (name == "last-modified") r->last_modified = value;
-  else if (name == "content-type") r->content_type = value;
+  if (name == "etag")
+    r->etag = value;
+  else if (name == "last-modified")
+    r->last_modified = value;
+  else if (name == "content-type")
+    r->content_type = value;
   return n;
 }
 
@@ -122,14 +128,15 @@ bool is_transient(CURLcode code) {
 
 bool is_private_address(std::string_view address) {
   std::string text(address);
-  if (text.size() > 2 && text.front() == '[' && text.back() == ']') text = text.substr(1, text.size() - 2);
+  if (text.size() > 2 && text.front() == '[' && text.back() == ']')
+    text = text.substr(1, text.size() - 2);
   if (size_t zone = text.find('%'); zone != std::string::npos) text.resize(zone);  // fe80::1%eth0
   auto v4_private = [](const unsigned char* a) {
     return a[0] == 0 || a[0] == 10 || a[0] == 127 || (a[0] == 100 && (a[1] & 0xc0) == 64) ||
            (a[0] == 169 && a[1] == 254) || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
            (a[0] == 192 && a[1] == 168) || (a[0] == 192 && a[1] == 0 && a[2] == 0) ||  // 192.0.0/24
            (a[0] == 198 && (a[1] & 0xfe) == 18) ||  // 198.18/15, benchmarking
-           a[0] >= 224;  // multicast, reserved, broadcast
+           a[0] >= 224;                             // multicast, reserved, broadcast
   };
   unsigned char a[16];
   if (inet_pton(AF_INET, text.c_str(), a) == 1) return v4_private(a);
@@ -137,12 +144,13 @@ bool is_private_address(std::string_view address) {
   static constexpr unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
   static constexpr unsigned char kNat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
   static constexpr unsigned char kZero[12] = {};
-  if (std::memcmp(a, kMapped, 12) == 0 || std::memcmp(a, kNat64, 12) == 0) return v4_private(a + 12);
+  if (std::memcmp(a, kMapped, 12) == 0 || std::memcmp(a, kNat64, 12) == 0)
+    return v4_private(a + 12);
   if (std::memcmp(a, kZero, 12) == 0) return true;  // ::, ::1 and the old IPv4-compatible forms
-  if ((a[0] & 0xfe) == 0xfc) return true;                 // fc00::/7, unique local
+  if ((a[0] & 0xfe) == 0xfc) return true;           // fc00::/7, unique local
   if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) return true;  // fe80::/10, link-local
   if (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0) return true;  // fec0::/10, old site-local
-  if (a[0] == 0xff) return true;                          // multicast
+  if (a[0] == 0xff) return true;                           // multicast
   if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8) return true;  // 2001:db8::/32
   return false;
 }
@@ -150,10 +158,12 @@ bool is_private_address(std::string_view address) {
 bool is_secret_query_key(std::string_view key) {
   std::string k;
   for (char c : key) k += c == '-' ? '_' : char(std::tolower(static_cast<unsigned char>(c)));
-  for (std::string_view exact : {"sig", "code", "auth", "pass", "pwd", "session", "jwt", "x_amz_credential"}) {
+  for (std::string_view exact :
+       {"sig", "code", "auth", "pass", "pwd", "session", "jwt", "x_amz_credential"}) {
     if (k == exact) return true;
   }
-  for (std::string_view part : {"token", "key", "secret", "signature", "password", "passwd", "credential"}) {
+  for (std::string_view part :
+       {"token", "key", "secret", "signature", "password", "passwd", "credential"}) {
     if (k.find(part) != std::string::npos) return true;
   }
   return false;
@@ -223,8 +233,10 @@ std::string redact_url(std::string_view url) {
   bool changed = false;
   auto user = u.get(CURLUPART_USER);
   auto password = u.get(CURLUPART_PASSWORD);
-  if (password) remember_encoded(*password);
-  else if (user) remember_encoded(*user);  // a token given as the user name
+  if (password)
+    remember_encoded(*password);
+  else if (user)
+    remember_encoded(*user);  // a token given as the user name
   if (user || password) {
     lib->url_set(u.h, CURLUPART_PASSWORD, nullptr, 0);
     lib->url_set(u.h, CURLUPART_USER, "***", 0);
@@ -243,7 +255,8 @@ std::string redact_url(std::string_view url) {
       std::string_view param = q.substr(0, amp);
       size_t eq = param.find('=');
       std::string_view key = param.substr(0, eq);
-      if (eq != std::string_view::npos && is_secret_query_key(percent_decoded(key)) && eq + 1 < param.size()) {
+      if (eq != std::string_view::npos && is_secret_query_key(percent_decoded(key)) &&
+          eq + 1 < param.size()) {
         remember_encoded(param.substr(eq + 1));
         kept += std::string(key) + "=***";
         changed = true;
@@ -265,7 +278,8 @@ bool has_scheme(std::string_view url) {
   size_t p = url.find("://");
   if (p == std::string_view::npos || p == 0) return false;
   for (char c : url.substr(0, p)) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') return false;
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.')
+      return false;
   }
   return true;
 }
@@ -372,13 +386,14 @@ HttpResult CurlHttpClient::get(const HttpRequest& request, BodySink& sink) {
   if (request.url.starts_with("file://") && code == CURLE_OK) result.response.status = 200;
 
   if (guard.refused) {
-    result.status = Status::Extract(
-        redact_url(request.url) +
-        ": redirected to a loopback, link-local or private address; not followed "
-        "([extract] allow_private_targets = true allows it)");
+    result.status =
+        Status::Extract(redact_url(request.url) +
+                        ": redirected to a loopback, link-local or private address; not followed "
+                        "([extract] allow_private_targets = true allows it)");
   } else if (transfer.too_large || code == CURLE_FILESIZE_EXCEEDED) {
-    result.status = Status::Extract(redact_url(request.url) + ": the body is larger than the size limit of " +
-                                    std::to_string(request.max_bytes) + " bytes");
+    result.status =
+        Status::Extract(redact_url(request.url) + ": the body is larger than the size limit of " +
+                        std::to_string(request.max_bytes) + " bytes");
   } else if (code != CURLE_OK) {
     std::string message = redact_url(request.url) + ": " + lib.easy_strerror(code);
     std::string_view more(detail);

@@ -48,7 +48,8 @@ struct HttpResponse {
   std::string etag, last_modified, content_type;
   std::vector<std::pair<std::string, std::string>> headers;  // all of them, names in lower case
   uint64_t body_bytes = 0;  // bytes handed to the sink (only a 200 body reaches the sink)
-  std::string body_excerpt;  // the start of a non-200 body: for a local debug log only, never for messages
+  std::string
+      body_excerpt;  // the start of a non-200 body: for a local debug log only, never for messages
   uint64_t error_body_bytes = 0;  // the size of a non-200 body
 };
 
@@ -77,8 +78,8 @@ class CurlHttpClient final : public HttpClient {
 
  private:
   HttpResult read_file(const HttpRequest& request, BodySink& sink);
-  const LibCurl* lib_ = nullptr;       // loaded on the first URL with a scheme
-  void* curl_ = nullptr;                 // CURL*, reused across requests for connection reuse
+  const LibCurl* lib_ = nullptr;  // loaded on the first URL with a scheme
+  void* curl_ = nullptr;          // CURL*, reused across requests for connection reuse
 };
 
 // The URL as shown and stored: parsed (libcurl's URL API), with the user info replaced by ***

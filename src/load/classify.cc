@@ -10,8 +10,9 @@ namespace {
 // known stored count was kept that way.
 bool merge_absent(const Observation& stored, Observation& row) {
   bool kept_known = false;
-  for (auto [from, to] : {std::pair{&stored.cases, &row.cases}, std::pair{&stored.deaths, &row.deaths},
-                          std::pair{&stored.recovered, &row.recovered}}) {
+  for (auto [from, to] :
+       {std::pair{&stored.cases, &row.cases}, std::pair{&stored.deaths, &row.deaths},
+        std::pair{&stored.recovered, &row.recovered}}) {
     if (*to != kAbsent) continue;
     *to = *from;
     kept_known = kept_known || *from != kUnknown;
@@ -28,7 +29,8 @@ Observation without_absent(Observation row) {
 
 }  // namespace
 
-ChangeSet classify(const std::vector<Observation>& stored, const std::vector<Observation>& incoming) {
+ChangeSet classify(const std::vector<Observation>& stored,
+                   const std::vector<Observation>& incoming) {
   ChangeSet out;
   std::set<std::string> locations;
   for (const Observation& o : incoming) {

@@ -33,6 +33,7 @@ struct ChangeSet {
 
 // Both inputs sorted by (location, date) with unique keys. Only the locations present in
 // `incoming` are compared: a store row of another location is not missing.
-ChangeSet classify(const std::vector<Observation>& stored, const std::vector<Observation>& incoming);
+ChangeSet classify(const std::vector<Observation>& stored,
+                   const std::vector<Observation>& incoming);
 
 }  // namespace covid

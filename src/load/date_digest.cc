@@ -41,9 +41,12 @@ bool parse_hex128(std::string_view hex, uint64_t* high, uint64_t* low) {
   for (size_t i = 0; i < 32; ++i) {
     char c = hex[i];
     uint64_t v;
-    if (c >= '0' && c <= '9') v = uint64_t(c - '0');
-    else if (c >= 'a' && c <= 'f') v = uint64_t(c - 'a' + 10);
-    else return false;
+    if (c >= '0' && c <= '9')
+      v = uint64_t(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      v = uint64_t(c - 'a' + 10);
+    else
+      return false;
     parts[i / 16] = (parts[i / 16] << 4) | v;
   }
   *high = parts[0];

@@ -31,7 +31,9 @@ struct DateDigest {
   std::string hash_hex() const;
   // Sets low and high from hash_hex()'s form; false when `hex` is not one.
   bool set_hash_hex(std::string_view hex);
-  bool same_content(const DateDigest& o) const { return rows == o.rows && low == o.low && high == o.high; }
+  bool same_content(const DateDigest& o) const {
+    return rows == o.rows && low == o.low && high == o.high;
+  }
 };
 
 }  // namespace covid

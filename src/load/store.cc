@@ -12,16 +12,21 @@ namespace covid {
 
 const char* to_string(RunStatus s) {
   switch (s) {
-    case RunStatus::kRunning: return "running";
-    case RunStatus::kOk: return "ok";
-    case RunStatus::kUnchanged: return "unchanged";
-    case RunStatus::kFailed: return "failed";
+    case RunStatus::kRunning:
+      return "running";
+    case RunStatus::kOk:
+      return "ok";
+    case RunStatus::kUnchanged:
+      return "unchanged";
+    case RunStatus::kFailed:
+      return "failed";
   }
   return "failed";
 }
 
 std::optional<RunStatus> parse_run_status(std::string_view s) {
-  for (RunStatus r : {RunStatus::kRunning, RunStatus::kOk, RunStatus::kUnchanged, RunStatus::kFailed}) {
+  for (RunStatus r :
+       {RunStatus::kRunning, RunStatus::kOk, RunStatus::kUnchanged, RunStatus::kFailed}) {
     if (s == to_string(r)) return r;
   }
   return std::nullopt;
@@ -29,16 +34,20 @@ std::optional<RunStatus> parse_run_status(std::string_view s) {
 
 const char* to_string(OutboxStatus s) {
   switch (s) {
-    case OutboxStatus::kPending: return "pending";
-    case OutboxStatus::kDelivered: return "delivered";
-    case OutboxStatus::kFailed: return "failed";
+    case OutboxStatus::kPending:
+      return "pending";
+    case OutboxStatus::kDelivered:
+      return "delivered";
+    case OutboxStatus::kFailed:
+      return "failed";
   }
   return "failed";
 }
 
 std::string interrupted_run_message(int64_t noticed_by) {
   return "interrupted: the process ended before the run did (killed, out of memory, or the machine "
-         "stopped); nothing of it was loaded (found by run " + std::to_string(noticed_by) + ")";
+         "stopped); nothing of it was loaded (found by run " +
+         std::to_string(noticed_by) + ")";
 }
 
 Result<uint64_t> Store::data_version() {
@@ -59,7 +68,8 @@ Result<uint64_t> Store::data_version() {
 
 Result<std::unique_ptr<Store>> open_store(const std::string& url, const StoreOptions& options) {
   std::string_view u = url;
-  if (u.empty()) return Status::Usage("no database given (--db, COVID_ETL_DB or db in the configuration)");
+  if (u.empty())
+    return Status::Usage("no database given (--db, COVID_ETL_DB or db in the configuration)");
   if (u.starts_with("sqlite://")) {
     u.remove_prefix(9);
   } else if (u.starts_with("sqlite:")) {
@@ -69,7 +79,8 @@ Result<std::unique_ptr<Store>> open_store(const std::string& url, const StoreOpt
   } else if (is_dynamodb_url(u)) {
     return DynamoDbStore::open(url, options);
   } else if (u.find("://") != std::string_view::npos) {
-    return Status::Usage("unknown database URL scheme in '" + std::string(u.substr(0, u.find(':'))) +
+    return Status::Usage("unknown database URL scheme in '" +
+                         std::string(u.substr(0, u.find(':'))) +
                          "://...'; use a path or sqlite:PATH");
   }
   if (u.empty()) return Status::Usage("empty SQLite path in database URL");
@@ -88,17 +99,20 @@ std::string display_store_url(const std::string& url) {
 
 namespace covid {
 
-Result<std::vector<Observation>> LoadTransaction::existing_many(const std::vector<std::string>& locations) {
+Result<std::vector<Observation>> LoadTransaction::existing_many(
+    const std::vector<std::string>& locations) {
   std::vector<Observation> all;
   for (const std::string& location : locations) {
     auto rows = existing(location);
     if (!rows.ok()) return rows.status();
-    all.insert(all.end(), std::make_move_iterator(rows->begin()), std::make_move_iterator(rows->end()));
+    all.insert(all.end(), std::make_move_iterator(rows->begin()),
+               std::make_move_iterator(rows->end()));
   }
   return all;
 }
 
-Result<std::vector<Observation>> LoadTransaction::existing_on(Date date, const std::vector<std::string>& locations) {
+Result<std::vector<Observation>> LoadTransaction::existing_on(
+    Date date, const std::vector<std::string>& locations) {
   auto all = existing_many(locations);
   if (!all.ok()) return all.status();
   std::vector<Observation> out;
@@ -108,7 +122,8 @@ Result<std::vector<Observation>> LoadTransaction::existing_on(Date date, const s
   return out;
 }
 
-Result<std::vector<Observation>> LoadTransaction::existing_on_date(std::string_view level, Date date) {
+Result<std::vector<Observation>> LoadTransaction::existing_on_date(std::string_view level,
+                                                                   Date date) {
   (void)date;
   return Status::Load("this store cannot list the " + std::string(level) + " rows of a date");
 }
@@ -128,7 +143,8 @@ Status LoadTransaction::insert_sorted(int64_t run_id, RowCursor& rows) {
   }
 }
 
-Status LoadTransaction::save_date_digests(std::string_view level, const std::map<Date, StoredDigest>& digests) {
+Status LoadTransaction::save_date_digests(std::string_view level,
+                                          const std::map<Date, StoredDigest>& digests) {
   (void)level;
   (void)digests;
   return Status::Ok();  // a store without digests has nothing to keep

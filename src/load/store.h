@@ -51,11 +51,11 @@ struct RunRecord {
   int64_t id = 0;
   std::string started_at, finished_at;  // RFC 3339 UTC
   RunStatus status = RunStatus::kRunning;
-  std::string stage;                    // for a failed run: extract, validate or load
+  std::string stage;  // for a failed run: extract, validate or load
   RunCounts counts;
-  std::string first_date, last_date;    // of the source series
-  std::string error;                    // for a failed run
-  std::string sources_json;             // what was fetched: URL, HTTP status, ETag, hash, bytes
+  std::string first_date, last_date;  // of the source series
+  std::string error;                  // for a failed run
+  std::string sources_json;           // what was fetched: URL, HTTP status, ETag, hash, bytes
   int64_t duration_ms = 0;
 };
 
@@ -65,12 +65,12 @@ const char* to_string(OutboxStatus s);
 
 struct OutboxMessage {
   int64_t id = 0;
-  int64_t run_id = 0;     // 0: not tied to a run
-  std::string channel;    // the [[notify]] entry's name
-  std::string event;      // success, unchanged, failure
+  int64_t run_id = 0;   // 0: not tied to a run
+  std::string channel;  // the [[notify]] entry's name
+  std::string event;    // success, unchanged, failure
   std::string subject;
-  std::string body;       // the human message
-  std::string payload;    // JSON: the run summary
+  std::string body;     // the human message
+  std::string payload;  // JSON: the run summary
   OutboxStatus status = OutboxStatus::kPending;
   int attempts = 0;
   std::string last_error;
@@ -82,8 +82,8 @@ struct DeliveryUpdate {
   int64_t id = 0;
   OutboxStatus status = OutboxStatus::kPending;  // kPending: try again later
   int attempts_added = 0;
-  std::string error;                             // without secrets
-  std::string at;                                // RFC 3339 UTC
+  std::string error;  // without secrets
+  std::string at;     // RFC 3339 UTC
 };
 
 // What a successful run saw of one source, for the next run's conditional GET.
@@ -121,13 +121,15 @@ class LoadTransaction {
   // For a store that keeps date digests (Store::date_digests), the county load works date by
   // date; these are its steps. The stored rows among `locations` (sorted, unique) on `date`;
   // and every stored row of a level on `date`.
-  virtual Result<std::vector<Observation>> existing_on(Date date, const std::vector<std::string>& locations);
+  virtual Result<std::vector<Observation>> existing_on(Date date,
+                                                       const std::vector<std::string>& locations);
   virtual Result<std::vector<Observation>> existing_on_date(std::string_view level, Date date);
   // Inserts rows the store does not have, in (location, date) order: a store can append them
   // faster than it can write them in any order. The default calls write() in chunks.
   virtual Status insert_sorted(int64_t run_id, RowCursor& rows);
   // Sets the digests of a level's dates (see Store::date_digests).
-  virtual Status save_date_digests(std::string_view level, const std::map<Date, StoredDigest>& digests);
+  virtual Status save_date_digests(std::string_view level,
+                                   const std::map<Date, StoredDigest>& digests);
   // Adds or renames the locations the run's rows belong to (called before write()). The default
   // does nothing: right for a store without a locations table (DynamoDB); a store whose
   // observations reference a locations table (SQLite, PostgreSQL) must override it.
@@ -157,7 +159,8 @@ class Store {
   // mark is gone: `failed`, with interrupted_run_message(), and `tell(record)`'s messages put in
   // the outbox, in the same transaction (so a closed run is told of once). DynamoDB leaves such
   // records as they are (see dynamodb/dynamodb_store.h).
-  virtual Result<int64_t> begin_run(const std::string& started_at, const InterruptedOutbox& tell = {}) = 0;
+  virtual Result<int64_t> begin_run(const std::string& started_at,
+                                    const InterruptedOutbox& tell = {}) = 0;
   // Completes a run's record outside a load (a run that failed or found nothing new) and puts
   // its notifications in the outbox, in one transaction.
   virtual Status finish_run(const RunRecord& run, const std::vector<OutboxMessage>& outbox) = 0;

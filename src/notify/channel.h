@@ -18,20 +18,20 @@
 namespace covid {
 
 struct ChannelConfig {
-  std::string name;                    // unique; the outbox refers to it
-  std::string type;                    // log, webhook, email, sns
+  std::string name;  // unique; the outbox refers to it
+  std::string type;  // log, webhook, email, sns
   std::vector<std::string> on = {"success", "failure"};
   std::chrono::milliseconds timeout{15'000};
-  std::string url;                     // webhook: the endpoint; email: smtp:// or smtps://
-  std::string ca_file;                 // webhook, email: trust this CA bundle instead of the system's
+  std::string url;      // webhook: the endpoint; email: smtp:// or smtps://
+  std::string ca_file;  // webhook, email: trust this CA bundle instead of the system's
   // webhook: extra headers; ${NAME} in a value is replaced by the environment variable NAME.
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string from;                    // email
-  std::vector<std::string> to;         // email
-  std::string username_env, password_env;  // email: variables holding the SMTP credentials
-  bool require_tls = true;             // email: STARTTLS required unless tls = "none"
+  std::string from;                         // email
+  std::vector<std::string> to;              // email
+  std::string username_env, password_env;   // email: variables holding the SMTP credentials
+  bool require_tls = true;                  // email: STARTTLS required unless tls = "none"
   std::string topic_arn, region, endpoint;  // sns
-  bool json = false;                   // log: one JSON object per line (the daemon's --log-format json)
+  bool json = false;  // log: one JSON object per line (the daemon's --log-format json)
 
   bool wants(const std::string& event) const;
 };

@@ -6,7 +6,10 @@ namespace covid {
 
 Dispatcher::Dispatcher(std::vector<ChannelConfig> channels, const Clock& clock,
                        DispatchOptions options, NotifierFactory factory)
-    : channels_(std::move(channels)), clock_(clock), options_(options), factory_(std::move(factory)) {
+    : channels_(std::move(channels)),
+      clock_(clock),
+      options_(options),
+      factory_(std::move(factory)) {
   for (const ChannelConfig& c : channels_) remember_channel_secrets(c);
   if (channels_.empty()) {
     ChannelConfig log;
@@ -42,7 +45,8 @@ std::vector<OutboxMessage> Dispatcher::address(const Message& m) const {
   return out;
 }
 
-Delivery Dispatcher::deliver(const ChannelConfig& channel, const OutboxMessage& message, int* attempts) {
+Delivery Dispatcher::deliver(const ChannelConfig& channel, const OutboxMessage& message,
+                             int* attempts) {
   std::unique_ptr<Notifier> notifier = factory_(channel);
   Delivery d;
   for (*attempts = 1;; ++*attempts) {
@@ -55,7 +59,8 @@ Delivery Dispatcher::deliver(const ChannelConfig& channel, const OutboxMessage& 
 FlushReport Dispatcher::flush(Store& store) {
   FlushReport report;
   auto lease_end = clock_.now() + options_.lease;
-  auto claimed = store.claim_outbox(1000, format_timestamp(clock_.now()), format_timestamp(lease_end));
+  auto claimed =
+      store.claim_outbox(1000, format_timestamp(clock_.now()), format_timestamp(lease_end));
   if (!claimed.ok()) {
     report.errors.push_back("outbox: " + claimed.status().message());
     return report;

@@ -4,16 +4,15 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <random>
 
-#include <nlohmann/json.hpp>
-
 #include "common/clock.h"
-#include "common/libcurl.h"
-#include "notify/channel.h"
 #include "common/curl_call.h"
+#include "common/libcurl.h"
 #include "common/secrets.h"
 #include "extract/http_client.h"
+#include "notify/channel.h"
 
 namespace covid {
 namespace {
@@ -47,8 +46,10 @@ class LogNotifier final : public Notifier {
   Delivery deliver(const OutboxMessage& m) override {
     if (json_) {
       nlohmann::json line = {{"ts", format_timestamp(std::chrono::system_clock::now())},
-                             {"event", "notification"}, {"run_event", m.event},
-                             {"run_id", m.run_id}, {"message", m.subject}};
+                             {"event", "notification"},
+                             {"run_event", m.event},
+                             {"run_id", m.run_id},
+                             {"message", m.subject}};
       std::fprintf(stderr, "%s\n", line.dump().c_str());
     } else {
       std::fprintf(stderr, "covid-etl notify: %s\n", m.subject.c_str());
@@ -73,7 +74,8 @@ class WebhookNotifier final : public Notifier {
     for (const auto& [name, value] : c_.headers) {
       std::string expanded;
       if (!expand(value, &expanded)) {
-        return Delivery{false, false, "header " + name + " names an environment variable that is not set"};
+        return Delivery{false, false,
+                        "header " + name + " names an environment variable that is not set"};
       }
       call.headers.push_back(name + ": " + expanded);
     }
@@ -117,12 +119,14 @@ class WebhookNotifier final : public Notifier {
 // "Name <a@b.org>" -> "<a@b.org>"; "a@b.org" -> "<a@b.org>".
 std::string angle_address(const std::string& s) {
   size_t lt = s.find('<'), gt = s.find('>');
-  if (lt != std::string::npos && gt != std::string::npos && gt > lt) return s.substr(lt, gt - lt + 1);
+  if (lt != std::string::npos && gt != std::string::npos && gt > lt)
+    return s.substr(lt, gt - lt + 1);
   return "<" + s + ">";
 }
 
 bool is_ascii(const std::string& s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return (unsigned char)c < 0x80 && c != '\n' && c != '\r'; });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (unsigned char)c < 0x80 && c != '\n' && c != '\r'; });
 }
 
 std::string base64(const std::string& in) {
@@ -130,7 +134,8 @@ std::string base64(const std::string& in) {
   std::string out;
   size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = uint32_t((unsigned char)in[i]) << 16 | uint32_t((unsigned char)in[i + 1]) << 8 | (unsigned char)in[i + 2];
+    uint32_t v = uint32_t((unsigned char)in[i]) << 16 | uint32_t((unsigned char)in[i + 1]) << 8 |
+                 (unsigned char)in[i + 2];
     out += {k[v >> 18], k[(v >> 12) & 63], k[(v >> 6) & 63], k[v & 63]};
   }
   if (i + 1 == in.size()) {
@@ -173,7 +178,8 @@ class EmailNotifier final : public Notifier {
     if (const char* user = env(getenv_, c_.username_env)) call.username = user;
     if (const char* pass = env(getenv_, c_.password_env)) call.password = pass;
     if (!c_.password_env.empty() && call.password.empty()) {
-      return Delivery{false, false, "the variable " + c_.password_env + " (password_env) is not set"};
+      return Delivery{false, false,
+                      "the variable " + c_.password_env + " (password_env) is not set"};
     }
     call.body = compose(m);
     CurlOutcome r = perform(call);
@@ -211,7 +217,8 @@ class EmailNotifier final : public Notifier {
     size_t start = 0;
     while (start <= m.body.size()) {
       size_t nl = m.body.find('\n', start);
-      std::string line = m.body.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+      std::string line =
+          m.body.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (line.size() > 990) line.resize(990);  // SMTP's line limit
       out += line + "\r\n";
@@ -232,8 +239,10 @@ constexpr size_t kSnsMessageMax = 256 * 1024 - 1024;  // the limit, less room fo
 std::string sns_subject(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if ((unsigned char)c >= 0x20 && (unsigned char)c < 0x7f) out += c;
-    else if (c == '\n' || c == '\t') out += ' ';
+    if ((unsigned char)c >= 0x20 && (unsigned char)c < 0x7f)
+      out += c;
+    else if (c == '\n' || c == '\t')
+      out += ' ';
   }
   if (out.size() > kSnsSubjectMax) out = out.substr(0, kSnsSubjectMax - 3) + "...";
   return out;
@@ -278,7 +287,8 @@ class SnsNotifier final : public Notifier {
     CurlOutcome r = perform(call);
     Delivery d = http_delivery(r, url_origin(call.url));
     // SNS answers throttling with 400 and a Throttling code.
-    if (!d.ok && r.code == 400 && r.response.find("Throttl") != std::string::npos) d.retriable = true;
+    if (!d.ok && r.code == 400 && r.response.find("Throttl") != std::string::npos)
+      d.retriable = true;
     return d;
   }
 
@@ -298,7 +308,8 @@ std::string url_origin(const std::string& url) {
   if (scheme == std::string::npos) return url;
   size_t host = scheme + 3;
   size_t end = url.find_first_of("/?#", host);
-  std::string authority = url.substr(host, end == std::string::npos ? std::string::npos : end - host);
+  std::string authority =
+      url.substr(host, end == std::string::npos ? std::string::npos : end - host);
   size_t at = authority.rfind('@');
   if (at != std::string::npos) authority = authority.substr(at + 1);
   return url.substr(0, host) + authority;
@@ -309,7 +320,8 @@ std::string url_origin(const std::string& url) {
 void remember_channel_secrets(const ChannelConfig& c, const Getenv& getenv) {
   if (!c.url.empty()) (void)redact_url(c.url);
   for (const auto& [name, value] : c.headers) {
-    for (size_t open = value.find("${"); open != std::string::npos; open = value.find("${", open + 2)) {
+    for (size_t open = value.find("${"); open != std::string::npos;
+         open = value.find("${", open + 2)) {
       size_t close = value.find('}', open);
       if (close == std::string::npos) break;
       if (const char* v = env(getenv, value.substr(open + 2, close - open - 2))) remember_secret(v);

@@ -34,7 +34,8 @@ Status CountySpool::open() {
   if (fd < 0) {
     std::string pattern = dir + "/covid-etl-counties-XXXXXX";
     fd = mkostemp(pattern.data(), O_CLOEXEC);
-    if (fd < 0) return Status::Load("cannot create a temporary file in " + dir + ": " + std::strerror(errno));
+    if (fd < 0)
+      return Status::Load("cannot create a temporary file in " + dir + ": " + std::strerror(errno));
     unlink(pattern.c_str());
   }
   FILE* f = fdopen(fd, "w+b");
@@ -81,8 +82,10 @@ void CountySpool::on_block(const CountiesReader& reader, Date date, uint64_t fir
       if (kx != ky) return kx < ky;
       return ids_[x.location] < ids_[y.location];
     });
-    if (std::fwrite(scratch_.data(), sizeof(Record), scratch_.size(), file_.get()) != scratch_.size()) {
-      io_ = Status::Load(std::string("writing the county rows to a temporary file: ") + std::strerror(errno));
+    if (std::fwrite(scratch_.data(), sizeof(Record), scratch_.size(), file_.get()) !=
+        scratch_.size()) {
+      io_ = Status::Load(std::string("writing the county rows to a temporary file: ") +
+                         std::strerror(errno));
       return;
     }
     written_ += scratch_.size();
@@ -91,7 +94,7 @@ void CountySpool::on_block(const CountiesReader& reader, Date date, uint64_t fir
 }
 
 std::optional<CountySpool::Block> CountySpool::next_block(const CountiesReader& reader, Date date,
-                                                           uint64_t first_line) {
+                                                          uint64_t first_line) {
   if (problem_ || !io_.ok()) return std::nullopt;
   if (!blocks_.empty() && date <= blocks_.back().date) {
     // Within one file the reader guarantees ascending dates: this is the next file.
@@ -118,7 +121,8 @@ void CountySpool::on_skipped_block(const CountiesReader& reader, Date date, uint
   if (!b) return;
   auto known = known_.find(date);
   if (known == known_.end()) {  // a skipper skips only dates it was given: a bug, not bad data
-    io_ = Status::Load("internal error: the county rows of " + format_date(date) + " were skipped unknown");
+    io_ = Status::Load("internal error: the county rows of " + format_date(date) +
+                       " were skipped unknown");
     return;
   }
   b->digest = known->second.source;
@@ -148,7 +152,8 @@ void CountySpool::on_restart(const CountiesReader& reader) {
 Status CountySpool::read_records(uint64_t offset, size_t n, Record* out) const {
   if (n == 0) return Status::Ok();
   if (std::fflush(file_.get()) != 0) {
-    return Status::Load(std::string("writing the county rows to a temporary file: ") + std::strerror(errno));
+    return Status::Load(std::string("writing the county rows to a temporary file: ") +
+                        std::strerror(errno));
   }
   size_t bytes = n * sizeof(Record);
   off_t at = off_t(offset * sizeof(Record));
@@ -186,7 +191,8 @@ Result<std::vector<Observation>> CountySpool::read(const Block& block) const {
 class CountySpool::Merger final : public RowCursor {
  public:
   Merger(const CountySpool& spool, const std::vector<const Block*>& blocks) : spool_(spool) {
-    per_ = std::clamp<size_t>(kMergeBudgetBytes / sizeof(Record) / std::max<size_t>(blocks.size(), 1), 64, 16384);
+    per_ = std::clamp<size_t>(
+        kMergeBudgetBytes / sizeof(Record) / std::max<size_t>(blocks.size(), 1), 64, 16384);
     for (const Block* b : blocks) {
       if (b->digest.rows > 0) cursors_.push_back(Cursor{b, b->offset, b->digest.rows, {}, 0});
     }
@@ -209,7 +215,8 @@ class CountySpool::Merger final : public RowCursor {
         Cursor& c = cursors_[block_++];
         if (c.at == c.buffer.size() || c.buffer[c.at].location != want) continue;
         const Record& r = c.buffer[c.at];
-        if (row_.location.size() != spool_.ids_[want].size() || row_.location != spool_.ids_[want]) {
+        if (row_.location.size() != spool_.ids_[want].size() ||
+            row_.location != spool_.ids_[want]) {
           row_.location = spool_.ids_[want];
         }
         row_.date = c.block->date;

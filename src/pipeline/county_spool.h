@@ -33,12 +33,12 @@ class CountySpool final : public CountyBlockSink {
  public:
   struct Block {
     Date date;
-    DateDigest digest;             // of the block's rows (recovered unknown)
-    bool kept = false;             // rows in the file; false: equal to the digest known before
-    uint64_t offset = 0;           // of its first row in the file, in rows
+    DateDigest digest;    // of the block's rows (recovered unknown)
+    bool kept = false;    // rows in the file; false: equal to the digest known before
+    uint64_t offset = 0;  // of its first row in the file, in rows
     const CountiesReader* reader = nullptr;
     uint64_t first_line = 0;
-    bool skipped = false;          // not parsed: its lines were the ones read before
+    bool skipped = false;              // not parsed: its lines were the ones read before
     std::optional<BytesDigest> bytes;  // of its lines, when a DateBlockSkipper saw them
   };
 
@@ -99,11 +99,11 @@ class CountySpool final : public CountyBlockSink {
   std::optional<Issue> problem_;
   Status io_;
   std::unique_ptr<FILE, int (*)(FILE*)> file_{nullptr, &fclose};
-  uint64_t rows_ = 0;         // in all blocks
-  uint64_t written_ = 0;      // rows in the file
+  uint64_t rows_ = 0;     // in all blocks
+  uint64_t written_ = 0;  // rows in the file
   std::vector<std::string> ids_;
   std::unordered_map<std::string, uint32_t> index_;
-  std::vector<uint64_t> sort_keys_;  // by location index: the first 8 bytes, big-endian
+  std::vector<uint64_t> sort_keys_;   // by location index: the first 8 bytes, big-endian
   std::vector<uint32_t> reader_map_;  // the current reader's place -> location index
   const CountiesReader* mapped_reader_ = nullptr;
   std::vector<Record> scratch_;

@@ -153,7 +153,8 @@ void DateBlockSkipper::step_aside(CsvReader& csv) {
   if (holding_) csv.feed(held_.bytes);
   holding_ = false;
   for (std::string* bytes : {&header_, &current_.bytes, &partial_}) csv.feed(*bytes);
-  for (std::string* bytes : {&header_, &held_.bytes, &current_.bytes, &partial_}) std::string().swap(*bytes);
+  for (std::string* bytes : {&header_, &held_.bytes, &current_.bytes, &partial_})
+    std::string().swap(*bytes);
 }
 
 void DateBlockSkipper::finish(CsvReader& csv) {

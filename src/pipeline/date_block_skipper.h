@@ -4,12 +4,13 @@
 // It sits between the download and the CSV reader (a TableSink BodyFilter) and cuts the body into
 // date blocks by the text that starts each line ("2021-03-04,"): NYT lists each date's rows
 // together, dates ascending. Each block's BytesDigest (of its lines and the file's header line)
-// is compared with the one the store kept for its date (CountySpool::known). Equal: these are the very lines a run validated and loaded
-// before, and the block is accounted for (CsvReader::skip_records, CountiesReader::skip_block)
-// instead of parsed; its rows are the ones that run found. Every other block is parsed, and so is
-// each block next to one that changed, so that the reader's checks across dates (a cumulative
-// count that went down, a location's name) still compare a changed date with its neighbours.
-// The digest of every block is noted in the spool, which stores it with the date's digest.
+// is compared with the one the store kept for its date (CountySpool::known). Equal: these are the
+// very lines a run validated and loaded before, and the block is accounted for
+// (CsvReader::skip_records, CountiesReader::skip_block) instead of parsed; its rows are the ones
+// that run found. Every other block is parsed, and so is each block next to one that changed, so
+// that the reader's checks across dates (a cumulative count that went down, a location's name)
+// still compare a changed date with its neighbours. The digest of every block is noted in the
+// spool, which stores it with the date's digest.
 //
 // Anything unusual makes it step aside and hand every byte that follows to the parser, which then
 // reports what is wrong exactly as without the skipper: a header whose first column is not
@@ -48,7 +49,7 @@ class DateBlockSkipper final : public BodyFilter {
  private:
   enum class Mode { kHeader, kBlocks, kPassThrough, kDone };
   struct Block {
-    std::string bytes;    // its lines, line ends included
+    std::string bytes;  // its lines, line ends included
     char date_text[10] = {};
     Date date;
     uint64_t first_line = 0, lines = 0;
@@ -68,12 +69,12 @@ class DateBlockSkipper final : public BodyFilter {
   CountySpool& spool_;
   Mode mode_ = Mode::kHeader;
   bool stepped_aside_ = false;
-  std::string header_;           // the header line until it is complete
-  std::string header_line_;      // then: part of every block's digest
-  std::string partial_;          // a line not complete yet
-  uint64_t line_ = 1;            // the line the next line starts on
-  Block current_;                // being read; open when its bytes are not empty
-  Block held_;                   // when holding_: complete, waiting for its successor's digest
+  std::string header_;       // the header line until it is complete
+  std::string header_line_;  // then: part of every block's digest
+  std::string partial_;      // a line not complete yet
+  uint64_t line_ = 1;        // the line the next line starts on
+  Block current_;            // being read; open when its bytes are not empty
+  Block held_;               // when holding_: complete, waiting for its successor's digest
   bool holding_ = false;
   bool previous_unchanged_ = true;  // the block before held_ (none: as if unchanged)
   std::optional<Date> last_date_;   // of the last block closed

@@ -2,15 +2,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <iterator>
 #include <map>
 #include <memory>
-#include <climits>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
-
-#include <nlohmann/json.hpp>
 
 #include "common/secrets.h"
 #include "extract/fetcher.h"
@@ -23,8 +22,8 @@
 #include "pipeline/table_sink.h"
 #include "transform/jhu_recovered.h"
 #include "transform/join.h"
-#include "transform/nyt_national.h"
 #include "transform/nyt_counties.h"
+#include "transform/nyt_national.h"
 #include "transform/nyt_states.h"
 
 namespace covid {
@@ -84,7 +83,8 @@ std::string date_list(std::vector<Date> dates, size_t max = 4) {
   for (size_t i = 0; i < dates.size();) {
     size_t j = i;
     while (j + 1 < dates.size() && dates[j + 1].days == dates[j].days + 1) ++j;
-    items.push_back(j == i ? format_date(dates[i]) : format_date(dates[i]) + " .. " + format_date(dates[j]));
+    items.push_back(j == i ? format_date(dates[i])
+                           : format_date(dates[i]) + " .. " + format_date(dates[j]));
     i = j + 1;
   }
   std::string out;
@@ -107,7 +107,10 @@ std::string plural(uint64_t n, const char* one, const char* many) {
 class Run {
  public:
   Run(const Config& config, HttpClient& http, const Clock& clock, const RunOptions& options)
-      : config_(config), http_(http), clock_(clock), options_(options),
+      : config_(config),
+        http_(http),
+        clock_(clock),
+        options_(options),
         start_(std::chrono::steady_clock::now()),
         dispatcher_(config.channels, clock, config.dispatch) {
     summary_.dry_run = options.dry_run;
@@ -144,8 +147,9 @@ class Run {
     previous_ = std::move(*previous);
     if (options_.dry_run) return Status::Ok();
     // An earlier run found interrupted on the way is told of to the channels that want failures.
-    auto id = store_->begin_run(summary_.started_at,
-                                [this](const RunRecord& r) { return dispatcher_.address(interrupted_message(r)); });
+    auto id = store_->begin_run(summary_.started_at, [this](const RunRecord& r) {
+      return dispatcher_.address(interrupted_message(r));
+    });
     if (!id.ok()) return id.status();
     summary_.run_id = *id;
     if (options_.on_started) options_.on_started(*id);
@@ -158,7 +162,8 @@ class Run {
   // Fetches one source into its reader; `conditional` sends the last run's validators.
   Status fetch(Fetcher& fetcher, SourceRun& src, bool conditional) {
     SourceValidators validators;
-    auto it = states_.find(redact_url(src.url));  // kept under the URL as shown, without its secrets
+    auto it =
+        states_.find(redact_url(src.url));  // kept under the URL as shown, without its secrets
     if (conditional && it != states_.end()) validators = it->second.validators;
     TableSink sink(*src.reader, src.filter);
     src.report = SourceReport();
@@ -170,14 +175,25 @@ class Run {
       src.report.attempts = fetcher.attempts();  // a failed source says how often it was tried
       return r.status();
     }
-    src.report = SourceReport{src.name, redact_url(src.url), r->http_status, r->not_modified,
-                              r->etag, r->last_modified, r->content_hash, r->bytes, 0, 0, 0, r->attempts};
+    src.report = SourceReport{src.name,
+                              redact_url(src.url),
+                              r->http_status,
+                              r->not_modified,
+                              r->etag,
+                              r->last_modified,
+                              r->content_hash,
+                              r->bytes,
+                              0,
+                              0,
+                              0,
+                              r->attempts};
     if (!r->not_modified) {
       sink.finish();
       src.report.rows = src.reader->rows_read();
       src.report.kept_rows = src.reader->rows_kept();
       src.report.dates = src.reader->dates_kept();
-    } else if (auto p = previous_.sources.find({src.name, src.report.url}); p != previous_.sources.end()) {
+    } else if (auto p = previous_.sources.find({src.name, src.report.url});
+               p != previous_.sources.end()) {
       src.report.kept_rows = p->second.kept_rows;  // unchanged since the run that read it
       src.report.dates = p->second.dates;
     }
@@ -187,7 +203,8 @@ class Run {
   Status extract() {
     sources_.clear();
     if (config_.national) {
-      sources_ = {{"nyt", config_.nyt_url, &nyt_, {}, false}, {"jhu", config_.jhu_url, &jhu_, {}, false}};
+      sources_ = {{"nyt", config_.nyt_url, &nyt_, {}, false},
+                  {"jhu", config_.jhu_url, &jhu_, {}, false}};
     }
     for (const std::string& url : states_urls(config_)) {
       states_readers_.push_back(std::make_unique<StatesReader>(redact_url(url), clock_));
@@ -199,7 +216,8 @@ class Run {
     }
     COVID_RETURN_IF_ERROR(prepare_county_spool());
     if (sources_.empty()) {
-      return Status::Usage("no dataset to load: [datasets] turns national, states and counties off");
+      return Status::Usage(
+          "no dataset to load: [datasets] turns national, states and counties off");
     }
     Fetcher fetcher(http_, clock_, config_.fetch);
     bool all_not_modified = true;
@@ -275,13 +293,17 @@ class Run {
       if (skipped.empty() || reader->diagnostics().has_errors()) continue;
       for (const Location& l : reader->locations()) {
         auto it = by_id.find(l.id);
-        if (it == by_id.end() || (it->second->name == l.name && it->second->state == l.state)) continue;
+        if (it == by_id.end() || (it->second->name == l.name && it->second->state == l.state))
+          continue;
         auto rows = store_->read_series(l.id, skipped.front().date, skipped.back().date);
         if (!rows.ok()) return rows.status();
-        auto on_skipped = std::find_if(skipped.begin(), skipped.end(), [&](const CountiesReader::Skipped& s) {
-          return std::any_of(rows->begin(), rows->end(), [&](const Observation& o) { return o.date == s.date; });
-        });
-        if (on_skipped != skipped.end()) reader->renamed_since(l.id, it->second->name, it->second->state, *on_skipped);
+        auto on_skipped =
+            std::find_if(skipped.begin(), skipped.end(), [&](const CountiesReader::Skipped& s) {
+              return std::any_of(rows->begin(), rows->end(),
+                                 [&](const Observation& o) { return o.date == s.date; });
+            });
+        if (on_skipped != skipped.end())
+          reader->renamed_since(l.id, it->second->name, it->second->state, *on_skipped);
       }
     }
     return Status::Ok();
@@ -301,7 +323,8 @@ class Run {
     if (config_.national) {
       rows_ = join_recovered(nyt_.rows(), jhu_.recovered(), config_.join);
       if (rows_.empty()) {
-        return Status::InvalidData("the joined series is empty (no date is in both sources); nothing was loaded");
+        return Status::InvalidData(
+            "the joined series is empty (no date is in both sources); nothing was loaded");
       }
     }
     if (!states_readers_.empty() || !counties_readers_.empty()) {
@@ -338,7 +361,8 @@ class Run {
     std::stable_sort(rows_.begin(), rows_.end(), by_location_date);
     for (size_t i = 1; i < rows_.size(); ++i) {
       if (rows_[i].location == rows_[i - 1].location && rows_[i].date == rows_[i - 1].date) {
-        return Status::InvalidData("location " + rows_[i].location + " on " + format_date(rows_[i].date) +
+        return Status::InvalidData("location " + rows_[i].location + " on " +
+                                   format_date(rows_[i].date) +
                                    " is in two files; nothing was loaded");
       }
     }
@@ -369,19 +393,20 @@ class Run {
     for (const auto& [key, rep] : previous_.sources) {
       auto t = by_name.find(key.first);
       if (t == by_name.end()) continue;
-      t->second.comparable = rep.kept_rows > 0 && (t->second.before_rows == 0 || t->second.comparable);
+      t->second.comparable =
+          rep.kept_rows > 0 && (t->second.before_rows == 0 || t->second.comparable);
       t->second.before_rows += rep.kept_rows;  // 0: read before kept rows were recorded
       t->second.before_dates += rep.dates;
     }
     for (const auto& [name, t] : by_name) {
       if (!t.comparable) continue;
       auto shrank = [&](uint64_t now, uint64_t before) {
-        return before > 0 && now < before && double(before - now) > double(before) * config_.max_shrink;
+        return before > 0 && now<before&& double(before - now)> double(before) * config_.max_shrink;
       };
       std::string what;
       if (shrank(t.rows, t.before_rows)) {
-        what = plural(t.rows, "row", "rows") + " where the last successful run (" + std::to_string(previous_.id) +
-               ") read " + std::to_string(t.before_rows);
+        what = plural(t.rows, "row", "rows") + " where the last successful run (" +
+               std::to_string(previous_.id) + ") read " + std::to_string(t.before_rows);
       } else if (shrank(t.dates, t.before_dates)) {
         what = plural(t.dates, "date", "dates") + " where the last successful run (" +
                std::to_string(previous_.id) + ") read " + std::to_string(t.before_dates);
@@ -392,12 +417,13 @@ class Run {
                             std::to_string(int(config_.max_shrink * 100 + 0.5)) +
                             "% fewer (a download cut short?)";
       if (config_.accept_shrink) {
-        summary_.diagnostics.warning_first(Issue{t.file, 0, 0, message + "; loaded as told (accept_shrink)"});
+        summary_.diagnostics.warning_first(
+            Issue{t.file, 0, 0, message + "; loaded as told (accept_shrink)"});
       } else {
-        summary_.diagnostics.error(Issue{
-            t.file, 0, 0,
-            message + "; if the source really shrank, run again with --accept-shrink "
-                      "(or [transform] accept_shrink = true)"});
+        summary_.diagnostics.error(
+            Issue{t.file, 0, 0,
+                  message + "; if the source really shrank, run again with --accept-shrink "
+                            "(or [transform] accept_shrink = true)"});
       }
     }
   }
@@ -456,10 +482,11 @@ class Run {
     for (const auto& [dataset, v] : values) {
       std::string names;
       for (const std::string& n : v.first) names += (names.empty() ? "" : ", ") + n;
-      summary_.diagnostics.warning_first(Issue{
-          dataset, 0, 0,
-          "the sources no longer give " + names + " for " + plural(v.second.size(), "date", "dates") +
-              " whose value the database holds (" + date_list(v.second) + "); the stored values are kept"});
+      summary_.diagnostics.warning_first(
+          Issue{dataset, 0, 0,
+                "the sources no longer give " + names + " for " +
+                    plural(v.second.size(), "date", "dates") + " whose value the database holds (" +
+                    date_list(v.second) + "); the stored values are kept"});
     }
   }
 
@@ -479,7 +506,8 @@ class Run {
     for (const std::string& location : row_locations()) {
       auto rows = read(location);
       if (!rows.ok()) return rows.status();
-      all.insert(all.end(), std::make_move_iterator(rows->begin()), std::make_move_iterator(rows->end()));
+      all.insert(all.end(), std::make_move_iterator(rows->begin()),
+                 std::make_move_iterator(rows->end()));
     }
     return all;
   }
@@ -514,7 +542,8 @@ class Run {
     if (spool_) {  // read before this run adds county locations (see SqliteStore::date_digests)
       auto now = store_->date_digests(kCountyLevel);
       if (!now.ok()) return now.status();
-      if (!now->has_value()) return Status::Load("the county digests disappeared during the run; run again");
+      if (!now->has_value())
+        return Status::Load("the county digests disappeared during the run; run again");
       county_digests_now = std::move(*now);
     }
     auto stored = t.existing_many(row_locations());
@@ -523,7 +552,8 @@ class Run {
     if (!locations_.empty()) COVID_RETURN_IF_ERROR(t.save_locations(locations_));
     COVID_RETURN_IF_ERROR(t.write(*summary_.run_id, summary_.changes));
     if (!counties_readers_.empty()) {
-      COVID_RETURN_IF_ERROR(spool_ ? load_counties(t, *county_digests_now) : t.save_date_digests(kCountyLevel, county_digests()));
+      COVID_RETURN_IF_ERROR(spool_ ? load_counties(t, *county_digests_now)
+                                   : t.save_date_digests(kCountyLevel, county_digests()));
     }
     count(summary_.changes);
     // States are kept under the redacted URL; one kept under a URL with a secret in it (written
@@ -532,7 +562,9 @@ class Run {
       if (redact_url(url) != url) COVID_RETURN_IF_ERROR(t.forget_source(url));
     }
     for (const SourceRun& src : sources_) {
-      SourceState st{redact_url(src.url), {src.report.etag, src.report.last_modified}, src.report.content_hash,
+      SourceState st{redact_url(src.url),
+                     {src.report.etag, src.report.last_modified},
+                     src.report.content_hash,
                      src.report.bytes};
       COVID_RETURN_IF_ERROR(t.save_source(*summary_.run_id, st));
     }
@@ -559,8 +591,8 @@ class Run {
       // store's (loaded with those dates before), with every location parsed (saved above).
       auto all = store_->list_locations();
       if (!all.ok()) return all.status();
-      county_.locations = size_t(std::count_if(all->begin(), all->end(),
-                                               [](const Location& l) { return l.type == kCountyLevel; }));
+      county_.locations = size_t(std::count_if(
+          all->begin(), all->end(), [](const Location& l) { return l.type == kCountyLevel; }));
     }
     auto changed_on = [&](Date date) {
       std::string d = format_date(date);
@@ -570,7 +602,8 @@ class Run {
       auto s = stored.find(b.date);
       if (s != stored.end() && s->second.source.same_content(b.digest)) {
         county_.unchanged += b.digest.rows;
-        if (b.bytes && s->second.bytes != b.bytes) {  // the same rows in other bytes, or bytes not kept yet
+        if (b.bytes &&
+            s->second.bytes != b.bytes) {  // the same rows in other bytes, or bytes not kept yet
           save[b.date] = s->second;
           save[b.date].bytes = b.bytes;
         }
@@ -645,7 +678,8 @@ class Run {
   // Passes rows on, noting each location once (rows come grouped by location).
   class DistinctLocations final : public RowCursor {
    public:
-    DistinctLocations(RowCursor& rows, std::unordered_set<std::string>& seen) : rows_(rows), seen_(seen) {}
+    DistinctLocations(RowCursor& rows, std::unordered_set<std::string>& seen)
+        : rows_(rows), seen_(seen) {}
     Result<const Observation*> next() override {
       auto row = rows_.next();
       if (row.ok() && *row != nullptr && (*row)->location != last_) {
@@ -680,7 +714,8 @@ class Run {
 
   void finish_timing() {
     summary_.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::steady_clock::now() - start_).count();
+                               std::chrono::steady_clock::now() - start_)
+                               .count();
   }
 
   RunRecord record(RunStatus status) {
@@ -726,8 +761,9 @@ class Run {
       r.error = scrub(r.error);
       recorded = store_->finish_run(r, outbox());
       if (!recorded.ok() && s.kind() != ErrorKind::kLoad) {
-        summary_.failure = Status(s.kind(), scrub(s.message() + " (and the failure could not be recorded: " +
-                                                      recorded.message() + ")"));
+        summary_.failure =
+            Status(s.kind(), scrub(s.message() + " (and the failure could not be recorded: " +
+                                   recorded.message() + ")"));
       }
     } else {
       finish_timing();
@@ -735,7 +771,8 @@ class Run {
     if (!recorded.ok()) {
       // Without a database to hold it, the failure is still told, straight away.
       FlushReport direct;
-      for (const auto& [channel, d] : dispatcher_.send_now(run_message(summary_, config_.dashboard_url))) {
+      for (const auto& [channel, d] :
+           dispatcher_.send_now(run_message(summary_, config_.dashboard_url))) {
         if (d.ok) {
           ++direct.delivered;
         } else {
@@ -770,9 +807,9 @@ class Run {
   std::vector<Location> locations_;
   std::unique_ptr<CountySpool> spool_;
   std::vector<std::unique_ptr<DateBlockSkipper>> skippers_;  // one per county source
-  LevelCounts county_;                  // the spooled counties' counts
+  LevelCounts county_;                                       // the spooled counties' counts
   std::vector<Date> county_missing_dates_;  // the spooled dates with stored rows the source lost
-  PreviousRun previous_;                // what the last successful run read
+  PreviousRun previous_;                    // what the last successful run read
   std::vector<SourceRun> sources_;
   std::vector<Observation> rows_;
 };

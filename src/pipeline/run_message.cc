@@ -1,7 +1,6 @@
 #include "pipeline/run_message.h"
 
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 #include "common/secrets.h"
@@ -60,7 +59,8 @@ Message compose(const RunSummary& s, const std::string& dashboard_url) {
     m.subject = "covid-etl: no changes";
     m.body = run + ": no changes (" +
              (not_modified ? std::string("the sources were not modified")
-                           : plural(s.counts.unchanged, "date", "dates") + " unchanged") + ")\n";
+                           : plural(s.counts.unchanged, "date", "dates") + " unchanged") +
+             ")\n";
     return m;
   }
 
@@ -70,15 +70,17 @@ Message compose(const RunSummary& s, const std::string& dashboard_url) {
   // 2023-03-23, 12 revised").
   auto nation = s.levels.find("nation");
   bool national_only = s.levels.empty() || (s.levels.size() == 1 && nation != s.levels.end());
-  uint64_t inserted = nation != s.levels.end() ? nation->second.inserted : (national_only ? c.inserted.size() : 0);
-  uint64_t updated = nation != s.levels.end() ? nation->second.updated : (national_only ? c.updated.size() : 0);
+  uint64_t inserted =
+      nation != s.levels.end() ? nation->second.inserted : (national_only ? c.inserted.size() : 0);
+  uint64_t updated =
+      nation != s.levels.end() ? nation->second.updated : (national_only ? c.updated.size() : 0);
   std::vector<std::string> summaries;
   for (const auto& [level, l] : s.levels) {
     if (level == "nation" || l.locations_changed == 0) continue;
     const char* many = level == "state" ? "states" : level == "county" ? "counties" : level.c_str();
     const char* one = level == "state" ? "state" : level == "county" ? "county" : level.c_str();
-    summaries.push_back(plural(l.locations_changed, one, many) + " updated for " + l.last_changed + ", " +
-                        std::to_string(l.updated) + " revised");
+    summaries.push_back(plural(l.locations_changed, one, many) + " updated for " + l.last_changed +
+                        ", " + std::to_string(l.updated) + " revised");
   }
   std::string what;
   if (national_only || inserted + updated > 0) {
@@ -95,7 +97,8 @@ Message compose(const RunSummary& s, const std::string& dashboard_url) {
   for (const Observation& o : c.inserted) {
     if (o.location != kNation) continue;
     if (lines == kMessageTableLines) break;
-    m.body += row(format_date(o.date), count(o.cases), count(o.deaths), count(o.recovered), "  new");
+    m.body +=
+        row(format_date(o.date), count(o.cases), count(o.deaths), count(o.recovered), "  new");
     ++lines;
   }
   for (const Revision& r : c.updated) {
@@ -132,9 +135,13 @@ Message interrupted_message(const RunRecord& r) {
   m.run_id = r.id;
   m.event = "failure";
   m.subject = "covid-etl: run " + std::to_string(r.id) + " FAILED: interrupted";
-  m.body = "covid-etl run " + std::to_string(r.id) + " (started " + r.started_at + ") was " + r.error + ".\n";
-  m.payload = nlohmann::json{{"status", "failed"}, {"run_id", r.id}, {"stage", nullptr},
-                             {"message", r.error}, {"started_at", r.started_at}}
+  m.body = "covid-etl run " + std::to_string(r.id) + " (started " + r.started_at + ") was " +
+           r.error + ".\n";
+  m.payload = nlohmann::json{{"status", "failed"},
+                             {"run_id", r.id},
+                             {"stage", nullptr},
+                             {"message", r.error},
+                             {"started_at", r.started_at}}
                   .dump();
   return m;
 }

@@ -14,25 +14,32 @@ constexpr size_t kWarningSamples = 10;
 constexpr size_t kTextErrors = 20;
 
 nlohmann::json issue_json(const Issue& i) {
-  nlohmann::json j = {{"file", i.file}, {"line", nullptr}, {"column", nullptr}, {"message", i.message}};
+  nlohmann::json j = {
+      {"file", i.file}, {"line", nullptr}, {"column", nullptr}, {"message", i.message}};
   if (i.line > 0) j["line"] = i.line;
   if (i.column > 0) j["column"] = i.column;
   return j;
 }
 
-nlohmann::json or_null(const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); }
+nlohmann::json or_null(const std::string& s) {
+  return s.empty() ? nlohmann::json() : nlohmann::json(s);
+}
 
 std::string human_bytes(uint64_t n) {
   char buf[32];
-  if (n < 1024) std::snprintf(buf, sizeof buf, "%llu B", (unsigned long long)n);
-  else if (n < 1024 * 1024) std::snprintf(buf, sizeof buf, "%.1f KiB", double(n) / 1024);
-  else std::snprintf(buf, sizeof buf, "%.1f MiB", double(n) / (1024 * 1024));
+  if (n < 1024)
+    std::snprintf(buf, sizeof buf, "%llu B", (unsigned long long)n);
+  else if (n < 1024 * 1024)
+    std::snprintf(buf, sizeof buf, "%.1f KiB", double(n) / 1024);
+  else
+    std::snprintf(buf, sizeof buf, "%.1f MiB", double(n) / (1024 * 1024));
   return buf;
 }
 
 }  // namespace
 
-std::map<std::string, LevelCounts> count_levels(const ChangeSet& c, const std::vector<Observation>& rows) {
+std::map<std::string, LevelCounts> count_levels(const ChangeSet& c,
+                                                const std::vector<Observation>& rows) {
   std::map<std::string, LevelCounts> out;
   std::map<std::string, std::set<std::string>> changed;
   const std::string* previous = nullptr;
@@ -61,10 +68,17 @@ std::map<std::string, LevelCounts> count_levels(const ChangeSet& c, const std::v
 nlohmann::json sources_to_json(const std::vector<SourceReport>& sources) {
   nlohmann::json out = nlohmann::json::array();
   for (const SourceReport& r : sources) {
-    out.push_back({{"name", r.name}, {"url", r.url}, {"http_status", r.http_status},
-                   {"not_modified", r.not_modified}, {"etag", or_null(r.etag)},
-                   {"last_modified", or_null(r.last_modified)}, {"content_hash", or_null(r.content_hash)},
-                   {"bytes", r.bytes}, {"rows", r.rows}, {"kept_rows", r.kept_rows}, {"dates", r.dates},
+    out.push_back({{"name", r.name},
+                   {"url", r.url},
+                   {"http_status", r.http_status},
+                   {"not_modified", r.not_modified},
+                   {"etag", or_null(r.etag)},
+                   {"last_modified", or_null(r.last_modified)},
+                   {"content_hash", or_null(r.content_hash)},
+                   {"bytes", r.bytes},
+                   {"rows", r.rows},
+                   {"kept_rows", r.kept_rows},
+                   {"dates", r.dates},
                    {"attempts", r.attempts}});
   }
   return out;
@@ -100,23 +114,31 @@ nlohmann::json to_json(const RunSummary& s) {
   for (const Issue& i : s.diagnostics.errors()) errors.push_back(issue_json(i));
   uint64_t error_count = s.diagnostics.error_count();
   if (s.status == RunStatus::kFailed && errors.empty()) {
-    errors.push_back({{"file", nullptr}, {"line", nullptr}, {"column", nullptr},
+    errors.push_back({{"file", nullptr},
+                      {"line", nullptr},
+                      {"column", nullptr},
                       {"message", scrub(s.failure.message())}});
     error_count = 1;
   }
   j["errors"] = errors;
   j["error_count"] = error_count;
-  j["stage"] = s.status == RunStatus::kFailed ? nlohmann::json(stage_name(s.failure.kind())) : nlohmann::json();
-  j["message"] = s.status == RunStatus::kFailed ? nlohmann::json(scrub(s.failure.message())) : nlohmann::json();
+  j["stage"] = s.status == RunStatus::kFailed ? nlohmann::json(stage_name(s.failure.kind()))
+                                              : nlohmann::json();
+  j["message"] = s.status == RunStatus::kFailed ? nlohmann::json(scrub(s.failure.message()))
+                                                : nlohmann::json();
   j["first_date"] = or_null(s.first_date);
   j["last_date"] = or_null(s.last_date);
   j["duration_ms"] = s.duration_ms;
   j["sources"] = sources_to_json(s.sources);
   nlohmann::json levels = nlohmann::json::object();
   for (const auto& [level, l] : s.levels) {
-    levels[level] = {{"locations", l.locations}, {"locations_changed", l.locations_changed},
-                     {"inserted", l.inserted}, {"updated", l.updated}, {"unchanged", l.unchanged},
-                     {"missing", l.missing}, {"last_changed", or_null(l.last_changed)}};
+    levels[level] = {{"locations", l.locations},
+                     {"locations_changed", l.locations_changed},
+                     {"inserted", l.inserted},
+                     {"updated", l.updated},
+                     {"unchanged", l.unchanged},
+                     {"missing", l.missing},
+                     {"last_changed", or_null(l.last_changed)}};
   }
   j["levels"] = levels;
   j["notifications"] = nlohmann::json();
@@ -164,9 +186,11 @@ std::string to_text(const RunSummary& s) {
     if (s.levels.size() > 1 || (s.levels.size() == 1 && s.levels.begin()->first != "nation")) {
       for (const auto& [level, l] : s.levels) {
         char buf[160];
-        std::snprintf(buf, sizeof buf, "    %-8s %llu locations: %llu inserted, %llu updated, %llu unchanged\n",
-                      level.c_str(), (unsigned long long)l.locations, (unsigned long long)l.inserted,
-                      (unsigned long long)l.updated, (unsigned long long)l.unchanged);
+        std::snprintf(buf, sizeof buf,
+                      "    %-8s %llu locations: %llu inserted, %llu updated, %llu unchanged\n",
+                      level.c_str(), (unsigned long long)l.locations,
+                      (unsigned long long)l.inserted, (unsigned long long)l.updated,
+                      (unsigned long long)l.unchanged);
         out += buf;
       }
     }
@@ -177,8 +201,8 @@ std::string to_text(const RunSummary& s) {
       out += "    " + s.diagnostics.warnings()[i].to_string() + "\n";
     }
   }
-  if (s.notifications && (s.notifications->delivered + s.notifications->pending +
-                           s.notifications->failed) > 0) {
+  if (s.notifications &&
+      (s.notifications->delivered + s.notifications->pending + s.notifications->failed) > 0) {
     const FlushReport& n = *s.notifications;
     out += "  notified  " + std::to_string(n.delivered) + " delivered, " +
            std::to_string(n.pending) + " pending, " + std::to_string(n.failed) + " failed\n";

@@ -5,11 +5,10 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/diagnostics.h"
 #include "common/status.h"
@@ -38,7 +37,7 @@ struct LevelCounts {
   uint64_t locations = 0;          // in the source
   uint64_t locations_changed = 0;  // with a row inserted or updated
   uint64_t inserted = 0, updated = 0, unchanged = 0, missing = 0;
-  std::string last_changed;        // the latest date inserted or updated; empty if none
+  std::string last_changed;  // the latest date inserted or updated; empty if none
 };
 
 // Counts a run's changes by level; `rows` is what the source gave, sorted by (location, date).
@@ -58,7 +57,7 @@ struct RunSummary {
   std::vector<SourceReport> sources;
   ChangeSet changes;
   std::map<std::string, LevelCounts> levels;  // by level: "nation", "state"
-  std::optional<FlushReport> notifications;  // what delivery achieved after the run
+  std::optional<FlushReport> notifications;   // what delivery achieved after the run
 
   int exit_status() const { return status == RunStatus::kFailed ? exit_code(failure.kind()) : 0; }
 };

@@ -39,8 +39,10 @@ class TableSink final : public SourceSink {
       }
     }
     if (rejected_) return;
-    if (filter_ != nullptr) filter_->write(bytes, csv_);
-    else csv_.feed(bytes);
+    if (filter_ != nullptr)
+      filter_->write(bytes, csv_);
+    else
+      csv_.feed(bytes);
   }
   void restart() override {
     csv_.reset();

@@ -59,7 +59,8 @@ bool parse_number(std::string_view s, const Field& f, int* out) {
 // Sets the bits a field names, or reports why it cannot.
 Status parse_field(std::string_view text, const Field& f, std::vector<bool>* bits) {
   auto bad = [&](const std::string& why) {
-    return Status::Usage("cron " + std::string(f.name) + " field '" + std::string(text) + "': " + why);
+    return Status::Usage("cron " + std::string(f.name) + " field '" + std::string(text) +
+                         "': " + why);
   };
   if (text.empty()) return bad("empty");
   for (std::string_view part : split(text, ',')) {
@@ -67,7 +68,8 @@ Status parse_field(std::string_view text, const Field& f, std::vector<bool>* bit
     int step = 1;
     if (size_t slash = part.find('/'); slash != std::string_view::npos) {
       range = part.substr(0, slash);
-      if (!parse_number(part.substr(slash + 1), Field{f.name, 1, 1000, nullptr}, &step) || step == 0) {
+      if (!parse_number(part.substr(slash + 1), Field{f.name, 1, 1000, nullptr}, &step) ||
+          step == 0) {
         return bad("the step must be a positive number");
       }
     }
@@ -75,7 +77,8 @@ Status parse_field(std::string_view text, const Field& f, std::vector<bool>* bit
     if (range == "*") {
       // the whole range
     } else if (size_t dash = range.find('-'); dash != std::string_view::npos) {
-      if (!parse_number(range.substr(0, dash), f, &lo) || !parse_number(range.substr(dash + 1), f, &hi)) {
+      if (!parse_number(range.substr(0, dash), f, &lo) ||
+          !parse_number(range.substr(dash + 1), f, &hi)) {
         return bad("'" + std::string(range) + "' is not a range");
       }
     } else {
@@ -157,7 +160,8 @@ std::optional<CronSchedule::TimePoint> CronSchedule::next(TimePoint after) const
   };
   auto naive = [](std::tm tm) { return timegm(&tm); };  // the wall clock as a plain count
   auto hour_matches = [this](const std::tm& tm, int hour) {
-    return day_matches(tm.tm_mday, tm.tm_mon + 1, tm.tm_wday) && hours_[size_t(hour)] && minutes_.any();
+    return day_matches(tm.tm_mday, tm.tm_mon + 1, tm.tm_wday) && hours_[size_t(hour)] &&
+           minutes_.any();
   };
   std::time_t t = system_clock::to_time_t(floor<minutes>(after)) + 60;
   const std::time_t after_wall = naive(wall(t - 60));
@@ -218,7 +222,8 @@ Status use_time_zone(const std::string& name) {
   if (name.empty() || name == "UTC" || name == "Etc/UTC") return Status::Ok();
   if (name.find("..") != std::string::npos || name.front() == '/' ||
       !std::filesystem::exists("/usr/share/zoneinfo/" + name)) {
-    return Status::Usage("unknown time zone '" + name + "' (an IANA name such as America/New_York)");
+    return Status::Usage("unknown time zone '" + name +
+                         "' (an IANA name such as America/New_York)");
   }
   setenv("TZ", (":" + name).c_str(), 1);
   tzset();

@@ -24,8 +24,8 @@
 #include "serve/api.h"
 #include "serve/assets.h"
 #include "serve/router.h"
-#include "serve/server.h"
 #include "serve/serve_command.h"
+#include "serve/server.h"
 #include "serve/snapshot.h"
 
 namespace covid {
@@ -93,7 +93,9 @@ class TokenGate {
     if (equal_constant_time(bearer_token(authorization), token_)) return 0;
     if (it == failures_.end()) {
       make_room(now);
-      it = failures_.emplace(std::string(client), std::deque<std::chrono::steady_clock::time_point>()).first;
+      it = failures_
+               .emplace(std::string(client), std::deque<std::chrono::steady_clock::time_point>())
+               .first;
     }
     it->second.push_back(now);
     return 401;
@@ -106,7 +108,8 @@ class TokenGate {
 
   void make_room(std::chrono::steady_clock::time_point now) {
     if (failures_.size() < kMaxClients) return;
-    std::erase_if(failures_, [&](const auto& entry) { return now - entry.second.back() > kWindow; });
+    std::erase_if(failures_,
+                  [&](const auto& entry) { return now - entry.second.back() > kWindow; });
     while (failures_.size() >= kMaxClients) {
       auto oldest = failures_.begin();
       for (auto i = failures_.begin(); i != failures_.end(); ++i) {
@@ -134,12 +137,16 @@ std::optional<int64_t> parse_id(std::string_view s) {
 
 // A finished run from the runs table, in the shape of `run --json`.
 nlohmann::json record_json(const RunRecord& r) {
-  auto or_null = [](const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); };
-  return {{"status", to_string(r.status)}, {"run_id", r.id}, {"inserted", r.counts.inserted},
-          {"updated", r.counts.updated}, {"unchanged", r.counts.unchanged}, {"missing", r.counts.missing},
-          {"warnings", r.counts.warnings}, {"error_count", r.counts.errors}, {"stage", or_null(r.stage)},
-          {"message", or_null(r.error)}, {"first_date", or_null(r.first_date)},
-          {"last_date", or_null(r.last_date)}, {"duration_ms", r.duration_ms}};
+  auto or_null = [](const std::string& s) {
+    return s.empty() ? nlohmann::json() : nlohmann::json(s);
+  };
+  return {{"status", to_string(r.status)},       {"run_id", r.id},
+          {"inserted", r.counts.inserted},       {"updated", r.counts.updated},
+          {"unchanged", r.counts.unchanged},     {"missing", r.counts.missing},
+          {"warnings", r.counts.warnings},       {"error_count", r.counts.errors},
+          {"stage", or_null(r.stage)},           {"message", or_null(r.error)},
+          {"first_date", or_null(r.first_date)}, {"last_date", or_null(r.last_date)},
+          {"duration_ms", r.duration_ms}};
 }
 
 // When the newest successful (ok or unchanged) run started, if any.
@@ -233,7 +240,8 @@ int daemon_command(const std::function<Result<Config>()>& load_config, bool json
                if (!gate.enabled()) return error_response(resp, 404, "no such path");
                int denied = gate.check(req.client, req.header("Authorization"));
                if (denied == 429) {
-                 error_response(resp, 429, "too many wrong tokens from this address; try again in a minute");
+                 error_response(resp, 429,
+                                "too many wrong tokens from this address; try again in a minute");
                  resp.headers.emplace_back("Retry-After", "60");
                  return;
                }
@@ -244,45 +252,57 @@ int daemon_command(const std::function<Result<Config>()>& load_config, bool json
                }
                RunManager::Start s = runs.start("api", std::chrono::seconds(10));
                if (!s.started) {
-                 return json_response(resp, 409, {{"status", 409}, {"error", "conflict"},
-                                                  {"message", "a run is in progress"}, {"id", s.id}});
+                 return json_response(resp, 409,
+                                      {{"status", 409},
+                                       {"error", "conflict"},
+                                       {"message", "a run is in progress"},
+                                       {"id", s.id}});
                }
                if (s.id == 0) {
-                 return json_response(resp, 503, {{"status", 503}, {"error", "unavailable"},
-                                                  {"message", s.error.empty() ? "the run has not started" : s.error}});
+                 return json_response(
+                     resp, 503,
+                     {{"status", 503},
+                      {"error", "unavailable"},
+                      {"message", s.error.empty() ? "the run has not started" : s.error}});
                }
                json_response(resp, 202, {{"id", s.id}});
                resp.headers.emplace_back("Location", "/api/v1/runs/" + std::to_string(s.id));
              });
-  router.add("/api/v1/runs/{id}", serve::kGetHead, [&](const serve::Request& req, serve::Response& resp) {
-    auto id = parse_id(req.path_params.empty() ? std::string_view() : req.path_params[0].second);
-    if (!id) return error_response(resp, 400, "a run id is a number");
-    if (auto s = runs.status(*id)) return json_response(resp, 200, *s);
-    // One read by the run's key, through the server's own connection.
-    auto found = cache.run(*id);
-    if (!found.ok()) {
-      error_response(resp, 503, "the database cannot be read: " + found.status().message());
-      resp.headers.emplace_back("Retry-After", "1");
-      return;
-    }
-    if (*found) return json_response(resp, 200, record_json(**found));
-    error_response(resp, 404, "no run " + std::to_string(*id));
-  });
+  router.add(
+      "/api/v1/runs/{id}", serve::kGetHead, [&](const serve::Request& req, serve::Response& resp) {
+        auto id =
+            parse_id(req.path_params.empty() ? std::string_view() : req.path_params[0].second);
+        if (!id) return error_response(resp, 400, "a run id is a number");
+        if (auto s = runs.status(*id)) return json_response(resp, 200, *s);
+        // One read by the run's key, through the server's own connection.
+        auto found = cache.run(*id);
+        if (!found.ok()) {
+          error_response(resp, 503, "the database cannot be read: " + found.status().message());
+          resp.headers.emplace_back("Retry-After", "1");
+          return;
+        }
+        if (*found) return json_response(resp, 200, record_json(**found));
+        error_response(resp, 404, "no run " + std::to_string(*id));
+      });
   serve::add_api_routes(router, cache, metrics);
   serve::add_asset_routes(router);
-  serve::HttpServer server([&router](serve::Request& req, serve::Response& resp) { router.dispatch(req, resp); },
-                           metrics, serve::server_limits(*config));
+  serve::HttpServer server(
+      [&router](serve::Request& req, serve::Response& resp) { router.dispatch(req, resp); },
+      metrics, serve::server_limits(*config));
   Status listening = server.listen(host, port);
   if (!listening.ok()) {
     std::fprintf(stderr, "covid-etl: %s\n", listening.message().c_str());
     return exit_code(listening.kind());
   }
   std::printf("covid-etl daemon: listening on http://%s/ (database %s, schedule \"%s\" %s)\n",
-              server.local_address().c_str(), display_store_url(db).c_str(), config->schedule.c_str(),
-              utc ? "UTC" : config->time_zone.c_str());
+              server.local_address().c_str(), display_store_url(db).c_str(),
+              config->schedule.c_str(), utc ? "UTC" : config->time_zone.c_str());
   std::fflush(stdout);
-  log.log("started", "listening on " + server.local_address() + ", schedule \"" + config->schedule + "\"",
-          {{"listen", server.local_address()}, {"schedule", config->schedule}, {"trigger", gate.enabled()}});
+  log.log("started",
+          "listening on " + server.local_address() + ", schedule \"" + config->schedule + "\"",
+          {{"listen", server.local_address()},
+           {"schedule", config->schedule},
+           {"trigger", gate.enabled()}});
 
   // The scheduler: sleeps until the next tick, or until a reload or stop wakes it.
   std::mutex mu;
@@ -305,7 +325,8 @@ int daemon_command(const std::function<Result<Config>()>& load_config, bool json
       int seen = generation;
       auto next = schedule.next(WallClock::now());
       if (!next) {
-        log.log("schedule_never", "the schedule \"" + schedule.expression() + "\" names no future time");
+        log.log("schedule_never",
+                "the schedule \"" + schedule.expression() + "\" names no future time");
         wake.wait(lock, [&] { return stopping || generation != seen; });
         continue;
       }
@@ -313,7 +334,8 @@ int daemon_command(const std::function<Result<Config>()>& load_config, bool json
       if (wake.wait_until(lock, *next, [&] { return stopping || generation != seen; })) continue;
       lock.unlock();
       if (runs.running()) {
-        log.log("schedule_skipped", "a run is in progress: the run due at " + when(*next) + " is skipped");
+        log.log("schedule_skipped",
+                "a run is in progress: the run due at " + when(*next) + " is skipped");
       } else {
         runs.start("schedule", std::chrono::milliseconds(0));
       }
@@ -328,12 +350,14 @@ int daemon_command(const std::function<Result<Config>()>& load_config, bool json
       if (sig == SIGHUP) {
         auto fresh = load_config();
         if (!fresh.ok()) {
-          log.log("reload_failed", fresh.status().message() + " (keeping the current configuration)");
+          log.log("reload_failed",
+                  fresh.status().message() + " (keeping the current configuration)");
           continue;
         }
         auto next_cron = CronSchedule::parse(fresh->schedule, utc);
         if (!next_cron.ok()) {
-          log.log("reload_failed", next_cron.status().message() + " (keeping the current configuration)");
+          log.log("reload_failed",
+                  next_cron.status().message() + " (keeping the current configuration)");
           continue;
         }
         auto c = std::make_shared<const Config>(std::move(*fresh));
@@ -362,7 +386,9 @@ int daemon_command(const std::function<Result<Config>()>& load_config, bool json
   signal_thread.join();
   scheduler.join();
   if (!runs.wait_idle(config->stop_timeout)) {
-    log.log("stopped", "the run did not finish within the stop timeout; exiting (an unfinished load rolls back)");
+    log.log(
+        "stopped",
+        "the run did not finish within the stop timeout; exiting (an unfinished load rolls back)");
     std::fflush(stderr);
     std::_Exit(0);
   }
@@ -373,7 +399,8 @@ int daemon_command(const std::function<Result<Config>()>& load_config, bool json
     Dispatcher dispatcher(config->channels, clock, config->dispatch);
     FlushReport r = dispatcher.flush(**store);
     if (r.delivered + r.pending + r.failed > 0) {
-      log.log("outbox", std::to_string(r.delivered) + " delivered, " + std::to_string(r.pending) + " pending");
+      log.log("outbox", std::to_string(r.delivered) + " delivered, " + std::to_string(r.pending) +
+                            " pending");
     }
   }
   log.log("stopped", "stopped");

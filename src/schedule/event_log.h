@@ -4,11 +4,10 @@
 
 #include <cstdio>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/clock.h"
 
@@ -20,7 +19,8 @@ class EventLog {
 
   // event: a short name (run_started, run_finished, schedule_skipped, ...); message: for people;
   // fields: extra values for the JSON form.
-  void log(const std::string& event, const std::string& message, nlohmann::json fields = nlohmann::json::object()) {
+  void log(const std::string& event, const std::string& message,
+           nlohmann::json fields = nlohmann::json::object()) {
     std::string ts = format_timestamp(std::chrono::system_clock::now());
     std::string line;
     if (json_) {

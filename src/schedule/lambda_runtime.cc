@@ -2,9 +2,8 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "common/clock.h"
 #include "common/curl_call.h"
@@ -37,11 +36,13 @@ bool post(const std::string& url, const std::string& json, const std::string& er
   call.url = url;
   call.body = json;
   call.headers.push_back("Content-Type: application/json");
-  if (!error_type.empty()) call.headers.push_back("Lambda-Runtime-Function-Error-Type: " + error_type);
+  if (!error_type.empty())
+    call.headers.push_back("Lambda-Runtime-Function-Error-Type: " + error_type);
   CurlOutcome r = perform(call);
   if (!r.status.ok() || r.code != 202) {
-    std::fprintf(stderr, "covid-etl lambda: POST %s failed: %s\n", url.c_str(),
-                 r.status.ok() ? ("HTTP " + std::to_string(r.code)).c_str() : r.status.message().c_str());
+    std::fprintf(
+        stderr, "covid-etl lambda: POST %s failed: %s\n", url.c_str(),
+        r.status.ok() ? ("HTTP " + std::to_string(r.code)).c_str() : r.status.message().c_str());
     return false;
   }
   return true;
@@ -49,7 +50,8 @@ bool post(const std::string& url, const std::string& json, const std::string& er
 
 std::string error_document(const std::string& type, const std::string& message,
                            const nlohmann::json& summary = nullptr) {
-  nlohmann::json j = {{"errorType", type}, {"errorMessage", message}, {"stackTrace", nlohmann::json::array()}};
+  nlohmann::json j = {
+      {"errorType", type}, {"errorMessage", message}, {"stackTrace", nlohmann::json::array()}};
   if (!summary.is_null()) j["summary"] = summary;
   return j.dump();
 }
@@ -66,7 +68,9 @@ std::string error_type(ErrorKind kind) {
 int run_lambda_runtime(const std::function<Result<Config>()>& load_config) {
   const char* api = std::getenv("AWS_LAMBDA_RUNTIME_API");
   if (api == nullptr || *api == '\0') {
-    std::fprintf(stderr, "covid-etl lambda: AWS_LAMBDA_RUNTIME_API is not set (run this inside AWS Lambda)\n");
+    std::fprintf(
+        stderr,
+        "covid-etl lambda: AWS_LAMBDA_RUNTIME_API is not set (run this inside AWS Lambda)\n");
     return 64;
   }
   const std::string base = std::string("http://") + api + kApi;
@@ -88,7 +92,8 @@ int run_lambda_runtime(const std::function<Result<Config>()>& load_config) {
     StringSink event;
     HttpResult r = http.get(next, event);
     if (!r.status.ok() || r.response.status != 200) {
-      // The Runtime API is gone (the environment is being shut down) or broken: stop after a few tries.
+      // The Runtime API is gone (the environment is being shut down) or broken: stop after a few
+      // tries.
       if (++failures_in_a_row >= 3) {
         std::fprintf(stderr, "covid-etl lambda: the Runtime API does not answer; exiting\n");
         return 3;
@@ -104,10 +109,12 @@ int run_lambda_runtime(const std::function<Result<Config>()>& load_config) {
     }
     RunSummary summary = run_etl(*config, http, clock, RunOptions{});
     nlohmann::json doc = to_json(summary);
-    std::fprintf(stderr, "covid-etl lambda: invocation %s: %s\n", id.c_str(), to_text(summary).c_str());
+    std::fprintf(stderr, "covid-etl lambda: invocation %s: %s\n", id.c_str(),
+                 to_text(summary).c_str());
     if (summary.status == RunStatus::kFailed) {
       std::string type = error_type(summary.failure.kind());
-      post(base + "/invocation/" + id + "/error", error_document(type, summary.failure.message(), doc), type);
+      post(base + "/invocation/" + id + "/error",
+           error_document(type, summary.failure.message(), doc), type);
     } else {
       post(base + "/invocation/" + id + "/response", doc.dump());
     }

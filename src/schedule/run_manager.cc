@@ -11,7 +11,8 @@ void RunManager::set_runner(Runner runner) {
   runner_ = std::move(runner);
 }
 
-RunManager::Start RunManager::start(const std::string& trigger, std::chrono::milliseconds wait_for_id) {
+RunManager::Start RunManager::start(const std::string& trigger,
+                                    std::chrono::milliseconds wait_for_id) {
   std::unique_lock<std::mutex> lock(mu_);
   if (active_) return Start{false, current_id_, ""};
   if (worker_.joinable()) worker_.join();  // the previous run's thread has finished its work
@@ -48,10 +49,14 @@ void RunManager::work(const std::string& trigger) {
                          : std::string(to_string(summary.status)) + ": " +
                                std::to_string(summary.counts.inserted) + " inserted, " +
                                std::to_string(summary.counts.updated) + " updated";
-  log_.log("run_finished",
-           "run " + (summary.run_id ? std::to_string(*summary.run_id) : std::string("-")) + " " + line,
-           {{"run_id", result["run_id"]}, {"status", result["status"]}, {"inserted", result["inserted"]},
-            {"updated", result["updated"]}, {"duration_ms", result["duration_ms"]}});
+  log_.log(
+      "run_finished",
+      "run " + (summary.run_id ? std::to_string(*summary.run_id) : std::string("-")) + " " + line,
+      {{"run_id", result["run_id"]},
+       {"status", result["status"]},
+       {"inserted", result["inserted"]},
+       {"updated", result["updated"]},
+       {"duration_ms", result["duration_ms"]}});
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (summary.run_id) {

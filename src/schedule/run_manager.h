@@ -11,11 +11,10 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "pipeline/etl_run.h"
 #include "schedule/event_log.h"
@@ -32,9 +31,9 @@ class RunManager {
   RunManager& operator=(const RunManager&) = delete;
 
   struct Start {
-    bool started = false;      // false: a run was under way (its id in `id`, 0 if not known yet)
-    int64_t id = 0;            // the run's id; 0 when it failed before it was recorded
-    std::string error;         // why it failed before it was recorded
+    bool started = false;  // false: a run was under way (its id in `id`, 0 if not known yet)
+    int64_t id = 0;        // the run's id; 0 when it failed before it was recorded
+    std::string error;     // why it failed before it was recorded
   };
   // `trigger` says what started it (schedule, catch-up, api) for the log.
   Start start(const std::string& trigger, std::chrono::milliseconds wait_for_id);

@@ -1,10 +1,9 @@
 #include "serve/api.h"
 
 #include <charconv>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "serve/locations.h"
 #include "serve/representation.h"
@@ -16,7 +15,7 @@ namespace {
 
 constexpr const char* kJson = "application/json";
 constexpr const char* kCsv = "text/csv; charset=utf-8";
-constexpr int kDerivedGzipLevel = 6;  // made on demand: cheaper than the precomputed level 9
+constexpr int kDerivedGzipLevel = 6;    // made on demand: cheaper than the precomputed level 9
 constexpr size_t kMaxLocationId = 200;  // longer is no location (and no store read)
 
 // The parameters of one request, checked against the names an endpoint takes.
@@ -36,8 +35,9 @@ class Params {
       if (!ok) {
         std::string list;
         for (std::string_view name : known) list += (list.empty() ? "" : ", ") + std::string(name);
-        error_response(resp, 400, "unknown parameter '" + k.substr(0, 64) + "'" +
-                                      (list.empty() ? "; this endpoint takes none" : "; known: " + list));
+        error_response(resp, 400,
+                       "unknown parameter '" + k.substr(0, 64) + "'" +
+                           (list.empty() ? "; this endpoint takes none" : "; known: " + list));
         return false;
       }
       if (get(k)) {
@@ -62,8 +62,9 @@ class Params {
     if (v == nullptr) return true;
     Date d;
     if (parse_date(*v, &d) != DateError::kNone) {
-      error_response(resp, 400, std::string(name) + ": '" + v->substr(0, 64) +
-                                    "' is not a date in YYYY-MM-DD form");
+      error_response(
+          resp, 400,
+          std::string(name) + ": '" + v->substr(0, 64) + "' is not a date in YYYY-MM-DD form");
       return false;
     }
     *out = d;
@@ -100,8 +101,10 @@ struct Picked {
 };
 
 // False with resp filled: 400 for a location the store does not know, 503 when it cannot be read.
-// The nation's series is the snapshot's own; any other is read on first use (SnapshotCache::series).
-bool location(SnapshotCache& cache, const Params& p, const Snapshot& snap, Picked* out, Response& resp) {
+// The nation's series is the snapshot's own; any other is read on first use
+// (SnapshotCache::series).
+bool location(SnapshotCache& cache, const Params& p, const Snapshot& snap, Picked* out,
+              Response& resp) {
   const std::string* v = p.get("location");
   out->id = v != nullptr ? *v : std::string(kNation);
   if (auto it = snap.series.find(out->id); it != snap.series.end()) {
@@ -116,8 +119,9 @@ bool location(SnapshotCache& cache, const Params& p, const Snapshot& snap, Picke
     return false;
   }
   if (*found == nullptr) {
-    error_response(resp, 400, "location: unknown location '" + out->id.substr(0, 64) +
-                                  "' (see /api/v1/locations)");
+    error_response(
+        resp, 400,
+        "location: unknown location '" + out->id.substr(0, 64) + "' (see /api/v1/locations)");
     return false;
   }
   out->keep = std::move(*found);
@@ -127,14 +131,16 @@ bool location(SnapshotCache& cache, const Params& p, const Snapshot& snap, Picke
 }
 
 // A whole number parameter within [min, max]; false (and a 400) otherwise.
-bool number(const Params& p, std::string_view name, size_t min, size_t max, size_t* out, Response& resp) {
+bool number(const Params& p, std::string_view name, size_t min, size_t max, size_t* out,
+            Response& resp) {
   const std::string* v = p.get(name);
   if (v == nullptr) return true;
   unsigned long long n = 0;
   auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
   if (ec != std::errc() || ptr != v->data() + v->size() || v->empty() || n < min || n > max) {
-    error_response(resp, 400, std::string(name) + ": '" + v->substr(0, 64) + "' is not a number from " +
-                                  std::to_string(min) + " to " + std::to_string(max));
+    error_response(resp, 400,
+                   std::string(name) + ": '" + v->substr(0, 64) + "' is not a number from " +
+                       std::to_string(min) + " to " + std::to_string(max));
     return false;
   }
   *out = size_t(n);
@@ -145,17 +151,20 @@ bool number(const Params& p, std::string_view name, size_t min, size_t max, size
 std::string file_part(std::string_view id) {
   std::string out(id);
   for (char& c : out) {
-    bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '-' || c == '_';
     if (!keep) c = '-';
   }
   return out;
 }
 
 // from and to; false (and a 400) when malformed or from is after to.
-bool date_range(const Params& p, std::optional<Date>* from, std::optional<Date>* to, Response& resp) {
+bool date_range(const Params& p, std::optional<Date>* from, std::optional<Date>* to,
+                Response& resp) {
   if (!p.date("from", from, resp) || !p.date("to", to, resp)) return false;
   if (*from && *to && **from > **to) {
-    error_response(resp, 400, "from (" + format_date(**from) + ") is after to (" + format_date(**to) + ")");
+    error_response(resp, 400,
+                   "from (" + format_date(**from) + ") is after to (" + format_date(**to) + ")");
     return false;
   }
   return true;
@@ -180,11 +189,16 @@ void series(SnapshotCache& cache, const Request& req, Response& resp) {
   if (!location(cache, p, *snap, &loc, resp)) return;
   if (!from && !to && fields == kAllFields) return respond(req, loc.full, resp);
   const SeriesColumns& s = *loc.columns;
-  std::string key = "series|" + loc.id + "|" + date_key(from) + "|" + date_key(to) + "|" + std::to_string(fields);
-  respond(req, snap->derived(key, [&] {
-            auto [b, e] = s.range(from, to);
-            return Representation::make(kJson, series_json(s, b, e, fields), "no-cache", kDerivedGzipLevel);
-          }), resp);
+  std::string key =
+      "series|" + loc.id + "|" + date_key(from) + "|" + date_key(to) + "|" + std::to_string(fields);
+  respond(req,
+          snap->derived(key,
+                        [&] {
+                          auto [b, e] = s.range(from, to);
+                          return Representation::make(kJson, series_json(s, b, e, fields),
+                                                      "no-cache", kDerivedGzipLevel);
+                        }),
+          resp);
 }
 
 void export_csv_handler(SnapshotCache& cache, const Request& req, Response& resp) {
@@ -197,18 +211,24 @@ void export_csv_handler(SnapshotCache& cache, const Request& req, Response& resp
   Picked loc;
   if (!location(cache, p, *snap, &loc, resp)) return;
   if (!from && !to) {
-    if (auto it = snap->export_full.find(loc.id); it != snap->export_full.end()) return respond(req, it->second, resp);
+    if (auto it = snap->export_full.find(loc.id); it != snap->export_full.end())
+      return respond(req, it->second, resp);
   }
   const SeriesColumns& s = *loc.columns;
   std::string key = "export|" + loc.id + "|" + date_key(from) + "|" + date_key(to);
-  respond(req, snap->derived(key, [&] {
-            auto [b, e] = s.range(from, to);
-            std::string name = "covid-" + file_part(loc.id);
-            if (from) name += "-from-" + format_date(*from);
-            if (to) name += "-to-" + format_date(*to);
-            return Representation::make(kCsv, export_csv(s, b, e), "no-cache", kDerivedGzipLevel,
-                                        {{"Content-Disposition", "attachment; filename=\"" + name + ".csv\""}});
-          }), resp);
+  respond(
+      req,
+      snap->derived(key,
+                    [&] {
+                      auto [b, e] = s.range(from, to);
+                      std::string name = "covid-" + file_part(loc.id);
+                      if (from) name += "-from-" + format_date(*from);
+                      if (to) name += "-to-" + format_date(*to);
+                      return Representation::make(
+                          kCsv, export_csv(s, b, e), "no-cache", kDerivedGzipLevel,
+                          {{"Content-Disposition", "attachment; filename=\"" + name + ".csv\""}});
+                    }),
+      resp);
 }
 
 void summary(SnapshotCache& cache, const Request& req, Response& resp) {
@@ -219,10 +239,14 @@ void summary(SnapshotCache& cache, const Request& req, Response& resp) {
   Picked loc;
   if (!location(cache, p, *snap, &loc, resp)) return;
   if (loc.id == kNation) return respond(req, snap->summary, resp);
-  respond(req, snap->derived("summary|" + loc.id, [&] {
-            return Representation::make(kJson, summary_json(*snap, loc.id, loc.columns), "no-cache",
-                                        kDerivedGzipLevel);
-          }), resp);
+  respond(req,
+          snap->derived("summary|" + loc.id,
+                        [&] {
+                          return Representation::make(kJson,
+                                                      summary_json(*snap, loc.id, loc.columns),
+                                                      "no-cache", kDerivedGzipLevel);
+                        }),
+          resp);
 }
 
 void locations(SnapshotCache& cache, const Request& req, Response& resp) {
@@ -231,7 +255,8 @@ void locations(SnapshotCache& cache, const Request& req, Response& resp) {
   LocationSearch search;
   if (const std::string* t = p.get("type")) {
     if (*t != "nation" && *t != "state" && *t != "county") {
-      return error_response(resp, 400, "type: '" + t->substr(0, 64) + "' is not nation, state or county");
+      return error_response(resp, 400,
+                            "type: '" + t->substr(0, 64) + "' is not nation, state or county");
     }
     search.type = *t;
   }
@@ -245,8 +270,9 @@ void locations(SnapshotCache& cache, const Request& req, Response& resp) {
       rest.remove_prefix(comma + 1);
     }
     if (search.ids.empty() || search.ids.size() > LocationSearch::kMaxIds) {
-      return error_response(resp, 400, "id: give 1 to " + std::to_string(LocationSearch::kMaxIds) +
-                                           " location ids, separated by commas");
+      return error_response(resp, 400,
+                            "id: give 1 to " + std::to_string(LocationSearch::kMaxIds) +
+                                " location ids, separated by commas");
     }
   }
   if (!number(p, "limit", 1, LocationSearch::kMaxLimit, &search.limit, resp)) return;
@@ -258,9 +284,13 @@ void locations(SnapshotCache& cache, const Request& req, Response& resp) {
   std::string ids = p.get("id") != nullptr ? *p.get("id") : std::string();
   std::string key = "locations|" + search.type + "|" + std::to_string(search.limit) + "|" +
                     std::to_string(ids.size()) + ":" + ids + "|" + search.text;
-  respond(req, snap->derived(key, [&] {
-            return Representation::make(kJson, locations_json(**index, search), "no-cache", kDerivedGzipLevel);
-          }), resp);
+  respond(req,
+          snap->derived(key,
+                        [&] {
+                          return Representation::make(kJson, locations_json(**index, search),
+                                                      "no-cache", kDerivedGzipLevel);
+                        }),
+          resp);
 }
 
 void states(SnapshotCache& cache, const Request& req, Response& resp) {
@@ -281,9 +311,13 @@ void runs(SnapshotCache& cache, const Request& req, Response& resp) {
   auto snap = available(cache, resp);
   if (!snap) return;
   if (limit == Snapshot::kDefaultRuns) return respond(req, snap->runs_default, resp);
-  respond(req, snap->derived("runs|" + std::to_string(limit), [&] {
-            return Representation::make(kJson, runs_json(snap->runs, limit), "no-cache", kDerivedGzipLevel);
-          }), resp);
+  respond(req,
+          snap->derived("runs|" + std::to_string(limit),
+                        [&] {
+                          return Representation::make(kJson, runs_json(snap->runs, limit),
+                                                      "no-cache", kDerivedGzipLevel);
+                        }),
+          resp);
 }
 
 void healthz(SnapshotCache& cache, const Request& req, Response& resp) {
@@ -310,20 +344,26 @@ void healthz(SnapshotCache& cache, const Request& req, Response& resp) {
   resp.cache_control = "no-store";
 }
 
-void metrics_handler(SnapshotCache& cache, const ServerMetrics& metrics, const Request& req, Response& resp) {
+void metrics_handler(SnapshotCache& cache, const ServerMetrics& metrics, const Request& req,
+                     Response& resp) {
   Params p;
   if (!p.parse(req, {}, resp)) return;
   auto snap = cache.current();
   std::string out = snap->metrics;
-  out += "# HELP covid_etl_snapshot_builds_total Times the server read a new version of the data.\n"
-         "# TYPE covid_etl_snapshot_builds_total counter\ncovid_etl_snapshot_builds_total ";
+  out +=
+      "# HELP covid_etl_snapshot_builds_total Times the server read a new version of the data.\n"
+      "# TYPE covid_etl_snapshot_builds_total counter\ncovid_etl_snapshot_builds_total ";
   out += std::to_string(cache.builds());
-  out += "\n# HELP covid_etl_series_reads_total Series read from the database on demand (any location but "
-         "the nation, the first time it is asked for in a version of the data).\n"
-         "# TYPE covid_etl_series_reads_total counter\ncovid_etl_series_reads_total ";
+  out +=
+      "\n# HELP covid_etl_series_reads_total Series read from the database on demand (any location "
+      "but "
+      "the nation, the first time it is asked for in a version of the data).\n"
+      "# TYPE covid_etl_series_reads_total counter\ncovid_etl_series_reads_total ";
   out += std::to_string(cache.series_reads());
-  out += "\n# HELP covid_etl_series_cached Series of other locations than the nation kept in memory now.\n"
-         "# TYPE covid_etl_series_cached gauge\ncovid_etl_series_cached ";
+  out +=
+      "\n# HELP covid_etl_series_cached Series of other locations than the nation kept in memory "
+      "now.\n"
+      "# TYPE covid_etl_series_cached gauge\ncovid_etl_series_cached ";
   out += std::to_string(snap->series_cached());
   out += "\n";
   metrics.render(&out);
@@ -337,14 +377,17 @@ void add_api_routes(Router& router, SnapshotCache& cache, const ServerMetrics& m
   SnapshotCache* c = &cache;
   const ServerMetrics* m = &metrics;
   router.add("/api/v1/series", kGetHead, [c](const Request& q, Response& r) { series(*c, q, r); });
-  router.add("/api/v1/summary", kGetHead, [c](const Request& q, Response& r) { summary(*c, q, r); });
+  router.add("/api/v1/summary", kGetHead,
+             [c](const Request& q, Response& r) { summary(*c, q, r); });
   router.add("/api/v1/runs", kGetHead, [c](const Request& q, Response& r) { runs(*c, q, r); });
-  router.add("/api/v1/locations", kGetHead, [c](const Request& q, Response& r) { locations(*c, q, r); });
+  router.add("/api/v1/locations", kGetHead,
+             [c](const Request& q, Response& r) { locations(*c, q, r); });
   router.add("/api/v1/states", kGetHead, [c](const Request& q, Response& r) { states(*c, q, r); });
   router.add("/api/v1/export.csv", kGetHead,
              [c](const Request& q, Response& r) { export_csv_handler(*c, q, r); });
   router.add("/healthz", kGetHead, [c](const Request& q, Response& r) { healthz(*c, q, r); });
-  router.add("/metrics", kGetHead, [c, m](const Request& q, Response& r) { metrics_handler(*c, *m, q, r); });
+  router.add("/metrics", kGetHead,
+             [c, m](const Request& q, Response& r) { metrics_handler(*c, *m, q, r); });
 }
 
 }  // namespace covid::serve

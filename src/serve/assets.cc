@@ -12,8 +12,9 @@ void add_asset_routes(Router& router) {
     std::string type = a.content_type;
     bool compressible = type.starts_with("text/") || type.starts_with("image/svg");
     // no-cache: browsers keep the file and ask again (a 304 when the binary has not changed).
-    auto rep = Representation::make(type, std::string(reinterpret_cast<const char*>(a.data), a.size),
-                                    "no-cache", compressible ? 9 : 0);
+    auto rep =
+        Representation::make(type, std::string(reinterpret_cast<const char*>(a.data), a.size),
+                             "no-cache", compressible ? 9 : 0);
     auto handler = [rep](const Request& req, Response& resp) { respond(req, rep, resp); };
     router.add(a.path, kGetHead, handler);
     if (std::string_view(a.path) == "/") router.add("/index.html", kGetHead, handler);

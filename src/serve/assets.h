@@ -11,7 +11,7 @@
 namespace covid::serve {
 
 struct EmbeddedAsset {
-  const char* path;          // the URL path: "/", "/app.js"
+  const char* path;  // the URL path: "/", "/app.js"
   const char* content_type;
   const unsigned char* data;
   size_t size;

@@ -44,14 +44,15 @@ struct Response {
   int status = 200;
   std::string_view content_type;
   std::string_view body;
-  std::string_view etag;               // quoted, or empty
-  std::string_view cache_control;      // empty: none
-  std::string_view content_encoding;   // "gzip" or empty
+  std::string_view etag;              // quoted, or empty
+  std::string_view cache_control;     // empty: none
+  std::string_view content_encoding;  // "gzip" or empty
   bool vary_accept_encoding = false;
-  std::vector<std::pair<std::string, std::string>> headers;  // more fields: Allow, Content-Disposition
-  std::shared_ptr<const void> keep;    // owns what body and etag point into
-  std::string owned;                   // or the body is here (set body with set_body())
-  size_t route = 0;                    // the metrics route id (set by the router)
+  std::vector<std::pair<std::string, std::string>>
+      headers;                       // more fields: Allow, Content-Disposition
+  std::shared_ptr<const void> keep;  // owns what body and etag point into
+  std::string owned;                 // or the body is here (set body with set_body())
+  size_t route = 0;                  // the metrics route id (set by the router)
 
   void set_body(std::string text, std::string_view type);
 };
@@ -75,6 +76,7 @@ bool accepts_gzip(std::string_view accept_encoding);
 
 // Whether an If-None-Match value matches one of the given quoted ETags (weak comparison; "*"
 // matches anything).
-bool etag_matches(std::string_view if_none_match, std::string_view etag, std::string_view etag2 = {});
+bool etag_matches(std::string_view if_none_match, std::string_view etag,
+                  std::string_view etag2 = {});
 
 }  // namespace covid::serve

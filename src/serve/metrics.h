@@ -27,13 +27,17 @@ class ServerMetrics {
   size_t add_route(std::string label);
 
   void record(size_t route, int status, std::chrono::nanoseconds latency);
-  void connection_opened() { open_.fetch_add(1, std::memory_order_relaxed); accepted_.fetch_add(1, std::memory_order_relaxed); }
+  void connection_opened() {
+    open_.fetch_add(1, std::memory_order_relaxed);
+    accepted_.fetch_add(1, std::memory_order_relaxed);
+  }
   void connection_closed() { open_.fetch_sub(1, std::memory_order_relaxed); }
   // Why a new connection was closed at once: its client had max_connections_per_client open, or
   // the server max_connections, none of them idle (ServerLimits).
   enum class Refusal { kPerClient, kTotal };
   void connection_refused(Refusal why) {
-    (why == Refusal::kPerClient ? refused_client_ : refused_).fetch_add(1, std::memory_order_relaxed);
+    (why == Refusal::kPerClient ? refused_client_ : refused_)
+        .fetch_add(1, std::memory_order_relaxed);
   }
   // An idle kept-alive connection closed to make room for a new one.
   void connection_evicted() { evicted_.fetch_add(1, std::memory_order_relaxed); }

@@ -23,8 +23,8 @@ struct Representation {
   std::string content_type;
   std::string cache_control;
   std::string identity;
-  std::string gzip;                   // empty: not worth compressing
-  std::string etag, etag_gzip;        // quoted; the ETag is a hash of the identity bytes
+  std::string gzip;             // empty: not worth compressing
+  std::string etag, etag_gzip;  // quoted; the ETag is a hash of the identity bytes
   std::vector<std::pair<std::string, std::string>> headers;  // e.g. Content-Disposition
 
   // Computes the ETags and, for compressible bodies of some size, the gzip form (level 9 when

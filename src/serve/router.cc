@@ -25,8 +25,8 @@ bool param_char(char c) {
 
 std::string allow_header(MethodSet m) {
   static constexpr std::pair<Method, const char*> kNames[] = {
-      {Method::kGet, "GET"},       {Method::kHead, "HEAD"},   {Method::kPost, "POST"},
-      {Method::kPut, "PUT"},       {Method::kDelete, "DELETE"}, {Method::kPatch, "PATCH"},
+      {Method::kGet, "GET"},        {Method::kHead, "HEAD"},     {Method::kPost, "POST"},
+      {Method::kPut, "PUT"},        {Method::kDelete, "DELETE"}, {Method::kPatch, "PATCH"},
       {Method::kOptions, "OPTIONS"}};
   std::string out;
   for (const auto& [method, name] : kNames) {
@@ -88,7 +88,9 @@ void Router::dispatch(Request& req, Response& resp) const {
     resp.route = r.metrics_id;
   }
   if (allowed != 0) {
-    error_response(resp, 405, std::string(req.method_text) + " is not allowed here; use " + allow_header(allowed));
+    error_response(
+        resp, 405,
+        std::string(req.method_text) + " is not allowed here; use " + allow_header(allowed));
     resp.headers.emplace_back("Allow", allow_header(allowed));
     return;
   }
@@ -99,17 +101,39 @@ void Router::dispatch(Request& req, Response& resp) const {
 void error_response(Response& resp, int status, std::string_view message) {
   std::string code;
   switch (status) {
-    case 400: code = "bad_request"; break;
-    case 401: code = "unauthorized"; break;
-    case 404: code = "not_found"; break;
-    case 405: code = "method_not_allowed"; break;
-    case 409: code = "conflict"; break;
-    case 413: code = "content_too_large"; break;
-    case 414: code = "uri_too_long"; break;
-    case 429: code = "too_many_requests"; break;
-    case 431: code = "header_fields_too_large"; break;
-    case 503: code = "unavailable"; break;
-    default: code = status >= 500 ? "internal_error" : "error"; break;
+    case 400:
+      code = "bad_request";
+      break;
+    case 401:
+      code = "unauthorized";
+      break;
+    case 404:
+      code = "not_found";
+      break;
+    case 405:
+      code = "method_not_allowed";
+      break;
+    case 409:
+      code = "conflict";
+      break;
+    case 413:
+      code = "content_too_large";
+      break;
+    case 414:
+      code = "uri_too_long";
+      break;
+    case 429:
+      code = "too_many_requests";
+      break;
+    case 431:
+      code = "header_fields_too_large";
+      break;
+    case 503:
+      code = "unavailable";
+      break;
+    default:
+      code = status >= 500 ? "internal_error" : "error";
+      break;
   }
   nlohmann::json j = {{"status", status}, {"error", code}, {"message", std::string(message)}};
   resp.status = status;

@@ -115,7 +115,8 @@ SeriesColumns SeriesColumns::build(std::string location, const std::vector<Obser
   return s;
 }
 
-std::pair<size_t, size_t> SeriesColumns::range(std::optional<Date> from, std::optional<Date> to) const {
+std::pair<size_t, size_t> SeriesColumns::range(std::optional<Date> from,
+                                               std::optional<Date> to) const {
   auto lo = from ? std::lower_bound(date.begin(), date.end(), *from) : date.begin();
   auto hi = to ? std::upper_bound(date.begin(), date.end(), *to) : date.end();
   if (hi < lo) hi = lo;
@@ -136,8 +137,10 @@ Result<unsigned> parse_fields(std::string_view list) {
     }
     if (!found) {
       std::string known;
-      for (const auto& [n, bit] : kFieldNames) known += (known.empty() ? "" : ", ") + std::string(n);
-      return Status::Usage("fields: unknown field '" + std::string(name.substr(0, 64)) + "' (known: " + known + ")");
+      for (const auto& [n, bit] : kFieldNames)
+        known += (known.empty() ? "" : ", ") + std::string(n);
+      return Status::Usage("fields: unknown field '" + std::string(name.substr(0, 64)) +
+                           "' (known: " + known + ")");
     }
     if (comma == std::string_view::npos) break;
     list.remove_prefix(comma + 1);
@@ -151,23 +154,31 @@ std::string series_json(const SeriesColumns& s, size_t begin, size_t end, unsign
   out += "{\"location\":\"";
   append_escaped(out, s.location);  // an id: "US", digits, or "SS:Name" with a county's name
   out += "\",\"from\":";
-  if (begin < end) append_date(out, s.date[begin]);
-  else out += "null";
+  if (begin < end)
+    append_date(out, s.date[begin]);
+  else
+    out += "null";
   out += ",\"to\":";
-  if (begin < end) append_date(out, s.date[end - 1]);
-  else out += "null";
+  if (begin < end)
+    append_date(out, s.date[end - 1]);
+  else
+    out += "null";
   out += ",\"count\":";
   append_int(out, int64_t(end - begin));
   auto counts = [&](const char* name, const std::vector<int64_t>& v, int64_t null) {
     array(out, name, begin, end, [&](size_t i) {
-      if (v[i] == null) out += "null";
-      else append_int(out, v[i]);
+      if (v[i] == null)
+        out += "null";
+      else
+        append_int(out, v[i]);
     });
   };
   auto averages = [&](const char* name, const std::vector<double>& v) {
     array(out, name, begin, end, [&](size_t i) {
-      if (std::isnan(v[i])) out += "null";
-      else append_avg(out, v[i]);
+      if (std::isnan(v[i]))
+        out += "null";
+      else
+        append_avg(out, v[i]);
     });
   };
   array(out, "date", begin, end, [&](size_t i) { append_date(out, s.date[i]); });

@@ -4,7 +4,8 @@
 // Daily values are differences of consecutive dates' cumulative counts (null on the first date,
 // after a gap in the dates, or where either count is unknown); a negative daily value is a
 // revision upstream and is kept as it is. The 7-day averages need the seven daily values of the
-// days ending on that date, all known. Plain value; immutable after build(), so thread-safe to read.
+// days ending on that date, all known. Plain value; immutable after build(), so thread-safe to
+// read.
 #pragma once
 
 #include <cmath>
@@ -27,8 +28,8 @@ inline constexpr int64_t kNoValue = std::numeric_limits<int64_t>::min();  // nul
 struct SeriesColumns {
   std::string location;
   std::vector<Date> date;
-  std::vector<int64_t> cases, deaths, recovered;    // kUnknown: null
-  std::vector<int64_t> new_cases, new_deaths;       // kNoValue: null
+  std::vector<int64_t> cases, deaths, recovered;        // kUnknown: null
+  std::vector<int64_t> new_cases, new_deaths;           // kNoValue: null
   std::vector<double> new_cases_avg7, new_deaths_avg7;  // NaN: null
 
   static SeriesColumns build(std::string location, const std::vector<Observation>& rows);
@@ -54,7 +55,8 @@ enum SeriesField : unsigned {
 Result<unsigned> parse_fields(std::string_view list);
 
 // {"location":"US","from":..,"to":..,"count":N,"date":[..],"cases":[..],...} for rows [begin, end).
-std::string series_json(const SeriesColumns& s, size_t begin, size_t end, unsigned fields = kAllFields);
+std::string series_json(const SeriesColumns& s, size_t begin, size_t end,
+                        unsigned fields = kAllFields);
 
 // Exactly what `covid-etl export` prints for the same rows: date,cases,deaths,recovered.
 std::string export_csv(const SeriesColumns& s, size_t begin, size_t end);

@@ -62,15 +62,15 @@ int serve_command(const Config& config) {
   Router router(metrics);
   add_api_routes(router, cache, metrics);
   add_asset_routes(router);
-  HttpServer server([&router](Request& req, Response& resp) { router.dispatch(req, resp); }, metrics,
-                    server_limits(config));
+  HttpServer server([&router](Request& req, Response& resp) { router.dispatch(req, resp); },
+                    metrics, server_limits(config));
   Status listening = server.listen(host, port);
   if (!listening.ok()) {
     std::fprintf(stderr, "covid-etl: %s\n", listening.message().c_str());
     return exit_code(listening.kind());
   }
-  std::printf("covid-etl serve: listening on http://%s/ (database %s)\n", server.local_address().c_str(),
-              display_store_url(db).c_str());
+  std::printf("covid-etl serve: listening on http://%s/ (database %s)\n",
+              server.local_address().c_str(), display_store_url(db).c_str());
   std::fflush(stdout);
 
   std::atomic<bool> done{false};
@@ -79,7 +79,8 @@ int serve_command(const Config& config) {
     while (!done.load()) {
       int sig = sigtimedwait(&signals, nullptr, &tick);
       if (sig == SIGINT || sig == SIGTERM) {
-        std::fprintf(stderr, "covid-etl serve: %s: stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        std::fprintf(stderr, "covid-etl serve: %s: stopping\n",
+                     sig == SIGINT ? "SIGINT" : "SIGTERM");
         server.stop();
         return;
       }

@@ -3,6 +3,8 @@
 
 #include <sys/resource.h>
 
+#include <array>
+#include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -10,9 +12,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
-#include <array>
-#include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <ctime>
@@ -36,7 +35,8 @@ using Clock = std::chrono::steady_clock;
 // style: scripts, styles, data and images come from this origin only.
 constexpr std::string_view kSecurityHeaders =
     "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; "
-    "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; "
+    "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action "
+    "'none'; "
     "frame-ancestors 'none'\r\n"
     "X-Content-Type-Options: nosniff\r\n"
     "Referrer-Policy: no-referrer\r\n"
@@ -45,14 +45,22 @@ constexpr std::string_view kSecurityHeaders =
 
 Method to_method(http::verb v) {
   switch (v) {
-    case http::verb::get: return Method::kGet;
-    case http::verb::head: return Method::kHead;
-    case http::verb::post: return Method::kPost;
-    case http::verb::put: return Method::kPut;
-    case http::verb::delete_: return Method::kDelete;
-    case http::verb::patch: return Method::kPatch;
-    case http::verb::options: return Method::kOptions;
-    default: return Method::kOther;
+    case http::verb::get:
+      return Method::kGet;
+    case http::verb::head:
+      return Method::kHead;
+    case http::verb::post:
+      return Method::kPost;
+    case http::verb::put:
+      return Method::kPut;
+    case http::verb::delete_:
+      return Method::kDelete;
+    case http::verb::patch:
+      return Method::kPatch;
+    case http::verb::options:
+      return Method::kOptions;
+    default:
+      return Method::kOther;
   }
 }
 
@@ -155,8 +163,8 @@ class HttpServer::Impl {
 
   std::vector<std::unique_ptr<net::io_context>> iocs_;
   std::vector<net::executor_work_guard<net::io_context::executor_type>> guards_;  // until stop()
-  size_t next_ioc_ = 0;  // round robin for new connections (touched by the accept loop only)
-  tcp::acceptor acceptor_;       // on iocs_[0]
+  size_t next_ioc_ = 0;     // round robin for new connections (touched by the accept loop only)
+  tcp::acceptor acceptor_;  // on iocs_[0]
   net::steady_timer retry_timer_;
   tcp::endpoint local_;
 };
@@ -165,7 +173,8 @@ class HttpServer::Impl {
 // Every step runs on the thread of the connection's io_context, one at a time.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, HttpServer::Impl& server, std::string client, HttpServer::Impl::IdleList& idle)
+  Session(tcp::socket socket, HttpServer::Impl& server, std::string client,
+          HttpServer::Impl::IdleList& idle)
       : stream_(std::move(socket)),
         server_(server),
         buffer_(server.limits_.max_header_bytes + 16 * 1024),
@@ -221,13 +230,14 @@ class Session : public std::enable_shared_from_this<Session> {
       stream_.expires_at(accepted_at_ + limits().header_timeout);
     }
     size_t room = buffer_.max_size() - buffer_.size();
-    stream_.async_read_some(buffer_.prepare(std::min<size_t>(room, 4096)),
-                            [self = shared_from_this(), kept_alive](beast::error_code ec, size_t n) {
-                              if (kept_alive && !self->leave_idle()) return self->close();  // made room
-                              if (ec) return self->close();
-                              self->buffer_.commit(n);
-                              self->read_request();
-                            });
+    stream_.async_read_some(
+        buffer_.prepare(std::min<size_t>(room, 4096)),
+        [self = shared_from_this(), kept_alive](beast::error_code ec, size_t n) {
+          if (kept_alive && !self->leave_idle()) return self->close();  // made room
+          if (ec) return self->close();
+          self->buffer_.commit(n);
+          self->read_request();
+        });
   }
 
   void enter_idle() {
@@ -284,7 +294,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (end != std::string_view::npos) {
       if (end + 4 > limits().max_header_bytes) return reject_header();
       std::string_view lines = text.substr(0, end + 2);
-      if (lines.find("\r\n ") != std::string_view::npos || lines.find("\r\n\t") != std::string_view::npos) {
+      if (lines.find("\r\n ") != std::string_view::npos ||
+          lines.find("\r\n\t") != std::string_view::npos) {
         return reject_malformed("a header line begins with white space (obsolete line folding)");
       }
       return parse_header();
@@ -292,11 +303,12 @@ class Session : public std::enable_shared_from_this<Session> {
     scanned_ = text.size();
     if (text.size() >= limits().max_header_bytes) return reject_header();
     size_t room = std::min<size_t>(4096, buffer_.max_size() - buffer_.size());
-    stream_.async_read_some(buffer_.prepare(room), [self = shared_from_this()](beast::error_code ec, size_t n) {
-      if (ec) return self->close();  // gone, timed out or stopped: nothing to answer
-      self->buffer_.commit(n);
-      self->read_header();
-    });
+    stream_.async_read_some(
+        buffer_.prepare(room), [self = shared_from_this()](beast::error_code ec, size_t n) {
+          if (ec) return self->close();  // gone, timed out or stopped: nothing to answer
+          self->buffer_.commit(n);
+          self->read_header();
+        });
   }
 
   void reject_header() {
@@ -315,9 +327,11 @@ class Session : public std::enable_shared_from_this<Session> {
     buffer_.consume(used);
     if (ec == http::error::need_more) ec = {};
     if (ec || parser_->is_done()) return on_read(ec);
-    stream_.expires_at(request_started_ + limits().read_timeout);  // the header is in: the body's turn
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+    stream_.expires_at(request_started_ +
+                       limits().read_timeout);  // the header is in: the body's turn
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
@@ -335,8 +349,10 @@ class Session : public std::enable_shared_from_this<Session> {
       return reject(400, "malformed request: " + ec.message());
     }
     auto& msg = parser_->get();
-    if (msg.target().size() > limits().max_target_bytes) return reject(414, "the request target is too long");
-    if (msg.count(http::field::content_length) > 0 && msg.count(http::field::transfer_encoding) > 0) {
+    if (msg.target().size() > limits().max_target_bytes)
+      return reject(414, "the request target is too long");
+    if (msg.count(http::field::content_length) > 0 &&
+        msg.count(http::field::transfer_encoding) > 0) {
       return reject(400, "a request must not have both Content-Length and Transfer-Encoding");
     }
     // A Transfer-Encoding that does not end in chunked leaves the body's length unknown: Beast
@@ -389,8 +405,10 @@ class Session : public std::enable_shared_from_this<Session> {
     resp_ = Response();
     resp_.status = status;
     std::string body = "{\"status\":" + std::to_string(status) + ",\"error\":\"" +
-                       (status == 400 ? "bad_request" : status == 413 ? "content_too_large"
-                        : status == 414 ? "uri_too_long" : "header_fields_too_large") +
+                       (status == 400   ? "bad_request"
+                        : status == 413 ? "content_too_large"
+                        : status == 414 ? "uri_too_long"
+                                        : "header_fields_too_large") +
                        "\",\"message\":\"" + message + "\"}\n";
     // The message may quote a parser error: keep it JSON-safe.
     for (char& c : body) {
@@ -446,8 +464,10 @@ class Session : public std::enable_shared_from_this<Session> {
       head_ += "\r\n";
     }
     head_ += kSecurityHeaders;
-    if (!keep_alive) head_ += "Connection: close\r\n";
-    else if (http10) head_ += "Connection: keep-alive\r\n";
+    if (!keep_alive)
+      head_ += "Connection: close\r\n";
+    else if (http10)
+      head_ += "Connection: keep-alive\r\n";
     head_ += "\r\n";
 
     state_ = State::kWriting;
@@ -482,10 +502,12 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void drain(size_t budget) {
-    stream_.async_read_some(net::buffer(scratch_), [self = shared_from_this(), budget](beast::error_code ec, size_t n) {
-      if (ec || n >= budget || self->server_.stopping_.load()) return self->stream_.close();
-      self->drain(budget - n);
-    });
+    stream_.async_read_some(net::buffer(scratch_),
+                            [self = shared_from_this(), budget](beast::error_code ec, size_t n) {
+                              if (ec || n >= budget || self->server_.stopping_.load())
+                                return self->stream_.close();
+                              self->drain(budget - n);
+                            });
   }
 
   beast::tcp_stream stream_;
@@ -500,7 +522,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Response resp_;
   std::string head_;
   std::array<char, 4096> scratch_;
-  const std::string client_;  // client_key() of the peer
+  const std::string client_;          // client_key() of the peer
   HttpServer::Impl::IdleList& idle_;  // of this connection's I/O thread
   const Clock::time_point accepted_at_;
   Clock::time_point request_started_;  // the first byte of the request being read
@@ -622,7 +644,8 @@ void HttpServer::Impl::do_accept() {
       socket.set_option(tcp::no_delay(true), ignored);
       open_.fetch_add(1);
       metrics_.connection_opened();
-      auto session = std::make_shared<Session>(std::move(socket), *this, std::move(client), *idle_[index]);
+      auto session =
+          std::make_shared<Session>(std::move(socket), *this, std::move(client), *idle_[index]);
       add(session);
       session->start();
     }
@@ -682,7 +705,9 @@ HttpServer::HttpServer(Handler handler, ServerMetrics& metrics, ServerLimits lim
 
 HttpServer::~HttpServer() = default;
 
-Status HttpServer::listen(const std::string& host, uint16_t port) { return impl_->listen(host, port); }
+Status HttpServer::listen(const std::string& host, uint16_t port) {
+  return impl_->listen(host, port);
+}
 
 std::string HttpServer::local_address() const {
   const tcp::endpoint& ep = impl_->local_;

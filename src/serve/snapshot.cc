@@ -19,7 +19,8 @@ constexpr int kOnDemandGzipLevel = 6;
 constexpr size_t kRunsSummed = 10'000'000;
 
 int64_t steady_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch())
+      .count();
 }
 
 size_t representation_bytes(const Representation& r) {
@@ -36,7 +37,8 @@ size_t LocationSeries::bytes() const {
 }
 
 std::shared_ptr<const Representation> Snapshot::derived(
-    const std::string& key, const std::function<std::shared_ptr<const Representation>()>& make) const {
+    const std::string& key,
+    const std::function<std::shared_ptr<const Representation>()>& make) const {
   if (auto hit = derived_.get(key)) return hit;
   auto rep = make();  // outside any lock: two threads may make the same one; the first is kept
   return derived_.put(key, rep, representation_bytes(*rep) + key.size());
@@ -60,15 +62,19 @@ Result<std::shared_ptr<Snapshot>> build_snapshot(Store& store, uint64_t version,
   snap->runs = std::move(*runs);
 
   for (const auto& [loc, s] : snap->series) {
-    snap->series_full.emplace(loc, Representation::make(kJson, series_json(s, 0, s.size()), kDataCache));
+    snap->series_full.emplace(loc,
+                              Representation::make(kJson, series_json(s, 0, s.size()), kDataCache));
     snap->export_full.emplace(
-        loc, Representation::make(kCsv, export_csv(s, 0, s.size()), kDataCache, 9,
-                                  {{"Content-Disposition", "attachment; filename=\"covid-" + loc + ".csv\""}}));
+        loc, Representation::make(
+                 kCsv, export_csv(s, 0, s.size()), kDataCache, 9,
+                 {{"Content-Disposition", "attachment; filename=\"covid-" + loc + ".csv\""}}));
   }
   auto nation = snap->series.find(kNation);
   snap->summary = Representation::make(
-      kJson, summary_json(*snap, kNation, nation != snap->series.end() ? &nation->second : nullptr), kDataCache);
-  snap->runs_default = Representation::make(kJson, runs_json(snap->runs, Snapshot::kDefaultRuns), kDataCache);
+      kJson, summary_json(*snap, kNation, nation != snap->series.end() ? &nation->second : nullptr),
+      kDataCache);
+  snap->runs_default =
+      Representation::make(kJson, runs_json(snap->runs, Snapshot::kDefaultRuns), kDataCache);
   snap->metrics = data_metrics(*snap);
   return snap;
 }
@@ -232,7 +238,8 @@ Result<std::shared_ptr<const LocationSeries>> SnapshotCache::series(const Snapsh
   auto entry = std::make_shared<LocationSeries>();
   entry->columns = SeriesColumns::build(key, rows);
   const SeriesColumns& s = entry->columns;
-  entry->full = Representation::make(kJson, series_json(s, 0, s.size()), kDataCache, kOnDemandGzipLevel);
+  entry->full =
+      Representation::make(kJson, series_json(s, 0, s.size()), kDataCache, kOnDemandGzipLevel);
   size_t bytes = entry->bytes();
   return snap.series_cache_.put(key, std::move(entry), bytes);
 }

@@ -81,7 +81,8 @@ class Snapshot {
 
   // Made once per version: the full series and export of every location, the summary, the
   // default page of runs, and the data part of /metrics.
-  std::map<std::string, std::shared_ptr<const Representation>, std::less<>> series_full, export_full;
+  std::map<std::string, std::shared_ptr<const Representation>, std::less<>> series_full,
+      export_full;
   std::shared_ptr<const Representation> summary, runs_default;
   std::string metrics;
 
@@ -89,7 +90,8 @@ class Snapshot {
   // and kept with this snapshot; the least recently used are dropped beyond kMaxDerived of them
   // or kMaxDerivedBytes.
   std::shared_ptr<const Representation> derived(
-      const std::string& key, const std::function<std::shared_ptr<const Representation>()>& make) const;
+      const std::string& key,
+      const std::function<std::shared_ptr<const Representation>()>& make) const;
   static constexpr size_t kMaxDerived = 512;
   static constexpr size_t kMaxDerivedBytes = size_t{32} << 20;
 
@@ -107,9 +109,9 @@ class Snapshot {
 };
 
 // Reads the data for `locations` and the runs, and makes the common responses.
-Result<std::shared_ptr<Snapshot>> build_snapshot(Store& store, uint64_t version,
-                                                 const std::vector<std::string>& locations,
-                                                 size_t series_cache_bytes = Snapshot::kDefaultSeriesCacheBytes);
+Result<std::shared_ptr<Snapshot>> build_snapshot(
+    Store& store, uint64_t version, const std::vector<std::string>& locations,
+    size_t series_cache_bytes = Snapshot::kDefaultSeriesCacheBytes);
 
 class SnapshotCache {
  public:
@@ -156,7 +158,8 @@ class SnapshotCache {
   // The series of any location: nullptr for one the store does not know. The nation's, and
   // those of Options::locations, are answered from snap.series instead, which this does not
   // consult.
-  Result<std::shared_ptr<const LocationSeries>> series(const Snapshot& snap, std::string_view location);
+  Result<std::shared_ptr<const LocationSeries>> series(const Snapshot& snap,
+                                                       std::string_view location);
   // The table of states (/api/v1/states, locations.h: states_json), made from every state's series.
   Result<std::shared_ptr<const Representation>> states(const Snapshot& snap);
   // Series read from the store by series() and states() since start (a cached one is not read).

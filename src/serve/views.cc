@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 #include "common/secrets.h"
@@ -72,13 +71,15 @@ RunTotals total_runs(const std::vector<RunRecord>& runs) {
     t.updated += r.counts.updated;
     t.unchanged += r.counts.unchanged;
     t.missing += r.counts.missing;
-    if (!t.last_success && (r.status == RunStatus::kOk || r.status == RunStatus::kUnchanged)) t.last_success = r;
+    if (!t.last_success && (r.status == RunStatus::kOk || r.status == RunStatus::kUnchanged))
+      t.last_success = r;
   }
   if (!runs.empty()) t.last_run = runs.front();
   return t;
 }
 
-std::string summary_json(const Snapshot& snap, std::string_view location, const SeriesColumns* series) {
+std::string summary_json(const Snapshot& snap, std::string_view location,
+                         const SeriesColumns* series) {
   json j;
   j["location"] = std::string(location);
   json latest;
@@ -115,7 +116,8 @@ std::string summary_json(const Snapshot& snap, std::string_view location, const 
   j["last_run"] = brief_run(snap.totals.last_run);
   j["last_success"] = brief_run(snap.totals.last_success);
   json by_status = json::object();
-  for (RunStatus s : {RunStatus::kOk, RunStatus::kUnchanged, RunStatus::kFailed, RunStatus::kRunning}) {
+  for (RunStatus s :
+       {RunStatus::kOk, RunStatus::kUnchanged, RunStatus::kFailed, RunStatus::kRunning}) {
     by_status[to_string(s)] = snap.totals.by_status[size_t(s)];
   }
   j["runs"] = by_status;
@@ -160,15 +162,20 @@ std::string data_metrics(const Snapshot& snap) {
                     "# HELP covid_etl_database_up Whether the database could be read.\n"
                     "# TYPE covid_etl_database_up gauge\ncovid_etl_database_up %d\n",
                     snap.available ? 1 : 0));
-  out += "# HELP covid_etl_runs Runs recorded in the database, by status.\n# TYPE covid_etl_runs gauge\n";
-  for (RunStatus s : {RunStatus::kOk, RunStatus::kUnchanged, RunStatus::kFailed, RunStatus::kRunning}) {
+  out +=
+      "# HELP covid_etl_runs Runs recorded in the database, by status.\n# TYPE covid_etl_runs "
+      "gauge\n";
+  for (RunStatus s :
+       {RunStatus::kOk, RunStatus::kUnchanged, RunStatus::kFailed, RunStatus::kRunning}) {
     add(std::snprintf(line, sizeof line, "covid_etl_runs{status=\"%s\"} %llu\n", to_string(s),
                       (unsigned long long)t.by_status[size_t(s)]));
   }
-  out += "# HELP covid_etl_rows_total Source rows of all recorded runs, by outcome.\n"
-         "# TYPE covid_etl_rows_total counter\n";
+  out +=
+      "# HELP covid_etl_rows_total Source rows of all recorded runs, by outcome.\n"
+      "# TYPE covid_etl_rows_total counter\n";
   auto rows = [&](const char* metric, const char* outcome, uint64_t v) {
-    add(std::snprintf(line, sizeof line, "%s{outcome=\"%s\"} %llu\n", metric, outcome, (unsigned long long)v));
+    add(std::snprintf(line, sizeof line, "%s{outcome=\"%s\"} %llu\n", metric, outcome,
+                      (unsigned long long)v));
   };
   rows("covid_etl_rows_total", "inserted", t.inserted);
   rows("covid_etl_rows_total", "updated", t.updated);
@@ -176,43 +183,55 @@ std::string data_metrics(const Snapshot& snap) {
   rows("covid_etl_rows_total", "missing", t.missing);
   if (t.last_run) {
     const RunRecord& r = *t.last_run;
-    out += "# HELP covid_etl_last_run_rows Source rows of the newest run, by outcome.\n"
-           "# TYPE covid_etl_last_run_rows gauge\n";
+    out +=
+        "# HELP covid_etl_last_run_rows Source rows of the newest run, by outcome.\n"
+        "# TYPE covid_etl_last_run_rows gauge\n";
     rows("covid_etl_last_run_rows", "inserted", r.counts.inserted);
     rows("covid_etl_last_run_rows", "updated", r.counts.updated);
     rows("covid_etl_last_run_rows", "unchanged", r.counts.unchanged);
     rows("covid_etl_last_run_rows", "missing", r.counts.missing);
-    out += "# HELP covid_etl_last_run_status The newest run's status (1 for that status).\n"
-           "# TYPE covid_etl_last_run_status gauge\n";
-    for (RunStatus s : {RunStatus::kOk, RunStatus::kUnchanged, RunStatus::kFailed, RunStatus::kRunning}) {
-      add(std::snprintf(line, sizeof line, "covid_etl_last_run_status{status=\"%s\"} %d\n", to_string(s),
-                        r.status == s ? 1 : 0));
+    out +=
+        "# HELP covid_etl_last_run_status The newest run's status (1 for that status).\n"
+        "# TYPE covid_etl_last_run_status gauge\n";
+    for (RunStatus s :
+         {RunStatus::kOk, RunStatus::kUnchanged, RunStatus::kFailed, RunStatus::kRunning}) {
+      add(std::snprintf(line, sizeof line, "covid_etl_last_run_status{status=\"%s\"} %d\n",
+                        to_string(s), r.status == s ? 1 : 0));
     }
     if (auto at = epoch_seconds(r.started_at)) {
       add(std::snprintf(line, sizeof line,
                         "# HELP covid_etl_last_run_timestamp_seconds When the newest run started.\n"
                         "# TYPE covid_etl_last_run_timestamp_seconds gauge\n"
-                        "covid_etl_last_run_timestamp_seconds %.3f\n", *at));
+                        "covid_etl_last_run_timestamp_seconds %.3f\n",
+                        *at));
     }
   }
   if (t.last_success) {
     if (auto at = epoch_seconds(t.last_success->finished_at)) {
-      add(std::snprintf(line, sizeof line,
-                        "# HELP covid_etl_last_success_timestamp_seconds When the newest successful run "
-                        "(ok or unchanged) finished.\n"
-                        "# TYPE covid_etl_last_success_timestamp_seconds gauge\n"
-                        "covid_etl_last_success_timestamp_seconds %.3f\n", *at));
+      add(std::snprintf(
+          line, sizeof line,
+          "# HELP covid_etl_last_success_timestamp_seconds When the newest successful run "
+          "(ok or unchanged) finished.\n"
+          "# TYPE covid_etl_last_success_timestamp_seconds gauge\n"
+          "covid_etl_last_success_timestamp_seconds %.3f\n",
+          *at));
     }
   }
-  out += "# HELP covid_etl_observations Dates held per location.\n# TYPE covid_etl_observations gauge\n";
+  out +=
+      "# HELP covid_etl_observations Dates held per location.\n# TYPE covid_etl_observations "
+      "gauge\n";
   for (const auto& [loc, s] : snap.series) {
-    add(std::snprintf(line, sizeof line, "covid_etl_observations{location=\"%s\"} %zu\n", loc.c_str(), s.size()));
+    add(std::snprintf(line, sizeof line, "covid_etl_observations{location=\"%s\"} %zu\n",
+                      loc.c_str(), s.size()));
   }
-  out += "# HELP covid_etl_latest_date_timestamp_seconds The newest date in the series, per location.\n"
-         "# TYPE covid_etl_latest_date_timestamp_seconds gauge\n";
+  out +=
+      "# HELP covid_etl_latest_date_timestamp_seconds The newest date in the series, per "
+      "location.\n"
+      "# TYPE covid_etl_latest_date_timestamp_seconds gauge\n";
   for (const auto& [loc, s] : snap.series) {
     if (s.size() == 0) continue;
-    add(std::snprintf(line, sizeof line, "covid_etl_latest_date_timestamp_seconds{location=\"%s\"} %lld\n",
+    add(std::snprintf(line, sizeof line,
+                      "covid_etl_latest_date_timestamp_seconds{location=\"%s\"} %lld\n",
                       loc.c_str(), (long long)s.date.back().days * 86400LL));
   }
   return out;

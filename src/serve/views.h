@@ -18,7 +18,8 @@ struct SeriesColumns;
 // {"location", "first_date", "last_date", "days", "latest": {...}, "recovered_last_date",
 //  "last_run": {...}|null, "last_success": {...}|null, "runs": {status: count}} for the location
 // whose series is `series` (nullptr: none).
-std::string summary_json(const Snapshot& snap, std::string_view location, const SeriesColumns* series);
+std::string summary_json(const Snapshot& snap, std::string_view location,
+                         const SeriesColumns* series);
 
 // {"runs": [...]}: the newest `limit` runs, each with the fields of `history --json`.
 std::string runs_json(const std::vector<RunRecord>& runs, size_t limit);

@@ -32,7 +32,8 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
   if (b < 0x80) return 1;
   if (b >= 0xC2 && b <= 0xDF) return cont(1) ? 2 : 0;
   if (b >= 0xE0 && b <= 0xEF) {
-    uint8_t lo = b == 0xE0 ? 0xA0 : 0x80, hi = b == 0xED ? 0x9F : 0xBF;  // no overlong, no surrogate
+    uint8_t lo = b == 0xE0 ? 0xA0 : 0x80,
+            hi = b == 0xED ? 0x9F : 0xBF;  // no overlong, no surrogate
     return byte(1) >= lo && byte(1) <= hi && cont(2) ? 3 : 0;
   }
   if (b >= 0xF0 && b <= 0xF4) {
@@ -49,23 +50,28 @@ bool is_control(uint8_t c) { return c < 0x20 || c == 0x7f; }
 char32_t decode(std::string_view s, size_t i, size_t n) {
   auto b = [&](size_t k) { return char32_t(uint8_t(s[i + k])); };
   switch (n) {
-    case 1: return b(0);
-    case 2: return (b(0) & 0x1F) << 6 | (b(1) & 0x3F);
-    case 3: return (b(0) & 0x0F) << 12 | (b(1) & 0x3F) << 6 | (b(2) & 0x3F);
-    default: return (b(0) & 0x07) << 18 | (b(1) & 0x3F) << 12 | (b(2) & 0x3F) << 6 | (b(3) & 0x3F);
+    case 1:
+      return b(0);
+    case 2:
+      return (b(0) & 0x1F) << 6 | (b(1) & 0x3F);
+    case 3:
+      return (b(0) & 0x0F) << 12 | (b(1) & 0x3F) << 6 | (b(2) & 0x3F);
+    default:
+      return (b(0) & 0x07) << 18 | (b(1) & 0x3F) << 12 | (b(2) & 0x3F) << 6 | (b(3) & 0x3F);
   }
 }
 
 // What check_text thinks of one code point (the exact set is in fields.h).
 TextError classify(char32_t c) {
   auto in = [c](char32_t lo, char32_t hi) { return c >= lo && c <= hi; };
-  if (c < 0x20 || c == 0x7F || in(0x80, 0x9F) || c == 0x2028 || c == 0x2029) return TextError::kControl;
+  if (c < 0x20 || c == 0x7F || in(0x80, 0x9F) || c == 0x2028 || c == 0x2029)
+    return TextError::kControl;
   if (c < 0xAD) return TextError::kNone;  // the common case: ASCII and most of Latin-1
   if (c == 0x061C || c == 0x200E || c == 0x200F || in(0x202A, 0x202E) || in(0x2066, 0x2069)) {
     return TextError::kBidi;
   }
-  if (c == 0x00AD || c == 0x180E || in(0x200B, 0x200D) || in(0x2060, 0x2064) || in(0x206A, 0x206F) ||
-      in(0xFFF9, 0xFFFB) || in(0xE0000, 0xE007F)) {
+  if (c == 0x00AD || c == 0x180E || in(0x200B, 0x200D) || in(0x2060, 0x2064) ||
+      in(0x206A, 0x206F) || in(0xFFF9, 0xFFFB) || in(0xE0000, 0xE007F)) {
     return TextError::kInvisible;
   }
   if (c == 0xFEFF) return TextError::kBom;
@@ -108,14 +114,20 @@ std::string describe(TextError error, std::string_view text, size_t offset) {
     at = buf + at;
   }
   switch (error) {
-    case TextError::kNone: return "";
-    case TextError::kInvalidUtf8: return quote_excerpt(text) + " is not valid UTF-8 (" + at + ")";
-    case TextError::kControl: return quote_excerpt(text) + " contains a control character (" + at + ")";
+    case TextError::kNone:
+      return "";
+    case TextError::kInvalidUtf8:
+      return quote_excerpt(text) + " is not valid UTF-8 (" + at + ")";
+    case TextError::kControl:
+      return quote_excerpt(text) + " contains a control character (" + at + ")";
     case TextError::kBidi:
       return quote_excerpt(text) + " contains a bidirectional control (" + at +
              ": it would reorder the text shown after it)";
-    case TextError::kInvisible: return quote_excerpt(text) + " contains an invisible character (" + at + ")";
-    case TextError::kBom: return quote_excerpt(text) + " contains a byte order mark (" + at + ": files joined together?)";
+    case TextError::kInvisible:
+      return quote_excerpt(text) + " contains an invisible character (" + at + ")";
+    case TextError::kBom:
+      return quote_excerpt(text) + " contains a byte order mark (" + at +
+             ": files joined together?)";
   }
   return "";
 }
@@ -133,7 +145,7 @@ std::string quote_excerpt(std::string_view text) {
     uint8_t c = uint8_t(text[i]);
     size_t n = c < 0x80 ? 1 : utf8_sequence_length(text, i);
     if (i + (n == 0 ? 1 : n) > kMax) break;  // a character is kept whole or not at all
-    if (n == 0) {  // not UTF-8: this byte alone
+    if (n == 0) {                            // not UTF-8: this byte alone
       escape(c);
       ++i;
     } else if (n == 1) {
@@ -159,15 +171,19 @@ std::string quote_excerpt(std::string_view text) {
 
 std::string describe(CountError error, std::string_view text) {
   switch (error) {
-    case CountError::kNone: return "";
-    case CountError::kEmpty: return "empty value";
-    case CountError::kNotInteger: return quote_excerpt(text) + " is not a whole number";
+    case CountError::kNone:
+      return "";
+    case CountError::kEmpty:
+      return "empty value";
+    case CountError::kNotInteger:
+      return quote_excerpt(text) + " is not a whole number";
     case CountError::kNegative:
       if (text.find_first_not_of('0', 1) == std::string_view::npos) {
         return quote_excerpt(text) + " has a minus sign (a count is written without one)";
       }
       return quote_excerpt(text) + " is negative";
-    case CountError::kTooLarge: return quote_excerpt(text) + " is larger than 2^53";
+    case CountError::kTooLarge:
+      return quote_excerpt(text) + " is larger than 2^53";
   }
   return "";
 }

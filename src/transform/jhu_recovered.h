@@ -30,7 +30,10 @@ class JhuRecoveredReader final : public TableReader {
  private:
   void on_row(const Row& row) override;
   void on_end() override;
-  void on_restart() override { recovered_.clear(); lines_.clear(); }
+  void on_restart() override {
+    recovered_.clear();
+    lines_.clear();
+  }
   std::string rows_wanted() const override {
     return "the US national rows (Country/Region \"US\" with an empty Province/State)";
   }

@@ -10,7 +10,7 @@ namespace covid {
 
 struct Location {
   std::string id;
-  std::string type;   // nation, state, county
+  std::string type;  // nation, state, county
   std::string name;
   std::string state;  // a county's state name; empty otherwise
   std::string fips;   // empty when there is none

@@ -10,7 +10,8 @@ namespace {
 enum Col { kDate, kCounty, kState, kFips, kCases, kDeaths };
 
 bool five_digits(std::string_view s) {
-  return s.size() == 5 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return s.size() == 5 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 }  // namespace
 
@@ -21,21 +22,24 @@ std::vector<Location> CountiesReader::locations() const {
   std::vector<Location> out;
   out.reserve(places_.size());
   for (const Place& p : places_) {
-    out.push_back(Location{p.id, "county", p.county, p.state, p.id.size() == 5 ? p.id : std::string()});
+    out.push_back(
+        Location{p.id, "county", p.county, p.state, p.id.size() == 5 ? p.id : std::string()});
   }
-  std::sort(out.begin(), out.end(), [](const Location& a, const Location& b) { return a.id < b.id; });
+  std::sort(out.begin(), out.end(),
+            [](const Location& a, const Location& b) { return a.id < b.id; });
   return out;
 }
 
-void CountiesReader::renamed_since(const std::string& id, std::string_view county, std::string_view state,
-                                   const Skipped& where) {
+void CountiesReader::renamed_since(const std::string& id, std::string_view county,
+                                   std::string_view state, const Skipped& where) {
   auto it = place_index_.find(id);
   if (it == place_index_.end()) return;
   const Place& p = places_[it->second];
   error(p.line, p.column,
-        "fips " + id + " is " + quote_excerpt(p.county) + ", " + quote_excerpt(p.state) + " here but " +
-            quote_excerpt(county) + ", " + quote_excerpt(state) + " on " + format_date(where.date) +
-            " (the date's rows from line " + std::to_string(where.first_line) + ")");
+        "fips " + id + " is " + quote_excerpt(p.county) + ", " + quote_excerpt(p.state) +
+            " here but " + quote_excerpt(county) + ", " + quote_excerpt(state) + " on " +
+            format_date(where.date) + " (the date's rows from line " +
+            std::to_string(where.first_line) + ")");
 }
 
 void CountiesReader::on_restart() {
@@ -96,7 +100,8 @@ void CountiesReader::on_row(const Row& row) {
   // Names equal to a known county's were checked when it was first seen; NYT lists the counties
   // in the same order every date, so the one expected here is the place to compare with.
   uint32_t expected = previous_ == kNoPlace ? first_ : places_[previous_].next;
-  if (expected == kNoPlace || places_[expected].county != county || places_[expected].state != state) {
+  if (expected == kNoPlace || places_[expected].county != county ||
+      places_[expected].state != state) {
     ok = check_name(row, kCounty) && ok;
     ok = check_name(row, kState) && ok;
   }
@@ -106,19 +111,20 @@ void CountiesReader::on_row(const Row& row) {
       std::string_view known = state_name_by_fips(fips.substr(0, 2));
       if (known.empty()) {
         error(row.line(kFips), row.column(kFips),
-              column_name(kFips) + ": " + quote_excerpt(fips) + " is no county: " + std::string(fips.substr(0, 2)) +
-                  " is the FIPS code of no state or territory");
+              column_name(kFips) + ": " + quote_excerpt(fips) + " is no county: " +
+                  std::string(fips.substr(0, 2)) + " is the FIPS code of no state or territory");
         ok = false;
       } else if (fips.substr(2) == "000") {
         error(row.line(kFips), row.column(kFips),
-              column_name(kFips) + ": " + quote_excerpt(fips) + " is no county (county code 000: " +
-                  std::string(known) + " as a whole)");
+              column_name(kFips) + ": " + quote_excerpt(fips) +
+                  " is no county (county code 000: " + std::string(known) + " as a whole)");
         ok = false;
       } else if (!state.empty() && known != state) {
         std::string_view other = state_fips_by_name(state);
         error(row.line(kFips), row.column(kFips),
-              column_name(kFips) + ": " + quote_excerpt(fips) + " is a county of " + std::string(known) + " (" +
-                  std::string(fips.substr(0, 2)) + "), not of " + quote_excerpt(state) +
+              column_name(kFips) + ": " + quote_excerpt(fips) + " is a county of " +
+                  std::string(known) + " (" + std::string(fips.substr(0, 2)) + "), not of " +
+                  quote_excerpt(state) +
                   (other.empty() ? std::string(" (not a state or territory NYT names)")
                                  : " (" + std::string(other) + ")"));
         ok = false;
@@ -150,8 +156,8 @@ void CountiesReader::on_row(const Row& row) {
   // The date order that lets the file stream through in blocks.
   if (date < block_date_) {
     error(row.line(kDate), row.column(kDate),
-          column_name(kDate) + ": " + format_date(date) + " comes after " + format_date(block_date_) +
-              " (line " + std::to_string(block_line_) +
+          column_name(kDate) + ": " + format_date(date) + " comes after " +
+              format_date(block_date_) + " (line " + std::to_string(block_line_) +
               "): a county file must be in ascending date order, as NYT publishes it");
     return;
   }
@@ -170,13 +176,16 @@ void CountiesReader::on_row(const Row& row) {
   if (place == kNoPlace || places_[place].id != location) {
     auto [it, added] = place_index_.try_emplace(location, uint32_t(places_.size()));
     if (added) {
-      places_.push_back(Place{location, std::string(county), std::string(state), row.line(kCounty), row.column(kCounty)});
+      places_.push_back(Place{location, std::string(county), std::string(state), row.line(kCounty),
+                              row.column(kCounty)});
     }
     place = it->second;
     first = added;
   }
-  if (previous_ == kNoPlace) first_ = place;
-  else places_[previous_].next = place;
+  if (previous_ == kNoPlace)
+    first_ = place;
+  else
+    places_[previous_].next = place;
   previous_ = place;
   Place& p = places_[place];
   if (!first && (p.county != county || p.state != state)) {
@@ -201,9 +210,9 @@ void CountiesReader::on_row(const Row& row) {
   auto check = [&](const char* count, int64_t before, int64_t now, size_t col) {
     if (before == kUnknown || now == kUnknown || now >= before) return;
     warning(row.line(col), row.column(col),
-            std::string(count) + " of " + location + " went down from " + std::to_string(before) + " on " +
-                format_date(p.last_date) + " to " + std::to_string(now) + " on " + format_date(date) +
-                " (a revision upstream; loaded as given)");
+            std::string(count) + " of " + location + " went down from " + std::to_string(before) +
+                " on " + format_date(p.last_date) + " to " + std::to_string(now) + " on " +
+                format_date(date) + " (a revision upstream; loaded as given)");
   };
   if (previous_known && p.last_date.days != INT32_MIN) {
     check("cases", p.last_cases, cases, kCases);

@@ -88,9 +88,11 @@ class CountiesReader final : public TableReader {
   // pipeline through the store, which has their names: location `id`, parsed here under another
   // name, is `county`, `state` in the skipped block `where`. An error at the location's first
   // parsed row, as there would be had every block been parsed.
-  void renamed_since(const std::string& id, std::string_view county, std::string_view state, const Skipped& where);
+  void renamed_since(const std::string& id, std::string_view county, std::string_view state,
+                     const Skipped& where);
 
-  // Without a sink: the rows read, sorted by (location, date), once the stream ended without errors.
+  // Without a sink: the rows read, sorted by (location, date), once the stream ended without
+  // errors.
   const std::vector<Observation>& rows() const { return rows_; }
   // The counties seen (type county, with their state's name), by location id.
   std::vector<Location> locations() const;
@@ -100,13 +102,13 @@ class CountiesReader final : public TableReader {
  private:
   struct Place {
     std::string id, county, state;
-    uint64_t line;                  // where it first appears, and its county's column there
+    uint64_t line;  // where it first appears, and its county's column there
     uint32_t column;
-    int32_t block = -1;             // the last block it has a row in, and that row's line
+    int32_t block = -1;  // the last block it has a row in, and that row's line
     uint64_t block_line = 0;
-    Date last_date{INT32_MIN};      // its previous row, for the cumulative-decrease warning
+    Date last_date{INT32_MIN};  // its previous row, for the cumulative-decrease warning
     int64_t last_cases = kUnknown, last_deaths = kUnknown;
-    uint32_t next = UINT32_MAX;     // the place after it in its last block
+    uint32_t next = UINT32_MAX;  // the place after it in its last block
   };
   static constexpr uint32_t kNoPlace = UINT32_MAX;
   void on_row(const Row& row) override;
@@ -122,11 +124,11 @@ class CountiesReader final : public TableReader {
   Date block_date_{INT32_MIN};
   uint64_t block_line_ = 0;
   int32_t block_number_ = -1;
-  int32_t last_skipped_ = -1;     // the number of the last block skipped
+  int32_t last_skipped_ = -1;  // the number of the last block skipped
   std::vector<Skipped> skipped_;
   uint32_t previous_ = kNoPlace;  // the place of the block's previous row
   uint32_t first_ = kNoPlace;     // the place of the last block's first row
-  std::string last_date_text_;   // the last valid date's text, and the date
+  std::string last_date_text_;    // the last valid date's text, and the date
   Date last_date_;
 };
 

@@ -20,7 +20,10 @@ class NytNationalReader final : public TableReader {
  private:
   void on_row(const Row& row) override;
   void on_end() override;
-  void on_restart() override { rows_.clear(); sources_.clear(); }
+  void on_restart() override {
+    rows_.clear();
+    sources_.clear();
+  }
 
   std::vector<Observation> rows_;
   std::vector<CountSource> sources_;  // parallel to rows_ until on_end

@@ -36,10 +36,11 @@ void StatesReader::on_row(const Row& row) {
   std::string fips = state_fips(row[kFips]);
   std::string_view name = row[kState];
   if (fips.empty()) {
-    error(row.line(kFips), row.column(kFips),
-          column_name(kFips) + ": " +
-              (row[kFips].empty() ? std::string("empty value")
-                                  : quote_excerpt(row[kFips]) + " is not a 2-digit state FIPS code"));
+    error(
+        row.line(kFips), row.column(kFips),
+        column_name(kFips) + ": " +
+            (row[kFips].empty() ? std::string("empty value")
+                                : quote_excerpt(row[kFips]) + " is not a 2-digit state FIPS code"));
     ok = false;
   }
   if (name.empty()) {
@@ -53,13 +54,14 @@ void StatesReader::on_row(const Row& row) {
     std::string_view known = state_name_by_fips(fips);
     if (known.empty()) {
       error(row.line(kFips), row.column(kFips),
-            column_name(kFips) + ": " + quote_excerpt(row[kFips]) + " is the FIPS code of no state or territory");
+            column_name(kFips) + ": " + quote_excerpt(row[kFips]) +
+                " is the FIPS code of no state or territory");
       ok = false;
     } else if (clean_name && known != name) {
       std::string_view other = state_fips_by_name(name);
       error(row.line(kFips), row.column(kFips),
-            column_name(kFips) + ": " + quote_excerpt(row[kFips]) + " is the FIPS code of " + std::string(known) + ", not of " +
-                quote_excerpt(name) +
+            column_name(kFips) + ": " + quote_excerpt(row[kFips]) + " is the FIPS code of " +
+                std::string(known) + ", not of " + quote_excerpt(name) +
                 (other.empty() ? std::string(" (not a state or territory NYT names)")
                                : " (" + std::string(other) + ")"));
       ok = false;
@@ -81,14 +83,16 @@ void StatesReader::on_row(const Row& row) {
   }
   kept(o.date);
   rows_.push_back(std::move(o));
-  sources_.push_back({row.line(kCases), row.line(kDeaths), row.column(kCases), row.column(kDeaths)});
+  sources_.push_back(
+      {row.line(kCases), row.line(kDeaths), row.column(kCases), row.column(kDeaths)});
 }
 
 void StatesReader::on_end() {
   if (diagnostics().has_errors()) return;  // nothing will be loaded
-  rows_ = sort_and_check(std::move(rows_), sources_, [this](const Observation& o, const char* count) {
-    return std::string(count) + " of " + names_[o.location].name;
-  });
+  rows_ =
+      sort_and_check(std::move(rows_), sources_, [this](const Observation& o, const char* count) {
+        return std::string(count) + " of " + names_[o.location].name;
+      });
   sources_.clear();
 }
 

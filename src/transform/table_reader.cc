@@ -20,10 +20,7 @@ std::string sniff_not_csv(std::string_view head) {
 }
 
 TableReader::TableReader(std::string file, std::vector<std::string> columns, const Clock& clock)
-    : file_(std::move(file)),
-      columns_(std::move(columns)),
-      clock_(clock),
-      today_(clock.today()) {}
+    : file_(std::move(file)), columns_(std::move(columns)), clock_(clock), today_(clock.today()) {}
 
 void TableReader::error(uint64_t line, uint32_t column, std::string message) {
   diagnostics_.error(Issue{file_, line, column, std::move(message)});
@@ -129,7 +126,8 @@ void TableReader::end_of_stream() {
     size_t c = rows_wanted_column();
     error(header_line_, c < header_columns_.size() ? header_columns_[c] : 1,
           "expected " + rows_wanted() + ", found none in " + std::to_string(rows_) +
-              (rows_ == 1 ? " row" : " rows") + ": not this dataset's file, or cut short? Nothing was loaded");
+              (rows_ == 1 ? " row" : " rows") +
+              ": not this dataset's file, or cut short? Nothing was loaded");
   }
 }
 
@@ -140,15 +138,18 @@ bool TableReader::read_date(const Row& row, size_t i, Date* out) {
       break;
     case DateError::kFormat:
       error(row.line(i), row.column(i),
-            column_name(i) + ": " + (text.empty() ? std::string("empty value")
-                                                  : quote_excerpt(text) + " is not a date in YYYY-MM-DD form"));
+            column_name(i) + ": " +
+                (text.empty() ? std::string("empty value")
+                              : quote_excerpt(text) + " is not a date in YYYY-MM-DD form"));
       return false;
     case DateError::kNotCalendar:
-      error(row.line(i), row.column(i), column_name(i) + ": " + quote_excerpt(text) + " is not a calendar date");
+      error(row.line(i), row.column(i),
+            column_name(i) + ": " + quote_excerpt(text) + " is not a calendar date");
       return false;
   }
   if (*out > today_) {
-    error(row.line(i), row.column(i), column_name(i) + ": " + quote_excerpt(text) + " is in the future");
+    error(row.line(i), row.column(i),
+          column_name(i) + ": " + quote_excerpt(text) + " is in the future");
     return false;
   }
   return true;
@@ -182,7 +183,8 @@ std::vector<Observation> TableReader::sort_and_check(
     Observation& o = rows[i];
     if (!sorted.empty() && sorted.back().location == o.location) {
       const Observation& prev = sorted.back();
-      auto check = [&](const char* count, int64_t before, int64_t now, uint64_t line, uint32_t column) {
+      auto check = [&](const char* count, int64_t before, int64_t now, uint64_t line,
+                       uint32_t column) {
         if (before == kUnknown || now == kUnknown || now >= before) return;
         warning(line, column,
                 subject(o, count) + " went down from " + std::to_string(before) + " on " +

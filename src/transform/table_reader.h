@@ -51,7 +51,8 @@ class TableReader : public CsvHandler {
   // The required columns of one data row, in the order given to the constructor.
   class Row {
    public:
-    Row(const CsvRecord& record, const std::vector<size_t>& index) : record_(record), index_(index) {}
+    Row(const CsvRecord& record, const std::vector<size_t>& index)
+        : record_(record), index_(index) {}
     std::string_view operator[](size_t i) const { return record_.fields[index_[i]]; }
     uint32_t column(size_t i) const { return record_.columns[index_[i]]; }
     uint64_t line(size_t i) const { return record_.field_line(index_[i]); }

@@ -9,7 +9,8 @@
 #include "config/config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
-  static const std::string path = "/tmp/covid-etl-config-fuzz-" + std::to_string(getpid()) + ".toml";
+  static const std::string path =
+      "/tmp/covid-etl-config-fuzz-" + std::to_string(getpid()) + ".toml";
   {
     std::ofstream f(path, std::ios::binary | std::ios::trunc);
     f.write(reinterpret_cast<const char*>(bytes), std::streamsize(size));

@@ -47,13 +47,15 @@ struct Read {
   std::vector<std::string> digest_texts() const {
     std::vector<std::string> out;
     for (const auto& [date, d] : digests) {
-      out.push_back(covid::format_date(date) + " " + d.source.hash_hex() + " " + std::to_string(d.source.rows));
+      out.push_back(covid::format_date(date) + " " + d.source.hash_hex() + " " +
+                    std::to_string(d.source.rows));
     }
     return out;
   }
 };
 
-Read read(std::string_view text, const std::map<Date, StoredDigest>& known, size_t chunk, bool skipper) {
+Read read(std::string_view text, const std::map<Date, StoredDigest>& known, size_t chunk,
+          bool skipper) {
   static const FixedClock clock;
   covid::CountySpool spool(known);
   if (!spool.open().ok()) std::abort();
@@ -67,8 +69,10 @@ Read read(std::string_view text, const std::map<Date, StoredDigest>& known, size
   r.rows = reader.rows_read();
   for (const covid::Issue& i : reader.diagnostics().errors()) {
     std::string e = i.to_string();
-    if (e.find(" here but ") != std::string::npos) r.name_errors = true;
-    else r.errors.push_back(std::move(e));
+    if (e.find(" here but ") != std::string::npos)
+      r.name_errors = true;
+    else
+      r.errors.push_back(std::move(e));
   }
   for (const covid::Issue& i : reader.diagnostics().warnings()) r.warnings.insert(i.to_string());
   for (const covid::CountySpool::Block& b : spool.blocks()) {
@@ -91,14 +95,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   Read skipped = read(after, first.digests, chunk, true);
   Read parsed = read(after, first.digests, after.size() + 1, false);
   bool same = skipped.rows == parsed.rows && skipped.errors == parsed.errors &&
-              std::includes(parsed.warnings.begin(), parsed.warnings.end(), skipped.warnings.begin(),
-                            skipped.warnings.end());
+              std::includes(parsed.warnings.begin(), parsed.warnings.end(),
+                            skipped.warnings.begin(), skipped.warnings.end());
   if (same && parsed.errors.empty() && !parsed.name_errors) {
     same = !skipped.name_errors && skipped.digest_texts() == parsed.digest_texts();
   }
   if (!same) {
     for (const Read* r : {&skipped, &parsed}) {
-      std::fprintf(stderr, "== %s: %llu rows%s\n", r == &skipped ? "through the skipper" : "every line parsed",
+      std::fprintf(stderr, "== %s: %llu rows%s\n",
+                   r == &skipped ? "through the skipper" : "every line parsed",
                    static_cast<unsigned long long>(r->rows), r->name_errors ? ", name errors" : "");
       for (const std::string& e : r->errors) std::fprintf(stderr, "error %s\n", e.c_str());
       for (const std::string& w : r->warnings) std::fprintf(stderr, "warning %s\n", w.c_str());

@@ -24,9 +24,10 @@ struct Events final : covid::CsvHandler {
            std::string(r.fields[i]);
       size_t offset = 0, clean = 0;
       covid::TextError e = covid::check_text(r.fields[i], &offset);
-      if (covid::check_text(covid::quote_excerpt(r.fields[i]), &clean) != covid::TextError::kNone) std::abort();
-      if (e != covid::TextError::kNone &&
-          covid::check_text(covid::describe(e, r.fields[i], offset), &clean) != covid::TextError::kNone) {
+      if (covid::check_text(covid::quote_excerpt(r.fields[i]), &clean) != covid::TextError::kNone)
+        std::abort();
+      if (e != covid::TextError::kNone && covid::check_text(covid::describe(e, r.fields[i], offset),
+                                                            &clean) != covid::TextError::kNone) {
         std::abort();
       }
     }
@@ -52,8 +53,8 @@ std::vector<std::string> read(std::string_view data, size_t chunk, size_t max_re
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   if (size < 2) return 0;
-  size_t chunk = size_t(bytes[0] % 67) + 1;           // 1..67: across the 64-byte blocks
-  size_t max_record = 16 + size_t(bytes[1]) * 64;    // small limits reach the long-record paths
+  size_t chunk = size_t(bytes[0] % 67) + 1;        // 1..67: across the 64-byte blocks
+  size_t max_record = 16 + size_t(bytes[1]) * 64;  // small limits reach the long-record paths
   std::string_view data(reinterpret_cast<const char*>(bytes) + 2, size - 2);
   if (read(data, data.size() + 1, max_record) != read(data, chunk, max_record)) std::abort();
   return 0;

@@ -8,6 +8,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   std::string text(reinterpret_cast<const char*>(bytes), size);
   covid::Date d;
-  if (covid::parse_date(text, &d) == covid::DateError::kNone && covid::format_date(d) != text) std::abort();
+  if (covid::parse_date(text, &d) == covid::DateError::kNone && covid::format_date(d) != text)
+    std::abort();
   return 0;
 }

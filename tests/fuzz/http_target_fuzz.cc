@@ -19,11 +19,10 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "common/clock.h"
 #include "config/config.h"
@@ -55,10 +54,12 @@ std::string make_database() {
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
   });
-  std::ofstream(dir / "us.csv") << "date,cases,deaths\n2020-01-21,1,0\n2020-01-22,1,0\n2020-01-24,3,0\n"
-                                   "2020-01-25,2,1\n";
-  std::ofstream(dir / "jhu.csv") << "Date,Country/Region,Province/State,Confirmed,Recovered,Deaths\n"
-                                    "2020-01-22,US,,1,0,0\n2020-01-24,US,,3,1,0\n";
+  std::ofstream(dir / "us.csv")
+      << "date,cases,deaths\n2020-01-21,1,0\n2020-01-22,1,0\n2020-01-24,3,0\n"
+         "2020-01-25,2,1\n";
+  std::ofstream(dir / "jhu.csv")
+      << "Date,Country/Region,Province/State,Confirmed,Recovered,Deaths\n"
+         "2020-01-22,US,,1,0,0\n2020-01-24,US,,3,1,0\n";
   Config config;
   config.db = (dir / "covid.db").string();
   std::filesystem::remove(config.db);
@@ -70,7 +71,8 @@ std::string make_database() {
   for (int i = 0; i < 2; ++i) {
     RunSummary s = run_etl(config, http, clock, RunOptions{});
     if (s.status == RunStatus::kFailed) {
-      std::fprintf(stderr, "http_target_fuzz: the setup run failed: %s\n", s.failure.message().c_str());
+      std::fprintf(stderr, "http_target_fuzz: the setup run failed: %s\n",
+                   s.failure.message().c_str());
       std::abort();
     }
   }
@@ -97,9 +99,8 @@ struct Server {
       std::abort();
     }
     // The daemon's routes (src/schedule/daemon.cc), with the trigger's handlers stubbed.
-    router.add("/api/v1/runs", method_bit(Method::kPost), [](const Request&, Response& r) {
-      r.set_body("{}\n", "application/json");
-    });
+    router.add("/api/v1/runs", method_bit(Method::kPost),
+               [](const Request&, Response& r) { r.set_body("{}\n", "application/json"); });
     router.add("/api/v1/runs/{id}", kGetHead, [this](const Request& q, Response& r) {
       if (q.path_params.size() != 1 || q.path_params[0].first != "id") std::abort();
       seen_id = std::string(q.path_params[0].second);
@@ -147,7 +148,8 @@ void check_query(std::string_view query, std::string_view target) {
     again += encode(k) + "=" + encode(v);
   }
   auto reparsed = parse_query(again);
-  if (!reparsed.ok() || *reparsed != *parsed) fail("the parameters do not survive a round trip", target);
+  if (!reparsed.ok() || *reparsed != *parsed)
+    fail("the parameters do not survive a round trip", target);
   if (query.find_first_of("%+") == std::string_view::npos) {
     for (const auto& [k, v] : *parsed) {
       if (query.find(k) == std::string_view::npos || query.find(v) == std::string_view::npos) {
@@ -159,7 +161,8 @@ void check_query(std::string_view query, std::string_view target) {
 
 // The path a handler was given: non-empty segments, no dot segment, nothing encoded.
 void check_routed_path(std::string_view path, std::string_view target) {
-  if (path.empty() || path[0] != '/') fail("a path not starting with '/' reached a handler", target);
+  if (path.empty() || path[0] != '/')
+    fail("a path not starting with '/' reached a handler", target);
   if (path == "/") return;
   std::string_view rest = path.substr(1);
   while (true) {
@@ -167,13 +170,15 @@ void check_routed_path(std::string_view path, std::string_view target) {
     std::string_view seg = rest.substr(0, slash);
     if (seg.empty()) fail("an empty segment reached a handler", target);
     if (seg == "." || seg == "..") fail("a dot segment reached a handler", target);
-    if (seg.find_first_of("%\\") != std::string_view::npos) fail("an encoded segment reached a handler", target);
+    if (seg.find_first_of("%\\") != std::string_view::npos)
+      fail("an encoded segment reached a handler", target);
     if (slash == std::string_view::npos) break;
     rest.remove_prefix(slash + 1);
   }
 }
 
-void dispatch(Server& server, Method method, std::string_view method_text, std::string_view target) {
+void dispatch(Server& server, Method method, std::string_view method_text,
+              std::string_view target) {
   Request req;
   req.method = method;
   req.method_text = method_text;
@@ -184,17 +189,21 @@ void dispatch(Server& server, Method method, std::string_view method_text, std::
   server.router.dispatch(req, resp);
 
   // A route matched (its handler ran, or 405 for another method): the path is that route's.
-  if (resp.route != ServerMetrics::kUnmatched) check_routed_path(req.path, target);
-  else if (resp.status != 404) fail("no route, yet not 404", target);
+  if (resp.route != ServerMetrics::kUnmatched)
+    check_routed_path(req.path, target);
+  else if (resp.status != 404)
+    fail("no route, yet not 404", target);
   if (resp.status != 200 && resp.status != 400 && resp.status != 404 && resp.status != 405) {
     fail("an unexpected status", target);
   }
   if (!server.seen_id.empty()) {
-    if (server.seen_id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
+    if (server.seen_id.find_first_not_of(
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
         std::string::npos) {
       fail("a run id with other characters reached the handler", target);
     }
-    if (req.path != "/api/v1/runs/" + server.seen_id) fail("the run id is not the last segment", target);
+    if (req.path != "/api/v1/runs/" + server.seen_id)
+      fail("the run id is not the last segment", target);
   }
   if (resp.status >= 400) {
     auto j = nlohmann::json::parse(resp.body, nullptr, false);
@@ -211,7 +220,8 @@ void dispatch(Server& server, Method method, std::string_view method_text, std::
       if (!names.insert(k).second) fail("a parameter given twice was answered 200", target);
     }
     if (resp.content_type == "application/json") {
-      if (nlohmann::json::parse(resp.body, nullptr, false).is_discarded()) fail("a 200 body that is not JSON", target);
+      if (nlohmann::json::parse(resp.body, nullptr, false).is_discarded())
+        fail("a 200 body that is not JSON", target);
     }
   }
 }

@@ -22,8 +22,8 @@ Observation obs(std::string location, int d, int64_t cases, int64_t deaths = 0,
 // "location/day:cases/deaths/recovered", "?" for unknown.
 std::string show(const Observation& o) {
   auto n = [](int64_t v) { return v == kUnknown ? std::string("?") : std::to_string(v); };
-  return o.location + "/" + std::to_string(o.date.days - date_from_ymd(2020, 4, 1).days + 1) +
-         ":" + n(o.cases) + "/" + n(o.deaths) + "/" + n(o.recovered);
+  return o.location + "/" + std::to_string(o.date.days - date_from_ymd(2020, 4, 1).days + 1) + ":" +
+         n(o.cases) + "/" + n(o.deaths) + "/" + n(o.recovered);
 }
 std::vector<std::string> show(const std::vector<Observation>& rows) {
   std::vector<std::string> out;
@@ -57,8 +57,8 @@ TEST(Classify, UnknownAndZeroAreDifferent) {
     bool updated;
   };
   const Case cases[] = {
-      {kUnknown, 0, true}, {0, kUnknown, true}, {kUnknown, kUnknown, false}, {0, 0, false},
-      {5, 6, true},
+      {kUnknown, 0, true}, {0, kUnknown, true}, {kUnknown, kUnknown, false},
+      {0, 0, false},       {5, 6, true},
   };
   for (const Case& k : cases) {
     SCOPED_TRACE(std::to_string(k.before) + " -> " + std::to_string(k.after));
@@ -131,9 +131,9 @@ TEST(Classify, AbsentKeepsTheStoredValue) {
     size_t missing_values;
   };
   const Case cases[] = {
-      {5, kAbsent, "", 1},                                       // known value kept, reported
-      {kUnknown, kAbsent, "", 0},                                // nothing known: nothing lost
-      {5, kUnknown, "US/1:10/1/5 -> US/1:10/1/?", 0},            // the source says unknown
+      {5, kAbsent, "", 1},                             // known value kept, reported
+      {kUnknown, kAbsent, "", 0},                      // nothing known: nothing lost
+      {5, kUnknown, "US/1:10/1/5 -> US/1:10/1/?", 0},  // the source says unknown
       {5, 6, "US/1:10/1/5 -> US/1:10/1/6", 0},
   };
   for (const Case& k : cases) {

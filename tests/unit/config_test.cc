@@ -70,11 +70,12 @@ class ConfigFile : public testing::Test {
 
 TEST(ConfigDefaults, AreTheDocumentedOnes) {
   Config c;
-  EXPECT_EQ(show(c),
-            "db=data/covid.db nyt=https://raw.githubusercontent.com/nytimes/covid-19-data/master/us.csv "
-            "jhu=https://raw.githubusercontent.com/datasets/covid-19/master/data/"
-            "time-series-19-covid-combined.csv join=left connect=10000 timeout=300000 "
-            "max_bytes=1073741824 retries=3 backoff=500 backoff_max=30000 lock=30000");
+  EXPECT_EQ(
+      show(c),
+      "db=data/covid.db nyt=https://raw.githubusercontent.com/nytimes/covid-19-data/master/us.csv "
+      "jhu=https://raw.githubusercontent.com/datasets/covid-19/master/data/"
+      "time-series-19-covid-combined.csv join=left connect=10000 timeout=300000 "
+      "max_bytes=1073741824 retries=3 backoff=500 backoff_max=30000 lock=30000");
 }
 
 TEST_F(ConfigFile, AllKeys) {
@@ -180,7 +181,8 @@ TEST_F(ConfigFile, RedirectPolicyAndErrorBodyFlags) {
   EXPECT_TRUE(r->fetch.log_error_bodies);
   expect_error("[extract]\nallow_private_targets = \"yes\"\n",
                "2:25: 'extract.allow_private_targets' must be true or false");
-  expect_error("[extract]\nlog_error_bodies = 1\n", "2:20: 'extract.log_error_bodies' must be true or false");
+  expect_error("[extract]\nlog_error_bodies = 1\n",
+               "2:20: 'extract.log_error_bodies' must be true or false");
 }
 
 TEST_F(ConfigFile, OutOfRange) {
@@ -188,7 +190,8 @@ TEST_F(ConfigFile, OutOfRange) {
   expect_error("[extract]\nretries = -1\n", "2:11: 'extract.retries' must be between 0 and 20");
   expect_error("[extract]\ntimeout_ms = 0\n",
                "2:14: 'extract.timeout_ms' must be between 1 and 86400000");
-  expect_error("[extract]\nmax_bytes = 0\n", "2:13: 'extract.max_bytes' must be between 1 and 1099511627776");
+  expect_error("[extract]\nmax_bytes = 0\n",
+               "2:13: 'extract.max_bytes' must be between 1 and 1099511627776");
   expect_error("[extract]\nbackoff_max_ms = 3600001\n",
                "2:18: 'extract.backoff_max_ms' must be between 0 and 3600000");
   expect_error("[load]\nlock_timeout_ms = 86400001\n",
@@ -200,21 +203,24 @@ TEST_F(ConfigFile, ServerLimits) {
   EXPECT_EQ(defaults.max_connections, 10'000u);
   EXPECT_EQ(defaults.max_connections_per_client, 64u);
   EXPECT_EQ(defaults.header_timeout.count(), 10'000);
-  Result<Config> r =
-      load("[serve]\nmax_connections = 500\nmax_connections_per_client = 0\nheader_timeout_ms = 2500\n");
+  Result<Config> r = load(
+      "[serve]\nmax_connections = 500\nmax_connections_per_client = 0\nheader_timeout_ms = 2500\n");
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->max_connections, 500u);
   EXPECT_EQ(r->max_connections_per_client, 0u);  // no limit per client
   EXPECT_EQ(r->header_timeout.count(), 2500);
-  expect_error("[serve]\nmax_connections = 0\n", "2:19: 'serve.max_connections' must be between 1 and 1000000");
+  expect_error("[serve]\nmax_connections = 0\n",
+               "2:19: 'serve.max_connections' must be between 1 and 1000000");
   expect_error("[serve]\nmax_connections_per_client = -1\n",
                "2:30: 'serve.max_connections_per_client' must be between 0 and 1000000");
-  expect_error("[serve]\nheader_timeout_ms = 0\n", "2:21: 'serve.header_timeout_ms' must be between 1 and 3600000");
+  expect_error("[serve]\nheader_timeout_ms = 0\n",
+               "2:21: 'serve.header_timeout_ms' must be between 1 and 3600000");
   expect_error("[serve]\nheader_timeout = 10\n", "2:1: unknown key 'serve.header_timeout'");
 }
 
 TEST_F(ConfigFile, BadValues) {
-  expect_error("[transform]\njoin = \"outer\"\n", "2:8: 'transform.join' must be \"left\" or \"inner\"");
+  expect_error("[transform]\njoin = \"outer\"\n",
+               "2:8: 'transform.join' must be \"left\" or \"inner\"");
   expect_error("db = \"\"\n", "1:6: 'db' must not be empty");
   expect_error("[sources]\njhu = \"\"\n", "2:7: 'sources.jhu' must not be empty");
 }
@@ -242,26 +248,28 @@ TEST_F(ConfigFile, SyntaxErrorNamesTheLine) {
   }
 }
 
-// Regression found by tests/fuzz/config_fuzz.cc under UBSan (seed regression-non-ascii-after-key.toml):
-// toml++ 3.3 reached __builtin_unreachable (undefined behaviour: the optimiser may do anything)
-// when it asked whether a non-ASCII character was whitespace, for code points in U+00A1..U+0499,
-// U+2D6E..U+3167 and U+FB06..U+FEFE: after a key, after a value, and after the line-ending
-// backslash of a multi-line string (marzer/tomlplusplus#190, #295). Fails under make test-asan
-// without the fix in src/config/config.cc.
+// Regression found by tests/fuzz/config_fuzz.cc under UBSan (seed
+// regression-non-ascii-after-key.toml): toml++ 3.3 reached __builtin_unreachable (undefined
+// behaviour: the optimiser may do anything) when it asked whether a non-ASCII character was
+// whitespace, for code points in U+00A1..U+0499, U+2D6E..U+3167 and U+FB06..U+FEFE: after a key,
+// after a value, and after the line-ending backslash of a multi-line string
+// (marzer/tomlplusplus#190, #295). Fails under make test-asan without the fix in
+// src/config/config.cc.
 TEST_F(ConfigFile, NonAsciiCharactersWhereWhitespaceMayComeAreNotWhitespace) {
   struct Case {
     std::string text, where;  // where: "file:line:column:" the message starts with
   };
   const Case cases[] = {
-      {"p\xd1\x9f", ":1:2:"},                         // U+045F after a bare key
-      {"db = \"a.db\"\xc3\xa9\n", ":1:12:"},           // U+00E9 after a value
+      {"p\xd1\x9f", ":1:2:"},                              // U+045F after a bare key
+      {"db = \"a.db\"\xc3\xa9\n", ":1:12:"},               // U+00E9 after a value
       {"[extract]\nretries = 3\xe3\x80\x81\n", ":2:12:"},  // U+3001 after a value
   };
   for (const Case& c : cases) {
     Result<Config> r = load(c.text);
     ASSERT_FALSE(r.ok()) << c.text;
     EXPECT_EQ(r.status().kind(), ErrorKind::kUsage);
-    EXPECT_TRUE(r.status().message().starts_with(file() + c.where)) << c.text << " -> " << r.status().message();
+    EXPECT_TRUE(r.status().message().starts_with(file() + c.where))
+        << c.text << " -> " << r.status().message();
   }
   // Valid TOML: a line-ending backslash trims whitespace up to the "\xc2\xa7", which stays.
   Result<Config> ok = load("db = \"\"\"\\\n  \xc2\xa7.db\"\"\"\n");

@@ -1,6 +1,8 @@
 // The county load's parts that keep memory flat: the reader's date blocks and its order rule,
 // DateDigest, and CountySpool (skipping known dates, merging blocks into key order, files whose
 // dates overlap).
+#include "pipeline/county_spool.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
@@ -8,9 +10,8 @@
 #include <vector>
 
 #include "load/date_digest.h"
-#include "pipeline/county_spool.h"
-#include "transform/nyt_counties.h"
 #include "test_support.h"
+#include "transform/nyt_counties.h"
 
 namespace covid {
 namespace {
@@ -30,7 +31,8 @@ class Blocks final : public CountyBlockSink {
                 const std::vector<CountyRow>& rows) override {
     std::string b = format_date(date) + "@" + std::to_string(first_line) + ":";
     for (const CountyRow& r : rows) {
-      b += " " + reader.place_id(r.place) + "=" + std::to_string(r.cases) + "/" + std::to_string(r.deaths);
+      b += " " + reader.place_id(r.place) + "=" + std::to_string(r.cases) + "/" +
+           std::to_string(r.deaths);
     }
     seen.push_back(b);
   }
@@ -45,15 +47,18 @@ TEST(CountiesReaderBlocks, OneBlockPerDateInFileOrder) {
   CountiesReader r("c.csv", kClock);
   Blocks sink;
   r.set_sink(&sink);
-  read_into(r, std::string(kHeader) +
-                   "2020-03-01,Los Angeles,California,06037,5,1\n"
-                   "2020-03-01,Unknown,New York,,1,\n"
-                   "2020-03-02,Los Angeles,California,06037,6,1\n"
-                   "2020-03-02,Unknown,New York,,2,0\n"
-                   "2020-03-04,Los Angeles,California,06037,4,1\n", 7);
+  read_into(r,
+            std::string(kHeader) +
+                "2020-03-01,Los Angeles,California,06037,5,1\n"
+                "2020-03-01,Unknown,New York,,1,\n"
+                "2020-03-02,Los Angeles,California,06037,6,1\n"
+                "2020-03-02,Unknown,New York,,2,0\n"
+                "2020-03-04,Los Angeles,California,06037,4,1\n",
+            7);
   EXPECT_TRUE(r.diagnostics().errors().empty());
-  EXPECT_EQ(sink.seen, (Strings{"2020-03-01@2: 06037=5/1 36:Unknown=1/-1", "2020-03-02@4: 06037=6/1 36:Unknown=2/0",
-                                "2020-03-04@6: 06037=4/1"}));
+  EXPECT_EQ(sink.seen,
+            (Strings{"2020-03-01@2: 06037=5/1 36:Unknown=1/-1",
+                     "2020-03-02@4: 06037=6/1 36:Unknown=2/0", "2020-03-04@6: 06037=4/1"}));
   EXPECT_TRUE(r.rows().empty());  // with a sink, nothing is kept
   // The cumulative decrease is a warning at the count that went down.
   EXPECT_EQ(show(r.diagnostics().warnings()),
@@ -65,13 +70,16 @@ TEST(CountiesReaderBlocks, AnEarlierDateIsAnErrorAndStopsTheBlocks) {
   CountiesReader r("c.csv", kClock);
   Blocks sink;
   r.set_sink(&sink);
-  read_into(r, std::string(kHeader) +
-                   "2020-03-02,Los Angeles,California,06037,5,1\n"
-                   "2020-03-01,Orange,California,06059,1,0\n"
-                   "2020-03-03,Los Angeles,California,06037,6,1\n", 1024);
-  EXPECT_EQ(show(r.diagnostics().errors()),
-            (Strings{"c.csv:3:1: date: 2020-03-01 comes after 2020-03-02 (line 2): a county file must be "
-                     "in ascending date order, as NYT publishes it"}));
+  read_into(r,
+            std::string(kHeader) +
+                "2020-03-02,Los Angeles,California,06037,5,1\n"
+                "2020-03-01,Orange,California,06059,1,0\n"
+                "2020-03-03,Los Angeles,California,06037,6,1\n",
+            1024);
+  EXPECT_EQ(
+      show(r.diagnostics().errors()),
+      (Strings{"c.csv:3:1: date: 2020-03-01 comes after 2020-03-02 (line 2): a county file must be "
+               "in ascending date order, as NYT publishes it"}));
   EXPECT_EQ(sink.seen, (Strings{}));  // the first block ended after the error: not handed on
 }
 
@@ -135,7 +143,8 @@ TEST(CountySpool, MergesBlocksIntoLocationDateOrderAndSkipsKnownDates) {
     auto row = cursor->next();
     ASSERT_TRUE(row.ok());
     if (*row == nullptr) break;
-    rows.push_back((*row)->location + " " + format_date((*row)->date) + " " + std::to_string((*row)->cases));
+    rows.push_back((*row)->location + " " + format_date((*row)->date) + " " +
+                   std::to_string((*row)->cases));
   }
   EXPECT_EQ(rows, (Strings{"01001 2020-03-01 2", "01001 2020-03-03 4", "06037 2020-03-01 5",
                            "06037 2020-03-03 7", "36:Unknown 2020-03-01 1"}));
@@ -153,9 +162,10 @@ TEST(CountySpool, FilesMustCoverSeparateDatesAndARestartForgetsAFile) {
   EXPECT_EQ(feed(spool, first, "2021-01-01,Los Angeles,California,06037,5,1\n"), "");
   EXPECT_EQ(feed(spool, second, "2020-12-31,Los Angeles,California,06037,4,1\n"), "");
   ASSERT_TRUE(spool.problem().has_value());
-  EXPECT_EQ(spool.problem()->to_string(),
-            "2020.csv:2:1: date 2020-12-31 is also in 2021.csv (up to 2021-01-01): county files read "
-            "together must cover separate dates, in order");
+  EXPECT_EQ(
+      spool.problem()->to_string(),
+      "2020.csv:2:1: date 2020-12-31 is also in 2021.csv (up to 2021-01-01): county files read "
+      "together must cover separate dates, in order");
   // A retried download of the second file starts it again: its blocks and problem are gone.
   second.restart();
   EXPECT_FALSE(spool.problem().has_value());

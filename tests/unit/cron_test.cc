@@ -34,10 +34,23 @@ std::string next_utc(const char* expr, const char* from) {
 }
 
 TEST(Cron, RejectsBadExpressions) {
-  const char* bad[] = {"",          "* * * *",       "* * * * * *", "60 * * * *", "* 24 * * *",
-                       "* * 0 * *", "* * 32 * *",    "* * * 13 *",  "* * * * 8",  "5-1 * * * *",
-                       "*/0 * * * *", "a * * * *",   "1,,2 * * * *", "@sometimes", "* * * FOO *",
-                       "-5 * * * *", "1-2-3 * * * *"};
+  const char* bad[] = {"",
+                       "* * * *",
+                       "* * * * * *",
+                       "60 * * * *",
+                       "* 24 * * *",
+                       "* * 0 * *",
+                       "* * 32 * *",
+                       "* * * 13 *",
+                       "* * * * 8",
+                       "5-1 * * * *",
+                       "*/0 * * * *",
+                       "a * * * *",
+                       "1,,2 * * * *",
+                       "@sometimes",
+                       "* * * FOO *",
+                       "-5 * * * *",
+                       "1-2-3 * * * *"};
   for (const char* e : bad) {
     auto c = CronSchedule::parse(e);
     EXPECT_FALSE(c.ok()) << "'" << e << "'";
@@ -68,10 +81,11 @@ TEST(Cron, NextTimesInUtc) {
       {"0 0 * * 0", "2021-03-16T00:00", "2021-03-21T00:00"},    // Sunday as 0
       {"0 0 * * 7", "2021-03-16T00:00", "2021-03-21T00:00"},    // and as 7
       {"0 0 * * SUN", "2021-03-16T00:00", "2021-03-21T00:00"},
-      {"0 0 13 * 5", "2024-09-01T00:00", "2024-09-06T00:00"},   // both set: 13th OR Friday
+      {"0 0 13 * 5", "2024-09-01T00:00", "2024-09-06T00:00"},  // both set: 13th OR Friday
       {"0 0 13 * 5", "2024-09-10T00:00", "2024-09-13T00:00"},
-      {"0 0 13 * *", "2024-09-01T00:00", "2024-09-13T00:00"},   // day of week '*': 13th only
-      {"0 0 */2 * 5", "2024-09-01T00:00", "2024-09-13T00:00"},  // "*/2" counts as "*": odd day AND Friday
+      {"0 0 13 * *", "2024-09-01T00:00", "2024-09-13T00:00"},  // day of week '*': 13th only
+      {"0 0 */2 * 5", "2024-09-01T00:00",
+       "2024-09-13T00:00"},  // "*/2" counts as "*": odd day AND Friday
       {"0 12 * JAN-MAR *", "2021-04-01T00:00", "2022-01-01T12:00"},
       {"@hourly", "2021-03-16T10:07", "2021-03-16T11:00"},
       {"@daily", "2021-03-16T10:07", "2021-03-17T00:00"},
@@ -80,13 +94,16 @@ TEST(Cron, NextTimesInUtc) {
       {"@yearly", "2021-03-16T10:07", "2022-01-01T00:00"},
       {"0 0 30 2 *", "2021-03-16T10:07", "never"},
   };
-  for (const Case& c : cases) EXPECT_EQ(next_utc(c.expr, c.from), c.next) << c.expr << " after " << c.from;
+  for (const Case& c : cases)
+    EXPECT_EQ(next_utc(c.expr, c.from), c.next) << c.expr << " after " << c.from;
 }
 
 TEST(Cron, PeriodIsTheLongestGapAhead) {
-  EXPECT_EQ(CronSchedule::parse("15 12 * * *")->period(utc("2021-03-16T00:00")), std::chrono::hours(24));
+  EXPECT_EQ(CronSchedule::parse("15 12 * * *")->period(utc("2021-03-16T00:00")),
+            std::chrono::hours(24));
   EXPECT_EQ(CronSchedule::parse("@hourly")->period(utc("2021-03-16T00:00")), std::chrono::hours(1));
-  EXPECT_EQ(CronSchedule::parse("0 9 * * 1-5")->period(utc("2021-03-16T00:00")), std::chrono::hours(72));
+  EXPECT_EQ(CronSchedule::parse("0 9 * * 1-5")->period(utc("2021-03-16T00:00")),
+            std::chrono::hours(72));
 }
 
 class CronNewYork : public testing::Test {

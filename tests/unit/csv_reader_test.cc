@@ -20,9 +20,12 @@ constexpr std::string_view kBom = "\xEF\xBB\xBF";
 std::string escape(std::string_view s) {
   std::string out;
   for (unsigned char c : s) {
-    if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else if (c == '\\') out += "\\\\";
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else if (c == '\\')
+      out += "\\\\";
     else if (c < 0x20 || c >= 0x7f) {
       static constexpr char kHex[] = "0123456789abcdef";
       out += "\\x";
@@ -142,13 +145,14 @@ testing::AssertionResult same_events(const std::vector<std::string>& expected,
   size_t n = std::min(expected.size(), actual.size());
   for (size_t i = 0; i < n; ++i) {
     if (expected[i] != actual[i]) {
-      return testing::AssertionFailure() << "event " << i << " differs:\n  expected: " << expected[i]
-                                         << "\n  actual:   " << actual[i];
+      return testing::AssertionFailure()
+             << "event " << i << " differs:\n  expected: " << expected[i]
+             << "\n  actual:   " << actual[i];
     }
   }
   if (expected.size() != actual.size()) {
-    auto r = testing::AssertionFailure() << expected.size() << " events expected, " << actual.size()
-                                         << " reported";
+    auto r = testing::AssertionFailure()
+             << expected.size() << " events expected, " << actual.size() << " reported";
     if (expected.size() > n) r << "; first missing: " << expected[n];
     if (actual.size() > n) r << "; first extra: " << actual[n];
     return r;
@@ -268,7 +272,9 @@ TEST(CsvReader, BlankLinesAreSkippedButCounted) {
 }
 
 TEST(CsvReader, ByteOrderMarkAtStartIsDropped) {
-  const std::string input = "\xEF\xBB\xBF" "date,cases\n1,2\n";
+  const std::string input =
+      "\xEF\xBB\xBF"
+      "date,cases\n1,2\n";
   for (const std::vector<size_t>& sizes :
        std::vector<std::vector<size_t>>{{}, {1}, {2}, {1, 1, 1, 100}, {1, 2, 100}, {2, 1, 100}}) {
     SCOPED_TRACE("chunks " + describe_sizes(sizes));
@@ -286,9 +292,18 @@ TEST(CsvReader, ByteOrderMarkElsewhereIsData) {
     std::vector<std::string> fields;  // of the last record
   };
   const Case cases[] = {
-      {"a\n\xEF\xBB\xBF" "b\n", {"\xEF\xBB\xBF" "b"}},  // not at the start of the stream
-      {"\xEF\xBB" "a\n", {"\xEF\xBB" "a"}},                // only the start of a BOM
-      {"\xEF\xBB\xBF\xEF\xBB\xBF" "a\n", {"\xEF\xBB\xBF" "a"}},  // only the first one goes
+      {"a\n\xEF\xBB\xBF"
+       "b\n",
+       {"\xEF\xBB\xBF"
+        "b"}},  // not at the start of the stream
+      {"\xEF\xBB"
+       "a\n",
+       {"\xEF\xBB"
+        "a"}},  // only the start of a BOM
+      {"\xEF\xBB\xBF\xEF\xBB\xBF"
+       "a\n",
+       {"\xEF\xBB\xBF"
+        "a"}},  // only the first one goes
   };
   for (const Case& c : cases) {
     for (size_t chunk : {0u, 1u, 2u}) {
@@ -456,7 +471,9 @@ TEST(CsvReader, UnterminatedQuoteStopsAtTheLimit) {
 TEST(CsvReader, CountsRecordsAndBytes) {
   Collector collector;
   CsvReader reader(collector);
-  reader.feed("\xEF\xBB\xBF" "a\n\nb,");
+  reader.feed(
+      "\xEF\xBB\xBF"
+      "a\n\nb,");
   reader.feed("c\n");
   reader.finish();
   EXPECT_EQ(reader.records(), 2u);  // the blank line is no record
@@ -476,11 +493,15 @@ TEST(CsvReader, HandlerCanStopReading) {
 TEST(CsvReader, ResetStartsANewStream) {
   Collector collector;
   CsvReader reader(collector);
-  reader.feed("\xEF\xBB\xBF" "a,b\nc,\"unfinished");
+  reader.feed(
+      "\xEF\xBB\xBF"
+      "a,b\nc,\"unfinished");
   reader.reset();
   EXPECT_EQ(reader.records(), 0u);
   EXPECT_EQ(reader.bytes(), 0u);
-  reader.feed("\xEF\xBB\xBF" "x\ny\n");
+  reader.feed(
+      "\xEF\xBB\xBF"
+      "x\ny\n");
   reader.finish();
   ASSERT_EQ(collector.out.records.size(), 3u);  // a,b before the reset; x and y after it
   const Rec& x = collector.out.records[1];
@@ -538,18 +559,58 @@ std::string repeat(std::string_view s, size_t n) {
 std::vector<std::string> tricky_inputs() {
   std::string long_a(200, 'a'), long_b(70, 'b');
   std::vector<std::string> v = {
-      "", "\n", "\r\n", "a", "a\n", "a,b\n", "a,b", "\xEF\xBB\xBF", "\xEF\xBB", "\xEF",
-      "\xEF\xBB\xBF" "a,b\n", "\xEF" "a,b\n", "\xEF\xBB\xBF\n\na\n", "\"\"\n", "\"\"", ",\n",
-      ",,,\n", "a,b,\n", "\"a\"\"b\",c\r\n", "\"\"\"\"\r\n", "a,\"x\ny\",b\nc,d\n",
-      "a,\"x\r\ny\",b\r\nc,d\r\n", "\n\n\r\na\n\n", "a,b\r\n\r\n", "a,\"b", "a,\"b\"",
-      "a,\"b\"\r", "a\"b\n", "a\"b\nc,\"d\"\ne\n", "\"a\"b\n", "\"a\"\"\n", "a\rb\n", "a\r",
-      "a\r\r\n", "a"s + '\0' + "b\n", "\"a"s + '\0' + "b\"\n", "\"a\n"s + '\0' + "\"\n",
-      "h\n\"q\"\r\nr\n", "\"a\nb\",\"c\nd\",e\nf\n", "x,\"\"\"\n\"\"\"\n",
-      long_a + "\n", long_a + "," + long_b + "\n" + long_b + "\n",
-      long_a + "\r\n" + long_b + "\r\n", long_a + ",\"" + long_b + "\n" + long_b + "\"\n",
-      long_a + "\"\n", long_a + "\rx\n", long_a + "," + long_b,
+      "",
+      "\n",
+      "\r\n",
+      "a",
+      "a\n",
+      "a,b\n",
+      "a,b",
+      "\xEF\xBB\xBF",
+      "\xEF\xBB",
+      "\xEF",
+      "\xEF\xBB\xBF"
+      "a,b\n",
+      "\xEF"
+      "a,b\n",
+      "\xEF\xBB\xBF\n\na\n",
+      "\"\"\n",
+      "\"\"",
+      ",\n",
+      ",,,\n",
+      "a,b,\n",
+      "\"a\"\"b\",c\r\n",
+      "\"\"\"\"\r\n",
+      "a,\"x\ny\",b\nc,d\n",
+      "a,\"x\r\ny\",b\r\nc,d\r\n",
+      "\n\n\r\na\n\n",
+      "a,b\r\n\r\n",
+      "a,\"b",
+      "a,\"b\"",
+      "a,\"b\"\r",
+      "a\"b\n",
+      "a\"b\nc,\"d\"\ne\n",
+      "\"a\"b\n",
+      "\"a\"\"\n",
+      "a\rb\n",
+      "a\r",
+      "a\r\r\n",
+      "a"s + '\0' + "b\n",
+      "\"a"s + '\0' + "b\"\n",
+      "\"a\n"s + '\0' + "\"\n",
+      "h\n\"q\"\r\nr\n",
+      "\"a\nb\",\"c\nd\",e\nf\n",
+      "x,\"\"\"\n\"\"\"\n",
+      long_a + "\n",
+      long_a + "," + long_b + "\n" + long_b + "\n",
+      long_a + "\r\n" + long_b + "\r\n",
+      long_a + ",\"" + long_b + "\n" + long_b + "\"\n",
+      long_a + "\"\n",
+      long_a + "\rx\n",
+      long_a + "," + long_b,
       long_a + "\n" + '\0' + "\n",
-      repeat("2020-01-21,1,0\n", 40), repeat("2020-01-21,1,0\r\n", 40),
+      repeat("2020-01-21,1,0\n", 40),
+      repeat("2020-01-21,1,0\r\n", 40),
       repeat("x,\"y\"\n", 30) + long_a + "\n",
       repeat("abc,def\n", 20) + "\"tail\n" + repeat("abc,def\n", 20),
       repeat("abc,def\n", 20) + "ab\"c\n" + repeat("abc,def\n", 20),
@@ -614,7 +675,8 @@ TEST(CsvReaderChunks, AnErrorWithinTheLimitOfAnUnfinishedRecordIsReported) {
   Output whole = read(input, options);
   ASSERT_EQ(whole.errors.size(), 1u);
   EXPECT_EQ(whole.errors[0].column, 3u);
-  EXPECT_PRED_FORMAT2(testing::IsSubstring, "quote inside an unquoted field", whole.errors[0].message);
+  EXPECT_PRED_FORMAT2(testing::IsSubstring, "quote inside an unquoted field",
+                      whole.errors[0].message);
   check_chunkings(input, rng, options);
 }
 
@@ -632,10 +694,12 @@ TEST(CsvReaderChunks, ACrJustPastTheLimitWaitsForTheNextByte) {
     Output whole = read(input, options);
     ASSERT_EQ(whole.errors.size(), 1u) << escape(input);
     if (input.back() == '\n' && input[input.size() - 2] == '\r') {
-      EXPECT_PRED_FORMAT2(testing::IsSubstring, "record longer than 16 bytes", whole.errors[0].message);
+      EXPECT_PRED_FORMAT2(testing::IsSubstring, "record longer than 16 bytes",
+                          whole.errors[0].message);
     } else {
       EXPECT_EQ(whole.errors[0].column, 17u);
-      EXPECT_PRED_FORMAT2(testing::IsSubstring, "carriage return without a line feed", whole.errors[0].message);
+      EXPECT_PRED_FORMAT2(testing::IsSubstring, "carriage return without a line feed",
+                          whole.errors[0].message);
     }
     check_chunkings(input, rng, options);
   }
@@ -662,7 +726,8 @@ TEST(CsvReaderChunks, StrayQuoteBeforeALongTail) {
   ASSERT_EQ(whole.errors.size(), 1u);
   EXPECT_EQ(whole.errors[0].line, 2u);
   EXPECT_EQ(whole.errors[0].column, 13u);
-  EXPECT_PRED_FORMAT2(testing::IsSubstring, "quote inside an unquoted field", whole.errors[0].message);
+  EXPECT_PRED_FORMAT2(testing::IsSubstring, "quote inside an unquoted field",
+                      whole.errors[0].message);
   check_chunkings(input, rng, options);
 }
 
@@ -699,9 +764,12 @@ std::string random_field(std::mt19937& rng, const Style& style) {
   bool quoted = u(rng) < style.quoted;
   size_t n = 0;
   double k = u(rng);
-  if (k < style.longish) n = std::uniform_int_distribution<size_t>(60, 200)(rng);
-  else if (k < style.longish + 0.15) n = 0;
-  else n = std::uniform_int_distribution<size_t>(1, 12)(rng);
+  if (k < style.longish)
+    n = std::uniform_int_distribution<size_t>(60, 200)(rng);
+  else if (k < style.longish + 0.15)
+    n = 0;
+  else
+    n = std::uniform_int_distribution<size_t>(1, 12)(rng);
   std::string text = random_text(rng, n, quoted);
   return quoted ? "\"" + text + "\"" : text;
 }
@@ -789,7 +857,9 @@ std::vector<std::string> reference_events(std::string_view doc) {
 
 TEST(CsvReaderChunks, ReferenceReaderAgreesOnKnownInput) {
   // The reference itself, checked against hand-made expectations.
-  std::vector<std::string> events = reference_events("\xEF\xBB\xBF" "a,\"b\nc\"\"\",d\r\n\n\"\"\n");
+  std::vector<std::string> events = reference_events(
+      "\xEF\xBB\xBF"
+      "a,\"b\nc\"\"\",d\r\n\n\"\"\n");
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0], "record #0 line 1: [a]@1:1 [b\\nc\"]@1:3 [d]@2:6 end 2:7 (offsets)");
   EXPECT_EQ(events[1], "record #1 line 4: []@4:1 end 4:3");
@@ -814,8 +884,10 @@ TEST(CsvReaderChunks, DamagedDocumentsSameForEveryChunking) {
     std::string doc = random_document(rng);
     size_t at = std::uniform_int_distribution<size_t>(0, doc.size() - 1)(rng);
     size_t kind = std::uniform_int_distribution<size_t>(0, std::size(kDamage))(rng);
-    if (kind == std::size(kDamage)) doc.pop_back();  // no final line break
-    else doc[at] = kDamage[kind];
+    if (kind == std::size(kDamage))
+      doc.pop_back();  // no final line break
+    else
+      doc[at] = kDamage[kind];
     SCOPED_TRACE("document " + std::to_string(n));
     if (!check_chunkings(doc, rng)) ++failures;
   }

@@ -11,8 +11,8 @@
 
 #include "pipeline/county_spool.h"
 #include "pipeline/table_sink.h"
-#include "transform/nyt_counties.h"
 #include "test_support.h"
+#include "transform/nyt_counties.h"
 
 namespace covid {
 namespace {
@@ -32,21 +32,24 @@ struct Read {
   bool aside = false;                    // the skipper stepped aside
   Strings digest_texts() const {
     Strings out;
-    for (const auto& [date, d] : digests) out.push_back(format_date(date) + " " + d.source.hash_hex());
+    for (const auto& [date, d] : digests)
+      out.push_back(format_date(date) + " " + d.source.hash_hex());
     return out;
   }
 };
 
 // Reads `text` in pieces of `chunk` bytes into a spool that knows `known`, through a skipper
 // unless `skipper` is false.
-Read read(const std::string& text, const std::map<Date, StoredDigest>& known, size_t chunk, bool skipper = true) {
+Read read(const std::string& text, const std::map<Date, StoredDigest>& known, size_t chunk,
+          bool skipper = true) {
   CountySpool spool(known);
   EXPECT_TRUE(spool.open().ok());
   CountiesReader reader("c.csv", kClock);
   reader.set_sink(&spool);
   DateBlockSkipper skip(reader, spool);
   TableSink sink(reader, skipper ? &skip : nullptr);
-  for (size_t at = 0; at < text.size(); at += chunk) sink.write(std::string_view(text).substr(at, chunk));
+  for (size_t at = 0; at < text.size(); at += chunk)
+    sink.write(std::string_view(text).substr(at, chunk));
   sink.finish();
   Read r;
   for (const CountySpool::Block& b : spool.blocks()) {
@@ -65,7 +68,8 @@ std::vector<std::string> lines(int days) {
   std::vector<std::string> out = {"date,county,state,fips,cases,deaths"};
   for (int d = 1; d <= days; ++d) {
     std::string date = "2020-03-" + std::string(d < 10 ? "0" : "") + std::to_string(d);
-    out.push_back(date + ",Autauga,Alabama,01001," + std::to_string(10 * d) + "," + std::to_string(d));
+    out.push_back(date + ",Autauga,Alabama,01001," + std::to_string(10 * d) + "," +
+                  std::to_string(d));
     out.push_back(date + ",Los Angeles,California,06037," + std::to_string(100 * d) + ",");
     out.push_back(date + ",Unknown,New York,," + std::to_string(d) + ",0");
   }
@@ -122,8 +126,9 @@ TEST(DateBlockSkipper, ANewDateIsParsedWithTheDateBeforeIt) {
   Read r = reread(text(lines(5)), text(after));
   EXPECT_EQ(r.blocks, (Strings{"2020-03-01 skipped", "2020-03-02 skipped", "2020-03-03 skipped",
                                "2020-03-04 skipped", "2020-03-05 parsed", "2020-03-06 parsed"}));
-  EXPECT_EQ(r.warnings, (Strings{"c.csv:19:30: cases of 36:Unknown went down from 5 on 2020-03-05 to 4 on "
-                                 "2020-03-06 (a revision upstream; loaded as given)"}));
+  EXPECT_EQ(r.warnings,
+            (Strings{"c.csv:19:30: cases of 36:Unknown went down from 5 on 2020-03-05 to 4 on "
+                     "2020-03-06 (a revision upstream; loaded as given)"}));
 }
 
 TEST(DateBlockSkipper, ARevisedDateIsParsedWithBothNeighbours) {
@@ -132,8 +137,9 @@ TEST(DateBlockSkipper, ARevisedDateIsParsedWithBothNeighbours) {
   Read r = reread(text(lines(5)), text(after));
   EXPECT_EQ(r.blocks, (Strings{"2020-03-01 skipped", "2020-03-02 parsed", "2020-03-03 parsed",
                                "2020-03-04 parsed", "2020-03-05 skipped"}));
-  EXPECT_EQ(r.warnings, (Strings{"c.csv:11:34: cases of 01001 went down from 45 on 2020-03-03 to 40 on "
-                                 "2020-03-04 (a revision upstream; loaded as given)"}));
+  EXPECT_EQ(r.warnings,
+            (Strings{"c.csv:11:34: cases of 01001 went down from 45 on 2020-03-03 to 40 on "
+                     "2020-03-04 (a revision upstream; loaded as given)"}));
 }
 
 TEST(DateBlockSkipper, ErrorsAfterSkippedDatesKeepTheirLineNumbers) {
@@ -157,7 +163,8 @@ TEST(DateBlockSkipper, DroppedAndReorderedDatesAreFoundAsWithoutIt) {
   again.insert(again.begin() + 10, l.begin() + 4, l.begin() + 7);
   Read o = reread(text(l), text(again));
   ASSERT_FALSE(o.errors.empty());
-  EXPECT_NE(o.errors.at(0).find("c.csv:11:1: date: 2020-03-02 comes after 2020-03-03"), std::string::npos)
+  EXPECT_NE(o.errors.at(0).find("c.csv:11:1: date: 2020-03-02 comes after 2020-03-03"),
+            std::string::npos)
       << o.errors.at(0);
 }
 
@@ -185,7 +192,8 @@ TEST(DateBlockSkipper, StepsAsideForWhatItCannotCutSafely) {
   EXPECT_EQ(b.blocks, (Strings{"2020-03-01 skipped", "2020-03-02 parsed", "2020-03-03 parsed",
                                "2020-03-04 parsed", "2020-03-05 parsed"}));
   // Columns in another order: the first column is not the date.
-  std::vector<std::string> columns = {"county,date,state,fips,cases,deaths", "Autauga,2020-03-01,Alabama,01001,1,0",
+  std::vector<std::string> columns = {"county,date,state,fips,cases,deaths",
+                                      "Autauga,2020-03-01,Alabama,01001,1,0",
                                       "Autauga,2020-03-02,Alabama,01001,2,0"};
   Read c = reread(text(columns), text(columns));
   EXPECT_EQ(c.blocks, (Strings{"2020-03-01 parsed", "2020-03-02 parsed"}));
@@ -220,7 +228,8 @@ TEST(DateBlockSkipper, ARestartedDownloadStartsOver) {
 TEST(DateBlockSkipper, AnotherHeaderMakesEveryDateParsedAgain) {
   std::vector<std::string> before = lines(4);
   // reread() checks the errors are the ones of a plain parse: every row's, or the header's.
-  for (const char* header : {"date,county,state,fips,cases,deaths,extra", "date,county,state,fips,deaths,cases"}) {
+  for (const char* header :
+       {"date,county,state,fips,cases,deaths,extra", "date,county,state,fips,deaths,cases"}) {
     SCOPED_TRACE(header);
     std::vector<std::string> after = before;
     after[0] = header;
@@ -229,7 +238,8 @@ TEST(DateBlockSkipper, AnotherHeaderMakesEveryDateParsedAgain) {
   std::vector<std::string> after = before;
   after[0] += "\r";  // a valid header, other bytes
   EXPECT_EQ(reread(text(before), text(after)).blocks,
-            (Strings{"2020-03-01 parsed", "2020-03-02 parsed", "2020-03-03 parsed", "2020-03-04 parsed"}));
+            (Strings{"2020-03-01 parsed", "2020-03-02 parsed", "2020-03-03 parsed",
+                     "2020-03-04 parsed"}));
 }
 
 TEST(BytesDigest, DependsOnEveryByteOfTheLinesAndTheHeaderAndReadsBackFromHex) {
@@ -238,7 +248,8 @@ TEST(BytesDigest, DependsOnEveryByteOfTheLinesAndTheHeaderAndReadsBackFromHex) {
   EXPECT_EQ(a, BytesDigest::of(h, "2020-03-01,Autauga,Alabama,01001,1,0\n"));
   EXPECT_NE(a, BytesDigest::of(h, "2020-03-01,Autauga,Alabama,01001,1,0\r\n"));
   EXPECT_NE(a, BytesDigest::of(h, "2020-03-01,Autauga,Alabama,01001,2,0\n"));
-  EXPECT_NE(a, BytesDigest::of("date,county,state,fips,deaths,cases\n", "2020-03-01,Autauga,Alabama,01001,1,0\n"));
+  EXPECT_NE(a, BytesDigest::of("date,county,state,fips,deaths,cases\n",
+                               "2020-03-01,Autauga,Alabama,01001,1,0\n"));
   BytesDigest b;
   ASSERT_TRUE(b.set_hex(a.hex()));
   EXPECT_EQ(a, b);

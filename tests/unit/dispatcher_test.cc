@@ -68,8 +68,9 @@ class DispatcherTest : public testing::Test {
 
   Dispatcher make(std::vector<ChannelConfig> channels, DispatchOptions o = {}) {
     o.backoff = std::chrono::milliseconds(100);
-    return Dispatcher(std::move(channels), clock_, o,
-                      [this](const ChannelConfig&) { return std::make_unique<ScriptedNotifier>(script_); });
+    return Dispatcher(std::move(channels), clock_, o, [this](const ChannelConfig&) {
+      return std::make_unique<ScriptedNotifier>(script_);
+    });
   }
 
   // Records a run whose outbox holds the message addressed by `d`.

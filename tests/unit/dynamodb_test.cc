@@ -25,7 +25,8 @@ class TestClock final : public Clock {
     slept.push_back(d);
     t += d;
   }
-  mutable std::chrono::system_clock::time_point t = std::chrono::sys_days{std::chrono::year{2022} / 4 / 20};
+  mutable std::chrono::system_clock::time_point t =
+      std::chrono::sys_days{std::chrono::year{2022} / 4 / 20};
   mutable std::vector<milliseconds> slept;
 };
 
@@ -35,7 +36,8 @@ DynamoTarget target() {
   return *t;
 }
 
-const AwsCredentials kCredentials{"AKIAUNITTESTKEY", "unit/test/secret+key", "unit-test-session-token"};
+const AwsCredentials kCredentials{"AKIAUNITTESTKEY", "unit/test/secret+key",
+                                  "unit-test-session-token"};
 
 // --- URLs --------------------------------------------------------------------------------------
 
@@ -51,13 +53,15 @@ TEST(DynamoUrl, TableRegionAndTheDefaultEndpoint) {
 }
 
 TEST(DynamoUrl, ACustomEndpointPercentEncodingAndTheRegionFallback) {
-  auto t = parse_dynamodb_url("dynamodb://a.b_c-1/?endpoint=http%3A%2F%2F127.0.0.1%3A8000&region=eu-west-3");
+  auto t = parse_dynamodb_url(
+      "dynamodb://a.b_c-1/?endpoint=http%3A%2F%2F127.0.0.1%3A8000&region=eu-west-3");
   ASSERT_TRUE(t.ok()) << t.status().message();
   EXPECT_EQ(t->table, "a.b_c-1");
   EXPECT_EQ(t->endpoint, "http://127.0.0.1:8000/");
   EXPECT_TRUE(t->custom_endpoint);
   EXPECT_EQ(t->display, "dynamodb://a.b_c-1?region=eu-west-3&endpoint=http://127.0.0.1:8000/");
-  auto plain = parse_dynamodb_url("dynamodb://covid?endpoint=https://ddb.example.org/x/", "ap-south-1");
+  auto plain =
+      parse_dynamodb_url("dynamodb://covid?endpoint=https://ddb.example.org/x/", "ap-south-1");
   ASSERT_TRUE(plain.ok());
   EXPECT_EQ(plain->region, "ap-south-1");
   EXPECT_EQ(plain->endpoint, "https://ddb.example.org/x/");
@@ -84,7 +88,8 @@ TEST(DynamoUrl, MistakesAreUsageErrors) {
     auto t = parse_dynamodb_url(url);
     ASSERT_FALSE(t.ok()) << url;
     EXPECT_EQ(t.status().kind(), ErrorKind::kUsage) << url;
-    EXPECT_NE(t.status().message().find(message), std::string::npos) << url << ": " << t.status().message();
+    EXPECT_NE(t.status().message().find(message), std::string::npos)
+        << url << ": " << t.status().message();
   }
   EXPECT_FALSE(parse_dynamodb_url("dynamodb://covid", "bad region!").ok());
 }
@@ -115,10 +120,13 @@ TEST(DynamoItem, NullReadsAsUnknownAndBadValuesAreErrors) {
   EXPECT_EQ(null->recovered, kUnknown);
   EXPECT_EQ(null->deaths, 0);
   const std::map<std::string, std::string> bad = {
-      {R"({"location": {"S": "US"}, "date": {"S": "2021-01-01"}, "cases": {"N": "1.5"}})", "not an integer"},
-      {R"({"location": {"S": "US"}, "date": {"S": "2021-01-01"}, "cases": {"S": "12"}})", "not of type N"},
+      {R"({"location": {"S": "US"}, "date": {"S": "2021-01-01"}, "cases": {"N": "1.5"}})",
+       "not an integer"},
+      {R"({"location": {"S": "US"}, "date": {"S": "2021-01-01"}, "cases": {"S": "12"}})",
+       "not of type N"},
       {R"({"location": {"S": "US"}, "date": {"S": "2021-02-30"}})", "bad date"},
-      {R"({"location": {"S": "US"}, "date": {"S": "2021-01-01"}, "deaths": {"N": "-3"}})", "out of range"},
+      {R"({"location": {"S": "US"}, "date": {"S": "2021-01-01"}, "deaths": {"N": "-3"}})",
+       "out of range"},
       {R"({"location": {"S": "US"}, "date": {"S": "2021-01-01"}, "deaths": {"N": "9007199254740993"}})",
        "out of range"},
       {R"([1, 2])", "not a JSON object"},
@@ -152,7 +160,8 @@ TEST(DynamoItem, IntegersAndEmptyStrings) {
 // --- credentials and the backoff ---------------------------------------------------------------
 
 TEST(DynamoCredentials, FromTheEnvironmentNamingWhatIsMissing) {
-  std::map<std::string, std::string> env = {{"AWS_ACCESS_KEY_ID", "AKIAKEY"}, {"AWS_SECRET_ACCESS_KEY", "s3cr3t-value"}};
+  std::map<std::string, std::string> env = {{"AWS_ACCESS_KEY_ID", "AKIAKEY"},
+                                            {"AWS_SECRET_ACCESS_KEY", "s3cr3t-value"}};
   auto getenv = [&env](const char* name) -> const char* {
     auto it = env.find(name);
     return it == env.end() ? nullptr : it->second.c_str();
@@ -193,12 +202,13 @@ TEST(DynamoBackoff, ExponentialCappedWithJitterInTheUpperHalf) {
 }
 
 TEST(DynamoBackoff, RetriableErrorTypes) {
-  for (const char* t : {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-                        "InternalServerError"}) {
+  for (const char* t : {"ProvisionedThroughputExceededException", "ThrottlingException",
+                        "RequestLimitExceeded", "InternalServerError"}) {
     EXPECT_TRUE(is_retriable_error_type(t)) << t;
   }
-  for (const char* t : {"ValidationException", "ConditionalCheckFailedException", "ResourceNotFoundException",
-                        "UnrecognizedClientException", "AccessDeniedException", ""}) {
+  for (const char* t :
+       {"ValidationException", "ConditionalCheckFailedException", "ResourceNotFoundException",
+        "UnrecognizedClientException", "AccessDeniedException", ""}) {
     EXPECT_FALSE(is_retriable_error_type(t)) << t;
   }
 }
@@ -238,7 +248,9 @@ CurlOutcome reply(long code, const std::string& body) {
 }
 
 CurlOutcome error_reply(long code, const std::string& type, const std::string& message) {
-  return reply(code, json{{"__type", "com.amazonaws.dynamodb.v20120810#" + type}, {"message", message}}.dump());
+  return reply(
+      code,
+      json{{"__type", "com.amazonaws.dynamodb.v20120810#" + type}, {"message", message}}.dump());
 }
 
 CurlOutcome network_error(bool transient) {
@@ -272,8 +284,8 @@ TEST(DynamoClient, ThrottlingAnd5xxAreRetriedWithBackoffThenTheAnswerReturned) {
   TestClock clock;
   Script s;
   s.replies = {error_reply(400, "ProvisionedThroughputExceededException", "slow down"),
-               error_reply(400, "ThrottlingException", "slow down"), reply(500, "oops"), network_error(true),
-               reply(200, R"({"Item": {"pk": {"S": "x"}}})")};
+               error_reply(400, "ThrottlingException", "slow down"), reply(500, "oops"),
+               network_error(true), reply(200, R"({"Item": {"pk": {"S": "x"}}})")};
   DynamoClient client(target(), kCredentials, clock, RetryPolicy{}, s.transport(), 42);
   auto r = client.call("GetItem", {{"TableName", "covid"}});
   ASSERT_TRUE(r.ok()) << r.status().message();
@@ -286,13 +298,15 @@ TEST(DynamoClient, ThrottlingAnd5xxAreRetriedWithBackoffThenTheAnswerReturned) {
     EXPECT_GE(clock.slept[i].count(), ceiling / 2);
     EXPECT_LE(clock.slept[i].count(), ceiling);
   }
-  for (const Exchange& e : s.seen) EXPECT_EQ(e.body, (json{{"TableName", "covid"}}));  // the same request
+  for (const Exchange& e : s.seen)
+    EXPECT_EQ(e.body, (json{{"TableName", "covid"}}));  // the same request
 }
 
 TEST(DynamoClient, OtherErrorsFailAtOnceWithTheirType) {
   TestClock clock;
   Script s;
-  s.replies = {error_reply(400, "ConditionalCheckFailedException", "The conditional request failed")};
+  s.replies = {
+      error_reply(400, "ConditionalCheckFailedException", "The conditional request failed")};
   DynamoClient client(target(), kCredentials, clock, RetryPolicy{}, s.transport());
   std::string type;
   auto r = client.call("PutItem", json::object(), &type);
@@ -330,7 +344,8 @@ TEST(DynamoClient, GivesUpAfterMaxAttempts) {
   auto r = client.call("Query", json::object(), &type);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(type, "ProvisionedThroughputExceededException");
-  EXPECT_NE(r.status().message().find("gave up after 4 attempts"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("gave up after 4 attempts"), std::string::npos)
+      << r.status().message();
   EXPECT_EQ(s.seen.size(), 4u);
   EXPECT_EQ(clock.slept.size(), 3u);
 }
@@ -353,14 +368,16 @@ TEST(DynamoClient, CredentialsQuotedInAnErrorAreScrubbed) {
 
 std::vector<PutRequest> puts(int n) {
   std::vector<PutRequest> out;
-  for (int i = 0; i < n; ++i) out.push_back({i % 2 ? "covid-meta" : "covid", {{"id", dynamo::N(i)}}});
+  for (int i = 0; i < n; ++i)
+    out.push_back({i % 2 ? "covid-meta" : "covid", {{"id", dynamo::N(i)}}});
   return out;
 }
 
 std::vector<int64_t> ids(const json& request_items) {
   std::vector<int64_t> out;
   for (const auto& [table, writes] : request_items.items()) {
-    for (const json& w : writes) out.push_back(std::stoll(w["PutRequest"]["Item"]["id"]["N"].get<std::string>()));
+    for (const json& w : writes)
+      out.push_back(std::stoll(w["PutRequest"]["Item"]["id"]["N"].get<std::string>()));
   }
   return out;
 }
@@ -380,8 +397,10 @@ TEST(DynamoClient, BatchWriteSendsChunksOf25AndResendsExactlyTheUnprocessed) {
     size_t i = 0;
     for (const auto& [table, writes] : body["RequestItems"].items()) {
       for (const json& w : writes) {
-        if (i++ < keep) stored.insert(std::stoll(w["PutRequest"]["Item"]["id"]["N"].get<std::string>()));
-        else unprocessed[table].push_back(w);
+        if (i++ < keep)
+          stored.insert(std::stoll(w["PutRequest"]["Item"]["id"]["N"].get<std::string>()));
+        else
+          unprocessed[table].push_back(w);
       }
     }
     ++requests;
@@ -389,7 +408,13 @@ TEST(DynamoClient, BatchWriteSendsChunksOf25AndResendsExactlyTheUnprocessed) {
   };
   DynamoClient client(target(), kCredentials, clock, RetryPolicy{}, transport);
   int before = 0;
-  ASSERT_TRUE(client.batch_write(puts(60), [&] { ++before; return Status::Ok(); }).ok());
+  ASSERT_TRUE(client
+                  .batch_write(puts(60),
+                               [&] {
+                                 ++before;
+                                 return Status::Ok();
+                               })
+                  .ok());
   std::multiset<int64_t> expected;
   for (int i = 0; i < 60; ++i) expected.insert(i);
   EXPECT_EQ(stored, expected);  // every item once
@@ -414,16 +439,16 @@ TEST(DynamoClient, BatchWriteFailsWhenItemsStayUnprocessedOrTheHookFails) {
   DynamoClient client(target(), kCredentials, clock, p, never);
   Status s = client.batch_write(puts(3));
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("3 items still unprocessed after 5 attempts"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("3 items still unprocessed after 5 attempts"), std::string::npos)
+      << s.message();
   EXPECT_EQ(client.requests_sent(), 5u);
 
   Script ok;
   ok.replies = {reply(200, "{}")};
   DynamoClient other(target(), kCredentials, clock, RetryPolicy{}, ok.transport());
   int calls = 0;
-  Status stopped = other.batch_write(puts(30), [&] {
-    return ++calls == 2 ? Status::Load("lost the run lock") : Status::Ok();
-  });
+  Status stopped = other.batch_write(
+      puts(30), [&] { return ++calls == 2 ? Status::Load("lost the run lock") : Status::Ok(); });
   EXPECT_EQ(stopped.message(), "lost the run lock");
   EXPECT_EQ(ok.seen.size(), 1u);
   EXPECT_TRUE(other.batch_write({}).ok());
@@ -433,15 +458,19 @@ TEST(DynamoClient, BatchWriteFailsWhenItemsStayUnprocessedOrTheHookFails) {
 TEST(DynamoClient, QueryFollowsLastEvaluatedKeyAndStopsWhenAsked) {
   TestClock clock;
   Script s;
-  s.replies = {reply(200, R"({"Items": [{"n": 1}, {"n": 2}], "LastEvaluatedKey": {"k": {"S": "a"}}})"),
-               reply(200, R"({"Items": [{"n": 3}], "LastEvaluatedKey": {"k": {"S": "b"}}})"),
-               reply(200, R"({"Items": [{"n": 4}]})")};
+  s.replies = {
+      reply(200, R"({"Items": [{"n": 1}, {"n": 2}], "LastEvaluatedKey": {"k": {"S": "a"}}})"),
+      reply(200, R"({"Items": [{"n": 3}], "LastEvaluatedKey": {"k": {"S": "b"}}})"),
+      reply(200, R"({"Items": [{"n": 4}]})")};
   DynamoClient client(target(), kCredentials, clock, RetryPolicy{}, s.transport());
   std::vector<int> got;
-  ASSERT_TRUE(client.query_all("Query", {{"TableName", "covid"}}, [&](const json& i) {
-    got.push_back(i["n"]);
-    return true;
-  }).ok());
+  ASSERT_TRUE(client
+                  .query_all("Query", {{"TableName", "covid"}},
+                             [&](const json& i) {
+                               got.push_back(i["n"]);
+                               return true;
+                             })
+                  .ok());
   EXPECT_EQ(got, (std::vector<int>{1, 2, 3, 4}));
   ASSERT_EQ(s.seen.size(), 3u);
   EXPECT_FALSE(s.seen[0].body.contains("ExclusiveStartKey"));
@@ -449,13 +478,17 @@ TEST(DynamoClient, QueryFollowsLastEvaluatedKeyAndStopsWhenAsked) {
   EXPECT_EQ(s.seen[2].body["ExclusiveStartKey"], (json{{"k", {{"S", "b"}}}}));
 
   Script again;
-  again.replies = {reply(200, R"({"Items": [{"n": 1}, {"n": 2}], "LastEvaluatedKey": {"k": {"S": "a"}}})")};
+  again.replies = {
+      reply(200, R"({"Items": [{"n": 1}, {"n": 2}], "LastEvaluatedKey": {"k": {"S": "a"}}})")};
   DynamoClient early(target(), kCredentials, clock, RetryPolicy{}, again.transport());
   got.clear();
-  ASSERT_TRUE(early.query_all("Query", json::object(), [&](const json& i) {
-    got.push_back(i["n"]);
-    return false;
-  }).ok());
+  ASSERT_TRUE(early
+                  .query_all("Query", json::object(),
+                             [&](const json& i) {
+                               got.push_back(i["n"]);
+                               return false;
+                             })
+                  .ok());
   EXPECT_EQ(got, (std::vector<int>{1}));
   EXPECT_EQ(again.seen.size(), 1u);
 }
@@ -468,15 +501,15 @@ TEST(DynamoStore, ReadOnlyNeverCreatesAndMissingOkReadsAsEmpty) {
   s.replies = {error_reply(400, "ResourceNotFoundException", "Requested resource not found")};
   StoreOptions ro;
   ro.read_only = true;
-  auto strict = DynamoDbStore::open(std::make_unique<DynamoClient>(target(), kCredentials, clock, RetryPolicy{},
-                                                                   s.transport()),
-                                    clock, ro);
+  auto strict = DynamoDbStore::open(
+      std::make_unique<DynamoClient>(target(), kCredentials, clock, RetryPolicy{}, s.transport()),
+      clock, ro);
   ASSERT_FALSE(strict.ok());
   EXPECT_NE(strict.status().message().find("no covid-etl data"), std::string::npos);
   ro.missing_ok = true;
-  auto empty = DynamoDbStore::open(std::make_unique<DynamoClient>(target(), kCredentials, clock, RetryPolicy{},
-                                                                  s.transport()),
-                                   clock, ro);
+  auto empty = DynamoDbStore::open(
+      std::make_unique<DynamoClient>(target(), kCredentials, clock, RetryPolicy{}, s.transport()),
+      clock, ro);
   ASSERT_TRUE(empty.ok()) << empty.status().message();
   size_t before = s.seen.size();
   EXPECT_TRUE((*empty)->read_series(kNation, std::nullopt, std::nullopt)->empty());
@@ -495,11 +528,12 @@ TEST(DynamoStore, AServerThatCannotBeReachedIsNotAMissingTable) {
   ro.missing_ok = true;
   RetryPolicy p;
   p.max_attempts = 3;
-  auto r = DynamoDbStore::open(std::make_unique<DynamoClient>(target(), kCredentials, clock, p, s.transport()),
-                               clock, ro);
+  auto r = DynamoDbStore::open(
+      std::make_unique<DynamoClient>(target(), kCredentials, clock, p, s.transport()), clock, ro);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().kind(), ErrorKind::kLoad);
-  EXPECT_NE(r.status().message().find("Couldn't connect"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("Couldn't connect"), std::string::npos)
+      << r.status().message();
   EXPECT_NE(r.status().message().find("gave up after 3 attempts"), std::string::npos);
   EXPECT_EQ(s.seen.size(), 3u);
 }
@@ -507,27 +541,34 @@ TEST(DynamoStore, AServerThatCannotBeReachedIsNotAMissingTable) {
 TEST(DynamoStore, CreatesMissingTablesOnDemandAndWaitsUntilActive) {
   TestClock clock;
   Script s;
-  json creating = {{"Table", {{"TableStatus", "CREATING"},
-                              {"KeySchema", json::array({json{{"AttributeName", "location"}, {"KeyType", "HASH"}},
-                                                         json{{"AttributeName", "date"}, {"KeyType", "RANGE"}}})}}}};
+  json creating = {
+      {"Table",
+       {{"TableStatus", "CREATING"},
+        {"KeySchema", json::array({json{{"AttributeName", "location"}, {"KeyType", "HASH"}},
+                                   json{{"AttributeName", "date"}, {"KeyType", "RANGE"}}})}}}};
   json active = creating;
   active["Table"]["TableStatus"] = "ACTIVE";
-  json meta_active = {{"Table", {{"TableStatus", "ACTIVE"},
-                                 {"KeySchema", json::array({json{{"AttributeName", "pk"}, {"KeyType", "HASH"}},
-                                                            json{{"AttributeName", "sk"}, {"KeyType", "RANGE"}}})}}}};
+  json meta_active = {
+      {"Table",
+       {{"TableStatus", "ACTIVE"},
+        {"KeySchema", json::array({json{{"AttributeName", "pk"}, {"KeyType", "HASH"}},
+                                   json{{"AttributeName", "sk"}, {"KeyType", "RANGE"}}})}}}};
   s.replies = {error_reply(400, "ResourceNotFoundException", "not found"),  // DescribeTable covid
-               reply(200, R"({"TableDescription": {}})"),                  // CreateTable
-               reply(200, creating.dump()), reply(200, creating.dump()), reply(200, active.dump()),
-               reply(200, meta_active.dump()),                            // DescribeTable covid-meta
-               reply(200, R"({"Item": {"version": {"N": "1"}}})")};       // GetItem schema
-  auto r = DynamoDbStore::open(std::make_unique<DynamoClient>(target(), kCredentials, clock, RetryPolicy{},
-                                                              s.transport()),
-                               clock, StoreOptions{});
+               reply(200, R"({"TableDescription": {}})"),                   // CreateTable
+               reply(200, creating.dump()),
+               reply(200, creating.dump()),
+               reply(200, active.dump()),
+               reply(200, meta_active.dump()),                       // DescribeTable covid-meta
+               reply(200, R"({"Item": {"version": {"N": "1"}}})")};  // GetItem schema
+  auto r = DynamoDbStore::open(
+      std::make_unique<DynamoClient>(target(), kCredentials, clock, RetryPolicy{}, s.transport()),
+      clock, StoreOptions{});
   ASSERT_TRUE(r.ok()) << r.status().message();
   std::vector<std::string> ops;
   for (const Exchange& e : s.seen) ops.push_back(e.op);
-  EXPECT_EQ(ops, (std::vector<std::string>{"DescribeTable", "CreateTable", "DescribeTable", "DescribeTable",
-                                           "DescribeTable", "DescribeTable", "GetItem"}));
+  EXPECT_EQ(ops, (std::vector<std::string>{"DescribeTable", "CreateTable", "DescribeTable",
+                                           "DescribeTable", "DescribeTable", "DescribeTable",
+                                           "GetItem"}));
   const json& create = s.seen[1].body;
   EXPECT_EQ(create["TableName"], "covid");
   EXPECT_EQ(create["BillingMode"], "PAY_PER_REQUEST");
@@ -536,14 +577,16 @@ TEST(DynamoStore, CreatesMissingTablesOnDemandAndWaitsUntilActive) {
   EXPECT_EQ(clock.slept.size(), 3u);  // after CreateTable, then twice while CREATING
 
   Script newer;
-  newer.replies = {reply(200, meta_active.dump()), reply(200, R"({"Item": {"version": {"N": "9"}}})")};
+  newer.replies = {reply(200, meta_active.dump()),
+                   reply(200, R"({"Item": {"version": {"N": "9"}}})")};
   json data_active = active;
   newer.replies.push_front(reply(200, data_active.dump()));
-  auto v = DynamoDbStore::open(std::make_unique<DynamoClient>(target(), kCredentials, clock, RetryPolicy{},
-                                                              newer.transport()),
+  auto v = DynamoDbStore::open(std::make_unique<DynamoClient>(target(), kCredentials, clock,
+                                                              RetryPolicy{}, newer.transport()),
                                clock, StoreOptions{});
   ASSERT_FALSE(v.ok());
-  EXPECT_NE(v.status().message().find("layout version 9 is newer"), std::string::npos) << v.status().message();
+  EXPECT_NE(v.status().message().find("layout version 9 is newer"), std::string::npos)
+      << v.status().message();
 }
 
 }  // namespace

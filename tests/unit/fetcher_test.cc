@@ -189,15 +189,15 @@ TEST_F(FetcherTest, TransientFailuresAreRetriedThenFail) {
     EXPECT_EQ(r.status().kind(), ErrorKind::kExtract);
     EXPECT_EQ(r.status().message(), c.message + " (after 4 attempts)");
     EXPECT_EQ(client.requests.size(), 4u);  // the first and options.retries more
-    EXPECT_EQ(fetcher.attempts(), 4);          // also known when the fetch failed
+    EXPECT_EQ(fetcher.attempts(), 4);       // also known when the fetch failed
     EXPECT_EQ(clock.sleeps, (std::vector<int64_t>{100, 200, 400}));
   }
 }
 
 TEST_F(FetcherTest, SucceedsAfterTransientFailuresWithOnlyTheLastBody) {
   const std::string body = "date,cases,deaths\n2020-01-21,1,0\n";
-  Result<FetchResult> r = fetch({failure("connection reset", true, "date,cases,dea"),
-                                 reply(503, "busy"), ok(body)});
+  Result<FetchResult> r =
+      fetch({failure("connection reset", true, "date,cases,dea"), reply(503, "busy"), ok(body)});
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->attempts, 3);
   EXPECT_EQ(sink.data, body);  // the partial body of attempt 1 was dropped by the restart
@@ -276,8 +276,8 @@ TEST(FetcherBackoff, Values) {
   RecordingClock clock;
   FetchOptions options;  // 500 ms doubling up to 30 s
   Fetcher fetcher(http, clock, options, [] { return 1.0; });
-  const std::pair<int, int64_t> cases[] = {{1, 500},    {2, 1000},   {3, 2000},  {6, 16000},
-                                           {7, 30000},  {8, 30000},  {40, 30000}, {1000, 30000}};
+  const std::pair<int, int64_t> cases[] = {{1, 500},   {2, 1000},  {3, 2000},   {6, 16000},
+                                           {7, 30000}, {8, 30000}, {40, 30000}, {1000, 30000}};
   for (auto [attempt, ms] : cases) EXPECT_EQ(fetcher.backoff(attempt).count(), ms) << attempt;
 }
 

@@ -18,14 +18,17 @@ Observation nyt(int d, int64_t cases, int64_t deaths) {
   return o;
 }
 
-// The joined rows as "day:cases/deaths/recovered" with "?" for unknown, "-" for absent (no JHU row).
+// The joined rows as "day:cases/deaths/recovered" with "?" for unknown, "-" for absent (no JHU
+// row).
 std::vector<std::string> show(const std::vector<Observation>& rows) {
-  auto n = [](int64_t v) { return v == kUnknown ? std::string("?") : v == kAbsent ? std::string("-") : std::to_string(v); };
+  auto n = [](int64_t v) {
+    return v == kUnknown ? std::string("?") : v == kAbsent ? std::string("-") : std::to_string(v);
+  };
   std::vector<std::string> out;
   for (const Observation& o : rows) {
     EXPECT_EQ(o.location, "US");
-    out.push_back(std::to_string(o.date.days - day(0).days) + ":" + n(o.cases) + "/" +
-                  n(o.deaths) + "/" + n(o.recovered));
+    out.push_back(std::to_string(o.date.days - day(0).days) + ":" + n(o.cases) + "/" + n(o.deaths) +
+                  "/" + n(o.recovered));
   }
   return out;
 }

@@ -7,10 +7,10 @@
 
 #include "common/clock.h"
 #include "extract/csv_reader.h"
+#include "test_support.h"
 #include "transform/jhu_recovered.h"
 #include "transform/nyt_national.h"
 #include "transform/table_reader.h"
-#include "test_support.h"
 
 namespace covid {
 namespace {
@@ -25,9 +25,6 @@ void read_into(TableReader& table, std::string_view text, size_t chunk = 7) {
   test::read_into(table, text, chunk);
 }
 
-
-
-
 std::string n(int64_t v) { return v == kUnknown ? "?" : std::to_string(v); }
 
 // "date cases/deaths/recovered" per row.
@@ -35,7 +32,8 @@ Strings show(const std::vector<Observation>& rows) {
   Strings out;
   for (const Observation& o : rows) {
     EXPECT_EQ(o.location, "US");
-    out.push_back(format_date(o.date) + " " + n(o.cases) + "/" + n(o.deaths) + "/" + n(o.recovered));
+    out.push_back(format_date(o.date) + " " + n(o.cases) + "/" + n(o.deaths) + "/" +
+                  n(o.recovered));
   }
   return out;
 }
@@ -74,8 +72,9 @@ TEST(NytReader, ReadsValues) {
 }
 
 TEST(NytReader, ColumnsInAnyOrderAndExtraColumnsIgnored) {
-  Nyt r("fips,deaths,date,note,cases\r\n00,2,2020-03-01,\"a, \"\"b\"\"\",10\r\n"
-        "00,3,2020-03-02,,12\r\n");
+  Nyt r(
+      "fips,deaths,date,note,cases\r\n00,2,2020-03-01,\"a, \"\"b\"\"\",10\r\n"
+      "00,3,2020-03-02,,12\r\n");
   EXPECT_EQ(r.errors(), Strings{});
   EXPECT_EQ(r.rows(), (Strings{"2020-03-01 10/2/?", "2020-03-02 12/3/?"}));
 }
@@ -90,10 +89,11 @@ TEST(NytReader, MissingColumnIsNamed) {
 
 TEST(NytReader, HeaderNamesAreCaseSensitive) {
   Nyt r("Date,Cases,Deaths\n2020-01-21,1,0\n");
-  EXPECT_EQ(r.errors(),
-            (Strings{"us.csv:1:1: missing required column 'date' (header is 'Date,Cases,Deaths')",
-                     "us.csv:1:1: missing required column 'cases' (header is 'Date,Cases,Deaths')",
-                     "us.csv:1:1: missing required column 'deaths' (header is 'Date,Cases,Deaths')"}));
+  EXPECT_EQ(
+      r.errors(),
+      (Strings{"us.csv:1:1: missing required column 'date' (header is 'Date,Cases,Deaths')",
+               "us.csv:1:1: missing required column 'cases' (header is 'Date,Cases,Deaths')",
+               "us.csv:1:1: missing required column 'deaths' (header is 'Date,Cases,Deaths')"}));
 }
 
 TEST(NytReader, RepeatedHeaderName) {
@@ -112,7 +112,8 @@ TEST(NytReader, WrongFieldCount) {
       {"2020-01-21,1,0,9\n", "us.csv:2:16: expected 3 fields as in the header, found 4"},
       {"2020-01-21,\"1\n\"\n", "us.csv:3:2: expected 3 fields as in the header, found 2"},
       {"2020-01-21,\"1\n2\",0,9\n", "us.csv:3:6: expected 3 fields as in the header, found 4"},
-      {"2020-01-20,1,0\n2020-01-21,1,0,\n", "us.csv:3:16: expected 3 fields as in the header, found 4"},
+      {"2020-01-20,1,0\n2020-01-21,1,0,\n",
+       "us.csv:3:16: expected 3 fields as in the header, found 4"},
   };
   for (const Case& c : cases) {
     Nyt r(nyt(c.rows));
@@ -194,7 +195,8 @@ TEST(NytReader, EmptyAndHeaderOnly) {
   // Every error names a line and a column: where the header, or the first data row, should be.
   EXPECT_EQ(Nyt("").errors(), Strings{"us.csv:1:1: the file is empty (no header line)"});
   EXPECT_EQ(Nyt("\n\n").errors(), Strings{"us.csv:1:1: the file is empty (no header line)"});
-  EXPECT_EQ(Nyt(kNytHeader).errors(), Strings{"us.csv:2:1: the file has a header but no data rows"});
+  EXPECT_EQ(Nyt(kNytHeader).errors(),
+            Strings{"us.csv:2:1: the file has a header but no data rows"});
 }
 
 TEST(NytReader, CsvErrorsAreReported) {
@@ -206,16 +208,20 @@ TEST(NytReader, CsvErrorsAreReported) {
 TEST(NytReader, InvalidUtf8AndMinusZeroAreQuotedSafely) {
   // The message is valid UTF-8 whatever the bytes were (it goes into JSON).
   Nyt r(nyt("2020-01-21,1\xe9,-0\n2020-01-2\xb3,1,0\n"));
-  EXPECT_EQ(r.errors(), (Strings{"us.csv:2:12: cases: '1\\xe9' is not a whole number",
-                                 "us.csv:2:15: deaths: '-0' has a minus sign (a count is written without one)",
-                                 "us.csv:3:1: date: '2020-01-2\\xb3' is not a date in YYYY-MM-DD form"}));
+  EXPECT_EQ(r.errors(),
+            (Strings{"us.csv:2:12: cases: '1\\xe9' is not a whole number",
+                     "us.csv:2:15: deaths: '-0' has a minus sign (a count is written without one)",
+                     "us.csv:3:1: date: '2020-01-2\\xb3' is not a date in YYYY-MM-DD form"}));
 }
 
 TEST(NytReader, AByteOrderMarkStartingALineIsAnError) {
   // Two files joined together: the second one's BOM lands at the start of a line.
-  Nyt r(nyt("2020-01-21,1,0\n\xEF\xBB\xBF" "date,cases,deaths\n2020-01-22,2,0\n"));
-  EXPECT_EQ(r.errors(), Strings{"us.csv:3:1: a byte order mark (U+FEFF) starts this line: files joined "
-                                "together? (it belongs only at the start of a file)"});
+  Nyt r(
+      nyt("2020-01-21,1,0\n\xEF\xBB\xBF"
+          "date,cases,deaths\n2020-01-22,2,0\n"));
+  EXPECT_EQ(r.errors(),
+            Strings{"us.csv:3:1: a byte order mark (U+FEFF) starts this line: files joined "
+                    "together? (it belongs only at the start of a file)"});
 }
 
 TEST(NytReader, RestartForgetsEverything) {
@@ -246,38 +252,42 @@ std::string zero_note(int line, int column, const char* date) {
 }
 
 TEST(JhuReader, KeepsOnlyNationalUsRowsWithTheZeroRule) {
-  Jhu r("Date,Country/Region,Province/State,Lat,Long,Confirmed,Recovered,Deaths\n"
-        "2020-01-22,US,,37.09,-95.71,1,0,0\n"
-        "2020-01-22,\"Korea, South\",,35.9,127.7,1,n/a,0\n"  // skipped, not validated
-        "2020-13-45,US,Washington,47.4,-121.5,1,-3,0\n"      // a state: skipped, not validated
-        "2020-01-23,US,,37.09,-95.71,1,0,0\n"
-        "2020-02-01,US,,37.09,-95.71,8,3,0\n"
-        "2020-12-14,US,,37.09,-95.71,100,0,5\n"
-        "2020-12-15,US,,37.09,-95.71,101,0,5\n");
+  Jhu r(
+      "Date,Country/Region,Province/State,Lat,Long,Confirmed,Recovered,Deaths\n"
+      "2020-01-22,US,,37.09,-95.71,1,0,0\n"
+      "2020-01-22,\"Korea, South\",,35.9,127.7,1,n/a,0\n"  // skipped, not validated
+      "2020-13-45,US,Washington,47.4,-121.5,1,-3,0\n"      // a state: skipped, not validated
+      "2020-01-23,US,,37.09,-95.71,1,0,0\n"
+      "2020-02-01,US,,37.09,-95.71,8,3,0\n"
+      "2020-12-14,US,,37.09,-95.71,100,0,5\n"
+      "2020-12-15,US,,37.09,-95.71,101,0,5\n");
   EXPECT_EQ(r.errors(), Strings{});
   EXPECT_EQ(r.values(), (Strings{"2020-01-22 0", "2020-01-23 0", "2020-02-01 3", "2020-12-14 ?",
                                  "2020-12-15 ?"}));
-  EXPECT_EQ(r.warnings(), (Strings{zero_note(7, 33, "2020-12-14"), zero_note(8, 33, "2020-12-15")}));
+  EXPECT_EQ(r.warnings(),
+            (Strings{zero_note(7, 33, "2020-12-14"), zero_note(8, 33, "2020-12-15")}));
   EXPECT_EQ(r.reader.rows_read(), 7u);
 }
 
 TEST(JhuReader, WithoutLatLongAndUnsorted) {
   // The zero rule follows dates, not file order: 2020-12-14 comes after the positive value.
-  Jhu r("Date,Country/Region,Province/State,Confirmed,Recovered,Deaths\n"
-        "2020-01-22,US,,1,0,0\n"
-        "2020-12-15,US,,101,0,5\n"
-        "2020-02-01,US,,8,3,0\n"
-        "2020-12-14,US,,100,7,5\n");
+  Jhu r(
+      "Date,Country/Region,Province/State,Confirmed,Recovered,Deaths\n"
+      "2020-01-22,US,,1,0,0\n"
+      "2020-12-15,US,,101,0,5\n"
+      "2020-02-01,US,,8,3,0\n"
+      "2020-12-14,US,,100,7,5\n");
   EXPECT_EQ(r.errors(), Strings{});
   EXPECT_EQ(r.values(), (Strings{"2020-01-22 0", "2020-02-01 3", "2020-12-14 7", "2020-12-15 ?"}));
   EXPECT_EQ(r.warnings(), Strings{zero_note(3, 20, "2020-12-15")});
 }
 
 TEST(JhuReader, UsRowsAreValidated) {
-  Jhu r("Date,Country/Region,Province/State,Confirmed,Recovered,Deaths\n"
-        "2020-01-22,US,,1,x,0\n"
-        "2020-01-23,US,,1,0,0\n"
-        "2020-01-23,US,,1,0,0\n");
+  Jhu r(
+      "Date,Country/Region,Province/State,Confirmed,Recovered,Deaths\n"
+      "2020-01-22,US,,1,x,0\n"
+      "2020-01-23,US,,1,0,0\n"
+      "2020-01-23,US,,1,0,0\n");
   EXPECT_EQ(r.errors(), (Strings{"jhu.csv:2:18: Recovered: 'x' is not a whole number",
                                  "jhu.csv:4:1: Date: 2020-01-23 appears twice (first on line 3)"}));
 }
@@ -290,10 +300,13 @@ TEST(JhuReader, MissingRecoveredColumn) {
 }
 
 TEST(JhuReader, AByteOrderMarkStartingALineIsAnErrorEvenInARowNotRead) {
-  Jhu r("Date,Country/Region,Province/State,Recovered\n2020-01-22,US,,1\n"
-        "\xEF\xBB\xBF" "Date,Country/Region,Province/State,Recovered\n2020-01-23,US,,2\n");
-  EXPECT_EQ(r.errors(), Strings{"jhu.csv:3:1: a byte order mark (U+FEFF) starts this line: files joined "
-                                "together? (it belongs only at the start of a file)"});
+  Jhu r(
+      "Date,Country/Region,Province/State,Recovered\n2020-01-22,US,,1\n"
+      "\xEF\xBB\xBF"
+      "Date,Country/Region,Province/State,Recovered\n2020-01-23,US,,2\n");
+  EXPECT_EQ(r.errors(),
+            Strings{"jhu.csv:3:1: a byte order mark (U+FEFF) starts this line: files joined "
+                    "together? (it belongs only at the start of a file)"});
 }
 
 TEST(JhuReader, EmptyAndHeaderOnly) {
@@ -307,23 +320,28 @@ TEST(JhuReader, EmptyAndHeaderOnly) {
 TEST(JhuReader, NoNationalUsRowIsAnError) {
   const std::string expected =
       "jhu.csv:1:6: expected the US national rows (Country/Region \"US\" with an empty "
-      "Province/State), found none in 3 rows: not this dataset's file, or cut short? Nothing was loaded";
+      "Province/State), found none in 3 rows: not this dataset's file, or cut short? Nothing was "
+      "loaded";
   for (const char* us : {"us", "US ", "United States"}) {
     SCOPED_TRACE(us);
     Jhu r(std::string("Date,Country/Region,Province/State,Confirmed,Recovered,Deaths\n") +
-          "2020-01-22,France,,1,0,0\n2020-01-22," + us + ",,1,0,0\n2020-01-23,US,Washington,1,0,0\n");
+          "2020-01-22,France,,1,0,0\n2020-01-22," + us +
+          ",,1,0,0\n2020-01-23,US,Washington,1,0,0\n");
     EXPECT_EQ(r.errors(), Strings{expected});
   }
   // The column is found by name, wherever it is.
   Jhu moved("Province/State,Recovered,Date,Country/Region\n,1,2020-01-22,France\n");
-  EXPECT_EQ(moved.errors(),
-            Strings{"jhu.csv:1:31: expected the US national rows (Country/Region \"US\" with an empty "
-                    "Province/State), found none in 1 row: not this dataset's file, or cut short? Nothing was loaded"});
+  EXPECT_EQ(
+      moved.errors(),
+      Strings{"jhu.csv:1:31: expected the US national rows (Country/Region \"US\" with an empty "
+              "Province/State), found none in 1 row: not this dataset's file, or cut short? "
+              "Nothing was loaded"});
 }
 
 TEST(TableReader, CountsTheRowsAndDatesKept) {
-  Jhu jhu("Date,Country/Region,Province/State,Recovered\n2020-01-22,US,,1\n2020-01-22,France,,1\n"
-          "2020-01-23,US,,2\n2020-01-24,US,Texas,2\n");
+  Jhu jhu(
+      "Date,Country/Region,Province/State,Recovered\n2020-01-22,US,,1\n2020-01-22,France,,1\n"
+      "2020-01-23,US,,2\n2020-01-24,US,Texas,2\n");
   EXPECT_EQ(jhu.reader.rows_read(), 4u);
   EXPECT_EQ(jhu.reader.rows_kept(), 2u);
   EXPECT_EQ(jhu.reader.dates_kept(), 2u);
@@ -380,7 +398,9 @@ TEST(SniffNotCsv, Cases) {
       {"\n[1,2,3]", json},
       {std::string("\x1f\x8b\x08\x00", 4), gzip},
       {"date,cases,deaths\n2020-01-21,1,0\n", ""},
-      {"\xEF\xBB\xBF" "date,cases\n", ""},
+      {"\xEF\xBB\xBF"
+       "date,cases\n",
+       ""},
       {"", ""},
       {"   \n", ""},
       {"\x1f", ""},

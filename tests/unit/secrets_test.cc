@@ -18,9 +18,10 @@ namespace {
 
 TEST(Secrets, ScrubReplacesEveryFormOfAKnownSecret) {
   remember_secret("scrub-f4k3/pa ss+w@rd");
-  const std::string text = "raw scrub-f4k3/pa ss+w@rd; url scrub-f4k3%2Fpa%20ss%2Bw%40rd; "
-                           "lower scrub-f4k3%2fpa%20ss%2bw%40rd; form scrub-f4k3%2Fpa+ss%2Bw%40rd; "
-                           "json scrub-f4k3\\/pa ss+w@rd.";
+  const std::string text =
+      "raw scrub-f4k3/pa ss+w@rd; url scrub-f4k3%2Fpa%20ss%2Bw%40rd; "
+      "lower scrub-f4k3%2fpa%20ss%2bw%40rd; form scrub-f4k3%2Fpa+ss%2Bw%40rd; "
+      "json scrub-f4k3\\/pa ss+w@rd.";
   EXPECT_EQ(scrub(text), "raw ***; url ***; lower ***; form ***; json ***.");
 }
 
@@ -52,17 +53,26 @@ TEST(RedactUrl, UserInfoAndSecretQueryValuesAreReplacedAndRemembered) {
     std::vector<std::string> secrets;
   };
   const Case cases[] = {
-      {"http://user:pa55-word@host.example/us.csv", "http://***@host.example/us.csv", {"pa55-word"}},
-      {"https://ghp-t0ken-only@host.example/us.csv", "https://***@host.example/us.csv", {"ghp-t0ken-only"}},
+      {"http://user:pa55-word@host.example/us.csv",
+       "http://***@host.example/us.csv",
+       {"pa55-word"}},
+      {"https://ghp-t0ken-only@host.example/us.csv",
+       "https://***@host.example/us.csv",
+       {"ghp-t0ken-only"}},
       // the password's '/' and '@' percent-encoded, as a URL must have them
-      {"https://etl:S3cret%2Fp%40w@host.example/us.csv", "https://***@host.example/us.csv", {"S3cret/p@w"}},
-      {"https://host.example/us.csv?token=tok-123456&day=1", "https://host.example/us.csv?token=***&day=1",
+      {"https://etl:S3cret%2Fp%40w@host.example/us.csv",
+       "https://***@host.example/us.csv",
+       {"S3cret/p@w"}},
+      {"https://host.example/us.csv?token=tok-123456&day=1",
+       "https://host.example/us.csv?token=***&day=1",
        {"tok-123456"}},
-      {"https://b.s3.example/us.csv?X-Amz-Credential=AKIAX%2F2026&X-Amz-Signature=abcdef0123&X-Amz-Expires=60",
+      {"https://b.s3.example/"
+       "us.csv?X-Amz-Credential=AKIAX%2F2026&X-Amz-Signature=abcdef0123&X-Amz-Expires=60",
        "https://b.s3.example/us.csv?X-Amz-Credential=***&X-Amz-Signature=***&X-Amz-Expires=60",
        {"AKIAX/2026", "abcdef0123"}},
       {"https://a.blob.example/c/us.csv?sv=2022&sig=s1gn4ture%3D&api_key=k3y-value",
-       "https://a.blob.example/c/us.csv?sv=2022&sig=***&api_key=***", {"s1gn4ture=", "k3y-value"}},
+       "https://a.blob.example/c/us.csv?sv=2022&sig=***&api_key=***",
+       {"s1gn4ture=", "k3y-value"}},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.url);
@@ -82,8 +92,9 @@ TEST(RedactUrl, UrlsWithoutSecretsAndPathsAreShownAsGiven) {
 }
 
 TEST(RedactUrl, SecretQueryKeys) {
-  for (const char* key : {"token", "access_token", "X-Amz-Signature", "x-amz-security-token", "sig",
-                          "apiKey", "api_key", "key", "client_secret", "password", "auth", "code"}) {
+  for (const char* key :
+       {"token", "access_token", "X-Amz-Signature", "x-amz-security-token", "sig", "apiKey",
+        "api_key", "key", "client_secret", "password", "auth", "code"}) {
     EXPECT_TRUE(is_secret_query_key(key)) << key;
   }
   for (const char* key : {"day", "format", "sv", "X-Amz-Expires", "page", "state"}) {
@@ -92,17 +103,37 @@ TEST(RedactUrl, SecretQueryKeys) {
 }
 
 TEST(RedirectPolicy, PrivateAddresses) {
-  for (const char* a : {"127.0.0.1", "127.255.0.9", "10.1.2.3", "172.16.0.1", "172.31.255.255",
-                        "192.168.1.1", "169.254.169.254", "100.64.0.1", "100.127.255.255", "0.0.0.0",
-                        "0.1.2.3", "224.0.0.1", "255.255.255.255", "::1", "::", "fe80::1",
-                        "fe80::1%eth0", "fc00::1", "fd12:3456::1", "::ffff:127.0.0.1",
-                        "::ffff:169.254.169.254", "::ffff:10.0.0.1", "64:ff9b::7f00:1", "[::1]",
-                        "not an address", ""}) {
+  for (const char* a : {"127.0.0.1",
+                        "127.255.0.9",
+                        "10.1.2.3",
+                        "172.16.0.1",
+                        "172.31.255.255",
+                        "192.168.1.1",
+                        "169.254.169.254",
+                        "100.64.0.1",
+                        "100.127.255.255",
+                        "0.0.0.0",
+                        "0.1.2.3",
+                        "224.0.0.1",
+                        "255.255.255.255",
+                        "::1",
+                        "::",
+                        "fe80::1",
+                        "fe80::1%eth0",
+                        "fc00::1",
+                        "fd12:3456::1",
+                        "::ffff:127.0.0.1",
+                        "::ffff:169.254.169.254",
+                        "::ffff:10.0.0.1",
+                        "64:ff9b::7f00:1",
+                        "[::1]",
+                        "not an address",
+                        ""}) {
     EXPECT_TRUE(is_private_address(a)) << a;
   }
-  for (const char* a : {"8.8.8.8", "1.1.1.1", "172.32.0.1", "172.15.255.255", "100.128.0.1",
-                        "100.63.255.255", "169.253.1.1", "192.169.0.1", "2606:4700::1111",
-                        "::ffff:8.8.8.8", "64:ff9b::808:808"}) {
+  for (const char* a :
+       {"8.8.8.8", "1.1.1.1", "172.32.0.1", "172.15.255.255", "100.128.0.1", "100.63.255.255",
+        "169.253.1.1", "192.169.0.1", "2606:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808"}) {
     EXPECT_FALSE(is_private_address(a)) << a;
   }
 }

@@ -4,16 +4,15 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <functional>
+#include <nlohmann/json.hpp>
 
 #include "config/config.h"
-#include "load/store.h"
 #include "load/classify.h"
+#include "load/store.h"
 #include "serve/api.h"
 #include "serve/http.h"
 #include "serve/locations.h"
@@ -59,7 +58,8 @@ std::string gunzip(const std::string& z) {
 TEST(ServeQuery, DecodesAndKeepsOrderAndDuplicates) {
   auto q = parse_query("from=2021-01-01&to=2021%2D02%2d03&&x=a+b&flag&empty=");
   ASSERT_TRUE(q.ok());
-  QueryParams want = {{"from", "2021-01-01"}, {"to", "2021-02-03"}, {"x", "a b"}, {"flag", ""}, {"empty", ""}};
+  QueryParams want = {
+      {"from", "2021-01-01"}, {"to", "2021-02-03"}, {"x", "a b"}, {"flag", ""}, {"empty", ""}};
   EXPECT_EQ(*q, want);
   EXPECT_TRUE(parse_query("").ok());
   EXPECT_EQ(parse_query("a=1&a=2")->size(), 2u);
@@ -101,7 +101,8 @@ TEST(ServeNegotiation, IfNoneMatch) {
 
 TEST(ServeRepresentation, GzipRoundTripsAndETagsDiffer) {
   std::string body;
-  for (int i = 0; i < 200; ++i) body += "{\"date\":\"2021-01-01\",\"cases\":" + std::to_string(i) + "}\n";
+  for (int i = 0; i < 200; ++i)
+    body += "{\"date\":\"2021-01-01\",\"cases\":" + std::to_string(i) + "}\n";
   auto rep = Representation::make("application/json", body, "no-cache");
   ASSERT_FALSE(rep->gzip.empty());
   EXPECT_LT(rep->gzip.size(), body.size() / 4);
@@ -133,12 +134,18 @@ TEST(ServeRouter, MatchesExactPathsAndParameters) {
   Router router(metrics);
   std::string seen;
   router.add("/api/v1/runs", method_bit(Method::kGet) | method_bit(Method::kPost),
-             [&](const Request&, Response& r) { seen = "runs"; r.status = 200; });
+             [&](const Request&, Response& r) {
+               seen = "runs";
+               r.status = 200;
+             });
   router.add("/api/v1/runs/{id}", kGetHead, [&](const Request& q, Response& r) {
     seen = "run " + std::string(q.path_params.at(0).second);
     r.status = 200;
   });
-  router.add("/", kGetHead, [&](const Request&, Response& r) { seen = "page"; r.status = 200; });
+  router.add("/", kGetHead, [&](const Request&, Response& r) {
+    seen = "page";
+    r.status = 200;
+  });
 
   auto call = [&](Method m, const char* method_text, const char* path) {
     Request q;
@@ -154,11 +161,13 @@ TEST(ServeRouter, MatchesExactPathsAndParameters) {
   EXPECT_EQ(call(Method::kPost, "POST", "/api/v1/runs").second, "runs");
   EXPECT_EQ(call(Method::kHead, "HEAD", "/api/v1/runs").second, "runs");  // HEAD goes with GET
   EXPECT_EQ(call(Method::kGet, "GET", "/api/v1/runs/42").second, "run 42");
-  EXPECT_EQ(call(Method::kGet, "GET", "/api/v1/runs/...").second, "run ...");  // a name, not a dot-segment
+  EXPECT_EQ(call(Method::kGet, "GET", "/api/v1/runs/...").second,
+            "run ...");  // a name, not a dot-segment
   EXPECT_EQ(call(Method::kGet, "GET", "/").second, "page");
   // A dot-segment is no parameter value: "/api/v1/runs/.." is an unknown path, as "/..%2f" is.
-  for (const char* path : {"/api/v1/runs/", "/api/v1/runs/4/2", "/api/v1/runs/%34", "/api/v1/runs/..",
-                           "/api/v1/runs/.", "/api/v1/run", "/API/v1/runs", "", "api/v1/runs", "//"}) {
+  for (const char* path :
+       {"/api/v1/runs/", "/api/v1/runs/4/2", "/api/v1/runs/%34", "/api/v1/runs/..",
+        "/api/v1/runs/.", "/api/v1/run", "/API/v1/runs", "", "api/v1/runs", "//"}) {
     auto [r, s] = call(Method::kGet, "GET", path);
     EXPECT_EQ(r.status, 404) << path;
     EXPECT_EQ(s, "") << path;
@@ -181,15 +190,28 @@ TEST(ServeMetrics, OnePathIsOneRouteWhateverTheMethods) {
   metrics.record(get, 599, std::chrono::seconds(9));
   std::string text;
   metrics.render(&text);
-  EXPECT_NE(text.find("covid_etl_http_requests_total{route=\"/api/v1/runs\",code=\"200\"} 1\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("covid_etl_http_requests_total{route=\"/api/v1/runs\",code=\"202\"} 1\n"), std::string::npos);
-  EXPECT_NE(text.find("covid_etl_http_requests_total{route=\"/api/v1/runs\",code=\"other\"} 1\n"), std::string::npos);
-  EXPECT_NE(text.find("covid_etl_http_request_duration_seconds_bucket{route=\"/api/v1/runs\",le=\"0.0005\"} 1\n"), std::string::npos);
-  EXPECT_NE(text.find("covid_etl_http_request_duration_seconds_bucket{route=\"/api/v1/runs\",le=\"0.005\"} 2\n"), std::string::npos);
-  EXPECT_NE(text.find("covid_etl_http_request_duration_seconds_bucket{route=\"/api/v1/runs\",le=\"+Inf\"} 3\n"), std::string::npos);
-  EXPECT_NE(text.find("covid_etl_http_request_duration_seconds_count{route=\"/api/v1/runs\"} 3\n"), std::string::npos);
+  EXPECT_NE(text.find("covid_etl_http_requests_total{route=\"/api/v1/runs\",code=\"200\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("covid_etl_http_requests_total{route=\"/api/v1/runs\",code=\"202\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("covid_etl_http_requests_total{route=\"/api/v1/runs\",code=\"other\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("covid_etl_http_request_duration_seconds_bucket{route=\"/api/v1/"
+                      "runs\",le=\"0.0005\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("covid_etl_http_request_duration_seconds_bucket{route=\"/api/v1/"
+                      "runs\",le=\"0.005\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(
+      text.find(
+          "covid_etl_http_request_duration_seconds_bucket{route=\"/api/v1/runs\",le=\"+Inf\"} 3\n"),
+      std::string::npos);
+  EXPECT_NE(text.find("covid_etl_http_request_duration_seconds_count{route=\"/api/v1/runs\"} 3\n"),
+            std::string::npos);
   // Each series once.
-  EXPECT_EQ(text.find("route=\"/api/v1/runs\",code=\"200\""), text.rfind("route=\"/api/v1/runs\",code=\"200\""));
+  EXPECT_EQ(text.find("route=\"/api/v1/runs\",code=\"200\""),
+            text.rfind("route=\"/api/v1/runs\",code=\"200\""));
 }
 
 TEST(ServeSeries, DailyValuesAndAverages) {
@@ -197,7 +219,8 @@ TEST(ServeSeries, DailyValuesAndAverages) {
   const char* dates[] = {"2021-03-01", "2021-03-02", "2021-03-03", "2021-03-04", "2021-03-05",
                          "2021-03-06", "2021-03-07", "2021-03-08", "2021-03-09"};
   int64_t cases[] = {10, 12, 15, 15, 14, 20, 27, 35, 44};
-  for (int i = 0; i < 9; ++i) rows.push_back(obs(dates[i], cases[i], i == 4 ? kUnknown : i, i == 2 ? 7 : kUnknown));
+  for (int i = 0; i < 9; ++i)
+    rows.push_back(obs(dates[i], cases[i], i == 4 ? kUnknown : i, i == 2 ? 7 : kUnknown));
   SeriesColumns s = SeriesColumns::build("US", rows);
   ASSERT_EQ(s.size(), 9u);
   std::vector<int64_t> want = {kNoValue, 2, 3, 0, -1, 6, 7, 8, 9};
@@ -215,12 +238,14 @@ TEST(ServeSeries, DailyValuesAndAverages) {
   EXPECT_EQ(std::make_pair(b, e), std::make_pair(size_t(2), size_t(5)));
   EXPECT_EQ(s.range(std::nullopt, std::nullopt), std::make_pair(size_t(0), size_t(9)));
   EXPECT_EQ(s.range(day("2022-01-01"), std::nullopt), std::make_pair(size_t(9), size_t(9)));
-  EXPECT_EQ(s.range(day("2020-01-01"), day("2020-02-01")).second - s.range(day("2020-01-01"), day("2020-02-01")).first, 0u);
+  EXPECT_EQ(s.range(day("2020-01-01"), day("2020-02-01")).second -
+                s.range(day("2020-01-01"), day("2020-02-01")).first,
+            0u);
 }
 
 TEST(ServeSeries, AGapInTheDatesBreaksTheDailyValues) {
-  SeriesColumns s = SeriesColumns::build(
-      "US", {obs("2021-03-01", 1, 0), obs("2021-03-02", 3, 0), obs("2021-03-04", 9, 0), obs("2021-03-05", 10, 0)});
+  SeriesColumns s = SeriesColumns::build("US", {obs("2021-03-01", 1, 0), obs("2021-03-02", 3, 0),
+                                                obs("2021-03-04", 9, 0), obs("2021-03-05", 10, 0)});
   std::vector<int64_t> want = {kNoValue, 2, kNoValue, 1};
   EXPECT_EQ(s.new_cases, want);
 }
@@ -230,12 +255,15 @@ TEST(ServeSeries, JsonAndCsv) {
       "US", {obs("2021-03-01", 1, 0, 0), obs("2021-03-02", 3, 1), obs("2021-03-03", 2, 1, 5)});
   EXPECT_EQ(series_json(s, 0, 3),
             "{\"location\":\"US\",\"from\":\"2021-03-01\",\"to\":\"2021-03-03\",\"count\":3,"
-            "\"date\":[\"2021-03-01\",\"2021-03-02\",\"2021-03-03\"],\"cases\":[1,3,2],\"deaths\":[0,1,1],"
+            "\"date\":[\"2021-03-01\",\"2021-03-02\",\"2021-03-03\"],\"cases\":[1,3,2],\"deaths\":["
+            "0,1,1],"
             "\"recovered\":[0,null,5],\"new_cases\":[null,2,-1],\"new_deaths\":[null,1,0],"
             "\"new_cases_avg7\":[null,null,null],\"new_deaths_avg7\":[null,null,null]}\n");
-  EXPECT_EQ(series_json(s, 1, 1, kFieldDate | kFieldCases),
-            "{\"location\":\"US\",\"from\":null,\"to\":null,\"count\":0,\"date\":[],\"cases\":[]}\n");
-  EXPECT_EQ(export_csv(s, 0, 3), "date,cases,deaths,recovered\n2021-03-01,1,0,0\n2021-03-02,3,1,\n2021-03-03,2,1,5\n");
+  EXPECT_EQ(
+      series_json(s, 1, 1, kFieldDate | kFieldCases),
+      "{\"location\":\"US\",\"from\":null,\"to\":null,\"count\":0,\"date\":[],\"cases\":[]}\n");
+  EXPECT_EQ(export_csv(s, 0, 3),
+            "date,cases,deaths,recovered\n2021-03-01,1,0,0\n2021-03-02,3,1,\n2021-03-03,2,1,5\n");
   EXPECT_EQ(export_csv(s, 3, 3), "date,cases,deaths,recovered\n");
   auto fields = parse_fields("cases,new_deaths_avg7");
   ASSERT_TRUE(fields.ok());
@@ -273,8 +301,8 @@ TEST(ServeConfig, ParseListen) {
   EXPECT_TRUE(parse_listen("[::1]:0", &host, &port));
   EXPECT_EQ(std::make_pair(host, port), std::make_pair(std::string("::1"), uint16_t(0)));
   EXPECT_TRUE(parse_listen("localhost:65535", &host, &port));
-  for (const char* bad : {"", "8080", ":8080", "host:", "host:65536", "host:8o80", "::1:8080", "[::1]8080",
-                          "[]:80", "a b:80", "host:123456"}) {
+  for (const char* bad : {"", "8080", ":8080", "host:", "host:65536", "host:8o80", "::1:8080",
+                          "[::1]8080", "[]:80", "a b:80", "host:123456"}) {
     EXPECT_FALSE(parse_listen(bad, &host, &port)) << bad;
   }
 }
@@ -305,8 +333,10 @@ class ServeSnapshot : public ::testing::Test {
     for (const Observation& o : rows) {
       bool found = false;
       for (const Observation& e : *existing) found = found || e.date == o.date;
-      if (found) changes.updated.push_back(Revision{o, o});
-      else changes.inserted.push_back(o);
+      if (found)
+        changes.updated.push_back(Revision{o, o});
+      else
+        changes.inserted.push_back(o);
     }
     ASSERT_TRUE((*tx)->write(*id, changes).ok());
     RunRecord r;
@@ -383,7 +413,8 @@ TEST_F(ServeSnapshot, NoDatabaseYetThenOne) {
 }
 
 TEST_F(ServeSnapshot, ADatabaseUrlNoStoreTakesIsAUsageError) {
-  SnapshotCache cache([] { return open_store("bogus://table", StoreOptions{}); }, SnapshotCache::Options{});
+  SnapshotCache cache([] { return open_store("bogus://table", StoreOptions{}); },
+                      SnapshotCache::Options{});
   Status s = cache.load();
   EXPECT_EQ(s.kind(), ErrorKind::kUsage);
 }
@@ -458,7 +489,8 @@ TEST(ServeLocations, SearchByNameOrCodeBestFirst) {
       {"", "zzz", {}},
       {"county", "californiax", {}},
   };
-  for (const Case& c : cases) EXPECT_EQ(ids(index.search(c.type, c.q)), c.want) << c.type << " " << c.q;
+  for (const Case& c : cases)
+    EXPECT_EQ(ids(index.search(c.type, c.q)), c.want) << c.type << " " << c.q;
   EXPECT_EQ(ids(index.search("", "", {"48113", "nope", "06"})), (V{"06", "48113"}));
   EXPECT_EQ(ids(index.search("county", "", {"48113", "06"})), (V{"48113"}));
   ASSERT_NE(index.find("36:New York City"), nullptr);
@@ -485,20 +517,28 @@ TEST(ServeLocations, UnsortedInputIsSortedAndJsonHasTheFields) {
   EXPECT_EQ(j["q"], "new");
   EXPECT_TRUE(j["type"].is_null());
   ASSERT_EQ(j["locations"].size(), 2u);
-  EXPECT_EQ(j["locations"][0], (nlohmann::json{{"id", "36"}, {"type", "state"}, {"name", "New York"},
-                                               {"state", nullptr}, {"fips", "36"}, {"label", "New York"}}));
+  EXPECT_EQ(j["locations"][0], (nlohmann::json{{"id", "36"},
+                                               {"type", "state"},
+                                               {"name", "New York"},
+                                               {"state", nullptr},
+                                               {"fips", "36"},
+                                               {"label", "New York"}}));
   EXPECT_EQ(j["locations"][1]["label"], "New York, New York");
   search.text = "city";
   search.type = "county";
   j = nlohmann::json::parse(locations_json(index, search));
   EXPECT_EQ(j["type"], "county");
-  EXPECT_EQ(j["locations"][0], (nlohmann::json{{"id", "36:New York City"}, {"type", "county"},
-                                               {"name", "New York City"}, {"state", "New York"},
-                                               {"fips", nullptr}, {"label", "New York City, New York"}}));
+  EXPECT_EQ(j["locations"][0], (nlohmann::json{{"id", "36:New York City"},
+                                               {"type", "county"},
+                                               {"name", "New York City"},
+                                               {"state", "New York"},
+                                               {"fips", nullptr},
+                                               {"label", "New York City, New York"}}));
 }
 
 // A state's cumulative cases: day d (from 2021-03-01) has sum of daily(1..d).
-std::vector<Observation> cumulative(const char* location, int days, const std::function<int64_t(int)>& daily) {
+std::vector<Observation> cumulative(const char* location, int days,
+                                    const std::function<int64_t(int)>& daily) {
   std::vector<Observation> rows;
   int64_t total = 0;
   for (int d = 0; d < days; ++d) {
@@ -518,9 +558,12 @@ TEST(ServeLocations, StatesTableLatestAverageAndItsChangeOver14Days) {
   std::vector<StateSeries> states;
   // California: 100 a day, then 150 a day from day 20: at day 29 the average is 150, 14 days
   // before (day 15) it was 100: +50, +50%.
-  states.push_back({index.find("06"), SeriesColumns::build("06", cumulative("06", 30, [](int d) { return d < 20 ? 100 : 150; }))});
+  states.push_back({index.find("06"), SeriesColumns::build("06", cumulative("06", 30, [](int d) {
+                                                             return d < 20 ? 100 : 150;
+                                                           }))});
   // New York: too short for a value 14 days before the latest.
-  states.push_back({index.find("36"), SeriesColumns::build("36", cumulative("36", 15, [](int) { return 7; }))});
+  states.push_back(
+      {index.find("36"), SeriesColumns::build("36", cumulative("36", 15, [](int) { return 7; }))});
   // Texas: nothing.
   states.push_back({index.find("48"), SeriesColumns::build("48", {})});
   auto j = nlohmann::json::parse(states_json(states));
@@ -544,7 +587,9 @@ TEST(ServeLocations, StatesTableLatestAverageAndItsChangeOver14Days) {
   EXPECT_TRUE(tx["date"].is_null());
   EXPECT_TRUE(tx["new_cases_avg7"].is_null());
   // From 0 to something: no percentage, the difference only.
-  states = {{index.find("06"), SeriesColumns::build("06", cumulative("06", 30, [](int d) { return d < 16 ? 0 : 3; }))}};
+  states = {{index.find("06"), SeriesColumns::build("06", cumulative("06", 30, [](int d) {
+                                                      return d < 16 ? 0 : 3;
+                                                    }))}};
   j = nlohmann::json::parse(states_json(states));
   EXPECT_EQ(j["states"][0]["change_14d"], 3);
   EXPECT_TRUE(j["states"][0]["change_14d_pct"].is_null());
@@ -605,7 +650,8 @@ class ServeApiTest : public ServeSnapshot {
     std::vector<Observation> rows = cumulative("US", days, [](int d) { return 1000 + d; });
     for (const Location& l : some_locations()) {
       if (l.id == "US") continue;
-      auto more = cumulative(l.id.c_str(), days, [&](int d) { return int64_t(l.id.size()) * 10 + d; });
+      auto more =
+          cumulative(l.id.c_str(), days, [&](int d) { return int64_t(l.id.size()) * 10 + d; });
       rows.insert(rows.end(), more.begin(), more.end());
     }
     std::vector<Location> named;
@@ -667,10 +713,10 @@ TEST_F(ServeApiTest, LocationsSearchAndItsParameters) {
   ASSERT_EQ(by_id.status, 200);
   EXPECT_EQ(by_id.json["count"], 2);
   EXPECT_EQ(get("/api/v1/locations?q=06").json["locations"][0]["id"], "06");
-  for (const char* bad : {"/api/v1/locations?type=city", "/api/v1/locations?limit=0",
-                          "/api/v1/locations?limit=1001", "/api/v1/locations?limit=x",
-                          "/api/v1/locations?q=a&q=b", "/api/v1/locations?name=x", "/api/v1/locations?id=",
-                          "/api/v1/locations?id=,,", "/api/v1/states?x=1"}) {
+  for (const char* bad :
+       {"/api/v1/locations?type=city", "/api/v1/locations?limit=0", "/api/v1/locations?limit=1001",
+        "/api/v1/locations?limit=x", "/api/v1/locations?q=a&q=b", "/api/v1/locations?name=x",
+        "/api/v1/locations?id=", "/api/v1/locations?id=,,", "/api/v1/states?x=1"}) {
     auto r = get(bad);
     EXPECT_EQ(r.status, 400) << bad;
     EXPECT_EQ(r.json["error"], "bad_request") << bad;
@@ -700,7 +746,8 @@ TEST_F(ServeApiTest, SeriesOfAnyLocationIsReadOnceThenServedFromMemory) {
   for (const char* bad : {"99999", "us", "", "06037x", "36:new york city"}) {
     auto r = get(std::string("/api/v1/series?location=") + bad);
     EXPECT_EQ(r.status, 400) << bad;
-    EXPECT_NE(r.json["message"].get<std::string>().find("unknown location"), std::string::npos) << bad;
+    EXPECT_NE(r.json["message"].get<std::string>().find("unknown location"), std::string::npos)
+        << bad;
   }
   EXPECT_EQ(cache_->series_reads(), 2u);
 
@@ -755,7 +802,8 @@ TEST_F(ServeApiTest, AnEmptyDatabaseKnowsTheNationOnly) {
   load({obs("2021-03-01", 1, 0)});
   start();
   EXPECT_EQ(get("/api/v1/locations").json["total"], 1);
-  EXPECT_EQ(get("/api/v1/states").json, (nlohmann::json{{"date", nullptr}, {"count", 0}, {"states", nlohmann::json::array()}}));
+  EXPECT_EQ(get("/api/v1/states").json,
+            (nlohmann::json{{"date", nullptr}, {"count", 0}, {"states", nlohmann::json::array()}}));
   EXPECT_EQ(get("/api/v1/series?location=06").status, 400);
   EXPECT_EQ(get("/api/v1/series?location=US").status, 200);
 }

@@ -1,5 +1,4 @@
 #include "load/sqlite/sqlite_store.h"
-#include "test_support.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -14,6 +13,7 @@
 
 #include "load/classify.h"
 #include "load/store.h"
+#include "test_support.h"
 
 namespace covid {
 namespace {
@@ -42,7 +42,9 @@ class TempDir {
 
 // Runs SQL on the file with the raw SQLite API, beside any store; each row as text, NULL as
 // "NULL".
-Rows query(const std::string& db, const std::string& sql) { return test::sqlite_query(db, sql, true); }
+Rows query(const std::string& db, const std::string& sql) {
+  return test::sqlite_query(db, sql, true);
+}
 
 int user_version(const std::string& db) {
   Rows r = query(db, "PRAGMA user_version");

@@ -2,16 +2,16 @@
 // rules that decide which files a run loads (states_urls, counties_urls), the [datasets] and
 // [sources] keys, and the per-level counts of a run (count_levels).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <iterator>
-#include <map>
-#include <set>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <map>
 #include <optional>
-#include <unistd.h>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,10 +20,10 @@
 #include "extract/csv_reader.h"
 #include "load/classify.h"
 #include "pipeline/run_summary.h"
+#include "test_support.h"
 #include "transform/nyt_counties.h"
 #include "transform/nyt_states.h"
 #include "transform/state_fips.h"
-#include "test_support.h"
 
 namespace covid {
 namespace {
@@ -37,9 +37,6 @@ const FixedClock kClock;
 void read_into(TableReader& table, std::string_view text, size_t chunk = 5) {
   test::read_into(table, text, chunk);
 }
-
-
-
 
 Strings show(const std::vector<Observation>& rows) {
   Strings out;
@@ -65,7 +62,8 @@ TEST(StatesReader, RowsSortedByLocationThenDateWithPaddedFips) {
                                      "53 2020-03-02 6/2"}));
   std::vector<Location> l = r.locations();
   ASSERT_EQ(l.size(), 2u);
-  EXPECT_EQ(l[0].id + "|" + l[0].type + "|" + l[0].name + "|" + l[0].fips, "06|state|California|06");
+  EXPECT_EQ(l[0].id + "|" + l[0].type + "|" + l[0].name + "|" + l[0].fips,
+            "06|state|California|06");
   EXPECT_EQ(l[1].id + "|" + l[1].name, "53|Washington");
 }
 
@@ -79,13 +77,13 @@ TEST(StatesReader, BadValuesAreErrorsWithTheirPlace) {
                    "2020-03-02,California,06,1,0\n"
                    "2020-03-02,California,6,2,0\n"
                    "2020-03-03,Nevada,06,2,0\n");
-  EXPECT_EQ(show(r.diagnostics().errors()),
-            (Strings{"s.csv:2:18: fips: '4X' is not a 2-digit state FIPS code",
-                     "s.csv:3:18: fips: empty value",
-                     "s.csv:4:12: state: empty value",
-                     "s.csv:5:26: cases: '-1' is negative",
-                     "s.csv:7:1: fips 06 on 2020-03-02 appears twice (first on line 6)",
-                     "s.csv:8:19: fips: '06' is the FIPS code of California, not of 'Nevada' (32)"}));
+  EXPECT_EQ(
+      show(r.diagnostics().errors()),
+      (Strings{"s.csv:2:18: fips: '4X' is not a 2-digit state FIPS code",
+               "s.csv:3:18: fips: empty value", "s.csv:4:12: state: empty value",
+               "s.csv:5:26: cases: '-1' is negative",
+               "s.csv:7:1: fips 06 on 2020-03-02 appears twice (first on line 6)",
+               "s.csv:8:19: fips: '06' is the FIPS code of California, not of 'Nevada' (32)"}));
 }
 
 TEST(StatesReader, ANameMustBeCleanUtf8Text) {
@@ -97,11 +95,12 @@ TEST(StatesReader, ANameMustBeCleanUtf8Text) {
                    "2020-03-01,\xef\xbb\xbfWashington,53,1,0\n"
                    "2020-03-01,New\x01York,36,1,0\n"
                    "2020-03-01,Texas,48,1,0\n");
-  EXPECT_EQ(show(r.diagnostics().errors()),
-            (Strings{"s.csv:2:12: state: 'Calif\\xf3rnia' is not valid UTF-8 (byte 6)",
-                     "s.csv:3:12: state: '\\xef\\xbb\\xbfWashington' contains a byte order mark (U+FEFF, "
-                     "byte 1: files joined together?)",
-                     "s.csv:4:12: state: 'New\\x01York' contains a control character (byte 4)"}));
+  EXPECT_EQ(
+      show(r.diagnostics().errors()),
+      (Strings{"s.csv:2:12: state: 'Calif\\xf3rnia' is not valid UTF-8 (byte 6)",
+               "s.csv:3:12: state: '\\xef\\xbb\\xbfWashington' contains a byte order mark (U+FEFF, "
+               "byte 1: files joined together?)",
+               "s.csv:4:12: state: 'New\\x01York' contains a control character (byte 4)"}));
 }
 
 TEST(StatesReader, TheFipsCodeMustBeTheNamedStatesOrTerritorys) {
@@ -123,23 +122,35 @@ TEST(StatesReader, TheFipsCodeMustBeTheNamedStatesOrTerritorys) {
       {"2020-03-01,Northern Mariana Islands,69,1,0", ""},
       {"2020-03-01,Puerto Rico,72,1,0", ""},
       {"2020-03-01,Virgin Islands,78,1,0", ""},
-      {"2020-03-01,California,36,1,0", "s.csv:2:23: fips: '36' is the FIPS code of New York, not of 'California' (06)"},
-      {"2020-03-01,Texas,6,1,0", "s.csv:2:18: fips: '6' is the FIPS code of California, not of 'Texas' (48)"},
+      {"2020-03-01,California,36,1,0",
+       "s.csv:2:23: fips: '36' is the FIPS code of New York, not of 'California' (06)"},
+      {"2020-03-01,Texas,6,1,0",
+       "s.csv:2:18: fips: '6' is the FIPS code of California, not of 'Texas' (48)"},
       {"2020-03-01,Atlantis,06,1,0",
-       "s.csv:2:21: fips: '06' is the FIPS code of California, not of 'Atlantis' (not a state or territory NYT names)"},
+       "s.csv:2:21: fips: '06' is the FIPS code of California, not of 'Atlantis' (not a state or "
+       "territory NYT names)"},
       {"2020-03-01,california,06,1,0",
-       "s.csv:2:23: fips: '06' is the FIPS code of California, not of 'california' (not a state or territory NYT names)"},
+       "s.csv:2:23: fips: '06' is the FIPS code of California, not of 'california' (not a state or "
+       "territory NYT names)"},
       {"2020-03-01,California ,06,1,0",
-       "s.csv:2:24: fips: '06' is the FIPS code of California, not of 'California ' (not a state or territory NYT names)"},
+       "s.csv:2:24: fips: '06' is the FIPS code of California, not of 'California ' (not a state "
+       "or territory NYT names)"},
       {"2020-03-01,US Virgin Islands,78,1,0",
-       "s.csv:2:30: fips: '78' is the FIPS code of Virgin Islands, not of 'US Virgin Islands' (not a state or territory "
+       "s.csv:2:30: fips: '78' is the FIPS code of Virgin Islands, not of 'US Virgin Islands' (not "
+       "a state or territory "
        "NYT names)"},
-      {"2020-03-01,California,00,1,0", "s.csv:2:23: fips: '00' is the FIPS code of no state or territory"},
-      {"2020-03-01,California,0,1,0", "s.csv:2:23: fips: '0' is the FIPS code of no state or territory"},
-      {"2020-03-01,California,99,1,0", "s.csv:2:23: fips: '99' is the FIPS code of no state or territory"},
-      {"2020-03-01,California,03,1,0", "s.csv:2:23: fips: '03' is the FIPS code of no state or territory"},
-      {"2020-03-01,California,57,1,0", "s.csv:2:23: fips: '57' is the FIPS code of no state or territory"},
-      {"2020-03-01,Palau,70,1,0", "s.csv:2:18: fips: '70' is the FIPS code of no state or territory"},
+      {"2020-03-01,California,00,1,0",
+       "s.csv:2:23: fips: '00' is the FIPS code of no state or territory"},
+      {"2020-03-01,California,0,1,0",
+       "s.csv:2:23: fips: '0' is the FIPS code of no state or territory"},
+      {"2020-03-01,California,99,1,0",
+       "s.csv:2:23: fips: '99' is the FIPS code of no state or territory"},
+      {"2020-03-01,California,03,1,0",
+       "s.csv:2:23: fips: '03' is the FIPS code of no state or territory"},
+      {"2020-03-01,California,57,1,0",
+       "s.csv:2:23: fips: '57' is the FIPS code of no state or territory"},
+      {"2020-03-01,Palau,70,1,0",
+       "s.csv:2:18: fips: '70' is the FIPS code of no state or territory"},
       {"2020-03-01,U.S. Minor Outlying Islands,74,1,0",
        "s.csv:2:40: fips: '74' is the FIPS code of no state or territory"},
   };
@@ -156,14 +167,19 @@ TEST(StatesReader, NamesWithBidiControlsOrInvisibleCharactersAreRefused) {
   StatesReader r("s.csv", kClock);
   read_into(r, std::string(kHeader) +
                    "2020-03-01,Texas\xe2\x80\xae,48,1,0\n"
-                   "2020-03-01,Tex\xe2\x80\x8b" "as,48,1,0\n"
+                   "2020-03-01,Tex\xe2\x80\x8b"
+                   "as,48,1,0\n"
                    "2020-03-01,Texas\xc2\x85,48,1,0\n"
                    "2020-03-01,Texas,48,1,0\n");
-  EXPECT_EQ(show(r.diagnostics().errors()),
-            (Strings{"s.csv:2:12: state: 'Texas\\xe2\\x80\\xae' contains a bidirectional control (U+202E, byte 6: "
-                     "it would reorder the text shown after it)",
-                     "s.csv:3:12: state: 'Tex\\xe2\\x80\\x8bas' contains an invisible character (U+200B, byte 4)",
-                     "s.csv:4:12: state: 'Texas\\xc2\\x85' contains a control character (U+0085, byte 6)"}));
+  EXPECT_EQ(
+      show(r.diagnostics().errors()),
+      (Strings{
+          "s.csv:2:12: state: 'Texas\\xe2\\x80\\xae' contains a bidirectional control (U+202E, "
+          "byte 6: "
+          "it would reorder the text shown after it)",
+          "s.csv:3:12: state: 'Tex\\xe2\\x80\\x8bas' contains an invisible character (U+200B, byte "
+          "4)",
+          "s.csv:4:12: state: 'Texas\\xc2\\x85' contains a control character (U+0085, byte 6)"}));
 }
 
 TEST(StatesReader, ADecreaseWithinAStateIsAWarningNotAcrossStates) {
@@ -221,9 +237,9 @@ TEST(StatesConfig, SourcesAndDatasetsKeys) {
   ASSERT_TRUE(list.ok()) << list.status().message();
   EXPECT_EQ(list->states_urls, (Strings{"a.csv", "b.csv"}));
   EXPECT_FALSE(list->states.has_value());
-  for (const char* bad : {"[datasets]\nstates = 1\n", "[datasets]\ncounties = \"yes\"\n",
-                          "[datasets]\ncities = true\n", "[sources]\nstates = [1]\n",
-                          "[sources]\nstates = []\n"}) {
+  for (const char* bad :
+       {"[datasets]\nstates = 1\n", "[datasets]\ncounties = \"yes\"\n",
+        "[datasets]\ncities = true\n", "[sources]\nstates = [1]\n", "[sources]\nstates = []\n"}) {
     auto r = load(bad);
     EXPECT_FALSE(r.ok()) << bad;
     if (!r.ok()) {
@@ -255,14 +271,19 @@ TEST(CountiesReader, FipsOrStateAndNameWithUnknownDeaths) {
   ASSERT_TRUE(r.diagnostics().errors().empty()) << show(r.diagnostics().errors())[0];
   Strings rows;
   for (const Observation& o : r.rows()) {
-    rows.push_back(o.location + " " + format_date(o.date) + " " + n(o.cases) + "/" + n(o.deaths) + "/" + n(o.recovered));
+    rows.push_back(o.location + " " + format_date(o.date) + " " + n(o.cases) + "/" + n(o.deaths) +
+                   "/" + n(o.recovered));
   }
-  EXPECT_EQ(rows, (Strings{"06037 2020-03-01 5/1/?", "06037 2020-03-02 6/?/?", "06:Unknown 2020-03-01 2/0/?",
-                           "36:New York City 2020-03-01 9/?/?", "36:Unknown 2020-03-01 1/0/?"}));
+  EXPECT_EQ(rows, (Strings{"06037 2020-03-01 5/1/?", "06037 2020-03-02 6/?/?",
+                           "06:Unknown 2020-03-01 2/0/?", "36:New York City 2020-03-01 9/?/?",
+                           "36:Unknown 2020-03-01 1/0/?"}));
   Strings locations;
-  for (const Location& l : r.locations()) locations.push_back(l.id + "|" + l.type + "|" + l.name + "|" + l.state + "|" + l.fips);
-  EXPECT_EQ(locations, (Strings{"06037|county|Los Angeles|California|06037", "06:Unknown|county|Unknown|California|",
-                                "36:New York City|county|New York City|New York|", "36:Unknown|county|Unknown|New York|"}));
+  for (const Location& l : r.locations())
+    locations.push_back(l.id + "|" + l.type + "|" + l.name + "|" + l.state + "|" + l.fips);
+  EXPECT_EQ(locations, (Strings{"06037|county|Los Angeles|California|06037",
+                                "06:Unknown|county|Unknown|California|",
+                                "36:New York City|county|New York City|New York|",
+                                "36:Unknown|county|Unknown|New York|"}));
 }
 
 TEST(CountiesReader, BadValuesAreErrorsWithTheirPlace) {
@@ -275,7 +296,8 @@ TEST(CountiesReader, BadValuesAreErrorsWithTheirPlace) {
                    "2020-03-01,Los Angeles,California,06037,5,1\n");
   EXPECT_EQ(show(r.diagnostics().errors()),
             (Strings{"c.csv:2:35: fips: '6037' is not a 5-digit county FIPS code",
-                     "c.csv:3:20: state: 'Atlantis' is not a state or territory NYT names (needed for a county without FIPS)",
+                     "c.csv:3:20: state: 'Atlantis' is not a state or territory NYT names (needed "
+                     "for a county without FIPS)",
                      "c.csv:4:41: cases: empty value",
                      "c.csv:6:1: location 06037 on 2020-03-01 appears twice (first on line 5)"}));
 }
@@ -283,19 +305,24 @@ TEST(CountiesReader, BadValuesAreErrorsWithTheirPlace) {
 TEST(CountiesReader, NamesMustBeCleanUtf8Text) {
   CountiesReader r("c.csv", kClock);
   read_into(r, std::string(kCountiesHeader) +
-                   "2020-03-01,Do\xf1" "a Ana,New Mexico,35013,1,0\n"
+                   "2020-03-01,Do\xf1"
+                   "a Ana,New Mexico,35013,1,0\n"
                    "2020-03-01,Los\tAngeles,California,06037,1,0\n"
                    "2020-03-01,Unknown,New York\xc3,,1,0\n"
                    "2020-03-01,\xef\xbb\xbfUnknown,Texas,,1,0\n"
-                   "2020-03-01,Do\xc3\xb1" "a Ana,New Mexico,35013,1,0\n");
-  EXPECT_EQ(show(r.diagnostics().errors()),
-            (Strings{"c.csv:2:12: county: 'Do\\xf1" "a Ana' is not valid UTF-8 (byte 3)",
-                     "c.csv:3:12: county: 'Los\\x09Angeles' contains a control character (byte 4)",
-                     "c.csv:4:20: state: 'New York\\xc3' is not valid UTF-8 (byte 9)",
-                     "c.csv:4:20: state: 'New York\\xc3' is not a state or territory NYT names (needed for a "
-                     "county without FIPS)",
-                     "c.csv:5:12: county: '\\xef\\xbb\\xbfUnknown' contains a byte order mark (U+FEFF, "
-                     "byte 1: files joined together?)"}));
+                   "2020-03-01,Do\xc3\xb1"
+                   "a Ana,New Mexico,35013,1,0\n");
+  EXPECT_EQ(
+      show(r.diagnostics().errors()),
+      (Strings{
+          "c.csv:2:12: county: 'Do\\xf1"
+          "a Ana' is not valid UTF-8 (byte 3)",
+          "c.csv:3:12: county: 'Los\\x09Angeles' contains a control character (byte 4)",
+          "c.csv:4:20: state: 'New York\\xc3' is not valid UTF-8 (byte 9)",
+          "c.csv:4:20: state: 'New York\\xc3' is not a state or territory NYT names (needed for a "
+          "county without FIPS)",
+          "c.csv:5:12: county: '\\xef\\xbb\\xbfUnknown' contains a byte order mark (U+FEFF, "
+          "byte 1: files joined together?)"}));
 }
 
 TEST(CountiesReader, TheFipsCodeMustBeACountyOfTheNamedState) {
@@ -321,7 +348,8 @@ TEST(CountiesReader, TheFipsCodeMustBeACountyOfTheNamedState) {
       {"2020-03-01,Los Angeles,Nevada,06037,1,0",
        "c.csv:2:31: fips: '06037' is a county of California (06), not of 'Nevada' (32)"},
       {"2020-03-01,Los Angeles,Atlantis,06037,1,0",
-       "c.csv:2:33: fips: '06037' is a county of California (06), not of 'Atlantis' (not a state or territory NYT names)"},
+       "c.csv:2:33: fips: '06037' is a county of California (06), not of 'Atlantis' (not a state "
+       "or territory NYT names)"},
       {"2020-03-01,Nowhere,Texas,00000,1,0",
        "c.csv:2:26: fips: '00000' is no county: 00 is the FIPS code of no state or territory"},
       {"2020-03-01,Nowhere,Texas,99999,1,0",
@@ -348,24 +376,33 @@ TEST(CountiesReader, NamesWithBidiControlsOrInvisibleCharactersAreRefused) {
   CountiesReader r("c.csv", kClock);
   read_into(r, std::string(kCountiesHeader) +
                    "2020-03-01,Los Angeles\xe2\x80\xae,California,06037,1,0\n"
-                   "2020-03-01,Unknown,Cali\xe2\x80\x8d" "fornia,,1,0\n"
+                   "2020-03-01,Unknown,Cali\xe2\x80\x8d"
+                   "fornia,,1,0\n"
                    "2020-03-01,Orange\xc2\x9b,California,06059,1,0\n"
                    "2020-03-01,Kern\xe2\x81\xa6,California,06029,1,0\n");
-  EXPECT_EQ(show(r.diagnostics().errors()),
-            (Strings{"c.csv:2:12: county: 'Los Angeles\\xe2\\x80\\xae' contains a bidirectional control (U+202E, "
-                     "byte 12: it would reorder the text shown after it)",
-                     "c.csv:3:20: state: 'Cali\\xe2\\x80\\x8dfornia' contains an invisible character (U+200D, byte 5)",
-                     "c.csv:3:20: state: 'Cali\\xe2\\x80\\x8dfornia' is not a state or territory NYT names (needed for "
-                     "a county without FIPS)",
-                     "c.csv:4:12: county: 'Orange\\xc2\\x9b' contains a control character (U+009B, byte 7)",
-                     "c.csv:5:12: county: 'Kern\\xe2\\x81\\xa6' contains a bidirectional control (U+2066, byte 5: it "
-                     "would reorder the text shown after it)"}));
+  EXPECT_EQ(
+      show(r.diagnostics().errors()),
+      (Strings{
+          "c.csv:2:12: county: 'Los Angeles\\xe2\\x80\\xae' contains a bidirectional control "
+          "(U+202E, "
+          "byte 12: it would reorder the text shown after it)",
+          "c.csv:3:20: state: 'Cali\\xe2\\x80\\x8dfornia' contains an invisible character (U+200D, "
+          "byte 5)",
+          "c.csv:3:20: state: 'Cali\\xe2\\x80\\x8dfornia' is not a state or territory NYT names "
+          "(needed for "
+          "a county without FIPS)",
+          "c.csv:4:12: county: 'Orange\\xc2\\x9b' contains a control character (U+009B, byte 7)",
+          "c.csv:5:12: county: 'Kern\\xe2\\x81\\xa6' contains a bidirectional control (U+2066, "
+          "byte 5: it "
+          "would reorder the text shown after it)"}));
 }
 
 // Real data is never refused: every row of NYT's state file, and every county of JHU's lookup
 // table (real Census codes, names and states) and of NYT's anomalies file (NYT's own county
 // spellings), through the readers.
-std::string shared_data(const std::string& path) { return std::string(COVID_ETL_SHARED_DATA) + "/" + path; }
+std::string shared_data(const std::string& path) {
+  return std::string(COVID_ETL_SHARED_DATA) + "/" + path;
+}
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -384,11 +421,14 @@ std::vector<std::map<std::string, std::string>> csv_records(const std::string& t
         return true;
       }
       std::map<std::string, std::string> row;
-      for (size_t i = 0; i < r.fields.size() && i < header.size(); ++i) row[header[i]] = std::string(r.fields[i]);
+      for (size_t i = 0; i < r.fields.size() && i < header.size(); ++i)
+        row[header[i]] = std::string(r.fields[i]);
       rows.push_back(std::move(row));
       return true;
     }
-    void on_error(const CsvError& e) override { ADD_FAILURE() << e.line << ":" << e.column << " " << e.message; }
+    void on_error(const CsvError& e) override {
+      ADD_FAILURE() << e.line << ":" << e.column << " " << e.message;
+    }
   } collect;
   CsvOptions options;
   options.require_final_newline = false;  // anomalies.csv ends without one
@@ -406,7 +446,8 @@ TEST(RealData, NytStatesFilePassesAndNamesEveryStateOfTheTable) {
   EXPECT_GT(r.rows().size(), 60000u);
   Strings seen, table;
   for (const Location& l : r.locations()) seen.push_back(l.id + " " + l.name);
-  for (const auto& [code, name] : kStatesByFips) table.push_back(std::string(code) + " " + std::string(name));
+  for (const auto& [code, name] : kStatesByFips)
+    table.push_back(std::string(code) + " " + std::string(name));
   EXPECT_EQ(seen, table);  // the table is exactly the places NYT names, with NYT's spelling
 }
 
@@ -431,7 +472,8 @@ TEST(RealData, JhuStateCodesAgreeWithTheTable) {
                               [&](const auto& s) { return s.first == code; });
     EXPECT_EQ(!state_name_by_fips(code).empty(), listed) << code;
   }
-  for (const char* bad : {"", "6", "006", "0a", "a0", " 6"}) EXPECT_EQ(state_name_by_fips(bad), "") << bad;
+  for (const char* bad : {"", "6", "006", "0a", "a0", " 6"})
+    EXPECT_EQ(state_name_by_fips(bad), "") << bad;
 }
 
 TEST(RealData, EveryRealCountyPasses) {
@@ -447,7 +489,8 @@ TEST(RealData, EveryRealCountyPasses) {
   Source jhu{"JHU", kCountiesHeader}, nyt{"NYT anomalies", kCountiesHeader};
   std::set<std::string> places;
   for (const auto& row : csv_records(read_file(shared_data("jhu/UID_ISO_FIPS_LookUp_Table.csv")))) {
-    const std::string &fips = row.at("FIPS"), &county = row.at("Admin2"), &state = row.at("Province_State");
+    const std::string &fips = row.at("FIPS"), &county = row.at("Admin2"),
+                      &state = row.at("Province_State");
     if (row.at("Country_Region") != "US" || county.empty()) continue;
     if (state == "US Military" || state == "Federal Bureau of Prisons") continue;
     if (fips.size() == 5 && (fips.substr(0, 2) == "80" || fips.substr(0, 2) == "90")) continue;
@@ -458,7 +501,8 @@ TEST(RealData, EveryRealCountyPasses) {
   }
   places.clear();
   for (const auto& row : csv_records(read_file(shared_data("nyt/anomalies.csv")))) {
-    const std::string &geoid = row.at("geoid"), &county = row.at("county"), &state = row.at("state");
+    const std::string &geoid = row.at("geoid"), &county = row.at("county"),
+                      &state = row.at("state");
     if (county.empty() || geoid.size() != 9 || !places.insert(geoid).second) continue;
     std::string quoted = county.find(',') == std::string::npos ? county : "\"" + county + "\"";
     nyt.csv += "2020-03-01," + quoted + "," + state + "," + geoid.substr(4) + ",1,0\n";
@@ -469,7 +513,8 @@ TEST(RealData, EveryRealCountyPasses) {
   for (const Source* s : {&jhu, &nyt}) {
     CountiesReader r("c.csv", kClock);
     read_into(r, s->csv, 1 << 16);
-    EXPECT_TRUE(r.diagnostics().errors().empty()) << s->name << ": " << show(r.diagnostics().errors())[0];
+    EXPECT_TRUE(r.diagnostics().errors().empty())
+        << s->name << ": " << show(r.diagnostics().errors())[0];
     EXPECT_EQ(r.rows().size(), s->rows) << s->name;
   }
 }
@@ -496,7 +541,8 @@ Observation obs(const std::string& location, int day, int64_t cases) {
 }
 
 TEST(CountLevels, CountsEachLevelAndTheLocationsThatChanged) {
-  std::vector<Observation> stored = {obs("06", 0, 1), obs("06", 1, 2), obs("53", 0, 1), obs("US", 0, 2)};
+  std::vector<Observation> stored = {obs("06", 0, 1), obs("06", 1, 2), obs("53", 0, 1),
+                                     obs("US", 0, 2)};
   std::vector<Observation> incoming = {obs("06", 0, 1), obs("06", 1, 3), obs("06", 2, 4),
                                        obs("53", 0, 1), obs("US", 0, 2), obs("US", 1, 5)};
   ChangeSet c = classify(stored, incoming);

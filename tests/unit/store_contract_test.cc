@@ -8,8 +8,6 @@
 // lock, passwords kept out of messages, a lost connection). Its URL parsing and binary COPY
 // encoding are tested without a server in postgres_url_test.cc.
 #include <gtest/gtest.h>
-
-#include "test_support.h"
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -29,6 +27,7 @@
 #include "load/postgres/postgres_store.h"
 #include "load/sqlite/sqlite_store.h"
 #include "load/store.h"
+#include "test_support.h"
 
 namespace covid {
 namespace {
@@ -397,9 +396,10 @@ TEST_P(StoreContract, GetRunReadsOneRunByItsKeyHoweverOld) {
   r.duration_ms = 2500;
   ASSERT_TRUE(store->finish_run(r, {}).ok());
   // 10,005 runs after it, written in one statement (as many as a run every 5 minutes for 35 days).
-  backend_->raw("WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < 10006) "
-                "INSERT INTO runs (id, started_at, status, inserted) "
-                "SELECT i, '2022-06-02T12:00:00.000Z', 'unchanged', i FROM n");
+  backend_->raw(
+      "WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < 10006) "
+      "INSERT INTO runs (id, started_at, status, inserted) "
+      "SELECT i, '2022-06-02T12:00:00.000Z', 'unchanged', i FROM n");
   Result<std::vector<RunRecord>> newest = store->list_runs(10'000);
   ASSERT_TRUE(newest.ok()) << newest.status().message();
   EXPECT_EQ(newest->back().id, 7);  // run 1 is not among the newest 10,000
@@ -442,7 +442,8 @@ TEST_P(StoreContract, TheNextRunClosesTheRecordOfARunWhoseProcessEnded) {
   Result<int64_t> second = live->begin_run("2022-06-01T12:00:01.000Z");
   ASSERT_TRUE(second.ok()) << second.status().message();
   // Both processes live: nothing is closed.
-  EXPECT_EQ(status_of(*live), (std::map<int64_t, std::string>{{*first, "running "}, {*second, "running "}}));
+  EXPECT_EQ(status_of(*live),
+            (std::map<int64_t, std::string>{{*first, "running "}, {*second, "running "}}));
 
   gone.reset();  // its process ends, the record still `running`
   auto next = open();
@@ -473,9 +474,10 @@ TEST_P(StoreContract, TheNextRunClosesTheRecordOfARunWhoseProcessEnded) {
   EXPECT_EQ((*outbox)[0].subject, "run " + std::to_string(*first) + " interrupted");
   EXPECT_EQ((*outbox)[0].body, interrupted_run_message(*third));
   EXPECT_EQ((*outbox)[0].status, OutboxStatus::kPending);
-  EXPECT_EQ(status_of(*next), (std::map<int64_t, std::string>{{*first, "failed " + interrupted_run_message(*third)},
-                                                              {*second, "running "},
-                                                              {*third, "running "}}));
+  EXPECT_EQ(status_of(*next),
+            (std::map<int64_t, std::string>{{*first, "failed " + interrupted_run_message(*third)},
+                                            {*second, "running "},
+                                            {*third, "running "}}));
   // The live run completes its record as usual.
   RunRecord done;
   done.id = *second;
@@ -731,11 +733,10 @@ TEST_P(StoreContract, ListLocationsSortedByIdWithTheNation) {
         {"06", "state", "California", "", "06"},
         {"06037", "county", "Los Angeles", "California", "06037"},
         {"36", "state", "New York", "", "36"}});
-  EXPECT_EQ(show_locations(*store), (Strings{"06|state|California||06",
-                                             "06037|county|Los Angeles|California|06037",
-                                             "36|state|New York||36",
-                                             "36:New York City|county|New York City|New York|",
-                                             "US|nation|United States||"}));
+  EXPECT_EQ(show_locations(*store),
+            (Strings{"06|state|California||06", "06037|county|Los Angeles|California|06037",
+                     "36|state|New York||36", "36:New York City|county|New York City|New York|",
+                     "US|nation|United States||"}));
   save({{"06", "state", "Californie", "", "06"}});  // renamed; the others stay
   Strings after = show_locations(*store);
   ASSERT_EQ(after.size(), 5u);
@@ -771,10 +772,11 @@ TEST_P(StoreContract, DateDigestsAndTheRowsOfADate) {
     ASSERT_TRUE(id.ok());
     Result<std::unique_ptr<LoadTransaction>> t = store->begin_load();
     ASSERT_TRUE(t.ok()) << t.status().message();
-    ASSERT_TRUE((*t)->save_locations({{"06", "state", "California", "", "06"},
-                                      {"06037", "county", "Los Angeles", "California", "06037"},
-                                      {odd, "county", "Saint \"Odd\", {City} \\ Parish", "New York", ""}})
-                    .ok());
+    ASSERT_TRUE(
+        (*t)->save_locations({{"06", "state", "California", "", "06"},
+                              {"06037", "county", "Los Angeles", "California", "06037"},
+                              {odd, "county", "Saint \"Odd\", {City} \\ Parish", "New York", ""}})
+            .ok());
     ChangeSet c;
     c.inserted = {at("06", 1, 13), at("06037", 1, 10), at(odd, 1, 3), at("06037", 2, 11)};
     Status written = (*t)->write(*id, c);
@@ -817,7 +819,8 @@ TEST_P(StoreContract, DateDigestsAndTheRowsOfADate) {
   // Saving again replaces a date's digest; the other dates stay.
   DateDigest revised = first;
   revised.add(at("06037", 1, 1));
-  Status saved = (*t)->save_date_digests("county", {{day(1), StoredDigest{revised, 4, std::nullopt}}});
+  Status saved =
+      (*t)->save_date_digests("county", {{day(1), StoredDigest{revised, 4, std::nullopt}}});
   ASSERT_TRUE(saved.ok()) << saved.message();
   ASSERT_TRUE((*t)->commit().ok());
   county = digests("county");
@@ -832,7 +835,8 @@ TEST_P(StoreContract, DateDigestsAndTheRowsOfADate) {
 // Rows handed out one at a time, then an error if one is given.
 class VectorCursor final : public RowCursor {
  public:
-  VectorCursor(std::vector<Observation> rows, Status end = Status::Ok()) : rows_(std::move(rows)), end_(end) {}
+  VectorCursor(std::vector<Observation> rows, Status end = Status::Ok())
+      : rows_(std::move(rows)), end_(end) {}
   Result<const Observation*> next() override {
     if (at_ < rows_.size()) return &rows_[at_++];
     if (!end_.ok()) return end_;
@@ -863,18 +867,24 @@ TEST_P(StoreContract, InsertSortedAddsRowsAndFailsWholeOnAConflict) {
     if (!id.ok()) return id.status();
     Result<std::unique_ptr<LoadTransaction>> t = store->begin_load();
     if (!t.ok()) return t.status();
-    COVID_RETURN_IF_ERROR((*t)->save_locations({{"01001", "county", "Autauga", "Alabama", "01001"},
-                                                {"01003", "county", "Baldwin", "Alabama", "01003"}}));
+    COVID_RETURN_IF_ERROR(
+        (*t)->save_locations({{"01001", "county", "Autauga", "Alabama", "01001"},
+                              {"01003", "county", "Baldwin", "Alabama", "01003"}}));
     VectorCursor cursor(std::move(batch), end);
     COVID_RETURN_IF_ERROR((*t)->insert_sorted(*id, cursor));
     return (*t)->commit();
   };
   Status first = insert(rows);
   ASSERT_TRUE(first.ok()) << first.message();
-  auto stored = [&] { return backend_->raw("SELECT location, date, cases, deaths FROM observations "
-                                           "WHERE location <> 'US' ORDER BY location, date"); };
-  const Rows want{{"01001", "2020-03-01", "10", "1"}, {"01001", "2020-03-02", "20", "NULL"},
-                  {"01001", "2020-03-03", "30", "3"}, {"01003", "2020-03-01", "5", "0"},
+  auto stored = [&] {
+    return backend_->raw(
+        "SELECT location, date, cases, deaths FROM observations "
+        "WHERE location <> 'US' ORDER BY location, date");
+  };
+  const Rows want{{"01001", "2020-03-01", "10", "1"},
+                  {"01001", "2020-03-02", "20", "NULL"},
+                  {"01001", "2020-03-03", "30", "3"},
+                  {"01003", "2020-03-01", "5", "0"},
                   {"01003", "2020-03-02", "10", "0"}};
   EXPECT_EQ(stored(), want);
   EXPECT_EQ(backend_->raw("SELECT count(DISTINCT run_id) FROM observations"), Rows{{"1"}});

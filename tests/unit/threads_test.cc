@@ -120,8 +120,9 @@ class SnapshotCacheThreads : public ::testing::Test {
     config_.nyt_url = (dir_ / "us.csv").string();
     config_.jhu_url = (dir_ / "jhu.csv").string();
     config_.states = false;
-    std::ofstream(dir_ / "jhu.csv") << "Date,Country/Region,Province/State,Confirmed,Recovered,Deaths\n"
-                                       "2020-01-22,US,,1,0,0\n";
+    std::ofstream(dir_ / "jhu.csv")
+        << "Date,Country/Region,Province/State,Confirmed,Recovered,Deaths\n"
+           "2020-01-22,US,,1,0,0\n";
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
@@ -131,8 +132,8 @@ class SnapshotCacheThreads : public ::testing::Test {
     us << "date,cases,deaths\n";
     for (int d = 0; d < days; ++d) {
       char line[64];
-      std::snprintf(line, sizeof line, "2020-%02d-%02d,%d,%d\n", d < 11 ? 1 : 2, d < 11 ? 21 + d : d - 10,
-                    10 * (d + 1), d);
+      std::snprintf(line, sizeof line, "2020-%02d-%02d,%d,%d\n", d < 11 ? 1 : 2,
+                    d < 11 ? 21 + d : d - 10, 10 * (d + 1), d);
       us << line;
     }
     us.close();
@@ -170,7 +171,8 @@ TEST_F(SnapshotCacheThreads, RequestsOnSeveralThreadsWhileRunsCommit) {
         auto snap = cache.current();
         const auto& series = snap->series.at(kNation);
         // One version: the series and its precomputed response agree, and it never goes back.
-        if (!snap->available || series.size() < last || snap->series_full.at(kNation)->identity.empty()) {
+        if (!snap->available || series.size() < last ||
+            snap->series_full.at(kNation)->identity.empty()) {
           inconsistent.fetch_add(1);
         }
         last = series.size();
@@ -188,7 +190,8 @@ TEST_F(SnapshotCacheThreads, RequestsOnSeveralThreadsWhileRunsCommit) {
   }
   // Let the readers see the last version before they stop.
   auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (cache.current()->series.at(kNation).size() != 8 && std::chrono::steady_clock::now() < deadline) {
+  while (cache.current()->series.at(kNation).size() != 8 &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(1ms);
   }
   stop.store(true);

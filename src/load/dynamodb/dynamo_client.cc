@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "common/secrets.h"
-
 #include "load/dynamodb/dynamo_item.h"
 
 namespace covid {
@@ -38,8 +37,10 @@ Result<AwsCredentials> aws_credentials_from_env(const Getenv& getenv) {
     const char* v = getenv(name);
     return v == nullptr ? std::string() : std::string(v);
   };
-  AwsCredentials c{get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY"), get("AWS_SESSION_TOKEN")};
-  for (const std::string* s : {&c.access_key_id, &c.secret_access_key, &c.session_token}) remember_secret(*s);
+  AwsCredentials c{get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY"),
+                   get("AWS_SESSION_TOKEN")};
+  for (const std::string* s : {&c.access_key_id, &c.secret_access_key, &c.session_token})
+    remember_secret(*s);
   std::vector<std::string> missing;
   if (c.access_key_id.empty()) missing.push_back("AWS_ACCESS_KEY_ID");
   if (c.secret_access_key.empty()) missing.push_back("AWS_SECRET_ACCESS_KEY");
@@ -68,8 +69,12 @@ bool is_retriable_error_type(std::string_view type) {
 
 DynamoClient::DynamoClient(DynamoTarget target, AwsCredentials credentials, const Clock& clock,
                            RetryPolicy policy, DynamoTransport transport, uint64_t seed)
-    : target_(std::move(target)), credentials_(std::move(credentials)), clock_(clock),
-      policy_(policy), transport_(std::move(transport)), random_(seed) {
+    : target_(std::move(target)),
+      credentials_(std::move(credentials)),
+      clock_(clock),
+      policy_(policy),
+      transport_(std::move(transport)),
+      random_(seed) {
   if (!transport_) {
     session_ = std::make_shared<CurlSession>();
     transport_ = [session = session_](const CurlCall& call) { return session->perform(call); };
@@ -94,8 +99,8 @@ CurlCall DynamoClient::request(std::string_view operation, const std::string& bo
 }
 
 std::string DynamoClient::scrub(std::string text) const {
-  for (const std::string* secret :
-       {&credentials_.secret_access_key, &credentials_.session_token, &credentials_.access_key_id}) {
+  for (const std::string* secret : {&credentials_.secret_access_key, &credentials_.session_token,
+                                    &credentials_.access_key_id}) {
     if (secret->empty()) continue;
     for (size_t at = text.find(*secret); at != std::string::npos; at = text.find(*secret, at + 3)) {
       text.replace(at, secret->size(), "***");
@@ -150,12 +155,14 @@ Result<nlohmann::json> DynamoClient::call(std::string_view operation, const nloh
   }
 }
 
-Status DynamoClient::batch_write(const std::vector<PutRequest>& puts, const std::function<Status()>& before_each) {
+Status DynamoClient::batch_write(const std::vector<PutRequest>& puts,
+                                 const std::function<Status()>& before_each) {
   for (size_t start = 0; start < puts.size(); start += kBatchSize) {
     nlohmann::json pending = nlohmann::json::object();
     size_t end = std::min(puts.size(), start + kBatchSize);
     for (size_t i = start; i < end; ++i) {
-      pending[puts[i].table].push_back(nlohmann::json{{"PutRequest", nlohmann::json{{"Item", puts[i].item}}}});
+      pending[puts[i].table].push_back(
+          nlohmann::json{{"PutRequest", nlohmann::json{{"Item", puts[i].item}}}});
     }
     for (int round = 1;; ++round) {
       if (before_each) COVID_RETURN_IF_ERROR(before_each());

@@ -22,12 +22,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/clock.h"
 #include "common/curl_call.h"
@@ -51,8 +50,8 @@ struct RetryPolicy {
   std::chrono::milliseconds cap{5'000};
 };
 
-// The wait before retry number `retry` (1: the first retry): the ceiling min(cap, base * 2^(retry-1)),
-// half of it fixed and the other half drawn from `random` ("equal jitter").
+// The wait before retry number `retry` (1: the first retry): the ceiling min(cap, base *
+// 2^(retry-1)), half of it fixed and the other half drawn from `random` ("equal jitter").
 std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int retry, uint64_t random);
 
 // True for an error DynamoDB asks to retry: throttling, or an internal error.
@@ -87,7 +86,8 @@ class DynamoClient {
 
   // Writes every item in BatchWriteItem requests of at most 25, in order, resending unprocessed
   // items with backoff. `before_each` (optional) runs before each request; its failure stops.
-  Status batch_write(const std::vector<PutRequest>& puts, const std::function<Status()>& before_each = {});
+  Status batch_write(const std::vector<PutRequest>& puts,
+                     const std::function<Status()>& before_each = {});
 
   // Runs a Query (or Scan) to its end, page by page, handing each item to `each`; stops early
   // when `each` returns false.

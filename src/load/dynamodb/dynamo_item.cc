@@ -87,7 +87,8 @@ Result<Observation> observation_from_item(const nlohmann::json& item) {
   }
   for (int64_t c : {o.cases, o.deaths, o.recovered}) {
     if (c != kUnknown && (c < 0 || c > kMaxCount)) {
-      return Status::Load("observation " + o.location + " " + date + ": count out of range: " + std::to_string(c));
+      return Status::Load("observation " + o.location + " " + date +
+                          ": count out of range: " + std::to_string(c));
     }
   }
   return o;

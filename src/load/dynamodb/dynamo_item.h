@@ -10,10 +10,9 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "common/status.h"
 #include "transform/observation.h"
@@ -36,9 +35,9 @@ class ItemReader {
  public:
   explicit ItemReader(const nlohmann::json& item) : item_(item) {}
 
-  std::string s(const char* name);                    // "" when absent or NULL
-  int64_t n(const char* name, int64_t absent = 0);    // `absent` when absent or NULL
-  bool has(const char* name) const;                   // present and not NULL
+  std::string s(const char* name);                  // "" when absent or NULL
+  int64_t n(const char* name, int64_t absent = 0);  // `absent` when absent or NULL
+  bool has(const char* name) const;                 // present and not NULL
 
   bool ok() const { return error_.empty(); }
   const std::string& error() const { return error_; }

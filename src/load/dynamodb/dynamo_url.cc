@@ -46,8 +46,8 @@ Status usage(std::string_view url, const std::string& what) {
 bool valid_table_name(std::string_view name) {
   if (name.size() < 3 || name.size() > kMaxTableName) return false;
   for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-              c == '-' || c == '.';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.';
     if (!ok) return false;
   }
   return true;
@@ -76,7 +76,8 @@ Result<DynamoTarget> parse_dynamodb_url(std::string_view url, std::string_view f
     size_t eq = pair.find('=');
     std::string_view key = pair.substr(0, eq);
     std::string value;
-    if (eq == std::string_view::npos || !percent_decode(pair.substr(eq + 1), &value) || value.empty()) {
+    if (eq == std::string_view::npos || !percent_decode(pair.substr(eq + 1), &value) ||
+        value.empty()) {
       return usage(url, "parameter '" + std::string(key) + "' needs a value");
     }
     if (key == "region") {

@@ -23,14 +23,15 @@ struct DynamoTarget {
   std::string table;       // the data table
   std::string meta_table;  // table + "-meta"
   std::string region;
-  std::string endpoint;    // ends with '/'
+  std::string endpoint;  // ends with '/'
   bool custom_endpoint = false;
-  std::string display;     // the URL as messages show it
+  std::string display;  // the URL as messages show it
 };
 
 inline bool is_dynamodb_url(std::string_view url) { return url.starts_with("dynamodb://"); }
 
-Result<DynamoTarget> parse_dynamodb_url(std::string_view url, std::string_view fallback_region = {});
+Result<DynamoTarget> parse_dynamodb_url(std::string_view url,
+                                        std::string_view fallback_region = {});
 
 bool valid_table_name(std::string_view name);
 

@@ -12,9 +12,9 @@
 namespace covid {
 namespace {
 
-using nlohmann::json;
 using dynamo::N;
 using dynamo::S;
+using nlohmann::json;
 
 constexpr int kSchemaVersion = 1;
 constexpr std::chrono::seconds kLockRenewAfter{20};
@@ -86,9 +86,10 @@ RunRecord read_run(dynamo::ItemReader& r) {
   rec.finished_at = r.s("finished_at");
   rec.status = parse_run_status(r.s("status")).value_or(RunStatus::kFailed);
   rec.stage = r.s("stage");
-  rec.counts = RunCounts{uint64_t(r.n("rows_read")), uint64_t(r.n("inserted")), uint64_t(r.n("updated")),
-                         uint64_t(r.n("unchanged")), uint64_t(r.n("missing")), uint64_t(r.n("warnings")),
-                         uint64_t(r.n("errors"))};
+  rec.counts =
+      RunCounts{uint64_t(r.n("rows_read")), uint64_t(r.n("inserted")), uint64_t(r.n("updated")),
+                uint64_t(r.n("unchanged")), uint64_t(r.n("missing")),  uint64_t(r.n("warnings")),
+                uint64_t(r.n("errors"))};
   rec.first_date = r.s("first_date");
   rec.last_date = r.s("last_date");
   rec.error = r.s("error");
@@ -149,8 +150,8 @@ json revision_item(int64_t run_id, const Revision& rev) {
 
 bool same_source(const SourceState& a, const SourceState& b) {
   return a.url == b.url && a.validators.etag == b.validators.etag &&
-         a.validators.last_modified == b.validators.last_modified && a.content_hash == b.content_hash &&
-         a.bytes == b.bytes;
+         a.validators.last_modified == b.validators.last_modified &&
+         a.content_hash == b.content_hash && a.bytes == b.bytes;
 }
 
 // Query of one meta partition, with optional filter.
@@ -172,8 +173,12 @@ const SystemClock& system_clock() {
 
 int DynamoDbStore::schema_version() { return kSchemaVersion; }
 
-DynamoDbStore::DynamoDbStore(std::unique_ptr<DynamoClient> client, const Clock& clock, StoreOptions options)
-    : client_(std::move(client)), clock_(clock), options_(options), random_(std::random_device{}()) {}
+DynamoDbStore::DynamoDbStore(std::unique_ptr<DynamoClient> client, const Clock& clock,
+                             StoreOptions options)
+    : client_(std::move(client)),
+      clock_(clock),
+      options_(options),
+      random_(std::random_device{}()) {}
 
 DynamoDbStore::~DynamoDbStore() {
   if (lock_held_) release_lock();
@@ -182,28 +187,33 @@ DynamoDbStore::~DynamoDbStore() {
 std::string DynamoDbStore::describe() const { return client_->target().display; }
 
 Status DynamoDbStore::fail(const std::string& what, const Status& cause) const {
-  return Status::Load("DynamoDB " + describe() + ": " + what + ": " + client_->scrub(cause.message()));
+  return Status::Load("DynamoDB " + describe() + ": " + what + ": " +
+                      client_->scrub(cause.message()));
 }
 
-Result<json> DynamoDbStore::call(const std::string& what, std::string_view operation, const json& body,
-                                 std::string* error_type) {
+Result<json> DynamoDbStore::call(const std::string& what, std::string_view operation,
+                                 const json& body, std::string* error_type) {
   auto r = client_->call(operation, body, error_type);
   if (!r.ok()) return fail(what, r.status());
   return r;
 }
 
-Result<std::unique_ptr<Store>> DynamoDbStore::open(const std::string& url, const StoreOptions& options) {
+Result<std::unique_ptr<Store>> DynamoDbStore::open(const std::string& url,
+                                                   const StoreOptions& options) {
   const char* region = std::getenv("AWS_REGION");
   if (region == nullptr || *region == '\0') region = std::getenv("AWS_DEFAULT_REGION");
   auto target = parse_dynamodb_url(url, region != nullptr ? region : "");
   if (!target.ok()) return target.status();
   auto credentials = aws_credentials_from_env([](const char* name) { return std::getenv(name); });
-  if (!credentials.ok()) return Status::Load(target->display + ": " + credentials.status().message());
-  auto client = std::make_unique<DynamoClient>(std::move(*target), std::move(*credentials), system_clock());
+  if (!credentials.ok())
+    return Status::Load(target->display + ": " + credentials.status().message());
+  auto client =
+      std::make_unique<DynamoClient>(std::move(*target), std::move(*credentials), system_clock());
   return open(std::move(client), system_clock(), options);
 }
 
-Result<std::unique_ptr<Store>> DynamoDbStore::open(std::unique_ptr<DynamoClient> client, const Clock& clock,
+Result<std::unique_ptr<Store>> DynamoDbStore::open(std::unique_ptr<DynamoClient> client,
+                                                   const Clock& clock,
                                                    const StoreOptions& options) {
   std::unique_ptr<DynamoDbStore> store(new DynamoDbStore(std::move(client), clock, options));
   const DynamoTarget& t = store->client_->target();
@@ -213,7 +223,8 @@ Result<std::unique_ptr<Store>> DynamoDbStore::open(std::unique_ptr<DynamoClient>
   return std::unique_ptr<Store>(std::move(store));
 }
 
-Status DynamoDbStore::ensure_table(const std::string& name, const char* hash_key, const char* range_key) {
+Status DynamoDbStore::ensure_table(const std::string& name, const char* hash_key,
+                                   const char* range_key) {
   const std::string what = "table " + name;
   std::string type;
   auto described = client_->call("DescribeTable", {{"TableName", name}}, &type);
@@ -224,19 +235,21 @@ Status DynamoDbStore::ensure_table(const std::string& name, const char* hash_key
         missing_tables_ = true;
         return Status::Ok();
       }
-      return Status::Load("no covid-etl data in DynamoDB " + describe() + ": there is no table '" + name +
-                          "' (run `covid-etl run` first)");
+      return Status::Load("no covid-etl data in DynamoDB " + describe() + ": there is no table '" +
+                          name + "' (run `covid-etl run` first)");
     }
     json create = {
         {"TableName", name},
-        {"AttributeDefinitions", json::array({json{{"AttributeName", hash_key}, {"AttributeType", "S"}},
-                                              json{{"AttributeName", range_key}, {"AttributeType", "S"}}})},
+        {"AttributeDefinitions",
+         json::array({json{{"AttributeName", hash_key}, {"AttributeType", "S"}},
+                      json{{"AttributeName", range_key}, {"AttributeType", "S"}}})},
         {"KeySchema", json::array({json{{"AttributeName", hash_key}, {"KeyType", "HASH"}},
                                    json{{"AttributeName", range_key}, {"KeyType", "RANGE"}}})},
         {"BillingMode", "PAY_PER_REQUEST"}};
     auto created = client_->call("CreateTable", create, &type);
     // ResourceInUseException: another process created it meanwhile.
-    if (!created.ok() && type != "ResourceInUseException") return fail("creating " + what, created.status());
+    if (!created.ok() && type != "ResourceInUseException")
+      return fail("creating " + what, created.status());
     described = Status::Load("not described yet");
   }
   auto deadline = clock_.now() + kTableWait;
@@ -252,23 +265,27 @@ Status DynamoDbStore::ensure_table(const std::string& name, const char* hash_key
         for (const json& k : table["KeySchema"]) {
           ++parts;
           if (!k.is_object()) continue;
-          std::string kind = dynamo::string_field(k, "KeyType"), attr = dynamo::string_field(k, "AttributeName");
+          std::string kind = dynamo::string_field(k, "KeyType"),
+                      attr = dynamo::string_field(k, "AttributeName");
           (kind == "HASH" ? hash : range) = attr;
         }
       }
       if (parts != 2 || hash != hash_key || range != range_key) {
-        return Status::Load("DynamoDB " + describe() + ": " + what + " exists but is not covid-etl's: its key is (" +
-                            hash + (range.empty() ? "" : ", " + range) + "), expected (" + hash_key + ", " +
-                            range_key + ")");
+        return Status::Load("DynamoDB " + describe() + ": " + what +
+                            " exists but is not covid-etl's: its key is (" + hash +
+                            (range.empty() ? "" : ", " + range) + "), expected (" + hash_key +
+                            ", " + range_key + ")");
       }
       if (status == "ACTIVE" || status == "UPDATING") return Status::Ok();
       if (status != "CREATING") {
-        return Status::Load("DynamoDB " + describe() + ": " + what + " is " + (status.empty() ? "in no state" : status));
+        return Status::Load("DynamoDB " + describe() + ": " + what + " is " +
+                            (status.empty() ? "in no state" : status));
       }
     }
     if (clock_.now() >= deadline) {
-      return Status::Load("DynamoDB " + describe() + ": " + what + " did not become ACTIVE within " +
-                          std::to_string(kTableWait.count()) + " minutes");
+      return Status::Load("DynamoDB " + describe() + ": " + what +
+                          " did not become ACTIVE within " + std::to_string(kTableWait.count()) +
+                          " minutes");
     }
     clock_.sleep_for(wait);
     wait = std::min<std::chrono::milliseconds>(wait * 2, std::chrono::milliseconds(2000));
@@ -279,17 +296,20 @@ Status DynamoDbStore::ensure_table(const std::string& name, const char* hash_key
 
 Status DynamoDbStore::check_schema() {
   const std::string& meta = client_->target().meta_table;
-  auto got = call("reading the layout version", "GetItem",
-                  {{"TableName", meta}, {"Key", key("schema", "version")}, {"ConsistentRead", true}});
+  auto got =
+      call("reading the layout version", "GetItem",
+           {{"TableName", meta}, {"Key", key("schema", "version")}, {"ConsistentRead", true}});
   if (!got.ok()) return got.status();
   auto item = got->find("Item");
   if (item != got->end() && item->is_object()) {
     dynamo::ItemReader r(*item);
     int64_t version = r.n("version");
-    if (!r.ok()) return Status::Load("DynamoDB " + describe() + ": the layout version item: " + r.error());
+    if (!r.ok())
+      return Status::Load("DynamoDB " + describe() + ": the layout version item: " + r.error());
     if (version > kSchemaVersion) {
       return Status::Load("DynamoDB " + describe() + ": layout version " + std::to_string(version) +
-                          " is newer than this covid-etl knows (" + std::to_string(kSchemaVersion) + ")");
+                          " is newer than this covid-etl knows (" + std::to_string(kSchemaVersion) +
+                          ")");
     }
     return Status::Ok();
   }
@@ -335,17 +355,20 @@ Result<int64_t> DynamoDbStore::begin_run(const std::string& started_at, const In
   r.id = *id;
   r.started_at = started_at;
   r.status = RunStatus::kRunning;
-  auto put = call("recording the run", "PutItem", {{"TableName", client_->target().meta_table}, {"Item", run_item(r)}});
+  auto put = call("recording the run", "PutItem",
+                  {{"TableName", client_->target().meta_table}, {"Item", run_item(r)}});
   if (!put.ok()) return put.status();
   return *id;
 }
 
 Status DynamoDbStore::put_run(const RunRecord& run) {
-  auto put = call("recording the run", "PutItem", {{"TableName", client_->target().meta_table}, {"Item", run_item(run)}});
+  auto put = call("recording the run", "PutItem",
+                  {{"TableName", client_->target().meta_table}, {"Item", run_item(run)}});
   return put.ok() ? Status::Ok() : put.status();
 }
 
-Status DynamoDbStore::add_outbox(const std::vector<OutboxMessage>& messages, std::vector<PutRequest>* puts) {
+Status DynamoDbStore::add_outbox(const std::vector<OutboxMessage>& messages,
+                                 std::vector<PutRequest>* puts) {
   if (messages.empty()) return Status::Ok();
   auto last = next_id("outbox", int64_t(messages.size()));
   if (!last.ok()) return last.status();
@@ -400,7 +423,8 @@ Status DynamoDbStore::acquire_lock() {
     if (type != kConditionFailed) return fail("taking the run lock", put.status());
     if (now >= deadline) break;
     auto pause = std::chrono::milliseconds(100 + int64_t(random_() % 150));
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) + std::chrono::milliseconds(1);
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) +
+                std::chrono::milliseconds(1);
     clock_.sleep_for(std::min(pause, left));
   }
   std::string who;
@@ -413,11 +437,14 @@ Status DynamoDbStore::acquire_lock() {
     int64_t until = r.n("lease_until");
     if (r.ok() && !holder_seen.empty()) {
       who = " (" + holder_seen + ", its lease runs until " +
-            format_timestamp(std::chrono::system_clock::time_point(std::chrono::milliseconds(until))) + ")";
+            format_timestamp(
+                std::chrono::system_clock::time_point(std::chrono::milliseconds(until))) +
+            ")";
     }
   }
-  return Status::Load("the database " + describe() + " is locked by another run" + who + "; gave up after waiting " +
-                      std::to_string(options_.lock_timeout.count()) + " ms (lock_timeout_ms)");
+  return Status::Load("the database " + describe() + " is locked by another run" + who +
+                      "; gave up after waiting " + std::to_string(options_.lock_timeout.count()) +
+                      " ms (lock_timeout_ms)");
 }
 
 Status DynamoDbStore::renew_lock(bool only_if_due) {
@@ -431,7 +458,8 @@ Status DynamoDbStore::renew_lock(bool only_if_due) {
                           {"UpdateExpression", "SET #lu = :lu"},
                           {"ConditionExpression", "#o = :me"},
                           {"ExpressionAttributeNames", {{"#lu", "lease_until"}, {"#o", "owner"}}},
-                          {"ExpressionAttributeValues", {{":lu", N(epoch_ms(now + kLockLease))}, {":me", S(lock_owner_)}}}},
+                          {"ExpressionAttributeValues",
+                           {{":lu", N(epoch_ms(now + kLockLease))}, {":me", S(lock_owner_)}}}},
                          &type);
   if (r.ok()) {
     lock_renewed_at_ = now;
@@ -439,9 +467,10 @@ Status DynamoDbStore::renew_lock(bool only_if_due) {
   }
   if (type == kConditionFailed) {
     lock_held_ = false;
-    return Status::Load("DynamoDB " + describe() +
-                        ": lost the run lock (its lease ran out and another run took it); what this run "
-                        "wrote stays and the next run completes it");
+    return Status::Load(
+        "DynamoDB " + describe() +
+        ": lost the run lock (its lease ran out and another run took it); what this run "
+        "wrote stays and the next run completes it");
   }
   return fail("renewing the run lock", r.status());
 }
@@ -453,17 +482,21 @@ Status DynamoDbStore::check_lock() {
   // so that a run that changes nothing writes nothing but its record.
   if (now - lock_renewed_at_ >= kLockRenewAfter) return renew_lock(/*only_if_due=*/false);
   auto got = call("checking the run lock", "GetItem",
-                  {{"TableName", client_->target().meta_table}, {"Key", key("lock", "run")}, {"ConsistentRead", true}});
+                  {{"TableName", client_->target().meta_table},
+                   {"Key", key("lock", "run")},
+                   {"ConsistentRead", true}});
   if (!got.ok()) return got.status();
   auto item = got->find("Item");
   if (item != got->end() && item->is_object()) {
     dynamo::ItemReader r(*item);
-    if (r.s("owner") == lock_owner_ && r.n("lease_until") > epoch_ms(now) && r.ok()) return Status::Ok();
+    if (r.s("owner") == lock_owner_ && r.n("lease_until") > epoch_ms(now) && r.ok())
+      return Status::Ok();
   }
   lock_held_ = false;
-  return Status::Load("DynamoDB " + describe() +
-                      ": lost the run lock (its lease ran out and another run took it); what this run "
-                      "wrote stays and the next run completes it");
+  return Status::Load(
+      "DynamoDB " + describe() +
+      ": lost the run lock (its lease ran out and another run took it); what this run "
+      "wrote stays and the next run completes it");
 }
 
 void DynamoDbStore::release_lock() {
@@ -497,7 +530,8 @@ class DynamoLoad final : public LoadTransaction {
     const DynamoTarget& t = store_.client_->target();
     std::vector<PutRequest> data, revisions;
     data.reserve(changes.inserted.size() + changes.updated.size());
-    for (const Observation& o : changes.inserted) data.push_back({t.table, dynamo::observation_item(o, run_id)});
+    for (const Observation& o : changes.inserted)
+      data.push_back({t.table, dynamo::observation_item(o, run_id)});
     for (const Revision& r : changes.updated) {
       data.push_back({t.table, dynamo::observation_item(r.after, run_id)});
       revisions.push_back({t.meta_table, revision_item(run_id, r)});
@@ -545,7 +579,8 @@ class DynamoLoad final : public LoadTransaction {
       puts.push_back({meta, std::move(item)});
     }
     for (const std::string& url : forgotten_) {
-      auto r = store_.client_->call("DeleteItem", {{"TableName", meta}, {"Key", key("source", source_key(url))}});
+      auto r = store_.client_->call("DeleteItem",
+                                    {{"TableName", meta}, {"Key", key("source", source_key(url))}});
       if (!r.ok()) return store_.fail("removing an old source state", r.status());
       store_.known_sources_.erase(url);
     }
@@ -574,7 +609,8 @@ Result<std::unique_ptr<LoadTransaction>> DynamoDbStore::begin_load() {
 
 // --- reading -----------------------------------------------------------------------------------
 
-Result<std::vector<Observation>> DynamoDbStore::read_series(std::string_view location, std::optional<Date> from,
+Result<std::vector<Observation>> DynamoDbStore::read_series(std::string_view location,
+                                                            std::optional<Date> from,
                                                             std::optional<Date> to) {
   if (missing_tables_) return std::vector<Observation>();
   json q = {{"TableName", client_->target().table},
@@ -626,13 +662,17 @@ Result<std::vector<RunRecord>> DynamoDbStore::list_runs(size_t limit) {
 Result<std::optional<RunRecord>> DynamoDbStore::get_run(int64_t id) {
   if (missing_tables_ || id < 0) return std::optional<RunRecord>();
   auto got = call("reading a run", "GetItem",
-                  {{"TableName", client_->target().meta_table}, {"Key", key("run", padded(id))}, {"ConsistentRead", true}});
+                  {{"TableName", client_->target().meta_table},
+                   {"Key", key("run", padded(id))},
+                   {"ConsistentRead", true}});
   if (!got.ok()) return got.status();
   auto item = got->find("Item");
   if (item == got->end() || !item->is_object()) return std::optional<RunRecord>();
   dynamo::ItemReader r(*item);
   RunRecord rec = read_run(r);
-  if (!r.ok()) return Status::Load("DynamoDB " + describe() + ": run " + std::to_string(id) + ": " + r.error());
+  if (!r.ok())
+    return Status::Load("DynamoDB " + describe() + ": run " + std::to_string(id) + ": " +
+                        r.error());
   return std::optional<RunRecord>(std::move(rec));
 }
 
@@ -683,21 +723,21 @@ Result<std::map<std::string, SourceState>> DynamoDbStore::source_states() {
   std::map<std::string, SourceState> out;
   if (missing_tables_) return out;
   std::string bad;
-  Status s = client_->query_all("Query", meta_query(client_->target().meta_table, "source", true),
-                                [&](const json& item) {
-                                  dynamo::ItemReader r(item);
-                                  SourceState st;
-                                  st.url = r.s("url");
-                                  st.validators = SourceValidators{r.s("etag"), r.s("last_modified")};
-                                  st.content_hash = r.s("content_hash");
-                                  st.bytes = uint64_t(r.n("bytes"));
-                                  if (!r.ok()) {
-                                    bad = "source " + st.url + ": " + r.error();
-                                    return false;
-                                  }
-                                  out.emplace(st.url, std::move(st));
-                                  return true;
-                                });
+  Status s = client_->query_all(
+      "Query", meta_query(client_->target().meta_table, "source", true), [&](const json& item) {
+        dynamo::ItemReader r(item);
+        SourceState st;
+        st.url = r.s("url");
+        st.validators = SourceValidators{r.s("etag"), r.s("last_modified")};
+        st.content_hash = r.s("content_hash");
+        st.bytes = uint64_t(r.n("bytes"));
+        if (!r.ok()) {
+          bad = "source " + st.url + ": " + r.error();
+          return false;
+        }
+        out.emplace(st.url, std::move(st));
+        return true;
+      });
   if (!s.ok()) return fail("reading source state", s);
   if (!bad.empty()) return Status::Load("DynamoDB " + describe() + ": " + bad);
   known_sources_ = out;
@@ -731,15 +771,17 @@ Result<std::vector<OutboxMessage>> DynamoDbStore::claim_outbox(size_t limit, con
   for (const std::string& sk : candidates) {
     // Leased only if it is still claimable: of two processes, one wins, the other skips it.
     std::string type;
-    auto r = client_->call("UpdateItem",
-                           {{"TableName", meta},
-                            {"Key", key("outbox", sk)},
-                            {"UpdateExpression", "SET #lu = :lease"},
-                            {"ConditionExpression", claimable},
-                            {"ExpressionAttributeNames", {{"#st", "status"}, {"#lu", "lease_until"}}},
-                            {"ExpressionAttributeValues", {{":pending", S("pending")}, {":now", S(now)}, {":lease", S(lease_until)}}},
-                            {"ReturnValues", "ALL_NEW"}},
-                           &type);
+    auto r =
+        client_->call("UpdateItem",
+                      {{"TableName", meta},
+                       {"Key", key("outbox", sk)},
+                       {"UpdateExpression", "SET #lu = :lease"},
+                       {"ConditionExpression", claimable},
+                       {"ExpressionAttributeNames", {{"#st", "status"}, {"#lu", "lease_until"}}},
+                       {"ExpressionAttributeValues",
+                        {{":pending", S("pending")}, {":now", S(now)}, {":lease", S(lease_until)}}},
+                       {"ReturnValues", "ALL_NEW"}},
+                      &type);
     if (!r.ok()) {
       if (type == kConditionFailed) continue;
       return fail("leasing the outbox", r.status());
@@ -748,15 +790,17 @@ Result<std::vector<OutboxMessage>> DynamoDbStore::claim_outbox(size_t limit, con
     if (attrs == r->end() || !attrs->is_object()) continue;
     dynamo::ItemReader reader(*attrs);
     OutboxMessage m = read_outbox(reader);
-    if (!reader.ok()) return Status::Load("DynamoDB " + describe() + ": outbox message " + sk + ": " + reader.error());
+    if (!reader.ok())
+      return Status::Load("DynamoDB " + describe() + ": outbox message " + sk + ": " +
+                          reader.error());
     out.push_back(std::move(m));
   }
   return out;
 }
 
 Status DynamoDbStore::record_delivery(const DeliveryUpdate& u) {
-  json names = {{"#st", "status"}, {"#at", "attempts"}, {"#lu", "lease_until"}, {"#le", "last_error"},
-                {"#da", "delivered_at"}, {"#pk", "pk"}};
+  json names = {{"#st", "status"},     {"#at", "attempts"},     {"#lu", "lease_until"},
+                {"#le", "last_error"}, {"#da", "delivered_at"}, {"#pk", "pk"}};
   json values = {{":st", S(to_string(u.status))}, {":n", N(u.attempts_added)}};
   std::string set = "SET #st = :st", remove = " REMOVE #lu";
   if (u.error.empty()) {

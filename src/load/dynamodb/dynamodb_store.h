@@ -27,8 +27,8 @@
 // The run lock: a conditional PutItem of the lock item (it must be absent or its lease over),
 // retried until StoreOptions::lock_timeout, then "locked by another run". The lease is 60 s and
 // is renewed during a long load; commit checks that the lock is still held (a consistent read)
-// before the run record is written, and commit or rollback deletes it (only if still the owner). A run that dies holding
-// it blocks others for at most the lease.
+// before the run record is written, and commit or rollback deletes it (only if still the owner). A
+// run that dies holding it blocks others for at most the lease.
 //
 // The outbox: claim_outbox() reads the pending messages with a Query on pk "outbox" and leases
 // each with a conditional UpdateItem (still pending, lease absent or over), so two processes
@@ -53,13 +53,14 @@ class DynamoDbStore final : public Store {
   // `url` is one that is_dynamodb_url() accepts.
   static Result<std::unique_ptr<Store>> open(const std::string& url, const StoreOptions& options);
   // With a given client and clock (tests).
-  static Result<std::unique_ptr<Store>> open(std::unique_ptr<DynamoClient> client, const Clock& clock,
-                                             const StoreOptions& options);
+  static Result<std::unique_ptr<Store>> open(std::unique_ptr<DynamoClient> client,
+                                             const Clock& clock, const StoreOptions& options);
   ~DynamoDbStore() override;
   DynamoDbStore(const DynamoDbStore&) = delete;
   DynamoDbStore& operator=(const DynamoDbStore&) = delete;
 
-  Result<int64_t> begin_run(const std::string& started_at, const InterruptedOutbox& tell = {}) override;
+  Result<int64_t> begin_run(const std::string& started_at,
+                            const InterruptedOutbox& tell = {}) override;
   Status finish_run(const RunRecord& run, const std::vector<OutboxMessage>& outbox) override;
   Result<std::unique_ptr<LoadTransaction>> begin_load() override;
   Result<std::vector<OutboxMessage>> claim_outbox(size_t limit, const std::string& now,
@@ -87,8 +88,8 @@ class DynamoDbStore final : public Store {
 
   DynamoDbStore(std::unique_ptr<DynamoClient> client, const Clock& clock, StoreOptions options);
   Status fail(const std::string& what, const Status& cause) const;
-  Result<nlohmann::json> call(const std::string& what, std::string_view operation, const nlohmann::json& body,
-                              std::string* error_type = nullptr);
+  Result<nlohmann::json> call(const std::string& what, std::string_view operation,
+                              const nlohmann::json& body, std::string* error_type = nullptr);
   Status ensure_table(const std::string& name, const char* hash_key, const char* range_key);
   Status check_schema();
   Result<int64_t> next_id(const char* counter, int64_t count);

@@ -76,15 +76,17 @@ Result<PgTarget> parse_uri(std::string_view url) {
     if (first != last_at) {
       std::string_view userinfo = url.substr(host, last_at - host);
       size_t colon = userinfo.find(':');
-      std::string_view password = colon == std::string_view::npos ? userinfo : userinfo.substr(colon + 1);
+      std::string_view password =
+          colon == std::string_view::npos ? userinfo : userinfo.substr(colon + 1);
       for (std::string_view secret : {userinfo, password}) {
         remember_secret(secret);
         if (auto decoded = percent_decode(secret)) remember_secret(*decoded);
       }
-      return Status::Usage("the database URL " + std::string(url.substr(0, host)) + "***" +
-                           std::string(url.substr(last_at)) +
-                           " has a '/' or '@' in its user name, password or database name: write them "
-                           "percent-encoded (%2F for '/', %40 for '@')");
+      return Status::Usage(
+          "the database URL " + std::string(url.substr(0, host)) + "***" +
+          std::string(url.substr(last_at)) +
+          " has a '/' or '@' in its user name, password or database name: write them "
+          "percent-encoded (%2F for '/', %40 for '@')");
     }
   }
   // libpq takes user info up to the first '@' before the first '/'.

@@ -331,8 +331,9 @@ Result<std::unique_ptr<Store>> PostgresStore::open(const std::string& url,
     return Status::Load("cannot connect to PostgreSQL " + target->display + ": out of memory");
   std::unique_ptr<PostgresStore> store(new PostgresStore(pq, conn, std::move(*target), options));
   if (pq->status(conn) != CONNECTION_OK) {
-    return Status::Load("cannot connect to PostgreSQL " + store->target_.display + ": " +
-                        flatten(scrub(scrub_secrets(pq->error_message(conn), store->target_.secrets))));
+    return Status::Load(
+        "cannot connect to PostgreSQL " + store->target_.display + ": " +
+        flatten(scrub(scrub_secrets(pq->error_message(conn), store->target_.secrets))));
   }
   pq->set_notice_processor(conn, silent_notices, nullptr);
   if (options.read_only) {
@@ -431,7 +432,8 @@ Status PostgresStore::migrate() {
   return s.ok() ? s : fail(s);
 }
 
-Result<int64_t> PostgresStore::begin_run(const std::string& started_at, const InterruptedOutbox& tell) {
+Result<int64_t> PostgresStore::begin_run(const std::string& started_at,
+                                         const InterruptedOutbox& tell) {
   // Committed without waiting for the WAL flush: the load's commit (or finish_run's) flushes it
   // first, and a server that loses it in a crash has also ended this run's connection. It saves
   // a disk flush per run.
@@ -450,8 +452,9 @@ Result<int64_t> PostgresStore::begin_run(const std::string& started_at, const In
   // taken before the record commits, so no other run sees the one without the other. Then the
   // records of `running` runs whose lock is gone are closed.
   std::string schema_key = std::to_string(uint32_t(lock_key(target_.schema)));
-  auto marked = query("marking the run live", "SELECT pg_advisory_lock($1::bigint << 32 | $2::bigint)",
-                      {schema_key, std::to_string(id & 0xffffffff)});
+  auto marked =
+      query("marking the run live", "SELECT pg_advisory_lock($1::bigint << 32 | $2::bigint)",
+            {schema_key, std::to_string(id & 0xffffffff)});
   Status s = marked.ok() ? Status::Ok() : marked.status();
   if (s.ok()) {
     auto closed = query("closing interrupted runs", sql(R"sql(
@@ -464,7 +467,8 @@ WHERE status = 'running' AND id <> $1::bigint AND NOT EXISTS (
 RETURNING id, )sql" COVID_PG_TIME("started_at")),
                         {std::to_string(id), interrupted_run_message(id), schema_key});
     if (!closed.ok()) s = closed.status();
-    for (int i = 0, n = closed.ok() ? pq_->ntuples(closed->get()) : 0; s.ok() && tell && i < n; ++i) {
+    for (int i = 0, n = closed.ok() ? pq_->ntuples(closed->get()) : 0; s.ok() && tell && i < n;
+         ++i) {
       RunRecord r;
       r.id = to_int64(pq_->getvalue(closed->get(), i, 0));
       r.started_at = pq_->getvalue(closed->get(), i, 1);
@@ -542,11 +546,13 @@ class PostgresLoad final : public LoadTransaction {
 
   // Many locations (counties): one query for the whole table, sorted here (the server's
   // collation need not order text as std::string does); rows of other locations are skipped.
-  Result<std::vector<Observation>> existing_many(const std::vector<std::string>& locations) override {
+  Result<std::vector<Observation>> existing_many(
+      const std::vector<std::string>& locations) override {
     if (locations.size() <= 64) return LoadTransaction::existing_many(locations);
-    auto r = store_.query("reading observations",
-                          store_.sql("SELECT location, date, cases, deaths, recovered FROM {s}.observations"),
-                          {}, /*binary=*/true);
+    auto r = store_.query(
+        "reading observations",
+        store_.sql("SELECT location, date, cases, deaths, recovered FROM {s}.observations"), {},
+        /*binary=*/true);
     if (!r.ok()) return r.status();
     const PGresult* res = r->get();
     auto& pq = *store_.pq_;
@@ -561,7 +567,8 @@ class PostgresLoad final : public LoadTransaction {
       if (!std::binary_search(locations.begin(), locations.end(), location)) continue;
       if (pq.getlength(res, i, 1) != 4 || pq.getlength(res, i, 2) % 8 != 0 ||
           pq.getlength(res, i, 3) % 8 != 0 || pq.getlength(res, i, 4) % 8 != 0) {
-        return Status::Load("PostgreSQL " + store_.describe() + ": unexpected column types in observations");
+        return Status::Load("PostgreSQL " + store_.describe() +
+                            ": unexpected column types in observations");
       }
       Observation o;
       o.location = std::move(location);
@@ -575,17 +582,22 @@ class PostgresLoad final : public LoadTransaction {
     return out;
   }
 
-  Result<std::vector<Observation>> existing_on(Date date, const std::vector<std::string>& locations) override {
+  Result<std::vector<Observation>> existing_on(Date date,
+                                               const std::vector<std::string>& locations) override {
     if (locations.empty()) return std::vector<Observation>();
-    return rows_on(date, store_.sql("SELECT location, cases, deaths, recovered FROM {s}.observations "
-                                    "WHERE date = $1::date AND location = ANY($2::text[])"),
+    return rows_on(date,
+                   store_.sql("SELECT location, cases, deaths, recovered FROM {s}.observations "
+                              "WHERE date = $1::date AND location = ANY($2::text[])"),
                    text_array(locations));
   }
 
   Result<std::vector<Observation>> existing_on_date(std::string_view level, Date date) override {
-    return rows_on(date, store_.sql("SELECT o.location, o.cases, o.deaths, o.recovered FROM {s}.observations o "
-                                    "JOIN {s}.locations l ON l.id = o.location WHERE o.date = $1::date AND l.type = $2"),
-                   std::string(level));
+    return rows_on(
+        date,
+        store_.sql(
+            "SELECT o.location, o.cases, o.deaths, o.recovered FROM {s}.observations o "
+            "JOIN {s}.locations l ON l.id = o.location WHERE o.date = $1::date AND l.type = $2"),
+        std::string(level));
   }
 
   // Rows the store does not have (the county dates new to it, two million on a first load):
@@ -593,29 +605,31 @@ class PostgresLoad final : public LoadTransaction {
   // needs for revisions. A row that is there after all violates the primary key, and the load
   // fails whole.
   Status insert_sorted(int64_t run_id, RowCursor& rows) override {
-    return copy_in("inserting observations",
-                   store_.sql("COPY {s}.observations (location, date, cases, deaths, recovered, run_id) "
-                              "FROM STDIN (FORMAT binary)"),
-                   [&](CopyBinaryWriter& w, auto& flush) -> Status {
-                     for (;;) {
-                       auto row = rows.next();
-                       if (!row.ok()) return row.status();
-                       const Observation* o = *row;
-                       if (o == nullptr) return Status::Ok();
-                       w.begin_row(6);
-                       w.text(o->location);
-                       w.date(o->date);
-                       write_count(w, o->cases);
-                       write_count(w, o->deaths);
-                       write_count(w, o->recovered);
-                       w.int8(run_id);
-                       flush(false);
-                     }
-                   });
+    return copy_in(
+        "inserting observations",
+        store_.sql("COPY {s}.observations (location, date, cases, deaths, recovered, run_id) "
+                   "FROM STDIN (FORMAT binary)"),
+        [&](CopyBinaryWriter& w, auto& flush) -> Status {
+          for (;;) {
+            auto row = rows.next();
+            if (!row.ok()) return row.status();
+            const Observation* o = *row;
+            if (o == nullptr) return Status::Ok();
+            w.begin_row(6);
+            w.text(o->location);
+            w.date(o->date);
+            write_count(w, o->cases);
+            write_count(w, o->deaths);
+            write_count(w, o->recovered);
+            w.int8(run_id);
+            flush(false);
+          }
+        });
   }
 
   // All the digests in one statement: up to a thousand dates a run.
-  Status save_date_digests(std::string_view level, const std::map<Date, StoredDigest>& digests) override {
+  Status save_date_digests(std::string_view level,
+                           const std::map<Date, StoredDigest>& digests) override {
     if (digests.empty()) return Status::Ok();
     std::vector<std::string> dates, rows, hashes, stored;
     std::vector<std::optional<std::string>> bytes;
@@ -631,8 +645,8 @@ INSERT INTO {s}.date_digests (level, date, rows, hash, stored_rows, bytes_hash)
 SELECT $1, d, r, h, sr, b FROM unnest($2::date[], $3::bigint[], $4::text[], $5::bigint[], $6::text[]) AS t (d, r, h, sr, b)
 ON CONFLICT (level, date) DO UPDATE SET rows = excluded.rows, hash = excluded.hash,
   stored_rows = excluded.stored_rows, bytes_hash = excluded.bytes_hash)sql"),
-                          {std::string(level), text_array(dates), text_array(rows), text_array(hashes),
-                           text_array(stored), text_array(bytes)});
+                          {std::string(level), text_array(dates), text_array(rows),
+                           text_array(hashes), text_array(stored), text_array(bytes)});
     return r.ok() ? Status::Ok() : r.status();
   }
 
@@ -716,30 +730,31 @@ ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.l
  private:
   // The inserted and updated rows into the staging table.
   Status copy(const ChangeSet& changes) {
-    return copy_in("copying to staging", kCopyStaging, [&](CopyBinaryWriter& w, auto& flush) -> Status {
-      auto row = [&](const Observation& o, const Observation* before) {
-        w.begin_row(9);
-        w.text(o.location);
-        w.date(o.date);
-        write_count(w, o.cases);
-        write_count(w, o.deaths);
-        write_count(w, o.recovered);
-        w.boolean(before != nullptr);
-        if (before != nullptr) {
-          write_count(w, before->cases);
-          write_count(w, before->deaths);
-          write_count(w, before->recovered);
-        } else {
-          w.null();
-          w.null();
-          w.null();
-        }
-        flush(false);
-      };
-      for (const Observation& o : changes.inserted) row(o, nullptr);
-      for (const Revision& r : changes.updated) row(r.after, &r.before);
-      return Status::Ok();
-    });
+    return copy_in("copying to staging", kCopyStaging,
+                   [&](CopyBinaryWriter& w, auto& flush) -> Status {
+                     auto row = [&](const Observation& o, const Observation* before) {
+                       w.begin_row(9);
+                       w.text(o.location);
+                       w.date(o.date);
+                       write_count(w, o.cases);
+                       write_count(w, o.deaths);
+                       write_count(w, o.recovered);
+                       w.boolean(before != nullptr);
+                       if (before != nullptr) {
+                         write_count(w, before->cases);
+                         write_count(w, before->deaths);
+                         write_count(w, before->recovered);
+                       } else {
+                         w.null();
+                         w.null();
+                         w.null();
+                       }
+                       flush(false);
+                     };
+                     for (const Observation& o : changes.inserted) row(o, nullptr);
+                     for (const Revision& r : changes.updated) row(r.after, &r.before);
+                     return Status::Ok();
+                   });
   }
 
   static void write_count(CopyBinaryWriter& w, int64_t v) {
@@ -771,7 +786,8 @@ ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.l
     w.finish();
     flush(true);
     bool ok = produced.ok() && sent;
-    const char* abort = !produced.ok() ? "covid-etl: reading the rows failed" : "covid-etl: sending the rows failed";
+    const char* abort = !produced.ok() ? "covid-etl: reading the rows failed"
+                                       : "covid-etl: sending the rows failed";
     bool ended = pq.put_copy_end(conn, ok ? nullptr : abort) == 1;
     Status status = Status::Ok();
     while (PGresult* r = pq.get_result(conn)) {
@@ -785,7 +801,8 @@ ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.l
 
   // The rows of one date a statement selects as (location, cases, deaths, recovered) with the
   // date and one more parameter, sorted by location in byte order.
-  Result<std::vector<Observation>> rows_on(Date date, const std::string& statement, std::string param) {
+  Result<std::vector<Observation>> rows_on(Date date, const std::string& statement,
+                                           std::string param) {
     auto r = store_.query("reading observations", statement, {format_date(date), std::move(param)},
                           /*binary=*/true);
     if (!r.ok()) return r.status();
@@ -797,8 +814,10 @@ ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.l
     };
     std::vector<Observation> out;
     for (int i = 0, rows = pq.ntuples(res); i < rows; ++i) {
-      if (pq.getlength(res, i, 1) % 8 != 0 || pq.getlength(res, i, 2) % 8 != 0 || pq.getlength(res, i, 3) % 8 != 0) {
-        return Status::Load("PostgreSQL " + store_.describe() + ": unexpected column types in observations");
+      if (pq.getlength(res, i, 1) % 8 != 0 || pq.getlength(res, i, 2) % 8 != 0 ||
+          pq.getlength(res, i, 3) % 8 != 0) {
+        return Status::Load("PostgreSQL " + store_.describe() +
+                            ": unexpected column types in observations");
       }
       Observation o;
       o.location.assign(pq.getvalue(res, i, 0), size_t(pq.getlength(res, i, 0)));
@@ -808,7 +827,8 @@ ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.l
       o.recovered = count(i, 3);
       out.push_back(std::move(o));
     }
-    std::sort(out.begin(), out.end(), by_location_date);  // the server's collation need not be byte order
+    std::sort(out.begin(), out.end(),
+              by_location_date);  // the server's collation need not be byte order
     return out;
   }
 
@@ -857,7 +877,8 @@ Result<std::vector<Observation>> PostgresStore::read_series(std::string_view loc
   return out;
 }
 
-Result<std::optional<std::map<Date, StoredDigest>>> PostgresStore::date_digests(std::string_view level) {
+Result<std::optional<std::map<Date, StoredDigest>>> PostgresStore::date_digests(
+    std::string_view level) {
   std::map<Date, StoredDigest> out;
   if (empty_) return std::optional(std::move(out));
   auto r = query("reading the date digests",
@@ -872,7 +893,9 @@ Result<std::optional<std::map<Date, StoredDigest>>> PostgresStore::date_digests(
     StoredDigest d;
     bool good = parse_date(text(0), &date) == DateError::kNone && d.source.set_hash_hex(text(2));
     if (good && !text(4).empty()) good = d.bytes.emplace().set_hex(text(4));
-    if (!good) return Status::Load("PostgreSQL " + describe() + ": a bad row in date_digests (" + text(0) + ")");
+    if (!good)
+      return Status::Load("PostgreSQL " + describe() + ": a bad row in date_digests (" + text(0) +
+                          ")");
     d.source.rows = uint64_t(to_int64(pq_->getvalue(res, i, 1)));
     d.stored_rows = uint64_t(to_int64(pq_->getvalue(res, i, 3)));
     out.emplace(date, d);
@@ -880,17 +903,19 @@ Result<std::optional<std::map<Date, StoredDigest>>> PostgresStore::date_digests(
   if (out.empty()) {
     // Rows of the level written before digests were kept (schema version 2) have none: until
     // a run writes them, every row is compared.
-    auto any = query("reading locations", sql("SELECT EXISTS (SELECT 1 FROM {s}.locations WHERE type = $1)"),
+    auto any = query("reading locations",
+                     sql("SELECT EXISTS (SELECT 1 FROM {s}.locations WHERE type = $1)"),
                      {std::string(level)});
     if (!any.ok()) return any.status();
-    if (std::string_view(pq_->getvalue(any->get(), 0, 0)) == "t") return std::optional<std::map<Date, StoredDigest>>();
+    if (std::string_view(pq_->getvalue(any->get(), 0, 0)) == "t")
+      return std::optional<std::map<Date, StoredDigest>>();
   }
   return std::optional(std::move(out));
 }
 
 namespace {
 
-#define COVID_PG_RUN_COLUMNS                                                                   \
+#define COVID_PG_RUN_COLUMNS \
   "id, " COVID_PG_TIME("started_at") ", " COVID_PG_TIME("finished_at") ", status, stage, rows_read, " \
   "inserted, updated, unchanged, missing, warnings, errors, to_char(first_date, 'YYYY-MM-DD'), "   \
   "to_char(last_date, 'YYYY-MM-DD'), error, sources, duration_ms"
@@ -918,8 +943,10 @@ RunRecord read_run(const LibPq& pq, const PGresult* res, int i) {
 
 Result<std::vector<RunRecord>> PostgresStore::list_runs(size_t limit) {
   if (empty_) return std::vector<RunRecord>();
-  auto r = query("reading runs", sql("SELECT " COVID_PG_RUN_COLUMNS " FROM {s}.runs ORDER BY id DESC LIMIT $1::bigint"),
-                 {std::to_string(limit)});
+  auto r =
+      query("reading runs",
+            sql("SELECT " COVID_PG_RUN_COLUMNS " FROM {s}.runs ORDER BY id DESC LIMIT $1::bigint"),
+            {std::to_string(limit)});
   if (!r.ok()) return r.status();
   const PGresult* res = r->get();
   std::vector<RunRecord> out;
@@ -929,7 +956,8 @@ Result<std::vector<RunRecord>> PostgresStore::list_runs(size_t limit) {
 
 Result<std::optional<RunRecord>> PostgresStore::get_run(int64_t id) {
   if (empty_) return std::optional<RunRecord>();
-  auto r = query("reading a run", sql("SELECT " COVID_PG_RUN_COLUMNS " FROM {s}.runs WHERE id = $1::bigint"),
+  auto r = query("reading a run",
+                 sql("SELECT " COVID_PG_RUN_COLUMNS " FROM {s}.runs WHERE id = $1::bigint"),
                  {std::to_string(id)});
   if (!r.ok()) return r.status();
   const PGresult* res = r->get();
@@ -944,8 +972,9 @@ Result<std::vector<Location>> PostgresStore::list_locations() {
     return out;
   }
   // COLLATE "C": byte order, as std::string sorts, whatever the database's collation.
-  auto r = query("reading locations",
-                 sql("SELECT id, type, name, state, fips FROM {s}.locations ORDER BY id COLLATE \"C\""));
+  auto r =
+      query("reading locations",
+            sql("SELECT id, type, name, state, fips FROM {s}.locations ORDER BY id COLLATE \"C\""));
   if (!r.ok()) return r.status();
   const PGresult* res = r->get();
   int rows = pq_->ntuples(res);

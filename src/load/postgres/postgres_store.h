@@ -55,7 +55,8 @@ class PostgresStore final : public Store {
   PostgresStore(const PostgresStore&) = delete;
   PostgresStore& operator=(const PostgresStore&) = delete;
 
-  Result<int64_t> begin_run(const std::string& started_at, const InterruptedOutbox& tell = {}) override;
+  Result<int64_t> begin_run(const std::string& started_at,
+                            const InterruptedOutbox& tell = {}) override;
   Status finish_run(const RunRecord& run, const std::vector<OutboxMessage>& outbox) override;
   Result<std::unique_ptr<LoadTransaction>> begin_load() override;
   Result<std::vector<OutboxMessage>> claim_outbox(size_t limit, const std::string& now,
@@ -99,7 +100,8 @@ class PostgresStore final : public Store {
   pg_conn* conn_;
   PgTarget target_;
   StoreOptions options_;
-  bool empty_ = false;  // read-only with missing_ok on a database without our schema: reads as empty
+  bool empty_ =
+      false;  // read-only with missing_ok on a database without our schema: reads as empty
   bool committing_ = false;  // a lost connection now leaves the load's fate unknown
 };
 

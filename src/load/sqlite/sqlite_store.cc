@@ -135,13 +135,17 @@ class Stmt {
   }
   // A count: NULL when unknown.
   Stmt& bind_count(int i, int64_t v) {
-    if (v == kUnknown) sqlite3_bind_null(stmt_, i);
-    else sqlite3_bind_int64(stmt_, i, v);
+    if (v == kUnknown)
+      sqlite3_bind_null(stmt_, i);
+    else
+      sqlite3_bind_int64(stmt_, i, v);
     return *this;
   }
   Stmt& bind_text_or_null(int i, const std::string& s) {
-    if (s.empty()) sqlite3_bind_null(stmt_, i);
-    else bind(i, s);
+    if (s.empty())
+      sqlite3_bind_null(stmt_, i);
+    else
+      bind(i, s);
     return *this;
   }
   // SQLITE_ROW, SQLITE_DONE or an error code.
@@ -155,12 +159,14 @@ class Stmt {
   void rewind() { sqlite3_reset(stmt_); }
   int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
   int64_t count(int col) const {
-    return sqlite3_column_type(stmt_, col) == SQLITE_NULL ? kUnknown : sqlite3_column_int64(stmt_, col);
+    return sqlite3_column_type(stmt_, col) == SQLITE_NULL ? kUnknown
+                                                          : sqlite3_column_int64(stmt_, col);
   }
   std::string text(int col) const {
     const unsigned char* t = sqlite3_column_text(stmt_, col);
-    return t == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(t),
-                                                      size_t(sqlite3_column_bytes(stmt_, col)));
+    return t == nullptr ? std::string()
+                        : std::string(reinterpret_cast<const char*>(t),
+                                      size_t(sqlite3_column_bytes(stmt_, col)));
   }
 
  private:
@@ -201,25 +207,29 @@ Status SqliteStore::exec(const char* sql) {
   return Status::Load(path_ + ": " + text);
 }
 
-Result<std::unique_ptr<Store>> SqliteStore::open(const std::string& path, const StoreOptions& options) {
+Result<std::unique_ptr<Store>> SqliteStore::open(const std::string& path,
+                                                 const StoreOptions& options) {
   namespace fs = std::filesystem;
   std::error_code ec;
   std::string file = path;
   if (options.read_only) {
     if (!fs::exists(path, ec)) {
-      if (!options.missing_ok) return Status::Load("no database at " + path + " (run `covid-etl run` first)");
+      if (!options.missing_ok)
+        return Status::Load("no database at " + path + " (run `covid-etl run` first)");
       file = ":memory:";  // reads as an empty database; nothing is created
     }
   } else {
     fs::path parent = fs::path(path).parent_path();
     if (!parent.empty() && !fs::exists(parent, ec)) {
       fs::create_directories(parent, ec);
-      if (ec) return Status::Load("cannot create directory " + parent.string() + ": " + ec.message());
+      if (ec)
+        return Status::Load("cannot create directory " + parent.string() + ": " + ec.message());
     }
   }
   sqlite3* db = nullptr;
-  int flags = (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-              SQLITE_OPEN_NOMUTEX;
+  int flags =
+      (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+      SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(file.c_str(), &db, flags, nullptr);
   std::unique_ptr<SqliteStore> store(new SqliteStore(db, path, options));
   if (rc != SQLITE_OK) {
@@ -245,7 +255,8 @@ Result<std::unique_ptr<Store>> SqliteStore::open(const std::string& path, const 
     int version = int(v.int64(0));
     if (version > schema_version()) {
       return Status::Load(path + ": schema version " + std::to_string(version) +
-                          " is newer than this covid-etl knows (" + std::to_string(schema_version()) + ")");
+                          " is newer than this covid-etl knows (" +
+                          std::to_string(schema_version()) + ")");
     }
     store->has_schema_ = version > 0;
   } else {
@@ -296,7 +307,8 @@ Status SqliteStore::migrate() {
   if (version > schema_version()) {
     (void)exec("ROLLBACK");
     return Status::Load(path_ + ": schema version " + std::to_string(version) +
-                        " is newer than this covid-etl knows (" + std::to_string(schema_version()) + ")");
+                        " is newer than this covid-etl knows (" + std::to_string(schema_version()) +
+                        ")");
   }
   for (int i = version; i < schema_version(); ++i) {
     Status s = exec(kMigrations[i]);
@@ -329,11 +341,13 @@ struct flock live_run_byte(int64_t id, short type) {
 
 }  // namespace
 
-Result<int64_t> SqliteStore::begin_run(const std::string& started_at, const InterruptedOutbox& tell) {
+Result<int64_t> SqliteStore::begin_run(const std::string& started_at,
+                                       const InterruptedOutbox& tell) {
   if (live_fd_ < 0) {
     std::string live = path_ + "-live";
     live_fd_ = ::open(live.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (live_fd_ < 0) return Status::Load(live + ": opening it to mark the run live: " + std::strerror(errno));
+    if (live_fd_ < 0)
+      return Status::Load(live + ": opening it to mark the run live: " + std::strerror(errno));
   }
   // The record and its mark in one transaction: no other run sees the one without the other.
   COVID_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
@@ -348,7 +362,8 @@ Result<int64_t> SqliteStore::begin_run(const std::string& started_at, const Inte
   int64_t id = int64_t(sqlite3_last_insert_rowid(db_));
   struct flock fl = live_run_byte(id, F_WRLCK);
   if (fcntl(live_fd_, F_OFD_SETLK, &fl) != 0) {
-    return fail(Status::Load(path_ + ": marking run " + std::to_string(id) + " live: " + std::strerror(errno)));
+    return fail(Status::Load(path_ + ": marking run " + std::to_string(id) +
+                             " live: " + std::strerror(errno)));
   }
   Status closed = close_interrupted_runs(id, tell);
   if (!closed.ok()) return fail(closed);
@@ -368,7 +383,8 @@ Status SqliteStore::close_interrupted_runs(int64_t own_id, const InterruptedOutb
       int64_t id = s.int64(0);
       struct flock fl = live_run_byte(id, F_WRLCK);
       if (fcntl(live_fd_, F_OFD_GETLK, &fl) != 0) {
-        return Status::Load(path_ + ": asking whether run " + std::to_string(id) + " is live: " + std::strerror(errno));
+        return Status::Load(path_ + ": asking whether run " + std::to_string(id) +
+                            " is live: " + std::strerror(errno));
       }
       if (fl.l_type != F_UNLCK) continue;
       RunRecord r;
@@ -422,8 +438,9 @@ Status SqliteStore::write_run_and_outbox(const RunRecord& run,
 
 Status SqliteStore::insert_outbox(const std::vector<OutboxMessage>& outbox) {
   if (outbox.empty()) return Status::Ok();
-  Stmt s(db_, "INSERT INTO outbox (run_id, channel, event, subject, body, payload, created_at) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?)");
+  Stmt s(db_,
+         "INSERT INTO outbox (run_id, channel, event, subject, body, payload, created_at) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?)");
   if (!s.ok()) return error("preparing the outbox");
   for (const OutboxMessage& m : outbox) {
     if (m.run_id != 0) s.bind(1, m.run_id);
@@ -481,9 +498,10 @@ Result<std::vector<OutboxMessage>> SqliteStore::claim_outbox(size_t limit, const
                                                              const std::string& lease_until) {
   std::vector<OutboxMessage> out;
   COVID_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
-  std::string sql = std::string("SELECT ") + kOutboxColumns +
-                    " FROM outbox WHERE status = 'pending' AND (lease_until IS NULL OR lease_until < ?)"
-                    " ORDER BY id LIMIT ?";
+  std::string sql =
+      std::string("SELECT ") + kOutboxColumns +
+      " FROM outbox WHERE status = 'pending' AND (lease_until IS NULL OR lease_until < ?)"
+      " ORDER BY id LIMIT ?";
   {
     Stmt sel(db_, sql.c_str());
     Stmt lease(db_, "UPDATE outbox SET lease_until = ? WHERE id = ?");
@@ -514,8 +532,9 @@ Result<std::vector<OutboxMessage>> SqliteStore::claim_outbox(size_t limit, const
 }
 
 Status SqliteStore::record_delivery(const DeliveryUpdate& u) {
-  Stmt s(db_, "UPDATE outbox SET status = ?, attempts = attempts + ?, last_error = ?, "
-              "lease_until = NULL, delivered_at = ? WHERE id = ?");
+  Stmt s(db_,
+         "UPDATE outbox SET status = ?, attempts = attempts + ?, last_error = ?, "
+         "lease_until = NULL, delivered_at = ? WHERE id = ?");
   if (!s.ok()) return error("updating the outbox");
   s.bind(1, to_string(u.status)).bind(2, int64_t(u.attempts_added)).bind_text_or_null(3, u.error);
   if (u.status == OutboxStatus::kDelivered) s.bind(4, u.at);
@@ -565,11 +584,14 @@ class SqliteLoad final : public LoadTransaction {
 
   // Many locations (counties): one pass over the table in key order, which is (location, date)
   // in BINARY collation, the order of std::string; rows of other locations are skipped.
-  Result<std::vector<Observation>> existing_many(const std::vector<std::string>& locations) override {
+  Result<std::vector<Observation>> existing_many(
+      const std::vector<std::string>& locations) override {
     if (locations.size() <= 64) return LoadTransaction::existing_many(locations);
     std::vector<Observation> out;
     if (!store_.schema_ready()) return out;
-    Stmt s(store_.db_, "SELECT location, date, cases, deaths, recovered FROM observations ORDER BY location, date");
+    Stmt s(store_.db_,
+           "SELECT location, date, cases, deaths, recovered FROM observations ORDER BY location, "
+           "date");
     if (!s.ok()) return store_.error("reading observations");
     int rc;
     std::string last;
@@ -600,8 +622,9 @@ class SqliteLoad final : public LoadTransaction {
     auto fail = [&](const char* what) { return store_.error(what); };
     char date[10];
     if (!changes.inserted.empty()) {
-      Stmt ins(db, "INSERT INTO observations (location, date, cases, deaths, recovered, run_id) "
-                   "VALUES (?, ?, ?, ?, ?, ?)");
+      Stmt ins(db,
+               "INSERT INTO observations (location, date, cases, deaths, recovered, run_id) "
+               "VALUES (?, ?, ?, ?, ?, ?)");
       if (!ins.ok()) return fail("preparing the insert");
       for (const Observation& o : changes.inserted) {
         format_date(o.date, date);
@@ -612,22 +635,30 @@ class SqliteLoad final : public LoadTransaction {
       }
     }
     if (!changes.updated.empty()) {
-      Stmt upd(db, "UPDATE observations SET cases = ?, deaths = ?, recovered = ?, run_id = ? "
-                   "WHERE location = ? AND date = ?");
-      Stmt rev(db, "INSERT INTO revisions (run_id, location, date, old_cases, old_deaths, "
-                   "old_recovered, new_cases, new_deaths, new_recovered) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      Stmt upd(db,
+               "UPDATE observations SET cases = ?, deaths = ?, recovered = ?, run_id = ? "
+               "WHERE location = ? AND date = ?");
+      Stmt rev(db,
+               "INSERT INTO revisions (run_id, location, date, old_cases, old_deaths, "
+               "old_recovered, new_cases, new_deaths, new_recovered) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
       if (!upd.ok() || !rev.ok()) return fail("preparing the update");
       for (const Revision& r : changes.updated) {
         format_date(r.after.date, date);
         std::string_view d(date, 10);
-        upd.bind_count(1, r.after.cases).bind_count(2, r.after.deaths).bind_count(3, r.after.recovered);
+        upd.bind_count(1, r.after.cases)
+            .bind_count(2, r.after.deaths)
+            .bind_count(3, r.after.recovered);
         upd.bind(4, run_id).bind(5, r.after.location).bind(6, d);
         if (upd.step() != SQLITE_DONE) return fail("updating observations");
         upd.reset();
         rev.bind(1, run_id).bind(2, r.after.location).bind(3, d);
-        rev.bind_count(4, r.before.cases).bind_count(5, r.before.deaths).bind_count(6, r.before.recovered);
-        rev.bind_count(7, r.after.cases).bind_count(8, r.after.deaths).bind_count(9, r.after.recovered);
+        rev.bind_count(4, r.before.cases)
+            .bind_count(5, r.before.deaths)
+            .bind_count(6, r.before.recovered);
+        rev.bind_count(7, r.after.cases)
+            .bind_count(8, r.after.deaths)
+            .bind_count(9, r.after.recovered);
         if (rev.step() != SQLITE_DONE) return fail("recording revisions");
         rev.reset();
       }
@@ -635,10 +666,12 @@ class SqliteLoad final : public LoadTransaction {
     return Status::Ok();
   }
 
-  Result<std::vector<Observation>> existing_on(Date date, const std::vector<std::string>& locations) override {
+  Result<std::vector<Observation>> existing_on(Date date,
+                                               const std::vector<std::string>& locations) override {
     std::vector<Observation> out;
     if (!store_.schema_ready()) return out;
-    Stmt s(store_.db_, "SELECT cases, deaths, recovered FROM observations WHERE location = ? AND date = ?");
+    Stmt s(store_.db_,
+           "SELECT cases, deaths, recovered FROM observations WHERE location = ? AND date = ?");
     if (!s.ok()) return store_.error("reading observations");
     char d[10];
     format_date(date, d);
@@ -664,8 +697,10 @@ class SqliteLoad final : public LoadTransaction {
   Result<std::vector<Observation>> existing_on_date(std::string_view level, Date date) override {
     std::vector<Observation> out;
     // No index leads by date: this reads the table, which only a date that lost rows needs.
-    Stmt s(store_.db_, "SELECT o.location, o.cases, o.deaths, o.recovered FROM observations o "
-                       "JOIN locations l ON l.id = o.location WHERE o.date = ? AND l.type = ? ORDER BY o.location");
+    Stmt s(store_.db_,
+           "SELECT o.location, o.cases, o.deaths, o.recovered FROM observations o "
+           "JOIN locations l ON l.id = o.location WHERE o.date = ? AND l.type = ? ORDER BY "
+           "o.location");
     if (!s.ok()) return store_.error("reading observations");
     char d[10];
     format_date(date, d);
@@ -689,11 +724,14 @@ class SqliteLoad final : public LoadTransaction {
   // statement are kept in `pending` until it is stepped, so their text is bound without a copy.
   Status insert_sorted(int64_t run_id, RowCursor& rows) override {
     constexpr int kPerStatement = 256;
-    std::string sql = "INSERT INTO observations (location, date, cases, deaths, recovered, run_id) VALUES ";
-    for (int i = 0; i < kPerStatement; ++i) sql += i == 0 ? "(?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?)";
+    std::string sql =
+        "INSERT INTO observations (location, date, cases, deaths, recovered, run_id) VALUES ";
+    for (int i = 0; i < kPerStatement; ++i)
+      sql += i == 0 ? "(?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?)";
     Stmt many(store_.db_, sql.c_str());
-    Stmt one(store_.db_, "INSERT INTO observations (location, date, cases, deaths, recovered, run_id) "
-                         "VALUES (?, ?, ?, ?, ?, ?)");
+    Stmt one(store_.db_,
+             "INSERT INTO observations (location, date, cases, deaths, recovered, run_id) "
+             "VALUES (?, ?, ?, ?, ?, ?)");
     if (!many.ok() || !one.ok()) return store_.error("preparing the insert");
     struct Pending {
       Observation row;
@@ -734,7 +772,8 @@ class SqliteLoad final : public LoadTransaction {
     return Status::Ok();
   }
 
-  Status save_date_digests(std::string_view level, const std::map<Date, StoredDigest>& digests) override {
+  Status save_date_digests(std::string_view level,
+                           const std::map<Date, StoredDigest>& digests) override {
     Stmt s(store_.db_, R"sql(
 INSERT INTO date_digests (level, date, rows, hash, stored_rows, bytes_hash) VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (level, date) DO UPDATE SET rows = excluded.rows, hash = excluded.hash,
@@ -820,8 +859,9 @@ Result<std::vector<Observation>> SqliteStore::read_series(std::string_view locat
                                                           std::optional<Date> to) {
   std::vector<Observation> out;
   if (!schema_ready()) return out;
-  Stmt s(db_, "SELECT date, cases, deaths, recovered FROM observations "
-              "WHERE location = ? AND date >= ? AND date <= ? ORDER BY date");
+  Stmt s(db_,
+         "SELECT date, cases, deaths, recovered FROM observations "
+         "WHERE location = ? AND date >= ? AND date <= ? ORDER BY date");
   if (!s.ok()) return error("reading observations");
   s.bind(1, location);
   s.bind(2, from ? format_date(*from) : std::string("0000-00-00"));
@@ -911,7 +951,8 @@ Result<std::vector<Location>> SqliteStore::list_locations() {
   return out;
 }
 
-Result<std::optional<std::map<Date, StoredDigest>>> SqliteStore::date_digests(std::string_view level) {
+Result<std::optional<std::map<Date, StoredDigest>>> SqliteStore::date_digests(
+    std::string_view level) {
   std::map<Date, StoredDigest> out;
   if (!schema_ready()) return std::optional(std::move(out));
   Stmt s(db_, "SELECT date, rows, hash, stored_rows, bytes_hash FROM date_digests WHERE level = ?");
@@ -928,7 +969,8 @@ Result<std::optional<std::map<Date, StoredDigest>>> SqliteStore::date_digests(st
     d.stored_rows = uint64_t(s.int64(3));
     if (std::string bytes = s.text(4); !bytes.empty()) {
       d.bytes.emplace();
-      if (!d.bytes->set_hex(bytes)) return Status::Load(path_ + ": a bad row in date_digests (" + s.text(0) + ")");
+      if (!d.bytes->set_hex(bytes))
+        return Status::Load(path_ + ": a bad row in date_digests (" + s.text(0) + ")");
     }
     out.emplace(date, d);
   }
@@ -965,7 +1007,7 @@ Result<std::map<std::string, SourceState>> SqliteStore::source_states() {
 
 Result<uint64_t> SqliteStore::data_version() {
   if (has_file_id_) {
-    struct stat st{};
+    struct stat st {};
     if (::stat(path_.c_str(), &st) != 0) {
       return Status::Load("the database file " + path_ + " is gone (" + std::strerror(errno) + ")");
     }

@@ -20,7 +20,8 @@ class SqliteStore final : public Store {
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
 
-  Result<int64_t> begin_run(const std::string& started_at, const InterruptedOutbox& tell = {}) override;
+  Result<int64_t> begin_run(const std::string& started_at,
+                            const InterruptedOutbox& tell = {}) override;
   Status finish_run(const RunRecord& run, const std::vector<OutboxMessage>& outbox) override;
   Result<std::unique_ptr<LoadTransaction>> begin_load() override;
   Result<std::vector<OutboxMessage>> claim_outbox(size_t limit, const std::string& now,
