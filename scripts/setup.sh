@@ -11,6 +11,7 @@ packages=(
   python3 sqlite3 ca-certificates openssl
   python3-aiosmtpd python3-botocore python3-yaml systemd
   clang-14 libclang-rt-14-dev                     # make fuzz
+  clang-format-14                                 # make format, make format-check (CI)
   libboost-dev nodejs chromium fonts-liberation   # the dashboard (serve) and its browser test
   libpq-dev postgresql                            # the PostgreSQL store; its tests start a server
   python3-boto3                                   # the DynamoDB store's tests (dynalite comes from npm)
