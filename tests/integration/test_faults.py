@@ -264,7 +264,14 @@ class KillDuringCountyLoad(TempDirTest):
                 self.assertEqual(code, 0, f"{context}: the run ended on its own, failed: {err}")
 
             self.assertEqual(integrity(db), [("ok",)], context)
-            self.assertEqual(os.listdir(self.tmpdir), [], f"{context}: temporary files left behind")
+            # Ours: none (the spool is an O_TMPFILE without a name). SQLite names its own temporary
+            # files etilqs_* and unlinks each right after opening it; a kill between the two leaves
+            # one (CI at 8d129d8: seed 3050684690, kill 4/20 at 0.335 s of 0.365 s). Not ours to
+            # close: such a file is removed, and anything else fails the test.
+            left = [f for f in os.listdir(self.tmpdir) if not f.startswith("etilqs_")]
+            for f in set(os.listdir(self.tmpdir)) - set(left):
+                os.remove(os.path.join(self.tmpdir, f))
+            self.assertEqual(left, [], f"{context}: temporary files left behind")
             version = self.version_of(db, locations, context)
             # The killed run's record: absent (killed before it began), `running` (cut off: its
             # load was rolled back) or `ok` (it committed): the data says which.
