@@ -8,7 +8,7 @@
 //
 // A BytesDigest is the other way to know a date did not change, cheaper still: the XXH3-128 hash
 // of the date's lines exactly as they stand in the source file, so that a run can tell, before
-// parsing a single field, that it has read these very bytes before (pipeline/date_block_skipper.h).
+// parsing a single field, that it has read these very bytes before (extract/date_block_skipper.h).
 // Plain values; thread-safe.
 #pragma once
 

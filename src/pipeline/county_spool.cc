@@ -262,4 +262,14 @@ std::unique_ptr<RowCursor> CountySpool::merge(const std::vector<const Block*>& b
   return std::make_unique<Merger>(*this, blocks);
 }
 
+bool CountyBlockTarget::seen_before(Date date, std::string_view header, std::string_view lines,
+                                    uint64_t* rows) {
+  BytesDigest digest = BytesDigest::of(header, lines);
+  auto known = spool_.known().find(date);
+  bool same = known != spool_.known().end() && known->second.bytes == digest;
+  spool_.note_bytes(date, digest);
+  if (same) *rows = known->second.source.rows;
+  return same;
+}
+
 }  // namespace covid

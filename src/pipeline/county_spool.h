@@ -23,6 +23,7 @@
 
 #include "common/diagnostics.h"
 #include "common/status.h"
+#include "extract/date_block_skipper.h"
 #include "load/date_digest.h"
 #include "load/store.h"
 #include "transform/nyt_counties.h"
@@ -107,6 +108,25 @@ class CountySpool final : public CountyBlockSink {
   std::vector<uint32_t> reader_map_;  // the current reader's place -> location index
   const CountiesReader* mapped_reader_ = nullptr;
   std::vector<Record> scratch_;
+};
+
+// A county reader and the spool its blocks go to, as the target of the DateBlockSkipper in front
+// of that reader: a block was seen before when the digest of its lines is the one the store kept
+// for its date (the digest is noted in the spool either way, to be stored with the date's).
+class CountyBlockTarget final : public DateBlockTarget {
+ public:
+  // Both must outlive the target; the reader must hand its blocks to the spool.
+  CountyBlockTarget(CountiesReader& reader, CountySpool& spool) : reader_(reader), spool_(spool) {}
+
+  bool seen_before(Date date, std::string_view header, std::string_view lines,
+                   uint64_t* rows) override;
+  bool skip(Date date, uint64_t first_line, uint64_t rows) override {
+    return reader_.skip_block(date, first_line, rows);
+  }
+
+ private:
+  CountiesReader& reader_;
+  CountySpool& spool_;
 };
 
 }  // namespace covid

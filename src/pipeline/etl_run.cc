@@ -12,12 +12,12 @@
 #include <unordered_set>
 
 #include "common/secrets.h"
+#include "extract/date_block_skipper.h"
 #include "extract/fetcher.h"
 #include "load/classify.h"
 #include "load/store.h"
 #include "notify/dispatcher.h"
 #include "pipeline/county_spool.h"
-#include "pipeline/date_block_skipper.h"
 #include "pipeline/run_message.h"
 #include "pipeline/table_sink.h"
 #include "transform/jhu_recovered.h"
@@ -252,7 +252,8 @@ class Run {
       for (auto& reader : counties_readers_) {
         if (src.reader != reader.get()) continue;
         reader->set_sink(spool_.get());
-        skippers_.push_back(std::make_unique<DateBlockSkipper>(*reader, *spool_));
+        targets_.push_back(std::make_unique<CountyBlockTarget>(*reader, *spool_));
+        skippers_.push_back(std::make_unique<DateBlockSkipper>(*targets_.back()));
         src.filter = skippers_.back().get();
       }
     }
@@ -806,6 +807,7 @@ class Run {
   std::vector<std::unique_ptr<CountiesReader>> counties_readers_;
   std::vector<Location> locations_;
   std::unique_ptr<CountySpool> spool_;
+  std::vector<std::unique_ptr<CountyBlockTarget>> targets_;
   std::vector<std::unique_ptr<DateBlockSkipper>> skippers_;  // one per county source
   LevelCounts county_;                                       // the spooled counties' counts
   std::vector<Date> county_missing_dates_;  // the spooled dates with stored rows the source lost

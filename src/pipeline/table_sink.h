@@ -1,26 +1,15 @@
 // TableSink: where a fetched body goes: it checks the first bytes are CSV at all, then streams
 // everything through a CsvReader into a dataset's TableReader, or, with a BodyFilter, through the
-// filter, which decides what the CsvReader parses. The glue between extract and transform, so
-// neither knows the other. Not thread-safe.
+// filter (extract/body_filter.h), which decides what the CsvReader parses. The glue between extract
+// and transform, so neither knows the other. Not thread-safe.
 #pragma once
 
+#include "extract/body_filter.h"
 #include "extract/csv_reader.h"
 #include "extract/fetcher.h"
 #include "transform/table_reader.h"
 
 namespace covid {
-
-// Sees every byte of a body, in order, and hands it to the CSV reader or accounts for it there
-// some other way (see DateBlockSkipper).
-class BodyFilter {
- public:
-  virtual ~BodyFilter() = default;
-  virtual void write(std::string_view bytes, CsvReader& csv) = 0;
-  // The body is complete: hand on what is held (before csv.finish()).
-  virtual void finish(CsvReader& csv) = 0;
-  // A body starts (a new TableSink) or starts again (the download restarted).
-  virtual void restart() = 0;
-};
 
 class TableSink final : public SourceSink {
  public:

@@ -20,7 +20,7 @@
 // one, the rows are collected and rows() gives them sorted by (location, date).
 //
 // A date block whose lines are known to be unchanged since a run that validated them need not be
-// parsed at all (pipeline/date_block_skipper.h): skip_block() stands in for its rows. The checks
+// parsed at all (extract/date_block_skipper.h): skip_block() stands in for its rows. The checks
 // that span dates then see only the blocks parsed: a cumulative decrease is reported between
 // two rows of a location only when no skipped block lies between them (the skipper parses the
 // neighbours of every changed block, so each changed date is still seen next to the dates

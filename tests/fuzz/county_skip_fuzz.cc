@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "extract/date_block_skipper.h"
 #include "pipeline/county_spool.h"
-#include "pipeline/date_block_skipper.h"
 #include "pipeline/table_sink.h"
 #include "transform/nyt_counties.h"
 
@@ -61,7 +61,8 @@ Read read(std::string_view text, const std::map<Date, StoredDigest>& known, size
   if (!spool.open().ok()) std::abort();
   covid::CountiesReader reader("c.csv", clock);
   reader.set_sink(&spool);
-  covid::DateBlockSkipper skip(reader, spool);
+  covid::CountyBlockTarget target(reader, spool);
+  covid::DateBlockSkipper skip(target);
   covid::TableSink sink(reader, skipper ? &skip : nullptr);
   for (size_t at = 0; at < text.size(); at += chunk) sink.write(text.substr(at, chunk));
   sink.finish();

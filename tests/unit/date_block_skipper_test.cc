@@ -1,7 +1,7 @@
 // DateBlockSkipper: unchanged dates of a county file are accounted for without being parsed, and
 // the run learns the same from the file as when every line is parsed: the same blocks and
 // digests, rows, errors and warnings at the same file:line:column.
-#include "pipeline/date_block_skipper.h"
+#include "extract/date_block_skipper.h"
 
 #include <gtest/gtest.h>
 
@@ -46,7 +46,8 @@ Read read(const std::string& text, const std::map<Date, StoredDigest>& known, si
   EXPECT_TRUE(spool.open().ok());
   CountiesReader reader("c.csv", kClock);
   reader.set_sink(&spool);
-  DateBlockSkipper skip(reader, spool);
+  CountyBlockTarget target(reader, spool);
+  DateBlockSkipper skip(target);
   TableSink sink(reader, skipper ? &skip : nullptr);
   for (size_t at = 0; at < text.size(); at += chunk)
     sink.write(std::string_view(text).substr(at, chunk));
@@ -211,7 +212,8 @@ TEST(DateBlockSkipper, ARestartedDownloadStartsOver) {
   ASSERT_TRUE(spool.open().ok());
   CountiesReader reader("c.csv", kClock);
   reader.set_sink(&spool);
-  DateBlockSkipper skip(reader, spool);
+  CountyBlockTarget target(reader, spool);
+  DateBlockSkipper skip(target);
   TableSink sink(reader, &skip);
   sink.write(std::string_view(t).substr(0, t.size() / 2));
   sink.restart();

@@ -1,4 +1,4 @@
-#include "pipeline/date_block_skipper.h"
+#include "extract/date_block_skipper.h"
 
 #include <cstring>
 #include <utility>
@@ -122,10 +122,8 @@ bool DateBlockSkipper::close_block(CsvReader& csv) {
   if (last_date_ && b.date <= *last_date_) return false;
   if (std::memchr(b.bytes.data(), '"', b.bytes.size()) != nullptr) return false;
   last_date_ = b.date;
-  BytesDigest digest = BytesDigest::of(header_line_, b.bytes);
-  auto known = spool_.known().find(b.date);
-  b.unchanged = known != spool_.known().end() && known->second.bytes == digest;
-  spool_.note_bytes(b.date, digest);
+  b.rows = 0;
+  b.unchanged = target_.seen_before(b.date, header_line_, b.bytes, &b.rows);
   if (holding_) {
     hand_on(held_, previous_unchanged_ && held_.unchanged && b.unchanged, csv);
     previous_unchanged_ = held_.unchanged;
@@ -138,9 +136,8 @@ bool DateBlockSkipper::close_block(CsvReader& csv) {
 
 void DateBlockSkipper::hand_on(const Block& block, bool skip, CsvReader& csv) {
   if (skip && csv.between_records()) {
-    uint64_t rows = spool_.known().at(block.date).source.rows;
-    if (reader_.skip_block(block.date, block.first_line, rows)) {
-      csv.skip_records(block.bytes.size(), block.lines, rows);
+    if (target_.skip(block.date, block.first_line, block.rows)) {
+      csv.skip_records(block.bytes.size(), block.lines, block.rows);
       return;
     }
   }
