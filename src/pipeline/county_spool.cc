@@ -262,6 +262,13 @@ std::unique_ptr<RowCursor> CountySpool::merge(const std::vector<const Block*>& b
   return std::make_unique<Merger>(*this, blocks);
 }
 
+std::unique_ptr<RowCursor> CountySpool::merge_blocks(const std::vector<size_t>& blocks) const {
+  std::vector<const Block*> of;
+  of.reserve(blocks.size());
+  for (size_t i : blocks) of.push_back(&blocks_[i]);
+  return merge(of);
+}
+
 bool CountyBlockTarget::seen_before(Date date, std::string_view header, std::string_view lines,
                                     uint64_t* rows) {
   BytesDigest digest = BytesDigest::of(header, lines);

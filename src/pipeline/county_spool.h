@@ -25,22 +25,21 @@
 #include "common/status.h"
 #include "extract/date_block_skipper.h"
 #include "load/date_digest.h"
+#include "load/plan.h"
 #include "load/store.h"
 #include "transform/nyt_counties.h"
 
 namespace covid {
 
-class CountySpool final : public CountyBlockSink {
+class CountySpool final : public CountyBlockSink, public BlockSource {
  public:
-  struct Block {
-    Date date;
-    DateDigest digest;    // of the block's rows (recovered unknown)
-    bool kept = false;    // rows in the file; false: equal to the digest known before
+  // date, digest (of the block's rows, recovered unknown), kept (rows in the file; false: equal
+  // to the digest known before), bytes (of its lines, when a DateBlockSkipper saw them); and:
+  struct Block : DateBlockInfo {
     uint64_t offset = 0;  // of its first row in the file, in rows
     const CountiesReader* reader = nullptr;
     uint64_t first_line = 0;
-    bool skipped = false;              // not parsed: its lines were the ones read before
-    std::optional<BytesDigest> bytes;  // of its lines, when a DateBlockSkipper saw them
+    bool skipped = false;  // not parsed: its lines were the ones read before
   };
 
   // `known`: the store's digests for the county level, read before the run.
@@ -76,6 +75,12 @@ class CountySpool final : public CountyBlockSink {
 
   // A kept block's rows, sorted by location.
   Result<std::vector<Observation>> read(const Block& block) const;
+
+  // As a BlockSource (load/plan.h).
+  size_t block_count() const override { return blocks_.size(); }
+  const DateBlockInfo& block(size_t i) const override { return blocks_[i]; }
+  Result<std::vector<Observation>> read_block(size_t i) const override { return read(blocks_[i]); }
+  std::unique_ptr<RowCursor> merge_blocks(const std::vector<size_t>& blocks) const override;
   // The rows of the kept `blocks`, in (location, date) order. The cursor must not outlive the
   // spool; Observation pointers it gives are valid until the next call.
   std::unique_ptr<RowCursor> merge(const std::vector<const Block*>& blocks) const;

@@ -38,33 +38,6 @@ std::string human_bytes(uint64_t n) {
 
 }  // namespace
 
-std::map<std::string, LevelCounts> count_levels(const ChangeSet& c,
-                                                const std::vector<Observation>& rows) {
-  std::map<std::string, LevelCounts> out;
-  std::map<std::string, std::set<std::string>> changed;
-  const std::string* previous = nullptr;
-  for (const Observation& o : rows) {
-    LevelCounts& l = out[location_level(o.location)];
-    if (previous == nullptr || *previous != o.location) ++l.locations;
-    ++l.unchanged;
-    previous = &o.location;
-  }
-  auto change = [&](const Observation& o, uint64_t LevelCounts::*field) {
-    LevelCounts& l = out[location_level(o.location)];
-    ++(l.*field);
-    --l.unchanged;
-    changed[location_level(o.location)].insert(o.location);
-    std::string d = format_date(o.date);
-    if (d > l.last_changed) l.last_changed = d;
-  };
-  for (const Observation& o : c.inserted) change(o, &LevelCounts::inserted);
-  for (const Revision& r : c.updated) change(r.after, &LevelCounts::updated);
-  for (const Observation& o : c.missing) ++out[location_level(o.location)].missing;
-  for (const Observation& o : c.missing_values) ++out[location_level(o.location)].missing;
-  for (auto& [level, l] : out) l.locations_changed = changed[level].size();
-  return out;
-}
-
 nlohmann::json sources_to_json(const std::vector<SourceReport>& sources) {
   nlohmann::json out = nlohmann::json::array();
   for (const SourceReport& r : sources) {

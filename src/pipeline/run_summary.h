@@ -13,6 +13,7 @@
 #include "common/diagnostics.h"
 #include "common/status.h"
 #include "load/classify.h"
+#include "load/plan.h"
 #include "load/store.h"
 #include "notify/dispatcher.h"
 
@@ -31,18 +32,6 @@ struct SourceReport {
   uint64_t kept_rows = 0, dates = 0;
   int attempts = 0;
 };
-
-// What a run changed at one level of locations (nation, state, county).
-struct LevelCounts {
-  uint64_t locations = 0;          // in the source
-  uint64_t locations_changed = 0;  // with a row inserted or updated
-  uint64_t inserted = 0, updated = 0, unchanged = 0, missing = 0;
-  std::string last_changed;  // the latest date inserted or updated; empty if none
-};
-
-// Counts a run's changes by level; `rows` is what the source gave, sorted by (location, date).
-std::map<std::string, LevelCounts> count_levels(const ChangeSet& changes,
-                                                const std::vector<Observation>& rows);
 
 struct RunSummary {
   RunStatus status = RunStatus::kFailed;

@@ -1,0 +1,329 @@
+#include "load/plan.h"
+
+#include <algorithm>
+#include <iterator>
+#include <set>
+
+namespace covid {
+namespace {
+
+// The stored rows of one date whose location the source no longer has on that date (both
+// sorted by location). classify() does not see them: it compares the locations of `incoming`.
+std::vector<Observation> dropped(const std::vector<Observation>& stored,
+                                 const std::vector<Observation>& incoming) {
+  std::vector<Observation> out;
+  auto in = incoming.begin();
+  for (const Observation& o : stored) {
+    while (in != incoming.end() && in->location < o.location) ++in;
+    if (in == incoming.end() || in->location != o.location) out.push_back(o);
+  }
+  return out;
+}
+
+std::vector<std::string> distinct_locations(const std::vector<Observation>& rows) {
+  std::vector<std::string> out;
+  for (const Observation& o : rows) {
+    if (out.empty() || out.back() != o.location) out.push_back(o.location);
+  }
+  return out;
+}
+
+void note_change(LevelCounts& c, Date date) {
+  std::string d = format_date(date);
+  if (d > c.last_changed) c.last_changed = d;
+}
+
+// The digests of a level's dates from its rows read into memory: the rows the source gave per
+// date, and the rows held per date, missing ones included.
+std::map<Date, StoredDigest> digests_of(std::string_view level,
+                                        const std::vector<Observation>& rows,
+                                        const std::vector<Observation>& missing) {
+  std::map<Date, StoredDigest> out;
+  for (const Observation& o : rows) {
+    if (location_level(o.location) != level) continue;
+    StoredDigest& d = out[o.date];
+    d.source.add(o);
+    ++d.stored_rows;
+  }
+  for (const Observation& o : missing) {
+    if (location_level(o.location) == level) ++out[o.date].stored_rows;
+  }
+  return out;
+}
+
+// One level's date blocks against the store's digests.
+Status plan_blocks(StoreView& view, const PlanInput::Blocks& in, LoadPlan& plan) {
+  LoadPlan::BlockLevel& out = plan.blocks.emplace_back();
+  out.level = in.level;
+  out.source = in.source;
+  LevelCounts& counts = plan.levels[in.level];
+  counts.locations = in.locations;
+  std::map<Date, StoredDigest>& save = plan.digests[in.level];
+  std::set<Date> in_source;
+  for (size_t i = 0; i < in.source->block_count(); ++i) {
+    const DateBlockInfo& b = in.source->block(i);
+    in_source.insert(b.date);
+    auto s = in.stored.find(b.date);
+    if (s != in.stored.end() && s->second.source.same_content(b.digest)) {
+      counts.unchanged += b.digest.rows;
+      out.skipped.push_back(b.date);
+      if (b.bytes && s->second.bytes != b.bytes) {  // the same rows in other bytes, or not kept yet
+        save[b.date] = s->second;
+        save[b.date].bytes = b.bytes;
+      }
+      continue;
+    }
+    if (!b.kept) {
+      return Status::Load("another run changed the " + in.level + " rows of " +
+                          format_date(b.date) + " while this one read its sources; run again");
+    }
+    if (s == in.stored.end()) {
+      out.fresh.push_back(i);
+      counts.inserted += b.digest.rows;
+      note_change(counts, b.date);
+      save[b.date] = StoredDigest{b.digest, b.digest.rows, b.bytes};
+      continue;
+    }
+    auto incoming = in.source->read_block(i);
+    if (!incoming.ok()) return incoming.status();
+    std::vector<std::string> locations;
+    locations.reserve(incoming->size());
+    for (const Observation& o : *incoming) locations.push_back(o.location);
+    auto before = view.existing_on(b.date, locations);
+    if (!before.ok()) return before.status();
+    if (before->size() < s->second.stored_rows) {  // the store has rows the source dropped
+      before = view.existing_on_date(in.level, b.date);
+      if (!before.ok()) return before.status();
+    }
+    ChangeSet c = classify(*before, *incoming);
+    c.missing = dropped(*before, *incoming);
+    counts.inserted += c.inserted.size();
+    counts.updated += c.updated.size();
+    counts.unchanged += c.unchanged;
+    counts.missing += c.missing.size();
+    if (!c.missing.empty()) out.missing_dates.push_back(b.date);
+    for (const Observation& o : c.inserted) out.changed.insert(o.location);
+    for (const Revision& r : c.updated) out.changed.insert(r.after.location);
+    if (!c.empty()) note_change(counts, b.date);
+    save[b.date] = StoredDigest{b.digest, incoming->size() + c.missing.size(), b.bytes};
+    std::move(c.inserted.begin(), c.inserted.end(), std::back_inserter(out.changes.inserted));
+    std::move(c.updated.begin(), c.updated.end(), std::back_inserter(out.changes.updated));
+    out.changes.unchanged += c.unchanged;
+    std::move(c.missing.begin(), c.missing.end(), std::back_inserter(out.changes.missing));
+  }
+  // Whole dates the source no longer has: their rows are kept, and reported.
+  for (const auto& [date, d] : in.stored) {
+    if (!in_source.count(date) && d.stored_rows > 0) {
+      counts.missing += d.stored_rows;
+      out.missing_dates.push_back(date);
+    }
+  }
+  std::sort(out.missing_dates.begin(), out.missing_dates.end());
+  counts.locations_changed = out.changed.size();
+  return Status::Ok();
+}
+
+// The rows of a sorted vector, as a cursor.
+class VectorRows final : public RowCursor {
+ public:
+  explicit VectorRows(const std::vector<Observation>& rows) : rows_(rows) {}
+  Result<const Observation*> next() override {
+    return at_ < rows_.size() ? &rows_[at_++] : nullptr;
+  }
+
+ private:
+  const std::vector<Observation>& rows_;
+  size_t at_ = 0;
+};
+
+// Several cursors in (location, date) order, merged into one; `seen[i]` (when set) gets the
+// locations cursor i gives.
+class MergedRows final : public RowCursor {
+ public:
+  struct Input {
+    std::unique_ptr<RowCursor> rows;
+    std::unordered_set<std::string>* seen = nullptr;
+    const Observation* head = nullptr;
+    bool started = false;
+  };
+  explicit MergedRows(std::vector<Input> inputs) : inputs_(std::move(inputs)) {}
+
+  Result<const Observation*> next() override {
+    Input* best = nullptr;
+    for (Input& in : inputs_) {
+      if (!in.started) {
+        in.started = true;
+        COVID_RETURN_IF_ERROR(advance(in));
+      }
+      if (in.head != nullptr && (best == nullptr || by_location_date(*in.head, *best->head)))
+        best = &in;
+    }
+    if (best == nullptr) return nullptr;
+    current_ = *best->head;  // the input's row stays valid only until its next call
+    COVID_RETURN_IF_ERROR(advance(*best));
+    return &current_;
+  }
+
+ private:
+  static Status advance(Input& in) {
+    auto row = in.rows->next();
+    if (!row.ok()) return row.status();
+    in.head = *row;
+    if (in.head != nullptr && in.seen != nullptr) in.seen->insert(in.head->location);
+    return Status::Ok();
+  }
+
+  std::vector<Input> inputs_;
+  Observation current_;
+};
+
+}  // namespace
+
+Result<std::vector<Observation>> StoreReadView::existing_many(
+    const std::vector<std::string>& locations) {
+  std::vector<Observation> all;
+  for (const std::string& location : locations) {
+    auto rows = store_.read_series(location, std::nullopt, std::nullopt);
+    if (!rows.ok()) return rows.status();
+    all.insert(all.end(), std::make_move_iterator(rows->begin()),
+               std::make_move_iterator(rows->end()));
+  }
+  return all;
+}
+
+Result<std::vector<Observation>> StoreReadView::existing_on(
+    Date date, const std::vector<std::string>& locations) {
+  std::vector<Observation> out;
+  for (const std::string& location : locations) {
+    auto rows = store_.read_series(location, date, date);
+    if (!rows.ok()) return rows.status();
+    out.insert(out.end(), std::make_move_iterator(rows->begin()),
+               std::make_move_iterator(rows->end()));
+  }
+  return out;
+}
+
+Result<std::vector<Observation>> StoreReadView::existing_on_date(std::string_view level,
+                                                                 Date date) {
+  auto all = store_.list_locations();
+  if (!all.ok()) return all.status();
+  std::vector<std::string> ids;
+  for (const Location& l : *all) {
+    if (l.type == level) ids.push_back(l.id);
+  }
+  return existing_on(date, ids);
+}
+
+std::map<std::string, LevelCounts> count_levels(const ChangeSet& c,
+                                                const std::vector<Observation>& rows) {
+  std::map<std::string, LevelCounts> out;
+  std::map<std::string, std::set<std::string>> changed;
+  const std::string* previous = nullptr;
+  for (const Observation& o : rows) {
+    LevelCounts& l = out[location_level(o.location)];
+    if (previous == nullptr || *previous != o.location) ++l.locations;
+    ++l.unchanged;
+    previous = &o.location;
+  }
+  auto change = [&](const Observation& o, uint64_t LevelCounts::*field) {
+    LevelCounts& l = out[location_level(o.location)];
+    ++(l.*field);
+    --l.unchanged;
+    changed[location_level(o.location)].insert(o.location);
+    note_change(l, o.date);
+  };
+  for (const Observation& o : c.inserted) change(o, &LevelCounts::inserted);
+  for (const Revision& r : c.updated) change(r.after, &LevelCounts::updated);
+  for (const Observation& o : c.missing) ++out[location_level(o.location)].missing;
+  for (const Observation& o : c.missing_values) ++out[location_level(o.location)].missing;
+  for (auto& [level, l] : out) l.locations_changed = changed[level].size();
+  return out;
+}
+
+bool LoadPlan::changed() const { return inserted() > 0 || updated() > 0; }
+
+uint64_t LoadPlan::inserted() const {
+  uint64_t n = changes.inserted.size();
+  for (const BlockLevel& b : blocks) n += levels.at(b.level).inserted;
+  return n;
+}
+uint64_t LoadPlan::updated() const {
+  uint64_t n = changes.updated.size();
+  for (const BlockLevel& b : blocks) n += levels.at(b.level).updated;
+  return n;
+}
+uint64_t LoadPlan::unchanged() const {
+  uint64_t n = changes.unchanged;
+  for (const BlockLevel& b : blocks) n += levels.at(b.level).unchanged;
+  return n;
+}
+uint64_t LoadPlan::missing() const {
+  uint64_t n = changes.missing.size() + changes.missing_values.size();
+  for (const BlockLevel& b : blocks) n += levels.at(b.level).missing;
+  return n;
+}
+
+Result<LoadPlan> plan_load(StoreView& view, PlanInput input) {
+  LoadPlan plan;
+  auto stored = view.existing_many(distinct_locations(input.rows));
+  if (!stored.ok()) return stored.status();
+  plan.changes = classify(*stored, input.rows);
+  plan.levels = count_levels(plan.changes, input.rows);
+  for (const std::string& level : input.digest_levels)
+    plan.digests[level] = digests_of(level, input.rows, plan.changes.missing);
+  for (const PlanInput::Blocks& b : input.blocks)
+    COVID_RETURN_IF_ERROR(plan_blocks(view, b, plan));
+  plan.locations = std::move(input.locations);
+  plan.rows = std::move(input.rows);
+  return plan;
+}
+
+Status apply(LoadTransaction& t, int64_t run_id, LoadPlan& plan) {
+  if (!plan.locations.empty()) COVID_RETURN_IF_ERROR(t.save_locations(plan.locations));
+  // Every new row, of every level, in one stream in key order.
+  std::vector<MergedRows::Input> inputs;
+  if (!plan.changes.inserted.empty())
+    inputs.push_back({std::make_unique<VectorRows>(plan.changes.inserted)});
+  for (LoadPlan::BlockLevel& b : plan.blocks) {
+    if (!b.fresh.empty()) inputs.push_back({b.source->merge_blocks(b.fresh), &b.changed});
+  }
+  if (inputs.size() == 1 && inputs.front().seen == nullptr) {
+    COVID_RETURN_IF_ERROR(t.insert_sorted(run_id, *inputs.front().rows));
+  } else if (!inputs.empty()) {
+    MergedRows merged(std::move(inputs));
+    COVID_RETURN_IF_ERROR(t.insert_sorted(run_id, merged));
+  }
+  if (!plan.changes.updated.empty()) {
+    ChangeSet revised;
+    revised.updated = plan.changes.updated;
+    COVID_RETURN_IF_ERROR(t.write(run_id, revised));
+  }
+  for (LoadPlan::BlockLevel& b : plan.blocks) {
+    if (!b.changes.empty()) COVID_RETURN_IF_ERROR(t.write(run_id, b.changes));
+    plan.levels[b.level].locations_changed = b.changed.size();
+  }
+  for (const auto& [level, digests] : plan.digests)
+    COVID_RETURN_IF_ERROR(t.save_date_digests(level, digests));
+  return Status::Ok();
+}
+
+std::string to_text(const LoadPlan& plan) {
+  std::string out;
+  for (const auto& [level, c] : plan.levels) {
+    out += level + ": " + std::to_string(c.inserted) + " to insert, " +
+           std::to_string(c.updated) + " to revise, " + std::to_string(c.unchanged) +
+           " unchanged, " + std::to_string(c.missing) + " missing";
+    for (const LoadPlan::BlockLevel& b : plan.blocks) {
+      if (b.level != level) continue;
+      out += "; dates: " + std::to_string(b.fresh.size()) + " new, " +
+             std::to_string(b.skipped.size()) + " unchanged (skipped)";
+    }
+    auto d = plan.digests.find(level);
+    if (d != plan.digests.end() && !d->second.empty())
+      out += "; " + std::to_string(d->second.size()) + " date digests to save";
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace covid

@@ -1,0 +1,193 @@
+#include "pipeline/datasets.h"
+
+#include <algorithm>
+
+#include "common/secrets.h"
+#include "extract/date_block_skipper.h"
+#include "pipeline/county_spool.h"
+#include "transform/jhu_recovered.h"
+#include "transform/join.h"
+#include "transform/nyt_counties.h"
+#include "transform/nyt_national.h"
+#include "transform/nyt_states.h"
+
+namespace covid {
+namespace {
+
+// The national series: NYT's cases and deaths joined with JHU's recovered counts by date.
+class NationalRun final : public DatasetRun {
+ public:
+  NationalRun(const Config& config, const Clock& clock)
+      : config_(config),
+        nyt_(redact_url(config.nyt_url), clock),
+        jhu_(redact_url(config.jhu_url), clock) {
+    sources_ = {{"nyt", config.nyt_url, &nyt_}, {"jhu", config.jhu_url, &jhu_}};
+  }
+  std::vector<SourceSlot>& sources() override { return sources_; }
+  Status take_rows(std::vector<Observation>& rows,
+                   std::map<std::string, Location>& locations) override {
+    (void)locations;  // the nation is always in the store's locations
+    std::vector<Observation> joined = join_recovered(nyt_.rows(), jhu_.recovered(), config_.join);
+    if (joined.empty()) {
+      return Status::InvalidData(
+          "the joined series is empty (no date is in both sources); nothing was loaded");
+    }
+    rows.insert(rows.end(), joined.begin(), joined.end());
+    return Status::Ok();
+  }
+
+ private:
+  const Config& config_;
+  NytNationalReader nyt_;
+  JhuRecoveredReader jhu_;
+  std::vector<SourceSlot> sources_;
+};
+
+// NYT's states, from one file or several.
+class StatesRun final : public DatasetRun {
+ public:
+  StatesRun(const Config& config, const Clock& clock) {
+    for (const std::string& url : states_urls(config)) {
+      readers_.push_back(std::make_unique<StatesReader>(redact_url(url), clock));
+      sources_.push_back({"states", url, readers_.back().get()});
+    }
+  }
+  std::vector<SourceSlot>& sources() override { return sources_; }
+  Status take_rows(std::vector<Observation>& rows,
+                   std::map<std::string, Location>& locations) override {
+    for (const auto& reader : readers_) {
+      rows.insert(rows.end(), reader->rows().begin(), reader->rows().end());
+      for (Location& l : reader->locations()) locations.emplace(l.id, std::move(l));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  std::vector<std::unique_ptr<StatesReader>> readers_;
+  std::vector<SourceSlot> sources_;
+};
+
+// NYT's counties: read into memory, or, when the store keeps county date digests, spooled date by
+// date with the unchanged dates' lines skipped before parsing.
+class CountiesRun final : public DatasetRun {
+ public:
+  CountiesRun(const Config& config, const Clock& clock) {
+    for (const std::string& url : counties_urls(config)) {
+      readers_.push_back(std::make_unique<CountiesReader>(redact_url(url), clock));
+      sources_.push_back({"counties", url, readers_.back().get()});
+    }
+  }
+  std::vector<SourceSlot>& sources() override { return sources_; }
+
+  Status use_date_digests(std::map<Date, StoredDigest> known) override {
+    spool_ = std::make_unique<CountySpool>(std::move(known));
+    COVID_RETURN_IF_ERROR(spool_->open());
+    for (size_t i = 0; i < readers_.size(); ++i) {
+      readers_[i]->set_sink(spool_.get());
+      targets_.push_back(std::make_unique<CountyBlockTarget>(*readers_[i], *spool_));
+      skippers_.push_back(std::make_unique<DateBlockSkipper>(*targets_.back()));
+      sources_[i].filter = skippers_.back().get();
+    }
+    return Status::Ok();
+  }
+
+  Status check(Store& store, const std::map<std::string, const Location*>& stored,
+               Diagnostics& out) override {
+    if (!spool_) return Status::Ok();
+    COVID_RETURN_IF_ERROR(check_skipped_names(store, stored));
+    if (spool_->problem()) out.error(*spool_->problem());
+    return spool_->io_status();
+  }
+
+  Status take_rows(std::vector<Observation>& rows,
+                   std::map<std::string, Location>& locations) override {
+    for (const auto& reader : readers_) {
+      rows.insert(rows.end(), reader->rows().begin(), reader->rows().end());
+      for (Location& l : reader->locations()) locations.emplace(l.id, std::move(l));
+    }
+    return Status::Ok();
+  }
+
+  const BlockSource* blocks() const override { return spool_.get(); }
+
+  uint64_t block_locations(const std::map<std::string, const Location*>& stored) const override {
+    if (!spool_) return 0;
+    if (spool_->skipped_blocks() == 0) return spool_->location_count();
+    // The locations of the dates not parsed are not known one by one; they are among the
+    // store's (loaded with those dates before), with every location parsed.
+    uint64_t n = 0;
+    for (const auto& [id, l] : stored) n += l->type == "county";
+    for (const auto& reader : readers_) {
+      for (const Location& l : reader->locations()) n += !stored.count(l.id);
+    }
+    return n;
+  }
+
+  std::optional<std::pair<Date, Date>> block_dates() const override {
+    if (!spool_ || spool_->blocks().empty()) return std::nullopt;
+    return std::make_pair(spool_->blocks().front().date, spool_->blocks().back().date);
+  }
+
+ private:
+  // A county file whose dates were partly skipped had its names compared only among the dates
+  // parsed; the skipped dates' names are the store's (they were loaded from those same lines).
+  // A county parsed under a name other than the store's is an error when it has a row on a
+  // skipped date (without one, the file renamed it throughout: a rename, as when all is parsed).
+  Status check_skipped_names(Store& store, const std::map<std::string, const Location*>& stored) {
+    if (spool_->skipped_blocks() == 0) return Status::Ok();
+    for (const auto& reader : readers_) {
+      const auto& skipped = reader->skipped();
+      if (skipped.empty() || reader->diagnostics().has_errors()) continue;
+      for (const Location& l : reader->locations()) {
+        auto it = stored.find(l.id);
+        if (it == stored.end() || it->second->name.empty() ||  // a store without names
+            (it->second->name == l.name && it->second->state == l.state))
+          continue;
+        auto rows = store.read_series(l.id, skipped.front().date, skipped.back().date);
+        if (!rows.ok()) return rows.status();
+        auto on_skipped =
+            std::find_if(skipped.begin(), skipped.end(), [&](const CountiesReader::Skipped& s) {
+              return std::any_of(rows->begin(), rows->end(),
+                                 [&](const Observation& o) { return o.date == s.date; });
+            });
+        if (on_skipped != skipped.end())
+          reader->renamed_since(l.id, it->second->name, it->second->state, *on_skipped);
+      }
+    }
+    return Status::Ok();
+  }
+
+  std::vector<std::unique_ptr<CountiesReader>> readers_;
+  std::vector<SourceSlot> sources_;
+  std::unique_ptr<CountySpool> spool_;
+  std::vector<std::unique_ptr<CountyBlockTarget>> targets_;  // one per file
+  std::vector<std::unique_ptr<DateBlockSkipper>> skippers_;
+};
+
+template <typename R>
+std::unique_ptr<DatasetRun> start(const Config& config, const Clock& clock) {
+  return std::make_unique<R>(config, clock);
+}
+
+}  // namespace
+
+const std::vector<Dataset>& datasets() {
+  static const std::vector<Dataset> all = {
+      {"national", "nation", "cases, deaths, recovered", false,
+       [](const Config& c) { return c.national; }, &start<NationalRun>},
+      {"states", "state", "cases, deaths", false,
+       [](const Config& c) { return !states_urls(c).empty(); }, &start<StatesRun>},
+      {"counties", "county", "cases, deaths", true,
+       [](const Config& c) { return !counties_urls(c).empty(); }, &start<CountiesRun>},
+  };
+  return all;
+}
+
+const Dataset* dataset_at_level(std::string_view level) {
+  for (const Dataset& d : datasets()) {
+    if (d.level == level) return &d;
+  }
+  return nullptr;
+}
+
+}  // namespace covid

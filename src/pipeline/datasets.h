@@ -1,0 +1,94 @@
+// Datasets: the registry of everything a run can load. Each entry declares a dataset once: its
+// name (as `[datasets]` names it), its level of locations, the metrics it fills, its sources and
+// their readers, and its rules (the national series' join with JHU's recovered counts; a county
+// file's date order, which lets unchanged dates be skipped). A run (pipeline/etl_run.h) iterates
+// over the datasets the configuration turns on and knows none of them by name.
+//
+// Adding a dataset is: a reader (transform/), a DatasetRun (here, in datasets.cc), one entry in
+// datasets(), tests.
+//
+// A DatasetRun is one dataset's part of one run: it owns the readers its sources stream into and,
+// once they are read and valid, hands over its rows (in memory) or its date blocks (spooled, when
+// the store keeps date digests for its level). Not thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/diagnostics.h"
+#include "config/config.h"
+#include "extract/body_filter.h"
+#include "load/plan.h"
+#include "load/store.h"
+#include "transform/table_reader.h"
+
+namespace covid {
+
+// One source of a dataset: the name it is reported and compared under (nyt, jhu, states,
+// counties; several files may share one), its URL, the reader its body streams into, and what
+// the CSV reader parses of the body when not all of it (extract/body_filter.h).
+struct SourceSlot {
+  std::string name;
+  std::string url;
+  TableReader* reader = nullptr;
+  BodyFilter* filter = nullptr;
+};
+
+class DatasetRun {
+ public:
+  virtual ~DatasetRun() = default;
+  // The sources to fetch, in order.
+  virtual std::vector<SourceSlot>& sources() = 0;
+  // For a dataset whose files are date-ordered: the store keeps date digests for its level
+  // (`known`, read before the download); its dates are then spooled by date and the unchanged
+  // ones not parsed. Called before any fetch; the default keeps rows in memory.
+  virtual Status use_date_digests(std::map<Date, StoredDigest> known) {
+    (void)known;
+    return Status::Ok();
+  }
+  // After every source was read: problems found across its files, and checks against the store
+  // (`stored`: the store's locations, by id) of what was not parsed. Errors go to `out`.
+  virtual Status check(Store& store, const std::map<std::string, const Location*>& stored,
+                       Diagnostics& out) {
+    (void)store;
+    (void)stored;
+    (void)out;
+    return Status::Ok();
+  }
+  // Once valid: appends its rows read into memory to `rows` (any order) and its locations to
+  // `locations`. A usage of the data that makes it unusable is an InvalidData status.
+  virtual Status take_rows(std::vector<Observation>& rows,
+                           std::map<std::string, Location>& locations) = 0;
+  // Its date blocks, when use_date_digests() made it spool them; nullptr otherwise.
+  virtual const BlockSource* blocks() const { return nullptr; }
+  // Distinct locations among its blocks (the skipped dates' included: `stored` as in check()).
+  virtual uint64_t block_locations(const std::map<std::string, const Location*>& stored) const {
+    (void)stored;
+    return 0;
+  }
+  // The first and last date of its blocks, if any.
+  virtual std::optional<std::pair<Date, Date>> block_dates() const { return std::nullopt; }
+};
+
+struct Dataset {
+  const char* name;     // national, states, counties
+  const char* level;    // of its locations: nation, state, county (transform/location.h)
+  const char* metrics;  // what it fills: "cases, deaths, recovered"
+  // Its files list each date's rows together, dates ascending: with date digests in the store,
+  // a run skips the dates that did not change (extract/date_block_skipper.h).
+  bool date_ordered;
+  // Whether the configuration turns it on (with at least one source).
+  bool (*enabled)(const Config& config);
+  std::unique_ptr<DatasetRun> (*start)(const Config& config, const Clock& clock);
+};
+
+// Every dataset, in the order a run reads them.
+const std::vector<Dataset>& datasets();
+
+// The dataset whose rows are at `level`, or nullptr.
+const Dataset* dataset_at_level(std::string_view level);
+
+}  // namespace covid
