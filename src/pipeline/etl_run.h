@@ -1,16 +1,20 @@
-// EtlRun: one run of the pipeline, extract -> transform -> validate -> load, all-or-nothing.
+// EtlRun: one run of the pipeline, extract -> transform -> validate -> plan -> load, all-or-nothing.
 //
 // The steps, in order:
 //  1. open the store and record the run as `running` (not in a dry run);
-//  2. fetch every source, conditionally when a previous run saw it; the bodies stream into their
+//  2. start every dataset the configuration turns on (pipeline/datasets.h: the run knows none by
+//     name); a date-ordered dataset whose store keeps date digests for its level spools its
+//     dates and skips the unchanged ones before parsing (extract/date_block_skipper.h);
+//  3. fetch every source, conditionally when a previous run saw it; the bodies stream into their
 //     dataset readers. When every source answers 304 the run ends as `unchanged` at once;
-//  3. decide once, after reading everything, whether the data is valid: any error fails the run
+//  4. decide once, after reading everything, whether the data is valid: any error fails the run
 //     (exit 2) with nothing written. A source whose dataset took more than config.max_shrink
 //     fewer rows or dates than in the last successful run is an error too (a download cut
 //     short), unless config.accept_shrink;
-//  4. join, classify against the stored rows, and write the changes, the revisions, the source
-//     states and the run record in one transaction. Stored rows and values the sources no longer
-//     give are kept, counted as missing and said in a warning per dataset.
+//  5. plan (load/plan.h) against the store's rows under the run lock, apply the plan, save the
+//     source states and complete the run record in one transaction. Stored rows and values the
+//     sources no longer give are kept, counted as missing and said in a warning per dataset. A
+//     dry run plans against the store as it is and writes nothing.
 // A failure at any step records the run as failed with its stage and message.
 // The HttpClient, Clock and store URL come from outside so tests can inject faults.
 #pragma once
