@@ -82,10 +82,12 @@ clean:
 	rm -rf $(BUILD_DIR)
 
 # Formatting: every tracked C++ file as its .clang-format says (clang-format 14, Debian 12's).
-# CI runs format-check first; `make format` rewrites the files in place.
+# CI runs format-check first (formatting, and scripts/check_layers.py: no include against the
+# layer order of README "The code"); `make format` rewrites the files in place.
 CLANG_FORMAT ?= clang-format-14
 format: setup
 	git ls-files '*.cc' '*.h' | xargs $(CLANG_FORMAT) -i
 
 format-check: setup
 	git ls-files '*.cc' '*.h' | xargs $(CLANG_FORMAT) --dry-run -Werror
+	python3 scripts/check_layers.py

@@ -15,6 +15,8 @@
 #include "pipeline/etl_run.h"
 #include "schedule/daemon.h"
 #include "schedule/lambda_runtime.h"
+#include "serve/run_json.h"
+#include "serve/series.h"
 #include "serve/serve_command.h"
 
 namespace covid {
@@ -73,11 +75,6 @@ bool valid_location(const std::string& id) {
   return id.size() > 3 && digits(2) && id[2] == ':';
 }
 
-std::string csv_count(int64_t v) { return v == kUnknown ? "" : std::to_string(v); }
-nlohmann::json json_count(int64_t v) {
-  return v == kUnknown ? nlohmann::json() : nlohmann::json(v);
-}
-
 int cmd_run(const CommonFlags& flags, const std::string& nyt, const std::string& jhu,
             const std::vector<std::string>& states, const std::vector<std::string>& counties,
             bool json, bool dry_run, bool accept_shrink) {
@@ -98,7 +95,9 @@ int cmd_run(const CommonFlags& flags, const std::string& nyt, const std::string&
   SystemClock clock;
   RunOptions options;
   options.dry_run = dry_run;
-  RunSummary summary = run_etl(*config, http, clock, options);
+  auto store = open_store(config->db, run_store_options(*config, dry_run));
+  RunSummary summary = store.ok() ? run_etl(*config, **store, http, clock, options)
+                                  : run_etl_unopened(*config, store.status(), http, clock, options);
   if (json) {
     std::cout << scrub(to_json(summary).dump()) << "\n";
   } else {
@@ -130,23 +129,9 @@ int cmd_export(const CommonFlags& flags, const std::string& format, const std::s
   if (!store.ok()) return report(store.status());
   auto rows = (*store)->read_series(location, *from, *to);
   if (!rows.ok()) return report(rows.status());
-  std::string out;
-  if (format == "csv") {
-    out = "date,cases,deaths,recovered\n";
-    for (const Observation& o : *rows) {
-      out += format_date(o.date) + ',' + csv_count(o.cases) + ',' + csv_count(o.deaths) + ',' +
-             csv_count(o.recovered) + '\n';
-    }
-  } else {
-    nlohmann::json arr = nlohmann::json::array();
-    for (const Observation& o : *rows) {
-      arr.push_back({{"date", format_date(o.date)},
-                     {"cases", json_count(o.cases)},
-                     {"deaths", json_count(o.deaths)},
-                     {"recovered", json_count(o.recovered)}});
-    }
-    out = arr.dump() + "\n";
-  }
+  auto series = serve::SeriesColumns::build(location, *rows);
+  std::string out = format == "csv" ? serve::export_csv(series, 0, series.size())
+                                    : serve::export_json(series, 0, series.size());
   std::fwrite(out.data(), 1, out.size(), stdout);
   return 0;
 }
@@ -162,30 +147,7 @@ int cmd_history(const CommonFlags& flags, bool json, size_t limit) {
   if (!runs.ok()) return report(runs.status());
   if (json) {
     nlohmann::json arr = nlohmann::json::array();
-    for (const RunRecord& r : *runs) {
-      nlohmann::json sources = nlohmann::json::array();
-      if (!r.sources_json.empty())
-        sources = redact_source_urls(nlohmann::json::parse(r.sources_json, nullptr, false));
-      arr.push_back(
-          {{"id", r.id},
-           {"started_at", r.started_at},
-           {"finished_at",
-            r.finished_at.empty() ? nlohmann::json() : nlohmann::json(r.finished_at)},
-           {"status", to_string(r.status)},
-           {"stage", r.stage.empty() ? nlohmann::json() : nlohmann::json(r.stage)},
-           {"rows_read", r.counts.rows_read},
-           {"inserted", r.counts.inserted},
-           {"updated", r.counts.updated},
-           {"unchanged", r.counts.unchanged},
-           {"missing", r.counts.missing},
-           {"warnings", r.counts.warnings},
-           {"error_count", r.counts.errors},
-           {"error", r.error.empty() ? nlohmann::json() : nlohmann::json(r.error)},
-           {"first_date", r.first_date.empty() ? nlohmann::json() : nlohmann::json(r.first_date)},
-           {"last_date", r.last_date.empty() ? nlohmann::json() : nlohmann::json(r.last_date)},
-           {"duration_ms", r.duration_ms},
-           {"sources", sources}});
-    }
+    for (const RunRecord& r : *runs) arr.push_back(serve::run_record_json(r));
     std::cout << scrub(arr.dump()) << "\n";
     return 0;
   }

@@ -24,7 +24,7 @@ struct LibCurl {
   decltype(&curl_slist_free_all) slist_free_all;
   decltype(&curl_easy_escape) easy_escape;
   decltype(&curl_free) free;
-  decltype(&curl_url) url;  // the URL API: parsing, for redaction (extract/http_client.h)
+  decltype(&curl_url) url;  // the URL API: parsing, for redaction (common/redact_url.h)
   decltype(&curl_url_cleanup) url_cleanup;
   decltype(&curl_url_set) url_set;
   decltype(&curl_url_get) url_get;

@@ -2,7 +2,7 @@
 // from any text before it is stored, printed or sent.
 //
 // A secret is remembered where it is parsed: the PostgreSQL password (load/postgres), the user
-// info and secret-looking query values of source and webhook URLs (extract/http_client.h,
+// info and secret-looking query values of source and webhook URLs (common/redact_url.h,
 // redact_url), notifier tokens and passwords, the trigger token, the AWS keys. scrub() replaces
 // each of them with *** in the forms it can take in a message: as it is, percent-encoded (either
 // case of the hex digits, and with '+' for a space) and JSON-escaped. It is the second net: what

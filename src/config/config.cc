@@ -5,9 +5,9 @@
 #include <set>
 #include <utility>
 
-#include "extract/http_client.h"
+#include "common/cron.h"
+#include "common/redact_url.h"
 #include "load/store.h"
-#include "schedule/cron.h"
 
 // toml++ 3.3 asserts, inside its parser, things that malformed input can break: a table header
 // such as "[+a]" fails one in parse_key (found by tests/fuzz/config_fuzz.cc), which aborts; and

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "common/records.h"  // SourceValidators
 #include "common/status.h"
 #include "extract/http_client.h"
 
@@ -40,13 +41,6 @@ struct FetchOptions {
   // [extract] log_error_bodies: the start of an error response's body goes to stderr (a local
   // debug aid). Never into the failure's message: that is stored, served and sent.
   bool log_error_bodies = false;
-};
-
-// What a previous successful run saw of a source: sent back as If-None-Match / If-Modified-Since.
-struct SourceValidators {
-  std::string etag;
-  std::string last_modified;
-  bool empty() const { return etag.empty() && last_modified.empty(); }
 };
 
 struct FetchResult {

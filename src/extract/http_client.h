@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/redact_url.h"  // redact_url, has_scheme: here before they moved down
 #include "common/status.h"
 
 namespace covid {
@@ -82,25 +83,11 @@ class CurlHttpClient final : public HttpClient {
   void* curl_ = nullptr;          // CURL*, reused across requests for connection reuse
 };
 
-// The URL as shown and stored: parsed (libcurl's URL API), with the user info replaced by ***
-// and the value of every secret-looking query parameter (is_secret_query_key) by ***. What it
-// removes is remembered as a secret (common/secrets.h). A URL with nothing to remove is returned
-// as given; one that does not parse is not shown at all. Plain paths are returned as they are.
-std::string redact_url(std::string_view url);
-
-// True for a query parameter name whose value is taken for a secret: one containing token, key,
-// secret, signature, password, passwd or credential, or one of sig, code, auth, pass, pwd,
-// session, jwt (case-insensitive, '-' and '_' alike: X-Amz-Signature, access_token, apiKey, sig).
-bool is_secret_query_key(std::string_view name);
-
 // True for an address (IPv4 or IPv6 text, as libcurl reports the one connected to) that is not a
 // public one: loopback (127/8, ::1), private (10/8, 172.16/12, 192.168/16, fc00::/7), link-local
 // (169.254/16, fe80::/10), shared CGNAT (100.64/10), 0/8 and ::, multicast and reserved ranges,
 // and the IPv4-mapped (::ffff:a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) forms of those. Text that is
 // not an address counts as private.
 bool is_private_address(std::string_view address);
-
-// True for URLs with a scheme (http://, https://, file://); false for plain paths.
-bool has_scheme(std::string_view url);
 
 }  // namespace covid

@@ -271,8 +271,7 @@ Result<LoadPlan> plan_load(StoreView& view, PlanInput input) {
   plan.levels = count_levels(plan.changes, input.rows);
   for (const std::string& level : input.digest_levels)
     plan.digests[level] = digests_of(level, input.rows, plan.changes.missing);
-  for (const PlanInput::Blocks& b : input.blocks)
-    COVID_RETURN_IF_ERROR(plan_blocks(view, b, plan));
+  for (const PlanInput::Blocks& b : input.blocks) COVID_RETURN_IF_ERROR(plan_blocks(view, b, plan));
   plan.locations = std::move(input.locations);
   plan.rows = std::move(input.rows);
   return plan;
@@ -310,9 +309,9 @@ Status apply(LoadTransaction& t, int64_t run_id, LoadPlan& plan) {
 std::string to_text(const LoadPlan& plan) {
   std::string out;
   for (const auto& [level, c] : plan.levels) {
-    out += level + ": " + std::to_string(c.inserted) + " to insert, " +
-           std::to_string(c.updated) + " to revise, " + std::to_string(c.unchanged) +
-           " unchanged, " + std::to_string(c.missing) + " missing";
+    out += level + ": " + std::to_string(c.inserted) + " to insert, " + std::to_string(c.updated) +
+           " to revise, " + std::to_string(c.unchanged) + " unchanged, " +
+           std::to_string(c.missing) + " missing";
     for (const LoadPlan::BlockLevel& b : plan.blocks) {
       if (b.level != level) continue;
       out += "; dates: " + std::to_string(b.fresh.size()) + " new, " +

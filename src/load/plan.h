@@ -151,9 +151,9 @@ struct LoadPlan {
   struct BlockLevel {
     std::string level;
     const BlockSource* source = nullptr;
-    std::vector<size_t> fresh;  // dates the store does not have: every row is inserted
-    ChangeSet changes;          // of the revised dates: rows inserted and revised on them
-    std::vector<Date> skipped;  // dates whose digest did not change: not compared
+    std::vector<size_t> fresh;        // dates the store does not have: every row is inserted
+    ChangeSet changes;                // of the revised dates: rows inserted and revised on them
+    std::vector<Date> skipped;        // dates whose digest did not change: not compared
     std::vector<Date> missing_dates;  // with stored rows the source no longer gives
     std::unordered_set<std::string> changed;  // locations with a row inserted or revised so far
   };

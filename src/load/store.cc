@@ -2,47 +2,13 @@
 
 #include <iterator>
 
-#include "extract/http_client.h"
+#include "common/redact_url.h"
 #include "load/dynamodb/dynamodb_store.h"
 #include "load/postgres/pg_url.h"
 #include "load/postgres/postgres_store.h"
 #include "load/sqlite/sqlite_store.h"
 
 namespace covid {
-
-const char* to_string(RunStatus s) {
-  switch (s) {
-    case RunStatus::kRunning:
-      return "running";
-    case RunStatus::kOk:
-      return "ok";
-    case RunStatus::kUnchanged:
-      return "unchanged";
-    case RunStatus::kFailed:
-      return "failed";
-  }
-  return "failed";
-}
-
-std::optional<RunStatus> parse_run_status(std::string_view s) {
-  for (RunStatus r :
-       {RunStatus::kRunning, RunStatus::kOk, RunStatus::kUnchanged, RunStatus::kFailed}) {
-    if (s == to_string(r)) return r;
-  }
-  return std::nullopt;
-}
-
-const char* to_string(OutboxStatus s) {
-  switch (s) {
-    case OutboxStatus::kPending:
-      return "pending";
-    case OutboxStatus::kDelivered:
-      return "delivered";
-    case OutboxStatus::kFailed:
-      return "failed";
-  }
-  return "failed";
-}
 
 std::string interrupted_run_message(int64_t noticed_by) {
   return "interrupted: the process ended before the run did (killed, out of memory, or the machine "

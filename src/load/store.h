@@ -16,6 +16,9 @@
 //   happens after the commit, and a message marked delivered is never handed out again.
 // - Every failure is a Status of kind kLoad; secrets in connection strings never appear in it.
 // A Store is used by one thread at a time.
+// The records it keeps (RunRecord, OutboxMessage, DeliveryUpdate, SourceState...) are plain types
+// of common/records.h, shared with the layers above and beside it; its outbox is the Outbox that
+// notify/ delivers from (common/outbox.h). Both are included here.
 #pragma once
 
 #include <chrono>
@@ -28,71 +31,15 @@
 #include <string_view>
 #include <vector>
 
+#include "common/outbox.h"
+#include "common/records.h"
 #include "common/status.h"
-#include "extract/fetcher.h"
 #include "load/classify.h"
 #include "load/date_digest.h"
 #include "transform/location.h"
 #include "transform/observation.h"
 
 namespace covid {
-
-enum class RunStatus { kRunning, kOk, kUnchanged, kFailed };
-const char* to_string(RunStatus s);
-std::optional<RunStatus> parse_run_status(std::string_view s);
-
-struct RunCounts {
-  uint64_t rows_read = 0;
-  uint64_t inserted = 0, updated = 0, unchanged = 0, missing = 0;
-  uint64_t warnings = 0, errors = 0;
-};
-
-struct RunRecord {
-  int64_t id = 0;
-  std::string started_at, finished_at;  // RFC 3339 UTC
-  RunStatus status = RunStatus::kRunning;
-  std::string stage;  // for a failed run: extract, validate or load
-  RunCounts counts;
-  std::string first_date, last_date;  // of the source series
-  std::string error;                  // for a failed run
-  std::string sources_json;           // what was fetched: URL, HTTP status, ETag, hash, bytes
-  int64_t duration_ms = 0;
-};
-
-// One notification for one channel, kept in the outbox until it is delivered.
-enum class OutboxStatus { kPending, kDelivered, kFailed };
-const char* to_string(OutboxStatus s);
-
-struct OutboxMessage {
-  int64_t id = 0;
-  int64_t run_id = 0;   // 0: not tied to a run
-  std::string channel;  // the [[notify]] entry's name
-  std::string event;    // success, unchanged, failure
-  std::string subject;
-  std::string body;     // the human message
-  std::string payload;  // JSON: the run summary
-  OutboxStatus status = OutboxStatus::kPending;
-  int attempts = 0;
-  std::string last_error;
-  std::string created_at, delivered_at;
-};
-
-// The outcome of delivery attempts, recorded with Store::record_delivery.
-struct DeliveryUpdate {
-  int64_t id = 0;
-  OutboxStatus status = OutboxStatus::kPending;  // kPending: try again later
-  int attempts_added = 0;
-  std::string error;  // without secrets
-  std::string at;     // RFC 3339 UTC
-};
-
-// What a successful run saw of one source, for the next run's conditional GET.
-struct SourceState {
-  std::string url;  // the redacted URL (extract/http_client.h: redact_url), never one with a secret
-  SourceValidators validators;
-  std::string content_hash;
-  uint64_t bytes = 0;
-};
 
 // A stream of rows, pulled one at a time, so that a county load's millions of rows are never all
 // in memory.
@@ -149,7 +96,7 @@ class LoadTransaction {
   virtual Status commit() = 0;
 };
 
-class Store {
+class Store : public Outbox {
  public:
   virtual ~Store() = default;
 
@@ -166,12 +113,7 @@ class Store {
   virtual Status finish_run(const RunRecord& run, const std::vector<OutboxMessage>& outbox) = 0;
   virtual Result<std::unique_ptr<LoadTransaction>> begin_load() = 0;
 
-  // The outbox. claim_outbox() leases up to `limit` pending messages to this process until
-  // `lease_until` (RFC 3339), so that two processes never deliver the same message at once;
-  // record_delivery() ends the lease with the outcome.
-  virtual Result<std::vector<OutboxMessage>> claim_outbox(size_t limit, const std::string& now,
-                                                          const std::string& lease_until) = 0;
-  virtual Status record_delivery(const DeliveryUpdate& update) = 0;
+  // The outbox: claim_outbox() and record_delivery() (common/outbox.h), and its listing.
   // Newest first; with all=false only pending and failed messages.
   virtual Result<std::vector<OutboxMessage>> list_outbox(bool all, size_t limit) = 0;
 

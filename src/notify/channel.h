@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "load/store.h"
+#include "common/records.h"
 
 namespace covid {
 

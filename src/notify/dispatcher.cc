@@ -56,7 +56,7 @@ Delivery Dispatcher::deliver(const ChannelConfig& channel, const OutboxMessage& 
   }
 }
 
-FlushReport Dispatcher::flush(Store& store) {
+FlushReport Dispatcher::flush(Outbox& store) {
   FlushReport report;
   auto lease_end = clock_.now() + options_.lease;
   auto claimed =

@@ -15,7 +15,8 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "load/store.h"
+#include "common/outbox.h"
+#include "common/records.h"
 #include "notify/channel.h"
 
 namespace covid {
@@ -51,7 +52,7 @@ class Dispatcher {
   std::vector<OutboxMessage> address(const Message& message) const;
 
   // Delivers every pending outbox message.
-  FlushReport flush(Store& store);
+  FlushReport flush(Outbox& outbox);
 
   // Sends straight away, without the outbox (`notify --test`, or a failure that could not be
   // recorded); returns the outcome per channel that wants the event.

@@ -10,8 +10,8 @@
 #include "common/clock.h"
 #include "common/curl_call.h"
 #include "common/libcurl.h"
+#include "common/redact_url.h"
 #include "common/secrets.h"
-#include "extract/http_client.h"
 #include "notify/channel.h"
 
 namespace covid {

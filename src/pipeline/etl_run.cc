@@ -94,13 +94,17 @@ std::string plural(uint64_t n, const char* one, const char* many) {
 
 class Run {
  public:
-  Run(const Config& config, HttpClient& http, const Clock& clock, const RunOptions& options)
+  // `store`: the store the caller opened; nullptr when it could not (`open_failure` says why).
+  Run(const Config& config, Store* store, Status open_failure, HttpClient& http, const Clock& clock,
+      const RunOptions& options)
       : config_(config),
         http_(http),
         clock_(clock),
         options_(options),
         start_(std::chrono::steady_clock::now()),
-        dispatcher_(config.channels, clock, config.dispatch) {
+        dispatcher_(config.channels, clock, config.dispatch),
+        store_(store),
+        open_failure_(std::move(open_failure)) {
     summary_.dry_run = options.dry_run;
     summary_.started_at = format_timestamp(clock.now());
     // Parsing a URL for display remembers its secrets (common/secrets.h), before any is needed.
@@ -125,13 +129,7 @@ class Run {
   // Opens the store, reads what the run needs of it before the download (the last successful
   // run, the sources' validators) and records the run as running.
   Status open() {
-    StoreOptions so;
-    so.lock_timeout = config_.lock_timeout;
-    so.read_only = options_.dry_run;
-    so.missing_ok = options_.dry_run;  // a new database: everything would be inserted
-    auto store = open_store(config_.db, so);
-    if (!store.ok()) return store.status();
-    store_ = std::move(store.value());
+    if (store_ == nullptr) return open_failure_;  // the caller could not open it
     auto previous = last_success(*store_);
     if (!previous.ok()) return previous.status();
     previous_ = std::move(*previous);
@@ -580,7 +578,8 @@ class Run {
   std::chrono::steady_clock::time_point start_;
   RunSummary summary_;
   Dispatcher dispatcher_;
-  std::unique_ptr<Store> store_;
+  Store* store_;         // the caller's (run_etl); nullptr when it could not be opened
+  Status open_failure_;  // why, then
   std::map<std::string, SourceState> states_;
   PreviousRun previous_;  // what the last successful run read
   std::vector<DatasetEntry> runs_;
@@ -592,9 +591,22 @@ class Run {
 
 }  // namespace
 
-RunSummary run_etl(const Config& config, HttpClient& http, const Clock& clock,
+StoreOptions run_store_options(const Config& config, bool dry_run) {
+  StoreOptions so;
+  so.lock_timeout = config.lock_timeout;
+  so.read_only = dry_run;
+  so.missing_ok = dry_run;  // a new database: everything would be inserted
+  return so;
+}
+
+RunSummary run_etl(const Config& config, Store& store, HttpClient& http, const Clock& clock,
                    const RunOptions& options) {
-  return Run(config, http, clock, options).execute();
+  return Run(config, &store, Status::Ok(), http, clock, options).execute();
+}
+
+RunSummary run_etl_unopened(const Config& config, const Status& open_failure, HttpClient& http,
+                            const Clock& clock, const RunOptions& options) {
+  return Run(config, nullptr, open_failure, http, clock, options).execute();
 }
 
 }  // namespace covid

@@ -1,7 +1,12 @@
-// EtlRun: one run of the pipeline, extract -> transform -> validate -> plan -> load, all-or-nothing.
+// EtlRun: one run of the pipeline, extract -> transform -> validate -> plan -> load,
+// all-or-nothing.
+//
+// The store is opened once by the command that runs (the CLI's `run`, each run of the daemon and
+// of the Lambda runtime), with run_store_options(), and handed to run_etl(); the run uses it from
+// the calling thread only. A store that could not be opened is reported by run_etl_unopened().
 //
 // The steps, in order:
-//  1. open the store and record the run as `running` (not in a dry run);
+//  1. record the run as `running` in the store (not in a dry run);
 //  2. start every dataset the configuration turns on (pipeline/datasets.h: the run knows none by
 //     name); a date-ordered dataset whose store keeps date digests for its level spools its
 //     dates and skips the unchanged ones before parsing (extract/date_block_skipper.h);
@@ -16,7 +21,7 @@
 //     sources no longer give are kept, counted as missing and said in a warning per dataset. A
 //     dry run plans against the store as it is and writes nothing.
 // A failure at any step records the run as failed with its stage and message.
-// The HttpClient, Clock and store URL come from outside so tests can inject faults.
+// The HttpClient, Clock and Store come from outside so tests can inject faults.
 #pragma once
 
 #include <functional>
@@ -24,6 +29,7 @@
 #include "common/clock.h"
 #include "config/config.h"
 #include "extract/http_client.h"
+#include "load/store.h"
 #include "pipeline/run_summary.h"
 
 namespace covid {
@@ -35,7 +41,20 @@ struct RunOptions {
   std::function<void(int64_t)> on_started;
 };
 
-RunSummary run_etl(const Config& config, HttpClient& http, const Clock& clock,
+// How a run opens config.db: writable; for a dry run read-only, a database that does not exist
+// yet reading as empty (everything would be inserted).
+StoreOptions run_store_options(const Config& config, bool dry_run);
+
+// One run on `store` (config.db, opened with run_store_options(config, options.dry_run)): it is
+// recorded there, loaded there, and the outbox is delivered from there after the commit. The
+// store stays the caller's.
+RunSummary run_etl(const Config& config, Store& store, HttpClient& http, const Clock& clock,
                    const RunOptions& options);
+
+// The run whose store could not be opened (`open_failure`, open_store's error): failed with that
+// error, nothing written, and its failure told to the channels straight away (there is no outbox
+// to keep it), as run_etl() reports any run that cannot record its failure.
+RunSummary run_etl_unopened(const Config& config, const Status& open_failure, HttpClient& http,
+                            const Clock& clock, const RunOptions& options);
 
 }  // namespace covid

@@ -13,17 +13,18 @@
 #include <mutex>
 #include <thread>
 
+#include "common/cron.h"
 #include "common/secrets.h"
 #include "extract/http_client.h"
 #include "load/store.h"
 #include "notify/dispatcher.h"
 #include "pipeline/etl_run.h"
-#include "schedule/cron.h"
 #include "schedule/event_log.h"
 #include "schedule/run_manager.h"
 #include "serve/api.h"
 #include "serve/assets.h"
 #include "serve/router.h"
+#include "serve/run_trigger.h"
 #include "serve/serve_command.h"
 #include "serve/server.h"
 #include "serve/snapshot.h"
@@ -32,130 +33,24 @@ namespace covid {
 namespace {
 
 using WallClock = std::chrono::system_clock;
-using serve::error_response;
 
-bool equal_constant_time(std::string_view a, std::string_view b) {
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  size_t n = std::max(a.size(), b.size());
-  for (size_t i = 0; i < n; ++i) {
-    unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
-    unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
-    diff |= static_cast<unsigned char>(x ^ y);
-  }
-  return diff == 0;
-}
-
-void json_response(serve::Response& resp, int status, const nlohmann::json& body) {
-  resp.status = status;
-  resp.set_body(body.dump(), "application/json");
-  resp.cache_control = "no-store";
-}
-
-// The token of an "Authorization: Bearer TOKEN" header, or "" for any other. The scheme's name is
-// case-insensitive and may be followed by more than one space (RFC 9110, section 11.4).
-std::string_view bearer_token(std::string_view authorization) {
-  size_t space = authorization.find(' ');
-  if (space != 6) return {};
-  constexpr std::string_view kScheme = "bearer";
-  for (size_t i = 0; i < space; ++i) {
-    if (std::tolower(static_cast<unsigned char>(authorization[i])) != kScheme[i]) return {};
-  }
-  std::string_view token = authorization.substr(space);
-  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-  return token;
-}
-
-// The trigger's token check, with a limit on wrong tokens per client address (Request::client:
-// an IPv4 address or an IPv6 /64): after kMaxFailures wrong tokens from one client within a
-// minute, that client gets 429, whatever token it sends, until the oldest of them is a minute old.
-// Other clients are not affected (a stranger cannot lock the owner out). The table is bounded:
-// at kMaxClients clients, those with no wrong token in the last minute are dropped, then those
-// whose last wrong token is the oldest. Thread-safe.
-class TokenGate {
+// The trigger the daemon hands the server (serve/run_trigger.h): its run manager.
+class ManagerTrigger : public serve::RunTrigger {
  public:
-  explicit TokenGate(std::string token) : token_(std::move(token)) {}
-  bool enabled() const { return !token_.empty(); }
-  // 0: allowed; otherwise the status to answer (401 or 429).
-  int check(std::string_view client, std::string_view authorization) {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto now = std::chrono::steady_clock::now();
-    auto it = failures_.find(client);
-    if (it != failures_.end()) {
-      auto& times = it->second;
-      while (!times.empty() && now - times.front() > kWindow) times.pop_front();
-      if (times.empty()) {
-        failures_.erase(it);
-        it = failures_.end();
-      } else if (times.size() >= kMaxFailures) {
-        return 429;
-      }
-    }
-    if (equal_constant_time(bearer_token(authorization), token_)) return 0;
-    if (it == failures_.end()) {
-      make_room(now);
-      it = failures_
-               .emplace(std::string(client), std::deque<std::chrono::steady_clock::time_point>())
-               .first;
-    }
-    it->second.push_back(now);
-    return 401;
+  explicit ManagerTrigger(RunManager& runs) : runs_(runs) {}
+  Started start() override {
+    RunManager::Start s = runs_.start("api", std::chrono::seconds(10));
+    return Started{s.started, s.id, s.error};
   }
+  std::optional<nlohmann::json> status(int64_t id) const override { return runs_.status(id); }
 
  private:
-  static constexpr size_t kMaxFailures = 5;
-  static constexpr size_t kMaxClients = 10'000;
-  static constexpr std::chrono::minutes kWindow{1};
-
-  void make_room(std::chrono::steady_clock::time_point now) {
-    if (failures_.size() < kMaxClients) return;
-    std::erase_if(failures_,
-                  [&](const auto& entry) { return now - entry.second.back() > kWindow; });
-    while (failures_.size() >= kMaxClients) {
-      auto oldest = failures_.begin();
-      for (auto i = failures_.begin(); i != failures_.end(); ++i) {
-        if (i->second.back() < oldest->second.back()) oldest = i;
-      }
-      failures_.erase(oldest);
-    }
-  }
-
-  std::string token_;
-  std::mutex mu_;
-  // Per client: the times of its wrong tokens in the last minute, oldest first (never empty).
-  std::map<std::string, std::deque<std::chrono::steady_clock::time_point>, std::less<>> failures_;
+  RunManager& runs_;
 };
 
-std::optional<int64_t> parse_id(std::string_view s) {
-  if (s.empty() || s.size() > 18) return std::nullopt;
-  int64_t v = 0;
-  for (char c : s) {
-    if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
-    v = v * 10 + (c - '0');
-  }
-  return v;
-}
-
-// A finished run from the runs table, in the shape of `run --json`.
-nlohmann::json record_json(const RunRecord& r) {
-  auto or_null = [](const std::string& s) {
-    return s.empty() ? nlohmann::json() : nlohmann::json(s);
-  };
-  return {{"status", to_string(r.status)},       {"run_id", r.id},
-          {"inserted", r.counts.inserted},       {"updated", r.counts.updated},
-          {"unchanged", r.counts.unchanged},     {"missing", r.counts.missing},
-          {"warnings", r.counts.warnings},       {"error_count", r.counts.errors},
-          {"stage", or_null(r.stage)},           {"message", or_null(r.error)},
-          {"first_date", or_null(r.first_date)}, {"last_date", or_null(r.last_date)},
-          {"duration_ms", r.duration_ms}};
-}
-
 // When the newest successful (ok or unchanged) run started, if any.
-std::optional<WallClock::time_point> last_success(const std::string& db) {
-  StoreOptions so;
-  so.read_only = true;
-  auto store = open_store(db, so);
-  if (!store.ok()) return std::nullopt;
-  auto runs = (*store)->list_runs(100);
+std::optional<WallClock::time_point> last_success(Store& store) {
+  auto runs = store.list_runs(100);
   if (!runs.ok()) return std::nullopt;
   for (const RunRecord& r : *runs) {
     if (r.status != RunStatus::kOk && r.status != RunStatus::kUnchanged) continue;
@@ -204,26 +99,35 @@ int daemon_command(const std::function<Result<Config>()>& load_config, bool json
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  // The runs write through their own connection; the server reads through the snapshot cache,
-  // which sees each run's data once it commits.
+  // The stores (a Store is used by one thread at a time, load/store.h), one per role:
+  // - the start's, writable, opened once here: it creates and migrates the database, so the
+  //   server has it from the start, and tells when the last success was (closed after that);
+  // - each run's, opened once by the run on the run thread (RunManager) and handed to run_etl:
+  //   a run marks itself live for as long as its store is open (load/store.h, begin_run), and a
+  //   connection per run survives a database server's restart between runs;
+  // - the server's, read-only, opened once by the snapshot cache and shared by the server's
+  //   threads under its lock (serve/snapshot.h), which sees each run's data once it commits;
+  // - the stop's: one more delivery of the outbox, waiting at most a second for a lock.
   const std::string db = config->db;
   auto runner_for = [](std::shared_ptr<const Config> c) {
     return [c](const RunOptions& options) {
       CurlHttpClient http;
       SystemClock clock;
-      return run_etl(*c, http, clock, options);
+      auto store = open_store(c->db, run_store_options(*c, options.dry_run));
+      if (!store.ok()) return run_etl_unopened(*c, store.status(), http, clock, options);
+      return run_etl(*c, **store, http, clock, options);
     };
   };
   RunManager runs(runner_for(config), log);
 
-  // The daemon owns its database: create and migrate it now, so the server (which reads it
-  // read-only) has it from the start, before the first run.
   StoreOptions writable;
   writable.lock_timeout = config->lock_timeout;
-  if (auto created = open_store(db, writable); !created.ok()) {
-    std::fprintf(stderr, "covid-etl: %s\n", created.status().message().c_str());
-    return exit_code(created.status().kind());
+  auto own = open_store(db, writable);
+  if (!own.ok()) {
+    std::fprintf(stderr, "covid-etl: %s\n", own.status().message().c_str());
+    return exit_code(own.status().kind());
   }
+  std::unique_ptr<Store> store = std::move(*own);
   StoreOptions read_only;
   read_only.read_only = true;
   serve::SnapshotCache cache([db, read_only] { return open_store(db, read_only); },
@@ -233,57 +137,10 @@ int daemon_command(const std::function<Result<Config>()>& load_config, bool json
   serve::ServerMetrics metrics;
   serve::Router router(metrics);
   const char* token_env = std::getenv("COVID_ETL_TRIGGER_TOKEN");
-  TokenGate gate(token_env != nullptr ? token_env : "");
+  std::string token = token_env != nullptr ? token_env : "";
   if (token_env != nullptr) remember_secret(token_env);
-  router.add("/api/v1/runs", serve::method_bit(serve::Method::kPost),
-             [&](const serve::Request& req, serve::Response& resp) {
-               if (!gate.enabled()) return error_response(resp, 404, "no such path");
-               int denied = gate.check(req.client, req.header("Authorization"));
-               if (denied == 429) {
-                 error_response(resp, 429,
-                                "too many wrong tokens from this address; try again in a minute");
-                 resp.headers.emplace_back("Retry-After", "60");
-                 return;
-               }
-               if (denied == 401) {
-                 error_response(resp, 401, "a valid bearer token is required");
-                 resp.headers.emplace_back("WWW-Authenticate", "Bearer");
-                 return;
-               }
-               RunManager::Start s = runs.start("api", std::chrono::seconds(10));
-               if (!s.started) {
-                 return json_response(resp, 409,
-                                      {{"status", 409},
-                                       {"error", "conflict"},
-                                       {"message", "a run is in progress"},
-                                       {"id", s.id}});
-               }
-               if (s.id == 0) {
-                 return json_response(
-                     resp, 503,
-                     {{"status", 503},
-                      {"error", "unavailable"},
-                      {"message", s.error.empty() ? "the run has not started" : s.error}});
-               }
-               json_response(resp, 202, {{"id", s.id}});
-               resp.headers.emplace_back("Location", "/api/v1/runs/" + std::to_string(s.id));
-             });
-  router.add(
-      "/api/v1/runs/{id}", serve::kGetHead, [&](const serve::Request& req, serve::Response& resp) {
-        auto id =
-            parse_id(req.path_params.empty() ? std::string_view() : req.path_params[0].second);
-        if (!id) return error_response(resp, 400, "a run id is a number");
-        if (auto s = runs.status(*id)) return json_response(resp, 200, *s);
-        // One read by the run's key, through the server's own connection.
-        auto found = cache.run(*id);
-        if (!found.ok()) {
-          error_response(resp, 503, "the database cannot be read: " + found.status().message());
-          resp.headers.emplace_back("Retry-After", "1");
-          return;
-        }
-        if (*found) return json_response(resp, 200, record_json(**found));
-        error_response(resp, 404, "no run " + std::to_string(*id));
-      });
+  ManagerTrigger trigger(runs);
+  serve::add_run_routes(router, cache, trigger, token);
   serve::add_api_routes(router, cache, metrics);
   serve::add_asset_routes(router);
   serve::HttpServer server(
@@ -302,7 +159,7 @@ int daemon_command(const std::function<Result<Config>()>& load_config, bool json
           "listening on " + server.local_address() + ", schedule \"" + config->schedule + "\"",
           {{"listen", server.local_address()},
            {"schedule", config->schedule},
-           {"trigger", gate.enabled()}});
+           {"trigger", !token.empty()}});
 
   // The scheduler: sleeps until the next tick, or until a reload or stop wakes it.
   std::mutex mu;
@@ -312,7 +169,8 @@ int daemon_command(const std::function<Result<Config>()>& load_config, bool json
   CronSchedule schedule = *cron;
 
   auto now = WallClock::now();
-  auto last = last_success(db);
+  auto last = last_success(*store);
+  store.reset();
   if (!last || now - *last > schedule.period(now)) {
     log.log("catch_up", last ? "the last successful run started at " + when(*last) + ": running now"
                              : "no successful run yet: running now");
@@ -392,12 +250,13 @@ int daemon_command(const std::function<Result<Config>()>& load_config, bool json
     std::fflush(stderr);
     std::_Exit(0);
   }
-  // One more attempt at what is still in the outbox.
+  // One more attempt at what is still in the outbox, through a store of its own that waits at
+  // most a second for a lock.
   writable.lock_timeout = std::chrono::milliseconds(1000);
-  if (auto store = open_store(db, writable); store.ok()) {
+  if (auto last_store = open_store(db, writable); last_store.ok()) {
     SystemClock clock;
     Dispatcher dispatcher(config->channels, clock, config->dispatch);
-    FlushReport r = dispatcher.flush(**store);
+    FlushReport r = dispatcher.flush(**last_store);
     if (r.delivered + r.pending + r.failed > 0) {
       log.log("outbox", std::to_string(r.delivered) + " delivered, " + std::to_string(r.pending) +
                             " pending");

@@ -6,7 +6,13 @@
 // - Trigger: POST /api/v1/runs with "Authorization: Bearer TOKEN" (COVID_ETL_TRIGGER_TOKEN; without
 //   it the endpoint answers 404) starts a run and answers 202 {"id": RUN_ID}; 409 with the running
 //   run's id during a run; 401 for a wrong token, compared in constant time, and 429 after 5 wrong
-//   tokens within a minute. GET /api/v1/runs/{id}: "running", then the run summary.
+//   tokens within a minute. GET /api/v1/runs/{id}: "running", then the run summary. Both are
+//   served by serve/ (serve/run_trigger.h); the daemon hands the server its run manager as the
+//   trigger.
+// - Stores: one per role, each opened once: the start's (creates and migrates the database, reads
+//   the last success), each run's (opened by the run on the run thread and handed to run_etl), the
+//   server's (read-only, the snapshot cache's, shared by the server's threads under its lock), and
+//   the stop's (the last delivery of the outbox). No store is opened per request.
 // - One run at a time: a schedule tick during a run is skipped and logged. Runs happen on their own
 //   thread; requests are served meanwhile, and the new data is served once the run commits.
 // - SIGTERM/SIGINT: stop accepting, wait up to [schedule] stop_timeout_ms for a run (a load that

@@ -107,7 +107,13 @@ int run_lambda_runtime(const std::function<Result<Config>()>& load_config) {
     if (std::string trace = header(r.response, "lambda-runtime-trace-id"); !trace.empty()) {
       setenv("_X_AMZN_TRACE_ID", trace.c_str(), 1);
     }
-    RunSummary summary = run_etl(*config, http, clock, RunOptions{});
+    // Each invocation is one run: it opens the store once and hands it to the run.
+    RunSummary summary;
+    if (auto store = open_store(config->db, run_store_options(*config, false)); store.ok()) {
+      summary = run_etl(*config, **store, http, clock, RunOptions{});
+    } else {
+      summary = run_etl_unopened(*config, store.status(), http, clock, RunOptions{});
+    }
     nlohmann::json doc = to_json(summary);
     std::fprintf(stderr, "covid-etl lambda: invocation %s: %s\n", id.c_str(),
                  to_text(summary).c_str());

@@ -3,7 +3,9 @@
 // start() begins a run unless one is under way (then it reports that run's id), and waits a
 // bounded time for the new run's id (known once the run is recorded). status() gives a run's
 // progress: {"status": "running", ...} while it runs, then the run summary (the JSON of
-// `run --json`). The results of the last 100 runs started here are kept. Thread-safe.
+// `run --json`). The results of the last 100 runs started here are kept. Thread-safe. The daemon
+// hands it to the server as its trigger (serve/run_trigger.h). The runner opens the run's store
+// itself, once per run (pipeline/etl_run.h, run_etl).
 #pragma once
 
 #include <chrono>

@@ -242,9 +242,9 @@ void summary(SnapshotCache& cache, const Request& req, Response& resp) {
   respond(req,
           snap->derived("summary|" + loc.id,
                         [&] {
-                          return Representation::make(kJson,
-                                                      summary_json(*snap, loc.id, loc.columns),
-                                                      "no-cache", kDerivedGzipLevel);
+                          return Representation::make(
+                              kJson, summary_json(snap->totals, loc.id, loc.columns), "no-cache",
+                              kDerivedGzipLevel);
                         }),
           resp);
 }

@@ -1,7 +1,9 @@
 // The JSON API, version 1, over a SnapshotCache:
 //   GET /api/v1/series?location=US&from=YYYY-MM-DD&to=YYYY-MM-DD&fields=a,b   columnar arrays
 //   GET /api/v1/summary?location=US     latest values and data freshness
-//   GET /api/v1/runs?limit=N            run history, newest first (N: 1..1000, default 50)
+//   GET /api/v1/runs?limit=N            run history, newest first (N: 1..1000, default 50);
+//                                       POST /api/v1/runs and GET /api/v1/runs/{id}, for a
+//                                       process that runs the ETL: run_trigger.h
 //   GET /api/v1/export.csv?location=US&from=..&to=..   what `covid-etl export` prints
 //   GET /api/v1/locations?type=state|county|nation&q=text&limit=N   search (locations.h;
 //                                       N: 1..1000, default 100)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 namespace covid::serve {
 namespace {
@@ -207,6 +208,18 @@ std::string export_csv(const SeriesColumns& s, size_t begin, size_t end) {
     out.push_back('\n');
   }
   return out;
+}
+
+std::string export_json(const SeriesColumns& s, size_t begin, size_t end) {
+  auto count = [](int64_t v) { return v == kUnknown ? nlohmann::json() : nlohmann::json(v); };
+  nlohmann::json arr = nlohmann::json::array();
+  for (size_t i = begin; i < end; ++i) {
+    arr.push_back({{"date", format_date(s.date[i])},
+                   {"cases", count(s.cases[i])},
+                   {"deaths", count(s.deaths[i])},
+                   {"recovered", count(s.recovered[i])}});
+  }
+  return arr.dump() + "\n";
 }
 
 }  // namespace covid::serve

@@ -1,5 +1,5 @@
 // SeriesColumns: one location's series in columns, with the daily values derived from it, and
-// the writers for the API's series JSON and the export CSV.
+// the writers for the API's series JSON and the export (CSV and JSON, for the API and the CLI).
 //
 // Daily values are differences of consecutive dates' cumulative counts (null on the first date,
 // after a gap in the dates, or where either count is unknown); a negative daily value is a
@@ -58,7 +58,11 @@ Result<unsigned> parse_fields(std::string_view list);
 std::string series_json(const SeriesColumns& s, size_t begin, size_t end,
                         unsigned fields = kAllFields);
 
-// Exactly what `covid-etl export` prints for the same rows: date,cases,deaths,recovered.
+// The export of rows [begin, end), the one writer of each format for `covid-etl export` and the
+// API (/api/v1/export.csv). CSV: a header line date,cases,deaths,recovered, then one line per
+// date, an unknown count empty. JSON (`export --format json`): one array of
+// {"cases", "date", "deaths", "recovered"} objects (an unknown count null), then a newline.
 std::string export_csv(const SeriesColumns& s, size_t begin, size_t end);
+std::string export_json(const SeriesColumns& s, size_t begin, size_t end);
 
 }  // namespace covid::serve

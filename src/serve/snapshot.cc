@@ -71,11 +71,12 @@ Result<std::shared_ptr<Snapshot>> build_snapshot(Store& store, uint64_t version,
   }
   auto nation = snap->series.find(kNation);
   snap->summary = Representation::make(
-      kJson, summary_json(*snap, kNation, nation != snap->series.end() ? &nation->second : nullptr),
+      kJson,
+      summary_json(snap->totals, kNation, nation != snap->series.end() ? &nation->second : nullptr),
       kDataCache);
   snap->runs_default =
       Representation::make(kJson, runs_json(snap->runs, Snapshot::kDefaultRuns), kDataCache);
-  snap->metrics = data_metrics(*snap);
+  snap->metrics = data_metrics(snap->available, snap->totals, snap->series);
   return snap;
 }
 
@@ -83,7 +84,7 @@ SnapshotCache::SnapshotCache(Opener open, Options options)
     : open_(std::move(open)), options_(std::move(options)) {
   auto empty = std::make_shared<Snapshot>();
   empty->error = "the database has not been read yet";
-  empty->metrics = data_metrics(*empty);
+  empty->metrics = data_metrics(empty->available, empty->totals, empty->series);
   current_.store(std::move(empty));
 }
 
@@ -286,7 +287,7 @@ void SnapshotCache::set_unavailable(const std::string& error) {
   }
   auto snap = std::make_shared<Snapshot>();
   snap->error = error;
-  snap->metrics = data_metrics(*snap);
+  snap->metrics = data_metrics(snap->available, snap->totals, snap->series);
   current_.store(std::shared_ptr<const Snapshot>(std::move(snap)));
 }
 

@@ -40,17 +40,9 @@
 #include "serve/lru.h"
 #include "serve/representation.h"
 #include "serve/series.h"
+#include "serve/views.h"  // RunTotals
 
 namespace covid::serve {
-
-// What the runs table says, summed: for /metrics and the summary.
-struct RunTotals {
-  uint64_t runs = 0;
-  std::array<uint64_t, 4> by_status{};  // indexed by RunStatus
-  uint64_t rows_read = 0, inserted = 0, updated = 0, unchanged = 0, missing = 0;
-  std::optional<RunRecord> last_run;      // the newest run
-  std::optional<RunRecord> last_success;  // the newest run with status ok or unchanged
-};
 
 // The series of one location other than the nation, read on first use: its columns and the
 // response with every date.

@@ -5,8 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/secrets.h"
-#include "pipeline/run_summary.h"
-#include "serve/snapshot.h"
+#include "serve/run_json.h"
 
 namespace covid::serve {
 namespace {
@@ -16,30 +15,6 @@ using nlohmann::json;
 json text_or_null(const std::string& s) { return s.empty() ? json() : json(s); }
 json count_or_null(int64_t v, int64_t null) { return v == null ? json() : json(v); }
 json avg_or_null(double v) { return std::isnan(v) ? json() : json(std::round(v * 100.0) / 100.0); }
-
-json run_json(const RunRecord& r) {
-  json sources = json::array();
-  if (!r.sources_json.empty()) sources = json::parse(r.sources_json, nullptr, false);
-  if (sources.is_discarded()) sources = json::array();
-  sources = redact_source_urls(std::move(sources));  // a record written before URLs were redacted
-  return {{"id", r.id},
-          {"started_at", r.started_at},
-          {"finished_at", text_or_null(r.finished_at)},
-          {"status", to_string(r.status)},
-          {"stage", text_or_null(r.stage)},
-          {"rows_read", r.counts.rows_read},
-          {"inserted", r.counts.inserted},
-          {"updated", r.counts.updated},
-          {"unchanged", r.counts.unchanged},
-          {"missing", r.counts.missing},
-          {"warnings", r.counts.warnings},
-          {"error_count", r.counts.errors},
-          {"error", text_or_null(scrub(r.error))},
-          {"first_date", text_or_null(r.first_date)},
-          {"last_date", text_or_null(r.last_date)},
-          {"duration_ms", r.duration_ms},
-          {"sources", sources}};
-}
 
 json brief_run(const std::optional<RunRecord>& r) {
   if (!r) return json();
@@ -78,7 +53,7 @@ RunTotals total_runs(const std::vector<RunRecord>& runs) {
   return t;
 }
 
-std::string summary_json(const Snapshot& snap, std::string_view location,
+std::string summary_json(const RunTotals& totals, std::string_view location,
                          const SeriesColumns* series) {
   json j;
   j["location"] = std::string(location);
@@ -113,12 +88,12 @@ std::string summary_json(const Snapshot& snap, std::string_view location,
   j["latest"] = latest;
   j["recovered_last_date"] = recovered_last_date;
   j["recovered_last"] = recovered_last;
-  j["last_run"] = brief_run(snap.totals.last_run);
-  j["last_success"] = brief_run(snap.totals.last_success);
+  j["last_run"] = brief_run(totals.last_run);
+  j["last_success"] = brief_run(totals.last_success);
   json by_status = json::object();
   for (RunStatus s :
        {RunStatus::kOk, RunStatus::kUnchanged, RunStatus::kFailed, RunStatus::kRunning}) {
-    by_status[to_string(s)] = snap.totals.by_status[size_t(s)];
+    by_status[to_string(s)] = totals.by_status[size_t(s)];
   }
   j["runs"] = by_status;
   return dump(j);
@@ -126,7 +101,7 @@ std::string summary_json(const Snapshot& snap, std::string_view location,
 
 std::string runs_json(const std::vector<RunRecord>& runs, size_t limit) {
   json arr = json::array();
-  for (size_t i = 0; i < runs.size() && i < limit; ++i) arr.push_back(run_json(runs[i]));
+  for (size_t i = 0; i < runs.size() && i < limit; ++i) arr.push_back(run_record_json(runs[i]));
   return dump(json{{"runs", arr}});
 }
 
@@ -153,15 +128,15 @@ std::optional<double> epoch_seconds(std::string_view ts) {
   return double(d.days) * 86400.0 + h * 3600 + m * 60 + s + frac;
 }
 
-std::string data_metrics(const Snapshot& snap) {
+std::string data_metrics(bool available, const RunTotals& t,
+                         const std::map<std::string, SeriesColumns, std::less<>>& series) {
   std::string out;
   char line[256];
   auto add = [&](int n) { out.append(line, size_t(n)); };
-  const RunTotals& t = snap.totals;
   add(std::snprintf(line, sizeof line,
                     "# HELP covid_etl_database_up Whether the database could be read.\n"
                     "# TYPE covid_etl_database_up gauge\ncovid_etl_database_up %d\n",
-                    snap.available ? 1 : 0));
+                    available ? 1 : 0));
   out +=
       "# HELP covid_etl_runs Runs recorded in the database, by status.\n# TYPE covid_etl_runs "
       "gauge\n";
@@ -220,7 +195,7 @@ std::string data_metrics(const Snapshot& snap) {
   out +=
       "# HELP covid_etl_observations Dates held per location.\n# TYPE covid_etl_observations "
       "gauge\n";
-  for (const auto& [loc, s] : snap.series) {
+  for (const auto& [loc, s] : series) {
     add(std::snprintf(line, sizeof line, "covid_etl_observations{location=\"%s\"} %zu\n",
                       loc.c_str(), s.size()));
   }
@@ -228,7 +203,7 @@ std::string data_metrics(const Snapshot& snap) {
       "# HELP covid_etl_latest_date_timestamp_seconds The newest date in the series, per "
       "location.\n"
       "# TYPE covid_etl_latest_date_timestamp_seconds gauge\n";
-  for (const auto& [loc, s] : snap.series) {
+  for (const auto& [loc, s] : series) {
     if (s.size() == 0) continue;
     add(std::snprintf(line, sizeof line,
                       "covid_etl_latest_date_timestamp_seconds{location=\"%s\"} %lld\n",

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "schedule/cron.h"
+#include "common/cron.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   std::string text(reinterpret_cast<const char*>(bytes), size);

@@ -69,7 +69,9 @@ std::string make_database() {
   CurlHttpClient http;
   SystemClock clock;
   for (int i = 0; i < 2; ++i) {
-    RunSummary s = run_etl(config, http, clock, RunOptions{});
+    auto store = open_store(config.db, run_store_options(config, false));
+    RunSummary s = store.ok() ? run_etl(config, **store, http, clock, RunOptions{})
+                              : run_etl_unopened(config, store.status(), http, clock, RunOptions{});
     if (s.status == RunStatus::kFailed) {
       std::fprintf(stderr, "http_target_fuzz: the setup run failed: %s\n",
                    s.failure.message().c_str());

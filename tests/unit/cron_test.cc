@@ -1,5 +1,5 @@
 // CronSchedule: parsing, and next times from a table, in UTC and across DST changes.
-#include "schedule/cron.h"
+#include "common/cron.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>

@@ -32,8 +32,8 @@ Observation obs(std::string location, int d, int64_t cases, int64_t deaths = 0,
 // "location/day:cases/deaths/recovered", "?" for unknown.
 std::string show(const Observation& o) {
   auto n = [](int64_t v) { return v == kUnknown ? std::string("?") : std::to_string(v); };
-  return o.location + "/" + std::to_string(o.date.days - day(1).days + 1) + ":" + n(o.cases) +
-         "/" + n(o.deaths) + "/" + n(o.recovered);
+  return o.location + "/" + std::to_string(o.date.days - day(1).days + 1) + ":" + n(o.cases) + "/" +
+         n(o.deaths) + "/" + n(o.recovered);
 }
 Strings show(const std::vector<Observation>& rows) {
   Strings out;
@@ -65,8 +65,8 @@ class InMemoryView final : public StoreView {
     ++date_reads;
     std::vector<Observation> out;
     for (const Observation& o : rows_) {
-      if (o.date == date && std::find(locations.begin(), locations.end(), o.location) !=
-                                locations.end())
+      if (o.date == date &&
+          std::find(locations.begin(), locations.end(), o.location) != locations.end())
         out.push_back(o);
     }
     return out;
@@ -133,9 +133,7 @@ class VectorBlocks final : public BlockSource {
   struct Cursor final : RowCursor {
     std::vector<Observation> rows;
     size_t at = 0;
-    Result<const Observation*> next() override {
-      return at < rows.size() ? &rows[at++] : nullptr;
-    }
+    Result<const Observation*> next() override { return at < rows.size() ? &rows[at++] : nullptr; }
   };
   std::vector<DateBlockInfo> blocks_;
   std::vector<std::vector<Observation>> rows_;
@@ -421,10 +419,10 @@ TEST(LoadPlan, ApplyInsertsEveryLevelInOneStreamInKeyOrder) {
   ASSERT_TRUE(plan.ok()) << plan.status().message();
   RecordingTransaction t;
   ASSERT_TRUE(apply(t, 7, *plan).ok());
-  EXPECT_EQ(t.calls,
-            (Strings{"locations 1", "insert_sorted", "write update 01/1:2/0/?", "digests county 1"}));
-  EXPECT_EQ(t.inserted, (Strings{"01/2:3/0/?", "01001/2:2/0/?", "02/2:4/0/?", "02013/2:3/0/?",
-                                 "US/2:9/0/?"}));
+  EXPECT_EQ(t.calls, (Strings{"locations 1", "insert_sorted", "write update 01/1:2/0/?",
+                              "digests county 1"}));
+  EXPECT_EQ(t.inserted,
+            (Strings{"01/2:3/0/?", "01001/2:2/0/?", "02/2:4/0/?", "02013/2:3/0/?", "US/2:9/0/?"}));
   EXPECT_EQ(plan->levels.at("county").locations_changed, 2u);  // completed by apply
   EXPECT_EQ(plan->inserted(), 5u);
   EXPECT_EQ(plan->updated(), 1u);

@@ -10,6 +10,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "common/secrets.h"
 #include "config/config.h"
 #include "load/classify.h"
 #include "load/store.h"
@@ -19,6 +20,8 @@
 #include "serve/lru.h"
 #include "serve/representation.h"
 #include "serve/router.h"
+#include "serve/run_json.h"
+#include "serve/run_trigger.h"
 #include "serve/series.h"
 #include "serve/snapshot.h"
 #include "serve/views.h"
@@ -806,6 +809,152 @@ TEST_F(ServeApiTest, AnEmptyDatabaseKnowsTheNationOnly) {
             (nlohmann::json{{"date", nullptr}, {"count", 0}, {"states", nlohmann::json::array()}}));
   EXPECT_EQ(get("/api/v1/series?location=06").status, 400);
   EXPECT_EQ(get("/api/v1/series?location=US").status, 200);
+}
+
+// The one JSON of a run record in each shape (history --json, /api/v1/runs; run --json for a
+// finished run, /api/v1/runs/{id}).
+TEST(ServeRunJson, HistoryAndResultShapes) {
+  remember_secret("run-json-test-secret");
+  RunRecord r;
+  r.id = 7;
+  r.started_at = "2021-03-17T12:00:00.000Z";
+  r.status = RunStatus::kFailed;
+  r.stage = "extract";
+  r.error = "fetching https://x/?token=run-json-test-secret failed";
+  r.counts.rows_read = 5;
+  r.counts.errors = 2;
+  r.sources_json = "not json";
+  r.duration_ms = 12;
+  EXPECT_EQ(run_record_json(r).dump(),
+            R"({"duration_ms":12,"error":"fetching https://x/?token=*** failed","error_count":2,)"
+            R"("finished_at":null,"first_date":null,"id":7,"inserted":0,"last_date":null,)"
+            R"("missing":0,"rows_read":5,"sources":[],"stage":"extract",)"
+            R"("started_at":"2021-03-17T12:00:00.000Z","status":"failed","unchanged":0,)"
+            R"("updated":0,"warnings":0})");
+  r.sources_json = R"([{"name":"nyt","url":"https://u:run-json-test-secret@x/us.csv"}])";
+  EXPECT_EQ(run_record_json(r)["sources"][0]["url"], "https://***@x/us.csv");
+  r.status = RunStatus::kOk;
+  r.stage = r.error = "";
+  r.first_date = "2020-01-21";
+  r.last_date = "2021-03-16";
+  r.counts.inserted = 3;
+  EXPECT_EQ(run_result_json(r).dump(),
+            R"({"duration_ms":12,"error_count":2,"first_date":"2020-01-21","inserted":3,)"
+            R"("last_date":"2021-03-16","message":null,"missing":0,"run_id":7,"stage":null,)"
+            R"("status":"ok","unchanged":0,"updated":0,"warnings":0})");
+}
+
+// The export's two formats, for the CLI and the API alike.
+TEST(ServeSeries, ExportCsvAndJson) {
+  auto s = SeriesColumns::build(
+      "US", {obs("2020-01-21", 1, 0), obs("2020-01-22", kUnknown, 0, 4), obs("2020-01-23", 3, 1)});
+  EXPECT_EQ(export_csv(s, 0, s.size()),
+            "date,cases,deaths,recovered\n2020-01-21,1,0,\n2020-01-22,,0,4\n2020-01-23,3,1,\n");
+  EXPECT_EQ(export_csv(s, 1, 2), "date,cases,deaths,recovered\n2020-01-22,,0,4\n");
+  EXPECT_EQ(export_json(s, 0, 2), R"([{"cases":1,"date":"2020-01-21","deaths":0,"recovered":null},)"
+                                  R"({"cases":null,"date":"2020-01-22","deaths":0,"recovered":4}])"
+                                  "\n");
+  EXPECT_EQ(export_json(s, 0, 0), "[]\n");
+}
+
+// A trigger that counts its starts and knows one run of its own.
+class TestTrigger : public RunTrigger {
+ public:
+  Started start() override {
+    ++starts;
+    return next;
+  }
+  std::optional<nlohmann::json> status(int64_t id) const override {
+    if (id != 42) return std::nullopt;
+    return nlohmann::json{{"status", "running"}, {"run_id", 42}};
+  }
+  int starts = 0;
+  Started next{true, 42, ""};
+};
+
+class ServeRunRoutes : public ServeApiTest {
+ protected:
+  Answer call(Method method, const std::string& path, std::string_view authorization = {},
+              std::string_view client = "192.0.2.7", Response* out = nullptr) {
+    Request req;
+    req.method = method;
+    req.method_text = method == Method::kPost ? "POST" : "GET";
+    req.target = req.path = path;
+    req.client = client;
+    if (!authorization.empty()) req.headers.emplace_back("Authorization", authorization);
+    Response resp;
+    router_->dispatch(req, resp);
+    Answer a;
+    a.status = resp.status;
+    a.body = std::string(resp.body);
+    if (resp.content_type.starts_with("application/json")) a.json = nlohmann::json::parse(a.body);
+    if (out != nullptr) out->headers = resp.headers;
+    return a;
+  }
+  void start_with(std::string token) {
+    start();
+    add_run_routes(*router_, *cache_, trigger_, std::move(token));
+  }
+  TestTrigger trigger_;
+};
+
+TEST_F(ServeRunRoutes, PostStartsARunWithTheRightTokenOnly) {
+  load_everything(3);
+  start_with("the-trigger-token");
+  EXPECT_EQ(call(Method::kPost, "/api/v1/runs").status, 401);
+  EXPECT_EQ(call(Method::kPost, "/api/v1/runs", "Bearer wrong-token").status, 401);
+  EXPECT_EQ(trigger_.starts, 0);
+  Response headers;
+  Answer a =
+      call(Method::kPost, "/api/v1/runs", "bearer   the-trigger-token", "192.0.2.7", &headers);
+  EXPECT_EQ(a.status, 202);
+  EXPECT_EQ(a.json, (nlohmann::json{{"id", 42}}));
+  EXPECT_NE(std::find(headers.headers.begin(), headers.headers.end(),
+                      std::make_pair(std::string("Location"), std::string("/api/v1/runs/42"))),
+            headers.headers.end());
+  trigger_.next = {false, 42, ""};
+  a = call(Method::kPost, "/api/v1/runs", "Bearer the-trigger-token");
+  EXPECT_EQ(a.status, 409);
+  EXPECT_EQ(a.json["id"], 42);
+  trigger_.next = {true, 0, "the database is locked"};
+  a = call(Method::kPost, "/api/v1/runs", "Bearer the-trigger-token");
+  EXPECT_EQ(a.status, 503);
+  EXPECT_EQ(a.json["message"], "the database is locked");
+  // Five wrong tokens from one address lock that address out, not another.
+  for (int i = 0; i < 3; ++i) call(Method::kPost, "/api/v1/runs", "Bearer nope");
+  EXPECT_EQ(call(Method::kPost, "/api/v1/runs", "Bearer the-trigger-token").status, 429);
+  EXPECT_EQ(call(Method::kPost, "/api/v1/runs", "Bearer the-trigger-token", "192.0.2.8").status,
+            503);
+  // GET on the same path is still the history.
+  EXPECT_EQ(call(Method::kGet, "/api/v1/runs").status, 200);
+}
+
+TEST_F(ServeRunRoutes, WithoutATokenThePostIsNoSuchPath) {
+  load_everything(3);
+  start_with("");
+  EXPECT_EQ(call(Method::kPost, "/api/v1/runs", "Bearer anything").status, 404);
+  EXPECT_EQ(trigger_.starts, 0);
+}
+
+TEST_F(ServeRunRoutes, GetARunFromTheTriggerOrByItsKeyInTheStore) {
+  load_everything(3);
+  start_with("");
+  Answer a = call(Method::kGet, "/api/v1/runs/42");  // the trigger's own
+  EXPECT_EQ(a.status, 200);
+  EXPECT_EQ(a.json["status"], "running");
+  a = call(Method::kGet, "/api/v1/runs/1");  // the store's, in the shape of run --json
+  EXPECT_EQ(a.status, 200);
+  EXPECT_EQ(a.json["run_id"], 1);
+  EXPECT_EQ(a.json["status"], "ok");
+  EXPECT_EQ(call(Method::kGet, "/api/v1/runs/99").status, 404);
+  EXPECT_EQ(call(Method::kGet, "/api/v1/runs/abc").status, 400);
+}
+
+// Without a trigger (`covid-etl serve`) neither route exists.
+TEST_F(ServeApiTest, WithoutATriggerNoRunRoutes) {
+  load_everything(3);
+  start();
+  EXPECT_EQ(get("/api/v1/runs/1").status, 404);
 }
 
 }  // namespace

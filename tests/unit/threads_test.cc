@@ -139,7 +139,9 @@ class SnapshotCacheThreads : public ::testing::Test {
     us.close();
     CurlHttpClient http;
     SystemClock clock;
-    RunSummary s = run_etl(config_, http, clock, RunOptions{});
+    auto store = open_store(config_.db, run_store_options(config_, false));
+    ASSERT_TRUE(store.ok()) << store.status().message();
+    RunSummary s = run_etl(config_, **store, http, clock, RunOptions{});
     ASSERT_NE(s.status, RunStatus::kFailed) << s.failure.message();
   }
 

@@ -1,4 +1,4 @@
-#include "schedule/cron.h"
+#include "common/cron.h"
 
 #include <cstdlib>
 #include <ctime>
