@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/libcurl.h"
+#include "common/retry.h"
 #include "common/secrets.h"
 
 namespace covid {
@@ -32,21 +33,6 @@ size_t keep_response(char* data, size_t size, size_t count, void* user) {
   size_t n = size * count;
   if (r->text->size() < r->limit) r->text->append(data, std::min(n, r->limit - r->text->size()));
   return n;
-}
-
-bool transient(CURLcode c) {
-  switch (c) {
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-      return true;
-    default:
-      return false;
-  }
 }
 
 // One call on a handle that has just been created or reset.
@@ -92,7 +78,7 @@ CurlOutcome perform_on(const LibCurl* lib, CURL* curl, const CurlCall& call) {
   lib->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out.code);
   if (code != CURLE_OK) {
     out.status = Status::Extract(scrub(lib->easy_strerror(code)));
-    out.transient = transient(code);
+    out.transient = is_retriable_curl_code(code);
   }
   lib->slist_free_all(headers);
   lib->slist_free_all(rcpt);

@@ -36,7 +36,7 @@ struct CurlCall {
 
 struct CurlOutcome {
   Status status;           // ok when the exchange completed (whatever the HTTP status)
-  bool transient = false;  // when !status.ok()
+  bool transient = false;  // when !status.ok(): retriable (common/retry.h's list)
   long code = 0;           // HTTP status or SMTP reply code
   std::string response;    // the response body, up to the call's response_limit
 };

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
-#include <random>
 
 #include "common/secrets.h"
 
@@ -40,8 +39,6 @@ class HashingSink final : public BodySink {
   std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state_;
 };
 
-bool transient_status(long status) { return status == 429 || (status >= 500 && status <= 599); }
-
 // A header value for a message: printable ASCII only, at most 100 characters.
 std::string printable(const std::string& value) {
   std::string s;
@@ -60,20 +57,16 @@ std::string excerpt(const std::string& body) {
 
 }  // namespace
 
-Fetcher::Fetcher(HttpClient& http, const Clock& clock, FetchOptions options,
-                 std::function<double()> jitter)
+Fetcher::Fetcher(HttpClient& http, const Clock& clock, FetchOptions options, Jitter jitter)
     : http_(http), clock_(clock), options_(options), jitter_(std::move(jitter)) {
-  if (!jitter_) {
-    jitter_ = [rng = std::mt19937_64(std::random_device{}()),
-               dist = std::uniform_real_distribution<double>(0.5, 1.5)]() mutable {
-      return dist(rng);
-    };
-  }
+  policy_.max_attempts = options_.retries + 1;
+  policy_.base = options_.backoff_base;
+  policy_.cap = options_.backoff_max;
+  if (!jitter_) jitter_ = random_jitter();
 }
 
 std::chrono::milliseconds Fetcher::backoff(int attempt) const {
-  auto wait = options_.backoff_base * (int64_t{1} << std::min(attempt - 1, 20));
-  return std::min(wait, options_.backoff_max);
+  return backoff_ceiling(policy_, attempt);
 }
 
 Result<FetchResult> Fetcher::fetch(const std::string& url, const SourceValidators& validators,
@@ -94,13 +87,9 @@ Result<FetchResult> Fetcher::fetch(const std::string& url, const SourceValidator
   const std::string shown = redact_url(url);
   Status last;
   attempts_ = 0;
-  for (int attempt = 1;; ++attempt) {
+  for (RetryLoop loop(policy_, clock_, jitter_);;) {
+    const int attempt = loop.attempt();
     attempts_ = attempt;
-    if (attempt > 1) {
-      auto wait =
-          std::chrono::milliseconds(int64_t(double(backoff(attempt - 1).count()) * jitter_()));
-      clock_.sleep_for(wait);
-    }
     sink.restart();
     HashingSink hashing(sink);
     HttpResult r = http_.get(request, hashing);
@@ -140,9 +129,9 @@ Result<FetchResult> Fetcher::fetch(const std::string& url, const SourceValidator
                      r.response.status, scrub(excerpt(r.response.body_excerpt)).c_str());
       }
       last = Status::Extract(msg);
-      transient = transient_status(r.response.status);
+      transient = is_retriable_http_status(r.response.status);
     }
-    if (!transient || attempt > options_.retries) {
+    if (!loop.retry(transient)) {
       std::string msg = last.message();
       if (attempt > 1) msg += " (after " + std::to_string(attempt) + " attempts)";
       return Status::Extract(msg);

@@ -2,8 +2,10 @@
 //
 // The body streams into a SourceSink (normally a CSV reader); when an attempt fails part-way and
 // is retried, the sink is restarted first, so it never sees two partial bodies. Only transient
-// failures are retried (timeouts, connection errors, truncated bodies, HTTP 5xx and 429), with
-// exponential backoff and jitter; HTTP 4xx and the size limit fail at once. A 304 answer to a
+// failures are retried (common/retry.h's list: timeouts, connection errors, truncated bodies,
+// HTTP 5xx and 429), with the common backoff (exponential, capped, with jitter) under a
+// RetryPolicy made from the options ([extract] retries, backoff_ms, backoff_max_ms); other HTTP
+// 4xx and the size limit fail at once. A 304 answer to a
 // conditional request reports not_modified and delivers no body. An HTTP error is reported by
 // its status, content type and size, never by its body (an internal service's answer must not
 // reach the API or a notification). Sleeps go through the Clock.
@@ -17,6 +19,7 @@
 
 #include "common/clock.h"
 #include "common/records.h"  // SourceValidators
+#include "common/retry.h"
 #include "common/status.h"
 #include "extract/http_client.h"
 
@@ -54,14 +57,15 @@ struct FetchResult {
 
 class Fetcher {
  public:
-  // jitter returns a factor in [0.5, 1.5); by default a random one.
-  Fetcher(HttpClient& http, const Clock& clock, FetchOptions options,
-          std::function<double()> jitter = {});
+  // jitter returns the backoff's jitter factor (common/retry.h); by default a random one in
+  // [0.5, 1].
+  Fetcher(HttpClient& http, const Clock& clock, FetchOptions options, Jitter jitter = {});
 
   Result<FetchResult> fetch(const std::string& url, const SourceValidators& validators,
                             SourceSink& sink);
 
-  // The wait before retry number `attempt` (1-based), before jitter.
+  // The wait before retry number `attempt` (1-based), before jitter: min(backoff_max,
+  // backoff_base * 2^(attempt-1)).
   std::chrono::milliseconds backoff(int attempt) const;
 
   // How many attempts the last fetch() made, also when it failed (a failed source's report).
@@ -71,7 +75,8 @@ class Fetcher {
   HttpClient& http_;
   const Clock& clock_;
   FetchOptions options_;
-  std::function<double()> jitter_;
+  RetryPolicy policy_;
+  Jitter jitter_;
   int attempts_ = 0;
 };
 

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "common/libcurl.h"
+#include "common/retry.h"
 #include "common/secrets.h"
 
 namespace covid {
@@ -103,25 +104,6 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   else if (name == "content-type")
     r->content_type = value;
   return n;
-}
-
-// Which curl failures can succeed when tried again.
-bool is_transient(CURLcode code) {
-  switch (code) {
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-    case CURLE_BAD_CONTENT_ENCODING:
-      return true;
-    default:
-      return false;
-  }
 }
 
 }  // namespace
@@ -271,7 +253,7 @@ HttpResult CurlHttpClient::get(const HttpRequest& request, BodySink& sink) {
     while (!more.empty() && (more.back() == '\n' || more.back() == ' ')) more.remove_suffix(1);
     if (!more.empty() && more != lib.easy_strerror(code)) message += " (" + std::string(more) + ")";
     result.status = Status::Extract(scrub(message));  // curl's text may quote a redirect's URL
-    result.transient = is_transient(code);
+    result.transient = is_retriable_curl_code(code);
   }
   return result;
 }

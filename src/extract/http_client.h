@@ -55,7 +55,8 @@ struct HttpResponse {
 };
 
 // The outcome of one attempt. status is ok when a whole response arrived, whatever its HTTP
-// status; otherwise `transient` says whether trying again may succeed.
+// status; otherwise `transient` says whether trying again may succeed (common/retry.h's list of
+// retriable libcurl failures).
 struct HttpResult {
   Status status;
   bool transient = false;

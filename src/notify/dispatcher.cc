@@ -18,6 +18,9 @@ Dispatcher::Dispatcher(std::vector<ChannelConfig> channels, const Clock& clock,
     channels_.push_back(log);
   }
   if (!factory_) factory_ = [](const ChannelConfig& c) { return make_notifier(c); };
+  policy_.max_attempts = options_.retries + 1;
+  policy_.base = options_.backoff;
+  policy_.cap = options_.backoff * 1024;
 }
 
 const ChannelConfig* Dispatcher::find(const std::string& name) const {
@@ -48,11 +51,10 @@ std::vector<OutboxMessage> Dispatcher::address(const Message& m) const {
 Delivery Dispatcher::deliver(const ChannelConfig& channel, const OutboxMessage& message,
                              int* attempts) {
   std::unique_ptr<Notifier> notifier = factory_(channel);
-  Delivery d;
-  for (*attempts = 1;; ++*attempts) {
-    d = notifier->deliver(message);
-    if (d.ok || !d.retriable || *attempts > options_.retries) return d;
-    clock_.sleep_for(options_.backoff * (int64_t{1} << std::min(*attempts - 1, 10)));
+  for (RetryLoop loop(policy_, clock_, jitter_);;) {
+    *attempts = loop.attempt();
+    Delivery d = notifier->deliver(message);
+    if (d.ok || !loop.retry(d.retriable)) return d;
   }
 }
 

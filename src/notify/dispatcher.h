@@ -5,7 +5,9 @@
 // send it at once), sent with retries and backoff within the call, then marked delivered at
 // once, or left pending with its error for the next run or `notify --flush`, or marked failed
 // when retrying cannot help or after max_attempts. A notifier that is down never fails a run.
-// Not thread-safe.
+// The retries within a call follow common/retry.h's RetryPolicy made from the options: at most
+// `retries` more attempts, waiting `backoff`, then twice that, and so on (up to 1024 times
+// `backoff`), without jitter. Not thread-safe.
 #pragma once
 
 #include <chrono>
@@ -17,6 +19,7 @@
 #include "common/clock.h"
 #include "common/outbox.h"
 #include "common/records.h"
+#include "common/retry.h"
 #include "notify/channel.h"
 
 namespace covid {
@@ -61,13 +64,15 @@ class Dispatcher {
   const std::vector<ChannelConfig>& channels() const { return channels_; }
 
  private:
-  // Delivers with retries; `attempts` is set to the number of attempts made.
+  // Delivers with retries (policy_); `attempts` is set to the number of attempts made.
   Delivery deliver(const ChannelConfig& channel, const OutboxMessage& message, int* attempts);
   const ChannelConfig* find(const std::string& name) const;
 
   std::vector<ChannelConfig> channels_;
   const Clock& clock_;
   DispatchOptions options_;
+  RetryPolicy policy_;
+  Jitter jitter_ = no_jitter();
   NotifierFactory factory_;
 };
 

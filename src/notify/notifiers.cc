@@ -11,6 +11,7 @@
 #include "common/curl_call.h"
 #include "common/libcurl.h"
 #include "common/redact_url.h"
+#include "common/retry.h"
 #include "common/secrets.h"
 #include "notify/channel.h"
 
@@ -23,7 +24,8 @@ const char* env(const Getenv& getenv, const std::string& name) {
   return (v != nullptr && *v != '\0') ? v : nullptr;
 }
 
-// The outcome of an HTTP exchange: 2xx delivered; 429 and 5xx worth retrying; others not.
+// The outcome of an HTTP exchange: 2xx delivered; 429 and 5xx worth retrying (common/retry.h);
+// others not.
 Delivery http_delivery(const CurlOutcome& r, const std::string& where) {
   Delivery d;
   if (!r.status.ok()) {
@@ -35,7 +37,7 @@ Delivery http_delivery(const CurlOutcome& r, const std::string& where) {
     d.ok = true;
     return d;
   }
-  d.retriable = r.code == 429 || r.code >= 500;
+  d.retriable = is_retriable_http_status(r.code);
   d.error = where + ": HTTP " + std::to_string(r.code);
   return d;
 }

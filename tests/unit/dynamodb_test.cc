@@ -183,23 +183,8 @@ TEST(DynamoCredentials, FromTheEnvironmentNamingWhatIsMissing) {
             std::string::npos);
 }
 
-TEST(DynamoBackoff, ExponentialCappedWithJitterInTheUpperHalf) {
-  RetryPolicy p;
-  p.base = milliseconds(50);
-  p.cap = milliseconds(5'000);
-  const int64_t ceilings[] = {50, 100, 200, 400, 800, 1600, 3200, 5000, 5000, 5000};
-  for (int retry = 1; retry <= 10; ++retry) {
-    int64_t ceiling = ceilings[retry - 1];
-    EXPECT_EQ(backoff_delay(p, retry, 0).count(), ceiling / 2) << retry;
-    EXPECT_EQ(backoff_delay(p, retry, uint64_t(ceiling - ceiling / 2)).count(), ceiling) << retry;
-    for (uint64_t r : {1ull, 17ull, 123456789ull, ~0ull}) {
-      int64_t d = backoff_delay(p, retry, r).count();
-      EXPECT_GE(d, ceiling / 2);
-      EXPECT_LE(d, ceiling);
-    }
-  }
-  EXPECT_EQ(backoff_delay(p, 1000, 0).count(), 2500);  // no overflow far out
-}
+// The backoff's formula (base 50 ms, cap 5 s, equal jitter) is tested with common/retry.h in
+// tests/unit/retry_test.cc (RetryBackoff.ExponentialCappedWithJitterInTheUpperHalf).
 
 TEST(DynamoBackoff, RetriableErrorTypes) {
   for (const char* t : {"ProvisionedThroughputExceededException", "ThrottlingException",

@@ -53,14 +53,6 @@ Result<AwsCredentials> aws_credentials_from_env(const Getenv& getenv) {
   return c;
 }
 
-std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int retry, uint64_t random) {
-  int shift = std::clamp(retry - 1, 0, 30);
-  int64_t ceiling = std::min<int64_t>(policy.cap.count(), policy.base.count() << shift);
-  ceiling = std::max<int64_t>(ceiling, 1);
-  int64_t half = ceiling / 2;
-  return std::chrono::milliseconds(half + int64_t(random % uint64_t(ceiling - half + 1)));
-}
-
 bool is_retriable_error_type(std::string_view type) {
   return type == "ProvisionedThroughputExceededException" || type == "ThrottlingException" ||
          type == "RequestLimitExceeded" || type == "LimitExceededException" ||
@@ -74,7 +66,7 @@ DynamoClient::DynamoClient(DynamoTarget target, AwsCredentials credentials, cons
       clock_(clock),
       policy_(policy),
       transport_(std::move(transport)),
-      random_(seed) {
+      jitter_(random_jitter(seed)) {
   if (!transport_) {
     session_ = std::make_shared<CurlSession>();
     transport_ = [session = session_](const CurlCall& call) { return session->perform(call); };
@@ -117,7 +109,7 @@ Result<nlohmann::json> DynamoClient::call(std::string_view operation, const nloh
                                           std::string* error_type) {
   if (error_type != nullptr) error_type->clear();
   const CurlCall req = request(operation, dump(body));
-  for (int attempt = 1;; ++attempt) {
+  for (RetryLoop loop(policy_, clock_, jitter_);;) {
     ++requests_;
     CurlOutcome r = transport_(req);
     std::string type, what;
@@ -144,14 +136,13 @@ Result<nlohmann::json> DynamoClient::call(std::string_view operation, const nloh
       }
       what = (type.empty() ? "" : type + " ") + "(HTTP " + std::to_string(r.code) + ")" +
              (message.empty() ? "" : ": " + printable(message, 500));
-      retry = r.code >= 500 || r.code == 429 || is_retriable_error_type(type);
+      retry = is_retriable_http_status(r.code) || is_retriable_error_type(type);
     }
-    if (!retry || attempt >= policy_.max_attempts) {
+    if (!loop.retry(retry)) {
       if (error_type != nullptr) *error_type = type;
-      if (retry) what += " (gave up after " + std::to_string(attempt) + " attempts)";
+      if (retry) what += " (gave up after " + std::to_string(loop.attempt()) + " attempts)";
       return failure(operation, what);
     }
-    clock_.sleep_for(backoff_delay(policy_, attempt, random_()));
   }
 }
 
@@ -164,20 +155,19 @@ Status DynamoClient::batch_write(const std::vector<PutRequest>& puts,
       pending[puts[i].table].push_back(
           nlohmann::json{{"PutRequest", nlohmann::json{{"Item", puts[i].item}}}});
     }
-    for (int round = 1;; ++round) {
+    for (RetryLoop rounds(policy_, clock_, jitter_);;) {
       if (before_each) COVID_RETURN_IF_ERROR(before_each());
       auto r = call("BatchWriteItem", {{"RequestItems", pending}});
       if (!r.ok()) return r.status();
       auto un = r->find("UnprocessedItems");
       if (un == r->end() || !un->is_object() || un->empty()) break;
-      if (round >= policy_.max_attempts) {
+      if (!rounds.retry(true)) {
         size_t left = 0;
         for (const auto& [table, requests] : un->items()) left += requests.size();
         return failure("BatchWriteItem", std::to_string(left) + " items still unprocessed after " +
-                                             std::to_string(round) + " attempts");
+                                             std::to_string(rounds.attempt()) + " attempts");
       }
       pending = std::move(*un);
-      clock_.sleep_for(backoff_delay(policy_, round, random_()));
     }
   }
   return Status::Ok();

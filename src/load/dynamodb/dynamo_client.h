@@ -6,13 +6,15 @@
 // libcurl (CURLOPT_AWS_SIGV4 "aws:amz:REGION:dynamodb", the key pair as user name and password);
 // with a session token, X-Amz-Security-Token is sent and signed too. TLS is verified.
 //
-// Retries live here and only here: network errors that can succeed on retry, HTTP 5xx, and
-// throttling (ProvisionedThroughputExceededException, ThrottlingException, RequestLimitExceeded,
-// LimitExceededException, answered with HTTP 400) are retried up to RetryPolicy::max_attempts
-// with exponential backoff and jitter; every other error fails at once. BatchWriteItem's
-// UnprocessedItems are resent the same way until none is left. Errors are kLoad Statuses of the
-// form "<what>: <Operation>: <ErrorType>: <message>"; the credentials are scrubbed from every
-// message (AWS's signature errors quote the canonical request, security token included).
+// Retries live here and only here (not in the store above), under common/retry.h's RetryPolicy
+// and its backoff (exponential, capped, with jitter): network errors that can succeed on retry
+// (common/retry.h's list), HTTP 5xx and 429, and throttling
+// (ProvisionedThroughputExceededException, ThrottlingException, RequestLimitExceeded,
+// LimitExceededException, answered with HTTP 400) are retried up to RetryPolicy::max_attempts;
+// every other error fails at once. BatchWriteItem's UnprocessedItems are resent the same way until
+// none is left. Errors are kLoad Statuses of the form "<what>: <Operation>: <ErrorType>:
+// <message>"; the credentials are scrubbed from every message (AWS's signature errors quote the
+// canonical request, security token included).
 //
 // The transport (one HTTP exchange) and the clock (backoff sleeps) are injectable for tests;
 // the default transport keeps one libcurl handle, so connections are reused. Not thread-safe.
@@ -30,6 +32,7 @@
 
 #include "common/clock.h"
 #include "common/curl_call.h"
+#include "common/retry.h"
 #include "common/status.h"
 #include "load/dynamodb/dynamo_url.h"
 
@@ -43,16 +46,6 @@ struct AwsCredentials {
 // naming the missing variables (never their values) when the key pair is incomplete.
 using Getenv = std::function<const char*(const char*)>;
 Result<AwsCredentials> aws_credentials_from_env(const Getenv& getenv);
-
-struct RetryPolicy {
-  int max_attempts = 10;               // per request, the first one included
-  std::chrono::milliseconds base{50};  // the first wait is between base/2 and base
-  std::chrono::milliseconds cap{5'000};
-};
-
-// The wait before retry number `retry` (1: the first retry): the ceiling min(cap, base *
-// 2^(retry-1)), half of it fixed and the other half drawn from `random` ("equal jitter").
-std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int retry, uint64_t random);
 
 // True for an error DynamoDB asks to retry: throttling, or an internal error.
 bool is_retriable_error_type(std::string_view type);
@@ -69,6 +62,8 @@ class DynamoClient {
  public:
   static constexpr size_t kBatchSize = 25;  // BatchWriteItem's limit
 
+  // `policy`: RetryPolicy's defaults (10 attempts, waits from 25-50 ms up to 2.5-5 s); `seed`
+  // seeds the jitter.
   DynamoClient(DynamoTarget target, AwsCredentials credentials, const Clock& clock,
                RetryPolicy policy = {}, DynamoTransport transport = {},
                uint64_t seed = std::random_device{}());
@@ -109,7 +104,7 @@ class DynamoClient {
   RetryPolicy policy_;
   DynamoTransport transport_;
   std::shared_ptr<CurlSession> session_;
-  std::mt19937_64 random_;
+  Jitter jitter_;
   uint64_t requests_ = 0;
 };
 
