@@ -44,6 +44,13 @@ const char* to_string(OutboxStatus s) {
   return "failed";
 }
 
+std::optional<OutboxStatus> parse_outbox_status(std::string_view s) {
+  for (OutboxStatus o : {OutboxStatus::kPending, OutboxStatus::kDelivered, OutboxStatus::kFailed}) {
+    if (s == to_string(o)) return o;
+  }
+  return std::nullopt;
+}
+
 std::string interrupted_run_message(int64_t noticed_by) {
   return "interrupted: the process ended before the run did (killed, out of memory, or the machine "
          "stopped); nothing of it was loaded (found by run " +
