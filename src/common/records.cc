@@ -36,4 +36,11 @@ const char* to_string(OutboxStatus s) {
   return "failed";
 }
 
+std::optional<OutboxStatus> parse_outbox_status(std::string_view s) {
+  for (OutboxStatus o : {OutboxStatus::kPending, OutboxStatus::kDelivered, OutboxStatus::kFailed}) {
+    if (s == to_string(o)) return o;
+  }
+  return std::nullopt;
+}
+
 }  // namespace covid

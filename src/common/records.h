@@ -39,6 +39,7 @@ struct RunRecord {
 // One notification for one channel, kept in the outbox until it is delivered.
 enum class OutboxStatus { kPending, kDelivered, kFailed };
 const char* to_string(OutboxStatus s);
+std::optional<OutboxStatus> parse_outbox_status(std::string_view s);
 
 struct OutboxMessage {
   int64_t id = 0;

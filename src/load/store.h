@@ -1,7 +1,12 @@
 // Store: where covid-etl keeps its data, its run records and what it last saw of each source.
 //
 // Every database (SQLite, PostgreSQL, DynamoDB) implements this interface and
-// nothing above it knows which one it talks to. The contract:
+// nothing above it knows which one it talks to. A store is a plain applier: it keeps only what is
+// its own (its SQL or API calls, its transaction, its lock); the rules the stores share (how a
+// stored status reads back, the lock-timeout message, the refusal of a newer schema, when date
+// digests answer "none kept", the closed record of an interrupted run and its notifications) are
+// written once in load/store_rules.h, and the SQL stores' migrations in load/migrations.h.
+// The contract:
 // - Data is keyed by (location, date); a LoadTransaction writes a whole run's ChangeSet, its
 //   revisions, the source states and the run's record atomically: after a crash, the store
 //   shows the data before or after the run, never a mix. The one exception is DynamoDB, which
@@ -9,7 +14,9 @@
 //   last), so an interrupted run stays `running` and the next run repairs the data (see
 //   dynamodb/dynamodb_store.h).
 // - begin_load() takes the store's run lock: a second run waits at most the configured lock
-//   timeout, then fails with a clear message. Loads never interleave.
+//   timeout, then fails with lock_timeout_message() (load/store_rules.h). Loads never interleave.
+// - A store whose schema is newer than this build is refused on open, read-only or not
+//   (check_schema_version()); an older one is migrated by a writable open.
 // - A run is recorded as `running` by begin_run() before anything else, and its record is
 //   completed either in the load transaction or, for a run that fails, by finish_run().
 // - A run's notifications enter the outbox in the same transaction as its record; delivery
@@ -103,9 +110,13 @@ class Store : public Outbox {
   // Records a run as `running` and returns its id. SQLite and PostgreSQL also mark the run as
   // live for as long as this Store exists (a lock the operating system or the server drops when
   // the process ends, however it ends), and close the record of every other `running` run whose
-  // mark is gone: `failed`, with interrupted_run_message(), and `tell(record)`'s messages put in
-  // the outbox, in the same transaction (so a closed run is told of once). DynamoDB leaves such
-  // records as they are (see dynamodb/dynamodb_store.h).
+  // mark is gone, in the same transaction (so a closed run is told of once): the record and the
+  // messages are those close_interrupted_runs() (load/store_rules.h) builds: `failed`, with
+  // interrupted_run_message(), and `tell(record)`'s messages put in the outbox.
+  // DynamoDB cannot tell an interrupted run from a live one: nothing marks a run live there (its
+  // run lock is held during the load only, and a lease that ran out says only that the load
+  // stopped renewing it), so it leaves `running` records as they are and never calls `tell`
+  // (see dynamodb/dynamodb_store.h).
   virtual Result<int64_t> begin_run(const std::string& started_at,
                                     const InterruptedOutbox& tell = {}) = 0;
   // Completes a run's record outside a load (a run that failed or found nothing new) and puts
@@ -124,7 +135,9 @@ class Store : public Outbox {
   // The digests of a level's dates (load/date_digest.h), which let a run skip the dates whose
   // rows did not change without reading them. std::nullopt: the store does not keep them, or not
   // yet for this level (a database whose rows were written without them); the run then compares
-  // every row. Kept by SQLite; PostgreSQL and DynamoDB answer std::nullopt.
+  // every row. An empty map: kept, and the level has no rows yet. A store that keeps them decides
+  // between the two with date_digests_answer() (load/store_rules.h). Kept by SQLite and
+  // PostgreSQL; a store without them keeps this default, std::nullopt.
   virtual Result<std::optional<std::map<Date, StoredDigest>>> date_digests(std::string_view level) {
     (void)level;
     return std::optional<std::map<Date, StoredDigest>>();

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "load/dynamodb/dynamo_item.h"
+#include "load/store_rules.h"
 
 namespace covid {
 namespace {
@@ -84,7 +85,7 @@ RunRecord read_run(dynamo::ItemReader& r) {
   rec.id = r.n("id");
   rec.started_at = r.s("started_at");
   rec.finished_at = r.s("finished_at");
-  rec.status = parse_run_status(r.s("status")).value_or(RunStatus::kFailed);
+  rec.status = stored_run_status(r.s("status"));
   rec.stage = r.s("stage");
   rec.counts =
       RunCounts{uint64_t(r.n("rows_read")), uint64_t(r.n("inserted")), uint64_t(r.n("updated")),
@@ -122,10 +123,7 @@ OutboxMessage read_outbox(dynamo::ItemReader& r) {
   m.subject = r.s("subject");
   m.body = r.s("body");
   m.payload = r.s("payload");
-  std::string status = r.s("status");
-  m.status = status == "delivered" ? OutboxStatus::kDelivered
-             : status == "failed"  ? OutboxStatus::kFailed
-                                   : OutboxStatus::kPending;
+  m.status = stored_outbox_status(r.s("status"));
   m.attempts = int(r.n("attempts"));
   m.last_error = r.s("last_error");
   m.created_at = r.s("created_at");
@@ -306,12 +304,8 @@ Status DynamoDbStore::check_schema() {
     int64_t version = r.n("version");
     if (!r.ok())
       return Status::Load("DynamoDB " + describe() + ": the layout version item: " + r.error());
-    if (version > kSchemaVersion) {
-      return Status::Load("DynamoDB " + describe() + ": layout version " + std::to_string(version) +
-                          " is newer than this covid-etl knows (" + std::to_string(kSchemaVersion) +
-                          ")");
-    }
-    return Status::Ok();
+    return check_schema_version(version, kSchemaVersion, "DynamoDB " + describe(),
+                                "layout version");
   }
   if (options_.read_only) return Status::Ok();  // tables without a run yet
   json put = key("schema", "version");
@@ -348,6 +342,8 @@ Result<int64_t> DynamoDbStore::next_id(const char* counter, int64_t count) {
   return last;
 }
 
+// Nothing marks a run live here, so no record is closed and the InterruptedOutbox is never
+// called (load/store.h, Store::begin_run).
 Result<int64_t> DynamoDbStore::begin_run(const std::string& started_at, const InterruptedOutbox&) {
   auto id = next_id("run", 1);
   if (!id.ok()) return id.status();
@@ -442,9 +438,7 @@ Status DynamoDbStore::acquire_lock() {
             ")";
     }
   }
-  return Status::Load("the database " + describe() + " is locked by another run" + who +
-                      "; gave up after waiting " + std::to_string(options_.lock_timeout.count()) +
-                      " ms (lock_timeout_ms)");
+  return Status::Load(lock_timeout_message(describe(), options_.lock_timeout, who));
 }
 
 Status DynamoDbStore::renew_lock(bool only_if_due) {

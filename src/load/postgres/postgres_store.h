@@ -8,7 +8,8 @@
 // revisions, source_state, outbox) with PostgreSQL types: date for dates, bigint for counts
 // (NULL: unknown), timestamptz for times (read back as RFC 3339 UTC with milliseconds), json for
 // the recorded sources and notification payloads. The schema version is the one row of
-// schema_version; migrations are append-only, as for SQLite.
+// schema_version; the migrations are the PostgreSQL texts of the steps of load/migrations.h, the
+// list the SQLite store's follow too.
 //
 // Locking: one run at a time per schema. A load transaction, and a migration, first takes the
 // transaction-level advisory lock (kLockClass, lock_key(schema)), waiting at most
@@ -95,6 +96,7 @@ class PostgresStore final : public Store {
   Status write_run_and_outbox(const RunRecord& run, const std::vector<OutboxMessage>& outbox);
   Status insert_outbox(const std::vector<OutboxMessage>& outbox);  // inside a transaction
   Status rollback();
+  Status bad_observations() const;  // a result whose columns are not those of observations
 
   const LibPq* pq_;
   pg_conn* conn_;

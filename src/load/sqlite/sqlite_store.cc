@@ -12,104 +12,11 @@
 #include <functional>
 #include <thread>
 
+#include "load/migrations.h"
+#include "load/store_rules.h"
+
 namespace covid {
 namespace {
-
-// Migrations, in order: migration i brings the schema from version i to i + 1. Never edit one
-// that has shipped; append a new one.
-const char* const kMigrations[] = {
-    R"sql(
-CREATE TABLE locations (
-  id    TEXT PRIMARY KEY,   -- 'US'; a state's 2-digit FIPS; a county's 5-digit FIPS or 'SS:Name'
-  type  TEXT NOT NULL CHECK (type IN ('nation', 'state', 'county')),
-  name  TEXT NOT NULL,
-  state TEXT,
-  fips  TEXT
-) WITHOUT ROWID;
-INSERT INTO locations (id, type, name) VALUES ('US', 'nation', 'United States');
-
-CREATE TABLE runs (
-  id          INTEGER PRIMARY KEY,
-  started_at  TEXT NOT NULL,
-  finished_at TEXT,
-  status      TEXT NOT NULL CHECK (status IN ('running', 'ok', 'unchanged', 'failed')),
-  stage       TEXT,
-  rows_read   INTEGER NOT NULL DEFAULT 0,
-  inserted    INTEGER NOT NULL DEFAULT 0,
-  updated     INTEGER NOT NULL DEFAULT 0,
-  unchanged   INTEGER NOT NULL DEFAULT 0,
-  missing     INTEGER NOT NULL DEFAULT 0,
-  warnings    INTEGER NOT NULL DEFAULT 0,
-  errors      INTEGER NOT NULL DEFAULT 0,
-  first_date  TEXT,
-  last_date   TEXT,
-  error       TEXT,
-  sources     TEXT,          -- JSON: what was fetched from each source
-  duration_ms INTEGER
-);
-
-CREATE TABLE observations (
-  location  TEXT NOT NULL REFERENCES locations (id),
-  date      TEXT NOT NULL,   -- YYYY-MM-DD
-  cases     INTEGER,         -- NULL: unknown
-  deaths    INTEGER,
-  recovered INTEGER,
-  run_id    INTEGER NOT NULL REFERENCES runs (id),  -- the run that last wrote the row
-  PRIMARY KEY (location, date)
-) WITHOUT ROWID;
-
-CREATE TABLE revisions (
-  run_id        INTEGER NOT NULL REFERENCES runs (id),
-  location      TEXT NOT NULL,
-  date          TEXT NOT NULL,
-  old_cases     INTEGER, old_deaths INTEGER, old_recovered INTEGER,
-  new_cases     INTEGER, new_deaths INTEGER, new_recovered INTEGER,
-  PRIMARY KEY (run_id, location, date)
-);
-
-CREATE TABLE source_state (
-  url           TEXT PRIMARY KEY,
-  etag          TEXT,
-  last_modified TEXT,
-  content_hash        TEXT,
-  bytes         INTEGER,
-  run_id        INTEGER REFERENCES runs (id)
-);
-)sql",
-    R"sql(
-CREATE TABLE outbox (
-  id           INTEGER PRIMARY KEY,
-  run_id       INTEGER REFERENCES runs (id),
-  channel      TEXT NOT NULL,   -- the [[notify]] entry's name
-  event        TEXT NOT NULL,   -- success, unchanged, failure
-  subject      TEXT NOT NULL,
-  body         TEXT NOT NULL,   -- the human message
-  payload      TEXT NOT NULL,   -- JSON: the run summary
-  status       TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
-  attempts     INTEGER NOT NULL DEFAULT 0,
-  last_error   TEXT,
-  created_at   TEXT NOT NULL,
-  lease_until  TEXT,            -- a process is delivering it until then
-  delivered_at TEXT
-);
-CREATE INDEX outbox_pending ON outbox (status, id);
-)sql",
-    R"sql(
-CREATE TABLE date_digests (
-  level       TEXT NOT NULL CHECK (level IN ('nation', 'state', 'county')),
-  date        TEXT NOT NULL,      -- YYYY-MM-DD
-  rows        INTEGER NOT NULL,   -- rows the source gave for the date when it last changed
-  hash        TEXT NOT NULL,      -- their digest (load/date_digest.h)
-  stored_rows INTEGER NOT NULL,   -- rows held for the date (more when the source dropped some)
-  PRIMARY KEY (level, date)
-) WITHOUT ROWID;
-)sql",
-    R"sql(
--- The hash of the date's lines as they stood in the source file (load/date_digest.h BytesDigest);
--- NULL when not known.
-ALTER TABLE date_digests ADD COLUMN bytes_hash TEXT;
-)sql",
-};
 
 // A prepared statement, finalized on destruction.
 class Stmt {
@@ -174,14 +81,9 @@ class Stmt {
   int rc_;
 };
 
-std::string busy_message(const std::string& path, std::chrono::milliseconds waited) {
-  return "the database " + path + " is locked by another run; gave up after waiting " +
-         std::to_string(waited.count()) + " ms (lock_timeout_ms)";
-}
-
 }  // namespace
 
-int SqliteStore::schema_version() { return int(std::size(kMigrations)); }
+int SqliteStore::schema_version() { return sql_schema_version(); }
 
 SqliteStore::SqliteStore(sqlite3* db, std::string path, StoreOptions options)
     : db_(db), path_(std::move(path)), options_(options) {}
@@ -193,7 +95,8 @@ SqliteStore::~SqliteStore() {
 
 Status SqliteStore::error(const std::string& what) const {
   int code = sqlite3_extended_errcode(db_);
-  if ((code & 0xff) == SQLITE_BUSY) return Status::Load(busy_message(path_, options_.lock_timeout));
+  if ((code & 0xff) == SQLITE_BUSY)
+    return Status::Load(lock_timeout_message(path_, options_.lock_timeout));
   return Status::Load(path_ + ": " + what + ": " + sqlite3_errmsg(db_));
 }
 
@@ -203,7 +106,8 @@ Status SqliteStore::exec(const char* sql) {
   if (rc == SQLITE_OK) return Status::Ok();
   std::string text = msg != nullptr ? msg : sqlite3_errstr(rc);
   sqlite3_free(msg);
-  if ((rc & 0xff) == SQLITE_BUSY) return Status::Load(busy_message(path_, options_.lock_timeout));
+  if ((rc & 0xff) == SQLITE_BUSY)
+    return Status::Load(lock_timeout_message(path_, options_.lock_timeout));
   return Status::Load(path_ + ": " + text);
 }
 
@@ -253,11 +157,7 @@ Result<std::unique_ptr<Store>> SqliteStore::open(const std::string& path,
     Stmt v(db, "PRAGMA user_version");
     if (!v.ok() || v.step() != SQLITE_ROW) return store->error("reading the schema version");
     int version = int(v.int64(0));
-    if (version > schema_version()) {
-      return Status::Load(path + ": schema version " + std::to_string(version) +
-                          " is newer than this covid-etl knows (" +
-                          std::to_string(schema_version()) + ")");
-    }
+    COVID_RETURN_IF_ERROR(check_schema_version(version, schema_version(), path));
     store->has_schema_ = version > 0;
   } else {
     COVID_RETURN_IF_ERROR(store->migrate());
@@ -289,7 +189,7 @@ Status SqliteStore::use_wal() {
     if (rc == SQLITE_OK) return Status::Ok();
     if ((rc & 0xff) != SQLITE_BUSY) return error("switching to WAL mode");
     if (std::chrono::steady_clock::now() >= deadline) {
-      return Status::Load(busy_message(path_, options_.lock_timeout));
+      return Status::Load(lock_timeout_message(path_, options_.lock_timeout));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -304,14 +204,12 @@ Status SqliteStore::migrate() {
     return s;
   }
   int version = int(v.int64(0));
-  if (version > schema_version()) {
+  if (Status newer = check_schema_version(version, schema_version(), path_); !newer.ok()) {
     (void)exec("ROLLBACK");
-    return Status::Load(path_ + ": schema version " + std::to_string(version) +
-                        " is newer than this covid-etl knows (" + std::to_string(schema_version()) +
-                        ")");
+    return newer;
   }
   for (int i = version; i < schema_version(); ++i) {
-    Status s = exec(kMigrations[i]);
+    Status s = exec(migration_sql(i, SqlDialect::kSqlite));
     if (!s.ok()) {
       (void)exec("ROLLBACK");
       return Status::Load("migrating " + path_ + " to schema version " + std::to_string(i + 1) +
@@ -373,7 +271,7 @@ Result<int64_t> SqliteStore::begin_run(const std::string& started_at,
 }
 
 Status SqliteStore::close_interrupted_runs(int64_t own_id, const InterruptedOutbox& tell) {
-  std::vector<RunRecord> gone;
+  std::vector<InterruptedRun> gone;
   {
     Stmt s(db_, "SELECT id, started_at FROM runs WHERE status = 'running' AND id <> ?");
     if (!s.ok()) return error("reading runs");
@@ -387,25 +285,20 @@ Status SqliteStore::close_interrupted_runs(int64_t own_id, const InterruptedOutb
                             " is live: " + std::strerror(errno));
       }
       if (fl.l_type != F_UNLCK) continue;
-      RunRecord r;
-      r.id = id;
-      r.started_at = s.text(1);
-      r.status = RunStatus::kFailed;
-      r.error = interrupted_run_message(own_id);
-      gone.push_back(std::move(r));
+      gone.push_back(InterruptedRun{id, s.text(1)});
     }
     if (rc != SQLITE_DONE) return error("reading runs");
   }
   if (gone.empty()) return Status::Ok();
   Stmt u(db_, "UPDATE runs SET status = 'failed', error = ? WHERE id = ? AND status = 'running'");
   if (!u.ok()) return error("closing interrupted runs");
-  for (const RunRecord& r : gone) {
-    u.bind(1, r.error).bind(2, r.id);
-    if (u.step() != SQLITE_DONE) return error("closing interrupted runs");
-    u.reset();
-    if (tell) COVID_RETURN_IF_ERROR(insert_outbox(tell(r)));
-  }
-  return Status::Ok();
+  return covid::close_interrupted_runs(
+      gone, own_id, tell, [&](const RunRecord& r, const std::vector<OutboxMessage>& outbox) {
+        u.bind(1, r.error).bind(2, r.id);
+        if (u.step() != SQLITE_DONE) return error("closing interrupted runs");
+        u.reset();
+        return insert_outbox(outbox);
+      });
 }
 
 namespace {
@@ -477,10 +370,7 @@ OutboxMessage read_outbox_row(const Stmt& s) {
   m.subject = s.text(4);
   m.body = s.text(5);
   m.payload = s.text(6);
-  std::string status = s.text(7);
-  m.status = status == "delivered" ? OutboxStatus::kDelivered
-             : status == "failed"  ? OutboxStatus::kFailed
-                                   : OutboxStatus::kPending;
+  m.status = stored_outbox_status(s.text(7));
   m.attempts = int(s.int64(8));
   m.last_error = s.text(9);
   m.created_at = s.text(10);
@@ -894,7 +784,7 @@ RunRecord read_run(Stmt& s) {
   r.id = s.int64(0);
   r.started_at = s.text(1);
   r.finished_at = s.text(2);
-  r.status = parse_run_status(s.text(3)).value_or(RunStatus::kFailed);
+  r.status = stored_run_status(s.text(3));
   r.stage = s.text(4);
   r.counts = RunCounts{uint64_t(s.int64(5)), uint64_t(s.int64(6)), uint64_t(s.int64(7)),
                        uint64_t(s.int64(8)), uint64_t(s.int64(9)), uint64_t(s.int64(10)),
@@ -975,16 +865,13 @@ Result<std::optional<std::map<Date, StoredDigest>>> SqliteStore::date_digests(
     out.emplace(date, d);
   }
   if (rc != SQLITE_DONE) return error("reading the date digests");
-  if (out.empty()) {
-    // Rows of the level written before digests were kept (schema version 2) have none: until
-    // a run writes them, every row is compared.
+  return date_digests_answer(std::move(out), [&]() -> Result<bool> {
     Stmt any(db_, "SELECT EXISTS (SELECT 1 FROM locations WHERE type = ?)");
     if (!any.ok()) return error("reading locations");
     any.bind(1, level);
     if (any.step() != SQLITE_ROW) return error("reading locations");
-    if (any.int64(0) != 0) return std::optional<std::map<Date, StoredDigest>>();
-  }
-  return std::optional(std::move(out));
+    return any.int64(0) != 0;
+  });
 }
 
 Result<std::map<std::string, SourceState>> SqliteStore::source_states() {

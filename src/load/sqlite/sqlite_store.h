@@ -1,5 +1,6 @@
 // SqliteStore: the Store in one SQLite file (Debian's libsqlite3), in WAL mode so readers never
-// wait for a load. The schema is versioned with PRAGMA user_version and migrated on open.
+// wait for a load. The schema is versioned with PRAGMA user_version and migrated on open by the
+// SQLite text of each step of load/migrations.h (the list PostgreSQL's schema follows too).
 // A load is one BEGIN IMMEDIATE transaction: SQLite's write lock is the run lock, and the
 // connection's busy timeout bounds how long a second run waits for it. Not thread-safe.
 #pragma once
