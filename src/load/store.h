@@ -182,7 +182,7 @@ class Store {
   // The digests of a level's dates (load/date_digest.h), which let a run skip the dates whose
   // rows did not change without reading them. std::nullopt: the store does not keep them, or not
   // yet for this level (a database whose rows were written without them); the run then compares
-  // every row. Kept by SQLite; PostgreSQL and DynamoDB answer std::nullopt.
+  // every row. Kept by SQLite, PostgreSQL and DynamoDB; the default answers std::nullopt.
   virtual Result<std::optional<std::map<Date, StoredDigest>>> date_digests(std::string_view level) {
     (void)level;
     return std::optional<std::map<Date, StoredDigest>>();

@@ -183,6 +183,44 @@ Status DynamoClient::batch_write(const std::vector<PutRequest>& puts,
   return Status::Ok();
 }
 
+Status DynamoClient::batch_get(const std::string& table, const std::vector<nlohmann::json>& keys,
+                               const std::function<void(const nlohmann::json&)>& each,
+                               const std::function<Status()>& before_each) {
+  for (size_t start = 0; start < keys.size(); start += kGetBatchSize) {
+    size_t end = std::min(keys.size(), start + kGetBatchSize);
+    nlohmann::json request = {{"Keys", nlohmann::json::array()}, {"ConsistentRead", true}};
+    for (size_t i = start; i < end; ++i) request["Keys"].push_back(keys[i]);
+    nlohmann::json pending = nlohmann::json::object();
+    pending[table] = std::move(request);
+    for (int round = 1;; ++round) {
+      if (before_each) COVID_RETURN_IF_ERROR(before_each());
+      auto r = call("BatchGetItem", {{"RequestItems", pending}});
+      if (!r.ok()) return r.status();
+      auto responses = r->find("Responses");
+      if (responses != r->end() && responses->is_object()) {
+        auto items = responses->find(table);
+        if (items != responses->end() && items->is_array()) {
+          for (const nlohmann::json& item : *items) each(item);
+        }
+      }
+      auto un = r->find("UnprocessedKeys");
+      if (un == r->end() || !un->is_object() || un->empty()) break;
+      if (round >= policy_.max_attempts) {
+        size_t left = 0;
+        for (const auto& [name, request_left] : un->items()) {
+          if (request_left.is_object() && request_left.contains("Keys"))
+            left += request_left["Keys"].size();
+        }
+        return failure("BatchGetItem", std::to_string(left) + " keys still unprocessed after " +
+                                           std::to_string(round) + " attempts");
+      }
+      pending = std::move(*un);
+      clock_.sleep_for(backoff_delay(policy_, round, random_()));
+    }
+  }
+  return Status::Ok();
+}
+
 Status DynamoClient::query_all(std::string_view operation, nlohmann::json request,
                                const std::function<bool(const nlohmann::json&)>& each) {
   for (;;) {

@@ -10,9 +10,10 @@
 // throttling (ProvisionedThroughputExceededException, ThrottlingException, RequestLimitExceeded,
 // LimitExceededException, answered with HTTP 400) are retried up to RetryPolicy::max_attempts
 // with exponential backoff and jitter; every other error fails at once. BatchWriteItem's
-// UnprocessedItems are resent the same way until none is left. Errors are kLoad Statuses of the
-// form "<what>: <Operation>: <ErrorType>: <message>"; the credentials are scrubbed from every
-// message (AWS's signature errors quote the canonical request, security token included).
+// UnprocessedItems and BatchGetItem's UnprocessedKeys are resent the same way until none is
+// left. Errors are kLoad Statuses of the form "<what>: <Operation>: <ErrorType>: <message>"; the
+// credentials are scrubbed from every message (AWS's signature errors quote the canonical
+// request, security token included).
 //
 // The transport (one HTTP exchange) and the clock (backoff sleeps) are injectable for tests;
 // the default transport keeps one libcurl handle, so connections are reused. Not thread-safe.
@@ -67,7 +68,8 @@ struct PutRequest {
 
 class DynamoClient {
  public:
-  static constexpr size_t kBatchSize = 25;  // BatchWriteItem's limit
+  static constexpr size_t kBatchSize = 25;      // BatchWriteItem's limit
+  static constexpr size_t kGetBatchSize = 100;  // BatchGetItem's limit
 
   DynamoClient(DynamoTarget target, AwsCredentials credentials, const Clock& clock,
                RetryPolicy policy = {}, DynamoTransport transport = {},
@@ -88,6 +90,14 @@ class DynamoClient {
   // items with backoff. `before_each` (optional) runs before each request; its failure stops.
   Status batch_write(const std::vector<PutRequest>& puts,
                      const std::function<Status()>& before_each = {});
+
+  // Reads the items of `keys` (each a complete primary key of `table`) with strongly consistent
+  // BatchGetItem requests of at most 100, resending unprocessed keys with backoff, and hands each
+  // item found to `each` (in no particular order; a key without an item is simply not handed
+  // out). `before_each` (optional) runs before each request; its failure stops.
+  Status batch_get(const std::string& table, const std::vector<nlohmann::json>& keys,
+                   const std::function<void(const nlohmann::json& item)>& each,
+                   const std::function<Status()>& before_each = {});
 
   // Runs a Query (or Scan) to its end, page by page, handing each item to `each`; stops early
   // when `each` returns false.
