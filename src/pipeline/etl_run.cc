@@ -282,8 +282,10 @@ class Run {
   // parsed; the skipped dates' names are the store's (they were loaded from those same lines).
   // A county parsed under a name other than the store's is an error when it has a row on a
   // skipped date (without one, the file renamed it throughout: a rename, as when all is parsed).
+  // A store that keeps no names (DynamoDB) has none to compare with.
   Status check_skipped_names() {
-    if (!spool_ || spool_->skipped_blocks() == 0) return Status::Ok();
+    if (!spool_ || spool_->skipped_blocks() == 0 || !store_->keeps_location_names())
+      return Status::Ok();
     auto stored = store_->list_locations();
     if (!stored.ok()) return stored.status();
     std::unordered_map<std::string, const Location*> by_id;
