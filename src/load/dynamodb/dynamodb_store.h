@@ -35,8 +35,9 @@
 // until commit() and writes them after all of its data and before its source states and run
 // record, so an interrupted run never leaves a digest that claims rows which are not there. What
 // it can leave is rows without a digest, and the next run repairs them:
-// - A level's rows loaded by insert_sorted() (the county spool) are preceded by the level's
-//   `digests` item, written once before the first of them. With it, a date without a digest is
+// - A level's rows loaded by insert_sorted() in a run that works with digests (date_digests()
+//   answered the level with some, or none yet) are preceded by the level's `digests` item,
+//   written once before the first of them. With it, a date without a digest is
 //   one an interrupted run did not finish: the next run takes it as new and writes all its rows
 //   again (a PutItem of a row already there replaces it: loads stay idempotent).
 // - Without it (rows written before this layout, or by the in-memory path), rows of the level
