@@ -136,8 +136,8 @@ class Store : public Outbox {
   // rows did not change without reading them. std::nullopt: the store does not keep them, or not
   // yet for this level (a database whose rows were written without them); the run then compares
   // every row. An empty map: kept, and the level has no rows yet. A store that keeps them decides
-  // between the two with date_digests_answer() (load/store_rules.h). Kept by SQLite and
-  // PostgreSQL; a store without them keeps this default, std::nullopt.
+  // between the two with date_digests_answer() (load/store_rules.h). Kept by SQLite,
+  // PostgreSQL and DynamoDB; a store without them keeps this default, std::nullopt.
   virtual Result<std::optional<std::map<Date, StoredDigest>>> date_digests(std::string_view level) {
     (void)level;
     return std::optional<std::map<Date, StoredDigest>>();

@@ -114,7 +114,8 @@ class CountiesRun final : public DatasetRun {
     if (!spool_) return 0;
     if (spool_->skipped_blocks() == 0) return spool_->location_count();
     // The locations of the dates not parsed are not known one by one; they are among the
-    // store's (loaded with those dates before), with every location parsed.
+    // store's (loaded with those dates before), with every location parsed. A store that keeps
+    // no names (DynamoDB: `stored` is empty) is not asked: the locations parsed are counted.
     uint64_t n = 0;
     for (const auto& [id, l] : stored) n += l->type == "county";
     for (const auto& reader : readers_) {
@@ -133,6 +134,7 @@ class CountiesRun final : public DatasetRun {
   // parsed; the skipped dates' names are the store's (they were loaded from those same lines).
   // A county parsed under a name other than the store's is an error when it has a row on a
   // skipped date (without one, the file renamed it throughout: a rename, as when all is parsed).
+  // `stored` is empty for a store that keeps no names (DynamoDB): nothing to compare.
   Status check_skipped_names(Store& store, const std::map<std::string, const Location*>& stored) {
     if (spool_->skipped_blocks() == 0) return Status::Ok();
     for (const auto& reader : readers_) {
@@ -140,8 +142,7 @@ class CountiesRun final : public DatasetRun {
       if (skipped.empty() || reader->diagnostics().has_errors()) continue;
       for (const Location& l : reader->locations()) {
         auto it = stored.find(l.id);
-        if (it == stored.end() || it->second->name.empty() ||  // a store without names
-            (it->second->name == l.name && it->second->state == l.state))
+        if (it == stored.end() || (it->second->name == l.name && it->second->state == l.state))
           continue;
         auto rows = store.read_series(l.id, skipped.front().date, skipped.back().date);
         if (!rows.ok()) return rows.status();

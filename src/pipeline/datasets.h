@@ -50,7 +50,8 @@ class DatasetRun {
     return Status::Ok();
   }
   // After every source was read: problems found across its files, and checks against the store
-  // (`stored`: the store's locations, by id) of what was not parsed. Errors go to `out`.
+  // (`stored`: the store's locations, by id; empty when the store keeps no names) of what was
+  // not parsed. Errors go to `out`.
   virtual Status check(Store& store, const std::map<std::string, const Location*>& stored,
                        Diagnostics& out) {
     (void)store;

@@ -250,12 +250,14 @@ class Run {
     return dispatcher_.address(run_message(summary_, config_.dashboard_url));
   }
 
-  // The store's locations, read once, when a dataset has locations of its own to compare.
+  // The store's locations, read once, when a dataset has locations of its own to compare and the
+  // store keeps their names (DynamoDB keeps none: its list is a scan of every key, and no name
+  // could be compared).
   Status read_stored_locations() {
     bool needed = false;
     for (const DatasetEntry& e : runs_)
       needed = needed || std::string_view(e.dataset->level) != "nation";
-    if (!needed) return Status::Ok();
+    if (!needed || !store_->keeps_location_names()) return Status::Ok();
     auto stored = store_->list_locations();
     if (!stored.ok()) return stored.status();
     stored_locations_ = std::move(*stored);

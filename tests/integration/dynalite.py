@@ -14,6 +14,11 @@ answers 403 InvalidSignatureException, as DynamoDB does, when it does not match;
 forwards the request to dynalite (which checks no signature) unless `fault` says otherwise.
 "unprocessed" forwards the first half of a BatchWriteItem and hands the rest back as
 UnprocessedItems, which dynalite itself never does.
+
+Also a command line, for CTest fixtures (tests/CMakeLists.txt; the store contract's DynamoDB cases):
+    dynalite.py start STATE_DIR   starts dynalite in the background; writes STATE_DIR/url (its
+                                  endpoint, http://127.0.0.1:PORT/) and STATE_DIR/server.json
+    dynalite.py stop STATE_DIR    stops that process (by the id it recorded) and removes the files
 """
 import fcntl
 import http.client
@@ -21,8 +26,11 @@ import json
 import os
 import select
 import shutil
+import signal
 import subprocess
+import sys
 import threading
+import time
 from dataclasses import dataclass, field
 
 import httpfixture
@@ -204,3 +212,78 @@ class DynamoProxy:
             answer = json.loads(reply.body)
         answer["UnprocessedItems"] = unprocessed
         return Reply(200, json.dumps(answer).encode(), {"Content-Type": JSON_TYPE})
+
+
+# --- the command line (CTest fixtures) ---------------------------------------------------------
+
+def _alive(pid):
+    """Whether `pid` is still our dynalite (not a process that took its number since)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            ours = os.path.join(PACKAGE, "start.js").encode() in f.read()
+        with open(f"/proc/{pid}/stat") as f:
+            return ours and f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def main(argv):
+    if len(argv) != 3 or argv[1] not in ("start", "stop"):
+        print(__doc__, file=sys.stderr)
+        return 64
+    state = os.path.abspath(argv[2])
+    info = os.path.join(state, "server.json")
+    if argv[1] == "start":
+        if os.path.exists(info):  # a previous run's server that was never stopped
+            main([argv[0], "stop", state])
+        os.makedirs(state, exist_ok=True)
+        ensure_installed()
+        env = {**os.environ, "NODE_PATH": os.path.join(PACKAGE, "node_modules")}
+        out_path = os.path.join(state, "dynalite.out")
+        with open(out_path, "w") as out, open(os.path.join(state, "dynalite.err"), "w") as err:
+            proc = subprocess.Popen([shutil.which("node") or "node", os.path.join(PACKAGE, "start.js")],
+                                    stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
+                                    start_new_session=True)  # outlives this command
+        deadline = time.monotonic() + 30
+        port = ""
+        while time.monotonic() < deadline and proc.poll() is None:
+            with open(out_path) as f:
+                port = f.readline().strip()
+            if port.isdigit():
+                break
+            time.sleep(0.05)
+        if not port.isdigit():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            print(f"dynalite did not start: {open(os.path.join(state, 'dynalite.err')).read()[-2000:]}",
+                  file=sys.stderr)
+            return 1
+        with open(info, "w") as f:
+            json.dump({"pid": proc.pid, "port": int(port)}, f)
+        with open(os.path.join(state, "url"), "w") as f:
+            f.write(f"http://127.0.0.1:{port}/\n")
+        print(f"dynalite on 127.0.0.1:{port}, process {proc.pid}")
+        return 0
+    try:
+        with open(info) as f:
+            pid = json.load(f)["pid"]
+    except (OSError, ValueError, KeyError):
+        return 0
+    if _alive(pid):
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+    for name in ("server.json", "url"):
+        try:
+            os.remove(os.path.join(state, name))
+        except OSError:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 import subprocess
+import sys
 import threading
 import time
 import unittest
@@ -469,6 +470,169 @@ class DaemonOnDynamo(OnDynamoRun):
         runs = [c.body["Key"]["sk"]["S"] for c in self.proxy.calls("GetItem") if c.body["Key"]["pk"]["S"] == "run"]
         self.assertEqual(runs, [padded(summary["run_id"]), padded(99)])
         self.assertEqual(d.stop(), 0)
+
+
+# --- counties at scale: date digests keep the load small -----------------------------------------
+
+GEN = os.path.join(os.path.dirname(etl.SHARED), "tools", "gen-nyt-like")
+PEAK_RSS_LIMIT_KB = 64 * 1024
+COUNTIES_ONLY = "[datasets]\nnational = false\nstates = false\n"
+
+
+def build_dir():
+    """The build folder of the binary under test (CTest's launcher is build/test-bin/NAME/covid-etl)."""
+    here = os.path.dirname(os.path.abspath(BIN))
+    if os.path.basename(os.path.dirname(here)) == "test-bin":
+        return os.path.dirname(os.path.dirname(here))
+    return here
+
+
+def default_county_file():
+    """gen-nyt-like's county file with its default options (2,165,998 rows, 101 MB), generated once
+    into <build>/bench-data as bench/counties.sh does (the same folder and marker, so each reuses
+    the other's), into a temporary folder renamed when complete; one process at a time."""
+    import fcntl
+    data = os.path.join(build_dir(), "bench-data")
+    csv_path = os.path.join(data, "us-counties.csv")
+    os.makedirs(os.path.dirname(data), exist_ok=True)
+    with open(data + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            with open(os.path.join(data, "gen-args")) as f:
+                same_args = f.read().strip() == ""
+        except OSError:
+            same_args = os.path.exists(csv_path)  # made before the marker existed: the defaults
+        if same_args and os.path.exists(csv_path) and os.path.getsize(csv_path) > 0:
+            return csv_path
+        tmp = data + ".tmp"
+        subprocess.run(["rm", "-rf", tmp], check=True)
+        subprocess.run(["/usr/bin/python3", GEN, tmp], check=True, capture_output=True, timeout=600)
+        with open(os.path.join(tmp, "gen-args"), "w") as f:
+            f.write("\n")
+        os.makedirs(data, exist_ok=True)
+        for name in os.listdir(tmp):
+            os.replace(os.path.join(tmp, name), os.path.join(data, name))
+        os.rmdir(tmp)
+        return csv_path
+
+
+def under_sanitizer():
+    return any(v in os.environ for v in ("ASAN_OPTIONS", "TSAN_OPTIONS"))
+
+
+class DynamoCounties(OnDynamoRun):
+    """County files into DynamoDB go through the date digests, as into SQLite: the rows are spooled
+    date by date, never all in memory. Straight to dynalite (not through the checking proxy: some
+    87,000 BatchWriteItem requests for the default file)."""
+
+    def setUp(self):
+        super().setUp()
+        self.db = f"dynamodb://{self.table}?region={REGION}&endpoint={self.dynalite.url()}"
+        self.config = self.write("counties.toml", COUNTIES_ONLY)
+
+    def write(self, name, text):
+        with open(self.path(name), "w") as f:
+            f.write(text)
+        return self.path(name)
+
+    def assert_no_secret_stored(self):
+        # The meta table whole; the data table's items are location, date, counts and run id only
+        # (IndependentCheck), and two million of them would make a 200 MB artifact.
+        dump = json.dumps(self.scan(self.meta_table, raw=True)) if self.meta_table in self.tables() else ""
+        artifacts.capture("dynamodb", dump, self.meta_table + ".json")
+        for name, secret in SECRETS.items():
+            self.assertNotIn(secret, dump, f"{name} stored")
+
+    def load(self, db, counties):
+        """(exit status, summary, stderr, peak RSS in kB) of `run --counties FILE`, under /usr/bin/time
+        (scripts/setup.sh installs it), whose own small fork is what covid-etl's peak starts from: a
+        process forked from this test's Python (boto3 loaded) would count Python's pages too."""
+        rss = self.path("run.rss")
+        p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss, BIN, "run", "--json", "--config", self.config,
+                            "--counties", counties, "--db", db], capture_output=True, text=True, timeout=2400,
+                           env={k: v for k, v in os.environ.items() if k != "COVID_ETL_DB"})
+        for secret in SECRETS.values():
+            self.assertNotIn(secret, p.stdout + p.stderr)
+        with open(rss) as f:
+            peak_kb = int(f.read().split()[-1])
+        return p.returncode, (json.loads(p.stdout) if p.stdout.strip() else None), p.stderr, peak_kb
+
+    @staticmethod
+    def sample_locations(counties):
+        """A county with a FIPS code, New York City and a state's Unknown, as the file names them."""
+        with open(os.path.join(os.path.dirname(counties), "us-states.csv"), newline="") as f:
+            codes = {r["state"]: r["fips"].zfill(2) for r in csv.DictReader(f)}
+        fips = unknown = None
+        with open(counties, newline="") as f:
+            for r in csv.DictReader(f):
+                if fips is None and r["fips"]:
+                    fips = r["fips"]
+                if unknown is None and r["county"] == "Unknown" and not r["fips"]:
+                    unknown = codes[r["state"]] + ":Unknown"
+                if fips and unknown:
+                    break
+        return [fips, "36:New York City", unknown]
+
+    def assert_same_exports_as_sqlite(self, counties, locations):
+        sqlite = self.path("counties.db")
+        code, s, err, _ = self.load(sqlite, counties)
+        self.assertEqual(code, 0, err)
+        for location in locations:
+            with self.subTest(location=location):
+                want = export(sqlite, "--location", location)
+                self.assertGreater(len(want.splitlines()), 10)
+                self.assertEqual(export(self.db, "--location", location), want)
+
+    @unittest.skipIf(under_sanitizer(), "a sanitizer's shadow memory makes a peak RSS meaningless")
+    def test_the_default_county_file_loads_within_64_mb(self):
+        counties = default_county_file()
+        started = time.monotonic()
+        code, s, err, peak_kb = self.load(self.db, counties)
+        took = time.monotonic() - started
+        self.assertEqual(code, 0, err)
+        print(f"\nDynamoCounties: {s['levels']['county']['inserted']} county rows into dynalite in {took:.0f} s, "
+              f"peak RSS {peak_kb / 1024:.1f} MB", file=sys.stderr)
+        self.assertEqual((s["status"], s["levels"]["county"]["inserted"]), ("ok", 2165998))
+        self.assertLessEqual(peak_kb, PEAK_RSS_LIMIT_KB)  # a bound on memory, not on time
+        # The digests are in the meta table, one a date, written after the data they describe.
+        with open(counties) as f:
+            next(f)
+            dates = {line[:10] for line in f}
+        digests = self.meta("digest#county")
+        self.assertEqual(sorted(d["sk"] for d in digests), sorted(dates))
+        self.assertEqual(sum(d["rows"] for d in digests), 2165998)
+        self.assertEqual(self.meta("digests"), [{"pk": "digests", "sk": "county", "run_id": s["run_id"]}])
+        self.assertEqual(self.meta("schema"), [{"pk": "schema", "sk": "version", "version": 2}])
+        self.assert_same_exports_as_sqlite(counties, self.sample_locations(counties))
+
+    def test_a_rerun_changes_nothing_and_a_new_day_inserts_only_that_day(self):
+        gen = self.path("gen")
+        subprocess.run(["/usr/bin/python3", GEN, gen, "--counties", "300", "--days", "60"], check=True,
+                       capture_output=True, timeout=120)
+        full = os.path.join(gen, "us-counties.csv")
+        with open(full) as f:
+            lines = f.readlines()
+        last = lines[-1].split(",", 1)[0]
+        day = [l for l in lines[1:] if l.startswith(last + ",")]
+        before = self.write("minus-last-day.csv", "".join(l for l in lines if not l.startswith(last + ",")))
+
+        code, s, err, _ = self.load(self.db, before)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(s["levels"]["county"]["inserted"], len(lines) - 1 - len(day))
+        code, s, err, _ = self.load(self.db, full)  # the source gained one day
+        self.assertEqual(code, 0, err)
+        county = s["levels"]["county"]
+        self.assertEqual((s["status"], county["inserted"], county["updated"], county["missing"]),
+                         ("ok", len(day), 0, 0))
+        self.assertEqual(s["inserted"], len(day))
+        self.assertEqual({i["run_id"] for i in self.scan(self.table) if i["date"] == last}, {s["run_id"]})
+        self.assertEqual(len([i for i in self.scan(self.table) if i["run_id"] == s["run_id"]]), len(day))
+        self.assertEqual(len(self.meta("digest#county")), 60)
+
+        code, s, err, _ = self.load(self.db, full)  # identical
+        self.assertEqual(code, 0, err)
+        self.assertEqual((s["status"], s["inserted"], s["updated"]), ("unchanged", 0, 0))
+        self.assert_same_exports_as_sqlite(full, self.sample_locations(full))
 
 
 # --- signatures and credentials -----------------------------------------------------------------

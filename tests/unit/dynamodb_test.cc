@@ -440,6 +440,78 @@ TEST(DynamoClient, BatchWriteFailsWhenItemsStayUnprocessedOrTheHookFails) {
   EXPECT_EQ(ok.seen.size(), 1u);  // nothing to write: no request
 }
 
+// BatchGetItem (the county load's existing_on): chunks of 100 keys, consistent reads, the
+// UnprocessedKeys resent exactly, each item found handed out once; keys still unprocessed after
+// the attempts fail it.
+TEST(DynamoClient, BatchGetSendsChunksOf100AndResendsExactlyTheUnprocessedKeys) {
+  TestClock clock;
+  std::vector<std::vector<int64_t>> sent;
+  int requests = 0;
+  // Answers all but the last three keys of every first attempt; key 7 has no item.
+  DynamoTransport transport = [&](const CurlCall& call) {
+    json body = json::parse(call.body);
+    const json& request = body["RequestItems"]["covid"];
+    EXPECT_EQ(request["ConsistentRead"], true);
+    std::vector<int64_t> got;
+    for (const json& k : request["Keys"])
+      got.push_back(std::stoll(k["id"]["N"].get<std::string>()));
+    sent.push_back(got);
+    size_t keep = got.size() > 3 && requests % 2 == 0 ? got.size() - 3 : got.size();
+    json items = json::array(), left = json::array();
+    for (size_t i = 0; i < got.size(); ++i) {
+      if (i >= keep)
+        left.push_back(request["Keys"][i]);
+      else if (got[i] != 7)
+        items.push_back({{"id", json{{"N", std::to_string(got[i])}}}, {"v", json{{"S", "x"}}}});
+    }
+    json answer = {{"Responses", {{"covid", items}}}};
+    answer["UnprocessedKeys"] = json::object();
+    if (!left.empty())
+      answer["UnprocessedKeys"]["covid"] = {{"Keys", left}, {"ConsistentRead", true}};
+    ++requests;
+    return reply(200, answer.dump());
+  };
+  DynamoClient client(target(), kCredentials, clock, RetryPolicy{}, transport);
+  std::vector<json> keys;
+  for (int i = 0; i < 230; ++i) keys.push_back({{"id", json{{"N", std::to_string(i)}}}});
+  std::multiset<int64_t> found;
+  int before = 0;
+  Status s = client.batch_get(
+      "covid", keys,
+      [&](const json& item) { found.insert(std::stoll(item["id"]["N"].get<std::string>())); },
+      [&] {
+        ++before;
+        return Status::Ok();
+      });
+  ASSERT_TRUE(s.ok()) << s.message();
+  std::multiset<int64_t> expected;
+  for (int i = 0; i < 230; ++i) {
+    if (i != 7) expected.insert(i);
+  }
+  EXPECT_EQ(found, expected);  // every item once; the key without one is simply absent
+  ASSERT_EQ(sent.size(), 6u);  // 100 (3 back), 3, 100 (3 back), 3, 30 (3 back), 3
+  EXPECT_EQ(sent[0].size(), 100u);
+  EXPECT_EQ(sent[1], (std::vector<int64_t>{97, 98, 99}));
+  EXPECT_EQ(sent[4].size(), 30u);
+  EXPECT_EQ(before, 6);
+  EXPECT_EQ(clock.slept.size(), 3u);  // a backoff before each resend
+
+  DynamoTransport never = [](const CurlCall& call) {
+    json body = json::parse(call.body);
+    return reply(200, json{{"UnprocessedKeys", body["RequestItems"]}}.dump());
+  };
+  RetryPolicy p;
+  p.max_attempts = 4;
+  DynamoClient stuck(target(), kCredentials, clock, p, never);
+  Status failed = stuck.batch_get("covid", {keys[0], keys[1]}, [](const json&) {});
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.message().find("2 keys still unprocessed after 4 attempts"), std::string::npos)
+      << failed.message();
+  EXPECT_EQ(stuck.requests_sent(), 4u);
+  EXPECT_TRUE(stuck.batch_get("covid", {}, [](const json&) {}).ok());
+  EXPECT_EQ(stuck.requests_sent(), 4u);  // nothing to read: no request
+}
+
 TEST(DynamoClient, QueryFollowsLastEvaluatedKeyAndStopsWhenAsked) {
   TestClock clock;
   Script s;

@@ -4,6 +4,11 @@
 // Each PostgreSQL case gets a schema of its own. Without that variable (the binary run by hand)
 // the PostgreSQL cases are skipped; with it, a server that cannot be reached fails them.
 //
+// The county path's cases (date digests, the rows of a date, insert_sorted) run on DynamoDB too
+// (DigestContract): on a dynalite server CTest starts for them (tests/integration/dynalite.py,
+// the `dynalite` fixture), whose URL is in the file named by COVID_ETL_TEST_DYNAMO_URL_FILE; each
+// case gets tables of its own. Without that variable the DynamoDB cases are skipped.
+//
 // After the contract: what only the PostgreSQL store has on a server (the schema, the advisory
 // lock, passwords kept out of messages, a lost connection). Its URL parsing and binary COPY
 // encoding are tested without a server in postgres_url_test.cc.
@@ -22,6 +27,9 @@
 #include <vector>
 
 #include "load/classify.h"
+#include "load/dynamodb/dynamo_client.h"
+#include "load/dynamodb/dynamo_url.h"
+#include "load/dynamodb/dynamodb_store.h"
 #include "load/postgres/libpq.h"
 #include "load/postgres/pg_url.h"
 #include "load/postgres/postgres_store.h"
@@ -167,6 +175,49 @@ class PostgresBackend final : public Backend {
   std::unique_ptr<PgRaw> raw_;
 };
 
+// The dynalite server's endpoint from the fixture, or "" when not configured.
+std::string dynamo_fixture_endpoint() {
+  const char* file = std::getenv("COVID_ETL_TEST_DYNAMO_URL_FILE");
+  if (file == nullptr) return "";
+  std::ifstream in(file);
+  std::string url;
+  std::getline(in, url);
+  if (url.empty()) ADD_FAILURE() << "no dynalite URL in " << file << " (did the fixture start?)";
+  return url;
+}
+
+// DynamoDB on dynalite: tables of the test's own, deleted after it. No SQL: raw() fails the test.
+class DynamoBackend final : public Backend {
+ public:
+  explicit DynamoBackend(std::string endpoint)
+      : endpoint_(std::move(endpoint)), table_(unique_name("covid-ct-")) {
+    // dynalite checks no signature; the store wants credentials all the same.
+    setenv("AWS_ACCESS_KEY_ID", "contract-test-key", 0);
+    setenv("AWS_SECRET_ACCESS_KEY", "contract-test-secret", 0);
+  }
+  ~DynamoBackend() override {
+    auto target = parse_dynamodb_url(url(), "");
+    if (!target.ok()) return;
+    static const SystemClock clock;
+    DynamoClient client(*target, AwsCredentials{"contract-test-key", "contract-test-secret", ""},
+                        clock);
+    for (const std::string& t : {target->table, target->meta_table})
+      (void)client.call("DeleteTable", {{"TableName", t}});
+  }
+  std::string url() const override {
+    return "dynamodb://" + table_ + "?region=us-east-1&endpoint=" + endpoint_;
+  }
+  Rows raw(const std::string& sql) override {
+    ADD_FAILURE() << "no SQL on DynamoDB: " << sql;
+    return {};
+  }
+  void set_schema_version(int) override { ADD_FAILURE() << "not on DynamoDB"; }
+  int build_schema_version() const override { return DynamoDbStore::schema_version(); }
+
+ private:
+  std::string endpoint_, table_;
+};
+
 // --- helpers --------------------------------------------------------------------------------
 
 Date day(int d) { return date_from_ymd(2020, 3, unsigned(d)); }
@@ -229,6 +280,11 @@ class StoreContract : public testing::TestWithParam<std::string> {
   void SetUp() override {
     if (GetParam() == "sqlite") {
       backend_ = std::make_unique<SqliteBackend>();
+    } else if (GetParam() == "dynamodb") {
+      std::string endpoint = dynamo_fixture_endpoint();
+      if (endpoint.empty())
+        GTEST_SKIP() << "COVID_ETL_TEST_DYNAMO_URL_FILE is not set: no dynalite server";
+      backend_ = std::make_unique<DynamoBackend>(endpoint);
     } else {
       std::string server = fixture_url();
       if (server.empty())
@@ -1036,6 +1092,298 @@ TEST_P(StoreContract, OutboxIsWrittenWithTheRunAndLeasedOnce) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, StoreContract, testing::Values("sqlite", "postgres"),
+                         [](const testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
+
+// --- the county path, on every store (DynamoDB included) --------------------------------------
+
+// Only the Store interface: no SQL, so that DynamoDB answers the same cases.
+class DigestContract : public StoreContract {
+ protected:
+  static Observation at(const std::string& location, int d, int64_t cases,
+                        int64_t deaths = kUnknown) {
+    Observation o = obs(d, cases, deaths);
+    o.location = location;
+    return o;
+  }
+
+  std::optional<std::map<Date, StoredDigest>> digests(Store& store, std::string_view level) {
+    Result<std::optional<std::map<Date, StoredDigest>>> r = store.date_digests(level);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? *r : std::nullopt;
+  }
+
+  // One committed load: `rows` written (as inserts), then `save` as the level's digests.
+  void load_rows(Store& store, const std::vector<Observation>& rows, std::string_view level = {},
+                 const std::map<Date, StoredDigest>& save = {}) {
+    Result<int64_t> id = store.begin_run("2022-06-01T12:00:00.000Z");
+    ASSERT_TRUE(id.ok()) << id.status().message();
+    Result<std::unique_ptr<LoadTransaction>> t = store.begin_load();
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    std::vector<Location> locations;
+    for (const Observation& o : rows) {
+      if (o.location != kNation)
+        locations.push_back({o.location, location_level(o.location), o.location, "", ""});
+    }
+    std::sort(locations.begin(), locations.end(),
+              [](const Location& a, const Location& b) { return a.id < b.id; });
+    locations.erase(std::unique(locations.begin(), locations.end(),
+                                [](const Location& a, const Location& b) { return a.id == b.id; }),
+                    locations.end());
+    ASSERT_TRUE((*t)->save_locations(locations).ok());
+    ChangeSet c;
+    c.inserted = rows;
+    Status written = (*t)->write(*id, c);
+    ASSERT_TRUE(written.ok()) << written.message();
+    if (!level.empty()) {
+      Status saved = (*t)->save_date_digests(level, save);
+      ASSERT_TRUE(saved.ok()) << saved.message();
+    }
+    Status committed = (*t)->commit();
+    ASSERT_TRUE(committed.ok()) << committed.message();
+  }
+
+  Strings rows_of(Store& store, const std::string& location) {
+    Result<std::vector<Observation>> r = store.read_series(location, {}, {});
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? show(*r) : Strings{"error"};
+  }
+
+  static std::string show_digest(const StoredDigest& d) {
+    return std::to_string(d.source.rows) + " " + d.source.hash_hex() + " " +
+           std::to_string(d.stored_rows) + " " + (d.bytes ? d.bytes->hex() : "-");
+  }
+  static Strings show_digests(const std::map<Date, StoredDigest>& m) {
+    Strings out;
+    for (const auto& [date, d] : m) out.push_back(format_date(date) + " " + show_digest(d));
+    return out;
+  }
+};
+
+// save_date_digests() then date_digests(): every field back as saved, per level; saving again
+// replaces a date's digest and keeps the others.
+TEST_P(DigestContract, DigestsRoundTripPerLevel) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  auto none = digests(*store, "county");  // a new store: digests kept, none yet
+  ASSERT_TRUE(none.has_value());
+  EXPECT_TRUE(none->empty());
+
+  DateDigest d1;
+  d1.add(at("06037", 1, 10));
+  d1.add(at("36:New York City", 1, 3));
+  BytesDigest lines = BytesDigest::of("date,county,state,fips,cases,deaths\n", "2020-03-01,...\n");
+  std::map<Date, StoredDigest> save = {
+      {day(1), StoredDigest{d1, 2, lines}},
+      {day(2), StoredDigest{DateDigest{1, 7, 8}, 3, std::nullopt}}};
+  load_rows(*store, {at("06037", 1, 10), at("36:New York City", 1, 3), at("06037", 2, 11)},
+            "county", save);
+  auto county = digests(*store, "county");
+  ASSERT_TRUE(county.has_value());
+  EXPECT_EQ(show_digests(*county), show_digests(save));
+  ASSERT_EQ(county->size(), 2u);
+  EXPECT_TRUE(county->at(day(1)).source.same_content(d1));
+  EXPECT_EQ(county->at(day(1)).bytes, std::optional<BytesDigest>(lines));
+  EXPECT_EQ(county->at(day(2)).bytes, std::nullopt);
+
+  // Another level's digests are its own.
+  DateDigest s1;
+  s1.add(at("06", 1, 13));
+  load_rows(*store, {at("06", 1, 13)}, "state", {{day(1), StoredDigest{s1, 1, std::nullopt}}});
+  auto state = digests(*store, "state");
+  ASSERT_TRUE(state.has_value());
+  EXPECT_EQ(show_digests(*state), (Strings{"2020-03-01 " + show_digest({s1, 1, std::nullopt})}));
+  EXPECT_EQ(show_digests(*digests(*store, "county")), show_digests(save));
+
+  // Saving again replaces day 1's digest; day 2 stays. Read by a store opened afresh.
+  DateDigest revised = d1;
+  revised.add(at("06037", 1, 1));
+  load_rows(*store, {}, "county", {{day(1), StoredDigest{revised, 4, std::nullopt}}});
+  auto again = open();
+  ASSERT_NE(again, nullptr);
+  county = digests(*again, "county");
+  ASSERT_TRUE(county.has_value());
+  EXPECT_EQ(show_digests(*county), (Strings{"2020-03-01 " + show_digest({revised, 4, std::nullopt}),
+                                            "2020-03-02 " + show_digest(save.at(day(2)))}));
+  // A read-only store reads them too.
+  StoreOptions read_only;
+  read_only.read_only = true;
+  auto reader = open(read_only);
+  ASSERT_NE(reader, nullptr);
+  EXPECT_EQ(show_digests(digests(*reader, "county").value_or(std::map<Date, StoredDigest>{})),
+            show_digests(*county));
+}
+
+// A level with rows and no digests (rows written before digests were kept) answers std::nullopt,
+// so that the run compares every row once; a level without rows answers "none yet"; once the
+// digests are saved they are answered.
+TEST_P(DigestContract, RowsWithoutDigestsAnswerNullopt) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  load_rows(*store, {obs(1, 1, 0), at("06", 1, 5), at("06037", 1, 2), at("06037", 2, 3)});
+  EXPECT_FALSE(digests(*store, "county").has_value());
+  EXPECT_FALSE(digests(*store, "state").has_value());
+  auto world = digests(*store, "world");  // no rows of that level
+  ASSERT_TRUE(world.has_value());
+  EXPECT_TRUE(world->empty());
+
+  DateDigest d;
+  d.add(at("06037", 1, 2));
+  load_rows(*store, {}, "county", {{day(1), StoredDigest{d, 1, std::nullopt}}});
+  auto county = digests(*store, "county");
+  ASSERT_TRUE(county.has_value());
+  EXPECT_EQ(county->size(), 1u);
+  EXPECT_FALSE(digests(*store, "state").has_value());  // still none for the states
+}
+
+// The digests go with the load's commit: a load that inserts rows and saves digests but is
+// destroyed without commit leaves no digest, and the level answers "none yet" (not std::nullopt):
+// its dates are all new to the next run, which writes them whole. (SQLite and PostgreSQL roll the
+// rows back; DynamoDB keeps them, and the next run's writes replace them.)
+TEST_P(DigestContract, AnUncommittedLoadLeavesNoDigest) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(digests(*store, "county").has_value());  // the run asks first, as etl_run does
+  {
+    Result<int64_t> id = store->begin_run("2022-06-01T12:00:00.000Z");
+    ASSERT_TRUE(id.ok());
+    Result<std::unique_ptr<LoadTransaction>> t = store->begin_load();
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    ASSERT_TRUE((*t)->save_locations({{"01001", "county", "Autauga", "Alabama", "01001"}}).ok());
+    VectorCursor cursor({at("01001", 1, 10), at("01001", 2, 20)});
+    ASSERT_TRUE((*t)->insert_sorted(*id, cursor).ok());
+    DateDigest d;
+    d.add(at("01001", 1, 10));
+    ASSERT_TRUE(
+        (*t)->save_date_digests("county", {{day(1), StoredDigest{d, 1, std::nullopt}}}).ok());
+  }
+  auto after = open();
+  ASSERT_NE(after, nullptr);
+  auto county = digests(*after, "county");
+  ASSERT_TRUE(county.has_value());
+  EXPECT_TRUE(county->empty());
+}
+
+// existing_on(): the stored rows among given locations on one date, sorted by location, over
+// more locations than one request of a store carries (DynamoDB's BatchGetItem takes 100);
+// existing_on_date(): every stored row of a level on a date, and only that level's.
+TEST_P(DigestContract, TheRowsOfADate) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  const std::string odd = "36:Saint \"Odd\", {City} \\ Parish";
+  std::vector<Observation> rows = {at("06", 1, 13), at(odd, 1, 3), at(odd, 2, 4)};
+  std::vector<std::string> asked;
+  for (int i = 0; i < 250; ++i) {
+    char id[8];
+    std::snprintf(id, sizeof id, "%05d", 1001 + 2 * i);
+    if (i % 3 != 0) rows.push_back(at(id, 1, i, i % 2 == 0 ? kUnknown : i / 2));  // 2 in 3 stored
+    if (i % 2 == 0) rows.push_back(at(id, 2, i + 1));
+    asked.push_back(id);
+  }
+  asked.push_back(odd);
+  asked.push_back("99999");  // stored on no date
+  std::sort(asked.begin(), asked.end());
+  load_rows(*store, rows);
+
+  Result<std::unique_ptr<LoadTransaction>> t = store->begin_load();
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  auto want = [&](Date date, bool only_asked) {
+    std::vector<Observation> out;
+    for (const Observation& o : rows) {
+      if (o.date == date && location_level(o.location) == std::string_view("county") &&
+          (!only_asked || std::binary_search(asked.begin(), asked.end(), o.location)))
+        out.push_back(o);
+    }
+    std::sort(out.begin(), out.end(), by_location_date);
+    return show(out);
+  };
+  for (int d : {1, 2, 3}) {
+    SCOPED_TRACE(d);
+    Result<std::vector<Observation>> on = (*t)->existing_on(day(d), asked);
+    ASSERT_TRUE(on.ok()) << on.status().message();
+    EXPECT_EQ(show(*on), want(day(d), true));
+    Result<std::vector<Observation>> all = (*t)->existing_on_date("county", day(d));
+    ASSERT_TRUE(all.ok()) << all.status().message();
+    EXPECT_EQ(show(*all), want(day(d), false));
+  }
+  EXPECT_EQ(want(day(1), true).size(),
+            167u);  // 166 FIPS and the odd one: the check checks something
+  Result<std::vector<Observation>> few = (*t)->existing_on(day(1), {odd});
+  ASSERT_TRUE(few.ok());
+  EXPECT_EQ(show(*few), Strings{odd + " 2020-03-01 3/?/?"});
+  Result<std::vector<Observation>> none = (*t)->existing_on(day(1), {});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  Result<std::vector<Observation>> states = (*t)->existing_on_date("state", day(1));
+  ASSERT_TRUE(states.ok());
+  EXPECT_EQ(show(*states), Strings{"06 2020-03-01 13/?/?"});
+}
+
+// insert_sorted() from a small cursor: every row lands, with the run's id on the stores that
+// show it; a cursor that fails hands back its error.
+TEST_P(DigestContract, InsertSortedStreamsTheCursor) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(digests(*store, "county").has_value());
+  std::vector<Observation> rows;
+  for (const char* id : {"01001", "01003", "36:New York City"}) {
+    for (int d = 1; d <= 30; ++d) rows.push_back(at(id, d, 100 + d, d % 5 == 0 ? kUnknown : d));
+  }
+  Result<int64_t> id = store->begin_run("2022-06-01T12:00:00.000Z");
+  ASSERT_TRUE(id.ok());
+  {
+    Result<std::unique_ptr<LoadTransaction>> t = store->begin_load();
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    ASSERT_TRUE((*t)->save_locations({{"01001", "county", "Autauga", "Alabama", "01001"},
+                                      {"01003", "county", "Baldwin", "Alabama", "01003"},
+                                      {"36:New York City", "county", "New York City", "", ""}})
+                    .ok());
+    VectorCursor cursor(rows);
+    Status inserted = (*t)->insert_sorted(*id, cursor);
+    ASSERT_TRUE(inserted.ok()) << inserted.message();
+    DateDigest d;
+    for (const Observation& o : rows) {
+      if (o.date == day(1)) d.add(o);
+    }
+    ASSERT_TRUE(
+        (*t)->save_date_digests("county", {{day(1), StoredDigest{d, 3, std::nullopt}}}).ok());
+    ASSERT_TRUE((*t)->commit().ok());
+  }
+  for (const char* location : {"01001", "01003", "36:New York City"}) {
+    std::vector<Observation> want;
+    for (const Observation& o : rows) {
+      if (o.location == location) want.push_back(o);
+    }
+    EXPECT_EQ(rows_of(*store, location), show(want)) << location;
+  }
+  auto county = digests(*store, "county");
+  ASSERT_TRUE(county.has_value());
+  EXPECT_EQ(county->size(), 1u);
+
+  Result<std::unique_ptr<LoadTransaction>> t = store->begin_load();
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  VectorCursor failing({at("01005", 1, 1)}, Status::Load("reading the spool: bad"));
+  Status failed = (*t)->insert_sorted(*id, failing);
+  EXPECT_EQ(failed.message(), "reading the spool: bad");
+}
+
+// The digests are no locations: list_locations() (export, serve) shows the data's locations only.
+TEST_P(DigestContract, DigestsAreNotLocations) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  DateDigest d;
+  d.add(at("06037", 1, 10));
+  load_rows(*store, {at("06037", 1, 10)}, "county", {{day(1), StoredDigest{d, 1, std::nullopt}}});
+  Result<std::vector<Location>> locations = store->list_locations();
+  ASSERT_TRUE(locations.ok()) << locations.status().message();
+  Strings ids;
+  for (const Location& l : *locations) ids.push_back(l.id + " " + l.type);
+  EXPECT_EQ(ids, (Strings{"06037 county", "US nation"}));
+  EXPECT_EQ(rows_of(*store, "digest#county"), Strings{});
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, DigestContract, testing::Values("sqlite", "postgres", "dynamodb"),
                          [](const testing::TestParamInfo<std::string>& info) {
                            return info.param;
                          });

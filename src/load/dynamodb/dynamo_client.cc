@@ -173,6 +173,43 @@ Status DynamoClient::batch_write(const std::vector<PutRequest>& puts,
   return Status::Ok();
 }
 
+Status DynamoClient::batch_get(const std::string& table, const std::vector<nlohmann::json>& keys,
+                               const std::function<void(const nlohmann::json&)>& each,
+                               const std::function<Status()>& before_each) {
+  for (size_t start = 0; start < keys.size(); start += kGetBatchSize) {
+    size_t end = std::min(keys.size(), start + kGetBatchSize);
+    nlohmann::json request = {{"Keys", nlohmann::json::array()}, {"ConsistentRead", true}};
+    for (size_t i = start; i < end; ++i) request["Keys"].push_back(keys[i]);
+    nlohmann::json pending = nlohmann::json::object();
+    pending[table] = std::move(request);
+    for (RetryLoop rounds(policy_, clock_, jitter_);;) {
+      if (before_each) COVID_RETURN_IF_ERROR(before_each());
+      auto r = call("BatchGetItem", {{"RequestItems", pending}});
+      if (!r.ok()) return r.status();
+      auto responses = r->find("Responses");
+      if (responses != r->end() && responses->is_object()) {
+        auto items = responses->find(table);
+        if (items != responses->end() && items->is_array()) {
+          for (const nlohmann::json& item : *items) each(item);
+        }
+      }
+      auto un = r->find("UnprocessedKeys");
+      if (un == r->end() || !un->is_object() || un->empty()) break;
+      if (!rounds.retry(true)) {
+        size_t left = 0;
+        for (const auto& [name, request_left] : un->items()) {
+          if (request_left.is_object() && request_left.contains("Keys"))
+            left += request_left["Keys"].size();
+        }
+        return failure("BatchGetItem", std::to_string(left) + " keys still unprocessed after " +
+                                           std::to_string(rounds.attempt()) + " attempts");
+      }
+      pending = std::move(*un);
+    }
+  }
+  return Status::Ok();
+}
+
 Status DynamoClient::query_all(std::string_view operation, nlohmann::json request,
                                const std::function<bool(const nlohmann::json&)>& each) {
   for (;;) {

@@ -11,10 +11,10 @@
 // (common/retry.h's list), HTTP 5xx and 429, and throttling
 // (ProvisionedThroughputExceededException, ThrottlingException, RequestLimitExceeded,
 // LimitExceededException, answered with HTTP 400) are retried up to RetryPolicy::max_attempts;
-// every other error fails at once. BatchWriteItem's UnprocessedItems are resent the same way until
-// none is left. Errors are kLoad Statuses of the form "<what>: <Operation>: <ErrorType>:
-// <message>"; the credentials are scrubbed from every message (AWS's signature errors quote the
-// canonical request, security token included).
+// every other error fails at once. BatchWriteItem's UnprocessedItems and BatchGetItem's
+// UnprocessedKeys are resent the same way until none is left. Errors are kLoad Statuses of the form
+// "<what>: <Operation>: <ErrorType>: <message>"; the credentials are scrubbed from every message
+// (AWS's signature errors quote the canonical request, security token included).
 //
 // The transport (one HTTP exchange) and the clock (backoff sleeps) are injectable for tests;
 // the default transport keeps one libcurl handle, so connections are reused. Not thread-safe.
@@ -60,7 +60,8 @@ struct PutRequest {
 
 class DynamoClient {
  public:
-  static constexpr size_t kBatchSize = 25;  // BatchWriteItem's limit
+  static constexpr size_t kBatchSize = 25;      // BatchWriteItem's limit
+  static constexpr size_t kGetBatchSize = 100;  // BatchGetItem's limit
 
   // `policy`: RetryPolicy's defaults (10 attempts, waits from 25-50 ms up to 2.5-5 s); `seed`
   // seeds the jitter.
@@ -83,6 +84,14 @@ class DynamoClient {
   // items with backoff. `before_each` (optional) runs before each request; its failure stops.
   Status batch_write(const std::vector<PutRequest>& puts,
                      const std::function<Status()>& before_each = {});
+
+  // Reads the items of `keys` (each a complete primary key of `table`) with strongly consistent
+  // BatchGetItem requests of at most 100, resending unprocessed keys with backoff, and hands each
+  // item found to `each` (in no particular order; a key without an item is simply not handed
+  // out). `before_each` (optional) runs before each request; its failure stops.
+  Status batch_get(const std::string& table, const std::vector<nlohmann::json>& keys,
+                   const std::function<void(const nlohmann::json& item)>& each,
+                   const std::function<Status()>& before_each = {});
 
   // Runs a Query (or Scan) to its end, page by page, handing each item to `each`; stops early
   // when `each` returns false.

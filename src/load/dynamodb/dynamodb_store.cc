@@ -17,7 +17,9 @@ using dynamo::N;
 using dynamo::S;
 using nlohmann::json;
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;   // the newest layout this build reads and writes
+constexpr int kNewTableLayout = 1;  // what a new table starts at
+constexpr int kDigestsLayout = 2;   // date digests are kept (see raise_layout_for_digests)
 constexpr std::chrono::seconds kLockRenewAfter{20};
 constexpr std::chrono::minutes kTableWait{5};
 constexpr size_t kMaxSortKey = 1000;  // DynamoDB's limit is 1024 bytes
@@ -160,6 +162,35 @@ json meta_query(const std::string& table, std::string_view pk, bool forward) {
           {"ExpressionAttributeValues", {{":pk", S(pk)}}},
           {"ScanIndexForward", forward},
           {"ConsistentRead", true}};
+}
+
+// The date digests of a level: pk "digest#<level>", sk the date; and the `digests` item that
+// says a level's rows are loaded with them (dynamodb_store.h).
+std::string digest_pk(std::string_view level) { return "digest#" + std::string(level); }
+constexpr const char* kDigestsKept = "digests";
+
+json digest_item(std::string_view level, Date date, const StoredDigest& d) {
+  json item = key(digest_pk(level), format_date(date));
+  dynamo::put_n(item, "rows", int64_t(d.source.rows));
+  dynamo::put_s(item, "hash", d.source.hash_hex());
+  dynamo::put_n(item, "stored_rows", int64_t(d.stored_rows));
+  if (d.bytes) dynamo::put_s(item, "bytes_hash", d.bytes->hex());
+  return item;
+}
+
+// False when the item is not a digest.
+bool read_digest(const json& item, Date* date, StoredDigest* d) {
+  dynamo::ItemReader r(item);
+  int64_t rows = r.n("rows", -1), stored = r.n("stored_rows", -1);
+  std::string sk = r.s("sk"), hash = r.s("hash"), bytes = r.s("bytes_hash");
+  if (!r.ok() || rows < 0 || stored < 0 || parse_date(sk, date) != DateError::kNone ||
+      !d->source.set_hash_hex(hash)) {
+    return false;
+  }
+  d->source.rows = uint64_t(rows);
+  d->stored_rows = uint64_t(stored);
+  if (!bytes.empty() && !d->bytes.emplace().set_hex(bytes)) return false;
+  return true;
 }
 
 const SystemClock& system_clock() {
@@ -309,7 +340,7 @@ Status DynamoDbStore::check_schema() {
   }
   if (options_.read_only) return Status::Ok();  // tables without a run yet
   json put = key("schema", "version");
-  dynamo::put_n(put, "version", kSchemaVersion);
+  dynamo::put_n(put, "version", kNewTableLayout);
   std::string type;
   auto r = client_->call("PutItem",
                          {{"TableName", meta},
@@ -380,6 +411,80 @@ Status DynamoDbStore::add_outbox(const std::vector<OutboxMessage>& messages,
 Status DynamoDbStore::write_meta(const std::string& what, const std::vector<PutRequest>& puts) {
   Status s = client_->batch_write(puts);
   return s.ok() ? s : fail(what, s);
+}
+
+Status DynamoDbStore::raise_layout_for_digests() {
+  if (layout_has_digests_) return Status::Ok();
+  std::string type;
+  auto r = client_->call("UpdateItem",
+                         {{"TableName", client_->target().meta_table},
+                          {"Key", key("schema", "version")},
+                          {"UpdateExpression", "SET #v = :v"},
+                          {"ConditionExpression", "attribute_not_exists(#v) OR #v < :v"},
+                          {"ExpressionAttributeNames", {{"#v", "version"}}},
+                          {"ExpressionAttributeValues", {{":v", N(kDigestsLayout)}}}},
+                         &type);
+  // ConditionalCheckFailedException: it is 2 already.
+  if (!r.ok() && type != kConditionFailed) return fail("raising the layout version", r.status());
+  layout_has_digests_ = true;
+  return Status::Ok();
+}
+
+Result<bool> DynamoDbStore::has_rows_of(std::string_view level) {
+  json q = {{"TableName", client_->target().table},
+            {"ProjectionExpression", "#l"},
+            {"ExpressionAttributeNames", {{"#l", "location"}}},
+            {"ConsistentRead", true}};
+  bool found = false;
+  Status s = client_->query_all("Scan", q, [&](const json& item) {
+    found = location_level(dynamo::string_field(item.value("location", json()), "S")) == level;
+    return !found;
+  });
+  if (!s.ok()) return fail("looking for " + std::string(level) + " rows", s);
+  return found;
+}
+
+Result<std::optional<std::map<Date, StoredDigest>>> DynamoDbStore::date_digests(
+    std::string_view level) {
+  using Digests = std::map<Date, StoredDigest>;
+  Digests out;
+  if (missing_tables_) return std::optional(std::move(out));
+  const std::string& meta = client_->target().meta_table;
+  std::string bad;
+  Status s = client_->query_all("Query", meta_query(meta, digest_pk(level), /*forward=*/true),
+                                [&](const json& item) {
+                                  Date date;
+                                  StoredDigest d;
+                                  if (!read_digest(item, &date, &d)) {
+                                    bad = dynamo::string_field(item.value("sk", json()), "S");
+                                    return false;
+                                  }
+                                  out.emplace(date, d);
+                                  return true;
+                                });
+  if (!s.ok()) return fail("reading the date digests", s);
+  if (!bad.empty())
+    return Status::Load("DynamoDB " + describe() + ": a bad date digest (" + digest_pk(level) +
+                        ", " + bad.substr(0, 40) + ")");
+  if (out.empty()) {
+    // Rows of the level without digests: written before digests were kept (nullopt: every row
+    // is compared once, then digested), or by a run with digests that was interrupted (the
+    // level's `digests` item says so: its dates are new again).
+    auto kept =
+        call("reading the date digests", "GetItem",
+             {{"TableName", meta}, {"Key", key(kDigestsKept, level)}, {"ConsistentRead", true}});
+    if (!kept.ok()) return kept.status();
+    auto item = kept->find("Item");
+    if (item == kept->end() || !item->is_object()) {
+      auto rows = has_rows_of(level);
+      if (!rows.ok()) return rows.status();
+      if (*rows) return std::optional<Digests>();
+    } else {
+      marked_levels_.insert(std::string(level));
+    }
+  }
+  digest_levels_.insert(std::string(level));
+  return std::optional(std::move(out));
 }
 
 Status DynamoDbStore::finish_run(const RunRecord& run, const std::vector<OutboxMessage>& outbox) {
@@ -539,6 +644,92 @@ class DynamoLoad final : public LoadTransaction {
     return Status::Ok();
   }
 
+  // The stored rows among `locations` on `date`: BatchGetItem, 100 keys a request.
+  Result<std::vector<Observation>> existing_on(Date date,
+                                               const std::vector<std::string>& locations) override {
+    std::vector<Observation> out;
+    const std::string d = format_date(date);
+    std::vector<json> keys;
+    keys.reserve(locations.size());
+    for (const std::string& l : locations) keys.push_back({{"location", S(l)}, {"date", S(d)}});
+    Status bad, lock;
+    Status s = store_.client_->batch_get(
+        store_.client_->target().table, keys,
+        [&](const json& item) {
+          if (!bad.ok()) return;
+          auto o = dynamo::observation_from_item(item);
+          if (o.ok()) {
+            out.push_back(std::move(*o));
+          } else {
+            bad = o.status();
+          }
+        },
+        [&] { return lock = store_.renew_lock(/*only_if_due=*/true); });
+    if (!s.ok()) return lock.ok() ? store_.fail("reading observations", s) : lock;
+    if (!bad.ok()) return Status::Load("DynamoDB " + store_.describe() + ": " + bad.message());
+    std::sort(out.begin(), out.end(), by_location_date);
+    return out;
+  }
+
+  // Every stored row of a level on `date`: a Scan of the whole data table filtered on the date
+  // (no index leads by date; see dynamodb_store.h for its cost).
+  Result<std::vector<Observation>> existing_on_date(std::string_view level, Date date) override {
+    std::vector<Observation> out;
+    json q = {{"TableName", store_.client_->target().table},
+              {"FilterExpression", "#d = :d"},
+              {"ExpressionAttributeNames", {{"#d", "date"}}},
+              {"ExpressionAttributeValues", {{":d", S(format_date(date))}}},
+              {"ConsistentRead", true}};
+    Status bad;
+    Status s = store_.client_->query_all("Scan", q, [&](const json& item) {
+      auto o = dynamo::observation_from_item(item);
+      if (!o.ok()) {
+        bad = Status::Load("DynamoDB " + store_.describe() + ": " + o.status().message());
+        return false;
+      }
+      if (location_level(o->location) == level) out.push_back(std::move(*o));
+      bad = store_.renew_lock(/*only_if_due=*/true);  // a long Scan keeps the lock
+      return bad.ok();
+    });
+    if (!s.ok()) return store_.fail("reading the rows of a date", s);
+    if (!bad.ok()) return bad;
+    std::sort(out.begin(), out.end(), by_location_date);
+    return out;
+  }
+
+  // Rows the store does not have, streamed into BatchWriteItem requests of 25. Before the first
+  // row of a level whose digests the store keeps, that level's `digests` item (dynamodb_store.h).
+  Status insert_sorted(int64_t run_id, RowCursor& rows) override {
+    const std::string& table = store_.client_->target().table;
+    std::vector<PutRequest> batch;
+    batch.reserve(DynamoClient::kBatchSize);
+    Status lock;
+    auto keep_lock = [&] { return lock = store_.renew_lock(/*only_if_due=*/true); };
+    for (;;) {
+      auto row = rows.next();
+      if (!row.ok()) return row.status();
+      const Observation* o = *row;
+      if (o != nullptr) {
+        COVID_RETURN_IF_ERROR(mark_digests_kept(location_level(o->location), run_id));
+        batch.push_back({table, dynamo::observation_item(*o, run_id)});
+      }
+      if (batch.size() == DynamoClient::kBatchSize || (o == nullptr && !batch.empty())) {
+        Status s = store_.client_->batch_write(batch, keep_lock);
+        if (!s.ok()) return lock.ok() ? store_.fail("inserting observations", s) : lock;
+        batch.clear();
+      }
+      if (o == nullptr) return Status::Ok();
+    }
+  }
+
+  // Kept until commit(), which writes them after the data they describe.
+  Status save_date_digests(std::string_view level,
+                           const std::map<Date, StoredDigest>& digests) override {
+    std::map<Date, StoredDigest>& kept = digests_[std::string(level)];
+    for (const auto& [date, d] : digests) kept[date] = d;
+    return Status::Ok();
+  }
+
   Status save_source(int64_t run_id, const SourceState& state) override {
     sources_.emplace_back(run_id, state);
     return Status::Ok();
@@ -559,7 +750,16 @@ class DynamoLoad final : public LoadTransaction {
   Status commit() override {
     COVID_RETURN_IF_ERROR(store_.check_lock());  // still ours, for long enough
     const std::string& meta = store_.client_->target().meta_table;
+    // The date digests first: every row they describe is written by now.
     std::vector<PutRequest> puts;
+    for (const auto& [level, digests] : digests_) {
+      for (const auto& [date, d] : digests) puts.push_back({meta, digest_item(level, date, d)});
+    }
+    if (!puts.empty()) {
+      COVID_RETURN_IF_ERROR(store_.raise_layout_for_digests());
+      COVID_RETURN_IF_ERROR(store_.write_meta("saving the date digests", puts));
+      puts.clear();
+    }
     for (const auto& [run_id, st] : sources_) {
       auto known = store_.known_sources_.find(st.url);
       if (known != store_.known_sources_.end() && same_source(known->second, st)) continue;
@@ -587,7 +787,27 @@ class DynamoLoad final : public LoadTransaction {
   }
 
  private:
+  // The level's `digests` item, once, if the store answered date_digests() for the level with
+  // digests (rows the in-memory path writes leave it out: see dynamodb_store.h).
+  Status mark_digests_kept(std::string_view level, int64_t run_id) {
+    if (level == last_marked_) return Status::Ok();
+    std::string l(level);
+    if (store_.digest_levels_.count(l) > 0 && store_.marked_levels_.count(l) == 0) {
+      COVID_RETURN_IF_ERROR(store_.raise_layout_for_digests());
+      json item = key(kDigestsKept, l);
+      dynamo::put_n(item, "run_id", run_id);  // the run that wrote it (for the curious)
+      auto put = store_.call("marking the " + l + " rows as kept with digests", "PutItem",
+                             {{"TableName", store_.client_->target().meta_table}, {"Item", item}});
+      if (!put.ok()) return put.status();
+      store_.marked_levels_.insert(l);
+    }
+    last_marked_ = l;
+    return Status::Ok();
+  }
+
   DynamoDbStore& store_;
+  std::string last_marked_;
+  std::map<std::string, std::map<Date, StoredDigest>> digests_;  // by level
   std::vector<std::pair<int64_t, SourceState>> sources_;
   std::vector<std::string> forgotten_;
   RunRecord run_;

@@ -14,7 +14,14 @@
 //     pk "outbox",   sk the message id, 20 digits; lease_until while a process delivers it
 //     pk "counter",  sk "run" / "outbox": `value`, the last id given (UpdateItem ADD: atomic)
 //     pk "lock",     sk "run": the run lock (owner, holder, lease_until in epoch ms)
-//     pk "schema",   sk "version": `version`, the layout version this build writes (1)
+//     pk "schema",   sk "version": `version`, the layout version (1: a new table; 2 once date
+//                    digests are kept in it, so that a build that does not keep them, and would
+//                    change county rows without their digests, refuses the table)
+//     pk "digest#<level>", sk the date (YYYY-MM-DD): a level's date digest (load/date_digest.h):
+//                    rows, hash (32 hex digits), stored_rows, bytes_hash (absent when unknown)
+//     pk "digests",  sk the level: the level's rows are kept with digests (see below)
+// The digests live in TABLE-meta, never in TABLE: the data table's keys stay locations, so
+// list_locations(), export and serve never see them.
 //
 // DynamoDB has no transaction across BatchWriteItem calls, so a load cannot be all or nothing.
 // It is ordered instead: the data (and revisions) first, in BatchWriteItem requests of 25;
@@ -23,6 +30,27 @@
 // states are not saved, so the next run fetches and classifies everything again and writes
 // what is still missing or different: loads are idempotent, and that run repairs the data.
 // An identical rerun writes no data at all (only its run record).
+//
+// Date digests (Store::date_digests) follow the same order: a load keeps the digests it is given
+// until commit() and writes them after all of its data and before its source states and run
+// record, so an interrupted run never leaves a digest that claims rows which are not there. What
+// it can leave is rows without a digest, and the next run repairs them:
+// - A level's rows loaded by insert_sorted() in a run that works with digests (date_digests()
+//   answered the level with some, or none yet) are preceded by the level's `digests` item,
+//   written once before the first of them. With it, a date without a digest is
+//   one an interrupted run did not finish: the next run takes it as new and writes all its rows
+//   again (a PutItem of a row already there replaces it: loads stay idempotent).
+// - Without it (rows written before this layout, or by the in-memory path), rows of the level
+//   without any digest make date_digests() answer std::nullopt, as the other stores do for a
+//   database written before digests: the run compares every row once, then saves the digests.
+//   Telling "no rows of the level" from "rows without digests" takes a Scan of the data table's
+//   keys that stops at the first row of the level (it reads the whole table only when there is
+//   none: a first county load into a table of national and state rows).
+// existing_on() reads its keys with BatchGetItem (100 a request, consistent). existing_on_date()
+// has no index by date to use: it Scans the whole data table with a filter on the date, which
+// reads (and bills) every item, some 2.2 million at county scale; it is only needed for a revised
+// date whose source lost rows. insert_sorted() streams its rows into BatchWriteItem requests of
+// 25, never holding more than one request's rows.
 //
 // The run lock: a conditional PutItem of the lock item (it must be absent or its lease over),
 // retried until StoreOptions::lock_timeout, then "locked by another run". The lease is 60 s and
@@ -39,8 +67,11 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
+#include <set>
 #include <string>
+#include <string_view>
 
 #include "common/clock.h"
 #include "load/dynamodb/dynamo_client.h"
@@ -77,6 +108,8 @@ class DynamoDbStore final : public Store {
   // location is named by its code.
   Result<std::vector<Location>> list_locations() override;
   bool keeps_location_names() const override { return false; }
+  // From the items of pk "digest#<level>" (see the top of this file for std::nullopt).
+  Result<std::optional<std::map<Date, StoredDigest>>> date_digests(std::string_view level) override;
   Result<std::map<std::string, SourceState>> source_states() override;
   std::string describe() const override;
 
@@ -97,6 +130,10 @@ class DynamoDbStore final : public Store {
   // Outbox items for `messages` (ids reserved now) appended to `puts`.
   Status add_outbox(const std::vector<OutboxMessage>& messages, std::vector<PutRequest>* puts);
   Status write_meta(const std::string& what, const std::vector<PutRequest>& puts);
+  // Before the first digest or `digests` item: the layout version raised to 2 (once per store).
+  Status raise_layout_for_digests();
+  // Whether the data table has a row of `level` (a Scan of its keys, stopped at the first).
+  Result<bool> has_rows_of(std::string_view level);
 
   // The run lock.
   Status acquire_lock();
@@ -112,6 +149,10 @@ class DynamoDbStore final : public Store {
   std::string lock_owner_;
   bool missing_tables_ = false;  // read_only and missing_ok, and a table is missing: reads as empty
   bool lock_held_ = false;
+  bool layout_has_digests_ = false;  // the layout version is 2 or more
+  // The levels date_digests() answered with digests (not std::nullopt), and those whose
+  // `digests` item is known to be there.
+  std::set<std::string> digest_levels_, marked_levels_;
   std::chrono::system_clock::time_point lock_renewed_at_;
 };
 
