@@ -145,23 +145,30 @@ class MergedRows final : public RowCursor {
     std::unordered_set<std::string>* seen = nullptr;
     const Observation* head = nullptr;
     bool started = false;
+    std::string last;  // the last location noted in `seen`
   };
+  static Input input(std::unique_ptr<RowCursor> rows,
+                     std::unordered_set<std::string>* seen = nullptr) {
+    Input in;
+    in.rows = std::move(rows);
+    in.seen = seen;
+    return in;
+  }
   explicit MergedRows(std::vector<Input> inputs) : inputs_(std::move(inputs)) {}
 
+  // The row given stays its input's until that input moves on, at the next call: no copy.
   Result<const Observation*> next() override {
-    Input* best = nullptr;
+    if (given_ != nullptr) COVID_RETURN_IF_ERROR(advance(*given_));
+    given_ = nullptr;
     for (Input& in : inputs_) {
       if (!in.started) {
         in.started = true;
         COVID_RETURN_IF_ERROR(advance(in));
       }
-      if (in.head != nullptr && (best == nullptr || by_location_date(*in.head, *best->head)))
-        best = &in;
+      if (in.head != nullptr && (given_ == nullptr || by_location_date(*in.head, *given_->head)))
+        given_ = &in;
     }
-    if (best == nullptr) return nullptr;
-    current_ = *best->head;  // the input's row stays valid only until its next call
-    COVID_RETURN_IF_ERROR(advance(*best));
-    return &current_;
+    return given_ != nullptr ? given_->head : nullptr;
   }
 
  private:
@@ -169,12 +176,16 @@ class MergedRows final : public RowCursor {
     auto row = in.rows->next();
     if (!row.ok()) return row.status();
     in.head = *row;
-    if (in.head != nullptr && in.seen != nullptr) in.seen->insert(in.head->location);
+    // Rows come grouped by location: each location is noted once.
+    if (in.head != nullptr && in.seen != nullptr && in.head->location != in.last) {
+      in.last = in.head->location;
+      in.seen->insert(in.last);
+    }
     return Status::Ok();
   }
 
   std::vector<Input> inputs_;
-  Observation current_;
+  Input* given_ = nullptr;  // the input of the row given last
 };
 
 }  // namespace
@@ -282,9 +293,10 @@ Status apply(LoadTransaction& t, int64_t run_id, LoadPlan& plan) {
   // Every new row, of every level, in one stream in key order.
   std::vector<MergedRows::Input> inputs;
   if (!plan.changes.inserted.empty())
-    inputs.push_back({std::make_unique<VectorRows>(plan.changes.inserted)});
+    inputs.push_back(MergedRows::input(std::make_unique<VectorRows>(plan.changes.inserted)));
   for (LoadPlan::BlockLevel& b : plan.blocks) {
-    if (!b.fresh.empty()) inputs.push_back({b.source->merge_blocks(b.fresh), &b.changed});
+    if (!b.fresh.empty())
+      inputs.push_back(MergedRows::input(b.source->merge_blocks(b.fresh), &b.changed));
   }
   if (inputs.size() == 1 && inputs.front().seen == nullptr) {
     COVID_RETURN_IF_ERROR(t.insert_sorted(run_id, *inputs.front().rows));
