@@ -5,7 +5,9 @@
 // its own (its SQL or API calls, its transaction, its lock); the rules the stores share (how a
 // stored status reads back, the lock-timeout message, the refusal of a newer schema, when date
 // digests answer "none kept", the closed record of an interrupted run and its notifications) are
-// written once in load/store_rules.h, and the SQL stores' migrations in load/migrations.h.
+// written once in load/store_rules.h, and the SQL stores' migrations in load/migrations.h. What
+// a run writes is decided above the stores, by load/plan.h (a LoadPlan), and written through a
+// LoadTransaction by apply().
 // The contract:
 // - Data is keyed by (location, date); a LoadTransaction writes a whole run's ChangeSet, its
 //   revisions, the source states and the run's record atomically: after a crash, the store
@@ -72,9 +74,10 @@ class LoadTransaction {
   virtual Result<std::vector<Observation>> existing_many(const std::vector<std::string>& locations);
   virtual Status write(int64_t run_id, const ChangeSet& changes) = 0;
 
-  // For a store that keeps date digests (Store::date_digests), the county load works date by
-  // date; these are its steps. The stored rows among `locations` (sorted, unique) on `date`;
-  // and every stored row of a level on `date`.
+  // For a store that keeps date digests (Store::date_digests), a date-ordered level (counties
+  // today; any dataset whose file lists dates in order) is planned date by date (load/plan.h):
+  // the stored rows among `locations` (sorted, unique) on `date`; and every stored row of a level
+  // on `date`.
   virtual Result<std::vector<Observation>> existing_on(Date date,
                                                        const std::vector<std::string>& locations);
   virtual Result<std::vector<Observation>> existing_on_date(std::string_view level, Date date);
