@@ -435,7 +435,8 @@ class Run {
     }
   }
 
-  void count(const LoadPlan& plan) {
+  // The plan's counts into the summary, and its in-memory changes (the notifications list them).
+  void count(LoadPlan& plan) {
     summary_.counts.inserted = plan.inserted();
     summary_.counts.updated = plan.updated();
     summary_.counts.unchanged = plan.unchanged();
@@ -443,6 +444,7 @@ class Run {
     warn_missing(plan);
     summary_.status = plan.changed() ? RunStatus::kOk : RunStatus::kUnchanged;
     summary_.levels = plan.levels;
+    summary_.changes = std::move(plan.changes);
   }
 
   // The plan against the store's rows as they are under the run lock, then its apply, the
@@ -518,6 +520,7 @@ class Run {
     // is recorded, printed and sent.
     const Status s(failure.kind(), scrub(failure.message()));
     summary_.status = RunStatus::kFailed;
+    summary_.changes = ChangeSet();
     summary_.failure = s;
     summary_.counts.inserted = summary_.counts.updated = summary_.counts.unchanged = 0;
     summary_.counts.missing = 0;
