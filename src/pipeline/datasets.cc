@@ -43,13 +43,15 @@ class NationalRun final : public DatasetRun {
   std::vector<SourceSlot> sources_;
 };
 
-// NYT's states, from one file or several.
-class StatesRun final : public DatasetRun {
+// A dataset of one or more files of the same kind (`name` is the source name they share), each
+// read by its own Reader, which gives rows() and locations().
+template <typename Reader>
+class FilesRun : public DatasetRun {
  public:
-  StatesRun(const Config& config, const Clock& clock) {
-    for (const std::string& url : states_urls(config)) {
-      readers_.push_back(std::make_unique<StatesReader>(redact_url(url), clock));
-      sources_.push_back({"states", url, readers_.back().get()});
+  FilesRun(const char* name, const std::vector<std::string>& urls, const Clock& clock) {
+    for (const std::string& url : urls) {
+      readers_.push_back(std::make_unique<Reader>(redact_url(url), clock));
+      sources_.push_back({name, url, readers_.back().get()});
     }
   }
   std::vector<SourceSlot>& sources() override { return sources_; }
@@ -62,22 +64,24 @@ class StatesRun final : public DatasetRun {
     return Status::Ok();
   }
 
- private:
-  std::vector<std::unique_ptr<StatesReader>> readers_;
+ protected:
+  std::vector<std::unique_ptr<Reader>> readers_;
   std::vector<SourceSlot> sources_;
+};
+
+// NYT's states, from one file or several.
+class StatesRun final : public FilesRun<StatesReader> {
+ public:
+  StatesRun(const Config& config, const Clock& clock)
+      : FilesRun("states", states_urls(config), clock) {}
 };
 
 // NYT's counties: read into memory, or, when the store keeps county date digests, spooled date by
 // date with the unchanged dates' lines skipped before parsing.
-class CountiesRun final : public DatasetRun {
+class CountiesRun final : public FilesRun<CountiesReader> {
  public:
-  CountiesRun(const Config& config, const Clock& clock) {
-    for (const std::string& url : counties_urls(config)) {
-      readers_.push_back(std::make_unique<CountiesReader>(redact_url(url), clock));
-      sources_.push_back({"counties", url, readers_.back().get()});
-    }
-  }
-  std::vector<SourceSlot>& sources() override { return sources_; }
+  CountiesRun(const Config& config, const Clock& clock)
+      : FilesRun("counties", counties_urls(config), clock) {}
 
   Status use_date_digests(std::map<Date, StoredDigest> known) override {
     spool_ = std::make_unique<CountySpool>(std::move(known));
@@ -97,15 +101,6 @@ class CountiesRun final : public DatasetRun {
     COVID_RETURN_IF_ERROR(check_skipped_names(store, stored));
     if (spool_->problem()) out.error(*spool_->problem());
     return spool_->io_status();
-  }
-
-  Status take_rows(std::vector<Observation>& rows,
-                   std::map<std::string, Location>& locations) override {
-    for (const auto& reader : readers_) {
-      rows.insert(rows.end(), reader->rows().begin(), reader->rows().end());
-      for (Location& l : reader->locations()) locations.emplace(l.id, std::move(l));
-    }
-    return Status::Ok();
   }
 
   const BlockSource* blocks() const override { return spool_.get(); }
@@ -158,8 +153,6 @@ class CountiesRun final : public DatasetRun {
     return Status::Ok();
   }
 
-  std::vector<std::unique_ptr<CountiesReader>> readers_;
-  std::vector<SourceSlot> sources_;
   std::unique_ptr<CountySpool> spool_;
   std::vector<std::unique_ptr<CountyBlockTarget>> targets_;  // one per file
   std::vector<std::unique_ptr<DateBlockSkipper>> skippers_;
