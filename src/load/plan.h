@@ -39,6 +39,7 @@
 #include "load/store.h"
 #include "transform/location.h"
 #include "transform/observation.h"
+#include "transform/reference.h"
 
 namespace covid {
 
@@ -139,6 +140,8 @@ struct PlanInput {
     uint64_t locations = 0;               // distinct locations in the source
   };
   std::vector<Blocks> blocks;
+  // The reference data read (populations, annotations), compared with the store's.
+  ReferenceData reference;
 };
 
 struct LoadPlan {

@@ -168,10 +168,11 @@ std::unique_ptr<DatasetRun> start(const Config& config, const Clock& clock) {
 const std::vector<Dataset>& datasets() {
   static const std::vector<Dataset> all = {
       {"national", "nation", "cases, deaths, recovered", false,
+       "The New York Times, Johns Hopkins University", 1, "2023-03-23",
        [](const Config& c) { return c.national; }, &start<NationalRun>},
-      {"states", "state", "cases, deaths", false,
+      {"states", "state", "cases, deaths", false, "The New York Times", 1, "2023-03-23",
        [](const Config& c) { return !states_urls(c).empty(); }, &start<StatesRun>},
-      {"counties", "county", "cases, deaths", true,
+      {"counties", "county", "cases, deaths", true, "The New York Times", 1, "2023-03-23",
        [](const Config& c) { return !counties_urls(c).empty(); }, &start<CountiesRun>},
   };
   return all;

@@ -23,6 +23,7 @@
 #include "extract/body_filter.h"
 #include "load/plan.h"
 #include "load/store.h"
+#include "transform/reference.h"
 #include "transform/table_reader.h"
 
 namespace covid {
@@ -63,6 +64,12 @@ class DatasetRun {
   // `locations`. A usage of the data that makes it unusable is an InvalidData status.
   virtual Status take_rows(std::vector<Observation>& rows,
                            std::map<std::string, Location>& locations) = 0;
+  // Once valid: appends its reference data (populations, annotations: transform/reference.h) to
+  // `out`. The default, for a dataset of series only, adds nothing.
+  virtual Status take_reference(ReferenceData& out) {
+    (void)out;
+    return Status::Ok();
+  }
   // Its date blocks, when use_date_digests() made it spool them; nullptr otherwise.
   virtual const BlockSource* blocks() const { return nullptr; }
   // Distinct locations among its blocks (the skipped dates' included: `stored` as in check()).
@@ -81,6 +88,12 @@ struct Dataset {
   // Its files list each date's rows together, dates ascending: with date digests in the store,
   // a run skips the dates that did not change (extract/date_block_skipper.h).
   bool date_ordered;
+  // Who publishes it (labels its locations wherever they appear: "The New York Times").
+  const char* source_label;
+  // How often its sources are expected to change, in days (1: daily, 7: weekly), and the date
+  // they stopped being updated upstream ("2023-03-23"), nullptr while they still are.
+  int cadence_days;
+  const char* archived_since;
   // Whether the configuration turns it on (with at least one source).
   bool (*enabled)(const Config& config);
   std::unique_ptr<DatasetRun> (*start)(const Config& config, const Clock& clock);

@@ -283,6 +283,7 @@ class Run {
     bool any_blocks = false;
     for (DatasetEntry& e : runs_) {
       COVID_RETURN_IF_ERROR(e.run->take_rows(input_.rows, locations));
+      COVID_RETURN_IF_ERROR(e.run->take_reference(input_.reference));
       if (const BlockSource* b = e.run->blocks()) {
         any_blocks = any_blocks || b->block_count() > 0;
         input_.blocks.push_back({e.dataset->level, b, {}, e.run->block_locations(stored_by_id_)});
