@@ -77,6 +77,18 @@ struct SourceState {
   SourceValidators validators;
   std::string content_hash;
   uint64_t bytes = 0;
+  // Which source it is: its name (nyt, states, ...) and its dataset's (pipeline/datasets.h), which
+  // say its cadence and whether it is archived. Empty in states written before they were kept.
+  std::string name = {}, dataset = {};
+  // The column names of its header line, comma-separated, as the last successful run read them
+  // (empty: not known), compared with the next run's (pipeline/quality.h).
+  std::string header = {};
+  // When a run first saw its content as it is now (RFC 3339 UTC): the content hash changed then.
+  // Empty: not known (a state written before it was kept).
+  std::string changed_at = {};
+  // When a run's notification said the source was stale (RFC 3339 UTC); empty since its content
+  // last changed. A stale source is told of once per stale period (pipeline/freshness.h).
+  std::string stale_told_at = {};
 };
 
 }  // namespace covid

@@ -151,9 +151,10 @@ void read_channel(Checker& check, const toml::table& t, ChannelConfig* c) {
     c->on.clear();
     for (const toml::node& e : *events) {
       auto v = e.value<std::string>();
-      if (!v || (*v != "success" && *v != "unchanged" && *v != "failure")) {
+      if (!v || (*v != "success" && *v != "unchanged" && *v != "failure" && *v != "stale")) {
         return check.fail(e.source(),
-                          "'notify.on' takes \"success\", \"unchanged\" and \"failure\"");
+                          "'notify.on' takes \"success\", \"unchanged\", "
+                          "\"failure\" and \"stale\"");
       }
       c->on.push_back(*v);
     }
@@ -273,8 +274,8 @@ Result<Config> load_config_file(const std::string& path, Config c) {
   }
   Checker check(path);
   check.known(root, "",
-              {"db", "sources", "datasets", "transform", "extract", "load", "notify",
-               "notifications", "schedule", "serve"});
+              {"db", "sources", "datasets", "transform", "quality", "freshness", "extract", "load",
+               "notify", "notifications", "schedule", "serve"});
   check.string(root, "db", "db", &c.db);
 
   if (const toml::table* t = check.table(root, "sources")) {
@@ -349,6 +350,29 @@ Result<Config> load_config_file(const std::string& path, Config c) {
       else
         c.accept_shrink = *v;
     }
+  }
+  if (const toml::table* t = check.table(root, "quality")) {
+    check.known(*t, "quality.", {"outlier_threshold"});
+    if (const toml::node* n = t->get("outlier_threshold")) {
+      auto v = n->value<double>();
+      if (!v || !(*v > 0)) {
+        check.fail(n->source(),
+                   "'quality.outlier_threshold' must be a number above 0 (10: the "
+                   "default)");
+      } else {
+        c.outlier_threshold = *v;
+      }
+    }
+  }
+  if (const toml::table* t = check.table(root, "freshness")) {
+    check.known(*t, "freshness.", {"daily_stale_after_days", "weekly_stale_after_days"});
+    int64_t daily = c.daily_stale_after_days, weekly = c.weekly_stale_after_days;
+    check.integer(*t, "daily_stale_after_days", "freshness.daily_stale_after_days", 1, 3650,
+                  &daily);
+    check.integer(*t, "weekly_stale_after_days", "freshness.weekly_stale_after_days", 1, 3650,
+                  &weekly);
+    c.daily_stale_after_days = int(daily);
+    c.weekly_stale_after_days = int(weekly);
   }
   if (const toml::table* t = check.table(root, "extract")) {
     check.known(*t, "extract.",

@@ -61,6 +61,13 @@ struct Config {
   // accept_shrink (--accept-shrink) says the source really shrank.
   double max_shrink = 0.10;
   bool accept_shrink = false;
+  // [quality] outlier_threshold: the robust score above which a daily change warns
+  // (pipeline/quality.h).
+  double outlier_threshold = 10;
+  // [freshness] daily_stale_after_days, weekly_stale_after_days: how many days without a change
+  // a daily or weekly source is allowed before it is stale (pipeline/freshness.h).
+  int daily_stale_after_days = 2;
+  int weekly_stale_after_days = 9;
   FetchOptions fetch;
   std::chrono::milliseconds lock_timeout{30'000};
   std::vector<ChannelConfig> channels;             // [[notify]]; none: a log channel

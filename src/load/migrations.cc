@@ -198,6 +198,26 @@ ALTER TABLE date_digests ADD COLUMN bytes_hash TEXT;
 -- NULL when not known.
 ALTER TABLE {s}.date_digests ADD COLUMN bytes_hash text;
 )sql"},
+    // 5: what a run keeps of each source for the data-quality and freshness checks
+    // (pipeline/quality.h, pipeline/freshness.h)
+    {R"sql(
+-- The source's name and dataset, its header's columns, when its content last changed and when a
+-- notification said it was stale (common/records.h SourceState).
+ALTER TABLE source_state ADD COLUMN name TEXT;
+ALTER TABLE source_state ADD COLUMN dataset TEXT;
+ALTER TABLE source_state ADD COLUMN header TEXT;
+ALTER TABLE source_state ADD COLUMN changed_at TEXT;
+ALTER TABLE source_state ADD COLUMN stale_told_at TEXT;
+)sql",
+     R"sql(
+-- The source's name and dataset, its header's columns, when its content last changed and when a
+-- notification said it was stale (common/records.h SourceState).
+ALTER TABLE {s}.source_state ADD COLUMN name text;
+ALTER TABLE {s}.source_state ADD COLUMN dataset text;
+ALTER TABLE {s}.source_state ADD COLUMN header text;
+ALTER TABLE {s}.source_state ADD COLUMN changed_at text;
+ALTER TABLE {s}.source_state ADD COLUMN stale_told_at text;
+)sql"},
 };
 
 }  // namespace

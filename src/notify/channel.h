@@ -20,7 +20,8 @@ namespace covid {
 struct ChannelConfig {
   std::string name;  // unique; the outbox refers to it
   std::string type;  // log, webhook, email, sns
-  std::vector<std::string> on = {"success", "failure"};
+  // Events: success, unchanged, failure, stale (an unchanged run that says a source is stale).
+  std::vector<std::string> on = {"success", "failure", "stale"};
   std::chrono::milliseconds timeout{15'000};
   std::string url;      // webhook: the endpoint; email: smtp:// or smtps://
   std::string ca_file;  // webhook, email: trust this CA bundle instead of the system's

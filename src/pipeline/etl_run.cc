@@ -17,6 +17,8 @@
 #include "load/store.h"
 #include "notify/dispatcher.h"
 #include "pipeline/datasets.h"
+#include "pipeline/freshness.h"
+#include "pipeline/quality.h"
 #include "pipeline/run_message.h"
 #include "pipeline/table_sink.h"
 
@@ -27,6 +29,8 @@ struct SourceRun {
   SourceSlot slot;
   SourceReport report;
   bool attempted = false;
+  const Dataset* dataset = nullptr;
+  std::string header;  // the body's header's columns (join_header), once read
 };
 
 // What the last successful run (ok or unchanged) read of each source, by (name, URL as shown):
@@ -176,6 +180,7 @@ class Run {
                               r->attempts};
     if (!r->not_modified) {
       sink.finish();
+      src.header = join_header(src.slot.reader->header());
       src.report.rows = src.slot.reader->rows_read();
       src.report.kept_rows = src.slot.reader->rows_kept();
       src.report.dates = src.slot.reader->dates_kept();
@@ -191,7 +196,7 @@ class Run {
   // digests for its level spools its dates and skips the unchanged ones (not in a dry run, which
   // reads everything into memory).
   Status start_datasets() {
-    for (const Dataset& d : datasets()) {
+    for (const Dataset& d : registry()) {
       if (!d.enabled(config_)) continue;
       runs_.push_back({&d, d.start(config_, clock_)});
       if (!d.date_ordered || options_.dry_run) continue;
@@ -201,7 +206,8 @@ class Run {
         COVID_RETURN_IF_ERROR(runs_.back().run->use_date_digests(**digests));
     }
     for (const DatasetEntry& e : runs_) {
-      for (const SourceSlot& slot : e.run->sources()) sources_.push_back({slot, {}, false});
+      for (const SourceSlot& slot : e.run->sources())
+        sources_.push_back({slot, {}, false, e.dataset, {}});
     }
     if (sources_.empty()) {
       return Status::Usage(
@@ -239,10 +245,69 @@ class Run {
     }
   }
 
+  // Nothing was downloaded; the sources' states change only when a notification now says one is
+  // stale (or a state written by an older version gains what it lacked): then in a load
+  // transaction, with the run's record.
   Status finish_unchanged_by_304() {
     if (options_.dry_run) return Status::Ok();
+    std::vector<SourceState> next = next_states();
+    bool same = true;
+    for (const SourceState& st : next) {
+      auto it = states_.find(st.url);
+      same = same && it != states_.end() && it->second.name == st.name &&
+             it->second.dataset == st.dataset && it->second.changed_at == st.changed_at &&
+             it->second.stale_told_at == st.stale_told_at;
+    }
     RunRecord rec = record(RunStatus::kUnchanged);
-    return store_->finish_run(rec, outbox());
+    if (same) return store_->finish_run(rec, outbox());
+    auto txn = store_->begin_load();
+    if (!txn.ok()) return txn.status();
+    for (const SourceState& st : next)
+      COVID_RETURN_IF_ERROR((*txn)->save_source(*summary_.run_id, st));
+    COVID_RETURN_IF_ERROR((*txn)->finish_run(rec, outbox()));
+    return (*txn)->commit();
+  }
+
+  // The state each source is saved with: what this run saw of it, when its content last changed
+  // (now, when its hash differs from the stored one), and when a notification said it was stale.
+  // A source stale for the first time since it last changed goes into the summary (its
+  // notification says so) and is marked as told. The summary also gets every source's freshness.
+  std::vector<SourceState> next_states() {
+    const auto now = clock_.now();
+    const std::string now_text = format_timestamp(now);
+    const FreshnessOptions fo{config_.daily_stale_after_days, config_.weekly_stale_after_days};
+    std::vector<SourceState> out;
+    std::map<std::string, SourceState> all = states_;
+    for (const SourceRun& src : sources_) {
+      const std::string url = redact_url(src.slot.url);
+      auto prev = states_.find(url);
+      SourceState st;
+      if (src.report.not_modified && prev != states_.end()) {
+        st = prev->second;  // unchanged since the run that read it
+      } else {
+        st.url = url;
+        st.validators = {src.report.etag, src.report.last_modified};
+        st.content_hash = src.report.content_hash;
+        st.bytes = src.report.bytes;
+        st.header = src.header;
+      }
+      st.name = src.slot.name;
+      st.dataset = src.dataset != nullptr ? src.dataset->name : "";
+      bool changed = prev == states_.end() ||
+                     (!src.report.not_modified && prev->second.content_hash != st.content_hash);
+      st.changed_at =
+          changed || prev->second.changed_at.empty() ? now_text : prev->second.changed_at;
+      st.stale_told_at = changed ? std::string() : prev->second.stale_told_at;
+      SourceFreshness f = source_freshness(st, registry(), fo, now);
+      if (f.state == "stale" && st.stale_told_at.empty()) {
+        summary_.stale.push_back({st.name, st.url, f.since, st.changed_at});
+        st.stale_told_at = now_text;
+      }
+      all[url] = st;
+      out.push_back(std::move(st));
+    }
+    summary_.source_states = sources_freshness_json(all, registry(), fo, now);
+    return out;
   }
 
   // This run's notifications, addressed to the channels that want them.
@@ -274,6 +339,12 @@ class Run {
       summary_.diagnostics.merge(src.slot.reader->diagnostics());
     summary_.diagnostics.merge(across);
     if (!summary_.diagnostics.has_errors()) check_shrink();
+    for (const SourceRun& src : sources_) {
+      auto prev = states_.find(redact_url(src.slot.url));
+      if (prev == states_.end()) continue;
+      check_header(src.slot.name + " (" + redact_url(src.slot.url) + ")", prev->second.header,
+                   src.slot.reader->header(), summary_.quality);
+    }
     if (summary_.diagnostics.has_errors()) {
       uint64_t n = summary_.diagnostics.error_count();
       return Status::InvalidData(std::to_string(n) + (n == 1 ? " error" : " errors") +
@@ -456,6 +527,7 @@ class Run {
       StoreReadView view(*store_);
       auto plan = plan_load(view, std::move(input_));
       if (!plan.ok()) return plan.status();
+      COVID_RETURN_IF_ERROR(check_plan(*plan, {config_.outlier_threshold}, summary_.quality));
       count(*plan);
       finish_timing();
       return Status::Ok();
@@ -474,6 +546,7 @@ class Run {
     TransactionView view(t);
     auto plan = plan_load(view, std::move(input_));
     if (!plan.ok()) return plan.status();
+    COVID_RETURN_IF_ERROR(check_plan(*plan, {config_.outlier_threshold}, summary_.quality));
     COVID_RETURN_IF_ERROR(apply(t, *summary_.run_id, *plan));
     count(*plan);
     // States are kept under the redacted URL; one kept under a URL with a secret in it (written
@@ -481,16 +554,15 @@ class Run {
     for (const auto& [url, state] : states_) {
       if (redact_url(url) != url) COVID_RETURN_IF_ERROR(t.forget_source(url));
     }
-    for (const SourceRun& src : sources_) {
-      SourceState st{redact_url(src.slot.url),
-                     {src.report.etag, src.report.last_modified},
-                     src.report.content_hash,
-                     src.report.bytes};
+    for (const SourceState& st : next_states())
       COVID_RETURN_IF_ERROR(t.save_source(*summary_.run_id, st));
-    }
     RunRecord rec = record(summary_.status);
     COVID_RETURN_IF_ERROR(t.finish_run(rec, outbox()));
     return t.commit();
+  }
+
+  const std::vector<Dataset>& registry() const {
+    return options_.datasets != nullptr ? *options_.datasets : datasets();
   }
 
   void finish_timing() {

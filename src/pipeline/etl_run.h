@@ -30,6 +30,7 @@
 #include "config/config.h"
 #include "extract/http_client.h"
 #include "load/store.h"
+#include "pipeline/datasets.h"
 #include "pipeline/run_summary.h"
 
 namespace covid {
@@ -39,6 +40,9 @@ struct RunOptions {
   // Called with the run's id as soon as it is recorded (before extraction): the daemon answers
   // a trigger with it.
   std::function<void(int64_t)> on_started;
+  // The registry of datasets the run reads (nullptr: datasets(), pipeline/datasets.h); tests give
+  // their own, e.g. a dataset that is not archived.
+  const std::vector<Dataset>* datasets = nullptr;
 };
 
 // How a run opens config.db: writable; for a dry run read-only, a database that does not exist

@@ -28,6 +28,29 @@ std::string plural(uint64_t n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
+// The first quality warnings (pipeline/quality.h), counted by kind.
+std::string quality_lines(const RunSummary& s) {
+  if (s.quality.total() == 0) return "";
+  std::string kinds;
+  for (const auto& [kind, n] : s.quality.counts())
+    kinds += (kinds.empty() ? "" : ", ") + kind + " " + std::to_string(n);
+  std::string out = "\nData-quality warnings: " + std::to_string(s.quality.total()) + " (" + kinds +
+                    "); the first:\n";
+  for (size_t i = 0; i < s.quality.samples().size() && i < kMessageQualityLines; ++i)
+    out += "  " + s.quality.samples()[i].message + "\n";
+  return out;
+}
+
+// The sources this run says are stale (pipeline/freshness.h), once per stale period.
+std::string stale_lines(const RunSummary& s) {
+  std::string out;
+  for (const RunSummary::Stale& st : s.stale) {
+    out += "Source " + st.name + " (" + st.url + ") is stale since " + st.since +
+           ": its content has not changed since " + st.changed_at + ".\n";
+  }
+  return out.empty() ? out : "\n" + out;
+}
+
 Message compose(const RunSummary& s, const std::string& dashboard_url) {
   Message m;
   m.run_id = s.run_id.value_or(0);
@@ -61,6 +84,16 @@ Message compose(const RunSummary& s, const std::string& dashboard_url) {
              (not_modified ? std::string("the sources were not modified")
                            : plural(s.counts.unchanged, "date", "dates") + " unchanged") +
              ")\n";
+    if (!s.stale.empty()) {
+      // Its own event, which channels want by default: an unchanged run says nothing else.
+      m.event = "stale";
+      std::string names;
+      for (const RunSummary::Stale& st : s.stale) names += (names.empty() ? "" : ", ") + st.name;
+      m.subject = "covid-etl: stale " + std::string(s.stale.size() == 1 ? "source" : "sources") +
+                  ": " + names + " (not changed since " + s.stale.front().changed_at.substr(0, 10) +
+                  ")";
+    }
+    m.body += stale_lines(s) + quality_lines(s);
     return m;
   }
 
@@ -115,6 +148,7 @@ Message compose(const RunSummary& s, const std::string& dashboard_url) {
               " (revisions upstream and unreported recoveries), e.g. " +
               s.diagnostics.warnings().front().to_string() + "\n";
   }
+  m.body += quality_lines(s) + stale_lines(s);
   if (!dashboard_url.empty()) m.body += "\nDashboard: " + dashboard_url + "\n";
   return m;
 }

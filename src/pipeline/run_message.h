@@ -16,6 +16,8 @@
 namespace covid {
 
 inline constexpr size_t kMessageTableLines = 50;
+// The data-quality warnings a success message lists (pipeline/quality.h).
+inline constexpr size_t kMessageQualityLines = 10;
 
 Message run_message(const RunSummary& summary, const std::string& dashboard_url);
 

@@ -67,6 +67,12 @@ nlohmann::json redact_source_urls(nlohmann::json sources) {
   return sources;
 }
 
+nlohmann::json quality_counts_json(const QualityReport& q) {
+  nlohmann::json by_kind = nlohmann::json::object();
+  for (const auto& [kind, n] : q.counts()) by_kind[kind] = n;
+  return by_kind;
+}
+
 nlohmann::json to_json(const RunSummary& s) {
   nlohmann::json j;
   j["status"] = to_string(s.status);
@@ -83,6 +89,26 @@ nlohmann::json to_json(const RunSummary& s) {
     samples.push_back(issue_json(s.diagnostics.warnings()[i]));
   }
   j["warning_samples"] = samples;
+  nlohmann::json first = nlohmann::json::array();
+  for (size_t i = 0; i < s.quality.samples().size() && i < kWarningSamples; ++i) {
+    const QualityWarning& w = s.quality.samples()[i];
+    first.push_back({{"kind", w.kind},
+                     {"subject", w.subject},
+                     {"date", or_null(w.date)},
+                     {"message", w.message}});
+  }
+  j["quality"] = {{"warnings", s.quality.total()},
+                  {"by_kind", quality_counts_json(s.quality)},
+                  {"first", first}};
+  nlohmann::json stale = nlohmann::json::array();
+  for (const RunSummary::Stale& st : s.stale) {
+    stale.push_back({{"name", st.name},
+                     {"url", st.url},
+                     {"since", st.since},
+                     {"changed_at", or_null(st.changed_at)}});
+  }
+  j["stale_sources"] = stale;
+  j["source_states"] = s.source_states;
   nlohmann::json errors = nlohmann::json::array();
   for (const Issue& i : s.diagnostics.errors()) errors.push_back(issue_json(i));
   uint64_t error_count = s.diagnostics.error_count();
@@ -173,6 +199,22 @@ std::string to_text(const RunSummary& s) {
     for (size_t i = 0; i < s.diagnostics.warnings().size() && i < 3; ++i) {
       out += "    " + s.diagnostics.warnings()[i].to_string() + "\n";
     }
+  }
+  if (s.quality.total() > 0) {
+    out += "  quality   " + std::to_string(s.quality.total()) + " warnings (";
+    bool firstkind = true;
+    for (const auto& [kind, n] : s.quality.counts()) {
+      out += (firstkind ? "" : ", ") + kind + " " + std::to_string(n);
+      firstkind = false;
+    }
+    out += "), the first:\n";
+    for (size_t i = 0; i < s.quality.samples().size() && i < 3; ++i) {
+      out += "    " + s.quality.samples()[i].message + "\n";
+    }
+  }
+  for (const RunSummary::Stale& st : s.stale) {
+    out += "  stale     " + st.name + "  " + st.url + ": not changed since " + st.changed_at +
+           ", stale since " + st.since + "\n";
   }
   if (s.notifications &&
       (s.notifications->delivered + s.notifications->pending + s.notifications->failed) > 0) {

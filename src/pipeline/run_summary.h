@@ -16,6 +16,7 @@
 #include "load/plan.h"
 #include "load/store.h"
 #include "notify/dispatcher.h"
+#include "pipeline/quality.h"
 
 namespace covid {
 
@@ -47,11 +48,21 @@ struct RunSummary {
   ChangeSet changes;
   std::map<std::string, LevelCounts> levels;  // by level: "nation", "state"
   std::optional<FlushReport> notifications;   // what delivery achieved after the run
+  QualityReport quality;                      // the data-quality checks' warnings
+  // The sources this run's notification says are stale (once per stale period:
+  // pipeline/freshness.h), and every source's freshness after the run (sources_freshness_json).
+  struct Stale {
+    std::string name, url, since, changed_at;
+  };
+  std::vector<Stale> stale;
+  nlohmann::json source_states = nlohmann::json::array();
 
   int exit_status() const { return status == RunStatus::kFailed ? exit_code(failure.kind()) : 0; }
 };
 
 nlohmann::json to_json(const RunSummary& s);
+// The quality warnings' counts by kind: {"deaths_above_cases": 2, "outlier": 1}.
+nlohmann::json quality_counts_json(const QualityReport& q);
 nlohmann::json sources_to_json(const std::vector<SourceReport>& sources);
 // `sources` (sources_to_json's form, as stored) with each url redacted again (redact_url): records
 // written before query tokens were redacted are shown without them.

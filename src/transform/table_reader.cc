@@ -39,6 +39,7 @@ void TableReader::restart() {
   index_.clear();
   header_columns_.clear();
   header_fields_ = 0;
+  header_names_.clear();
   header_ok_ = seen_header_ = csv_failed_ = false;
   rows_ = 0;
   kept_rows_ = 0;
@@ -54,6 +55,7 @@ bool TableReader::on_header(const CsvRecord& record) {
   seen_header_ = true;
   header_line_ = record.line;
   header_fields_ = record.fields.size();
+  header_names_.assign(record.fields.begin(), record.fields.end());
   // Every header name once: a repeated name makes "the column named X" ambiguous.
   for (size_t i = 0; i < record.fields.size(); ++i) {
     for (size_t j = 0; j < i; ++j) {

@@ -46,6 +46,8 @@ class TableReader : public CsvHandler {
   // a source that shrank (a download cut at a line boundary).
   uint64_t rows_kept() const { return kept_rows_; }
   uint64_t dates_kept() const { return kept_dates_.size(); }
+  // The column names of the file's header line, as read (empty before it is read).
+  const std::vector<std::string>& header() const { return header_names_; }
 
  protected:
   // The required columns of one data row, in the order given to the constructor.
@@ -118,6 +120,7 @@ class TableReader : public CsvHandler {
   std::vector<size_t> index_;
   std::vector<uint32_t> header_columns_;  // the byte column of each required column's name
   size_t header_fields_ = 0;
+  std::vector<std::string> header_names_;
   bool header_ok_ = false;
   bool seen_header_ = false;
   bool csv_failed_ = false;

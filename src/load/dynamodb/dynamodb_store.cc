@@ -151,7 +151,9 @@ json revision_item(int64_t run_id, const Revision& rev) {
 bool same_source(const SourceState& a, const SourceState& b) {
   return a.url == b.url && a.validators.etag == b.validators.etag &&
          a.validators.last_modified == b.validators.last_modified &&
-         a.content_hash == b.content_hash && a.bytes == b.bytes;
+         a.content_hash == b.content_hash && a.bytes == b.bytes && a.name == b.name &&
+         a.dataset == b.dataset && a.header == b.header && a.changed_at == b.changed_at &&
+         a.stale_told_at == b.stale_told_at;
 }
 
 // Query of one meta partition, with optional filter.
@@ -770,6 +772,11 @@ class DynamoLoad final : public LoadTransaction {
       dynamo::put_s(item, "content_hash", st.content_hash);
       dynamo::put_n(item, "bytes", int64_t(st.bytes));
       dynamo::put_n(item, "run_id", run_id);
+      dynamo::put_s(item, "name", st.name);
+      dynamo::put_s(item, "dataset", st.dataset);
+      dynamo::put_s(item, "header", st.header);
+      dynamo::put_s(item, "changed_at", st.changed_at);
+      dynamo::put_s(item, "stale_told_at", st.stale_told_at);
       puts.push_back({meta, std::move(item)});
     }
     for (const std::string& url : forgotten_) {
@@ -945,6 +952,11 @@ Result<std::map<std::string, SourceState>> DynamoDbStore::source_states() {
         st.validators = SourceValidators{r.s("etag"), r.s("last_modified")};
         st.content_hash = r.s("content_hash");
         st.bytes = uint64_t(r.n("bytes"));
+        st.name = r.s("name");  // absent in items written before they were kept
+        st.dataset = r.s("dataset");
+        st.header = r.s("header");
+        st.changed_at = r.s("changed_at");
+        st.stale_told_at = r.s("stale_told_at");
         if (!r.ok()) {
           bad = "source " + st.url + ": " + r.error();
           return false;

@@ -610,12 +610,17 @@ WHERE ({s}.locations.type, {s}.locations.name, {s}.locations.state, {s}.location
   Status save_source(int64_t run_id, const SourceState& st) override {
     auto r = store_.query(
         "saving the source state", store_.sql(R"sql(
-INSERT INTO {s}.source_state (url, etag, last_modified, content_hash, bytes, run_id)
-VALUES ($1, $2, $3, $4, $5::bigint, $6::bigint)
+INSERT INTO {s}.source_state (url, etag, last_modified, content_hash, bytes, run_id, name,
+  dataset, header, changed_at, stale_told_at)
+VALUES ($1, $2, $3, $4, $5::bigint, $6::bigint, $7, $8, $9, $10, $11)
 ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
-  content_hash = excluded.content_hash, bytes = excluded.bytes, run_id = excluded.run_id)sql"),
+  content_hash = excluded.content_hash, bytes = excluded.bytes, run_id = excluded.run_id,
+  name = excluded.name, dataset = excluded.dataset, header = excluded.header,
+  changed_at = excluded.changed_at, stale_told_at = excluded.stale_told_at)sql"),
         {st.url, text_or_null(st.validators.etag), text_or_null(st.validators.last_modified),
-         text_or_null(st.content_hash), std::to_string(st.bytes), std::to_string(run_id)});
+         text_or_null(st.content_hash), std::to_string(st.bytes), std::to_string(run_id),
+         text_or_null(st.name), text_or_null(st.dataset), text_or_null(st.header),
+         text_or_null(st.changed_at), text_or_null(st.stale_told_at)});
     return r.ok() ? Status::Ok() : r.status();
   }
 
@@ -880,7 +885,8 @@ Result<std::vector<Location>> PostgresStore::list_locations() {
 Result<std::map<std::string, SourceState>> PostgresStore::source_states() {
   if (empty_) return std::map<std::string, SourceState>();
   auto r = query("reading source state",
-                 sql("SELECT url, etag, last_modified, content_hash, bytes FROM {s}.source_state"));
+                 sql("SELECT url, etag, last_modified, content_hash, bytes, name, dataset, header, "
+                     "changed_at, stale_told_at FROM {s}.source_state"));
   if (!r.ok()) return r.status();
   const PGresult* res = r->get();
   std::map<std::string, SourceState> out;
@@ -890,6 +896,11 @@ Result<std::map<std::string, SourceState>> PostgresStore::source_states() {
     st.validators = SourceValidators{pq_->getvalue(res, i, 1), pq_->getvalue(res, i, 2)};
     st.content_hash = pq_->getvalue(res, i, 3);
     st.bytes = uint64_t(to_int64(pq_->getvalue(res, i, 4)));
+    st.name = pq_->getvalue(res, i, 5);
+    st.dataset = pq_->getvalue(res, i, 6);
+    st.header = pq_->getvalue(res, i, 7);
+    st.changed_at = pq_->getvalue(res, i, 8);
+    st.stale_told_at = pq_->getvalue(res, i, 9);
     out.emplace(st.url, std::move(st));
   }
   return out;

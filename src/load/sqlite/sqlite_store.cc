@@ -699,13 +699,19 @@ WHERE (type, name, state, fips) IS NOT (excluded.type, excluded.name, excluded.s
 
   Status save_source(int64_t run_id, const SourceState& st) override {
     Stmt s(store_.db_, R"sql(
-INSERT INTO source_state (url, etag, last_modified, content_hash, bytes, run_id) VALUES (?, ?, ?, ?, ?, ?)
+INSERT INTO source_state (url, etag, last_modified, content_hash, bytes, run_id, name, dataset,
+  header, changed_at, stale_told_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
-  content_hash = excluded.content_hash, bytes = excluded.bytes, run_id = excluded.run_id)sql");
+  content_hash = excluded.content_hash, bytes = excluded.bytes, run_id = excluded.run_id,
+  name = excluded.name, dataset = excluded.dataset, header = excluded.header,
+  changed_at = excluded.changed_at, stale_told_at = excluded.stale_told_at)sql");
     if (!s.ok()) return store_.error("saving the source state");
     s.bind(1, st.url).bind_text_or_null(2, st.validators.etag);
     s.bind_text_or_null(3, st.validators.last_modified).bind_text_or_null(4, st.content_hash);
     s.bind(5, int64_t(st.bytes)).bind(6, run_id);
+    s.bind_text_or_null(7, st.name).bind_text_or_null(8, st.dataset);
+    s.bind_text_or_null(9, st.header).bind_text_or_null(10, st.changed_at);
+    s.bind_text_or_null(11, st.stale_told_at);
     if (s.step() != SQLITE_DONE) return store_.error("saving the source state");
     return Status::Ok();
   }
@@ -877,7 +883,9 @@ Result<std::optional<std::map<Date, StoredDigest>>> SqliteStore::date_digests(
 Result<std::map<std::string, SourceState>> SqliteStore::source_states() {
   std::map<std::string, SourceState> out;
   if (!schema_ready()) return out;
-  Stmt s(db_, "SELECT url, etag, last_modified, content_hash, bytes FROM source_state");
+  Stmt s(db_,
+         "SELECT url, etag, last_modified, content_hash, bytes, name, dataset, header, changed_at, "
+         "stale_told_at FROM source_state");
   if (!s.ok()) return error("reading source state");
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) {
@@ -886,6 +894,11 @@ Result<std::map<std::string, SourceState>> SqliteStore::source_states() {
     st.validators = SourceValidators{s.text(1), s.text(2)};
     st.content_hash = s.text(3);
     st.bytes = uint64_t(s.int64(4));
+    st.name = s.text(5);
+    st.dataset = s.text(6);
+    st.header = s.text(7);
+    st.changed_at = s.text(8);
+    st.stale_told_at = s.text(9);
     out.emplace(st.url, std::move(st));
   }
   if (rc != SQLITE_DONE) return error("reading source state");

@@ -1,0 +1,201 @@
+#include "pipeline/quality.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <set>
+
+namespace covid {
+namespace {
+
+bool known(int64_t v) { return v >= 0; }
+
+double median(std::vector<double> v) {
+  size_t n = v.size();
+  std::sort(v.begin(), v.end());
+  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+std::string number(double v) {
+  char buf[64];
+  if (v == std::floor(v) && std::fabs(v) < 1e15)
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  else
+    std::snprintf(buf, sizeof buf, "%.1f", v);
+  return buf;
+}
+
+std::vector<std::string> split_header(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t comma = s.find(',', start);
+    if (comma == std::string::npos) comma = s.size();
+    out.push_back(s.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::string list(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + ("'" + n + "'");
+  return out;
+}
+
+}  // namespace
+
+void QualityReport::add(QualityWarning w) {
+  ++total_;
+  ++counts_[w.kind];
+  if (samples_.size() < kSamples) samples_.push_back(std::move(w));
+}
+
+std::optional<double> robust_score(int64_t x, std::vector<int64_t> window) {
+  if (window.size() < kMinWindow) return std::nullopt;
+  std::vector<double> w(window.begin(), window.end());
+  double med = median(w);
+  std::vector<double> dev;
+  double sum = 0;
+  for (double v : w) {
+    dev.push_back(std::fabs(v - med));
+    sum += dev.back();
+  }
+  double scale = 1.4826 * median(dev);
+  if (scale == 0) scale = 1.2533 * sum / double(dev.size());
+  scale = std::max(scale, 1.0);
+  return std::fabs(double(x) - med) / scale;
+}
+
+void check_deaths_above_cases(const Observation& o, QualityReport& out) {
+  if (!known(o.cases) || !known(o.deaths) || o.deaths <= o.cases) return;
+  std::string date = format_date(o.date);
+  out.add({"deaths_above_cases", o.location, date,
+           "location " + o.location + " on " + date + ": " + std::to_string(o.deaths) +
+               " deaths but " + std::to_string(o.cases) + " cases"});
+}
+
+void check_outliers(const std::vector<Observation>& rows, const std::vector<bool>& checked,
+                    const QualityOptions& options, QualityReport& out) {
+  for (const char* metric : {"cases", "deaths"}) {
+    bool cases = metric[0] == 'c';
+    auto value = [&](size_t i) { return cases ? rows[i].cases : rows[i].deaths; };
+    // change[i]: value(i) - value(i - 1), when both are known.
+    std::vector<std::optional<int64_t>> change(rows.size());
+    for (size_t i = 1; i < rows.size(); ++i) {
+      if (known(value(i)) && known(value(i - 1))) change[i] = value(i) - value(i - 1);
+    }
+    for (size_t i = 1; i < rows.size(); ++i) {
+      if (!checked[i] || !change[i]) continue;
+      std::vector<int64_t> window;
+      for (size_t j = i > kWindow ? i - kWindow : 1; j < i; ++j) {
+        if (change[j]) window.push_back(*change[j]);
+      }
+      auto score = robust_score(*change[i], window);
+      if (!score || *score <= options.outlier_threshold) continue;
+      std::vector<double> w(window.begin(), window.end());
+      std::string date = format_date(rows[i].date);
+      out.add({"outlier", rows[i].location, date,
+               "location " + rows[i].location + " on " + date + ": " + metric + " changed by " +
+                   std::to_string(*change[i]) + " (" + std::to_string(value(i - 1)) + " -> " +
+                   std::to_string(value(i)) + ") where the median change of the previous " +
+                   std::to_string(window.size()) + " was " + number(median(w)) +
+                   ": robust score " + number(std::round(*score * 10) / 10) + " > " +
+                   number(options.outlier_threshold)});
+    }
+  }
+}
+
+void check_rows_dropped(const std::vector<Observation>& missing, QualityReport& out) {
+  std::map<std::string, std::vector<Date>> by_location;
+  for (const Observation& o : missing) by_location[o.location].push_back(o.date);
+  for (auto& [location, dates] : by_location) {
+    std::sort(dates.begin(), dates.end());
+    std::string first = format_date(dates.front());
+    std::string last = format_date(dates.back());
+    out.add({"rows_dropped", location, first,
+             "location " + location + ": " + std::to_string(dates.size()) +
+                 (dates.size() == 1 ? " row" : " rows") +
+                 " the database holds the source no longer gives (" +
+                 (dates.size() == 1 ? first : first + " .. " + last) +
+                 "); its row count dropped, the stored rows are kept"});
+  }
+}
+
+std::string join_header(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) out += (i > 0 ? "," : "") + names[i];
+  return out;
+}
+
+void check_header(const std::string& name, const std::string& before,
+                  const std::vector<std::string>& now, QualityReport& out) {
+  if (before.empty() || now.empty()) return;
+  std::vector<std::string> was = split_header(before);
+  std::set<std::string> was_set(was.begin(), was.end()), now_set(now.begin(), now.end());
+  std::vector<std::string> gained, lost;
+  for (const std::string& n : now) {
+    if (!was_set.count(n)) gained.push_back(n);
+  }
+  for (const std::string& n : was) {
+    if (!now_set.count(n)) lost.push_back(n);
+  }
+  if (gained.empty() && lost.empty()) return;
+  std::string what;
+  if (!gained.empty()) what = "gained " + list(gained);
+  if (!lost.empty()) what += (what.empty() ? "lost " : " and lost ") + list(lost);
+  out.add({"header_changed", name, "",
+           "source " + name + ": its header " + what + " since the last successful run (was: " +
+               before + ")"});
+}
+
+Status check_plan(const LoadPlan& plan, const QualityOptions& options, QualityReport& out) {
+  // The rows in memory: those inserted or revised are checked. plan.rows and the inserted rows
+  // are sorted by (location, date); the revisions, few, are sorted here.
+  const std::vector<Observation>& rows = plan.rows;
+  std::vector<Observation> revised;
+  for (const Revision& r : plan.changes.updated) revised.push_back(r.after);
+  std::sort(revised.begin(), revised.end(), by_location_date);
+  std::vector<bool> changed(rows.size());
+  auto mark = [&](const std::vector<Observation>& keys) {
+    size_t k = 0;
+    for (size_t i = 0; i < rows.size() && k < keys.size(); ++i) {
+      while (k < keys.size() && by_location_date(keys[k], rows[i])) ++k;
+      if (k < keys.size() && keys[k].location == rows[i].location && keys[k].date == rows[i].date)
+        changed[i] = true;
+    }
+  };
+  mark(plan.changes.inserted);
+  mark(revised);
+  for (size_t begin = 0; begin < rows.size();) {
+    size_t end = begin;
+    bool any = false;
+    while (end < rows.size() && rows[end].location == rows[begin].location) any |= changed[end++];
+    if (any) {
+      std::vector<Observation> series(rows.begin() + begin, rows.begin() + end);
+      std::vector<bool> checked(changed.begin() + begin, changed.begin() + end);
+      for (size_t i = 0; i < series.size(); ++i) {
+        if (checked[i]) check_deaths_above_cases(series[i], out);
+      }
+      check_outliers(series, checked, options, out);
+    }
+    begin = end;
+  }
+  // The levels read as date blocks: deaths above cases on the revised dates and a few new ones.
+  std::vector<Observation> missing = plan.changes.missing;
+  for (const LoadPlan::BlockLevel& b : plan.blocks) {
+    for (const Observation& o : b.changes.inserted) check_deaths_above_cases(o, out);
+    for (const Revision& r : b.changes.updated) check_deaths_above_cases(r.after, out);
+    missing.insert(missing.end(), b.changes.missing.begin(), b.changes.missing.end());
+    if (b.source == nullptr || b.fresh.size() > kMaxFreshBlocks) continue;
+    for (size_t i : b.fresh) {
+      auto block = b.source->read_block(i);
+      if (!block.ok()) return block.status();
+      for (const Observation& o : *block) check_deaths_above_cases(o, out);
+    }
+  }
+  check_rows_dropped(missing, out);
+  return Status::Ok();
+}
+
+}  // namespace covid
