@@ -39,9 +39,10 @@ bool parse_timestamp(const std::string& text, std::chrono::system_clock::time_po
     }
   }
   if (at + 1 != text.size()) return false;
-  *out = std::chrono::system_clock::time_point(std::chrono::sys_days(std::chrono::days(date.days))) +
-         std::chrono::hours(h) + std::chrono::minutes(m) + std::chrono::seconds(s) +
-         std::chrono::milliseconds(ms);
+  *out =
+      std::chrono::system_clock::time_point(std::chrono::sys_days(std::chrono::days(date.days))) +
+      std::chrono::hours(h) + std::chrono::minutes(m) + std::chrono::seconds(s) +
+      std::chrono::milliseconds(ms);
   return true;
 }
 
@@ -87,7 +88,9 @@ nlohmann::json sources_freshness_json(const std::map<std::string, SourceState>& 
   nlohmann::json out = nlohmann::json::array();
   for (const SourceState* st : sorted) {
     SourceFreshness f = source_freshness(*st, registry, options, now);
-    auto or_null = [](const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); };
+    auto or_null = [](const std::string& s) {
+      return s.empty() ? nlohmann::json() : nlohmann::json(s);
+    };
     out.push_back({{"name", or_null(st->name)},
                    {"dataset", or_null(st->dataset)},
                    {"url", st->url},

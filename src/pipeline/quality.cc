@@ -99,8 +99,8 @@ void check_outliers(const std::vector<Observation>& rows, const std::vector<bool
                "location " + rows[i].location + " on " + date + ": " + metric + " changed by " +
                    std::to_string(*change[i]) + " (" + std::to_string(value(i - 1)) + " -> " +
                    std::to_string(value(i)) + ") where the median change of the previous " +
-                   std::to_string(window.size()) + " was " + number(median(w)) +
-                   ": robust score " + number(std::round(*score * 10) / 10) + " > " +
+                   std::to_string(window.size()) + " was " + number(median(w)) + ": robust score " +
+                   number(std::round(*score * 10) / 10) + " > " +
                    number(options.outlier_threshold)});
     }
   }
@@ -145,8 +145,8 @@ void check_header(const std::string& name, const std::string& before,
   if (!gained.empty()) what = "gained " + list(gained);
   if (!lost.empty()) what += (what.empty() ? "lost " : " and lost ") + list(lost);
   out.add({"header_changed", name, "",
-           "source " + name + ": its header " + what + " since the last successful run (was: " +
-               before + ")"});
+           "source " + name + ": its header " + what +
+               " since the last successful run (was: " + before + ")"});
 }
 
 Status check_plan(const LoadPlan& plan, const QualityOptions& options, QualityReport& out) {

@@ -37,10 +37,10 @@
 namespace covid {
 
 struct QualityWarning {
-  std::string kind;      // deaths_above_cases, outlier, rows_dropped, header_changed
-  std::string subject;   // the location id, or the source's name for header_changed
-  std::string date;      // YYYY-MM-DD; empty for header_changed
-  std::string message;   // names the location, the date and the values
+  std::string kind;     // deaths_above_cases, outlier, rows_dropped, header_changed
+  std::string subject;  // the location id, or the source's name for header_changed
+  std::string date;     // YYYY-MM-DD; empty for header_changed
+  std::string message;  // names the location, the date and the values
 };
 
 // Every warning counted by kind; the first kSamples kept.

@@ -1,0 +1,317 @@
+// The data-quality checks (pipeline/quality.h) on small inputs worked out by hand, the source
+// freshness rule (pipeline/freshness.h), and both end to end through run_etl on a real SQLite
+// file with an injected clock.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "config/config.h"
+#include "extract/http_client.h"
+#include "load/store.h"
+#include "pipeline/etl_run.h"
+#include "pipeline/freshness.h"
+#include "pipeline/quality.h"
+
+namespace covid {
+namespace {
+
+Observation obs(const std::string& loc, const char* date, int64_t cases, int64_t deaths) {
+  Observation o;
+  o.location = loc;
+  parse_date(date, &o.date);
+  o.cases = cases;
+  o.deaths = deaths;
+  return o;
+}
+
+TEST(QualityScore, MedianAndMad) {
+  // Changes 10, 12, 10, 12, ... (14): median 11, every deviation 1, MAD 1, scale 1.4826;
+  // x = 41: |41 - 11| / 1.4826 = 20.2347.
+  std::vector<int64_t> w;
+  for (int i = 0; i < 14; ++i) w.push_back(i % 2 == 0 ? 10 : 12);
+  auto s = robust_score(41, w);
+  ASSERT_TRUE(s.has_value());
+  EXPECT_NEAR(*s, 20.2347, 1e-3);
+}
+
+TEST(QualityScore, MadZeroUsesMeanDeviation) {
+  // Ten 5s and four 9s: median 5, MAD 0; mean absolute deviation 16 / 14 = 1.142857, scale
+  // 1.2533 * 1.142857 = 1.432343; x = 20: 15 / 1.432343 = 10.4724.
+  std::vector<int64_t> w(10, 5);
+  for (int i = 0; i < 4; ++i) w.push_back(9);
+  EXPECT_NEAR(*robust_score(20, w), 10.4724, 1e-3);
+}
+
+TEST(QualityScore, ConstantWindowFloorsAtOne) {
+  std::vector<int64_t> w(14, 0);
+  EXPECT_DOUBLE_EQ(*robust_score(10, w), 10.0);  // |10 - 0| / 1
+  EXPECT_DOUBLE_EQ(*robust_score(11, w), 11.0);
+  EXPECT_FALSE(robust_score(1000, std::vector<int64_t>(13, 0)).has_value());  // too few
+}
+
+TEST(QualityChecks, DeathsAboveCases) {
+  QualityReport q;
+  check_deaths_above_cases(obs("06", "2020-05-01", 5, 6), q);
+  check_deaths_above_cases(obs("06", "2020-05-02", 6, 6), q);          // equal: fine
+  check_deaths_above_cases(obs("06", "2020-05-03", kUnknown, 6), q);   // cases unknown
+  ASSERT_EQ(q.total(), 1u);
+  EXPECT_EQ(q.counts().at("deaths_above_cases"), 1u);
+  EXPECT_EQ(q.samples()[0].message, "location 06 on 2020-05-01: 6 deaths but 5 cases");
+}
+
+// 20 daily rows, cases +100 a day, deaths +1 a day; the last day's cases jump by 5000.
+std::vector<Observation> series(int64_t last_change) {
+  std::vector<Observation> rows;
+  int64_t cases = 0;
+  for (int d = 0; d < 20; ++d) {
+    cases += d == 19 ? last_change : 100;
+    char date[16];
+    std::snprintf(date, sizeof date, "2020-04-%02d", d + 1);
+    rows.push_back(obs("36", date, cases, d));
+  }
+  return rows;
+}
+
+TEST(QualityChecks, OutlierAgainstTrailingWindow) {
+  QualityOptions options;  // threshold 10
+  std::vector<bool> last(20, false);
+  last[19] = true;
+  QualityReport q;
+  check_outliers(series(100), last, options, q);
+  EXPECT_EQ(q.total(), 0u);
+  // The 18 changes before: all 100 (MAD 0, mean deviation 0: scale 1); 4900 / 1 > 10.
+  check_outliers(series(5000), last, options, q);
+  ASSERT_EQ(q.total(), 1u);
+  EXPECT_EQ(q.samples()[0].kind, "outlier");
+  EXPECT_EQ(q.samples()[0].date, "2020-04-20");
+  EXPECT_NE(q.samples()[0].message.find("cases changed by 5000 (1900 -> 6900)"),
+            std::string::npos)
+      << q.samples()[0].message;
+  // A rule of thumb threshold above the score: nothing.
+  QualityReport none;
+  check_outliers(series(5000), last, QualityOptions{5000}, none);
+  EXPECT_EQ(none.total(), 0u);
+}
+
+TEST(QualityChecks, FirstDaysAreNotScored) {
+  std::vector<Observation> rows = series(100);
+  rows[5].cases += 100000;  // a spike on the 6th day: only 4 changes before it
+  for (size_t i = 6; i < rows.size(); ++i) rows[i].cases += 100000;
+  QualityReport q;
+  check_outliers(rows, std::vector<bool>(rows.size(), true), QualityOptions{}, q);
+  EXPECT_EQ(q.total(), 0u);
+}
+
+TEST(QualityChecks, RowsDroppedPerLocation) {
+  QualityReport q;
+  check_rows_dropped({obs("06", "2020-03-02", 1, 0), obs("06", "2020-03-01", 1, 0),
+                      obs("36", "2020-03-05", 1, 0), obs("06", "2020-03-03", 1, 0)},
+                     q);
+  ASSERT_EQ(q.total(), 2u);
+  EXPECT_EQ(q.counts().at("rows_dropped"), 2u);
+  EXPECT_EQ(q.samples()[0].message,
+            "location 06: 3 rows the database holds the source no longer gives (2020-03-01 .. "
+            "2020-03-03); its row count dropped, the stored rows are kept");
+  EXPECT_EQ(q.samples()[1].subject, "36");
+}
+
+TEST(QualityChecks, HeaderGainedOrLostColumns) {
+  QualityReport q;
+  check_header("nyt", "date,cases,deaths", {"date", "cases", "deaths"}, q);
+  check_header("nyt", "date,cases,deaths", {"deaths", "date", "cases"}, q);  // order only
+  check_header("nyt", "", {"date"}, q);                                      // not known
+  EXPECT_EQ(q.total(), 0u);
+  check_header("nyt", "date,cases,deaths", {"date", "cases", "fips"}, q);
+  ASSERT_EQ(q.total(), 1u);
+  EXPECT_EQ(q.samples()[0].message,
+            "source nyt: its header gained 'fips' and lost 'deaths' since the last successful run "
+            "(was: date,cases,deaths)");
+}
+
+TEST(QualityChecks, PlanChecksOnlyInsertedOrRevisedRows) {
+  LoadPlan plan;
+  plan.rows = {obs("06", "2020-03-01", 1, 5), obs("06", "2020-03-02", 2, 6),
+               obs("06", "2020-03-03", 3, 7)};
+  plan.changes.inserted = {plan.rows[2]};  // the history's deaths > cases were told before
+  QualityReport q;
+  ASSERT_TRUE(check_plan(plan, QualityOptions{}, q).ok());
+  ASSERT_EQ(q.total(), 1u);
+  EXPECT_EQ(q.samples()[0].date, "2020-03-03");
+}
+
+std::chrono::system_clock::time_point at(int y, int m, int d, int h = 12) {
+  return std::chrono::sys_days{std::chrono::year{y} / m / d} + std::chrono::hours{h};
+}
+
+TEST(Freshness, States) {
+  FreshnessOptions o;  // daily 2 days, weekly 9
+  SourceState st;
+  st.changed_at = "2026-12-01T12:00:00.000Z";
+  EXPECT_EQ(source_freshness(st, 1, nullptr, o, at(2026, 12, 3)).text(), "fresh");  // 2 days
+  EXPECT_EQ(source_freshness(st, 1, nullptr, o, at(2026, 12, 3, 13)).text(),
+            "stale since 2026-12-03");
+  EXPECT_EQ(source_freshness(st, 7, nullptr, o, at(2026, 12, 10)).text(), "fresh");
+  EXPECT_EQ(source_freshness(st, 7, nullptr, o, at(2026, 12, 11)).text(),
+            "stale since 2026-12-10");
+  EXPECT_EQ(source_freshness(st, 1, "2023-03-23", o, at(2030, 1, 1)).text(),
+            "archived since 2023-03-23");
+  EXPECT_EQ(stale_after_days(3, o), 5);
+  SourceState old;  // written before changed_at was kept
+  EXPECT_EQ(source_freshness(old, 1, nullptr, o, at(2026, 12, 3)).text(), "unknown");
+  // The registry's NYT datasets are archived.
+  old.dataset = "national";
+  EXPECT_EQ(source_freshness(old, datasets(), o, at(2026, 12, 3)).text(),
+            "archived since 2023-03-23");
+}
+
+TEST(Freshness, ParsesTimestamps) {
+  std::chrono::system_clock::time_point t;
+  ASSERT_TRUE(parse_timestamp("2026-12-07T00:10:05.250Z", &t));
+  EXPECT_EQ(format_timestamp(t), "2026-12-07T00:10:05.250Z");
+  ASSERT_TRUE(parse_timestamp("2026-12-07T00:10:05Z", &t));
+  EXPECT_FALSE(parse_timestamp("2026-12-07 00:10:05Z", &t));
+  EXPECT_FALSE(parse_timestamp("", &t));
+}
+
+class SettableClock final : public Clock {
+ public:
+  std::chrono::system_clock::time_point now() const override { return now_; }
+  void sleep_for(std::chrono::milliseconds) const override {}
+  std::chrono::system_clock::time_point now_ = at(2022, 6, 1);
+};
+
+// Runs of the national dataset on a real SQLite file, from local files, at the clock's time.
+class QualityRun : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("covid-etl-quality-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    config_.db = (dir_ / "covid.db").string();
+    config_.nyt_url = (dir_ / "us.csv").string();
+    config_.jhu_url = (dir_ / "jhu.csv").string();
+    config_.states = false;
+    std::ofstream(dir_ / "jhu.csv") << "Date,Country/Region,Province/State,Confirmed,Recovered,"
+                                       "Deaths\n2020-01-22,US,,1,0,0\n";
+    // The national dataset as if it were still published daily (the registry's is archived).
+    living_ = datasets();
+    for (Dataset& d : living_) d.archived_since = nullptr;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  void write(const std::string& text) { std::ofstream(dir_ / "us.csv", std::ios::trunc) << text; }
+
+  RunSummary run() {
+    CurlHttpClient http;
+    auto store = open_store(config_.db, run_store_options(config_, false));
+    EXPECT_TRUE(store.ok()) << store.status().message();
+    RunOptions options;
+    options.datasets = &living_;
+    return run_etl(config_, **store, http, clock_, options);
+  }
+
+  // Every message in the outbox, oldest first.
+  std::vector<OutboxMessage> outbox() {
+    StoreOptions so;
+    so.read_only = true;
+    auto store = open_store(config_.db, so);
+    auto all = (*store)->list_outbox(true, 1000);
+    EXPECT_TRUE(all.ok());
+    return std::vector<OutboxMessage>(all->rbegin(), all->rend());
+  }
+
+  std::filesystem::path dir_;
+  Config config_;
+  SettableClock clock_;
+  std::vector<Dataset> living_;
+};
+
+TEST_F(QualityRun, DeathsAboveCasesWarnsAndLoads) {
+  write("date,cases,deaths\n2020-01-21,1,0\n2020-01-22,2,3\n2020-01-23,4,3\n");
+  RunSummary s = run();
+  ASSERT_EQ(s.status, RunStatus::kOk) << s.failure.message();
+  EXPECT_EQ(s.exit_status(), 0);
+  EXPECT_EQ(s.counts.inserted, 3u);
+  ASSERT_EQ(s.quality.total(), 1u);
+  EXPECT_EQ(s.quality.samples()[0].message, "location US on 2020-01-22: 3 deaths but 2 cases");
+  nlohmann::json j = to_json(s);
+  EXPECT_EQ(j["quality"]["by_kind"]["deaths_above_cases"], 1);
+  std::vector<OutboxMessage> m = outbox();
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0].event, "success");
+  EXPECT_NE(m[0].body.find("Data-quality warnings: 1 (deaths_above_cases 1); the first:\n"
+                           "  location US on 2020-01-22: 3 deaths but 2 cases\n"),
+            std::string::npos)
+      << m[0].body;
+  // The next run inserts one date: the history's warning is not repeated.
+  write("date,cases,deaths\n2020-01-21,1,0\n2020-01-22,2,3\n2020-01-23,4,3\n2020-01-24,5,3\n");
+  RunSummary next = run();
+  ASSERT_EQ(next.status, RunStatus::kOk);
+  EXPECT_EQ(next.quality.total(), 0u);
+}
+
+TEST_F(QualityRun, HeaderChangeAcrossRuns) {
+  write("date,cases,deaths\n2020-01-21,1,0\n2020-01-22,2,0\n");
+  ASSERT_EQ(run().quality.total(), 0u);
+  write("date,cases,deaths,note\n2020-01-21,1,0,\n2020-01-22,2,0,\n2020-01-23,3,0,\n");
+  RunSummary s = run();
+  ASSERT_EQ(s.status, RunStatus::kOk) << s.failure.message();
+  ASSERT_EQ(s.quality.counts().count("header_changed"), 1u);
+  EXPECT_NE(s.quality.samples()[0].message.find("gained 'note'"), std::string::npos);
+  // Kept: the run after compares with the new header.
+  write("date,cases,deaths,note\n2020-01-21,1,0,\n2020-01-22,2,0,\n2020-01-23,3,0,\n"
+        "2020-01-24,4,0,\n");
+  EXPECT_EQ(run().quality.total(), 0u);
+}
+
+TEST_F(QualityRun, StaleToldOncePerStalePeriod) {
+  write("date,cases,deaths\n2020-01-21,1,0\n");
+  auto told = [&] {
+    size_t n = 0;
+    for (const OutboxMessage& m : outbox()) n += m.body.find("is stale since") != std::string::npos;
+    return n;
+  };
+  clock_.now_ = at(2022, 6, 1);
+  ASSERT_EQ(run().status, RunStatus::kOk);
+  clock_.now_ = at(2022, 6, 2);
+  RunSummary s = run();
+  EXPECT_TRUE(s.stale.empty());
+  EXPECT_EQ(s.source_states[0]["state"], "fresh");
+  clock_.now_ = at(2022, 6, 4);  // more than 2 days since 2022-06-01 12:00
+  s = run();
+  ASSERT_EQ(s.stale.size(), 2u);  // nyt and jhu
+  EXPECT_EQ(s.stale[0].since, "2022-06-03");
+  EXPECT_EQ(s.source_states[0]["text"], "stale since 2022-06-03");
+  std::vector<OutboxMessage> m = outbox();
+  EXPECT_EQ(m.back().event, "stale");
+  EXPECT_EQ(told(), 1u);
+  for (int day = 5; day <= 7; ++day) {
+    clock_.now_ = at(2022, 6, day);
+    s = run();
+    EXPECT_TRUE(s.stale.empty());
+    EXPECT_EQ(s.source_states[0]["state"], "stale");
+  }
+  EXPECT_EQ(told(), 1u);
+  // The source changes: fresh again, then stale again after two days, told again.
+  write("date,cases,deaths\n2020-01-21,1,0\n2020-01-22,2,0\n");
+  clock_.now_ = at(2022, 6, 8);
+  s = run();
+  EXPECT_TRUE(s.stale.empty());
+  clock_.now_ = at(2022, 6, 10, 13);
+  s = run();
+  ASSERT_EQ(s.stale.size(), 1u);  // jhu, unchanged, is still stale (told already)
+  EXPECT_EQ(s.stale[0].name, "nyt");
+  EXPECT_EQ(s.stale[0].since, "2022-06-10");
+  EXPECT_EQ(told(), 2u);
+}
+
+}  // namespace
+}  // namespace covid
