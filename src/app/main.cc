@@ -77,7 +77,7 @@ bool valid_location(const std::string& id) {
 
 int cmd_run(const CommonFlags& flags, const std::string& nyt, const std::string& jhu,
             const std::vector<std::string>& states, const std::vector<std::string>& counties,
-            bool json, bool dry_run, bool accept_shrink) {
+            const std::string& population, bool json, bool dry_run, bool accept_shrink) {
   auto config = build_config(flags);
   if (!config.ok()) return report(config.status());
   if (accept_shrink) config->accept_shrink = true;
@@ -90,6 +90,10 @@ int cmd_run(const CommonFlags& flags, const std::string& nyt, const std::string&
   if (!counties.empty()) {
     config->counties_urls = counties;
     config->counties = true;
+  }
+  if (!population.empty()) {
+    config->population_url = population;
+    config->populations = true;
   }
   CurlHttpClient http;
   SystemClock clock;
@@ -108,7 +112,7 @@ int cmd_run(const CommonFlags& flags, const std::string& nyt, const std::string&
 }
 
 int cmd_export(const CommonFlags& flags, const std::string& format, const std::string& from_text,
-               const std::string& to_text, const std::string& location) {
+               const std::string& to_text, const std::string& location, bool per_100k) {
   auto config = build_config(flags);
   if (!config.ok()) return report(config.status());
   auto from = date_flag(from_text, "--from");
@@ -130,8 +134,17 @@ int cmd_export(const CommonFlags& flags, const std::string& format, const std::s
   auto rows = (*store)->read_series(location, *from, *to);
   if (!rows.ok()) return report(rows.status());
   auto series = serve::SeriesColumns::build(location, *rows);
-  std::string out = format == "csv" ? serve::export_csv(series, 0, series.size())
-                                    : serve::export_json(series, 0, series.size());
+  if (per_100k) {
+    auto populations = (*store)->populations();
+    if (!populations.ok()) return report(populations.status());
+    std::optional<int64_t> population;
+    for (const Population& p : *populations) {
+      if (p.location == location) population = p.population;
+    }
+    series.set_population(population);
+  }
+  std::string out = format == "csv" ? serve::export_csv(series, 0, series.size(), per_100k)
+                                    : serve::export_json(series, 0, series.size(), per_100k);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return 0;
 }
@@ -268,7 +281,7 @@ int main_impl(int argc, char** argv) {
                     "dynamodb://TABLE?region=REGION[&endpoint=URL] (env COVID_ETL_DB)");
   };
 
-  std::string nyt, jhu;
+  std::string nyt, jhu, population;
   std::vector<std::string> states, counties;
   bool json = false, dry_run = false, accept_shrink = false;
   CLI::App* run = app.add_subcommand("run", "one ETL run: extract, validate, join, load");
@@ -282,6 +295,9 @@ int main_impl(int argc, char** argv) {
       "--counties", counties,
       "NYT county series URL or path, may be repeated: read in order; turns the counties "
       "dataset on (env COVID_ETL_COUNTIES_URL)");
+  run->add_option("--population", population,
+                  "JHU lookup table URL or path (populations, for rates per 100,000); turns the "
+                  "populations dataset on (env COVID_ETL_POPULATION_URL)");
   run->add_flag("--json", json, "print the run summary as one JSON object");
   run->add_flag("--dry-run", dry_run,
                 "extract, transform and validate; report what would change; write nothing");
@@ -291,6 +307,7 @@ int main_impl(int argc, char** argv) {
       "(more than [transform] max_shrink fewer: refused otherwise, as a download cut short)");
 
   std::string format = "csv", from, to, location = kNation;
+  bool per_100k = false;
   CLI::App* exp = app.add_subcommand("export", "print the loaded series of one location");
   add_common(exp);
   exp->add_option("--format", format, "csv or json")->check(CLI::IsMember({"csv", "json"}));
@@ -299,6 +316,9 @@ int main_impl(int argc, char** argv) {
   exp->add_option("--location", location,
                   "US (the default), a state's 2-digit FIPS code such as 06, a county's 5-digit "
                   "FIPS code such as 06037, or \"36:New York City\" for a county without FIPS");
+  exp->add_flag("--per-100k", per_100k,
+                "add cases_per_100k, deaths_per_100k, new_cases_avg7_per_100k and "
+                "new_deaths_avg7_per_100k (empty without a population)");
 
   size_t limit = 50;
   bool history_json = false;
@@ -352,8 +372,8 @@ int main_impl(int argc, char** argv) {
     return kUsageExit;
   }
   if (run->parsed())
-    return cmd_run(flags, nyt, jhu, states, counties, json, dry_run, accept_shrink);
-  if (exp->parsed()) return cmd_export(flags, format, from, to, location);
+    return cmd_run(flags, nyt, jhu, states, counties, population, json, dry_run, accept_shrink);
+  if (exp->parsed()) return cmd_export(flags, format, from, to, location, per_100k);
   if (hist->parsed()) return cmd_history(flags, history_json, limit);
   if (serve->parsed()) return cmd_serve(flags, listen);
   if (daemon->parsed()) {

@@ -262,6 +262,13 @@ std::vector<std::string> counties_urls(const Config& c) {
   return {};
 }
 
+std::string population_url(const Config& c) {
+  if (c.populations == false) return "";
+  if (!c.population_url.empty()) return c.population_url;
+  if (c.populations == true || c.nyt_url == kDefaultNytUrl) return kDefaultPopulationUrl;
+  return "";
+}
+
 Result<Config> load_config_file(const std::string& path, Config c) {
   toml::table root;
   try {
@@ -279,8 +286,9 @@ Result<Config> load_config_file(const std::string& path, Config c) {
   check.string(root, "db", "db", &c.db);
 
   if (const toml::table* t = check.table(root, "sources")) {
-    check.known(*t, "sources.", {"nyt", "jhu", "states", "counties"});
+    check.known(*t, "sources.", {"nyt", "jhu", "states", "counties", "population"});
     check.string(*t, "nyt", "sources.nyt", &c.nyt_url);
+    check.string(*t, "population", "sources.population", &c.population_url);
     check.string(*t, "jhu", "sources.jhu", &c.jhu_url);
     for (auto [key, out] :
          {std::pair{"states", &c.states_urls}, std::pair{"counties", &c.counties_urls}}) {
@@ -307,8 +315,8 @@ Result<Config> load_config_file(const std::string& path, Config c) {
     }
   }
   if (const toml::table* t = check.table(root, "datasets")) {
-    check.known(*t, "datasets.", {"national", "states", "counties"});
-    for (const char* key : {"national", "states", "counties"}) {
+    check.known(*t, "datasets.", {"national", "states", "counties", "populations"});
+    for (const char* key : {"national", "states", "counties", "populations"}) {
       const toml::node* n = t->get(key);
       if (n == nullptr) continue;
       auto v = n->value_exact<bool>();
@@ -319,6 +327,8 @@ Result<Config> load_config_file(const std::string& path, Config c) {
         c.national = *v;
       } else if (std::string_view(key) == "states") {
         c.states = *v;
+      } else if (std::string_view(key) == "populations") {
+        c.populations = *v;
       } else {
         c.counties = *v;
       }
@@ -477,6 +487,7 @@ void remember_config_secrets(const Config& c) {
   for (const std::string& url : {c.nyt_url, c.jhu_url}) (void)redact_url(url);
   for (const std::string& url : c.states_urls) (void)redact_url(url);
   for (const std::string& url : c.counties_urls) (void)redact_url(url);
+  (void)redact_url(c.population_url);
   (void)display_store_url(c.db);
   for (const ChannelConfig& channel : c.channels) remember_channel_secrets(channel);
 }
@@ -499,6 +510,10 @@ void apply_environment(Config& c, const std::function<const char*(const char*)>&
   if (const char* v = get("COVID_ETL_COUNTIES_URL"); v != nullptr && *v != '\0') {
     c.counties_urls = {v};
     c.counties = true;
+  }
+  if (const char* v = get("COVID_ETL_POPULATION_URL"); v != nullptr && *v != '\0') {
+    c.population_url = v;
+    c.populations = true;
   }
   set("COVID_ETL_LISTEN", &c.listen);
 }

@@ -1,7 +1,7 @@
 // Config: everything a run needs to know, from three layers, later ones winning:
 // the built-in defaults, a TOML file (--config), the environment (COVID_ETL_DB,
 // COVID_ETL_NYT_URL, COVID_ETL_JHU_URL, COVID_ETL_STATES_URL, COVID_ETL_COUNTIES_URL,
-// COVID_ETL_LISTEN), then command-line flags (applied by the caller).
+// COVID_ETL_POPULATION_URL, COVID_ETL_LISTEN), then command-line flags (applied by the caller).
 //
 // The file is parsed, then checked: unknown keys, wrong types and out-of-range values are usage
 // errors naming the file, line and column. Loading does no other I/O. Plain value.
@@ -32,6 +32,9 @@ inline constexpr const char* kDefaultStatesUrl =
     "https://raw.githubusercontent.com/nytimes/covid-19-data/master/us-states.csv";
 inline constexpr const char* kDefaultCountiesUrl =
     "https://raw.githubusercontent.com/nytimes/covid-19-data/master/us-counties.csv";
+inline constexpr const char* kDefaultPopulationUrl =
+    "https://raw.githubusercontent.com/CSSEGISandData/COVID-19/master/csse_covid_19_data/"
+    "UID_ISO_FIPS_LookUp_Table.csv";
 inline constexpr const char* kDefaultDb = "data/covid.db";
 inline constexpr const char* kDefaultListen = "127.0.0.1:8080";  // serve: the dashboard and API
 
@@ -55,6 +58,11 @@ struct Config {
   bool national = true;
   std::optional<bool> states;
   std::optional<bool> counties;
+  // [sources] population: JHU's lookup table (populations); COVID_ETL_POPULATION_URL,
+  // --population. Empty: not configured (see population_url()). [datasets] populations turns the
+  // dataset on or off; unset: std::nullopt.
+  std::string population_url;
+  std::optional<bool> populations;
   JoinKind join = JoinKind::kLeft;
   // [transform] max_shrink: a source with this share fewer rows or dates than the last successful
   // run saw (a download cut at a line boundary looks like that) fails validation, unless
@@ -91,6 +99,11 @@ std::vector<std::string> states_urls(const Config& config);
 // off unless a source is configured or [datasets] counties = true (then from the upstream URL
 // when no source is set); [datasets] counties = false turns them off whatever the sources say.
 std::vector<std::string> counties_urls(const Config& config);
+
+// The lookup table a run loads populations from; empty when the populations dataset is off. On
+// as states are: unless [datasets] populations = false, from the configured source, else from the
+// upstream URL when the national source is the upstream one or [datasets] populations = true.
+std::string population_url(const Config& config);
 
 // Reads a TOML configuration file over `base`.
 Result<Config> load_config_file(const std::string& path, Config base);

@@ -218,6 +218,26 @@ ALTER TABLE {s}.source_state ADD COLUMN header text;
 ALTER TABLE {s}.source_state ADD COLUMN changed_at text;
 ALTER TABLE {s}.source_state ADD COLUMN stale_told_at text;
 )sql"},
+    // 6: populations (reference data, transform/reference.h), keyed by location id without a
+    // reference to locations: a population may come before its location's rows, or without them
+    {R"sql(
+CREATE TABLE populations (
+  location   TEXT PRIMARY KEY,   -- a location id: 'US', a state's FIPS, a county's, 'FRA'
+  population INTEGER NOT NULL,
+  source     TEXT NOT NULL,      -- who published the figure
+  year       INTEGER,            -- the year the figure stands for; NULL when not known
+  run_id     INTEGER NOT NULL REFERENCES runs (id)  -- the run that last wrote it
+) WITHOUT ROWID;
+)sql",
+     R"sql(
+CREATE TABLE {s}.populations (
+  location   text PRIMARY KEY,   -- a location id: 'US', a state's FIPS, a county's, 'FRA'
+  population bigint NOT NULL,
+  source     text NOT NULL,      -- who published the figure
+  year       integer,            -- the year the figure stands for; NULL when not known
+  run_id     bigint NOT NULL REFERENCES {s}.runs (id)  -- the run that last wrote it
+);
+)sql"},
 };
 
 }  // namespace

@@ -188,6 +188,35 @@ class MergedRows final : public RowCursor {
   Input* given_ = nullptr;  // the input of the row given last
 };
 
+// The populations read against the store's: those to save, and their counts.
+Status plan_populations(StoreView& view, const std::vector<Population>& in, LoadPlan& plan) {
+  if (in.empty()) return Status::Ok();
+  auto stored = view.populations();
+  if (!stored.ok()) return stored.status();
+  std::map<std::string, const Population*> by_id;
+  for (const Population& p : *stored) by_id.emplace(p.location, &p);
+  LevelCounts& c = plan.levels[kPopulationsLevel];
+  std::set<std::string> given;
+  for (const Population& p : in) {
+    if (!given.insert(p.location).second) continue;  // a reader gives each location once
+    ++c.locations;
+    auto it = by_id.find(p.location);
+    if (it == by_id.end()) {
+      ++c.inserted;
+    } else if (it->second->population != p.population || it->second->source != p.source ||
+               it->second->year != p.year) {
+      ++c.updated;
+    } else {
+      ++c.unchanged;
+      continue;
+    }
+    plan.populations.push_back(p);
+  }
+  for (const auto& [id, p] : by_id) c.missing += !given.count(id);
+  c.locations_changed = plan.populations.size();
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::vector<Observation>> StoreReadView::existing_many(
@@ -251,7 +280,7 @@ std::map<std::string, LevelCounts> count_levels(const ChangeSet& c,
   return out;
 }
 
-bool LoadPlan::changed() const { return inserted() > 0 || updated() > 0; }
+bool LoadPlan::changed() const { return inserted() > 0 || updated() > 0 || !populations.empty(); }
 
 uint64_t LoadPlan::inserted() const {
   uint64_t n = changes.inserted.size();
@@ -283,6 +312,7 @@ Result<LoadPlan> plan_load(StoreView& view, PlanInput input) {
   for (const std::string& level : input.digest_levels)
     plan.digests[level] = digests_of(level, input.rows, plan.changes.missing);
   for (const PlanInput::Blocks& b : input.blocks) COVID_RETURN_IF_ERROR(plan_blocks(view, b, plan));
+  COVID_RETURN_IF_ERROR(plan_populations(view, input.reference.populations, plan));
   plan.locations = std::move(input.locations);
   plan.rows = std::move(input.rows);
   return plan;
@@ -315,6 +345,8 @@ Status apply(LoadTransaction& t, int64_t run_id, LoadPlan& plan) {
   }
   for (const auto& [level, digests] : plan.digests)
     COVID_RETURN_IF_ERROR(t.save_date_digests(level, digests));
+  if (!plan.populations.empty())
+    COVID_RETURN_IF_ERROR(t.save_populations(run_id, plan.populations));
   return Status::Ok();
 }
 

@@ -17,6 +17,8 @@
 // - the digests of the dates that changed are saved; for a level read into memory whose store
 //   keeps digests (PlanInput::digest_levels), the digests of all its dates, computed from the
 //   rows;
+// - populations (reference data) are compared by location with the store's: new, changed (figure,
+//   source or year) or unchanged; a stored one the source no longer gives is kept;
 // - every insert, of every level, goes to the store in one stream in (location, date) order (the
 //   order of the store's key, so that a store appends instead of splitting pages), then the
 //   revisions, then the digests.
@@ -56,6 +58,8 @@ class StoreView {
       Date date, const std::vector<std::string>& locations) = 0;
   // Every stored row of `level` on `date`, sorted by location.
   virtual Result<std::vector<Observation>> existing_on_date(std::string_view level, Date date) = 0;
+  // Every stored population, sorted by location (the default: none, for a view over no store).
+  virtual Result<std::vector<Population>> populations() { return std::vector<Population>(); }
 };
 
 class TransactionView final : public StoreView {
@@ -72,6 +76,7 @@ class TransactionView final : public StoreView {
   Result<std::vector<Observation>> existing_on_date(std::string_view level, Date date) override {
     return t_.existing_on_date(level, date);
   }
+  Result<std::vector<Population>> populations() override { return t_.populations(); }
 
  private:
   LoadTransaction& t_;
@@ -86,6 +91,7 @@ class StoreReadView final : public StoreView {
   Result<std::vector<Observation>> existing_on(Date date,
                                                const std::vector<std::string>& locations) override;
   Result<std::vector<Observation>> existing_on_date(std::string_view level, Date date) override;
+  Result<std::vector<Population>> populations() override { return store_.populations(); }
 
  private:
   Store& store_;
@@ -123,6 +129,9 @@ struct LevelCounts {
 // Counts changes by level; `rows` is what the source gave, sorted by (location, date).
 std::map<std::string, LevelCounts> count_levels(const ChangeSet& changes,
                                                 const std::vector<Observation>& rows);
+
+// The key of LoadPlan::levels (and of the run summary's levels) that counts populations.
+inline constexpr const char* kPopulationsLevel = "populations";
 
 struct PlanInput {
   // The rows read into memory, every level, sorted by (location, date), keys unique.
@@ -164,9 +173,14 @@ struct LoadPlan {
   std::vector<Location> locations;                              // to save
   std::map<std::string, std::map<Date, StoredDigest>> digests;  // by level, to save
   std::map<std::string, LevelCounts> levels;  // every level's counts (apply completes them)
+  // Reference data: the populations that are new or changed (figure, source or year), to save.
+  // Their counts are levels[kPopulationsLevel]'s; a stored population the source no longer gives
+  // is kept (counted as missing).
+  std::vector<Population> populations;
 
+  // Whether anything is written: rows, or reference data.
   bool changed() const;
-  // The run's totals over every level.
+  // The run's totals of rows over every level (reference data not counted).
   uint64_t inserted() const;
   uint64_t updated() const;
   uint64_t unchanged() const;
@@ -178,8 +192,9 @@ struct LoadPlan {
 Result<LoadPlan> plan_load(StoreView& view, PlanInput input);
 
 // Writes the plan in `t` for run `run_id`: locations, then every insert in one (location, date)
-// stream, then the revisions, then the digests. Completes the block levels' locations_changed
-// (their fresh dates' locations are known only as their rows go by). Does not commit.
+// stream, then the revisions, then the digests, then the populations. Completes the block levels'
+// locations_changed (their fresh dates' locations are known only as their rows go by). Does not
+// commit.
 Status apply(LoadTransaction& t, int64_t run_id, LoadPlan& plan);
 
 // A few lines for people: per level, what would be inserted, revised, kept, skipped.

@@ -47,6 +47,7 @@
 #include "load/date_digest.h"
 #include "transform/location.h"
 #include "transform/observation.h"
+#include "transform/reference.h"
 
 namespace covid {
 
@@ -93,6 +94,18 @@ class LoadTransaction {
   virtual Status save_locations(const std::vector<Location>& locations) {
     (void)locations;
     return Status::Ok();
+  }
+  // Populations (transform/reference.h), read under the run lock: every one the store holds,
+  // sorted by location. The default fails: a store that keeps populations overrides both.
+  virtual Result<std::vector<Population>> populations() {
+    return Status::Load("this store keeps no populations");
+  }
+  // Adds or replaces populations (by location), each recorded as written by run `run_id`. A
+  // population is never removed.
+  virtual Status save_populations(int64_t run_id, const std::vector<Population>& populations) {
+    (void)run_id;
+    (void)populations;
+    return Status::Load("this store keeps no populations");
   }
   virtual Status save_source(int64_t run_id, const SourceState& state) = 0;
   // Removes the state kept under `url`: one written before states were keyed by the redacted URL,
@@ -160,6 +173,11 @@ class Store : public Outbox {
   virtual bool keeps_location_names() const { return true; }
   // Source URL -> what the last successful run saw of it.
   virtual Result<std::map<std::string, SourceState>> source_states() = 0;
+  // Every population the store holds (transform/reference.h), sorted by location; none for a
+  // store not created yet. Kept by SQLite and PostgreSQL (table populations, keyed by location,
+  // no reference to locations: a population may come before its location's rows) and DynamoDB
+  // (items of pk "population" in TABLE-meta). The default, for a store that keeps none: none.
+  virtual Result<std::vector<Population>> populations() { return std::vector<Population>(); }
   // A token that changes whenever data or run records have been committed since the previous
   // call, by any process; cheap enough to call on every request (serve uses it to know when to
   // recompute its responses). The default derives it from the newest run records, which every

@@ -5,6 +5,7 @@
 #include "common/secrets.h"
 #include "extract/date_block_skipper.h"
 #include "pipeline/county_spool.h"
+#include "transform/jhu_populations.h"
 #include "transform/jhu_recovered.h"
 #include "transform/join.h"
 #include "transform/nyt_counties.h"
@@ -158,6 +159,31 @@ class CountiesRun final : public FilesRun<CountiesReader> {
   std::vector<std::unique_ptr<DateBlockSkipper>> skippers_;
 };
 
+// JHU's lookup table: populations, reference data without series.
+class PopulationsRun final : public DatasetRun {
+ public:
+  PopulationsRun(const Config& config, const Clock& clock)
+      : reader_(redact_url(population_url(config)), clock) {
+    sources_ = {{"population", population_url(config), &reader_}};
+  }
+  std::vector<SourceSlot>& sources() override { return sources_; }
+  Status take_rows(std::vector<Observation>& rows,
+                   std::map<std::string, Location>& locations) override {
+    (void)rows;
+    (void)locations;
+    return Status::Ok();
+  }
+  Status take_reference(ReferenceData& out) override {
+    out.populations.insert(out.populations.end(), reader_.populations().begin(),
+                           reader_.populations().end());
+    return Status::Ok();
+  }
+
+ private:
+  PopulationsReader reader_;
+  std::vector<SourceSlot> sources_;
+};
+
 template <typename R>
 std::unique_ptr<DatasetRun> start(const Config& config, const Clock& clock) {
   return std::make_unique<R>(config, clock);
@@ -174,11 +200,15 @@ const std::vector<Dataset>& datasets() {
        [](const Config& c) { return !states_urls(c).empty(); }, &start<StatesRun>},
       {"counties", "county", "cases, deaths", true, "The New York Times", 1, "2023-03-23",
        [](const Config& c) { return !counties_urls(c).empty(); }, &start<CountiesRun>},
+      // Reference data: no level, no series.
+      {"populations", "", "population", false, "Johns Hopkins University CSSE", 1, "2023-03-10",
+       [](const Config& c) { return !population_url(c).empty(); }, &start<PopulationsRun>},
   };
   return all;
 }
 
 const Dataset* dataset_at_level(std::string_view level) {
+  if (level.empty()) return nullptr;  // reference datasets have no level
   for (const Dataset& d : datasets()) {
     if (d.level == level) return &d;
   }

@@ -82,8 +82,11 @@ class DatasetRun {
 };
 
 struct Dataset {
-  const char* name;     // national, states, counties
-  const char* level;    // of its locations: nation, state, county (transform/location.h)
+  const char* name;  // national, states, counties, populations
+  // Of its locations: nation, state, county (transform/location.h); "" for a dataset of
+  // reference data only (populations), which has no series: its rows are none, its DatasetRun
+  // hands over take_reference() only, and no date digests or location checks concern it.
+  const char* level;
   const char* metrics;  // what it fills: "cases, deaths, recovered"
   // Its files list each date's rows together, dates ascending: with date digests in the store,
   // a run skips the dates that did not change (extract/date_block_skipper.h).
@@ -102,7 +105,7 @@ struct Dataset {
 // Every dataset, in the order a run reads them.
 const std::vector<Dataset>& datasets();
 
-// The dataset whose rows are at `level`, or nullptr.
+// The dataset whose rows are at `level`, or nullptr (always for "": no series there).
 const Dataset* dataset_at_level(std::string_view level);
 
 }  // namespace covid

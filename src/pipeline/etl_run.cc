@@ -115,6 +115,7 @@ class Run {
     for (const std::string& url : {config.nyt_url, config.jhu_url}) (void)redact_url(url);
     for (const std::string& url : states_urls(config)) (void)redact_url(url);
     for (const std::string& url : counties_urls(config)) (void)redact_url(url);
+    (void)redact_url(population_url(config));
   }
 
   RunSummary execute() {
@@ -199,7 +200,7 @@ class Run {
     for (const Dataset& d : registry()) {
       if (!d.enabled(config_)) continue;
       runs_.push_back({&d, d.start(config_, clock_)});
-      if (!d.date_ordered || options_.dry_run) continue;
+      if (!d.date_ordered || options_.dry_run || *d.level == '\0') continue;
       auto digests = store_->date_digests(d.level);
       if (!digests.ok()) return digests.status();
       if (digests->has_value())
@@ -211,7 +212,7 @@ class Run {
     }
     if (sources_.empty()) {
       return Status::Usage(
-          "no dataset to load: [datasets] turns national, states and counties off");
+          "no dataset to load: [datasets] turns national, states, counties and populations off");
     }
     return Status::Ok();
   }
@@ -320,8 +321,10 @@ class Run {
   // could be compared).
   Status read_stored_locations() {
     bool needed = false;
-    for (const DatasetEntry& e : runs_)
-      needed = needed || std::string_view(e.dataset->level) != "nation";
+    for (const DatasetEntry& e : runs_) {
+      std::string_view level = e.dataset->level;
+      needed = needed || (level != "nation" && !level.empty());  // reference data: no names
+    }
     if (!needed || !store_->keeps_location_names()) return Status::Ok();
     auto stored = store_->list_locations();
     if (!stored.ok()) return stored.status();
@@ -351,10 +354,11 @@ class Run {
                                  " in the source data; nothing was loaded");
     }
     std::map<std::string, Location> locations;
-    bool any_blocks = false;
+    bool any_blocks = false, any_series = false;
     for (DatasetEntry& e : runs_) {
       COVID_RETURN_IF_ERROR(e.run->take_rows(input_.rows, locations));
       COVID_RETURN_IF_ERROR(e.run->take_reference(input_.reference));
+      any_series = any_series || *e.dataset->level != '\0';
       if (const BlockSource* b = e.run->blocks()) {
         any_blocks = any_blocks || b->block_count() > 0;
         input_.blocks.push_back({e.dataset->level, b, {}, e.run->block_locations(stored_by_id_)});
@@ -372,7 +376,7 @@ class Run {
                                    " is in two files; nothing was loaded");
       }
     }
-    if (input_.rows.empty() && !any_blocks)
+    if (any_series && input_.rows.empty() && !any_blocks)
       return Status::InvalidData("the series is empty; nothing was loaded");
     for (auto& [id, l] : locations) input_.locations.push_back(std::move(l));
     warn_renamed();
@@ -387,8 +391,10 @@ class Run {
         last = std::max(last, range->second);
       }
     }
-    summary_.first_date = format_date(first);
-    summary_.last_date = format_date(last);
+    if (first <= last) {  // a run of reference data only has no dates
+      summary_.first_date = format_date(first);
+      summary_.last_date = format_date(last);
+    }
     return Status::Ok();
   }
 

@@ -112,6 +112,11 @@ Message compose(const RunSummary& s, const std::string& dashboard_url) {
     if (level == "nation" || l.locations_changed == 0) continue;
     const char* many = level == "state" ? "states" : level == "county" ? "counties" : level.c_str();
     const char* one = level == "state" ? "state" : level == "county" ? "county" : level.c_str();
+    if (l.last_changed.empty()) {  // reference data, without dates: "12 new populations"
+      summaries.push_back(std::to_string(l.inserted) + " new " + level + ", " +
+                          std::to_string(l.updated) + " revised");
+      continue;
+    }
     summaries.push_back(plural(l.locations_changed, one, many) + " updated for " + l.last_changed +
                         ", " + std::to_string(l.updated) + " revised");
   }

@@ -45,7 +45,15 @@ std::string location_label(const Location& l) {
   return l.name;
 }
 
-LocationIndex::LocationIndex(std::vector<Location> locations) : all_(std::move(locations)) {
+std::optional<int64_t> LocationIndex::population(std::string_view id) const {
+  auto it = populations_.find(id);
+  if (it == populations_.end()) return std::nullopt;
+  return it->second;
+}
+
+LocationIndex::LocationIndex(std::vector<Location> locations,
+                             std::map<std::string, int64_t, std::less<>> populations)
+    : all_(std::move(locations)), populations_(std::move(populations)) {
   if (!std::is_sorted(all_.begin(), all_.end(),
                       [](const Location& a, const Location& b) { return a.id < b.id; })) {
     std::sort(all_.begin(), all_.end(),
@@ -128,6 +136,8 @@ std::string locations_json(const LocationIndex& index, const LocationSearch& sea
                     {"state", text_or_null(l.state)},
                     {"fips", text_or_null(l.fips)},
                     {"label", location_label(l)}});
+    auto population = index.population(l.id);
+    list.back()["population"] = population ? json(*population) : json();
   }
   json j = {{"q", search.text},      {"type", text_or_null(search.type)},
             {"limit", search.limit}, {"total", hits.size()},
@@ -143,7 +153,8 @@ std::string states_json(const std::vector<StateSeries>& states) {
     json row = {{"id", st.location->id}, {"name", st.location->name}};
     if (s.size() == 0) {
       for (const char* k : {"date", "cases", "deaths", "new_cases_avg7", "new_deaths_avg7",
-                            "new_cases_avg7_14d_ago", "change_14d", "change_14d_pct"}) {
+                            "new_cases_avg7_14d_ago", "change_14d", "change_14d_pct",
+                            "new_cases_avg7_per_100k", "new_deaths_avg7_per_100k"}) {
         row[k] = nullptr;
       }
       list.push_back(std::move(row));
@@ -168,6 +179,9 @@ std::string states_json(const std::vector<StateSeries>& states) {
     row["change_14d_pct"] = std::isnan(now_r - before_r) || before_r <= 0
                                 ? json()
                                 : rounded((now_r - before_r) / before_r * 100.0);
+    auto rate = [&](const std::vector<double>& v) { return i < v.size() ? rounded(v[i]) : json(); };
+    row["new_cases_avg7_per_100k"] = rate(s.new_cases_avg7_per_100k);
+    row["new_deaths_avg7_per_100k"] = rate(s.new_deaths_avg7_per_100k);
     list.push_back(std::move(row));
   }
   json j = {{"date", newest ? json(format_date(*newest)) : json()},

@@ -13,6 +13,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,8 +28,12 @@ namespace covid::serve {
 
 class LocationIndex {
  public:
-  // `locations` as Store::list_locations() gives them (sorted by id; sorted here otherwise).
-  explicit LocationIndex(std::vector<Location> locations);
+  // `locations` as Store::list_locations() gives them (sorted by id; sorted here otherwise);
+  // `populations` by location id (Store::populations()).
+  explicit LocationIndex(std::vector<Location> locations,
+                         std::map<std::string, int64_t, std::less<>> populations = {});
+  // A location's population, std::nullopt when none is known.
+  std::optional<int64_t> population(std::string_view id) const;
 
   const Location* find(std::string_view id) const;  // nullptr: not a known location
   const std::vector<Location>& all() const { return all_; }
@@ -37,7 +44,8 @@ class LocationIndex {
                                       const std::vector<std::string>& ids = {}) const;
 
  private:
-  std::vector<Location> all_;                   // by id
+  std::vector<Location> all_;  // by id
+  std::map<std::string, int64_t, std::less<>> populations_;
   std::vector<std::string> label_, name_, id_;  // folded (lower-case) label, name and id, by index
 };
 
@@ -56,8 +64,8 @@ struct LocationSearch {
 };
 
 // {"q": .., "type": ..|null, "limit": N, "total": matches, "count": returned,
-//  "locations": [{"id", "type", "name", "state", "fips", "label"}, ...]} (state and fips null when
-// there is none).
+//  "locations": [{"id", "type", "name", "state", "fips", "label", "population"}, ...]} (state,
+// fips and population null when there is none).
 std::string locations_json(const LocationIndex& index, const LocationSearch& search);
 
 // One state's series, for the table of states.
@@ -69,10 +77,11 @@ struct StateSeries {
 // The latest 7-day averages of every state and their change over 14 days:
 // {"date": the newest date of any state|null, "count": N, "states": [{"id", "name", "date",
 //  "cases", "deaths", "new_cases_avg7", "new_deaths_avg7", "new_cases_avg7_14d_ago",
-//  "change_14d", "change_14d_pct"}, ...]} by id. `date` is the state's newest date; the averages
-// are those of that date and of the date 14 days before; change_14d is their difference and
-// change_14d_pct the difference in percent of the earlier one (null when that is 0 or unknown).
-// Averages and changes are rounded to 2 decimals; unknown values are null.
+//  "change_14d", "change_14d_pct", "new_cases_avg7_per_100k", "new_deaths_avg7_per_100k"}, ...]}
+// by id (the rates null without a population: SeriesColumns::set_population). `date` is the state's
+// newest date; the averages are those of that date and of the date 14 days before; change_14d is
+// their difference and change_14d_pct the difference in percent of the earlier one (null when that
+// is 0 or unknown). Averages and changes are rounded to 2 decimals; unknown values are null.
 std::string states_json(const std::vector<StateSeries>& states);
 
 }  // namespace covid::serve

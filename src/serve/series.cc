@@ -17,7 +17,25 @@ constexpr std::pair<const char*, SeriesField> kFieldNames[] = {
     {"new_deaths", kFieldNewDeaths},
     {"new_cases_avg7", kFieldNewCasesAvg7},
     {"new_deaths_avg7", kFieldNewDeathsAvg7},
+    {"cases_per_100k", kFieldCasesPer100k},
+    {"deaths_per_100k", kFieldDeathsPer100k},
+    {"new_cases_avg7_per_100k", kFieldNewCasesAvg7Per100k},
+    {"new_deaths_avg7_per_100k", kFieldNewDeathsAvg7Per100k},
 };
+
+// `v` per 100,000 of `population`; NaN for an unknown value or without a population.
+double per_100k(double v, std::optional<int64_t> population) {
+  if (!population || std::isnan(v)) return std::nan("");
+  return v * 100000.0 / double(*population);
+}
+
+double count_value(int64_t v) { return v == kUnknown ? std::nan("") : double(v); }
+
+// Rounded to 2 decimals, as the API shows it; null when NaN.
+nlohmann::json rounded_or_null(double v) {
+  if (std::isnan(v)) return nullptr;
+  return std::round(v * 100.0) / 100.0;
+}
 
 void daily(const std::vector<Date>& dates, const std::vector<int64_t>& cumulative,
            std::vector<int64_t>* out, std::vector<double>* avg) {
@@ -116,6 +134,24 @@ SeriesColumns SeriesColumns::build(std::string location, const std::vector<Obser
   return s;
 }
 
+void SeriesColumns::set_population(std::optional<int64_t> p) {
+  population = p && *p > 0 ? p : std::nullopt;
+  size_t n = size();
+  cases_per_100k.assign(n, std::nan(""));
+  deaths_per_100k.assign(n, std::nan(""));
+  new_cases_avg7_per_100k.assign(n, std::nan(""));
+  new_deaths_avg7_per_100k.assign(n, std::nan(""));
+  if (!population) return;
+  for (size_t i = 0; i < n; ++i) {
+    cases_per_100k[i] = per_100k(count_value(cases[i]), population);
+    deaths_per_100k[i] = per_100k(count_value(deaths[i]), population);
+    if (i < new_cases_avg7.size())
+      new_cases_avg7_per_100k[i] = per_100k(new_cases_avg7[i], population);
+    if (i < new_deaths_avg7.size())
+      new_deaths_avg7_per_100k[i] = per_100k(new_deaths_avg7[i], population);
+  }
+}
+
 std::pair<size_t, size_t> SeriesColumns::range(std::optional<Date> from,
                                                std::optional<Date> to) const {
   auto lo = from ? std::lower_bound(date.begin(), date.end(), *from) : date.begin();
@@ -190,12 +226,29 @@ std::string series_json(const SeriesColumns& s, size_t begin, size_t end, unsign
   if (fields & kFieldNewDeaths) counts("new_deaths", s.new_deaths, kNoValue);
   if (fields & kFieldNewCasesAvg7) averages("new_cases_avg7", s.new_cases_avg7);
   if (fields & kFieldNewDeathsAvg7) averages("new_deaths_avg7", s.new_deaths_avg7);
+  // Rates: null throughout until set_population() made them.
+  auto rates = [&](const char* name, const std::vector<double>& v) {
+    array(out, name, begin, end, [&](size_t i) {
+      if (i >= v.size() || std::isnan(v[i]))
+        out += "null";
+      else
+        append_avg(out, v[i]);
+    });
+  };
+  if (fields & kFieldCasesPer100k) rates("cases_per_100k", s.cases_per_100k);
+  if (fields & kFieldDeathsPer100k) rates("deaths_per_100k", s.deaths_per_100k);
+  if (fields & kFieldNewCasesAvg7Per100k)
+    rates("new_cases_avg7_per_100k", s.new_cases_avg7_per_100k);
+  if (fields & kFieldNewDeathsAvg7Per100k)
+    rates("new_deaths_avg7_per_100k", s.new_deaths_avg7_per_100k);
   out += "}\n";
   return out;
 }
 
-std::string export_csv(const SeriesColumns& s, size_t begin, size_t end) {
-  std::string out = "date,cases,deaths,recovered\n";
+std::string export_csv(const SeriesColumns& s, size_t begin, size_t end, bool per_100k) {
+  std::string out = per_100k ? "date,cases,deaths,recovered,cases_per_100k,deaths_per_100k,"
+                               "new_cases_avg7_per_100k,new_deaths_avg7_per_100k\n"
+                             : "date,cases,deaths,recovered\n";
   out.reserve(out.size() + (end - begin) * 36);
   char date[10];
   for (size_t i = begin; i < end; ++i) {
@@ -205,12 +258,20 @@ std::string export_csv(const SeriesColumns& s, size_t begin, size_t end) {
       out.push_back(',');
       if (v != kUnknown) append_int(out, v);
     }
+    if (per_100k) {
+      for (const std::vector<double>* v :
+           {&s.cases_per_100k, &s.deaths_per_100k, &s.new_cases_avg7_per_100k,
+            &s.new_deaths_avg7_per_100k}) {
+        out.push_back(',');
+        if (i < v->size() && !std::isnan((*v)[i])) append_avg(out, (*v)[i]);
+      }
+    }
     out.push_back('\n');
   }
   return out;
 }
 
-std::string export_json(const SeriesColumns& s, size_t begin, size_t end) {
+std::string export_json(const SeriesColumns& s, size_t begin, size_t end, bool per_100k) {
   auto count = [](int64_t v) { return v == kUnknown ? nlohmann::json() : nlohmann::json(v); };
   nlohmann::json arr = nlohmann::json::array();
   for (size_t i = begin; i < end; ++i) {
@@ -218,6 +279,16 @@ std::string export_json(const SeriesColumns& s, size_t begin, size_t end) {
                    {"cases", count(s.cases[i])},
                    {"deaths", count(s.deaths[i])},
                    {"recovered", count(s.recovered[i])}});
+    if (per_100k) {
+      auto rate = [&](const std::vector<double>& v) {
+        return i < v.size() ? rounded_or_null(v[i]) : nlohmann::json();
+      };
+      nlohmann::json& o = arr.back();
+      o["cases_per_100k"] = rate(s.cases_per_100k);
+      o["deaths_per_100k"] = rate(s.deaths_per_100k);
+      o["new_cases_avg7_per_100k"] = rate(s.new_cases_avg7_per_100k);
+      o["new_deaths_avg7_per_100k"] = rate(s.new_deaths_avg7_per_100k);
+    }
   }
   return arr.dump() + "\n";
 }

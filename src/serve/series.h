@@ -4,7 +4,9 @@
 // Daily values are differences of consecutive dates' cumulative counts (null on the first date,
 // after a gap in the dates, or where either count is unknown); a negative daily value is a
 // revision upstream and is kept as it is. The 7-day averages need the seven daily values of the
-// days ending on that date, all known. Plain value; immutable after build(), so thread-safe to
+// days ending on that date, all known. Rates per 100,000 people (set_population()) are the
+// cumulative counts and the 7-day averages scaled by 100,000 / population, null without a
+// population (shown rounded to 2 decimals). Plain value; immutable after build(), so thread-safe to
 // read.
 #pragma once
 
@@ -31,8 +33,15 @@ struct SeriesColumns {
   std::vector<int64_t> cases, deaths, recovered;        // kUnknown: null
   std::vector<int64_t> new_cases, new_deaths;           // kNoValue: null
   std::vector<double> new_cases_avg7, new_deaths_avg7;  // NaN: null
+  // Per 100,000 people (NaN: null; all null without a population), made by set_population().
+  std::optional<int64_t> population;
+  std::vector<double> cases_per_100k, deaths_per_100k;
+  std::vector<double> new_cases_avg7_per_100k, new_deaths_avg7_per_100k;
 
   static SeriesColumns build(std::string location, const std::vector<Observation>& rows);
+  // Sets the location's population (std::nullopt or <= 0: none) and makes the rates per 100,000
+  // from the counts and the 7-day averages as they are: call it after the averages are final.
+  void set_population(std::optional<int64_t> population);
   size_t size() const { return date.size(); }
   // The rows with from <= date <= to, as [begin, end).
   std::pair<size_t, size_t> range(std::optional<Date> from, std::optional<Date> to) const;
@@ -48,7 +57,11 @@ enum SeriesField : unsigned {
   kFieldNewDeaths = 1u << 5,
   kFieldNewCasesAvg7 = 1u << 6,
   kFieldNewDeathsAvg7 = 1u << 7,
-  kAllFields = (1u << 8) - 1,
+  kFieldCasesPer100k = 1u << 8,
+  kFieldDeathsPer100k = 1u << 9,
+  kFieldNewCasesAvg7Per100k = 1u << 10,
+  kFieldNewDeathsAvg7Per100k = 1u << 11,
+  kAllFields = (1u << 12) - 1,
 };
 
 // Parses a comma-separated list of field names; an error names the first unknown one.
@@ -62,7 +75,10 @@ std::string series_json(const SeriesColumns& s, size_t begin, size_t end,
 // API (/api/v1/export.csv). CSV: a header line date,cases,deaths,recovered, then one line per
 // date, an unknown count empty. JSON (`export --format json`): one array of
 // {"cases", "date", "deaths", "recovered"} objects (an unknown count null), then a newline.
-std::string export_csv(const SeriesColumns& s, size_t begin, size_t end);
-std::string export_json(const SeriesColumns& s, size_t begin, size_t end);
+// With `per_100k`, four more columns (keys) follow recovered: cases_per_100k, deaths_per_100k,
+// new_cases_avg7_per_100k, new_deaths_avg7_per_100k (rounded to 2 decimals; empty, or null,
+// without a population; an average needs the six dates before it within the rows exported).
+std::string export_csv(const SeriesColumns& s, size_t begin, size_t end, bool per_100k = false);
+std::string export_json(const SeriesColumns& s, size_t begin, size_t end, bool per_100k = false);
 
 }  // namespace covid::serve

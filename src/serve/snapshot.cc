@@ -50,10 +50,14 @@ Result<std::shared_ptr<Snapshot>> build_snapshot(Store& store, uint64_t version,
   auto snap = std::make_shared<Snapshot>(series_cache_bytes);
   snap->version = version;
   snap->available = true;
+  auto populations = store.populations();
+  if (!populations.ok()) return populations.status();
+  for (const Population& p : *populations) snap->populations.emplace(p.location, p.population);
   for (const std::string& loc : locations) {
     auto rows = store.read_series(loc, std::nullopt, std::nullopt);
     if (!rows.ok()) return rows.status();
-    snap->series.emplace(loc, SeriesColumns::build(loc, *rows));
+    auto it = snap->series.emplace(loc, SeriesColumns::build(loc, *rows)).first;
+    it->second.set_population(snap->population(loc));
   }
   auto runs = store.list_runs(kRunsSummed);
   if (!runs.ok()) return runs.status();
@@ -210,7 +214,7 @@ Result<std::shared_ptr<const LocationIndex>> SnapshotCache::locations(const Snap
     log_once(list.status().message());
     return list.status();
   }
-  auto index = std::make_shared<const LocationIndex>(std::move(*list));
+  auto index = std::make_shared<const LocationIndex>(std::move(*list), snap.populations);
   std::lock_guard lazy(snap.lazy_mu_);
   snap.locations_ = index;
   return index;
@@ -238,6 +242,7 @@ Result<std::shared_ptr<const LocationSeries>> SnapshotCache::series(const Snapsh
   }
   auto entry = std::make_shared<LocationSeries>();
   entry->columns = SeriesColumns::build(key, rows);
+  entry->columns.set_population(snap.population(key));
   const SeriesColumns& s = entry->columns;
   entry->full =
       Representation::make(kJson, series_json(s, 0, s.size()), kDataCache, kOnDemandGzipLevel);
@@ -269,6 +274,7 @@ Result<std::shared_ptr<const Representation>> SnapshotCache::states(const Snapsh
       }
       series_reads_.fetch_add(1, std::memory_order_relaxed);
       states.push_back(StateSeries{&l, SeriesColumns::build(l.id, *read)});
+      states.back().series.set_population(snap.population(l.id));
     }
   }
   auto rep = Representation::make(kJson, states_json(states), kDataCache, kOnDemandGzipLevel);

@@ -68,7 +68,14 @@ class Snapshot {
   bool available = false;  // false: no database to read (error says why)
   std::string error;
   std::map<std::string, SeriesColumns, std::less<>> series;  // by location id
-  std::vector<RunRecord> runs;                               // newest first, up to kRunsKept
+  // Every population the store holds, by location id (Store::populations(), read with the
+  // snapshot): the series' rates per 100,000 and the locations' `population`.
+  std::map<std::string, int64_t, std::less<>> populations;
+  std::optional<int64_t> population(std::string_view id) const {
+    auto it = populations.find(id);
+    return it == populations.end() ? std::nullopt : std::optional<int64_t>(it->second);
+  }
+  std::vector<RunRecord> runs;  // newest first, up to kRunsKept
   RunTotals totals;
 
   // Made once per version: the full series and export of every location, the summary, the

@@ -1388,6 +1388,77 @@ INSTANTIATE_TEST_SUITE_P(Stores, DigestContract, testing::Values("sqlite", "post
                            return info.param;
                          });
 
+// --- populations (reference data), on every store ----------------------------------------------
+
+class PopulationContract : public StoreContract {
+ protected:
+  // One committed load that saves `populations`.
+  void save(Store& store, const std::vector<Population>& populations, bool commit = true) {
+    Result<int64_t> id = store.begin_run("2022-06-01T12:00:00.000Z");
+    ASSERT_TRUE(id.ok()) << id.status().message();
+    Result<std::unique_ptr<LoadTransaction>> t = store.begin_load();
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    Status saved = (*t)->save_populations(*id, populations);
+    ASSERT_TRUE(saved.ok()) << saved.message();
+    if (commit) {
+      Status committed = (*t)->commit();
+      ASSERT_TRUE(committed.ok()) << committed.message();
+    }
+  }
+  static Strings show_all(const std::vector<Population>& ps) {
+    Strings out;
+    for (const Population& p : ps)
+      out.push_back(p.location + " " + std::to_string(p.population) + " " + p.source + " " +
+                    std::to_string(p.year));
+    return out;
+  }
+  Strings stored(Store& store) {
+    Result<std::vector<Population>> r = store.populations();
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? show_all(*r) : Strings{"error"};
+  }
+};
+
+// save_populations() then populations(): sorted by location (byte order), every field back, the
+// year 0 (not known) included; saving again replaces a location's and keeps the others; the load
+// transaction reads the same; an uncommitted load leaves nothing.
+TEST_P(PopulationContract, PopulationsRoundTrip) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(stored(*store), Strings{});
+  save(*store, {{"36:New York City", 8336817, "JHU: 36005 + 36047", 2019},
+                {"06", 39512223, "JHU", 2019},
+                {"XKS", 1810366, "JHU", 0},
+                {"06037", 10039107, "JHU", 2019}});
+  const Strings first = {"06 39512223 JHU 2019", "06037 10039107 JHU 2019",
+                         "36:New York City 8336817 JHU: 36005 + 36047 2019", "XKS 1810366 JHU 0"};
+  EXPECT_EQ(stored(*store), first);
+  save(*store, {{"06", 39512224, "JHU", 2020}}, /*commit=*/false);
+  EXPECT_EQ(stored(*store), first);
+  save(*store, {{"06", 39512224, "JHU", 2020}, {"US", 329466283, "JHU", 0}});
+  EXPECT_EQ(stored(*store), (Strings{"06 39512224 JHU 2020", "06037 10039107 JHU 2019",
+                                     "36:New York City 8336817 JHU: 36005 + 36047 2019",
+                                     "US 329466283 JHU 0", "XKS 1810366 JHU 0"}));
+  Result<std::unique_ptr<LoadTransaction>> t = store->begin_load();
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  auto in_load = (*t)->populations();
+  ASSERT_TRUE(in_load.ok()) << in_load.status().message();
+  EXPECT_EQ(show_all(*in_load).size(), 5u);
+  t->reset();
+  // Another store on the same database reads them too (serve, export).
+  StoreOptions ro;
+  ro.read_only = true;
+  auto reader = open(ro);
+  ASSERT_NE(reader, nullptr);
+  EXPECT_EQ(stored(*reader).size(), 5u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, PopulationContract,
+                         testing::Values("sqlite", "postgres", "dynamodb"),
+                         [](const testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
+
 // --- PostgreSQL only ------------------------------------------------------------------------
 
 class PostgresStoreTest : public testing::Test {

@@ -170,6 +170,8 @@ json meta_query(const std::string& table, std::string_view pk, bool forward) {
 // says a level's rows are loaded with them (dynamodb_store.h).
 std::string digest_pk(std::string_view level) { return "digest#" + std::string(level); }
 constexpr const char* kDigestsKept = "digests";
+// The populations: pk "population", sk the location id (dynamodb_store.h).
+constexpr const char* kPopulationPk = "population";
 
 json digest_item(std::string_view level, Date date, const StoredDigest& d) {
   json item = key(digest_pk(level), format_date(date));
@@ -732,6 +734,13 @@ class DynamoLoad final : public LoadTransaction {
     return Status::Ok();
   }
 
+  Result<std::vector<Population>> populations() override { return store_.populations(); }
+
+  Status save_populations(int64_t run_id, const std::vector<Population>& populations) override {
+    for (const Population& p : populations) populations_.emplace_back(run_id, p);
+    return Status::Ok();
+  }
+
   Status save_source(int64_t run_id, const SourceState& state) override {
     sources_.emplace_back(run_id, state);
     return Status::Ok();
@@ -760,6 +769,18 @@ class DynamoLoad final : public LoadTransaction {
     if (!puts.empty()) {
       COVID_RETURN_IF_ERROR(store_.raise_layout_for_digests());
       COVID_RETURN_IF_ERROR(store_.write_meta("saving the date digests", puts));
+      puts.clear();
+    }
+    for (const auto& [run_id, p] : populations_) {
+      json item = key(kPopulationPk, p.location);
+      dynamo::put_n(item, "population", p.population);
+      dynamo::put_s(item, "source", p.source);
+      if (p.year != 0) dynamo::put_n(item, "year", p.year);
+      dynamo::put_n(item, "run_id", run_id);
+      puts.push_back({meta, std::move(item)});
+    }
+    if (!puts.empty()) {
+      COVID_RETURN_IF_ERROR(store_.write_meta("saving the populations", puts));
       puts.clear();
     }
     for (const auto& [run_id, st] : sources_) {
@@ -815,6 +836,7 @@ class DynamoLoad final : public LoadTransaction {
   DynamoDbStore& store_;
   std::string last_marked_;
   std::map<std::string, std::map<Date, StoredDigest>> digests_;  // by level
+  std::vector<std::pair<int64_t, Population>> populations_;      // to write at commit
   std::vector<std::pair<int64_t, SourceState>> sources_;
   std::vector<std::string> forgotten_;
   RunRecord run_;
@@ -967,6 +989,27 @@ Result<std::map<std::string, SourceState>> DynamoDbStore::source_states() {
   if (!s.ok()) return fail("reading source state", s);
   if (!bad.empty()) return Status::Load("DynamoDB " + describe() + ": " + bad);
   known_sources_ = out;
+  return out;
+}
+
+Result<std::vector<Population>> DynamoDbStore::populations() {
+  std::vector<Population> out;
+  if (missing_tables_) return out;
+  std::string bad;
+  Status s = client_->query_all(
+      "Query", meta_query(client_->target().meta_table, kPopulationPk, true),
+      [&](const json& item) {
+        dynamo::ItemReader r(item);
+        Population p{r.s("sk"), r.n("population", -1), r.s("source"), int(r.n("year"))};
+        if (!r.ok() || p.population < 0 || p.location.empty()) {
+          bad = "population " + p.location.substr(0, 40) + ": " + r.error();
+          return false;
+        }
+        out.push_back(std::move(p));
+        return true;
+      });
+  if (!s.ok()) return fail("reading the populations", s);
+  if (!bad.empty()) return Status::Load("DynamoDB " + describe() + ": " + bad);
   return out;
 }
 

@@ -20,6 +20,9 @@
 //     pk "digest#<level>", sk the date (YYYY-MM-DD): a level's date digest (load/date_digest.h):
 //                    rows, hash (32 hex digits), stored_rows, bytes_hash (absent when unknown)
 //     pk "digests",  sk the level: the level's rows are kept with digests (see below)
+//     pk "population", sk the location id: a population (transform/reference.h): population,
+//                    source, year (absent when not known), run_id; written at commit after the
+//                    date digests, before the source states and the run record
 // The digests live in TABLE-meta, never in TABLE: the data table's keys stay locations, so
 // list_locations(), export and serve never see them.
 //
@@ -111,6 +114,8 @@ class DynamoDbStore final : public Store {
   // From the items of pk "digest#<level>" (see the top of this file for std::nullopt).
   Result<std::optional<std::map<Date, StoredDigest>>> date_digests(std::string_view level) override;
   Result<std::map<std::string, SourceState>> source_states() override;
+  // The items of pk "population", by location (the sort key's byte order).
+  Result<std::vector<Population>> populations() override;
   std::string describe() const override;
 
   static int schema_version();

@@ -607,6 +607,29 @@ WHERE ({s}.locations.type, {s}.locations.name, {s}.locations.state, {s}.location
     return Status::Ok();
   }
 
+  Result<std::vector<Population>> populations() override { return store_.populations(); }
+
+  // One statement for them all (some 3,500): arrays unnested.
+  Status save_populations(int64_t run_id, const std::vector<Population>& populations) override {
+    if (populations.empty()) return Status::Ok();
+    std::vector<std::string> ids, figures, sources;
+    std::vector<std::optional<std::string>> years;
+    for (const Population& p : populations) {
+      ids.push_back(p.location);
+      figures.push_back(std::to_string(p.population));
+      sources.push_back(p.source);
+      years.push_back(p.year != 0 ? std::optional(std::to_string(p.year)) : std::nullopt);
+    }
+    auto r = store_.query("saving the populations", store_.sql(R"sql(
+INSERT INTO {s}.populations (location, population, source, year, run_id)
+SELECT l, p, s, y, $5::bigint FROM unnest($1::text[], $2::bigint[], $3::text[], $4::integer[]) AS t (l, p, s, y)
+ON CONFLICT (location) DO UPDATE SET population = excluded.population, source = excluded.source,
+  year = excluded.year, run_id = excluded.run_id)sql"),
+                          {text_array(ids), text_array(figures), text_array(sources),
+                           text_array(years), std::to_string(run_id)});
+    return r.ok() ? Status::Ok() : r.status();
+  }
+
   Status save_source(int64_t run_id, const SourceState& st) override {
     auto r = store_.query(
         "saving the source state", store_.sql(R"sql(
@@ -878,6 +901,26 @@ Result<std::vector<Location>> PostgresStore::list_locations() {
   for (int i = 0; i < rows; ++i) {
     auto text = [&](int col) { return std::string(pq_->getvalue(res, i, col)); };  // NULL: ""
     out.push_back(Location{text(0), text(1), text(2), text(3), text(4)});
+  }
+  return out;
+}
+
+Result<std::vector<Population>> PostgresStore::populations() {
+  std::vector<Population> out;
+  if (empty_) return out;
+  // A schema of an older version opened read-only (not migrated) has no table: no populations.
+  auto exists = query("reading the populations", sql("SELECT to_regclass($1) IS NOT NULL"),
+                      {sql("{s}.populations")});
+  if (!exists.ok()) return exists.status();
+  if (std::string_view(pq_->getvalue(exists->get(), 0, 0)) != "t") return out;
+  auto r = query("reading the populations",
+                 sql("SELECT location, population, source, coalesce(year, 0) FROM {s}.populations "
+                     "ORDER BY location COLLATE \"C\""));
+  if (!r.ok()) return r.status();
+  const PGresult* res = r->get();
+  for (int i = 0, rows = pq_->ntuples(res); i < rows; ++i) {
+    out.push_back(Population{pq_->getvalue(res, i, 0), to_int64(pq_->getvalue(res, i, 1)),
+                             pq_->getvalue(res, i, 2), int(to_int64(pq_->getvalue(res, i, 3)))});
   }
   return out;
 }

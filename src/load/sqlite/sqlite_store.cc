@@ -697,6 +697,24 @@ WHERE (type, name, state, fips) IS NOT (excluded.type, excluded.name, excluded.s
     return Status::Ok();
   }
 
+  Result<std::vector<Population>> populations() override { return store_.populations(); }
+
+  Status save_populations(int64_t run_id, const std::vector<Population>& populations) override {
+    Stmt s(store_.db_, R"sql(
+INSERT INTO populations (location, population, source, year, run_id) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (location) DO UPDATE SET population = excluded.population, source = excluded.source,
+  year = excluded.year, run_id = excluded.run_id)sql");
+    if (!s.ok()) return store_.error("preparing the populations");
+    for (const Population& p : populations) {
+      s.bind(1, p.location).bind(2, p.population).bind(3, p.source);
+      if (p.year != 0) s.bind(4, int64_t(p.year));  // else NULL: not known
+      s.bind(5, run_id);
+      if (s.step() != SQLITE_DONE) return store_.error("saving the populations");
+      s.reset();
+    }
+    return Status::Ok();
+  }
+
   Status save_source(int64_t run_id, const SourceState& st) override {
     Stmt s(store_.db_, R"sql(
 INSERT INTO source_state (url, etag, last_modified, content_hash, bytes, run_id, name, dataset,
@@ -844,6 +862,24 @@ Result<std::vector<Location>> SqliteStore::list_locations() {
     out.push_back(Location{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4)});
   }
   if (rc != SQLITE_DONE) return error("reading locations");
+  return out;
+}
+
+Result<std::vector<Population>> SqliteStore::populations() {
+  std::vector<Population> out;
+  if (!schema_ready()) return out;
+  Stmt s(db_, "SELECT location, population, source, year FROM populations ORDER BY location");
+  if (!s.ok()) {
+    // A database of an older schema opened read-only (not migrated): it holds no populations.
+    Stmt t(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'populations'");
+    if (t.ok() && t.step() == SQLITE_DONE) return out;
+    return error("reading the populations");
+  }
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    out.push_back(Population{s.text(0), s.int64(1), s.text(2), int(s.int64(3))});  // NULL: 0
+  }
+  if (rc != SQLITE_DONE) return error("reading the populations");
   return out;
 }
 

@@ -36,6 +36,7 @@ class SqliteStore final : public Store {
   Result<std::vector<Location>> list_locations() override;
   Result<std::map<std::string, SourceState>> source_states() override;
   Result<std::optional<std::map<Date, StoredDigest>>> date_digests(std::string_view level) override;
+  Result<std::vector<Population>> populations() override;
   // PRAGMA data_version (commits by other connections) plus this connection's own changes. An
   // error when the path no longer names the file this store has open: deleted, or replaced by
   // another (`mv new.db covid.db`); a reader then opens the path again (serve/snapshot.h). One
