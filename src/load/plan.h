@@ -56,6 +56,10 @@ class StoreView {
       Date date, const std::vector<std::string>& locations) = 0;
   // Every stored row of `level` on `date`, sorted by location.
   virtual Result<std::vector<Observation>> existing_on_date(std::string_view level, Date date) = 0;
+  // Every stored annotation, sorted by key (load/store.h). The default fails.
+  virtual Result<std::vector<Annotation>> existing_annotations() {
+    return Status::Load("this view reads no annotations");
+  }
 };
 
 class TransactionView final : public StoreView {
@@ -72,6 +76,9 @@ class TransactionView final : public StoreView {
   Result<std::vector<Observation>> existing_on_date(std::string_view level, Date date) override {
     return t_.existing_on_date(level, date);
   }
+  Result<std::vector<Annotation>> existing_annotations() override {
+    return t_.existing_annotations();
+  }
 
  private:
   LoadTransaction& t_;
@@ -86,6 +93,9 @@ class StoreReadView final : public StoreView {
   Result<std::vector<Observation>> existing_on(Date date,
                                                const std::vector<std::string>& locations) override;
   Result<std::vector<Observation>> existing_on_date(std::string_view level, Date date) override;
+  Result<std::vector<Annotation>> existing_annotations() override {
+    return store_.read_annotations("", std::nullopt, std::nullopt);
+  }
 
  private:
   Store& store_;
@@ -164,6 +174,17 @@ struct LoadPlan {
   std::vector<Location> locations;                              // to save
   std::map<std::string, std::map<Date, StoredDigest>> digests;  // by level, to save
   std::map<std::string, LevelCounts> levels;  // every level's counts (apply completes them)
+  // The annotations read (PlanInput::reference), against the store's by key, when the run read
+  // any (a run without the annotations dataset compares none): new, revised (the new values: the
+  // text and flags before are not kept, the row notes the run that last wrote it), unchanged, and
+  // stored ones the source no longer gives (kept as stored, like missing rows). Their counts are
+  // the level "annotations" of `levels` (locations: the places with a note; locations_changed:
+  // the notes inserted or revised; last_changed: the latest date of one) and in the totals.
+  struct Annotations {
+    std::vector<Annotation> inserted, revised, missing;
+    uint64_t unchanged = 0;
+  };
+  Annotations annotations;
 
   bool changed() const;
   // The run's totals over every level.

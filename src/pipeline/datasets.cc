@@ -7,6 +7,7 @@
 #include "pipeline/county_spool.h"
 #include "transform/jhu_recovered.h"
 #include "transform/join.h"
+#include "transform/nyt_anomalies.h"
 #include "transform/nyt_counties.h"
 #include "transform/nyt_national.h"
 #include "transform/nyt_states.h"
@@ -158,6 +159,31 @@ class CountiesRun final : public FilesRun<CountiesReader> {
   std::vector<std::unique_ptr<DateBlockSkipper>> skippers_;
 };
 
+// NYT's notes on anomalous days: reference data (annotations), no series of its own.
+class AnnotationsRun final : public DatasetRun {
+ public:
+  AnnotationsRun(const Config& config, const Clock& clock)
+      : reader_(redact_url(anomalies_url(config)), clock) {
+    sources_ = {{"anomalies", anomalies_url(config), &reader_}};
+  }
+  std::vector<SourceSlot>& sources() override { return sources_; }
+  Status take_rows(std::vector<Observation>& rows,
+                   std::map<std::string, Location>& locations) override {
+    (void)rows;
+    (void)locations;
+    return Status::Ok();
+  }
+  Status take_reference(ReferenceData& out) override {
+    out.annotations.insert(out.annotations.end(), reader_.annotations().begin(),
+                           reader_.annotations().end());
+    return Status::Ok();
+  }
+
+ private:
+  AnomaliesReader reader_;
+  std::vector<SourceSlot> sources_;
+};
+
 template <typename R>
 std::unique_ptr<DatasetRun> start(const Config& config, const Clock& clock) {
   return std::make_unique<R>(config, clock);
@@ -174,13 +200,16 @@ const std::vector<Dataset>& datasets() {
        [](const Config& c) { return !states_urls(c).empty(); }, &start<StatesRun>},
       {"counties", "county", "cases, deaths", true, "The New York Times", 1, "2023-03-23",
        [](const Config& c) { return !counties_urls(c).empty(); }, &start<CountiesRun>},
+      // Reference data: notes on locations' dates, no level of its own (level "").
+      {"annotations", "", "annotations", false, "The New York Times", 1, "2023-03-23",
+       [](const Config& c) { return !anomalies_url(c).empty(); }, &start<AnnotationsRun>},
   };
   return all;
 }
 
 const Dataset* dataset_at_level(std::string_view level) {
   for (const Dataset& d : datasets()) {
-    if (d.level == level) return &d;
+    if (*d.level != '\0' && d.level == level) return &d;
   }
   return nullptr;
 }

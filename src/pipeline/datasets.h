@@ -82,8 +82,10 @@ class DatasetRun {
 };
 
 struct Dataset {
-  const char* name;     // national, states, counties
-  const char* level;    // of its locations: nation, state, county (transform/location.h)
+  const char* name;  // national, states, counties
+  // Of its locations: nation, state, county (transform/location.h); "" for a dataset of
+  // reference data only (annotations), which has no series of its own.
+  const char* level;
   const char* metrics;  // what it fills: "cases, deaths, recovered"
   // Its files list each date's rows together, dates ascending: with date digests in the store,
   // a run skips the dates that did not change (extract/date_block_skipper.h).
@@ -102,7 +104,7 @@ struct Dataset {
 // Every dataset, in the order a run reads them.
 const std::vector<Dataset>& datasets();
 
-// The dataset whose rows are at `level`, or nullptr.
+// The dataset whose rows are at `level`, or nullptr (never a dataset of reference data only).
 const Dataset* dataset_at_level(std::string_view level);
 
 }  // namespace covid

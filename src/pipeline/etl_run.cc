@@ -111,6 +111,7 @@ class Run {
     for (const std::string& url : {config.nyt_url, config.jhu_url}) (void)redact_url(url);
     for (const std::string& url : states_urls(config)) (void)redact_url(url);
     for (const std::string& url : counties_urls(config)) (void)redact_url(url);
+    (void)redact_url(anomalies_url(config));
   }
 
   RunSummary execute() {
@@ -256,7 +257,8 @@ class Run {
   Status read_stored_locations() {
     bool needed = false;
     for (const DatasetEntry& e : runs_)
-      needed = needed || std::string_view(e.dataset->level) != "nation";
+      needed =
+          needed || (*e.dataset->level != '\0' && std::string_view(e.dataset->level) != "nation");
     if (!needed || !store_->keeps_location_names()) return Status::Ok();
     auto stored = store_->list_locations();
     if (!stored.ok()) return stored.status();
@@ -301,7 +303,7 @@ class Run {
                                    " is in two files; nothing was loaded");
       }
     }
-    if (input_.rows.empty() && !any_blocks)
+    if (input_.rows.empty() && !any_blocks && input_.reference.annotations.empty())
       return Status::InvalidData("the series is empty; nothing was loaded");
     for (auto& [id, l] : locations) input_.locations.push_back(std::move(l));
     warn_renamed();
@@ -316,8 +318,10 @@ class Run {
         last = std::max(last, range->second);
       }
     }
-    summary_.first_date = format_date(first);
-    summary_.last_date = format_date(last);
+    if (first <= last) {  // a run of reference data only has no series dates
+      summary_.first_date = format_date(first);
+      summary_.last_date = format_date(last);
+    }
     return Status::Ok();
   }
 
