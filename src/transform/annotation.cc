@@ -22,8 +22,7 @@ bool same_annotation_key(const Annotation& a, const Annotation& b) {
 }
 
 bool same_annotation(const Annotation& a, const Annotation& b) {
-  return same_annotation_key(a, b) && a.to == b.to &&
-         a.omit_from_average == b.omit_from_average &&
+  return same_annotation_key(a, b) && a.to == b.to && a.omit_from_average == b.omit_from_average &&
          a.omit_on_subgeographies == b.omit_on_subgeographies &&
          a.adjusted_count == b.adjusted_count && a.text == b.text;
 }

@@ -74,8 +74,8 @@ void AnomaliesReader::on_row(const Row& row) {
                             : quote_excerpt(type) + " is not cases, deaths or both"));
     ok = false;
   }
-  for (auto [col, out] : {std::pair{kOmit, &a.omit_from_average},
-                          std::pair{kOmitSub, &a.omit_on_subgeographies}}) {
+  for (auto [col, out] :
+       {std::pair{kOmit, &a.omit_from_average}, std::pair{kOmitSub, &a.omit_on_subgeographies}}) {
     std::string_view v = row[col];
     if (v == "yes" || v.empty()) {
       *out = v == "yes";

@@ -15,11 +15,12 @@
 //   CSV reader, U+2019), but trailing spaces and tabs are trimmed (57 lines of the file end in a
 //   space: nothing a reader sees); it may be empty; it must be clean text (fields.h check_text).
 // - The key of a note is (location, date, type, kind), kind being "adjustment" when
-//   adjusted_daily_count_for_avg is not 0 and "note" otherwise (transform/annotation.h): the file has
-//   one (geoid, date, type) twice, Texas on 2022-01-14 (a note that omits the day for its
+//   adjusted_daily_count_for_avg is not 0 and "note" otherwise (transform/annotation.h): the file
+//   has one (geoid, date, type) twice, Texas on 2022-01-14 (a note that omits the day for its
 //   counties, and the -26,236 adjustment of the state's count). A key twice is an error at the
 //   date field, naming the line of the first.
-// The file ends without a line break (csv_options()). Every error is file:line:column with the column's name. Not thread-safe.
+// The file ends without a line break (csv_options()). Every error is file:line:column with the
+// column's name. Not thread-safe.
 #pragma once
 
 #include <map>

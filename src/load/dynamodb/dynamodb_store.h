@@ -20,6 +20,12 @@
 //     pk "digest#<level>", sk the date (YYYY-MM-DD): a level's date digest (load/date_digest.h):
 //                    rows, hash (32 hex digits), stored_rows, bytes_hash (absent when unknown)
 //     pk "digests",  sk the level: the level's rows are kept with digests (see below)
+//     pk "annotation", sk "<location>#<from date>#<type>#<kind>" (the key, transform/annotation.h):
+//                    an annotation: location, from, to (absent for one day), type, omit,
+//                    omit_sub (N, 0 or 1), adjusted (N), text (absent when empty), run_id.
+//                    All of them are one Query (about 1,700 items: the NYT's whole file); a
+//                    location's, a Query with begins_with(sk, "<location>#"). Written at
+//                    commit, after the data and before the source states and run record.
 // The digests live in TABLE-meta, never in TABLE: the data table's keys stay locations, so
 // list_locations(), export and serve never see them.
 //
@@ -100,6 +106,9 @@ class DynamoDbStore final : public Store {
   Result<std::vector<OutboxMessage>> list_outbox(bool all, size_t limit) override;
   Result<std::vector<Observation>> read_series(std::string_view location, std::optional<Date> from,
                                                std::optional<Date> to) override;
+  Result<std::vector<Annotation>> read_annotations(std::string_view location,
+                                                   std::optional<Date> from,
+                                                   std::optional<Date> to) override;
   Result<std::vector<RunRecord>> list_runs(size_t limit) override;
   Result<std::optional<RunRecord>> get_run(int64_t id) override;
   // Derived from the data table: a Scan of its `location` keys (the whole table is read; see the
