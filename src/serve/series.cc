@@ -17,6 +17,9 @@ constexpr std::pair<const char*, SeriesField> kFieldNames[] = {
     {"new_deaths", kFieldNewDeaths},
     {"new_cases_avg7", kFieldNewCasesAvg7},
     {"new_deaths_avg7", kFieldNewDeathsAvg7},
+    {"new_cases_avg7_raw", kFieldNewCasesAvg7Raw},
+    {"new_deaths_avg7_raw", kFieldNewDeathsAvg7Raw},
+    {"omitted", kFieldOmitted},
 };
 
 void daily(const std::vector<Date>& dates, const std::vector<int64_t>& cumulative,
@@ -113,6 +116,9 @@ SeriesColumns SeriesColumns::build(std::string location, const std::vector<Obser
   }
   daily(s.date, s.cases, &s.new_cases, &s.new_cases_avg7);
   daily(s.date, s.deaths, &s.new_deaths, &s.new_deaths_avg7);
+  s.new_cases_avg7_raw = s.new_cases_avg7;
+  s.new_deaths_avg7_raw = s.new_deaths_avg7;
+  s.omitted.assign(s.date.size(), 0);
   return s;
 }
 
@@ -190,6 +196,14 @@ std::string series_json(const SeriesColumns& s, size_t begin, size_t end, unsign
   if (fields & kFieldNewDeaths) counts("new_deaths", s.new_deaths, kNoValue);
   if (fields & kFieldNewCasesAvg7) averages("new_cases_avg7", s.new_cases_avg7);
   if (fields & kFieldNewDeathsAvg7) averages("new_deaths_avg7", s.new_deaths_avg7);
+  if (fields & kFieldNewCasesAvg7Raw) averages("new_cases_avg7_raw", s.new_cases_avg7_raw);
+  if (fields & kFieldNewDeathsAvg7Raw) averages("new_deaths_avg7_raw", s.new_deaths_avg7_raw);
+  if (fields & kFieldOmitted) {
+    array(out, "omitted", begin, end, [&](size_t i) {
+      static constexpr const char* kNames[] = {"null", "\"cases\"", "\"deaths\"", "\"both\""};
+      out += kNames[s.omitted[i] & 3];
+    });
+  }
   out += "}\n";
   return out;
 }

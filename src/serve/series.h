@@ -4,8 +4,9 @@
 // Daily values are differences of consecutive dates' cumulative counts (null on the first date,
 // after a gap in the dates, or where either count is unknown); a negative daily value is a
 // revision upstream and is kept as it is. The 7-day averages need the seven daily values of the
-// days ending on that date, all known. Plain value; immutable after build(), so thread-safe to
-// read.
+// days ending on that date, all known. apply_annotations() (serve/annotated_average.h) then makes
+// the averages follow the NYT's method with the NYT's notes (dates left out, backlogs adjusted),
+// keeping the plain ones as *_raw. Plain value; immutable once made, so thread-safe to read.
 #pragma once
 
 #include <cmath>
@@ -31,6 +32,10 @@ struct SeriesColumns {
   std::vector<int64_t> cases, deaths, recovered;        // kUnknown: null
   std::vector<int64_t> new_cases, new_deaths;           // kNoValue: null
   std::vector<double> new_cases_avg7, new_deaths_avg7;  // NaN: null
+  // The plain 7-day averages (build() sets the averages above to the same values), and the dates
+  // apply_annotations() left out of the averages: bit 1 cases, bit 2 deaths.
+  std::vector<double> new_cases_avg7_raw, new_deaths_avg7_raw;
+  std::vector<uint8_t> omitted;
 
   static SeriesColumns build(std::string location, const std::vector<Observation>& rows);
   size_t size() const { return date.size(); }
@@ -48,13 +53,18 @@ enum SeriesField : unsigned {
   kFieldNewDeaths = 1u << 5,
   kFieldNewCasesAvg7 = 1u << 6,
   kFieldNewDeathsAvg7 = 1u << 7,
-  kAllFields = (1u << 8) - 1,
+  kFieldNewCasesAvg7Raw = 1u << 8,
+  kFieldNewDeathsAvg7Raw = 1u << 9,
+  kFieldOmitted = 1u << 10,
+  kAllFields = (1u << 11) - 1,
 };
 
 // Parses a comma-separated list of field names; an error names the first unknown one.
 Result<unsigned> parse_fields(std::string_view list);
 
 // {"location":"US","from":..,"to":..,"count":N,"date":[..],"cases":[..],...} for rows [begin, end).
+// `omitted` holds, per date, null or what the average left out that date: "cases", "deaths" or
+// "both".
 std::string series_json(const SeriesColumns& s, size_t begin, size_t end,
                         unsigned fields = kAllFields);
 

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "serve/annotated_average.h"
 #include "serve/views.h"
 
 namespace covid::serve {
@@ -50,10 +51,15 @@ Result<std::shared_ptr<Snapshot>> build_snapshot(Store& store, uint64_t version,
   auto snap = std::make_shared<Snapshot>(series_cache_bytes);
   snap->version = version;
   snap->available = true;
+  auto annotations = store.read_annotations("", std::nullopt, std::nullopt);
+  if (!annotations.ok()) return annotations.status();
+  snap->annotations = std::move(*annotations);
   for (const std::string& loc : locations) {
     auto rows = store.read_series(loc, std::nullopt, std::nullopt);
     if (!rows.ok()) return rows.status();
-    snap->series.emplace(loc, SeriesColumns::build(loc, *rows));
+    SeriesColumns s = SeriesColumns::build(loc, *rows);
+    apply_annotations(s, snap->annotations);
+    snap->series.emplace(loc, std::move(s));
   }
   auto runs = store.list_runs(kRunsSummed);
   if (!runs.ok()) return runs.status();
@@ -238,6 +244,7 @@ Result<std::shared_ptr<const LocationSeries>> SnapshotCache::series(const Snapsh
   }
   auto entry = std::make_shared<LocationSeries>();
   entry->columns = SeriesColumns::build(key, rows);
+  apply_annotations(entry->columns, snap.annotations);
   const SeriesColumns& s = entry->columns;
   entry->full =
       Representation::make(kJson, series_json(s, 0, s.size()), kDataCache, kOnDemandGzipLevel);
@@ -269,6 +276,7 @@ Result<std::shared_ptr<const Representation>> SnapshotCache::states(const Snapsh
       }
       series_reads_.fetch_add(1, std::memory_order_relaxed);
       states.push_back(StateSeries{&l, SeriesColumns::build(l.id, *read)});
+      apply_annotations(states.back().series, snap.annotations);
     }
   }
   auto rep = Representation::make(kJson, states_json(states), kDataCache, kOnDemandGzipLevel);

@@ -69,6 +69,10 @@ class Snapshot {
   std::string error;
   std::map<std::string, SeriesColumns, std::less<>> series;  // by location id
   std::vector<RunRecord> runs;                               // newest first, up to kRunsKept
+  // Every annotation (Store::read_annotations), sorted by key: read with the snapshot (the NYT's
+  // whole file is ~1,700 notes), applied to every series' averages (serve/annotated_average.h)
+  // and answered by /api/v1/annotations.
+  std::vector<Annotation> annotations;
   RunTotals totals;
 
   // Made once per version: the full series and export of every location, the summary, the
