@@ -53,8 +53,8 @@ void apply_annotations(SeriesColumns& s, const std::vector<Annotation>& annotati
   s.omitted.assign(s.size(), 0);
   for (const Annotation& a : annotations) {
     bool own = a.location == s.location;
-    bool above = !own && a.omit_on_subgeographies &&
-                 std::find(up.begin(), up.end(), a.location) != up.end();
+    bool above =
+        !own && a.omit_on_subgeographies && std::find(up.begin(), up.end(), a.location) != up.end();
     if (!own && !above) continue;
     uint8_t metric = metrics_of(a);
     Date last = a.to.value_or(a.from);

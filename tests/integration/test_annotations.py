@@ -283,5 +283,52 @@ class AnnotatedAverages(unittest.TestCase):
             self.assertEqual(code, 400, bad)
 
 
+def _on(module, mixin):
+    """The mixin of another test module (imported here only when a class of this one is run, so
+    that its test classes do not join this module's)."""
+    import importlib
+    return getattr(importlib.import_module(module), mixin)
+
+
+class AnnotationsOnPostgres(_on("test_postgres", "OnPostgres"), AnnotationsLoad):
+    """The same load, revisions, removals and bad inputs on PostgreSQL."""
+
+
+class AnnotationsOnDynamo(_on("test_dynamodb", "OnDynamo"), TempDirTest):
+    """DynamoDB: the notes in the -meta table, read back exactly (a rerun finds every one
+    unchanged), revised and kept as on SQLite, and served the same."""
+
+    def test_load_rerun_revise_and_serve(self):
+        rows = anomalies()
+        code, s, err = run_json(self.db, NYT, JHU, "--anomalies", ANOMALIES)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(s["levels"]["annotations"]["inserted"], len(rows))
+        items = self.meta("annotation")
+        self.assertEqual(len(items), len(rows))
+        code, s, err = run_json(self.db, NYT, JHU, "--anomalies", ANOMALIES)
+        self.assertEqual(code, 0, err)
+        self.assertEqual((s["status"], s["levels"]["annotations"]["unchanged"]), ("unchanged", len(rows)))
+        changed = [dict(r) for r in rows]
+        changed[2]["description"] = "A revised note."
+        changed.pop(1)
+        code, s, err = run_json(self.db, NYT, JHU, "--anomalies", write_anomalies(self.path("a2.csv"), changed))
+        self.assertEqual(code, 0, err)
+        a = s["levels"]["annotations"]
+        self.assertEqual((a["inserted"], a["updated"], a["missing"]), (0, 1, 1), a)
+        self.assertEqual(len(self.meta("annotation")), len(rows))
+        # The same answers as SQLite's for the same files.
+        sqlite_db = self.path("same.db")
+        self.assertEqual(run_json(sqlite_db, NYT, JHU, "--anomalies", ANOMALIES)[0], 0)
+        self.assertEqual(run_json(sqlite_db, NYT, JHU, "--anomalies", self.path("a2.csv"))[0], 0)
+        theirs, ours = Server(self.db), Server(sqlite_db)
+        try:
+            for q in ("location=48", "location=13&from=2020-04-01&to=2020-04-30", "location=US",
+                      "location=36:New York City".replace(" ", "%20")):
+                self.assertEqual(theirs.get_json("/api/v1/annotations?" + q), ours.get_json("/api/v1/annotations?" + q), q)
+        finally:
+            theirs.kill()
+            ours.kill()
+
+
 if __name__ == "__main__":
     unittest.main()
