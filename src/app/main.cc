@@ -77,7 +77,8 @@ bool valid_location(const std::string& id) {
 
 int cmd_run(const CommonFlags& flags, const std::string& nyt, const std::string& jhu,
             const std::vector<std::string>& states, const std::vector<std::string>& counties,
-            const std::string& population, bool json, bool dry_run, bool accept_shrink) {
+            const std::string& population, const std::string& anomalies, bool json, bool dry_run,
+            bool accept_shrink) {
   auto config = build_config(flags);
   if (!config.ok()) return report(config.status());
   if (accept_shrink) config->accept_shrink = true;
@@ -94,6 +95,10 @@ int cmd_run(const CommonFlags& flags, const std::string& nyt, const std::string&
   if (!population.empty()) {
     config->population_url = population;
     config->populations = true;
+  }
+  if (!anomalies.empty()) {
+    config->anomalies_url = anomalies;
+    config->annotations = true;
   }
   CurlHttpClient http;
   SystemClock clock;
@@ -281,7 +286,7 @@ int main_impl(int argc, char** argv) {
                     "dynamodb://TABLE?region=REGION[&endpoint=URL] (env COVID_ETL_DB)");
   };
 
-  std::string nyt, jhu, population;
+  std::string nyt, jhu, population, anomalies;
   std::vector<std::string> states, counties;
   bool json = false, dry_run = false, accept_shrink = false;
   CLI::App* run = app.add_subcommand("run", "one ETL run: extract, validate, join, load");
@@ -298,6 +303,9 @@ int main_impl(int argc, char** argv) {
   run->add_option("--population", population,
                   "JHU lookup table URL or path (populations, for rates per 100,000); turns the "
                   "populations dataset on (env COVID_ETL_POPULATION_URL)");
+  run->add_option("--anomalies", anomalies,
+                  "NYT anomalies.csv URL or path: notes on anomalous days, loaded as annotations; "
+                  "turns the annotations dataset on (env COVID_ETL_ANOMALIES_URL)");
   run->add_flag("--json", json, "print the run summary as one JSON object");
   run->add_flag("--dry-run", dry_run,
                 "extract, transform and validate; report what would change; write nothing");
@@ -372,7 +380,8 @@ int main_impl(int argc, char** argv) {
     return kUsageExit;
   }
   if (run->parsed())
-    return cmd_run(flags, nyt, jhu, states, counties, population, json, dry_run, accept_shrink);
+    return cmd_run(flags, nyt, jhu, states, counties, population, anomalies, json, dry_run,
+                   accept_shrink);
   if (exp->parsed()) return cmd_export(flags, format, from, to, location, per_100k);
   if (hist->parsed()) return cmd_history(flags, history_json, limit);
   if (serve->parsed()) return cmd_serve(flags, listen);

@@ -269,6 +269,13 @@ std::string population_url(const Config& c) {
   return "";
 }
 
+std::string anomalies_url(const Config& c) {
+  if (c.annotations == false) return "";
+  if (!c.anomalies_url.empty()) return c.anomalies_url;
+  if (c.annotations == true || c.nyt_url == kDefaultNytUrl) return kDefaultAnomaliesUrl;
+  return "";
+}
+
 Result<Config> load_config_file(const std::string& path, Config c) {
   toml::table root;
   try {
@@ -286,9 +293,10 @@ Result<Config> load_config_file(const std::string& path, Config c) {
   check.string(root, "db", "db", &c.db);
 
   if (const toml::table* t = check.table(root, "sources")) {
-    check.known(*t, "sources.", {"nyt", "jhu", "states", "counties", "population"});
+    check.known(*t, "sources.", {"nyt", "jhu", "states", "counties", "population", "anomalies"});
     check.string(*t, "nyt", "sources.nyt", &c.nyt_url);
     check.string(*t, "population", "sources.population", &c.population_url);
+    check.string(*t, "anomalies", "sources.anomalies", &c.anomalies_url);
     check.string(*t, "jhu", "sources.jhu", &c.jhu_url);
     for (auto [key, out] :
          {std::pair{"states", &c.states_urls}, std::pair{"counties", &c.counties_urls}}) {
@@ -315,8 +323,8 @@ Result<Config> load_config_file(const std::string& path, Config c) {
     }
   }
   if (const toml::table* t = check.table(root, "datasets")) {
-    check.known(*t, "datasets.", {"national", "states", "counties", "populations"});
-    for (const char* key : {"national", "states", "counties", "populations"}) {
+    check.known(*t, "datasets.", {"national", "states", "counties", "populations", "annotations"});
+    for (const char* key : {"national", "states", "counties", "populations", "annotations"}) {
       const toml::node* n = t->get(key);
       if (n == nullptr) continue;
       auto v = n->value_exact<bool>();
@@ -329,6 +337,8 @@ Result<Config> load_config_file(const std::string& path, Config c) {
         c.states = *v;
       } else if (std::string_view(key) == "populations") {
         c.populations = *v;
+      } else if (std::string_view(key) == "annotations") {
+        c.annotations = *v;
       } else {
         c.counties = *v;
       }
@@ -488,6 +498,7 @@ void remember_config_secrets(const Config& c) {
   for (const std::string& url : c.states_urls) (void)redact_url(url);
   for (const std::string& url : c.counties_urls) (void)redact_url(url);
   (void)redact_url(c.population_url);
+  (void)redact_url(c.anomalies_url);
   (void)display_store_url(c.db);
   for (const ChannelConfig& channel : c.channels) remember_channel_secrets(channel);
 }
@@ -514,6 +525,10 @@ void apply_environment(Config& c, const std::function<const char*(const char*)>&
   if (const char* v = get("COVID_ETL_POPULATION_URL"); v != nullptr && *v != '\0') {
     c.population_url = v;
     c.populations = true;
+  }
+  if (const char* v = get("COVID_ETL_ANOMALIES_URL"); v != nullptr && *v != '\0') {
+    c.anomalies_url = v;
+    c.annotations = true;
   }
   set("COVID_ETL_LISTEN", &c.listen);
 }

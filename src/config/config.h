@@ -35,6 +35,8 @@ inline constexpr const char* kDefaultCountiesUrl =
 inline constexpr const char* kDefaultPopulationUrl =
     "https://raw.githubusercontent.com/CSSEGISandData/COVID-19/master/csse_covid_19_data/"
     "UID_ISO_FIPS_LookUp_Table.csv";
+inline constexpr const char* kDefaultAnomaliesUrl =
+    "https://raw.githubusercontent.com/nytimes/covid-19-data/master/rolling-averages/anomalies.csv";
 inline constexpr const char* kDefaultDb = "data/covid.db";
 inline constexpr const char* kDefaultListen = "127.0.0.1:8080";  // serve: the dashboard and API
 
@@ -53,6 +55,12 @@ struct Config {
   std::vector<std::string> states_urls;
   // [sources] counties: the same for the NYT county series; COVID_ETL_COUNTIES_URL, --counties.
   std::vector<std::string> counties_urls;
+  // [sources] anomalies: the NYT's notes on anomalous days (rolling-averages/anomalies.csv);
+  // COVID_ETL_ANOMALIES_URL, --anomalies. Empty: not configured (see anomalies_url()).
+  std::string anomalies_url;
+  // [datasets] annotations: the anomalies as annotations; unset: std::nullopt (see
+  // anomalies_url()).
+  std::optional<bool> annotations;
   // [datasets]: national (default on), states (default on, see states_urls()), counties (default
   // off, see counties_urls()). An unset `states` or `counties` is std::nullopt.
   bool national = true;
@@ -104,6 +112,11 @@ std::vector<std::string> counties_urls(const Config& config);
 // as states are: unless [datasets] populations = false, from the configured source, else from the
 // upstream URL when the national source is the upstream one or [datasets] populations = true.
 std::string population_url(const Config& config);
+// The anomalies file a run loads as annotations, or "" when the annotations dataset is off. Like
+// the states: on unless [datasets] annotations = false; with no [sources] anomalies it is read
+// from the upstream URL only when the national source is the upstream one too, or when
+// [datasets] annotations = true says so.
+std::string anomalies_url(const Config& config);
 
 // Reads a TOML configuration file over `base`.
 Result<Config> load_config_file(const std::string& path, Config base);

@@ -238,6 +238,39 @@ CREATE TABLE {s}.populations (
   run_id     bigint NOT NULL REFERENCES {s}.runs (id)  -- the run that last wrote it
 );
 )sql"},
+    // 7: annotations (transform/reference.h; keyed as transform/annotation.h says)
+    {R"sql(
+CREATE TABLE annotations (
+  location       TEXT NOT NULL,   -- a Location id (not a reference: a note may name a place
+                                  -- with no rows loaded)
+  from_date      TEXT NOT NULL,   -- YYYY-MM-DD
+  type           TEXT NOT NULL CHECK (type IN ('cases', 'deaths', 'both')),
+  kind           TEXT NOT NULL CHECK (kind IN ('note', 'adjustment')),
+  to_date        TEXT,            -- the last date of a range; NULL for one day
+  omit_from_average      INTEGER NOT NULL,  -- 0 or 1
+  omit_on_subgeographies INTEGER NOT NULL,  -- 0 or 1
+  adjusted_count INTEGER NOT NULL,
+  text           TEXT NOT NULL,
+  run_id         INTEGER NOT NULL REFERENCES runs (id),  -- the run that last wrote it
+  PRIMARY KEY (location, from_date, type, kind)
+) WITHOUT ROWID;
+)sql",
+     R"sql(
+CREATE TABLE {s}.annotations (
+  location       text NOT NULL,   -- a Location id (not a reference: a note may name a place
+                                  -- with no rows loaded)
+  from_date      date NOT NULL,
+  type           text NOT NULL CHECK (type IN ('cases', 'deaths', 'both')),
+  kind           text NOT NULL CHECK (kind IN ('note', 'adjustment')),
+  to_date        date,            -- the last date of a range; NULL for one day
+  omit_from_average      boolean NOT NULL,
+  omit_on_subgeographies boolean NOT NULL,
+  adjusted_count bigint NOT NULL,
+  text           text NOT NULL,
+  run_id         bigint NOT NULL REFERENCES {s}.runs (id),  -- the run that last wrote it
+  PRIMARY KEY (location, from_date, type, kind)
+);
+)sql"},
 };
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <iterator>
 #include <set>
 
+#include "transform/annotation.h"
+
 namespace covid {
 namespace {
 
@@ -217,6 +219,36 @@ Status plan_populations(StoreView& view, const std::vector<Population>& in, Load
   return Status::Ok();
 }
 
+// The annotations read against the store's, by key (both sorted by key).
+Status plan_annotations(StoreView& view, std::vector<Annotation> incoming, LoadPlan& plan) {
+  auto stored = view.existing_annotations();
+  if (!stored.ok()) return stored.status();
+  LoadPlan::Annotations& out = plan.annotations;
+  LevelCounts& counts = plan.levels["annotations"];
+  std::set<std::string> places;
+  auto s = stored->begin();
+  for (Annotation& a : incoming) {
+    places.insert(a.location);
+    while (s != stored->end() && annotation_key_less(*s, a)) out.missing.push_back(*s++);
+    bool known = s != stored->end() && same_annotation_key(*s, a);
+    if (known && same_annotation(*s, a)) {
+      ++out.unchanged;
+    } else {
+      note_change(counts, a.to.value_or(a.from));
+      (known ? out.revised : out.inserted).push_back(std::move(a));
+    }
+    if (known) ++s;
+  }
+  while (s != stored->end()) out.missing.push_back(*s++);
+  counts.locations = places.size();
+  counts.inserted = out.inserted.size();
+  counts.updated = out.revised.size();
+  counts.unchanged = out.unchanged;
+  counts.missing = out.missing.size();
+  counts.locations_changed = counts.inserted + counts.updated;
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::vector<Observation>> StoreReadView::existing_many(
@@ -283,22 +315,22 @@ std::map<std::string, LevelCounts> count_levels(const ChangeSet& c,
 bool LoadPlan::changed() const { return inserted() > 0 || updated() > 0 || !populations.empty(); }
 
 uint64_t LoadPlan::inserted() const {
-  uint64_t n = changes.inserted.size();
+  uint64_t n = changes.inserted.size() + annotations.inserted.size();
   for (const BlockLevel& b : blocks) n += levels.at(b.level).inserted;
   return n;
 }
 uint64_t LoadPlan::updated() const {
-  uint64_t n = changes.updated.size();
+  uint64_t n = changes.updated.size() + annotations.revised.size();
   for (const BlockLevel& b : blocks) n += levels.at(b.level).updated;
   return n;
 }
 uint64_t LoadPlan::unchanged() const {
-  uint64_t n = changes.unchanged;
+  uint64_t n = changes.unchanged + annotations.unchanged;
   for (const BlockLevel& b : blocks) n += levels.at(b.level).unchanged;
   return n;
 }
 uint64_t LoadPlan::missing() const {
-  uint64_t n = changes.missing.size() + changes.missing_values.size();
+  uint64_t n = changes.missing.size() + changes.missing_values.size() + annotations.missing.size();
   for (const BlockLevel& b : blocks) n += levels.at(b.level).missing;
   return n;
 }
@@ -313,9 +345,20 @@ Result<LoadPlan> plan_load(StoreView& view, PlanInput input) {
     plan.digests[level] = digests_of(level, input.rows, plan.changes.missing);
   for (const PlanInput::Blocks& b : input.blocks) COVID_RETURN_IF_ERROR(plan_blocks(view, b, plan));
   COVID_RETURN_IF_ERROR(plan_populations(view, input.reference.populations, plan));
+  if (!input.reference.annotations.empty()) {
+    COVID_RETURN_IF_ERROR(plan_annotations(view, std::move(input.reference.annotations), plan));
+  }
   plan.locations = std::move(input.locations);
   plan.rows = std::move(input.rows);
   return plan;
+}
+
+Status apply_annotations(LoadTransaction& t, int64_t run_id, const LoadPlan::Annotations& a) {
+  if (a.inserted.empty() && a.revised.empty()) return Status::Ok();
+  std::vector<Annotation> changed = a.inserted;
+  changed.insert(changed.end(), a.revised.begin(), a.revised.end());
+  std::sort(changed.begin(), changed.end(), annotation_key_less);
+  return t.save_annotations(run_id, changed);
 }
 
 Status apply(LoadTransaction& t, int64_t run_id, LoadPlan& plan) {
@@ -347,6 +390,7 @@ Status apply(LoadTransaction& t, int64_t run_id, LoadPlan& plan) {
     COVID_RETURN_IF_ERROR(t.save_date_digests(level, digests));
   if (!plan.populations.empty())
     COVID_RETURN_IF_ERROR(t.save_populations(run_id, plan.populations));
+  COVID_RETURN_IF_ERROR(apply_annotations(t, run_id, plan.annotations));
   return Status::Ok();
 }
 

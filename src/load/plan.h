@@ -60,6 +60,10 @@ class StoreView {
   virtual Result<std::vector<Observation>> existing_on_date(std::string_view level, Date date) = 0;
   // Every stored population, sorted by location (the default: none, for a view over no store).
   virtual Result<std::vector<Population>> populations() { return std::vector<Population>(); }
+  // Every stored annotation, sorted by key (load/store.h). The default fails.
+  virtual Result<std::vector<Annotation>> existing_annotations() {
+    return Status::Load("this view reads no annotations");
+  }
 };
 
 class TransactionView final : public StoreView {
@@ -77,6 +81,9 @@ class TransactionView final : public StoreView {
     return t_.existing_on_date(level, date);
   }
   Result<std::vector<Population>> populations() override { return t_.populations(); }
+  Result<std::vector<Annotation>> existing_annotations() override {
+    return t_.existing_annotations();
+  }
 
  private:
   LoadTransaction& t_;
@@ -92,6 +99,9 @@ class StoreReadView final : public StoreView {
                                                const std::vector<std::string>& locations) override;
   Result<std::vector<Observation>> existing_on_date(std::string_view level, Date date) override;
   Result<std::vector<Population>> populations() override { return store_.populations(); }
+  Result<std::vector<Annotation>> existing_annotations() override {
+    return store_.read_annotations("", std::nullopt, std::nullopt);
+  }
 
  private:
   Store& store_;
@@ -177,6 +187,17 @@ struct LoadPlan {
   // Their counts are levels[kPopulationsLevel]'s; a stored population the source no longer gives
   // is kept (counted as missing).
   std::vector<Population> populations;
+  // The annotations read (PlanInput::reference), against the store's by key, when the run read
+  // any (a run without the annotations dataset compares none): new, revised (the new values: the
+  // text and flags before are not kept, the row notes the run that last wrote it), unchanged, and
+  // stored ones the source no longer gives (kept as stored, like missing rows). Their counts are
+  // the level "annotations" of `levels` (locations: the places with a note; locations_changed:
+  // the notes inserted or revised; last_changed: the latest date of one) and in the totals.
+  struct Annotations {
+    std::vector<Annotation> inserted, revised, missing;
+    uint64_t unchanged = 0;
+  };
+  Annotations annotations;
 
   // Whether anything is written: rows, or reference data.
   bool changed() const;

@@ -107,6 +107,18 @@ class LoadTransaction {
     (void)populations;
     return Status::Load("this store keeps no populations");
   }
+  // Annotations (transform/reference.h), keyed by (location, from, type, kind): kind "adjustment"
+  // or "note" (transform/nyt_anomalies.h annotation_kind). Every stored one, sorted by key; and
+  // inserts or updates `annotations` (the run `run_id` wrote them). Stored ones not given are
+  // left as they are. The defaults fail; SQLite, PostgreSQL and DynamoDB override them.
+  virtual Result<std::vector<Annotation>> existing_annotations() {
+    return Status::Load("this store keeps no annotations");
+  }
+  virtual Status save_annotations(int64_t run_id, const std::vector<Annotation>& annotations) {
+    (void)run_id;
+    (void)annotations;
+    return Status::Load("this store keeps no annotations");
+  }
   virtual Status save_source(int64_t run_id, const SourceState& state) = 0;
   // Removes the state kept under `url`: one written before states were keyed by the redacted URL,
   // whose key holds a secret. The default fails; every store overrides it.
@@ -148,6 +160,17 @@ class Store : public Outbox {
   virtual Result<std::vector<Observation>> read_series(std::string_view location,
                                                        std::optional<Date> from,
                                                        std::optional<Date> to) = 0;
+  // The annotations of `location` ("": of every location) whose dates [from, to] (to: from for
+  // one day) overlap [from, to] (either end open when absent), sorted by key (see
+  // LoadTransaction::save_annotations). A store not created yet has none. The default fails.
+  virtual Result<std::vector<Annotation>> read_annotations(std::string_view location,
+                                                           std::optional<Date> from,
+                                                           std::optional<Date> to) {
+    (void)location;
+    (void)from;
+    (void)to;
+    return Status::Load("this store keeps no annotations");
+  }
   // The digests of a level's dates (load/date_digest.h), which let a run skip the dates whose
   // rows did not change without reading them. std::nullopt: the store does not keep them, or not
   // yet for this level (a database whose rows were written without them); the run then compares

@@ -8,6 +8,7 @@
 #include "transform/jhu_populations.h"
 #include "transform/jhu_recovered.h"
 #include "transform/join.h"
+#include "transform/nyt_anomalies.h"
 #include "transform/nyt_counties.h"
 #include "transform/nyt_national.h"
 #include "transform/nyt_states.h"
@@ -159,12 +160,13 @@ class CountiesRun final : public FilesRun<CountiesReader> {
   std::vector<std::unique_ptr<DateBlockSkipper>> skippers_;
 };
 
-// JHU's lookup table: populations, reference data without series.
-class PopulationsRun final : public DatasetRun {
+// A dataset of reference data only (transform/reference.h): one source, one reader, no series.
+template <typename Reader>
+class ReferenceRun : public DatasetRun {
  public:
-  PopulationsRun(const Config& config, const Clock& clock)
-      : reader_(redact_url(population_url(config)), clock) {
-    sources_ = {{"population", population_url(config), &reader_}};
+  ReferenceRun(const char* source, const std::string& url, const Clock& clock)
+      : reader_(redact_url(url), clock) {
+    sources_ = {{source, url, &reader_}};
   }
   std::vector<SourceSlot>& sources() override { return sources_; }
   Status take_rows(std::vector<Observation>& rows,
@@ -173,15 +175,36 @@ class PopulationsRun final : public DatasetRun {
     (void)locations;
     return Status::Ok();
   }
+
+ protected:
+  Reader reader_;
+
+ private:
+  std::vector<SourceSlot> sources_;
+};
+
+// JHU's lookup table: populations.
+class PopulationsRun final : public ReferenceRun<PopulationsReader> {
+ public:
+  PopulationsRun(const Config& config, const Clock& clock)
+      : ReferenceRun("population", population_url(config), clock) {}
   Status take_reference(ReferenceData& out) override {
     out.populations.insert(out.populations.end(), reader_.populations().begin(),
                            reader_.populations().end());
     return Status::Ok();
   }
+};
 
- private:
-  PopulationsReader reader_;
-  std::vector<SourceSlot> sources_;
+// NYT's notes on anomalous days: annotations.
+class AnnotationsRun final : public ReferenceRun<AnomaliesReader> {
+ public:
+  AnnotationsRun(const Config& config, const Clock& clock)
+      : ReferenceRun("anomalies", anomalies_url(config), clock) {}
+  Status take_reference(ReferenceData& out) override {
+    out.annotations.insert(out.annotations.end(), reader_.annotations().begin(),
+                           reader_.annotations().end());
+    return Status::Ok();
+  }
 };
 
 template <typename R>
@@ -203,6 +226,9 @@ const std::vector<Dataset>& datasets() {
       // Reference data: no level, no series.
       {"populations", "", "population", false, "Johns Hopkins University CSSE", 1, "2023-03-10",
        [](const Config& c) { return !population_url(c).empty(); }, &start<PopulationsRun>},
+      // Reference data: notes on locations' dates, no level of its own (level "").
+      {"annotations", "", "annotations", false, "The New York Times", 1, "2023-03-23",
+       [](const Config& c) { return !anomalies_url(c).empty(); }, &start<AnnotationsRun>},
   };
   return all;
 }

@@ -82,10 +82,10 @@ class DatasetRun {
 };
 
 struct Dataset {
-  const char* name;  // national, states, counties, populations
+  const char* name;  // national, states, counties, populations, annotations
   // Of its locations: nation, state, county (transform/location.h); "" for a dataset of
-  // reference data only (populations), which has no series: its rows are none, its DatasetRun
-  // hands over take_reference() only, and no date digests or location checks concern it.
+  // reference data only (populations, annotations), which has no series: its rows are none, its
+  // DatasetRun hands over take_reference() only, and no date digests or location checks concern it.
   const char* level;
   const char* metrics;  // what it fills: "cases, deaths, recovered"
   // Its files list each date's rows together, dates ascending: with date digests in the store,

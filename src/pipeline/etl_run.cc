@@ -116,6 +116,7 @@ class Run {
     for (const std::string& url : states_urls(config)) (void)redact_url(url);
     for (const std::string& url : counties_urls(config)) (void)redact_url(url);
     (void)redact_url(population_url(config));
+    (void)redact_url(anomalies_url(config));
   }
 
   RunSummary execute() {

@@ -14,7 +14,7 @@ namespace covid {
 class TableSink final : public SourceSink {
  public:
   explicit TableSink(TableReader& table, BodyFilter* filter = nullptr)
-      : table_(table), csv_(table), filter_(filter) {
+      : table_(table), csv_(table, table.csv_options()), filter_(filter) {
     if (filter_ != nullptr) filter_->restart();  // a new body
   }
 

@@ -201,6 +201,61 @@ void series(SnapshotCache& cache, const Request& req, Response& resp) {
           resp);
 }
 
+// GET /api/v1/annotations?location=ID&from=&to=: the location's notes whose dates overlap
+// [from, to] (Snapshot::annotations), by date. A location is known when the store has it or a
+// note names it; unknown: 400.
+void annotations(SnapshotCache& cache, const Request& req, Response& resp) {
+  Params p;
+  if (!p.parse(req, {"location", "from", "to"}, resp)) return;
+  std::optional<Date> from, to;
+  if (!date_range(p, &from, &to, resp)) return;
+  auto snap = available(cache, resp);
+  if (!snap) return;
+  const std::string* v = p.get("location");
+  std::string id = v != nullptr ? *v : std::string(kNation);
+  auto noted = [&](const Annotation& a) { return a.location == id; };
+  const auto& all = snap->annotations;
+  if (std::none_of(all.begin(), all.end(), noted)) {
+    auto index = cache.locations(*snap);
+    if (!index.ok()) return unreadable(resp, index.status());
+    if (id.empty() || id.size() > kMaxLocationId || (*index)->find(id) == nullptr) {
+      return error_response(
+          resp, 400,
+          "location: unknown location '" + id.substr(0, 64) + "' (see /api/v1/locations)");
+    }
+  }
+  std::string key = "annotations|" + id + "|" + date_key(from) + "|" + date_key(to);
+  respond(req,
+          snap->derived(key,
+                        [&] {
+                          std::vector<const Annotation*> found;
+                          for (const Annotation& a : all) {
+                            if (a.location != id) continue;
+                            if ((from && a.to.value_or(a.from) < *from) || (to && a.from > *to))
+                              continue;
+                            found.push_back(&a);
+                          }
+                          std::stable_sort(found.begin(), found.end(),
+                                           [](const Annotation* a, const Annotation* b) {
+                                             return a->from < b->from;
+                                           });
+                          nlohmann::ordered_json list = nlohmann::ordered_json::array();
+                          for (const Annotation* a : found) {
+                            list.push_back({{"from", format_date(a->from)},
+                                            {"to", format_date(a->to.value_or(a->from))},
+                                            {"type", a->type},
+                                            {"omit_from_average", a->omit_from_average},
+                                            {"omit_on_subgeographies", a->omit_on_subgeographies},
+                                            {"adjusted_count", a->adjusted_count},
+                                            {"text", a->text}});
+                          }
+                          nlohmann::ordered_json body = {{"location", id}, {"annotations", list}};
+                          return Representation::make(kJson, body.dump() + "\n", "no-cache",
+                                                      kDerivedGzipLevel);
+                        }),
+          resp);
+}
+
 void export_csv_handler(SnapshotCache& cache, const Request& req, Response& resp) {
   Params p;
   if (!p.parse(req, {"location", "from", "to"}, resp)) return;
@@ -383,6 +438,8 @@ void add_api_routes(Router& router, SnapshotCache& cache, const ServerMetrics& m
   router.add("/api/v1/locations", kGetHead,
              [c](const Request& q, Response& r) { locations(*c, q, r); });
   router.add("/api/v1/states", kGetHead, [c](const Request& q, Response& r) { states(*c, q, r); });
+  router.add("/api/v1/annotations", kGetHead,
+             [c](const Request& q, Response& r) { annotations(*c, q, r); });
   router.add("/api/v1/export.csv", kGetHead,
              [c](const Request& q, Response& r) { export_csv_handler(*c, q, r); });
   router.add("/healthz", kGetHead, [c](const Request& q, Response& r) { healthz(*c, q, r); });

@@ -21,6 +21,9 @@ constexpr std::pair<const char*, SeriesField> kFieldNames[] = {
     {"deaths_per_100k", kFieldDeathsPer100k},
     {"new_cases_avg7_per_100k", kFieldNewCasesAvg7Per100k},
     {"new_deaths_avg7_per_100k", kFieldNewDeathsAvg7Per100k},
+    {"new_cases_avg7_raw", kFieldNewCasesAvg7Raw},
+    {"new_deaths_avg7_raw", kFieldNewDeathsAvg7Raw},
+    {"omitted", kFieldOmitted},
 };
 
 // `v` per 100,000 of `population`; NaN for an unknown value or without a population.
@@ -131,6 +134,9 @@ SeriesColumns SeriesColumns::build(std::string location, const std::vector<Obser
   }
   daily(s.date, s.cases, &s.new_cases, &s.new_cases_avg7);
   daily(s.date, s.deaths, &s.new_deaths, &s.new_deaths_avg7);
+  s.new_cases_avg7_raw = s.new_cases_avg7;
+  s.new_deaths_avg7_raw = s.new_deaths_avg7;
+  s.omitted.assign(s.date.size(), 0);
   return s;
 }
 
@@ -241,6 +247,14 @@ std::string series_json(const SeriesColumns& s, size_t begin, size_t end, unsign
     rates("new_cases_avg7_per_100k", s.new_cases_avg7_per_100k);
   if (fields & kFieldNewDeathsAvg7Per100k)
     rates("new_deaths_avg7_per_100k", s.new_deaths_avg7_per_100k);
+  if (fields & kFieldNewCasesAvg7Raw) averages("new_cases_avg7_raw", s.new_cases_avg7_raw);
+  if (fields & kFieldNewDeathsAvg7Raw) averages("new_deaths_avg7_raw", s.new_deaths_avg7_raw);
+  if (fields & kFieldOmitted) {
+    array(out, "omitted", begin, end, [&](size_t i) {
+      static constexpr const char* kNames[] = {"null", "\"cases\"", "\"deaths\"", "\"both\""};
+      out += kNames[s.omitted[i] & 3];
+    });
+  }
   out += "}\n";
   return out;
 }

@@ -4,9 +4,11 @@
 // Daily values are differences of consecutive dates' cumulative counts (null on the first date,
 // after a gap in the dates, or where either count is unknown); a negative daily value is a
 // revision upstream and is kept as it is. The 7-day averages need the seven daily values of the
-// days ending on that date, all known. Rates per 100,000 people (set_population()) are the
-// cumulative counts and the 7-day averages scaled by 100,000 / population, null without a
-// population (shown rounded to 2 decimals). Plain value; immutable after build(), so thread-safe to
+// days ending on that date, all known. apply_annotations() (serve/annotated_average.h) then makes
+// the averages follow the NYT's method with the NYT's notes (dates left out, backlogs adjusted),
+// keeping the plain ones as *_raw. Rates per 100,000 people (set_population(), called last) are
+// the cumulative counts and the 7-day averages scaled by 100,000 / population, null without a
+// population (shown rounded to 2 decimals). Plain value; immutable once made, so thread-safe to
 // read.
 #pragma once
 
@@ -37,6 +39,10 @@ struct SeriesColumns {
   std::optional<int64_t> population;
   std::vector<double> cases_per_100k, deaths_per_100k;
   std::vector<double> new_cases_avg7_per_100k, new_deaths_avg7_per_100k;
+  // The plain 7-day averages (build() sets the averages above to the same values), and the dates
+  // apply_annotations() left out of the averages: bit 1 cases, bit 2 deaths.
+  std::vector<double> new_cases_avg7_raw, new_deaths_avg7_raw;
+  std::vector<uint8_t> omitted;
 
   static SeriesColumns build(std::string location, const std::vector<Observation>& rows);
   // Sets the location's population (std::nullopt or <= 0: none) and makes the rates per 100,000
@@ -61,13 +67,18 @@ enum SeriesField : unsigned {
   kFieldDeathsPer100k = 1u << 9,
   kFieldNewCasesAvg7Per100k = 1u << 10,
   kFieldNewDeathsAvg7Per100k = 1u << 11,
-  kAllFields = (1u << 12) - 1,
+  kFieldNewCasesAvg7Raw = 1u << 12,
+  kFieldNewDeathsAvg7Raw = 1u << 13,
+  kFieldOmitted = 1u << 14,
+  kAllFields = (1u << 15) - 1,
 };
 
 // Parses a comma-separated list of field names; an error names the first unknown one.
 Result<unsigned> parse_fields(std::string_view list);
 
 // {"location":"US","from":..,"to":..,"count":N,"date":[..],"cases":[..],...} for rows [begin, end).
+// `omitted` holds, per date, null or what the average left out that date: "cases", "deaths" or
+// "both".
 std::string series_json(const SeriesColumns& s, size_t begin, size_t end,
                         unsigned fields = kAllFields);
 

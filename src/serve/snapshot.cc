@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "serve/annotated_average.h"
 #include "serve/views.h"
 
 namespace covid::serve {
@@ -44,6 +45,13 @@ std::shared_ptr<const Representation> Snapshot::derived(
   return derived_.put(key, rep, representation_bytes(*rep) + key.size());
 }
 
+SeriesColumns Snapshot::columns(std::string location, const std::vector<Observation>& rows) const {
+  SeriesColumns s = SeriesColumns::build(location, rows);
+  apply_annotations(s, annotations);
+  s.set_population(population(location));
+  return s;
+}
+
 Result<std::shared_ptr<Snapshot>> build_snapshot(Store& store, uint64_t version,
                                                  const std::vector<std::string>& locations,
                                                  size_t series_cache_bytes) {
@@ -53,11 +61,13 @@ Result<std::shared_ptr<Snapshot>> build_snapshot(Store& store, uint64_t version,
   auto populations = store.populations();
   if (!populations.ok()) return populations.status();
   for (const Population& p : *populations) snap->populations.emplace(p.location, p.population);
+  auto annotations = store.read_annotations("", std::nullopt, std::nullopt);
+  if (!annotations.ok()) return annotations.status();
+  snap->annotations = std::move(*annotations);
   for (const std::string& loc : locations) {
     auto rows = store.read_series(loc, std::nullopt, std::nullopt);
     if (!rows.ok()) return rows.status();
-    auto it = snap->series.emplace(loc, SeriesColumns::build(loc, *rows)).first;
-    it->second.set_population(snap->population(loc));
+    snap->series.emplace(loc, snap->columns(loc, *rows));
   }
   auto runs = store.list_runs(kRunsSummed);
   if (!runs.ok()) return runs.status();
@@ -241,8 +251,7 @@ Result<std::shared_ptr<const LocationSeries>> SnapshotCache::series(const Snapsh
     rows = std::move(*read);
   }
   auto entry = std::make_shared<LocationSeries>();
-  entry->columns = SeriesColumns::build(key, rows);
-  entry->columns.set_population(snap.population(key));
+  entry->columns = snap.columns(key, rows);
   const SeriesColumns& s = entry->columns;
   entry->full =
       Representation::make(kJson, series_json(s, 0, s.size()), kDataCache, kOnDemandGzipLevel);
@@ -273,8 +282,7 @@ Result<std::shared_ptr<const Representation>> SnapshotCache::states(const Snapsh
         return read.status();
       }
       series_reads_.fetch_add(1, std::memory_order_relaxed);
-      states.push_back(StateSeries{&l, SeriesColumns::build(l.id, *read)});
-      states.back().series.set_population(snap.population(l.id));
+      states.push_back(StateSeries{&l, snap.columns(l.id, *read)});
     }
   }
   auto rep = Representation::make(kJson, states_json(states), kDataCache, kOnDemandGzipLevel);

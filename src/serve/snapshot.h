@@ -76,6 +76,13 @@ class Snapshot {
     return it == populations.end() ? std::nullopt : std::optional<int64_t>(it->second);
   }
   std::vector<RunRecord> runs;  // newest first, up to kRunsKept
+  // Every annotation (Store::read_annotations), sorted by key: read with the snapshot (the NYT's
+  // whole file is ~1,700 notes), applied to every series' averages (serve/annotated_average.h)
+  // and answered by /api/v1/annotations.
+  std::vector<Annotation> annotations;
+  // A location's series as every response shows it: built from its rows, its averages following
+  // the annotations, then its rates from its population.
+  SeriesColumns columns(std::string location, const std::vector<Observation>& rows) const;
   RunTotals totals;
 
   // Made once per version: the full series and export of every location, the summary, the

@@ -40,6 +40,9 @@ class TableReader : public CsvHandler {
   const Diagnostics& diagnostics() const { return diagnostics_; }
 
   const std::string& file() const { return file_; }
+  // How its file is parsed. The default requires a final line break (a file without one was most
+  // likely cut short); a dataset whose publisher writes none says so.
+  virtual CsvOptions csv_options() const { return {}; }
   uint64_t rows_read() const { return rows_; }
   // The rows the dataset takes from the file (all of them, or only some, as the JHU national
   // rows) and their distinct dates: what a run compares with the last successful run's to notice

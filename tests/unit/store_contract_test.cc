@@ -579,6 +579,83 @@ TEST_P(StoreContract, LoadWritesInsertsUpdatesAndRevisions) {
                   {"2020-03-04", "6", "NULL", r2}}));
 }
 
+// Only the Store interface, so that DynamoDB answers the same cases.
+class AnnotationContract : public StoreContract {};
+
+Date on_day(const char* text) {
+  Date d;
+  EXPECT_EQ(parse_date(text, &d), DateError::kNone) << text;
+  return d;
+}
+
+// Annotations: saved through a load (upsert on the key, ranges, flags, negative adjustments,
+// empty and non-ASCII texts), read back whole (sorted by key) and by location and date range
+// (a note is returned when its dates overlap the range).
+TEST_P(AnnotationContract, RoundTripAndReadByLocationAndRange) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  auto note = [](std::string loc, const char* from, std::optional<const char*> to, const char* type,
+                 int64_t adjusted, std::string text, bool omit = false, bool sub = false) {
+    Annotation a;
+    a.location = std::move(loc);
+    a.from = on_day(from);
+    if (to) a.to = on_day(*to);
+    a.type = type;
+    a.adjusted_count = adjusted;
+    a.text = std::move(text);
+    a.omit_from_average = omit;
+    a.omit_on_subgeographies = sub;
+    return a;
+  };
+  auto show = [](const std::vector<Annotation>& v) {
+    Strings out;
+    for (const Annotation& a : v) {
+      out.push_back(a.location + " " + format_date(a.from) + ".." +
+                    (a.to ? format_date(*a.to) : std::string("-")) + " " + a.type + " " +
+                    std::to_string(a.adjusted_count) + (a.omit_from_average ? " omit" : "") +
+                    (a.omit_on_subgeographies ? " sub" : "") + " '" + a.text + "'");
+    }
+    return out;
+  };
+  auto save = [&](const std::vector<Annotation>& v) {
+    Result<int64_t> id = store->begin_run("2022-06-01T12:00:00.000Z");
+    ASSERT_TRUE(id.ok());
+    auto t = store->begin_load();
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    ASSERT_TRUE((*t)->save_annotations(*id, v).ok());
+    ASSERT_TRUE((*t)->commit().ok());
+  };
+  save({note("48", "2022-01-14", std::nullopt, "cases", -26236, "Texas audited\u2019s \"data\""),
+        note("48", "2022-01-14", std::nullopt, "cases", 0, "", false, true),
+        note("29:Joplin", "2022-04-01", "2022-05-04", "both", 0, "Missouri stopped", true),
+        note("US", "2021-10-10", std::nullopt, "deaths", -289, "backlog")});
+  auto all = store->read_annotations("", std::nullopt, std::nullopt);
+  ASSERT_TRUE(all.ok()) << all.status().message();
+  const Strings every = {"29:Joplin 2022-04-01..2022-05-04 both 0 omit 'Missouri stopped'",
+                         "48 2022-01-14..- cases -26236 'Texas audited\u2019s \"data\"'",
+                         "48 2022-01-14..- cases 0 sub ''",
+                         "US 2021-10-10..- deaths -289 'backlog'"};
+  EXPECT_EQ(show(*all), every);
+  // By location and overlap.
+  auto in = [&](const char* loc, std::optional<Date> from, std::optional<Date> to) {
+    auto r = store->read_annotations(loc, from, to);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? show(*r) : Strings{"error"};
+  };
+  EXPECT_EQ(in("29:Joplin", on_day("2022-04-20"), on_day("2022-04-20")), (Strings{every[0]}));
+  EXPECT_EQ(in("29:Joplin", on_day("2022-05-05"), std::nullopt), Strings{});
+  EXPECT_EQ(in("29", std::nullopt, std::nullopt), Strings{});  // not a prefix match
+  EXPECT_EQ(in("48", on_day("2022-01-14"), on_day("2022-01-14")), (Strings{every[1], every[2]}));
+  EXPECT_EQ(in("48", std::nullopt, on_day("2022-01-13")), Strings{});
+  // A revision replaces the values of its key; the others stay.
+  save({note("48", "2022-01-14", std::nullopt, "cases", -26000, "revised")});
+  EXPECT_EQ(in("48", std::nullopt, std::nullopt),
+            (Strings{"48 2022-01-14..- cases -26000 'revised'", every[2]}));
+  auto count = store->read_annotations("", std::nullopt, std::nullopt);
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(count->size(), 4u);
+}
+
 TEST_P(StoreContract, ExtremeCountsAndDatesRoundTrip) {
   auto store = open();
   ASSERT_NE(store, nullptr);
@@ -1454,6 +1531,11 @@ TEST_P(PopulationContract, PopulationsRoundTrip) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, PopulationContract,
+                         testing::Values("sqlite", "postgres", "dynamodb"),
+                         [](const testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
+INSTANTIATE_TEST_SUITE_P(Stores, AnnotationContract,
                          testing::Values("sqlite", "postgres", "dynamodb"),
                          [](const testing::TestParamInfo<std::string>& info) {
                            return info.param;

@@ -9,6 +9,7 @@
 
 #include "load/dynamodb/dynamo_item.h"
 #include "load/store_rules.h"
+#include "transform/annotation.h"
 
 namespace covid {
 namespace {
@@ -194,6 +195,47 @@ bool read_digest(const json& item, Date* date, StoredDigest* d) {
   d->source.rows = uint64_t(rows);
   d->stored_rows = uint64_t(stored);
   if (!bytes.empty() && !d->bytes.emplace().set_hex(bytes)) return false;
+  return true;
+}
+
+// Annotations: pk "annotation", sk their key (dynamodb_store.h).
+constexpr const char* kAnnotationPk = "annotation";
+
+std::string annotation_sk(const Annotation& a) {
+  return a.location + "#" + format_date(a.from) + "#" + a.type + "#" + annotation_kind(a);
+}
+
+json annotation_item(const Annotation& a, int64_t run_id) {
+  json item = key(kAnnotationPk, annotation_sk(a));
+  dynamo::put_s(item, "location", a.location);
+  dynamo::put_s(item, "from", format_date(a.from));
+  if (a.to) dynamo::put_s(item, "to", format_date(*a.to));
+  dynamo::put_s(item, "type", a.type);
+  dynamo::put_n(item, "omit", a.omit_from_average ? 1 : 0);
+  dynamo::put_n(item, "omit_sub", a.omit_on_subgeographies ? 1 : 0);
+  dynamo::put_n(item, "adjusted", a.adjusted_count);
+  dynamo::put_s(item, "text", a.text);
+  dynamo::put_n(item, "run_id", run_id);
+  return item;
+}
+
+// False when the item is not an annotation.
+bool read_annotation(const json& item, Annotation* a) {
+  dynamo::ItemReader r(item);
+  a->location = r.s("location");
+  std::string from = r.s("from"), to = r.s("to");
+  a->type = r.s("type");
+  a->omit_from_average = r.n("omit") != 0;
+  a->omit_on_subgeographies = r.n("omit_sub") != 0;
+  a->adjusted_count = r.n("adjusted");
+  a->text = r.s("text");
+  if (!r.ok() || a->location.empty() || parse_date(from, &a->from) != DateError::kNone)
+    return false;
+  if (!to.empty()) {
+    Date d;
+    if (parse_date(to, &d) != DateError::kNone) return false;
+    a->to = d;
+  }
   return true;
 }
 
@@ -726,6 +768,16 @@ class DynamoLoad final : public LoadTransaction {
     }
   }
 
+  Result<std::vector<Annotation>> existing_annotations() override {
+    return store_.read_annotations("", std::nullopt, std::nullopt);
+  }
+
+  // Kept until commit(), which writes them after the data.
+  Status save_annotations(int64_t run_id, const std::vector<Annotation>& annotations) override {
+    for (const Annotation& a : annotations) annotations_.push_back(annotation_item(a, run_id));
+    return Status::Ok();
+  }
+
   // Kept until commit(), which writes them after the data they describe.
   Status save_date_digests(std::string_view level,
                            const std::map<Date, StoredDigest>& digests) override {
@@ -783,6 +835,12 @@ class DynamoLoad final : public LoadTransaction {
       COVID_RETURN_IF_ERROR(store_.write_meta("saving the populations", puts));
       puts.clear();
     }
+    if (!annotations_.empty()) {
+      for (json& item : annotations_) puts.push_back({meta, std::move(item)});
+      COVID_RETURN_IF_ERROR(store_.write_meta("saving the annotations", puts));
+      puts.clear();
+      annotations_.clear();
+    }
     for (const auto& [run_id, st] : sources_) {
       auto known = store_.known_sources_.find(st.url);
       if (known != store_.known_sources_.end() && same_source(known->second, st)) continue;
@@ -837,6 +895,7 @@ class DynamoLoad final : public LoadTransaction {
   std::string last_marked_;
   std::map<std::string, std::map<Date, StoredDigest>> digests_;  // by level
   std::vector<std::pair<int64_t, Population>> populations_;      // to write at commit
+  std::vector<json> annotations_;                                // items to put at commit
   std::vector<std::pair<int64_t, SourceState>> sources_;
   std::vector<std::string> forgotten_;
   RunRecord run_;
@@ -851,6 +910,37 @@ Result<std::unique_ptr<LoadTransaction>> DynamoDbStore::begin_load() {
 }
 
 // --- reading -----------------------------------------------------------------------------------
+
+Result<std::vector<Annotation>> DynamoDbStore::read_annotations(std::string_view location,
+                                                                std::optional<Date> from,
+                                                                std::optional<Date> to) {
+  std::vector<Annotation> out;
+  if (missing_tables_) return out;
+  const std::string& meta = client_->target().meta_table;
+  json request = meta_query(meta, kAnnotationPk, /*forward=*/true);
+  if (!location.empty()) {
+    request["KeyConditionExpression"] = "#pk = :pk AND begins_with(#sk, :prefix)";
+    request["ExpressionAttributeNames"]["#sk"] = "sk";
+    request["ExpressionAttributeValues"][":prefix"] = S(std::string(location) + "#");
+  }
+  std::string bad;
+  Status s = client_->query_all("Query", std::move(request), [&](const json& item) {
+    Annotation a;
+    if (!read_annotation(item, &a)) {
+      bad = dynamo::string_field(item.value("sk", json()), "S");
+      return false;
+    }
+    if ((!from || a.to.value_or(a.from) >= *from) && (!to || a.from <= *to))
+      out.push_back(std::move(a));
+    return true;
+  });
+  if (!s.ok()) return fail("reading the annotations", s);
+  if (!bad.empty())
+    return Status::Load("DynamoDB " + describe() + ": a bad annotation (" + bad.substr(0, 60) +
+                        ")");
+  std::sort(out.begin(), out.end(), annotation_key_less);
+  return out;
+}
 
 Result<std::vector<Observation>> DynamoDbStore::read_series(std::string_view location,
                                                             std::optional<Date> from,

@@ -23,6 +23,12 @@
 //     pk "population", sk the location id: a population (transform/reference.h): population,
 //                    source, year (absent when not known), run_id; written at commit after the
 //                    date digests, before the source states and the run record
+//     pk "annotation", sk "<location>#<from date>#<type>#<kind>" (the key, transform/annotation.h):
+//                    an annotation: location, from, to (absent for one day), type, omit,
+//                    omit_sub (N, 0 or 1), adjusted (N), text (absent when empty), run_id.
+//                    All of them are one Query (about 1,700 items: the NYT's whole file); a
+//                    location's, a Query with begins_with(sk, "<location>#"). Written at
+//                    commit, after the data and before the source states and run record.
 // The digests live in TABLE-meta, never in TABLE: the data table's keys stay locations, so
 // list_locations(), export and serve never see them.
 //
@@ -103,6 +109,9 @@ class DynamoDbStore final : public Store {
   Result<std::vector<OutboxMessage>> list_outbox(bool all, size_t limit) override;
   Result<std::vector<Observation>> read_series(std::string_view location, std::optional<Date> from,
                                                std::optional<Date> to) override;
+  Result<std::vector<Annotation>> read_annotations(std::string_view location,
+                                                   std::optional<Date> from,
+                                                   std::optional<Date> to) override;
   Result<std::vector<RunRecord>> list_runs(size_t limit) override;
   Result<std::optional<RunRecord>> get_run(int64_t id) override;
   // Derived from the data table: a Scan of its `location` keys (the whole table is read; see the

@@ -8,6 +8,7 @@
 #include "load/postgres/libpq.h"
 #include "load/postgres/pg_binary.h"
 #include "load/store_rules.h"
+#include "transform/annotation.h"
 
 namespace covid {
 namespace {
@@ -546,6 +547,42 @@ class PostgresLoad final : public LoadTransaction {
   }
 
   // All the digests in one statement: up to a thousand dates a run.
+  Result<std::vector<Annotation>> existing_annotations() override {
+    return store_.read_annotations("", std::nullopt, std::nullopt);
+  }
+
+  // One statement for them all, as arrays.
+  Status save_annotations(int64_t run_id, const std::vector<Annotation>& annotations) override {
+    if (annotations.empty()) return Status::Ok();
+    std::vector<std::string> loc, from, type, kind, omit, omit_sub, adj, text;
+    std::vector<std::optional<std::string>> to;
+    for (const Annotation& a : annotations) {
+      loc.push_back(a.location);
+      from.push_back(format_date(a.from));
+      type.push_back(a.type);
+      kind.push_back(annotation_kind(a));
+      to.push_back(a.to ? std::optional<std::string>(format_date(*a.to)) : std::nullopt);
+      omit.push_back(a.omit_from_average ? "true" : "false");
+      omit_sub.push_back(a.omit_on_subgeographies ? "true" : "false");
+      adj.push_back(std::to_string(a.adjusted_count));
+      text.push_back(a.text);
+    }
+    auto r = store_.query("saving the annotations", store_.sql(R"sql(
+INSERT INTO {s}.annotations (location, from_date, type, kind, to_date, omit_from_average,
+  omit_on_subgeographies, adjusted_count, text, run_id)
+SELECT l, f, ty, k, t, o, os, a, tx, $10::bigint
+FROM unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::date[], $6::boolean[],
+  $7::boolean[], $8::bigint[], $9::text[]) AS u (l, f, ty, k, t, o, os, a, tx)
+ON CONFLICT (location, from_date, type, kind) DO UPDATE SET to_date = excluded.to_date,
+  omit_from_average = excluded.omit_from_average,
+  omit_on_subgeographies = excluded.omit_on_subgeographies,
+  adjusted_count = excluded.adjusted_count, text = excluded.text, run_id = excluded.run_id)sql"),
+                          {text_array(loc), text_array(from), text_array(type), text_array(kind),
+                           text_array(to), text_array(omit), text_array(omit_sub), text_array(adj),
+                           text_array(text), std::to_string(run_id)});
+    return r.ok() ? Status::Ok() : r.status();
+  }
+
   Status save_date_digests(std::string_view level,
                            const std::map<Date, StoredDigest>& digests) override {
     if (digests.empty()) return Status::Ok();
@@ -797,6 +834,42 @@ Result<std::vector<Observation>> PostgresStore::read_series(std::string_view loc
     if (!decode_observation(*pq_, res, i, {.location = false}, o)) return bad_observations();
     out.push_back(std::move(o));
   }
+  return out;
+}
+
+Result<std::vector<Annotation>> PostgresStore::read_annotations(std::string_view location,
+                                                                std::optional<Date> from,
+                                                                std::optional<Date> to) {
+  std::vector<Annotation> out;
+  if (empty_) return out;
+  auto r = query("reading annotations", sql(R"sql(
+SELECT location, to_char(from_date, 'YYYY-MM-DD'), to_char(to_date, 'YYYY-MM-DD'), type,
+  omit_from_average, omit_on_subgeographies, adjusted_count, text FROM {s}.annotations
+WHERE ($1 = '' OR location = $1) AND from_date <= $2::date
+  AND coalesce(to_date, from_date) >= $3::date)sql"),
+                 {std::string(location), to ? format_date(*to) : std::string("infinity"),
+                  from ? format_date(*from) : std::string("-infinity")});
+  if (!r.ok()) return r.status();
+  const PGresult* res = r->get();
+  for (int i = 0, rows = pq_->ntuples(res); i < rows; ++i) {
+    auto text = [&](int col) { return std::string(pq_->getvalue(res, i, col)); };  // NULL: ""
+    Annotation a;
+    a.location = text(0);
+    Date d;
+    if (parse_date(text(1), &a.from) != DateError::kNone ||
+        (!text(2).empty() && parse_date(text(2), &d) != DateError::kNone)) {
+      return Status::Load("PostgreSQL " + describe() + ": a bad date in annotations (" + text(1) +
+                          ")");
+    }
+    if (!text(2).empty()) a.to = d;
+    a.type = text(3);
+    a.omit_from_average = text(4) == "t";
+    a.omit_on_subgeographies = text(5) == "t";
+    a.adjusted_count = to_int64(pq_->getvalue(res, i, 6));
+    a.text = text(7);
+    out.push_back(std::move(a));
+  }
+  std::sort(out.begin(), out.end(), annotation_key_less);
   return out;
 }
 

@@ -14,6 +14,7 @@
 
 #include "load/migrations.h"
 #include "load/store_rules.h"
+#include "transform/annotation.h"
 
 namespace covid {
 namespace {
@@ -681,6 +682,31 @@ ON CONFLICT (level, date) DO UPDATE SET rows = excluded.rows, hash = excluded.ha
     return Status::Ok();
   }
 
+  Result<std::vector<Annotation>> existing_annotations() override {
+    return store_.read_annotations("", std::nullopt, std::nullopt);
+  }
+
+  Status save_annotations(int64_t run_id, const std::vector<Annotation>& annotations) override {
+    Stmt s(store_.db_, R"sql(
+INSERT INTO annotations (location, from_date, type, kind, to_date, omit_from_average,
+  omit_on_subgeographies, adjusted_count, text, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (location, from_date, type, kind) DO UPDATE SET to_date = excluded.to_date,
+  omit_from_average = excluded.omit_from_average,
+  omit_on_subgeographies = excluded.omit_on_subgeographies,
+  adjusted_count = excluded.adjusted_count, text = excluded.text, run_id = excluded.run_id)sql");
+    if (!s.ok()) return store_.error("preparing the annotations");
+    for (const Annotation& a : annotations) {
+      s.bind(1, a.location).bind(2, format_date(a.from)).bind(3, a.type);
+      s.bind(4, std::string_view(annotation_kind(a)));
+      s.bind_text_or_null(5, a.to ? format_date(*a.to) : std::string());
+      s.bind(6, int64_t(a.omit_from_average)).bind(7, int64_t(a.omit_on_subgeographies));
+      s.bind(8, a.adjusted_count).bind(9, a.text).bind(10, run_id);
+      if (s.step() != SQLITE_DONE) return store_.error("saving the annotations");
+      s.reset();
+    }
+    return Status::Ok();
+  }
+
   Status save_locations(const std::vector<Location>& locations) override {
     Stmt s(store_.db_, R"sql(
 INSERT INTO locations (id, type, name, state, fips) VALUES (?, ?, ?, ?, ?)
@@ -793,6 +819,41 @@ Result<std::vector<Observation>> SqliteStore::read_series(std::string_view locat
     out.push_back(std::move(o));
   }
   if (rc != SQLITE_DONE) return error("reading observations");
+  return out;
+}
+
+Result<std::vector<Annotation>> SqliteStore::read_annotations(std::string_view location,
+                                                              std::optional<Date> from,
+                                                              std::optional<Date> to) {
+  std::vector<Annotation> out;
+  if (!schema_ready()) return out;
+  Stmt s(db_, R"sql(
+SELECT location, from_date, to_date, type, omit_from_average, omit_on_subgeographies,
+  adjusted_count, text FROM annotations
+WHERE (?1 = '' OR location = ?1) AND from_date <= ?2 AND coalesce(to_date, from_date) >= ?3)sql");
+  if (!s.ok()) return error("reading annotations");
+  s.bind(1, location);
+  s.bind(2, to ? format_date(*to) : std::string("9999-99-99"));
+  s.bind(3, from ? format_date(*from) : std::string("0000-00-00"));
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    Annotation a;
+    a.location = s.text(0);
+    Date d;
+    if (parse_date(s.text(1), &a.from) != DateError::kNone ||
+        (!s.text(2).empty() && parse_date(s.text(2), &d) != DateError::kNone)) {
+      return Status::Load(path_ + ": a bad date in annotations (" + s.text(1) + ")");
+    }
+    if (!s.text(2).empty()) a.to = d;
+    a.type = s.text(3);
+    a.omit_from_average = s.int64(4) != 0;
+    a.omit_on_subgeographies = s.int64(5) != 0;
+    a.adjusted_count = s.int64(6);
+    a.text = s.text(7);
+    out.push_back(std::move(a));
+  }
+  if (rc != SQLITE_DONE) return error("reading annotations");
+  std::sort(out.begin(), out.end(), annotation_key_less);
   return out;
 }
 

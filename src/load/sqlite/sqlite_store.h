@@ -31,6 +31,9 @@ class SqliteStore final : public Store {
   Result<std::vector<OutboxMessage>> list_outbox(bool all, size_t limit) override;
   Result<std::vector<Observation>> read_series(std::string_view location, std::optional<Date> from,
                                                std::optional<Date> to) override;
+  Result<std::vector<Annotation>> read_annotations(std::string_view location,
+                                                   std::optional<Date> from,
+                                                   std::optional<Date> to) override;
   Result<std::vector<RunRecord>> list_runs(size_t limit) override;
   Result<std::optional<RunRecord>> get_run(int64_t id) override;
   Result<std::vector<Location>> list_locations() override;
