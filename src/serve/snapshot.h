@@ -70,6 +70,9 @@ class Snapshot {
   std::map<std::string, SeriesColumns, std::less<>> series;  // by location id
   std::vector<RunRecord> runs;                               // newest first, up to kRunsKept
   RunTotals totals;
+  // Each source's freshness when the snapshot was made (pipeline/freshness.h, default
+  // allowances), a JSON array.
+  std::string sources_json = "[]";
 
   // Made once per version: the full series and export of every location, the summary, the
   // default page of runs, and the data part of /metrics.

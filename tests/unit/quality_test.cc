@@ -1,6 +1,8 @@
 // The data-quality checks (pipeline/quality.h) on small inputs worked out by hand, the source
 // freshness rule (pipeline/freshness.h), and both end to end through run_etl on a real SQLite
 // file with an injected clock.
+#include "pipeline/quality.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -16,7 +18,6 @@
 #include "load/store.h"
 #include "pipeline/etl_run.h"
 #include "pipeline/freshness.h"
-#include "pipeline/quality.h"
 
 namespace covid {
 namespace {
@@ -58,8 +59,8 @@ TEST(QualityScore, ConstantWindowFloorsAtOne) {
 TEST(QualityChecks, DeathsAboveCases) {
   QualityReport q;
   check_deaths_above_cases(obs("06", "2020-05-01", 5, 6), q);
-  check_deaths_above_cases(obs("06", "2020-05-02", 6, 6), q);          // equal: fine
-  check_deaths_above_cases(obs("06", "2020-05-03", kUnknown, 6), q);   // cases unknown
+  check_deaths_above_cases(obs("06", "2020-05-02", 6, 6), q);         // equal: fine
+  check_deaths_above_cases(obs("06", "2020-05-03", kUnknown, 6), q);  // cases unknown
   ASSERT_EQ(q.total(), 1u);
   EXPECT_EQ(q.counts().at("deaths_above_cases"), 1u);
   EXPECT_EQ(q.samples()[0].message, "location 06 on 2020-05-01: 6 deaths but 5 cases");
@@ -90,8 +91,7 @@ TEST(QualityChecks, OutlierAgainstTrailingWindow) {
   ASSERT_EQ(q.total(), 1u);
   EXPECT_EQ(q.samples()[0].kind, "outlier");
   EXPECT_EQ(q.samples()[0].date, "2020-04-20");
-  EXPECT_NE(q.samples()[0].message.find("cases changed by 5000 (1900 -> 6900)"),
-            std::string::npos)
+  EXPECT_NE(q.samples()[0].message.find("cases changed by 5000 (1900 -> 6900)"), std::string::npos)
       << q.samples()[0].message;
   // A rule of thumb threshold above the score: nothing.
   QualityReport none;
@@ -157,8 +157,7 @@ TEST(Freshness, States) {
   EXPECT_EQ(source_freshness(st, 1, nullptr, o, at(2026, 12, 3, 13)).text(),
             "stale since 2026-12-03");
   EXPECT_EQ(source_freshness(st, 7, nullptr, o, at(2026, 12, 10)).text(), "fresh");
-  EXPECT_EQ(source_freshness(st, 7, nullptr, o, at(2026, 12, 11)).text(),
-            "stale since 2026-12-10");
+  EXPECT_EQ(source_freshness(st, 7, nullptr, o, at(2026, 12, 11)).text(), "stale since 2026-12-10");
   EXPECT_EQ(source_freshness(st, 1, "2023-03-23", o, at(2030, 1, 1)).text(),
             "archived since 2023-03-23");
   EXPECT_EQ(stale_after_days(3, o), 5);
@@ -267,8 +266,9 @@ TEST_F(QualityRun, HeaderChangeAcrossRuns) {
   ASSERT_EQ(s.quality.counts().count("header_changed"), 1u);
   EXPECT_NE(s.quality.samples()[0].message.find("gained 'note'"), std::string::npos);
   // Kept: the run after compares with the new header.
-  write("date,cases,deaths,note\n2020-01-21,1,0,\n2020-01-22,2,0,\n2020-01-23,3,0,\n"
-        "2020-01-24,4,0,\n");
+  write(
+      "date,cases,deaths,note\n2020-01-21,1,0,\n2020-01-22,2,0,\n2020-01-23,3,0,\n"
+      "2020-01-24,4,0,\n");
   EXPECT_EQ(run().quality.total(), 0u);
 }
 
