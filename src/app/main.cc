@@ -13,6 +13,7 @@
 #include "load/store.h"
 #include "notify/dispatcher.h"
 #include "pipeline/etl_run.h"
+#include "pipeline/freshness.h"
 #include "schedule/daemon.h"
 #include "schedule/lambda_runtime.h"
 #include "serve/run_json.h"
@@ -154,13 +155,35 @@ int cmd_export(const CommonFlags& flags, const std::string& format, const std::s
   return 0;
 }
 
-int cmd_history(const CommonFlags& flags, bool json, size_t limit) {
+// history --sources: each source's freshness (pipeline/freshness.h).
+int print_sources(const Config& config, Store& store, bool json) {
+  auto states = store.source_states();
+  if (!states.ok()) return report(states.status());
+  SystemClock clock;
+  nlohmann::json arr = sources_freshness_json(
+      *states, datasets(),
+      FreshnessOptions{config.daily_stale_after_days, config.weekly_stale_after_days}, clock.now());
+  if (json) {
+    std::cout << scrub(arr.dump()) << "\n";
+    return 0;
+  }
+  std::printf("%-10s %-10s %-28s %-26s %s\n", "source", "dataset", "state", "changed (UTC)", "url");
+  for (const auto& s : arr) {
+    auto text = [&](const char* k) { return s[k].is_string() ? s[k].get<std::string>() : "-"; };
+    std::printf("%-10s %-10s %-28s %-26s %s\n", text("name").c_str(), text("dataset").c_str(),
+                text("text").c_str(), text("changed_at").c_str(), scrub(text("url")).c_str());
+  }
+  return 0;
+}
+
+int cmd_history(const CommonFlags& flags, bool json, size_t limit, bool sources) {
   auto config = build_config(flags);
   if (!config.ok()) return report(config.status());
   StoreOptions so;
   so.read_only = true;
   auto store = open_store(config->db, so);
   if (!store.ok()) return report(store.status());
+  if (sources) return print_sources(*config, **store, json);
   auto runs = (*store)->list_runs(limit);
   if (!runs.ok()) return report(runs.status());
   if (json) {
@@ -333,6 +356,9 @@ int main_impl(int argc, char** argv) {
   CLI::App* hist = app.add_subcommand("history", "past runs, newest first");
   add_common(hist);
   hist->add_flag("--json", history_json, "print as a JSON array");
+  bool history_sources = false;
+  hist->add_flag("--sources", history_sources,
+                 "each source's state instead of the runs: fresh, stale since DATE, archived");
   hist->add_option("--limit", limit, "how many runs (default 50)")->check(CLI::Range(1, 1000000));
 
   bool list = false, all = false, flush = false, test = false, notify_json = false;
@@ -383,7 +409,7 @@ int main_impl(int argc, char** argv) {
     return cmd_run(flags, nyt, jhu, states, counties, population, anomalies, json, dry_run,
                    accept_shrink);
   if (exp->parsed()) return cmd_export(flags, format, from, to, location, per_100k);
-  if (hist->parsed()) return cmd_history(flags, history_json, limit);
+  if (hist->parsed()) return cmd_history(flags, history_json, limit, history_sources);
   if (serve->parsed()) return cmd_serve(flags, listen);
   if (daemon->parsed()) {
     return daemon_command(

@@ -298,8 +298,9 @@ void summary(SnapshotCache& cache, const Request& req, Response& resp) {
           snap->derived("summary|" + loc.id,
                         [&] {
                           return Representation::make(
-                              kJson, summary_json(snap->totals, loc.id, loc.columns), "no-cache",
-                              kDerivedGzipLevel);
+                              kJson,
+                              summary_json(snap->totals, loc.id, loc.columns, snap->sources_json),
+                              "no-cache", kDerivedGzipLevel);
                         }),
           resp);
 }

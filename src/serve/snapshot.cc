@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "serve/annotated_average.h"
+#include "pipeline/freshness.h"
 #include "serve/views.h"
 
 namespace covid::serve {
@@ -72,6 +73,11 @@ Result<std::shared_ptr<Snapshot>> build_snapshot(Store& store, uint64_t version,
   auto runs = store.list_runs(kRunsSummed);
   if (!runs.ok()) return runs.status();
   snap->totals = total_runs(*runs);
+  auto states = store.source_states();
+  if (!states.ok()) return states.status();
+  snap->sources_json = sources_freshness_json(*states, datasets(), FreshnessOptions{},
+                                              std::chrono::system_clock::now())
+                           .dump();
   if (runs->size() > Snapshot::kRunsKept) runs->resize(Snapshot::kRunsKept);
   snap->runs = std::move(*runs);
 
@@ -86,7 +92,8 @@ Result<std::shared_ptr<Snapshot>> build_snapshot(Store& store, uint64_t version,
   auto nation = snap->series.find(kNation);
   snap->summary = Representation::make(
       kJson,
-      summary_json(snap->totals, kNation, nation != snap->series.end() ? &nation->second : nullptr),
+      summary_json(snap->totals, kNation, nation != snap->series.end() ? &nation->second : nullptr,
+                   snap->sources_json),
       kDataCache);
   snap->runs_default =
       Representation::make(kJson, runs_json(snap->runs, Snapshot::kDefaultRuns), kDataCache);

@@ -84,6 +84,9 @@ class Snapshot {
   // the annotations, then its rates from its population.
   SeriesColumns columns(std::string location, const std::vector<Observation>& rows) const;
   RunTotals totals;
+  // Each source's freshness when the snapshot was made (pipeline/freshness.h, default
+  // allowances), a JSON array.
+  std::string sources_json = "[]";
 
   // Made once per version: the full series and export of every location, the summary, the
   // default page of runs, and the data part of /metrics.

@@ -54,7 +54,7 @@ RunTotals total_runs(const std::vector<RunRecord>& runs) {
 }
 
 std::string summary_json(const RunTotals& totals, std::string_view location,
-                         const SeriesColumns* series) {
+                         const SeriesColumns* series, const std::string& sources_json) {
   json j;
   j["location"] = std::string(location);
   json latest;
@@ -96,6 +96,8 @@ std::string summary_json(const RunTotals& totals, std::string_view location,
     by_status[to_string(s)] = totals.by_status[size_t(s)];
   }
   j["runs"] = by_status;
+  j["sources"] = json::parse(sources_json, nullptr, false);
+  if (j["sources"].is_discarded()) j["sources"] = json::array();
   return dump(j);
 }
 

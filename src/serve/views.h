@@ -28,10 +28,11 @@ struct RunTotals {
 };
 
 // {"location", "first_date", "last_date", "days", "latest": {...}, "recovered_last_date",
-//  "last_run": {...}|null, "last_success": {...}|null, "runs": {status: count}} for the location
-// whose series is `series` (nullptr: none).
+//  "last_run": {...}|null, "last_success": {...}|null, "runs": {status: count}, "sources": [...]}
+// for the location whose series is `series` (nullptr: none). `sources_json`: each source's
+// freshness, a JSON array (pipeline/freshness.h sources_freshness_json).
 std::string summary_json(const RunTotals& totals, std::string_view location,
-                         const SeriesColumns* series);
+                         const SeriesColumns* series, const std::string& sources_json = "[]");
 
 // {"runs": [...]}: the newest `limit` runs, each with the fields of `history --json`
 // (run_json.h, run_record_json).

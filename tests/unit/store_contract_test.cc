@@ -809,6 +809,50 @@ TEST_P(StoreContract, SourceStatesRoundTrip) {
                      "https://example.org/us.csv etag=\"v2\" lm= hash=xxh3-128:cc bytes=2000"}));
 }
 
+// What the quality and freshness checks keep of a source (pipeline/quality.h, freshness.h): its
+// name, dataset, header, when it last changed and when it was told stale; cleared values read
+// back empty.
+TEST_P(StoreContract, SourceStateKeepsFreshness) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  auto save = [&](const SourceState& st) {
+    Result<int64_t> id = store->begin_run("2022-06-01T12:00:00.000Z");
+    ASSERT_TRUE(id.ok());
+    Result<std::unique_ptr<LoadTransaction>> t = store->begin_load();
+    ASSERT_TRUE(t.ok());
+    ASSERT_TRUE((*t)->save_source(*id, st).ok());
+    ASSERT_TRUE((*t)->commit().ok());
+  };
+  auto show = [&] {
+    Result<std::map<std::string, SourceState>> r = store->source_states();
+    EXPECT_TRUE(r.ok());
+    Strings out;
+    if (!r.ok()) return out;
+    for (const auto& [url, s] : *r) {
+      out.push_back(s.url + " " + s.name + "/" + s.dataset + " [" + s.header +
+                    "] changed=" + s.changed_at + " told=" + s.stale_told_at);
+    }
+    return out;
+  };
+  SourceState st{"https://example.org/who.csv", {"", ""}, "xxh3-128:aa", 10};
+  st.name = "who";
+  st.dataset = "world";
+  st.header = "Date_reported,Country_code,New_cases";
+  st.changed_at = "2026-12-01T12:00:00.000Z";
+  st.stale_told_at = "2026-12-11T12:00:00.000Z";
+  save(st);
+  EXPECT_EQ(show(), (Strings{"https://example.org/who.csv who/world "
+                             "[Date_reported,Country_code,New_cases] "
+                             "changed=2026-12-01T12:00:00.000Z told=2026-12-11T12:00:00.000Z"}));
+  st.content_hash = "xxh3-128:bb";  // changed: told forgotten
+  st.changed_at = "2026-12-12T12:00:00.000Z";
+  st.stale_told_at = "";
+  save(st);
+  EXPECT_EQ(show(), (Strings{"https://example.org/who.csv who/world "
+                             "[Date_reported,Country_code,New_cases] "
+                             "changed=2026-12-12T12:00:00.000Z told="}));
+}
+
 TEST_P(StoreContract, ReadSeriesBoundsAndUnknownCounts) {
   auto store = open();
   ASSERT_NE(store, nullptr);
