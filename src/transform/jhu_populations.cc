@@ -84,7 +84,8 @@ void PopulationsReader::on_row(const Row& row) {
       return;
     }
     it->second.p.location = std::string(iso3);
-    if (iso3 == "USA") us_.emplace(kNation, Seen{{kNation, n, kJhuPopulationSource, 0}, row.line()});
+    if (iso3 == "USA")
+      us_.emplace(kNation, Seen{{kNation, n, kJhuPopulationSource, 0}, row.line()});
   } else if (admin2.empty()) {
     if (!iso3.empty()) {
       p.location = std::string(iso3);

@@ -116,8 +116,9 @@ TEST(Populations, BadNumberIsAnErrorAtItsField) {
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].rfind("lookup.csv:3:", 0), 0u) << errors[0];
   // The column of the Population field: after the quoted Combined_Key.
-  std::string line = "84036003,US,USA,840,36003,Allegany,New York,US,42.2,-78.0,\"Allegany, New "
-                     "York, US\",";
+  std::string line =
+      "84036003,US,USA,840,36003,Allegany,New York,US,42.2,-78.0,\"Allegany, New "
+      "York, US\",";
   EXPECT_NE(errors[0].find("lookup.csv:3:" + std::to_string(line.size() + 1) + ":"),
             std::string::npos)
       << errors[0];
@@ -223,9 +224,9 @@ TEST(Populations, RatesPer100k) {
   auto s = serve::SeriesColumns::build("06", rows);
   s.set_population(200000);
   EXPECT_DOUBLE_EQ(s.cases_per_100k[0], 500.0);
-  EXPECT_TRUE(std::isnan(s.deaths_per_100k[7]));              // unknown count: null
-  EXPECT_TRUE(std::isnan(s.new_cases_avg7_per_100k[6]));      // no average on the 7th date yet
-  EXPECT_DOUBLE_EQ(s.new_cases_avg7_per_100k[7], 35.0);       // 70 a day per 200,000
+  EXPECT_TRUE(std::isnan(s.deaths_per_100k[7]));          // unknown count: null
+  EXPECT_TRUE(std::isnan(s.new_cases_avg7_per_100k[6]));  // no average on the 7th date yet
+  EXPECT_DOUBLE_EQ(s.new_cases_avg7_per_100k[7], 35.0);   // 70 a day per 200,000
   std::string json = serve::series_json(s, 0, s.size());
   EXPECT_NE(json.find("\"new_cases_avg7_per_100k\":[null,null,null,null,null,null,null,35]"),
             std::string::npos)
