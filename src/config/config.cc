@@ -265,7 +265,8 @@ std::vector<std::string> counties_urls(const Config& c) {
 std::string population_url(const Config& c) {
   if (c.populations == false) return "";
   if (!c.population_url.empty()) return c.population_url;
-  if (c.populations == true || c.nyt_url == kDefaultNytUrl) return kDefaultPopulationUrl;
+  if (c.populations == true || (c.national && c.nyt_url == kDefaultNytUrl))
+    return kDefaultPopulationUrl;
   return "";
 }
 

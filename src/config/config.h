@@ -110,7 +110,8 @@ std::vector<std::string> counties_urls(const Config& config);
 
 // The lookup table a run loads populations from; empty when the populations dataset is off. On
 // as states are: unless [datasets] populations = false, from the configured source, else from the
-// upstream URL when the national source is the upstream one or [datasets] populations = true.
+// upstream URL when the national series is loaded from its upstream source or [datasets]
+// populations = true.
 std::string population_url(const Config& config);
 // The anomalies file a run loads as annotations, or "" when the annotations dataset is off. Like
 // the states: on unless [datasets] annotations = false; with no [sources] anomalies it is read

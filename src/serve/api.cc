@@ -258,19 +258,26 @@ void annotations(SnapshotCache& cache, const Request& req, Response& resp) {
 
 void export_csv_handler(SnapshotCache& cache, const Request& req, Response& resp) {
   Params p;
-  if (!p.parse(req, {"location", "from", "to"}, resp)) return;
+  if (!p.parse(req, {"location", "from", "to", "per_100k"}, resp)) return;
   std::optional<Date> from, to;
   if (!date_range(p, &from, &to, resp)) return;
+  bool per_100k = false;
+  if (const std::string* v = p.get("per_100k")) {
+    if (*v != "true" && *v != "false")
+      return error_response(resp, 400, "per_100k: '" + v->substr(0, 64) + "' is not true or false");
+    per_100k = *v == "true";
+  }
   auto snap = available(cache, resp);
   if (!snap) return;
   Picked loc;
   if (!location(cache, p, *snap, &loc, resp)) return;
-  if (!from && !to) {
+  if (!from && !to && !per_100k) {
     if (auto it = snap->export_full.find(loc.id); it != snap->export_full.end())
       return respond(req, it->second, resp);
   }
   const SeriesColumns& s = *loc.columns;
-  std::string key = "export|" + loc.id + "|" + date_key(from) + "|" + date_key(to);
+  std::string key = "export|" + loc.id + "|" + date_key(from) + "|" + date_key(to) +
+                    (per_100k ? "|per_100k" : "");
   respond(
       req,
       snap->derived(key,
@@ -280,7 +287,7 @@ void export_csv_handler(SnapshotCache& cache, const Request& req, Response& resp
                       if (from) name += "-from-" + format_date(*from);
                       if (to) name += "-to-" + format_date(*to);
                       return Representation::make(
-                          kCsv, export_csv(s, b, e), "no-cache", kDerivedGzipLevel,
+                          kCsv, export_csv(s, b, e, per_100k), "no-cache", kDerivedGzipLevel,
                           {{"Content-Disposition", "attachment; filename=\"" + name + ".csv\""}});
                     }),
       resp);

@@ -292,6 +292,13 @@ class PopulationsApi(TempDirTest):
         st = {x["id"]: x for x in server.get_json("/api/v1/states")["states"]}
         self.assertEqual(st["06"]["new_cases_avg7_per_100k"], expected[-1][3])
         self.assertEqual(st["06"]["new_deaths_avg7_per_100k"], expected[-1][4])
+        # The API's export: byte for byte `export --per-100k`.
+        for loc, query in (("06", "06"), ("36:New York City", "36%3ANew%20York%20City")):
+            code, _, body = server.request(f"/api/v1/export.csv?location={query}&per_100k=true")
+            self.assertEqual(code, 200)
+            self.assertEqual(body.decode(), export(self.db, "--location", loc, "--per-100k"))
+        code, _, body = server.request("/api/v1/export.csv?location=06&per_100k=yes")
+        self.assertEqual(code, 400)
         code, err = server.stop()
         self.assertEqual(code, 0, err)
 

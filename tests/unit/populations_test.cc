@@ -253,6 +253,9 @@ TEST(Populations, ConfigOnWithTheUpstreamNationalSource) {
   EXPECT_EQ(population_url(c), "lookup.csv");
   c.populations = false;
   EXPECT_EQ(population_url(c), "");
+  Config states_only;  // the national series off: no upstream download of populations either
+  states_only.national = false;
+  EXPECT_EQ(population_url(states_only), "");
   Config env;
   env.nyt_url = "us.csv";
   apply_environment(env, [](const char* name) -> const char* {

@@ -261,7 +261,10 @@ TEST(ServeSeries, JsonAndCsv) {
             "\"date\":[\"2021-03-01\",\"2021-03-02\",\"2021-03-03\"],\"cases\":[1,3,2],\"deaths\":["
             "0,1,1],"
             "\"recovered\":[0,null,5],\"new_cases\":[null,2,-1],\"new_deaths\":[null,1,0],"
-            "\"new_cases_avg7\":[null,null,null],\"new_deaths_avg7\":[null,null,null]}\n");
+            "\"new_cases_avg7\":[null,null,null],\"new_deaths_avg7\":[null,null,null],"
+            "\"cases_per_100k\":[null,null,null],\"deaths_per_100k\":[null,null,null],"
+            "\"new_cases_avg7_per_100k\":[null,null,null],"
+            "\"new_deaths_avg7_per_100k\":[null,null,null]}\n");
   EXPECT_EQ(
       series_json(s, 1, 1, kFieldDate | kFieldCases),
       "{\"location\":\"US\",\"from\":null,\"to\":null,\"count\":0,\"date\":[],\"cases\":[]}\n");
@@ -525,7 +528,8 @@ TEST(ServeLocations, UnsortedInputIsSortedAndJsonHasTheFields) {
                                                {"name", "New York"},
                                                {"state", nullptr},
                                                {"fips", "36"},
-                                               {"label", "New York"}}));
+                                               {"label", "New York"},
+                                               {"population", nullptr}}));
   EXPECT_EQ(j["locations"][1]["label"], "New York, New York");
   search.text = "city";
   search.type = "county";
@@ -536,7 +540,8 @@ TEST(ServeLocations, UnsortedInputIsSortedAndJsonHasTheFields) {
                                                {"name", "New York City"},
                                                {"state", "New York"},
                                                {"fips", nullptr},
-                                               {"label", "New York City, New York"}}));
+                                               {"label", "New York City, New York"},
+                                               {"population", nullptr}}));
 }
 
 // A state's cumulative cases: day d (from 2021-03-01) has sum of daily(1..d).
