@@ -70,14 +70,15 @@ bool valid_location(const std::string& id) {
     }
     return true;
   };
-  if (id == kNation) return true;
+  if (id == kNation || is_country_id(id)) return true;
   if (id.size() == 2 || id.size() == 5) return digits(id.size());
   return id.size() > 3 && digits(2) && id[2] == ':';
 }
 
 int cmd_run(const CommonFlags& flags, const std::string& nyt, const std::string& jhu,
             const std::vector<std::string>& states, const std::vector<std::string>& counties,
-            bool json, bool dry_run, bool accept_shrink) {
+            const std::string& who, const std::vector<std::string>& replace, bool json,
+            bool dry_run, bool accept_shrink) {
   auto config = build_config(flags);
   if (!config.ok()) return report(config.status());
   if (accept_shrink) config->accept_shrink = true;
@@ -91,10 +92,15 @@ int cmd_run(const CommonFlags& flags, const std::string& nyt, const std::string&
     config->counties_urls = counties;
     config->counties = true;
   }
+  if (!who.empty()) {
+    config->who_url = who;
+    config->world = true;
+  }
   CurlHttpClient http;
   SystemClock clock;
   RunOptions options;
   options.dry_run = dry_run;
+  options.replace_datasets = replace;
   auto store = open_store(config->db, run_store_options(*config, dry_run));
   RunSummary summary = store.ok() ? run_etl(*config, **store, http, clock, options)
                                   : run_etl_unopened(*config, store.status(), http, clock, options);
@@ -119,8 +125,9 @@ int cmd_export(const CommonFlags& flags, const std::string& format, const std::s
   if (!valid_location(location)) {
     return report(
         Status::Usage("--location: '" + location +
-                      "' is not US, a 2-digit state FIPS code, a 5-digit county FIPS code "
-                      "or SS:Name (a county without FIPS)"));
+                      "' is not US, a 2-digit state FIPS code, a 5-digit county FIPS code, "
+                      "SS:Name (a county without FIPS) or a country's ISO alpha-3 code (the "
+                      "WHO's series: FRA, USA)"));
   }
   StoreOptions so;
   so.read_only = true;
@@ -268,8 +275,8 @@ int main_impl(int argc, char** argv) {
                     "dynamodb://TABLE?region=REGION[&endpoint=URL] (env COVID_ETL_DB)");
   };
 
-  std::string nyt, jhu;
-  std::vector<std::string> states, counties;
+  std::string nyt, jhu, who;
+  std::vector<std::string> states, counties, replace;
   bool json = false, dry_run = false, accept_shrink = false;
   CLI::App* run = app.add_subcommand("run", "one ETL run: extract, validate, join, load");
   add_common(run);
@@ -282,6 +289,13 @@ int main_impl(int argc, char** argv) {
       "--counties", counties,
       "NYT county series URL or path, may be repeated: read in order; turns the counties "
       "dataset on (env COVID_ETL_COUNTIES_URL)");
+  run->add_option("--who", who,
+                  "WHO global series URL or path (daily or weekly); turns the world dataset on "
+                  "(env COVID_ETL_WHO_URL)");
+  run->add_option("--replace-dataset", replace,
+                  "replace a dataset's stored rows and cadence with its source's, in the run's "
+                  "one transaction (e.g. world, when the WHO's file changed from daily to weekly); "
+                  "may be repeated");
   run->add_flag("--json", json, "print the run summary as one JSON object");
   run->add_flag("--dry-run", dry_run,
                 "extract, transform and validate; report what would change; write nothing");
@@ -352,7 +366,7 @@ int main_impl(int argc, char** argv) {
     return kUsageExit;
   }
   if (run->parsed())
-    return cmd_run(flags, nyt, jhu, states, counties, json, dry_run, accept_shrink);
+    return cmd_run(flags, nyt, jhu, states, counties, who, replace, json, dry_run, accept_shrink);
   if (exp->parsed()) return cmd_export(flags, format, from, to, location);
   if (hist->parsed()) return cmd_history(flags, history_json, limit);
   if (serve->parsed()) return cmd_serve(flags, listen);

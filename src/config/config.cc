@@ -261,6 +261,13 @@ std::vector<std::string> counties_urls(const Config& c) {
   return {};
 }
 
+std::string who_url(const Config& c) {
+  if (c.world == false) return "";
+  if (!c.who_url.empty()) return c.who_url;
+  if (c.world == true || c.nyt_url == kDefaultNytUrl) return kDefaultWhoUrl;
+  return "";
+}
+
 Result<Config> load_config_file(const std::string& path, Config c) {
   toml::table root;
   try {
@@ -278,8 +285,9 @@ Result<Config> load_config_file(const std::string& path, Config c) {
   check.string(root, "db", "db", &c.db);
 
   if (const toml::table* t = check.table(root, "sources")) {
-    check.known(*t, "sources.", {"nyt", "jhu", "states", "counties"});
+    check.known(*t, "sources.", {"nyt", "jhu", "states", "counties", "who"});
     check.string(*t, "nyt", "sources.nyt", &c.nyt_url);
+    check.string(*t, "who", "sources.who", &c.who_url);
     check.string(*t, "jhu", "sources.jhu", &c.jhu_url);
     for (auto [key, out] :
          {std::pair{"states", &c.states_urls}, std::pair{"counties", &c.counties_urls}}) {
@@ -306,8 +314,8 @@ Result<Config> load_config_file(const std::string& path, Config c) {
     }
   }
   if (const toml::table* t = check.table(root, "datasets")) {
-    check.known(*t, "datasets.", {"national", "states", "counties"});
-    for (const char* key : {"national", "states", "counties"}) {
+    check.known(*t, "datasets.", {"national", "states", "counties", "world"});
+    for (const char* key : {"national", "states", "counties", "world"}) {
       const toml::node* n = t->get(key);
       if (n == nullptr) continue;
       auto v = n->value_exact<bool>();
@@ -318,6 +326,8 @@ Result<Config> load_config_file(const std::string& path, Config c) {
         c.national = *v;
       } else if (std::string_view(key) == "states") {
         c.states = *v;
+      } else if (std::string_view(key) == "world") {
+        c.world = *v;
       } else {
         c.counties = *v;
       }
@@ -453,6 +463,7 @@ void remember_config_secrets(const Config& c) {
   for (const std::string& url : {c.nyt_url, c.jhu_url}) (void)redact_url(url);
   for (const std::string& url : c.states_urls) (void)redact_url(url);
   for (const std::string& url : c.counties_urls) (void)redact_url(url);
+  (void)redact_url(c.who_url);
   (void)display_store_url(c.db);
   for (const ChannelConfig& channel : c.channels) remember_channel_secrets(channel);
 }
@@ -475,6 +486,10 @@ void apply_environment(Config& c, const std::function<const char*(const char*)>&
   if (const char* v = get("COVID_ETL_COUNTIES_URL"); v != nullptr && *v != '\0') {
     c.counties_urls = {v};
     c.counties = true;
+  }
+  if (const char* v = get("COVID_ETL_WHO_URL"); v != nullptr && *v != '\0') {
+    c.who_url = v;
+    c.world = true;
   }
   set("COVID_ETL_LISTEN", &c.listen);
 }

@@ -1,7 +1,7 @@
 // Config: everything a run needs to know, from three layers, later ones winning:
 // the built-in defaults, a TOML file (--config), the environment (COVID_ETL_DB,
 // COVID_ETL_NYT_URL, COVID_ETL_JHU_URL, COVID_ETL_STATES_URL, COVID_ETL_COUNTIES_URL,
-// COVID_ETL_LISTEN), then command-line flags (applied by the caller).
+// COVID_ETL_WHO_URL, COVID_ETL_LISTEN), then command-line flags (applied by the caller).
 //
 // The file is parsed, then checked: unknown keys, wrong types and out-of-range values are usage
 // errors naming the file, line and column. Loading does no other I/O. Plain value.
@@ -32,6 +32,8 @@ inline constexpr const char* kDefaultStatesUrl =
     "https://raw.githubusercontent.com/nytimes/covid-19-data/master/us-states.csv";
 inline constexpr const char* kDefaultCountiesUrl =
     "https://raw.githubusercontent.com/nytimes/covid-19-data/master/us-counties.csv";
+inline constexpr const char* kDefaultWhoUrl =
+    "https://srhdpeuwpubsa.blob.core.windows.net/whdh/COVID/WHO-COVID-19-global-data.csv";
 inline constexpr const char* kDefaultDb = "data/covid.db";
 inline constexpr const char* kDefaultListen = "127.0.0.1:8080";  // serve: the dashboard and API
 
@@ -50,11 +52,15 @@ struct Config {
   std::vector<std::string> states_urls;
   // [sources] counties: the same for the NYT county series; COVID_ETL_COUNTIES_URL, --counties.
   std::vector<std::string> counties_urls;
+  // [sources] who: the WHO's global series; COVID_ETL_WHO_URL, --who. Empty: not configured (see
+  // who_url()).
+  std::string who_url;
   // [datasets]: national (default on), states (default on, see states_urls()), counties (default
   // off, see counties_urls()). An unset `states` or `counties` is std::nullopt.
   bool national = true;
   std::optional<bool> states;
   std::optional<bool> counties;
+  std::optional<bool> world;  // [datasets] world: see who_url()
   JoinKind join = JoinKind::kLeft;
   // [transform] max_shrink: a source with this share fewer rows or dates than the last successful
   // run saw (a download cut at a line boundary looks like that) fails validation, unless
@@ -84,6 +90,11 @@ std::vector<std::string> states_urls(const Config& config);
 // off unless a source is configured or [datasets] counties = true (then from the upstream URL
 // when no source is set); [datasets] counties = false turns them off whatever the sources say.
 std::vector<std::string> counties_urls(const Config& config);
+
+// The WHO file a run loads; empty when the world dataset is off. Like states: on unless
+// [datasets] world = false; with no `who` source configured, loaded from the upstream URL only
+// when the national source is the upstream one too, or when [datasets] world = true says so.
+std::string who_url(const Config& config);
 
 // Reads a TOML configuration file over `base`.
 Result<Config> load_config_file(const std::string& path, Config base);

@@ -10,6 +10,7 @@
 #include "transform/nyt_counties.h"
 #include "transform/nyt_national.h"
 #include "transform/nyt_states.h"
+#include "transform/who_global.h"
 
 namespace covid {
 namespace {
@@ -158,6 +159,14 @@ class CountiesRun final : public FilesRun<CountiesReader> {
   std::vector<std::unique_ptr<DateBlockSkipper>> skippers_;
 };
 
+// The WHO's global series: one file, daily or weekly (its cadence is checked against the store's
+// by the plan: load/plan.h).
+class WorldRun final : public FilesRun<WhoReader> {
+ public:
+  WorldRun(const Config& config, const Clock& clock) : FilesRun("who", {who_url(config)}, clock) {}
+  int cadence_days() const override { return readers_.front()->cadence_days(); }
+};
+
 template <typename R>
 std::unique_ptr<DatasetRun> start(const Config& config, const Clock& clock) {
   return std::make_unique<R>(config, clock);
@@ -174,6 +183,8 @@ const std::vector<Dataset>& datasets() {
        [](const Config& c) { return !states_urls(c).empty(); }, &start<StatesRun>},
       {"counties", "county", "cases, deaths", true, "The New York Times", 1, "2023-03-23",
        [](const Config& c) { return !counties_urls(c).empty(); }, &start<CountiesRun>},
+      {"world", "country", "cases, deaths", false, "World Health Organization", 7, nullptr,
+       [](const Config& c) { return !who_url(c).empty(); }, &start<WorldRun>},
   };
   return all;
 }

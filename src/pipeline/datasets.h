@@ -70,6 +70,10 @@ class DatasetRun {
     (void)out;
     return Status::Ok();
   }
+  // Once valid: the days between consecutive dates of its series (1: daily, 7: weekly), as found
+  // in its source, which the store keeps per dataset (a source of another cadence is refused:
+  // load/plan.h); 0 when the dataset does not check it or the source did not tell.
+  virtual int cadence_days() const { return 0; }
   // Its date blocks, when use_date_digests() made it spool them; nullptr otherwise.
   virtual const BlockSource* blocks() const { return nullptr; }
   // Distinct locations among its blocks (the skipped dates' included: `stored` as in check()).
@@ -82,8 +86,8 @@ class DatasetRun {
 };
 
 struct Dataset {
-  const char* name;     // national, states, counties
-  const char* level;    // of its locations: nation, state, county (transform/location.h)
+  const char* name;     // national, states, counties, world
+  const char* level;    // of its locations: nation, state, county, country (transform/location.h)
   const char* metrics;  // what it fills: "cases, deaths, recovered"
   // Its files list each date's rows together, dates ascending: with date digests in the store,
   // a run skips the dates that did not change (extract/date_block_skipper.h).

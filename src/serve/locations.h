@@ -43,6 +43,9 @@ class LocationIndex {
 
 // "Los Angeles, California" for a county, the name otherwise.
 std::string location_label(const Location& l);
+// Who publishes a location's series (pipeline/datasets.h Dataset::source_label, by its level):
+// "World Health Organization" for a country, so that the WHO's USA and NYT's US are told apart.
+std::string location_source(const Location& l);
 
 // The parameters of /api/v1/locations.
 struct LocationSearch {
@@ -56,7 +59,8 @@ struct LocationSearch {
 };
 
 // {"q": .., "type": ..|null, "limit": N, "total": matches, "count": returned,
-//  "locations": [{"id", "type", "name", "state", "fips", "label"}, ...]} (state and fips null when
+//  "locations": [{"id", "type", "name", "state", "fips", "label", "source"}, ...]} (state and fips
+//  null when
 // there is none).
 std::string locations_json(const LocationIndex& index, const LocationSearch& search);
 

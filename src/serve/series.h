@@ -4,7 +4,9 @@
 // Daily values are differences of consecutive dates' cumulative counts (null on the first date,
 // after a gap in the dates, or where either count is unknown); a negative daily value is a
 // revision upstream and is kept as it is. The 7-day averages need the seven daily values of the
-// days ending on that date, all known. Plain value; immutable after build(), so thread-safe to
+// days ending on that date, all known. A weekly series (every two consecutive dates 7 days apart:
+// the WHO's) has the week's counts as its new values, on the week's date, and the week's count
+// divided by 7 as its 7-day averages. Plain value; immutable after build(), so thread-safe to
 // read.
 #pragma once
 

@@ -20,6 +20,7 @@
 //     pk "digest#<level>", sk the date (YYYY-MM-DD): a level's date digest (load/date_digest.h):
 //                    rows, hash (32 hex digits), stored_rows, bytes_hash (absent when unknown)
 //     pk "digests",  sk the level: the level's rows are kept with digests (see below)
+//     pk "cadence",  sk the dataset: `days` between its series' dates (Store::dataset_cadence)
 // The digests live in TABLE-meta, never in TABLE: the data table's keys stay locations, so
 // list_locations(), export and serve never see them.
 //
@@ -110,6 +111,7 @@ class DynamoDbStore final : public Store {
   bool keeps_location_names() const override { return false; }
   // From the items of pk "digest#<level>" (see the top of this file for std::nullopt).
   Result<std::optional<std::map<Date, StoredDigest>>> date_digests(std::string_view level) override;
+  Result<std::optional<int>> dataset_cadence(std::string_view dataset) override;
   Result<std::map<std::string, SourceState>> source_states() override;
   std::string describe() const override;
 
