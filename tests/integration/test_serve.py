@@ -633,7 +633,8 @@ class ServeLocations(unittest.TestCase):
         every = self.server.get_json("/api/v1/locations?limit=1000")
         self.assertEqual(every["total"], 1 + len(self.state_names) + len(self.counties))
         self.assertEqual(every["locations"][0], {"id": "US", "type": "nation", "name": "United States",
-                                                 "state": None, "fips": None, "label": "United States"})
+                                                 "state": None, "fips": None, "label": "United States",
+                                                 "source": "The New York Times, Johns Hopkins University"})
         states = self.server.get_json("/api/v1/locations?type=state")
         self.assertEqual(states["total"], len(self.state_names))
         self.assertEqual({l["id"]: l["name"] for l in states["locations"]}, self.state_names)
@@ -655,7 +656,7 @@ class ServeLocations(unittest.TestCase):
         name, state = self.counties[county]
         one = self.server.get_json(f"/api/v1/locations?q={county}")["locations"]
         self.assertEqual(one, [{"id": county, "type": "county", "name": name, "state": state, "fips": county,
-                                "label": f"{name}, {state}"}])
+                                "label": f"{name}, {state}", "source": "The New York Times"}])
         nyc = self.server.get_json("/api/v1/locations?q=new+york+city&type=county")["locations"]
         self.assertEqual([(l["id"], l["fips"], l["state"]) for l in nyc], [("36:New York City", None, "New York")])
         # Unknown is kept apart per state: one per state that has one.

@@ -525,7 +525,8 @@ TEST(ServeLocations, UnsortedInputIsSortedAndJsonHasTheFields) {
                                                {"name", "New York"},
                                                {"state", nullptr},
                                                {"fips", "36"},
-                                               {"label", "New York"}}));
+                                               {"label", "New York"},
+                                               {"source", "The New York Times"}}));
   EXPECT_EQ(j["locations"][1]["label"], "New York, New York");
   search.text = "city";
   search.type = "county";
@@ -536,7 +537,8 @@ TEST(ServeLocations, UnsortedInputIsSortedAndJsonHasTheFields) {
                                                {"name", "New York City"},
                                                {"state", "New York"},
                                                {"fips", nullptr},
-                                               {"label", "New York City, New York"}}));
+                                               {"label", "New York City, New York"},
+                                               {"source", "The New York Times"}}));
 }
 
 // A state's cumulative cases: day d (from 2021-03-01) has sum of daily(1..d).
