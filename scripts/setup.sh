@@ -17,6 +17,7 @@ packages=(
   python3-boto3                                   # the DynamoDB store's tests (dynalite comes from npm)
   wrk                                             # the fault tests: serve under load while runs commit
   python3-pandas time                             # make bench: the pandas baselines, peak RSS
+  iso-codes                                       # the world: ISO 3166-1 country codes and names
 )
 # npm: Debian's package, unless the nodejs installed already brings its own (NodeSource's nodejs
 # bundles npm and conflicts with Debian's npm package).

@@ -71,15 +71,15 @@ bool valid_location(const std::string& id) {
     }
     return true;
   };
-  if (id == kNation) return true;
+  if (id == kNation || is_country_id(id)) return true;
   if (id.size() == 2 || id.size() == 5) return digits(id.size());
   return id.size() > 3 && digits(2) && id[2] == ':';
 }
 
 int cmd_run(const CommonFlags& flags, const std::string& nyt, const std::string& jhu,
             const std::vector<std::string>& states, const std::vector<std::string>& counties,
-            const std::string& population, const std::string& anomalies, bool json, bool dry_run,
-            bool accept_shrink) {
+            const std::string& population, const std::string& anomalies, const std::string& who,
+            const std::vector<std::string>& replace, bool json, bool dry_run, bool accept_shrink) {
   auto config = build_config(flags);
   if (!config.ok()) return report(config.status());
   if (accept_shrink) config->accept_shrink = true;
@@ -101,10 +101,15 @@ int cmd_run(const CommonFlags& flags, const std::string& nyt, const std::string&
     config->anomalies_url = anomalies;
     config->annotations = true;
   }
+  if (!who.empty()) {
+    config->who_url = who;
+    config->world = true;
+  }
   CurlHttpClient http;
   SystemClock clock;
   RunOptions options;
   options.dry_run = dry_run;
+  options.replace_datasets = replace;
   auto store = open_store(config->db, run_store_options(*config, dry_run));
   RunSummary summary = store.ok() ? run_etl(*config, **store, http, clock, options)
                                   : run_etl_unopened(*config, store.status(), http, clock, options);
@@ -129,8 +134,9 @@ int cmd_export(const CommonFlags& flags, const std::string& format, const std::s
   if (!valid_location(location)) {
     return report(
         Status::Usage("--location: '" + location +
-                      "' is not US, a 2-digit state FIPS code, a 5-digit county FIPS code "
-                      "or SS:Name (a county without FIPS)"));
+                      "' is not US, a 2-digit state FIPS code, a 5-digit county FIPS code, "
+                      "SS:Name (a county without FIPS) or a country's ISO alpha-3 code (the "
+                      "WHO's series: FRA, USA)"));
   }
   StoreOptions so;
   so.read_only = true;
@@ -309,8 +315,8 @@ int main_impl(int argc, char** argv) {
                     "dynamodb://TABLE?region=REGION[&endpoint=URL] (env COVID_ETL_DB)");
   };
 
-  std::string nyt, jhu, population, anomalies;
-  std::vector<std::string> states, counties;
+  std::string nyt, jhu, population, anomalies, who;
+  std::vector<std::string> states, counties, replace;
   bool json = false, dry_run = false, accept_shrink = false;
   CLI::App* run = app.add_subcommand("run", "one ETL run: extract, validate, join, load");
   add_common(run);
@@ -329,6 +335,13 @@ int main_impl(int argc, char** argv) {
   run->add_option("--anomalies", anomalies,
                   "NYT anomalies.csv URL or path: notes on anomalous days, loaded as annotations; "
                   "turns the annotations dataset on (env COVID_ETL_ANOMALIES_URL)");
+  run->add_option("--who", who,
+                  "WHO global series URL or path (daily or weekly); turns the world dataset on "
+                  "(env COVID_ETL_WHO_URL)");
+  run->add_option("--replace-dataset", replace,
+                  "replace a dataset's stored rows and cadence with its source's, in the run's "
+                  "one transaction (e.g. world, when the WHO's file changed from daily to weekly); "
+                  "may be repeated");
   run->add_flag("--json", json, "print the run summary as one JSON object");
   run->add_flag("--dry-run", dry_run,
                 "extract, transform and validate; report what would change; write nothing");
@@ -406,8 +419,8 @@ int main_impl(int argc, char** argv) {
     return kUsageExit;
   }
   if (run->parsed())
-    return cmd_run(flags, nyt, jhu, states, counties, population, anomalies, json, dry_run,
-                   accept_shrink);
+    return cmd_run(flags, nyt, jhu, states, counties, population, anomalies, who, replace, json,
+                   dry_run, accept_shrink);
   if (exp->parsed()) return cmd_export(flags, format, from, to, location, per_100k);
   if (hist->parsed()) return cmd_history(flags, history_json, limit, history_sources);
   if (serve->parsed()) return cmd_serve(flags, listen);

@@ -277,6 +277,13 @@ std::string anomalies_url(const Config& c) {
   return "";
 }
 
+std::string who_url(const Config& c) {
+  if (c.world == false) return "";
+  if (!c.who_url.empty()) return c.who_url;
+  if (c.world == true || c.nyt_url == kDefaultNytUrl) return kDefaultWhoUrl;
+  return "";
+}
+
 Result<Config> load_config_file(const std::string& path, Config c) {
   toml::table root;
   try {
@@ -294,8 +301,10 @@ Result<Config> load_config_file(const std::string& path, Config c) {
   check.string(root, "db", "db", &c.db);
 
   if (const toml::table* t = check.table(root, "sources")) {
-    check.known(*t, "sources.", {"nyt", "jhu", "states", "counties", "population", "anomalies"});
+    check.known(*t, "sources.",
+                {"nyt", "jhu", "states", "counties", "who", "population", "anomalies"});
     check.string(*t, "nyt", "sources.nyt", &c.nyt_url);
+    check.string(*t, "who", "sources.who", &c.who_url);
     check.string(*t, "population", "sources.population", &c.population_url);
     check.string(*t, "anomalies", "sources.anomalies", &c.anomalies_url);
     check.string(*t, "jhu", "sources.jhu", &c.jhu_url);
@@ -324,8 +333,10 @@ Result<Config> load_config_file(const std::string& path, Config c) {
     }
   }
   if (const toml::table* t = check.table(root, "datasets")) {
-    check.known(*t, "datasets.", {"national", "states", "counties", "populations", "annotations"});
-    for (const char* key : {"national", "states", "counties", "populations", "annotations"}) {
+    check.known(*t, "datasets.",
+                {"national", "states", "counties", "world", "populations", "annotations"});
+    for (const char* key :
+         {"national", "states", "counties", "world", "populations", "annotations"}) {
       const toml::node* n = t->get(key);
       if (n == nullptr) continue;
       auto v = n->value_exact<bool>();
@@ -340,6 +351,8 @@ Result<Config> load_config_file(const std::string& path, Config c) {
         c.populations = *v;
       } else if (std::string_view(key) == "annotations") {
         c.annotations = *v;
+      } else if (std::string_view(key) == "world") {
+        c.world = *v;
       } else {
         c.counties = *v;
       }
@@ -500,6 +513,7 @@ void remember_config_secrets(const Config& c) {
   for (const std::string& url : c.counties_urls) (void)redact_url(url);
   (void)redact_url(c.population_url);
   (void)redact_url(c.anomalies_url);
+  (void)redact_url(c.who_url);
   (void)display_store_url(c.db);
   for (const ChannelConfig& channel : c.channels) remember_channel_secrets(channel);
 }
@@ -530,6 +544,10 @@ void apply_environment(Config& c, const std::function<const char*(const char*)>&
   if (const char* v = get("COVID_ETL_ANOMALIES_URL"); v != nullptr && *v != '\0') {
     c.anomalies_url = v;
     c.annotations = true;
+  }
+  if (const char* v = get("COVID_ETL_WHO_URL"); v != nullptr && *v != '\0') {
+    c.who_url = v;
+    c.world = true;
   }
   set("COVID_ETL_LISTEN", &c.listen);
 }

@@ -1,7 +1,8 @@
 // Config: everything a run needs to know, from three layers, later ones winning:
 // the built-in defaults, a TOML file (--config), the environment (COVID_ETL_DB,
 // COVID_ETL_NYT_URL, COVID_ETL_JHU_URL, COVID_ETL_STATES_URL, COVID_ETL_COUNTIES_URL,
-// COVID_ETL_POPULATION_URL, COVID_ETL_LISTEN), then command-line flags (applied by the caller).
+// COVID_ETL_WHO_URL, COVID_ETL_POPULATION_URL, COVID_ETL_ANOMALIES_URL, COVID_ETL_LISTEN), then
+// command-line flags (applied by the caller).
 //
 // The file is parsed, then checked: unknown keys, wrong types and out-of-range values are usage
 // errors naming the file, line and column. Loading does no other I/O. Plain value.
@@ -37,6 +38,8 @@ inline constexpr const char* kDefaultPopulationUrl =
     "UID_ISO_FIPS_LookUp_Table.csv";
 inline constexpr const char* kDefaultAnomaliesUrl =
     "https://raw.githubusercontent.com/nytimes/covid-19-data/master/rolling-averages/anomalies.csv";
+inline constexpr const char* kDefaultWhoUrl =
+    "https://srhdpeuwpubsa.blob.core.windows.net/whdh/COVID/WHO-COVID-19-global-data.csv";
 inline constexpr const char* kDefaultDb = "data/covid.db";
 inline constexpr const char* kDefaultListen = "127.0.0.1:8080";  // serve: the dashboard and API
 
@@ -61,6 +64,9 @@ struct Config {
   // [datasets] annotations: the anomalies as annotations; unset: std::nullopt (see
   // anomalies_url()).
   std::optional<bool> annotations;
+  // [sources] who: the WHO's global series; COVID_ETL_WHO_URL, --who. Empty: not configured (see
+  // who_url()).
+  std::string who_url;
   // [datasets]: national (default on), states (default on, see states_urls()), counties (default
   // off, see counties_urls()). An unset `states` or `counties` is std::nullopt.
   bool national = true;
@@ -71,6 +77,7 @@ struct Config {
   // dataset on or off; unset: std::nullopt.
   std::string population_url;
   std::optional<bool> populations;
+  std::optional<bool> world;  // [datasets] world: see who_url()
   JoinKind join = JoinKind::kLeft;
   // [transform] max_shrink: a source with this share fewer rows or dates than the last successful
   // run saw (a download cut at a line boundary looks like that) fails validation, unless
@@ -118,6 +125,10 @@ std::string population_url(const Config& config);
 // from the upstream URL only when the national source is the upstream one too, or when
 // [datasets] annotations = true says so.
 std::string anomalies_url(const Config& config);
+// The WHO file a run loads; empty when the world dataset is off. Like states: on unless
+// [datasets] world = false; with no `who` source configured, loaded from the upstream URL only
+// when the national source is the upstream one too, or when [datasets] world = true says so.
+std::string who_url(const Config& config);
 
 // Reads a TOML configuration file over `base`.
 Result<Config> load_config_file(const std::string& path, Config base);

@@ -271,6 +271,39 @@ CREATE TABLE {s}.annotations (
   PRIMARY KEY (location, from_date, type, kind)
 );
 )sql"},
+    // 8: locations of type 'country'; each dataset's cadence.
+    // SQLite cannot alter a CHECK constraint: the table is rebuilt as SQLite's documentation says
+    // (create the new table, copy, drop the old, rename the new). The store runs migrations with
+    // foreign keys off (observations reference locations) and checks them before committing.
+    {R"sql(
+CREATE TABLE locations_new (
+  id    TEXT PRIMARY KEY,   -- 'US'; a state's 2-digit FIPS; a county's 5-digit FIPS or 'SS:Name'; a country's ISO alpha-3
+  type  TEXT NOT NULL CHECK (type IN ('nation', 'state', 'county', 'country')),
+  name  TEXT NOT NULL,
+  state TEXT,
+  fips  TEXT
+) WITHOUT ROWID;
+INSERT INTO locations_new (id, type, name, state, fips) SELECT id, type, name, state, fips FROM locations;
+DROP TABLE locations;
+ALTER TABLE locations_new RENAME TO locations;
+
+-- The days between consecutive dates of a dataset's series (1: daily, 7: weekly), as last loaded.
+CREATE TABLE dataset_cadence (
+  dataset TEXT PRIMARY KEY,
+  days    INTEGER NOT NULL CHECK (days > 0)
+);
+)sql",
+     R"sql(
+ALTER TABLE {s}.locations DROP CONSTRAINT locations_type_check;
+ALTER TABLE {s}.locations ADD CONSTRAINT locations_type_check
+  CHECK (type IN ('nation', 'state', 'county', 'country'));
+
+-- The days between consecutive dates of a dataset's series (1: daily, 7: weekly), as last loaded.
+CREATE TABLE {s}.dataset_cadence (
+  dataset text PRIMARY KEY,
+  days    integer NOT NULL CHECK (days > 0)
+);
+)sql"},
 };
 
 }  // namespace

@@ -335,9 +335,49 @@ uint64_t LoadPlan::missing() const {
   return n;
 }
 
+// The cadence rule (see plan.h): an error for a source whose cadence is not the store's.
+Status plan_datasets(const PlanInput& input, LoadPlan& plan) {
+  auto name = [](int days) {
+    return days == 1   ? std::string("daily")
+           : days == 7 ? std::string("weekly")
+                       : "every " + std::to_string(days) + " days";
+  };
+  for (const PlanInput::Dataset& d : input.datasets) {
+    if (d.replace) {
+      plan.replace_levels.push_back(d.level);
+      if (d.days > 0) plan.cadences[d.name] = d.days;
+      continue;
+    }
+    if (d.days == 0) continue;
+    if (!d.stored) {
+      plan.cadences[d.name] = d.days;
+    } else if (*d.stored != d.days) {
+      return Status::InvalidData(
+          d.name + ": the source's series are " + name(d.days) + " (" + std::to_string(d.days) +
+          (d.days == 1 ? " day" : " days") + " between dates) but the database holds " +
+          name(*d.stored) +
+          " ones; a series is never mixed. To start the dataset over from this "
+          "source, run again with --replace-dataset " +
+          d.name +
+          " (its stored rows are deleted and this source's loaded, in one transaction); nothing "
+          "was loaded");
+    }
+  }
+  return Status::Ok();
+}
+
 Result<LoadPlan> plan_load(StoreView& view, PlanInput input) {
   LoadPlan plan;
-  auto stored = view.existing_many(distinct_locations(input.rows));
+  COVID_RETURN_IF_ERROR(plan_datasets(input, plan));
+  // A level being replaced is compared with nothing: every row of it is new.
+  std::vector<std::string> compared = distinct_locations(input.rows);
+  if (!plan.replace_levels.empty()) {
+    std::erase_if(compared, [&](const std::string& id) {
+      return std::find(plan.replace_levels.begin(), plan.replace_levels.end(),
+                       location_level(id)) != plan.replace_levels.end();
+    });
+  }
+  auto stored = view.existing_many(compared);
   if (!stored.ok()) return stored.status();
   plan.changes = classify(*stored, input.rows);
   plan.levels = count_levels(plan.changes, input.rows);
@@ -362,6 +402,11 @@ Status apply_annotations(LoadTransaction& t, int64_t run_id, const LoadPlan::Ann
 }
 
 Status apply(LoadTransaction& t, int64_t run_id, LoadPlan& plan) {
+  for (const std::string& level : plan.replace_levels) {
+    auto deleted = t.delete_level(level);
+    if (!deleted.ok()) return deleted.status();
+    plan.levels[level].replaced = *deleted;
+  }
   if (!plan.locations.empty()) COVID_RETURN_IF_ERROR(t.save_locations(plan.locations));
   // Every new row, of every level, in one stream in key order.
   std::vector<MergedRows::Input> inputs;
@@ -391,15 +436,19 @@ Status apply(LoadTransaction& t, int64_t run_id, LoadPlan& plan) {
   if (!plan.populations.empty())
     COVID_RETURN_IF_ERROR(t.save_populations(run_id, plan.populations));
   COVID_RETURN_IF_ERROR(apply_annotations(t, run_id, plan.annotations));
+  for (const auto& [dataset, days] : plan.cadences)
+    COVID_RETURN_IF_ERROR(t.save_cadence(dataset, days));
   return Status::Ok();
 }
 
 std::string to_text(const LoadPlan& plan) {
   std::string out;
   for (const auto& [level, c] : plan.levels) {
-    out += level + ": " + std::to_string(c.inserted) + " to insert, " + std::to_string(c.updated) +
-           " to revise, " + std::to_string(c.unchanged) + " unchanged, " +
-           std::to_string(c.missing) + " missing";
+    bool replacing = std::find(plan.replace_levels.begin(), plan.replace_levels.end(), level) !=
+                     plan.replace_levels.end();
+    out += level + ": " + (replacing ? "stored rows replaced; " : "") + std::to_string(c.inserted) +
+           " to insert, " + std::to_string(c.updated) + " to revise, " +
+           std::to_string(c.unchanged) + " unchanged, " + std::to_string(c.missing) + " missing";
     for (const LoadPlan::BlockLevel& b : plan.blocks) {
       if (b.level != level) continue;
       out += "; dates: " + std::to_string(b.fresh.size()) + " new, " +

@@ -22,6 +22,12 @@
 // - every insert, of every level, goes to the store in one stream in (location, date) order (the
 //   order of the store's key, so that a store appends instead of splitting pages), then the
 //   revisions, then the digests.
+// - a dataset's cadence (the days between its series' dates: 1 daily, 7 weekly) is kept per
+//   dataset; a source whose cadence differs from the stored one is refused (InvalidData, with the
+//   way to start over), never mixed into one series, unless the run replaces that dataset
+//   (--replace-dataset): then apply() first deletes the level's stored rows
+//   (LoadTransaction::delete_level: observations, digests, locations; revisions are history and
+//   stay), and every row of the source is inserted, in the same transaction.
 // The view is the load transaction (under the run lock, so nothing changes between the plan and
 // its apply), or a read-only store for a dry run (a dry run is the plan without the apply).
 // A LoadPlan is a value: to_text() prints it; tests build and check it without a store.
@@ -133,6 +139,7 @@ struct LevelCounts {
   uint64_t locations = 0;          // in the source
   uint64_t locations_changed = 0;  // with a row inserted or updated
   uint64_t inserted = 0, updated = 0, unchanged = 0, missing = 0;
+  uint64_t replaced = 0;     // stored rows deleted first (--replace-dataset), known after apply()
   std::string last_changed;  // the latest date inserted or updated; empty if none
 };
 
@@ -161,6 +168,15 @@ struct PlanInput {
   std::vector<Blocks> blocks;
   // The reference data read (populations, annotations), compared with the store's.
   ReferenceData reference;
+  // Per dataset that checks its cadence or is replaced: what the source has and the store holds.
+  struct Dataset {
+    std::string name;           // world
+    std::string level;          // country
+    int days = 0;               // the source's cadence; 0: not known
+    std::optional<int> stored;  // the store's (Store::dataset_cadence), read under the run lock
+    bool replace = false;       // --replace-dataset
+  };
+  std::vector<Dataset> datasets;
 };
 
 struct LoadPlan {
@@ -198,6 +214,8 @@ struct LoadPlan {
     uint64_t unchanged = 0;
   };
   Annotations annotations;
+  std::vector<std::string> replace_levels;  // deleted before anything is written
+  std::map<std::string, int> cadences;      // by dataset, to save
 
   // Whether anything is written: rows, or reference data.
   bool changed() const;

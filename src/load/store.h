@@ -119,6 +119,20 @@ class LoadTransaction {
     (void)annotations;
     return Status::Load("this store keeps no annotations");
   }
+  // Deletes every stored row of `level` (its observations, its date digests, and its locations,
+  // which save_locations() then adds again for the rows that follow), for a dataset the run
+  // replaces (load/plan.h). The level's revisions stay: they are the history of past runs.
+  // Returns the number of rows deleted. The default fails; every store overrides it.
+  virtual Result<uint64_t> delete_level(std::string_view level) {
+    (void)level;
+    return Status::Load("this store cannot replace a dataset");
+  }
+  // Sets the cadence of a dataset's series (Store::dataset_cadence). The default fails.
+  virtual Status save_cadence(std::string_view dataset, int days) {
+    (void)dataset;
+    (void)days;
+    return Status::Load("this store cannot keep a dataset's cadence");
+  }
   virtual Status save_source(int64_t run_id, const SourceState& state) = 0;
   // Removes the state kept under `url`: one written before states were keyed by the redacted URL,
   // whose key holds a secret. The default fails; every store overrides it.
@@ -180,6 +194,14 @@ class Store : public Outbox {
   virtual Result<std::optional<std::map<Date, StoredDigest>>> date_digests(std::string_view level) {
     (void)level;
     return std::optional<std::map<Date, StoredDigest>>();
+  }
+  // The days between consecutive dates of a dataset's stored series (1: daily, 7: weekly), as
+  // the last run that loaded it found them (LoadTransaction::save_cadence); std::nullopt when not
+  // kept yet. Kept by SQLite (dataset_cadence table), PostgreSQL (likewise) and DynamoDB (an item
+  // in TABLE-meta).
+  virtual Result<std::optional<int>> dataset_cadence(std::string_view dataset) {
+    (void)dataset;
+    return std::optional<int>();
   }
   // The most recent runs first.
   virtual Result<std::vector<RunRecord>> list_runs(size_t limit) = 0;

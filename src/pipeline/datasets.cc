@@ -12,6 +12,7 @@
 #include "transform/nyt_counties.h"
 #include "transform/nyt_national.h"
 #include "transform/nyt_states.h"
+#include "transform/who_global.h"
 
 namespace covid {
 namespace {
@@ -160,6 +161,14 @@ class CountiesRun final : public FilesRun<CountiesReader> {
   std::vector<std::unique_ptr<DateBlockSkipper>> skippers_;
 };
 
+// The WHO's global series: one file, daily or weekly (its cadence is checked against the store's
+// by the plan: load/plan.h).
+class WorldRun final : public FilesRun<WhoReader> {
+ public:
+  WorldRun(const Config& config, const Clock& clock) : FilesRun("who", {who_url(config)}, clock) {}
+  int cadence_days() const override { return readers_.front()->cadence_days(); }
+};
+
 // A dataset of reference data only (transform/reference.h): one source, one reader, no series.
 template <typename Reader>
 class ReferenceRun : public DatasetRun {
@@ -223,6 +232,8 @@ const std::vector<Dataset>& datasets() {
        [](const Config& c) { return !states_urls(c).empty(); }, &start<StatesRun>},
       {"counties", "county", "cases, deaths", true, "The New York Times", 1, "2023-03-23",
        [](const Config& c) { return !counties_urls(c).empty(); }, &start<CountiesRun>},
+      {"world", "country", "cases, deaths", false, "World Health Organization", 7, nullptr,
+       [](const Config& c) { return !who_url(c).empty(); }, &start<WorldRun>},
       // Reference data: no level, no series.
       {"populations", "", "population", false, "Johns Hopkins University CSSE", 1, "2023-03-10",
        [](const Config& c) { return !population_url(c).empty(); }, &start<PopulationsRun>},

@@ -70,6 +70,10 @@ class DatasetRun {
     (void)out;
     return Status::Ok();
   }
+  // Once valid: the days between consecutive dates of its series (1: daily, 7: weekly), as found
+  // in its source, which the store keeps per dataset (a source of another cadence is refused:
+  // load/plan.h); 0 when the dataset does not check it or the source did not tell.
+  virtual int cadence_days() const { return 0; }
   // Its date blocks, when use_date_digests() made it spool them; nullptr otherwise.
   virtual const BlockSource* blocks() const { return nullptr; }
   // Distinct locations among its blocks (the skipped dates' included: `stored` as in check()).
@@ -82,8 +86,8 @@ class DatasetRun {
 };
 
 struct Dataset {
-  const char* name;  // national, states, counties, populations, annotations
-  // Of its locations: nation, state, county (transform/location.h); "" for a dataset of
+  const char* name;  // national, states, counties, world, populations, annotations
+  // Of its locations: nation, state, county, country (transform/location.h); "" for a dataset of
   // reference data only (populations, annotations), which has no series: its rows are none, its
   // DatasetRun hands over take_reference() only, and no date digests or location checks concern it.
   const char* level;

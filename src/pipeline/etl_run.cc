@@ -117,6 +117,7 @@ class Run {
     for (const std::string& url : counties_urls(config)) (void)redact_url(url);
     (void)redact_url(population_url(config));
     (void)redact_url(anomalies_url(config));
+    (void)redact_url(who_url(config));
   }
 
   RunSummary execute() {
@@ -207,13 +208,23 @@ class Run {
       if (digests->has_value())
         COVID_RETURN_IF_ERROR(runs_.back().run->use_date_digests(**digests));
     }
+    for (const std::string& name : options_.replace_datasets) {
+      bool on = std::any_of(runs_.begin(), runs_.end(),
+                            [&](const DatasetEntry& e) { return name == e.dataset->name; });
+      if (!on) {
+        return Status::Usage("--replace-dataset " + name +
+                             ": not a dataset this run loads (the datasets: national, states, "
+                             "counties, world; turned on by their source or [datasets])");
+      }
+    }
     for (const DatasetEntry& e : runs_) {
       for (const SourceSlot& slot : e.run->sources())
         sources_.push_back({slot, {}, false, e.dataset, {}});
     }
     if (sources_.empty()) {
       return Status::Usage(
-          "no dataset to load: [datasets] turns national, states, counties and populations off");
+          "no dataset to load: [datasets] turns every dataset off (national, states, counties, "
+          "world, populations, annotations)");
     }
     return Status::Ok();
   }
@@ -360,6 +371,11 @@ class Run {
       COVID_RETURN_IF_ERROR(e.run->take_rows(input_.rows, locations));
       COVID_RETURN_IF_ERROR(e.run->take_reference(input_.reference));
       any_series = any_series || *e.dataset->level != '\0';
+      bool replace = std::find(options_.replace_datasets.begin(), options_.replace_datasets.end(),
+                               e.dataset->name) != options_.replace_datasets.end();
+      if (e.run->cadence_days() > 0 || replace)
+        input_.datasets.push_back(
+            {e.dataset->name, e.dataset->level, e.run->cadence_days(), std::nullopt, replace});
       if (const BlockSource* b = e.run->blocks()) {
         any_blocks = any_blocks || b->block_count() > 0;
         input_.blocks.push_back({e.dataset->level, b, {}, e.run->block_locations(stored_by_id_)});
@@ -529,8 +545,19 @@ class Run {
   // The plan against the store's rows as they are under the run lock, then its apply, the
   // sources' states and the run record, in one transaction. A dry run plans against the store as
   // it is and stops there.
+  // The stored cadence of each dataset that checks it (read under the run lock when loading).
+  Status read_cadences() {
+    for (PlanInput::Dataset& d : input_.datasets) {
+      auto stored = store_->dataset_cadence(d.name);
+      if (!stored.ok()) return stored.status();
+      d.stored = *stored;
+    }
+    return Status::Ok();
+  }
+
   Status load() {
     if (options_.dry_run) {
+      COVID_RETURN_IF_ERROR(read_cadences());
       StoreReadView view(*store_);
       auto plan = plan_load(view, std::move(input_));
       if (!plan.ok()) return plan.status();
@@ -550,6 +577,7 @@ class Run {
         return Status::Load("the " + b.level + " digests disappeared during the run; run again");
       b.stored = std::move(**now);
     }
+    COVID_RETURN_IF_ERROR(read_cadences());
     TransactionView view(t);
     auto plan = plan_load(view, std::move(input_));
     if (!plan.ok()) return plan.status();

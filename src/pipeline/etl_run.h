@@ -37,6 +37,9 @@ namespace covid {
 
 struct RunOptions {
   bool dry_run = false;
+  // --replace-dataset NAME: the datasets whose stored rows (and cadence) this run replaces with
+  // its source's, in its one load transaction (load/plan.h). Each must be turned on.
+  std::vector<std::string> replace_datasets;
   // Called with the run's id as soon as it is recorded (before extraction): the daemon answers
   // a trigger with it.
   std::function<void(int64_t)> on_started;

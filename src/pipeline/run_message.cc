@@ -109,14 +109,21 @@ Message compose(const RunSummary& s, const std::string& dashboard_url) {
       nation != s.levels.end() ? nation->second.updated : (national_only ? c.updated.size() : 0);
   std::vector<std::string> summaries;
   for (const auto& [level, l] : s.levels) {
+    if (l.replaced > 0) {  // --replace-dataset: told first, whatever else changed
+      summaries.push_back("the " + plural(l.replaced, "stored row", "stored rows") + " of level " +
+                          level + " replaced by the source's (--replace-dataset)");
+    }
     if (level == "nation" || l.locations_changed == 0) continue;
-    const char* many = level == "state" ? "states" : level == "county" ? "counties" : level.c_str();
-    const char* one = level == "state" ? "state" : level == "county" ? "county" : level.c_str();
     if (l.last_changed.empty()) {  // reference data, without dates: "12 new populations"
       summaries.push_back(std::to_string(l.inserted) + " new " + level + ", " +
                           std::to_string(l.updated) + " revised");
       continue;
     }
+    const char* many = level == "state"     ? "states"
+                       : level == "county"  ? "counties"
+                       : level == "country" ? "countries"
+                                            : level.c_str();
+    const char* one = level.c_str();
     summaries.push_back(plural(l.locations_changed, one, many) + " updated for " + l.last_changed +
                         ", " + std::to_string(l.updated) + " revised");
   }

@@ -131,13 +131,10 @@ nlohmann::json to_json(const RunSummary& s) {
   j["sources"] = sources_to_json(s.sources);
   nlohmann::json levels = nlohmann::json::object();
   for (const auto& [level, l] : s.levels) {
-    levels[level] = {{"locations", l.locations},
-                     {"locations_changed", l.locations_changed},
-                     {"inserted", l.inserted},
-                     {"updated", l.updated},
-                     {"unchanged", l.unchanged},
-                     {"missing", l.missing},
-                     {"last_changed", or_null(l.last_changed)}};
+    levels[level] = {{"locations", l.locations}, {"locations_changed", l.locations_changed},
+                     {"inserted", l.inserted},   {"updated", l.updated},
+                     {"unchanged", l.unchanged}, {"missing", l.missing},
+                     {"replaced", l.replaced},   {"last_changed", or_null(l.last_changed)}};
   }
   j["levels"] = levels;
   j["notifications"] = nlohmann::json();
@@ -191,6 +188,10 @@ std::string to_text(const RunSummary& s) {
                       (unsigned long long)l.inserted, (unsigned long long)l.updated,
                       (unsigned long long)l.unchanged);
         out += buf;
+        if (l.replaced > 0) {
+          out += "    " + level + ": " + std::to_string(l.replaced) +
+                 " stored rows deleted first (--replace-dataset)\n";
+        }
       }
     }
   }

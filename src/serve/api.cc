@@ -317,9 +317,9 @@ void locations(SnapshotCache& cache, const Request& req, Response& resp) {
   if (!p.parse(req, {"type", "q", "id", "limit"}, resp)) return;
   LocationSearch search;
   if (const std::string* t = p.get("type")) {
-    if (*t != "nation" && *t != "state" && *t != "county") {
-      return error_response(resp, 400,
-                            "type: '" + t->substr(0, 64) + "' is not nation, state or county");
+    if (*t != "nation" && *t != "state" && *t != "county" && *t != "country") {
+      return error_response(
+          resp, 400, "type: '" + t->substr(0, 64) + "' is not nation, state, county or country");
     }
     search.type = *t;
   }

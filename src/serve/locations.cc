@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <tuple>
 
+#include "pipeline/datasets.h"
+
 namespace covid::serve {
 namespace {
 
@@ -23,7 +25,8 @@ bool alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || 
 int level(std::string_view type) {
   if (type == "nation") return 0;
   if (type == "state") return 1;
-  return 2;
+  if (type == "county") return 2;
+  return 3;  // country
 }
 
 json text_or_null(const std::string& s) { return s.empty() ? json() : json(s); }
@@ -43,6 +46,11 @@ std::string trim(std::string_view s) {
 std::string location_label(const Location& l) {
   if (l.type == "county" && !l.state.empty()) return l.name + ", " + l.state;
   return l.name;
+}
+
+std::string location_source(const Location& l) {
+  const Dataset* d = dataset_at_level(l.type);
+  return d != nullptr && d->source_label != nullptr ? d->source_label : "";
 }
 
 std::optional<int64_t> LocationIndex::population(std::string_view id) const {
@@ -135,7 +143,8 @@ std::string locations_json(const LocationIndex& index, const LocationSearch& sea
                     {"name", l.name},
                     {"state", text_or_null(l.state)},
                     {"fips", text_or_null(l.fips)},
-                    {"label", location_label(l)}});
+                    {"label", location_label(l)},
+                    {"source", text_or_null(location_source(l))}});
     auto population = index.population(l.id);
     list.back()["population"] = population ? json(*population) : json();
   }

@@ -51,6 +51,9 @@ class LocationIndex {
 
 // "Los Angeles, California" for a county, the name otherwise.
 std::string location_label(const Location& l);
+// Who publishes a location's series (pipeline/datasets.h Dataset::source_label, by its level):
+// "World Health Organization" for a country, so that the WHO's USA and NYT's US are told apart.
+std::string location_source(const Location& l);
 
 // The parameters of /api/v1/locations.
 struct LocationSearch {
@@ -64,8 +67,9 @@ struct LocationSearch {
 };
 
 // {"q": .., "type": ..|null, "limit": N, "total": matches, "count": returned,
-//  "locations": [{"id", "type", "name", "state", "fips", "label", "population"}, ...]} (state,
-// fips and population null when there is none).
+//  "locations": [{"id", "type", "name", "state", "fips", "label", "source", "population"}, ...]}
+// (state, fips, source and population null when there is none; source: who publishes the
+// location's series, Dataset::source_label).
 std::string locations_json(const LocationIndex& index, const LocationSearch& search);
 
 // One state's series, for the table of states.

@@ -62,6 +62,31 @@ void daily(const std::vector<Date>& dates, const std::vector<int64_t>& cumulativ
   }
 }
 
+// A weekly series: at least two dates, every two consecutive ones 7 days apart (the WHO's since
+// 2023, one row per country per Sunday).
+bool weekly_dates(const std::vector<Date>& dates) {
+  if (dates.size() < 2) return false;
+  for (size_t i = 1; i < dates.size(); ++i) {
+    if (dates[i].days - dates[i - 1].days != 7) return false;
+  }
+  return true;
+}
+
+// A weekly series' new counts are the week's: the difference of consecutive weekly cumulatives,
+// on the week's date; its 7-day average is the week's count divided by 7 (the six dates a weekly
+// file does not have never break it).
+void weekly(const std::vector<int64_t>& cumulative, std::vector<int64_t>* out,
+            std::vector<double>* avg) {
+  size_t n = cumulative.size();
+  out->assign(n, kNoValue);
+  avg->assign(n, std::nan(""));
+  for (size_t i = 1; i < n; ++i) {
+    if (cumulative[i] == kUnknown || cumulative[i - 1] == kUnknown) continue;
+    (*out)[i] = cumulative[i] - cumulative[i - 1];
+    (*avg)[i] = double((*out)[i]) / 7.0;
+  }
+}
+
 void append_int(std::string& out, int64_t v) {
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, v);
@@ -132,8 +157,13 @@ SeriesColumns SeriesColumns::build(std::string location, const std::vector<Obser
     s.deaths.push_back(o.deaths);
     s.recovered.push_back(o.recovered);
   }
-  daily(s.date, s.cases, &s.new_cases, &s.new_cases_avg7);
-  daily(s.date, s.deaths, &s.new_deaths, &s.new_deaths_avg7);
+  if (weekly_dates(s.date)) {
+    weekly(s.cases, &s.new_cases, &s.new_cases_avg7);
+    weekly(s.deaths, &s.new_deaths, &s.new_deaths_avg7);
+  } else {
+    daily(s.date, s.cases, &s.new_cases, &s.new_cases_avg7);
+    daily(s.date, s.deaths, &s.new_deaths, &s.new_deaths_avg7);
+  }
   s.new_cases_avg7_raw = s.new_cases_avg7;
   s.new_deaths_avg7_raw = s.new_deaths_avg7;
   s.omitted.assign(s.date.size(), 0);

@@ -2,8 +2,8 @@
 
 #include <cstdio>
 
-#include "serve/annotated_average.h"
 #include "pipeline/freshness.h"
+#include "serve/annotated_average.h"
 #include "serve/views.h"
 
 namespace covid::serve {

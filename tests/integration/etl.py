@@ -24,7 +24,8 @@ SNAPSHOTS = os.path.join(SHARED, "jhu", "snapshots")
 
 # The variables a test must not inherit from the caller's environment.
 _CLEAN_ENV = ("COVID_ETL_DB", "COVID_ETL_NYT_URL", "COVID_ETL_JHU_URL", "COVID_ETL_STATES_URL",
-              "COVID_ETL_COUNTIES_URL", "COVID_ETL_POPULATION_URL")
+              "COVID_ETL_COUNTIES_URL", "COVID_ETL_POPULATION_URL", "COVID_ETL_WHO_URL",
+              "COVID_ETL_ANOMALIES_URL")
 
 
 def cli(*args, env=None, cwd=None, timeout=120):

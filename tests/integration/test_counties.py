@@ -159,7 +159,7 @@ class CountiesByDate(TempDirTest):
 
     def setUp(self):
         super().setUp()
-        self.config = self.write("counties.toml", "[datasets]\nnational = false\nstates = false\n")
+        self.config = self.write("counties.toml", "[datasets]\nnational = false\nstates = false\nworld = false\n")
 
     def save(self, name, rows):
         path = self.path(name)

@@ -476,7 +476,7 @@ class DaemonOnDynamo(OnDynamoRun):
 
 GEN = os.path.join(os.path.dirname(etl.SHARED), "tools", "gen-nyt-like")
 PEAK_RSS_LIMIT_KB = 64 * 1024
-COUNTIES_ONLY = "[datasets]\nnational = false\nstates = false\n"
+COUNTIES_ONLY = "[datasets]\nnational = false\nstates = false\nworld = false\n"
 
 
 def build_dir():

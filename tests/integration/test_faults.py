@@ -196,7 +196,7 @@ class KillDuringCountyLoad(TempDirTest):
 
     def setUp(self):
         super().setUp()
-        self.config = self.write("counties.toml", "[datasets]\nnational = false\n")
+        self.config = self.write("counties.toml", "[datasets]\nnational = false\nworld = false\n")
         self.tmpdir = self.path("tmpdir")  # the binary's TMPDIR: nothing may be left in it
         os.mkdir(self.tmpdir)
         seed = os.environ.get("COVID_ETL_FAULT_SEED")
@@ -518,7 +518,7 @@ class DiskFull(TempDirTest):
 
     def setUp(self):
         super().setUp()
-        self.config = self.write("counties.toml", "[datasets]\nnational = false\n")
+        self.config = self.write("counties.toml", "[datasets]\nnational = false\nworld = false\n")
         self.locations = self.data.sample_locations()
 
     def load(self, version, db, **kw):
@@ -586,8 +586,8 @@ class DiskFull(TempDirTest):
     def test_file_size_limit_while_loading(self):
         """RLIMIT_FSIZE of 256 KiB: room for the run's record in the WAL, not for the load. With
         the states only, the database's WAL hits it; with the counties, their temporary file."""
-        for what, config in (("database", "[datasets]\nnational = false\n"),
-                             ("temporary file", "[datasets]\nnational = false\n")):
+        for what, config in (("database", "[datasets]\nnational = false\nworld = false\n"),
+                             ("temporary file", "[datasets]\nnational = false\nworld = false\n")):
             with self.subTest(hits=what):
                 db = self.path(f"limit-{what[0]}.db")
                 args = self.data.args("B") if what == "temporary file" else ["--states", self.data.files["B"]["states"]]

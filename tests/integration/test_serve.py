@@ -634,6 +634,7 @@ class ServeLocations(unittest.TestCase):
         self.assertEqual(every["total"], 1 + len(self.state_names) + len(self.counties))
         self.assertEqual(every["locations"][0], {"id": "US", "type": "nation", "name": "United States",
                                                  "state": None, "fips": None, "label": "United States",
+                                                 "source": "The New York Times, Johns Hopkins University",
                                                  "population": None})
         states = self.server.get_json("/api/v1/locations?type=state")
         self.assertEqual(states["total"], len(self.state_names))
@@ -656,7 +657,7 @@ class ServeLocations(unittest.TestCase):
         name, state = self.counties[county]
         one = self.server.get_json(f"/api/v1/locations?q={county}")["locations"]
         self.assertEqual(one, [{"id": county, "type": "county", "name": name, "state": state, "fips": county,
-                                "label": f"{name}, {state}", "population": None}])
+                                "label": f"{name}, {state}", "source": "The New York Times", "population": None}])
         nyc = self.server.get_json("/api/v1/locations?q=new+york+city&type=county")["locations"]
         self.assertEqual([(l["id"], l["fips"], l["state"]) for l in nyc], [("36:New York City", None, "New York")])
         # Unknown is kept apart per state: one per state that has one.

@@ -191,7 +191,7 @@ class StatesMalformed(TempDirTest):
     def test_a_decrease_is_a_warning(self):
         path = self.write("dec.csv", self.HEADER + "2020-03-01,California,06,5,1\n2020-03-02,California,06,4,1\n")
         # With [datasets] national = false the run loads the states alone.
-        conf = self.write("states-only.toml", "[datasets]\nnational = false\n")
+        conf = self.write("states-only.toml", "[datasets]\nnational = false\nworld = false\n")
         p = cli("run", "--json", "--config", conf, "--db", self.db, "--states", path)
         self.assertEqual(p.returncode, 0, p.stderr)
         s = json.loads(p.stdout)

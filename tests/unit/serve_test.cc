@@ -529,6 +529,7 @@ TEST(ServeLocations, UnsortedInputIsSortedAndJsonHasTheFields) {
                                                {"state", nullptr},
                                                {"fips", "36"},
                                                {"label", "New York"},
+                                               {"source", "The New York Times"},
                                                {"population", nullptr}}));
   EXPECT_EQ(j["locations"][1]["label"], "New York, New York");
   search.text = "city";
@@ -541,6 +542,7 @@ TEST(ServeLocations, UnsortedInputIsSortedAndJsonHasTheFields) {
                                                {"state", "New York"},
                                                {"fips", nullptr},
                                                {"label", "New York City, New York"},
+                                               {"source", "The New York Times"},
                                                {"population", nullptr}}));
 }
 

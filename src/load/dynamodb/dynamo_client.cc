@@ -153,7 +153,8 @@ Status DynamoClient::batch_write(const std::vector<PutRequest>& puts,
     size_t end = std::min(puts.size(), start + kBatchSize);
     for (size_t i = start; i < end; ++i) {
       pending[puts[i].table].push_back(
-          nlohmann::json{{"PutRequest", nlohmann::json{{"Item", puts[i].item}}}});
+          puts[i].remove ? nlohmann::json{{"DeleteRequest", nlohmann::json{{"Key", puts[i].item}}}}
+                         : nlohmann::json{{"PutRequest", nlohmann::json{{"Item", puts[i].item}}}});
     }
     for (RetryLoop rounds(policy_, clock_, jitter_);;) {
       if (before_each) COVID_RETURN_IF_ERROR(before_each());

@@ -55,7 +55,8 @@ using DynamoTransport = std::function<CurlOutcome(const CurlCall&)>;
 // One write of a BatchWriteItem: a PutRequest of `item` into `table`.
 struct PutRequest {
   std::string table;
-  nlohmann::json item;
+  nlohmann::json item;  // with remove: the item's key
+  bool remove = false;  // a DeleteRequest instead of a PutRequest
 };
 
 class DynamoClient {

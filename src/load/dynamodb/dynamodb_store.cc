@@ -778,6 +778,38 @@ class DynamoLoad final : public LoadTransaction {
     return Status::Ok();
   }
 
+  // The level's rows: a Scan of the data table's keys, then BatchWriteItem deletes of 25. Not
+  // atomic (nothing is here): a run that dies after it has not saved the new cadence, so the next
+  // run is refused again until it is given --replace-dataset again, which finishes the job.
+  Result<uint64_t> delete_level(std::string_view level) override {
+    const std::string& table = store_.client_->target().table;
+    json q = {{"TableName", table},
+              {"ProjectionExpression", "#l, #d"},
+              {"ExpressionAttributeNames", {{"#l", "location"}, {"#d", "date"}}},
+              {"ConsistentRead", true}};
+    std::vector<PutRequest> deletes;
+    Status s = store_.client_->query_all("Scan", q, [&](const json& item) {
+      dynamo::ItemReader r(item);
+      std::string id = r.s("location");
+      if (r.ok() && location_level(id) == level)
+        deletes.push_back({table, {{"location", S(id)}, {"date", S(r.s("date"))}}, true});
+      return true;
+    });
+    if (!s.ok()) return store_.fail("reading the " + std::string(level) + " rows", s);
+    Status lock;
+    auto keep_lock = [&] { return lock = store_.renew_lock(/*only_if_due=*/true); };
+    s = store_.client_->batch_write(deletes, keep_lock);
+    if (!s.ok())
+      return lock.ok() ? store_.fail("deleting the " + std::string(level) + " rows", s) : lock;
+    return uint64_t(deletes.size());
+  }
+
+  // Kept until commit(), with the run's record.
+  Status save_cadence(std::string_view dataset, int days) override {
+    cadences_[std::string(dataset)] = days;
+    return Status::Ok();
+  }
+
   // Kept until commit(), which writes them after the data they describe.
   Status save_date_digests(std::string_view level,
                            const std::map<Date, StoredDigest>& digests) override {
@@ -841,6 +873,11 @@ class DynamoLoad final : public LoadTransaction {
       puts.clear();
       annotations_.clear();
     }
+    for (const auto& [dataset, days] : cadences_) {
+      json item = key("cadence", dataset);
+      dynamo::put_n(item, "days", int64_t(days));
+      puts.push_back({meta, std::move(item)});
+    }
     for (const auto& [run_id, st] : sources_) {
       auto known = store_.known_sources_.find(st.url);
       if (known != store_.known_sources_.end() && same_source(known->second, st)) continue;
@@ -891,6 +928,7 @@ class DynamoLoad final : public LoadTransaction {
     return Status::Ok();
   }
 
+  std::map<std::string, int> cadences_;  // dataset -> days, written at commit
   DynamoDbStore& store_;
   std::string last_marked_;
   std::map<std::string, std::map<Date, StoredDigest>> digests_;  // by level
@@ -1007,6 +1045,23 @@ Result<std::optional<RunRecord>> DynamoDbStore::get_run(int64_t id) {
     return Status::Load("DynamoDB " + describe() + ": run " + std::to_string(id) + ": " +
                         r.error());
   return std::optional<RunRecord>(std::move(rec));
+}
+
+// pk "cadence", sk the dataset: `days`.
+Result<std::optional<int>> DynamoDbStore::dataset_cadence(std::string_view dataset) {
+  if (missing_tables_) return std::optional<int>();
+  auto got = call("reading the cadence", "GetItem",
+                  {{"TableName", client_->target().meta_table},
+                   {"Key", key("cadence", std::string(dataset))},
+                   {"ConsistentRead", true}});
+  if (!got.ok()) return got.status();
+  if (!got->contains("Item") || !(*got)["Item"].is_object()) return std::optional<int>();
+  dynamo::ItemReader r((*got)["Item"]);
+  int64_t days = r.n("days");
+  if (!r.ok() || days <= 0)
+    return Status::Load("DynamoDB " + describe() + ": a bad cadence item (" +
+                        std::string(dataset).substr(0, 40) + ")");
+  return std::optional<int>(int(days));
 }
 
 Result<std::vector<Location>> DynamoDbStore::list_locations() {

@@ -29,6 +29,7 @@
 //                    All of them are one Query (about 1,700 items: the NYT's whole file); a
 //                    location's, a Query with begins_with(sk, "<location>#"). Written at
 //                    commit, after the data and before the source states and run record.
+//     pk "cadence",  sk the dataset: `days` between its series' dates (Store::dataset_cadence)
 // The digests live in TABLE-meta, never in TABLE: the data table's keys stay locations, so
 // list_locations(), export and serve never see them.
 //
@@ -122,6 +123,7 @@ class DynamoDbStore final : public Store {
   bool keeps_location_names() const override { return false; }
   // From the items of pk "digest#<level>" (see the top of this file for std::nullopt).
   Result<std::optional<std::map<Date, StoredDigest>>> date_digests(std::string_view level) override;
+  Result<std::optional<int>> dataset_cadence(std::string_view dataset) override;
   Result<std::map<std::string, SourceState>> source_states() override;
   // The items of pk "population", by location (the sort key's byte order).
   Result<std::vector<Population>> populations() override;

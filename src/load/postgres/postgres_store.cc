@@ -546,6 +546,31 @@ class PostgresLoad final : public LoadTransaction {
         });
   }
 
+  Result<uint64_t> delete_level(std::string_view level) override {
+    const std::string what = "deleting the " + std::string(level) + " rows";
+    auto r = store_.query(what.c_str(), store_.sql(R"sql(
+WITH d AS (DELETE FROM {s}.observations WHERE location IN
+             (SELECT id FROM {s}.locations WHERE type = $1) RETURNING 1)
+SELECT count(*) FROM d)sql"),
+                          {std::string(level)});
+    if (!r.ok()) return r.status();
+    uint64_t deleted = uint64_t(to_int64(store_.pq_->getvalue(r->get(), 0, 0)));
+    for (const char* sql : {"DELETE FROM {s}.date_digests WHERE level = $1",
+                            "DELETE FROM {s}.locations WHERE type = $1"}) {
+      auto d = store_.query(what.c_str(), store_.sql(sql), {std::string(level)});
+      if (!d.ok()) return d.status();
+    }
+    return deleted;
+  }
+
+  Status save_cadence(std::string_view dataset, int days) override {
+    auto r = store_.query("saving the cadence", store_.sql(R"sql(
+INSERT INTO {s}.dataset_cadence (dataset, days) VALUES ($1, $2::integer)
+ON CONFLICT (dataset) DO UPDATE SET days = excluded.days)sql"),
+                          {std::string(dataset), std::to_string(days)});
+    return r.ok() ? Status::Ok() : r.status();
+  }
+
   // All the digests in one statement: up to a thousand dates a run.
   Result<std::vector<Annotation>> existing_annotations() override {
     return store_.read_annotations("", std::nullopt, std::nullopt);
@@ -903,6 +928,21 @@ Result<std::optional<std::map<Date, StoredDigest>>> PostgresStore::date_digests(
     if (!any.ok()) return any.status();
     return std::string_view(pq_->getvalue(any->get(), 0, 0)) == "t";
   });
+}
+
+Result<std::optional<int>> PostgresStore::dataset_cadence(std::string_view dataset) {
+  if (empty_) return std::optional<int>();
+  // A read-only store of an older schema (a dry run) has no table yet: nothing kept.
+  auto t =
+      query("reading the cadence", "SELECT to_regclass($1) IS NULL", {sql("{s}.dataset_cadence")});
+  if (!t.ok()) return t.status();
+  if (std::string_view(pq_->getvalue(t->get(), 0, 0)) == "t") return std::optional<int>();
+  auto r =
+      query("reading the cadence", sql("SELECT days FROM {s}.dataset_cadence WHERE dataset = $1"),
+            {std::string(dataset)});
+  if (!r.ok()) return r.status();
+  if (pq_->ntuples(r->get()) == 0) return std::optional<int>();
+  return std::optional<int>(int(to_int64(pq_->getvalue(r->get(), 0, 0))));
 }
 
 namespace {

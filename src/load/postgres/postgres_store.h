@@ -75,6 +75,7 @@ class PostgresStore final : public Store {
   Result<std::map<std::string, SourceState>> source_states() override;
   Result<std::optional<std::map<Date, StoredDigest>>> date_digests(std::string_view level) override;
   Result<std::vector<Population>> populations() override;
+  Result<std::optional<int>> dataset_cadence(std::string_view dataset) override;
   std::string describe() const override;
 
   // The schema version this build writes.

@@ -197,14 +197,27 @@ Status SqliteStore::use_wal() {
 }
 
 Status SqliteStore::migrate() {
+  // A step may rebuild a table that others reference (SQLite's way of changing a constraint):
+  // foreign keys are off while the steps run (the pragma only works outside a transaction), and
+  // checked before the commit.
+  COVID_RETURN_IF_ERROR(exec("PRAGMA foreign_keys = OFF"));
+  Status s = migrate_steps();
+  Status on = exec("PRAGMA foreign_keys = ON");
+  return s.ok() ? on : s;
+}
+
+Status SqliteStore::migrate_steps() {
   COVID_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
-  Stmt v(db_, "PRAGMA user_version");
-  if (!v.ok() || v.step() != SQLITE_ROW) {
-    Status s = error("reading the schema version");
-    (void)exec("ROLLBACK");
-    return s;
+  int version = 0;
+  {  // finalized before the steps: a step that drops a table fails while a statement is open
+    Stmt v(db_, "PRAGMA user_version");
+    if (!v.ok() || v.step() != SQLITE_ROW) {
+      Status s = error("reading the schema version");
+      (void)exec("ROLLBACK");
+      return s;
+    }
+    version = int(v.int64(0));
   }
-  int version = int(v.int64(0));
   if (Status newer = check_schema_version(version, schema_version(), path_); !newer.ok()) {
     (void)exec("ROLLBACK");
     return newer;
@@ -215,6 +228,23 @@ Status SqliteStore::migrate() {
       (void)exec("ROLLBACK");
       return Status::Load("migrating " + path_ + " to schema version " + std::to_string(i + 1) +
                           " failed: " + s.message());
+    }
+  }
+  if (version < schema_version()) {
+    Status e = Status::Ok();
+    {
+      Stmt fk(db_, "PRAGMA foreign_key_check");
+      int rc = fk.ok() ? fk.step() : SQLITE_ERROR;
+      if (rc == SQLITE_ROW) {
+        e = Status::Load("migrating " + path_ + ": a foreign key no longer holds (table " +
+                         fk.text(0) + "); nothing was changed");
+      } else if (rc != SQLITE_DONE) {
+        e = error("checking foreign keys");
+      }
+    }
+    if (!e.ok()) {
+      (void)exec("ROLLBACK");
+      return e;
     }
   }
   std::string set = "PRAGMA user_version = " + std::to_string(schema_version());
@@ -663,6 +693,34 @@ class SqliteLoad final : public LoadTransaction {
     return Status::Ok();
   }
 
+  Result<uint64_t> delete_level(std::string_view level) override {
+    uint64_t deleted = 0;
+    const char* steps[] = {
+        "DELETE FROM observations WHERE location IN (SELECT id FROM locations WHERE type = ?)",
+        "DELETE FROM date_digests WHERE level = ?",
+        "DELETE FROM locations WHERE type = ?",
+    };
+    for (const char* sql : steps) {
+      Stmt s(store_.db_, sql);
+      if (!s.ok()) return store_.error("deleting the " + std::string(level) + " rows");
+      s.bind(1, level);
+      if (s.step() != SQLITE_DONE)
+        return store_.error("deleting the " + std::string(level) + " rows");
+      if (deleted == 0 && sql == steps[0]) deleted = uint64_t(sqlite3_changes64(store_.db_));
+    }
+    return deleted;
+  }
+
+  Status save_cadence(std::string_view dataset, int days) override {
+    Stmt s(store_.db_,
+           "INSERT INTO dataset_cadence (dataset, days) VALUES (?, ?) "
+           "ON CONFLICT (dataset) DO UPDATE SET days = excluded.days");
+    if (!s.ok()) return store_.error("saving the cadence");
+    s.bind(1, dataset).bind(2, int64_t(days));
+    if (s.step() != SQLITE_DONE) return store_.error("saving the cadence");
+    return Status::Ok();
+  }
+
   Status save_date_digests(std::string_view level,
                            const std::map<Date, StoredDigest>& digests) override {
     Stmt s(store_.db_, R"sql(
@@ -975,6 +1033,24 @@ Result<std::optional<std::map<Date, StoredDigest>>> SqliteStore::date_digests(
     if (any.step() != SQLITE_ROW) return error("reading locations");
     return any.int64(0) != 0;
   });
+}
+
+Result<std::optional<int>> SqliteStore::dataset_cadence(std::string_view dataset) {
+  if (!schema_ready()) return std::optional<int>();
+  {  // a read-only store of an older schema (a dry run) has no table yet: nothing kept
+    Stmt t(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'dataset_cadence'");
+    if (!t.ok()) return error("reading the cadence");
+    int rc = t.step();
+    if (rc == SQLITE_DONE) return std::optional<int>();
+    if (rc != SQLITE_ROW) return error("reading the cadence");
+  }
+  Stmt s(db_, "SELECT days FROM dataset_cadence WHERE dataset = ?");
+  if (!s.ok()) return error("reading the cadence");
+  s.bind(1, dataset);
+  int rc = s.step();
+  if (rc == SQLITE_ROW) return std::optional<int>(int(s.int64(0)));
+  if (rc != SQLITE_DONE) return error("reading the cadence");
+  return std::optional<int>();
 }
 
 Result<std::map<std::string, SourceState>> SqliteStore::source_states() {

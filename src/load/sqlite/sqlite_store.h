@@ -35,6 +35,7 @@ class SqliteStore final : public Store {
                                                    std::optional<Date> from,
                                                    std::optional<Date> to) override;
   Result<std::vector<RunRecord>> list_runs(size_t limit) override;
+  Result<std::optional<int>> dataset_cadence(std::string_view dataset) override;
   Result<std::optional<RunRecord>> get_run(int64_t id) override;
   Result<std::vector<Location>> list_locations() override;
   Result<std::map<std::string, SourceState>> source_states() override;
@@ -53,6 +54,7 @@ class SqliteStore final : public Store {
  private:
   SqliteStore(sqlite3* db, std::string path, StoreOptions options);
   Status migrate();
+  Status migrate_steps();
   Status use_wal();
   bool schema_ready();
   Status exec(const char* sql);

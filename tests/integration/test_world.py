@@ -1,0 +1,221 @@
+"""The world dataset: the WHO's global series (level country), end to end on the real copies.
+
+Expected figures come from an independent computation over the files with Python's csv module
+(never from the product's code): rows added and revised between the two 2021 daily copies, the
+countries, the cumulatives of a few of them.
+"""
+import csv
+import json
+import os
+
+from etl import SHARED, TempDirTest, cli, export
+
+WHO = os.path.join(SHARED, "who")
+DAILY_1 = os.path.join(WHO, "WHO-COVID-19-global-data-2021-02-09.csv")
+DAILY_2 = os.path.join(WHO, "WHO-COVID-19-global-data-2021-02-16.csv")
+WEEKLY = os.path.join(WHO, "WHO-COVID-19-global-data-2026-04-26.csv")
+HEADER = ("Date_reported,Country_code,Country,WHO_region,New_cases,Cumulative_cases,New_deaths,"
+          "Cumulative_deaths\n")
+
+
+def who_rows(path):
+    """(code, date) -> row, read as plain strings (NA stays Namibia), the BOM taken off."""
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        return {(r["Country_code"], r["Date_reported"]): r for r in csv.DictReader(f)}
+
+
+def cumulatives(row):
+    return (int(row["Cumulative_cases"]), int(row["Cumulative_deaths"]))
+
+
+class WorldTest(TempDirTest):
+    def setUp(self):
+        super().setUp()
+        # The world alone: no national or state series in these runs.
+        self.config = self.write("only-world.toml", "[datasets]\nnational = false\nstates = false\n")
+
+    def run_world(self, source, *extra):
+        p = cli("run", "--json", "--config", self.config, "--db", self.db, "--who", source, *extra)
+        summary = json.loads(p.stdout) if p.stdout.strip() else None
+        return p.returncode, summary, p.stderr
+
+    def count(self, query, params=()):
+        return self.sql(query, params)[0][0]
+
+
+class WorldReplay(WorldTest):
+    def test_daily_copies_then_the_weekly_one(self):
+        old, new = who_rows(DAILY_1), who_rows(DAILY_2)
+        added = [k for k in new if k not in old]
+        differ = [k for k in old if k in new and old[k] != new[k]]
+        revised = [k for k in differ if cumulatives(old[k]) != cumulatives(new[k])]
+        # The issue's figures, found again here: 2,628 rows differ in some field; 1,771 are new.
+        self.assertEqual(len(differ), 2628)
+        self.assertEqual(len(added), 1771)
+        self.assertFalse([k for k in old if k not in new])  # no row disappears
+
+        code, s, err = self.run_world(DAILY_1)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(s["levels"]["country"]["inserted"], len(old))
+        code, s, err = self.run_world(DAILY_2)
+        self.assertEqual(code, 0, err)
+        level = s["levels"]["country"]
+        # What is stored is the cumulatives: a row revised is one whose cumulatives changed. The
+        # other rows of the 2,628 differ in New_* only (the previous day's cumulative changed).
+        self.assertEqual(level["updated"], len(revised))
+        self.assertEqual(len(differ) - len(revised), 56)
+        self.assertEqual(level["inserted"], len(added))
+        self.assertEqual(level["unchanged"], len(new) - len(added) - len(revised))
+        self.assertEqual(self.count("SELECT count(*) FROM revisions WHERE run_id = ?", (s["run_id"],)),
+                         len(revised))
+        # The revisions hold exactly the rows the independent computation found, old and new.
+        stored = {(loc, d): (oc, od, nc, nd) for loc, d, oc, od, nc, nd in self.sql(
+            "SELECT location, date, old_cases, old_deaths, new_cases, new_deaths FROM revisions "
+            "WHERE run_id = ?", (s["run_id"],))}
+        swe = stored[("SWE", "2020-01-31")]
+        self.assertEqual(swe[2:], cumulatives(new[("SE", "2020-01-31")]))
+        self.assertEqual(swe[:2], cumulatives(old[("SE", "2020-01-31")]))
+        # Negative new counts are warnings, loaded as given (73 + 32 in the 2021-02-16 copy).
+        negative = sum(1 for r in new.values() for c in ("New_cases", "New_deaths")
+                       if int(r[c]) < 0)
+        self.assertEqual(negative, 105)
+        self.assertEqual(s["warnings"] if "warnings" in s else s["counts"]["warnings"], negative)
+
+        # The quirks, as stored: Namibia under NAM, names from ISO, non-ISO codes, conveyances.
+        names = dict(self.sql("SELECT id, name FROM locations WHERE type = 'country'"))
+        self.assertEqual(len(names), len({c for c, _ in new}))
+        self.assertEqual(names["NAM"], "Namibia")
+        self.assertEqual(names["CIV"], "Côte d'Ivoire")  # ISO's, not the file's U+2019
+        self.assertEqual(names["TUR"], "Türkiye")  # the file says Turkey
+        self.assertEqual(names["XKS"], "Kosovo")
+        self.assertEqual(names["XXO"], "International conveyances")
+        for code in ("XBO", "XSE", "XSA"):
+            self.assertIn(code, names)
+        self.assertEqual(names["USA"], "United States")
+        self.assertIn("US", dict(self.sql("SELECT id, type FROM locations")))  # NYT's, apart
+        nam = export(self.db, "--location", "NAM", "--to", "2021-02-16").splitlines()
+        self.assertEqual(len(nam) - 1, sum(1 for c, _ in new if c == "NA"))
+        self.assertEqual(nam[-1], "2021-02-16,%d,%d," % cumulatives(new[("NA", "2021-02-16")]))
+        self.assertEqual(self.count("SELECT days FROM dataset_cadence WHERE dataset = 'world'"), 1)
+
+        # The weekly copy: refused (another cadence), the database unchanged.
+        before = self.sql("SELECT count(*), sum(cases), sum(deaths) FROM observations")
+        # (79,200 weekly rows where 97,407 daily ones were: far fewer, so --accept-shrink.)
+        code, s, err = self.run_world(WEEKLY, "--accept-shrink")
+        self.assertEqual(code, 2, err)
+        self.assertIn("--replace-dataset world", s["message"])
+        self.assertIn("weekly", s["message"])
+        self.assertEqual(self.sql("SELECT count(*), sum(cases), sum(deaths) FROM observations"),
+                         before)
+        self.assertEqual(self.count("SELECT days FROM dataset_cadence WHERE dataset = 'world'"), 1)
+
+        # Accepted with --replace-dataset world: the daily rows are gone, the weekly ones in.
+        weekly = who_rows(WEEKLY)
+        code, s, err = self.run_world(WEEKLY, "--replace-dataset", "world", "--accept-shrink")
+        self.assertEqual(code, 0, err)
+        self.assertEqual(s["levels"]["country"]["replaced"], len(new))
+        self.assertEqual(s["levels"]["country"]["inserted"], len(weekly))
+        self.assertEqual(self.count("SELECT count(*) FROM observations o JOIN locations l ON "
+                                    "l.id = o.location WHERE l.type = 'country'"), len(weekly))
+        self.assertEqual(self.count("SELECT days FROM dataset_cadence WHERE dataset = 'world'"), 7)
+        names = dict(self.sql("SELECT id, name FROM locations WHERE type = 'country'"))
+        self.assertEqual(len(names), len({c for c, _ in weekly}))
+        self.assertEqual(names["BES"], "Bonaire, Sint Eustatius and Saba")
+        self.assertNotIn("XBO", names)  # the 2021 series went with the replaced rows
+        self.assertEqual(names["CIV"], "Côte d'Ivoire")  # the file has C\ufffdte d'Ivoire
+        self.assertEqual(names["REU"], "Réunion")  # an empty WHO_region in 2026
+        for code in ("XXF", "XXG", "XXH", "XXI", "XXJ", "XXL", "XKS", "NAM"):
+            self.assertIn(code, names)
+        fra = export(self.db, "--location", "FRA").splitlines()[1:]
+        self.assertEqual(len(fra), sum(1 for c, _ in weekly if c == "FR"))
+        self.assertEqual(fra[-1], "2026-04-26,%d,%d," % cumulatives(weekly[("FR", "2026-04-26")]))
+        # An unchanged rerun changes nothing.
+        code, s, err = self.run_world(WEEKLY)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(s["status"], "unchanged")
+
+
+class WorldQuirks(WorldTest):
+    def file(self, name, rows, bom=False):
+        return self.write(name, ("\ufeff" if bom else "") + HEADER + "".join(r + "\n" for r in rows))
+
+    GOOD = [
+        '2021-01-01,NA,Namibia,AFRO,0,0,0,0',
+        '2021-01-01,PS,"occupied Palestinian territory, including east Jerusalem",EMRO,0,5,0,0',
+        '2021-01-02,PS,"occupied Palestinian territory, including east Jerusalem",EMRO,2,7,0,0',
+        '2021-01-02,NA,Namibia,,3,3,1,1',
+        '2021-01-03,NA,Namibia,AFRO,-1,2,,1',
+        '2021-01-03,PS,"occupied Palestinian territory, including east Jerusalem",EMRO,,7,0,0',
+    ]
+
+    def assert_refused(self, path, where, words):
+        """Exit 2 with the error at path:where (LINE:COLUMN), and the database as it was (the
+        good file loaded first)."""
+        code, _, err = self.run_world(self.file("first.csv", self.GOOD))
+        self.assertEqual(code, 0, err)
+        before = self.sql("SELECT location, date, cases, deaths FROM observations ORDER BY 1, 2")
+        code, s, err = self.run_world(path)
+        self.assertEqual(code, 2, err)
+        line, column = (int(x) for x in where.split(":"))
+        found = [e for e in s["errors"] if (e["file"], e["line"], e["column"]) == (path, line, column)]
+        self.assertTrue(found, s["errors"])
+        self.assertIn(words, found[0]["message"])
+        self.assertEqual(self.sql("SELECT location, date, cases, deaths FROM observations "
+                                  "ORDER BY 1, 2"), before)
+
+    def test_good_file_with_bom_quotes_empty_region_and_a_negative_count(self):
+        code, s, err = self.run_world(self.file("good.csv", self.GOOD, bom=True))
+        self.assertEqual(code, 0, err)
+        self.assertEqual(s["levels"]["country"]["inserted"], 6)
+        self.assertEqual(s["counts"]["warnings"] if "counts" in s else s["warnings"], 1)
+        self.assertIn("went down from 3 on 2021-01-02 to 2 on 2021-01-03", json.dumps(s))
+        self.assertEqual(export(self.db, "--location", "NAM").splitlines()[1:],
+                         ["2021-01-01,0,0,", "2021-01-02,3,1,", "2021-01-03,2,1,"])
+        self.assertEqual(dict(self.sql("SELECT id, name FROM locations WHERE type = 'country'")),
+                         {"NAM": "Namibia", "PSE": "Palestine, State of"})
+
+    def test_empty_new_count_where_the_cumulative_changed(self):
+        bad = '2021-01-03,PS,"occupied Palestinian territory, including east Jerusalem",EMRO,,9,0,0'
+        col = bad.index(",,9") + 2  # New_cases: the empty field after WHO_region
+        self.assert_refused(self.file("empty.csv", self.GOOD[:5] + [bad]), f"7:{col}",
+                            "empty, but Cumulative_cases changed by +2")
+
+    @staticmethod
+    def column(row, field):
+        """The 1-based byte column of field number `field` (0-based) of an unquoted row."""
+        return sum(len(f) + 1 for f in row.split(",")[:field]) + 1
+
+    def test_new_count_contradicting_the_cumulative(self):
+        bad = '2021-01-02,NA,Namibia,AFRO,4,3,1,1'
+        rows = self.GOOD[:3] + [bad] + self.GOOD[4:]
+        self.assert_refused(self.file("contra.csv", rows), f"5:{self.column(bad, 4)}",
+                            "contradicts Cumulative_cases")
+
+    def test_bad_number(self):
+        bad = '2021-01-02,NA,Namibia,AFRO,3,3x,1,1'
+        rows = self.GOOD[:3] + [bad] + self.GOOD[4:]
+        self.assert_refused(self.file("bad.csv", rows), f"5:{self.column(bad, 5)}",
+                            "Cumulative_cases")
+
+    def test_unknown_code(self):
+        rows = self.GOOD + ['2021-01-01,QQ,Nowhere,AFRO,0,0,0,0']
+        self.assert_refused(self.file("unknown.csv", rows), "8:12", "'QQ'")
+
+    def test_duplicate_date_and_code(self):
+        rows = self.GOOD + ['2021-01-02,NA,Namibia,AFRO,3,3,1,1']
+        self.assert_refused(self.file("dup.csv", rows), "8:1", "appears twice")
+
+    def test_mixed_cadence(self):
+        rows = self.GOOD + ['2021-01-10,NA,Namibia,AFRO,0,2,0,1']
+        self.assert_refused(self.file("mixed.csv", rows), "8:1", "all daily or all weekly")
+
+    def test_turkey_and_turkiye_are_one_series(self):
+        a = self.file("a.csv", ['2021-01-01,TR,Turkey,EURO,1,1,0,0'])
+        b = self.file("b.csv", ['2021-01-01,TR,Turkey,EURO,1,1,0,0',
+                                '2021-01-02,TR,T\ufffdrkiye,EURO,1,2,0,0'])
+        for path in (a, b):
+            code, s, err = self.run_world(path)
+            self.assertEqual(code, 0, err)
+        self.assertEqual(self.sql("SELECT id, name FROM locations WHERE type = 'country'"),
+                         [("TUR", "Türkiye")])
+        self.assertEqual(self.count("SELECT count(*) FROM observations WHERE location = 'TUR'"), 2)
