@@ -261,7 +261,9 @@ TEST(ServeSeries, JsonAndCsv) {
             "\"date\":[\"2021-03-01\",\"2021-03-02\",\"2021-03-03\"],\"cases\":[1,3,2],\"deaths\":["
             "0,1,1],"
             "\"recovered\":[0,null,5],\"new_cases\":[null,2,-1],\"new_deaths\":[null,1,0],"
-            "\"new_cases_avg7\":[null,null,null],\"new_deaths_avg7\":[null,null,null]}\n");
+            "\"new_cases_avg7\":[null,null,null],\"new_deaths_avg7\":[null,null,null],"
+            "\"new_cases_avg7_raw\":[null,null,null],\"new_deaths_avg7_raw\":[null,null,null],"
+            "\"omitted\":[null,null,null]}\n");
   EXPECT_EQ(
       series_json(s, 1, 1, kFieldDate | kFieldCases),
       "{\"location\":\"US\",\"from\":null,\"to\":null,\"count\":0,\"date\":[],\"cases\":[]}\n");
