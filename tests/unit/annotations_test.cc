@@ -144,11 +144,10 @@ TEST(AnnotatedAverage, OmittedDaysLeftOutAndBacklogsAdjusted) {
   SeriesColumns s = SeriesColumns::build("48", rows("48"));
   // Day 8's cases omitted; day 9 a backlog of -35 cases; day 10's deaths omitted through day 11;
   // another place's notes and a state note for subgeographies do nothing to the state itself.
-  serve::apply_annotations(s, {note("48", 8, 8, "cases", true, false, 0),
-                               note("48", 9, 9, "cases", false, false, -35),
-                               note("48", 10, 11, "deaths", true, false, 0),
-                               note("06", 8, 8, "both", true, true, 0),
-                               note("48", 7, 7, "both", false, true, 0)});
+  serve::apply_annotations(
+      s, {note("48", 8, 8, "cases", true, false, 0), note("48", 9, 9, "cases", false, false, -35),
+          note("48", 10, 11, "deaths", true, false, 0), note("06", 8, 8, "both", true, true, 0),
+          note("48", 7, 7, "both", false, true, 0)});
   // Daily cases on day i: 10 * i. Day 7's window 1..7: not touched.
   EXPECT_DOUBLE_EQ(s.new_cases_avg7[7], (10 + 20 + 30 + 40 + 50 + 60 + 70) / 7.0);
   // Day 9's window 3..9 without day 8, day 9 counted as 90 - 35.
