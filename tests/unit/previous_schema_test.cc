@@ -459,7 +459,7 @@ TEST_P(PreviousSchemaTest, ADatabaseOfThePreviousReleaseOpensAndLoads) {
   }
   auto store = open();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(db_->stored_version(), 4);
+  EXPECT_EQ(db_->stored_version(), sql_schema_version());
   load_with_this_build(*store, 3);
 
   // The old pending message and the new ones are delivered as any other.
@@ -475,7 +475,7 @@ TEST_P(PreviousSchemaTest, ADatabaseOfThePreviousReleaseOpensAndLoads) {
   Result<std::vector<OutboxMessage>> left = store->list_outbox(false, 10);
   ASSERT_TRUE(left.ok()) << left.status().message();
   EXPECT_EQ(left->size(), 2u);
-  EXPECT_EQ(db_->stored_version(), 4);
+  EXPECT_EQ(db_->stored_version(), sql_schema_version());
 }
 
 // A database of an earlier version still (2: before date digests) is migrated by this build's
