@@ -273,7 +273,8 @@ std::string population_url(const Config& c) {
 std::string anomalies_url(const Config& c) {
   if (c.annotations == false) return "";
   if (!c.anomalies_url.empty()) return c.anomalies_url;
-  if (c.annotations == true || c.nyt_url == kDefaultNytUrl) return kDefaultAnomaliesUrl;
+  if (c.annotations == true || (c.national && c.nyt_url == kDefaultNytUrl))
+    return kDefaultAnomaliesUrl;
   return "";
 }
 

@@ -122,7 +122,8 @@ std::vector<std::string> counties_urls(const Config& config);
 std::string population_url(const Config& config);
 // The anomalies file a run loads as annotations, or "" when the annotations dataset is off. Like
 // the states: on unless [datasets] annotations = false; with no [sources] anomalies it is read
-// from the upstream URL only when the national source is the upstream one too, or when
+// from the upstream URL only when the national dataset is on and its source is the upstream one
+// (a run of states or counties alone, [datasets] national = false, reads no notes), or when
 // [datasets] annotations = true says so.
 std::string anomalies_url(const Config& config);
 // The WHO file a run loads; empty when the world dataset is off. Like states: on unless

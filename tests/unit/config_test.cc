@@ -322,3 +322,36 @@ TEST(ApplyEnvironment, UnsetAndEmptyValuesAreIgnored) {
 
 }  // namespace
 }  // namespace covid
+
+namespace covid {
+namespace {
+
+// The annotations dataset: on by default only with the upstream national source; a source (file,
+// environment) turns it on; [datasets] annotations = false turns it off.
+TEST_F(ConfigFile, AnomaliesSourceAndDefault) {
+  Config c;
+  EXPECT_EQ(anomalies_url(c), kDefaultAnomaliesUrl);
+  c.national = false;
+  EXPECT_EQ(anomalies_url(c), "");
+  c.national = true;
+  c.nyt_url = "us.csv";
+  EXPECT_EQ(anomalies_url(c), "");
+  c.annotations = true;
+  EXPECT_EQ(anomalies_url(c), kDefaultAnomaliesUrl);
+  Result<Config> r = load("[sources]\nanomalies = \"a.csv\"\n[datasets]\nannotations = false\n");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->anomalies_url, "a.csv");
+  EXPECT_EQ(anomalies_url(*r), "");
+  r = load("[sources]\nanomalies = \"a.csv\"\n");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(anomalies_url(*r), "a.csv");
+  Config e;
+  e.nyt_url = "us.csv";
+  apply_environment(e, [](const char* name) -> const char* {
+    return std::string_view(name) == "COVID_ETL_ANOMALIES_URL" ? "env.csv" : nullptr;
+  });
+  EXPECT_EQ(anomalies_url(e), "env.csv");
+}
+
+}  // namespace
+}  // namespace covid

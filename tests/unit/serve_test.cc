@@ -264,7 +264,9 @@ TEST(ServeSeries, JsonAndCsv) {
             "\"new_cases_avg7\":[null,null,null],\"new_deaths_avg7\":[null,null,null],"
             "\"cases_per_100k\":[null,null,null],\"deaths_per_100k\":[null,null,null],"
             "\"new_cases_avg7_per_100k\":[null,null,null],"
-            "\"new_deaths_avg7_per_100k\":[null,null,null]}\n");
+            "\"new_deaths_avg7_per_100k\":[null,null,null],"
+            "\"new_cases_avg7_raw\":[null,null,null],\"new_deaths_avg7_raw\":[null,null,null],"
+            "\"omitted\":[null,null,null]}\n");
   EXPECT_EQ(
       series_json(s, 1, 1, kFieldDate | kFieldCases),
       "{\"location\":\"US\",\"from\":null,\"to\":null,\"count\":0,\"date\":[],\"cases\":[]}\n");

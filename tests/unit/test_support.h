@@ -29,9 +29,10 @@ class FixedClock final : public Clock {
   void sleep_for(std::chrono::milliseconds) const override {}
 };
 
-// Streams `text` through a CsvReader into `table` in pieces of `chunk` bytes, then ends it.
+// Streams `text` through a CsvReader (with the table's options) into `table` in pieces of `chunk`
+// bytes, then ends it.
 inline void read_into(TableReader& table, std::string_view text, size_t chunk) {
-  CsvReader csv(table);
+  CsvReader csv(table, table.csv_options());
   for (size_t at = 0; at < text.size(); at += chunk) csv.feed(text.substr(at, chunk));
   csv.finish();
   table.end_of_stream();

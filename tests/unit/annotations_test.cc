@@ -1,0 +1,188 @@
+// The NYT anomalies reader (transform/nyt_anomalies.h) and the averages with its notes
+// (serve/annotated_average.h).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "serve/annotated_average.h"
+#include "test_support.h"
+#include "transform/nyt_anomalies.h"
+
+namespace covid {
+namespace {
+
+using test::FixedClock;
+using test::Strings;
+
+const FixedClock kClock;
+
+constexpr std::string_view kHeader =
+    "date,end_date,county,state,geoid,type,omit_from_rolling_average,"
+    "omit_from_rolling_average_on_subgeographies,adjusted_daily_count_for_avg,description\n";
+
+struct Read {
+  explicit Read(std::string_view rows, size_t chunk = 5) {
+    test::read_into(reader, std::string(kHeader) + std::string(rows), chunk);
+  }
+  Strings errors() const { return test::show(reader.diagnostics().errors()); }
+  Strings notes() const {
+    Strings out;
+    for (const Annotation& a : reader.annotations()) {
+      out.push_back(a.location + " " + format_date(a.from) + ".." +
+                    (a.to ? format_date(*a.to) : std::string("-")) + " " + a.type + " " +
+                    std::to_string(a.adjusted_count) + (a.omit_from_average ? " omit" : "") +
+                    (a.omit_on_subgeographies ? " sub" : "") + " [" + a.text + "]");
+    }
+    return out;
+  }
+  AnomaliesReader reader{"anomalies.csv", kClock};
+};
+
+TEST(AnomaliesReader, GeoidsMapToOurIds) {
+  EXPECT_EQ(location_of_geoid("USA"), "US");
+  EXPECT_EQ(location_of_geoid("USA-06"), "06");
+  EXPECT_EQ(location_of_geoid("USA-72"), "72");
+  EXPECT_EQ(location_of_geoid("USA-06037"), "06037");
+  EXPECT_EQ(location_of_geoid("USA-36998"), "36:New York City");
+  EXPECT_EQ(location_of_geoid("USA-29998"), "29:Kansas City");
+  EXPECT_EQ(location_of_geoid("USA-29997"), "29:Joplin");
+  for (const char* bad : {"", "US", "USA-", "USA-6", "USA-99", "USA-00", "USA-06000", "USA-0603",
+                          "USA-060377", "usa-06", "USA-0a", "CAN-06"}) {
+    EXPECT_EQ(location_of_geoid(bad), "") << bad;
+  }
+}
+
+TEST(AnomaliesReader, QuirksOfTheRealFile) {
+  // No final newline; quoted descriptions with doubled quotes and commas; U+2019; trailing
+  // spaces (trimmed); typos kept; an empty description; a range; omit flags; a backlog.
+  Read r(
+      "2020-04-06,,New York City,New York,USA-36998,deaths,,,0,The Times began using deaths. \n"
+      "2020-04-12,,,Georgia,USA-13,both,,,0,\"Cases with \"\"Unknown\"\" county, dropped.\"\n"
+      "2020-05-01,2020-05-03,,Texas,USA-48,cases,yes,yes,0,A tehnical issue\xE2\x80\x99s effect\n"
+      "2022-01-14,,,Texas,USA-48,cases,,yes,0,\n"
+      "2022-01-14,,,Texas,USA-48,cases,,,-26236,Texas audited cases data.");
+  EXPECT_EQ(r.errors(), Strings{});
+  EXPECT_EQ(r.notes(),
+            (Strings{"13 2020-04-12..- both 0 [Cases with \"Unknown\" county, dropped.]",
+                     "36:New York City 2020-04-06..- deaths 0 [The Times began using deaths.]",
+                     "48 2020-05-01..2020-05-03 cases 0 omit sub [A tehnical issue\xE2\x80\x99s "
+                     "effect]",
+                     "48 2022-01-14..- cases -26236 [Texas audited cases data.]",
+                     "48 2022-01-14..- cases 0 sub []"}));
+}
+
+TEST(AnomaliesReader, BadValuesAreErrorsAtTheirField) {
+  Read r(
+      "2020-02-30,,,Texas,USA-48,cases,,,0,x\n"
+      "2020-05-03,2020-05-01,,Texas,USA-48,cases,,,0,x\n"
+      "2020-05-04,,,Texas,USA-48,case,,,0,x\n"
+      "2020-05-05,,,Texas,USA-48,cases,Yes,,0,x\n"
+      "2020-05-06,,,Texas,USA-48,cases,,no,0,x\n"
+      "2020-05-07,,,Texas,USA-48,cases,,,1.5,x\n"
+      "2020-05-08,,,Texas,USA-99,cases,,,0,x\n"
+      "2020-05-09,,,Texas,USA-48,cases,,,0,x\n"
+      "2020-05-09,,,Texas,USA-48,cases,,,0,again\n");
+  Strings e = r.errors();
+  ASSERT_EQ(e.size(), 8u) << ::testing::PrintToString(e);
+  EXPECT_EQ(e[0], "anomalies.csv:2:1: date: '2020-02-30' is not a calendar date");
+  EXPECT_EQ(e[1], "anomalies.csv:3:12: end_date: 2020-05-01 is before the date 2020-05-03");
+  EXPECT_EQ(e[2], "anomalies.csv:4:27: type: 'case' is not cases, deaths or both");
+  EXPECT_EQ(e[3], "anomalies.csv:5:33: omit_from_rolling_average: 'Yes' is not yes or empty");
+  EXPECT_EQ(e[4],
+            "anomalies.csv:6:34: omit_from_rolling_average_on_subgeographies: 'no' is not yes or "
+            "empty");
+  EXPECT_EQ(e[5],
+            "anomalies.csv:7:35: adjusted_daily_count_for_avg: '1.5' is not an integer (a count, "
+            "negative for a backlog)");
+  EXPECT_EQ(e[6].substr(0, 32), "anomalies.csv:8:20: geoid: 'USA-");
+  EXPECT_EQ(e[7],
+            "anomalies.csv:10:1: geoid USA-48 on 2020-05-09 has a second note for cases (first on "
+            "line 9)");
+}
+
+// --- the averages ------------------------------------------------------------------------------
+
+Observation day(int d, int64_t cases, int64_t deaths) {
+  Observation o;
+  o.location = "48";
+  o.date = Date{18322 + d};  // 2020-03-01 + d
+  o.cases = cases;
+  o.deaths = deaths;
+  return o;
+}
+
+Annotation note(std::string loc, int from, int to, const char* type, bool omit, bool sub,
+                int64_t adjusted) {
+  Annotation a;
+  a.location = std::move(loc);
+  a.from = Date{18322 + from};
+  if (to != from) a.to = Date{18322 + to};
+  a.type = type;
+  a.omit_from_average = omit;
+  a.omit_on_subgeographies = sub;
+  a.adjusted_count = adjusted;
+  return a;
+}
+
+// Daily cases 10, 20, ..., deaths 1 each day, over 12 days (cumulative from day 0).
+std::vector<Observation> rows(const std::string& location) {
+  std::vector<Observation> out;
+  int64_t c = 0, d = 0;
+  for (int i = 0; i < 12; ++i) {
+    c += 10 * i;
+    d += 1;
+    out.push_back(day(i, c, d));
+    out.back().location = location;
+  }
+  return out;
+}
+
+TEST(AnnotatedAverage, OmittedDaysLeftOutAndBacklogsAdjusted) {
+  using serve::SeriesColumns;
+  SeriesColumns s = SeriesColumns::build("48", rows("48"));
+  // Day 8's cases omitted; day 9 a backlog of -35 cases; day 10's deaths omitted through day 11;
+  // another place's notes and a state note for subgeographies do nothing to the state itself.
+  serve::apply_annotations(
+      s, {note("48", 8, 8, "cases", true, false, 0), note("48", 9, 9, "cases", false, false, -35),
+          note("48", 10, 11, "deaths", true, false, 0), note("06", 8, 8, "both", true, true, 0),
+          note("48", 7, 7, "both", false, true, 0)});
+  // Daily cases on day i: 10 * i. Day 7's window 1..7: not touched.
+  EXPECT_DOUBLE_EQ(s.new_cases_avg7[7], (10 + 20 + 30 + 40 + 50 + 60 + 70) / 7.0);
+  // Day 9's window 3..9 without day 8, day 9 counted as 90 - 35.
+  EXPECT_DOUBLE_EQ(s.new_cases_avg7[9], (30 + 40 + 50 + 60 + 70 + 55) / 6.0);
+  EXPECT_DOUBLE_EQ(s.new_cases_avg7_raw[9], (30 + 40 + 50 + 60 + 70 + 80 + 90) / 7.0);
+  EXPECT_DOUBLE_EQ(s.new_deaths_avg7[11], 1.0);  // 5 days of 1 left
+  EXPECT_EQ(s.omitted[8], 1);                    // cases
+  EXPECT_EQ(s.omitted[10], 2);                   // deaths
+  EXPECT_EQ(s.omitted[7], 0);
+  EXPECT_NE(serve::series_json(s, 8, 11, serve::kFieldOmitted)
+                .find("\"omitted\":[\"cases\",null,\"deaths\"]"),
+            std::string::npos);
+}
+
+TEST(AnnotatedAverage, ACountyUnderItsStatesOmission) {
+  using serve::SeriesColumns;
+  SeriesColumns s = SeriesColumns::build("48201", rows("48201"));
+  serve::apply_annotations(s, {note("48", 8, 8, "both", false, true, -1000),  // for counties
+                               note("48", 9, 9, "cases", true, false, 0)});   // the state only
+  EXPECT_EQ(s.omitted[8], 3);
+  EXPECT_EQ(s.omitted[9], 0);
+  EXPECT_DOUBLE_EQ(s.new_cases_avg7[9], (30 + 40 + 50 + 60 + 70 + 90) / 6.0);  // no adjustment
+  SeriesColumns other = SeriesColumns::build("06037", rows("06037"));
+  serve::apply_annotations(other, {note("48", 8, 8, "both", false, true, 0)});
+  EXPECT_EQ(other.omitted[8], 0);
+  EXPECT_DOUBLE_EQ(other.new_cases_avg7[9], other.new_cases_avg7_raw[9]);
+}
+
+TEST(AnnotatedAverage, AWindowWhollyOmittedIsNull) {
+  using serve::SeriesColumns;
+  SeriesColumns s = SeriesColumns::build("48", rows("48"));
+  serve::apply_annotations(s, {note("48", 1, 11, "cases", true, false, 0)});
+  EXPECT_TRUE(std::isnan(s.new_cases_avg7[7]));
+  EXPECT_FALSE(std::isnan(s.new_deaths_avg7[7]));
+}
+
+}  // namespace
+}  // namespace covid
