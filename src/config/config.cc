@@ -281,7 +281,7 @@ std::string anomalies_url(const Config& c) {
 std::string who_url(const Config& c) {
   if (c.world == false) return "";
   if (!c.who_url.empty()) return c.who_url;
-  if (c.world == true || c.nyt_url == kDefaultNytUrl) return kDefaultWhoUrl;
+  if (c.world == true || (c.national && c.nyt_url == kDefaultNytUrl)) return kDefaultWhoUrl;
   return "";
 }
 

@@ -128,7 +128,8 @@ std::string population_url(const Config& config);
 std::string anomalies_url(const Config& config);
 // The WHO file a run loads; empty when the world dataset is off. Like states: on unless
 // [datasets] world = false; with no `who` source configured, loaded from the upstream URL only
-// when the national source is the upstream one too, or when [datasets] world = true says so.
+// when the national series is loaded from its upstream source, or when [datasets] world = true
+// says so.
 std::string who_url(const Config& config);
 
 // Reads a TOML configuration file over `base`.

@@ -867,6 +867,11 @@ Result<std::vector<Annotation>> PostgresStore::read_annotations(std::string_view
                                                                 std::optional<Date> to) {
   std::vector<Annotation> out;
   if (empty_) return out;
+  // A schema of an older version opened read-only (not migrated) has no table: no annotations.
+  auto exists = query("reading annotations", sql("SELECT to_regclass($1) IS NOT NULL"),
+                      {sql("{s}.annotations")});
+  if (!exists.ok()) return exists.status();
+  if (std::string_view(pq_->getvalue(exists->get(), 0, 0)) != "t") return out;
   auto r = query("reading annotations", sql(R"sql(
 SELECT location, to_char(from_date, 'YYYY-MM-DD'), to_char(to_date, 'YYYY-MM-DD'), type,
   omit_from_average, omit_on_subgeographies, adjusted_count, text FROM {s}.annotations
@@ -1041,8 +1046,13 @@ Result<std::vector<Population>> PostgresStore::populations() {
 Result<std::map<std::string, SourceState>> PostgresStore::source_states() {
   if (empty_) return std::map<std::string, SourceState>();
   auto r = query("reading source state",
-                 sql("SELECT url, etag, last_modified, content_hash, bytes, name, dataset, header, "
-                     "changed_at, stale_told_at FROM {s}.source_state"));
+                 // Through to_jsonb: a schema of an older version opened read-only (not
+                 // migrated) has no columns of step 5 yet; they read as empty.
+                 sql("SELECT url, etag, last_modified, content_hash, bytes, "
+                     "coalesce(j->>'name', ''), coalesce(j->>'dataset', ''), "
+                     "coalesce(j->>'header', ''), coalesce(j->>'changed_at', ''), "
+                     "coalesce(j->>'stale_told_at', '') "
+                     "FROM {s}.source_state t, to_jsonb(t) j"));
   if (!r.ok()) return r.status();
   const PGresult* res = r->get();
   std::map<std::string, SourceState> out;

@@ -889,7 +889,12 @@ Result<std::vector<Annotation>> SqliteStore::read_annotations(std::string_view l
 SELECT location, from_date, to_date, type, omit_from_average, omit_on_subgeographies,
   adjusted_count, text FROM annotations
 WHERE (?1 = '' OR location = ?1) AND from_date <= ?2 AND coalesce(to_date, from_date) >= ?3)sql");
-  if (!s.ok()) return error("reading annotations");
+  if (!s.ok()) {
+    // A database of an older schema opened read-only (not migrated): it holds no annotations.
+    Stmt t(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'annotations'");
+    if (t.ok() && t.step() == SQLITE_DONE) return out;
+    return error("reading annotations");
+  }
   s.bind(1, location);
   s.bind(2, to ? format_date(*to) : std::string("9999-99-99"));
   s.bind(3, from ? format_date(*from) : std::string("0000-00-00"));
@@ -1056,9 +1061,14 @@ Result<std::optional<int>> SqliteStore::dataset_cadence(std::string_view dataset
 Result<std::map<std::string, SourceState>> SqliteStore::source_states() {
   std::map<std::string, SourceState> out;
   if (!schema_ready()) return out;
-  Stmt s(db_,
-         "SELECT url, etag, last_modified, content_hash, bytes, name, dataset, header, changed_at, "
-         "stale_told_at FROM source_state");
+  // A database of an older schema opened read-only (not migrated) has no columns of step 5 yet:
+  // they read as empty.
+  Stmt has(db_, "SELECT 1 FROM pragma_table_info('source_state') WHERE name = 'changed_at'");
+  bool old_schema = has.ok() && has.step() == SQLITE_DONE;
+  Stmt s(db_, old_schema ? "SELECT url, etag, last_modified, content_hash, bytes, '', '', '', '', "
+                           "'' FROM source_state"
+                         : "SELECT url, etag, last_modified, content_hash, bytes, name, dataset, "
+                           "header, changed_at, stale_told_at FROM source_state");
   if (!s.ok()) return error("reading source state");
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) {
