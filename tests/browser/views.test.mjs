@@ -130,7 +130,7 @@ await check('a county and a country are whole views too', async () => {
   assert.equal(await page.title(), `COVID-19 in ${county.label} · covid-etl`);
   assert.equal(await page.textContent('#s-cases'), intFmt.format(s.cases[s.count - 1]));
   assert.equal(line(await tipAtEnd('chart-cases'), '7-day average'), avgFmt.format(s.new_cases_avg7[s.count - 1]));
-  await page.mouse.move(0, 0);
+  await page.evaluate(() => { document.activeElement.blur(); scrollTo(0, 0); });
   fs.mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, 'dashboard-county.png') });
   await open('?loc=FRA', 'FRA');
@@ -358,6 +358,12 @@ await check('the sources are named and linked with their licences and freshness'
   const nyt = sources.find((x) => x.dataset === 'national');
   assert.equal(items[0].badge, nyt.text);  // archived since 2023-03-23
   assert.match(items[0].badge, /archived/);
+});
+
+await check('screenshot of the default view (the nation)', async () => {
+  await open('', 'US');
+  await page.waitForFunction(() => document.getElementById('s-fresh').textContent !== '–');
+  await page.screenshot({ path: path.join(SHOTS, 'dashboard-default.png') });
 });
 
 await check('the page asks for its files and data by relative URLs only', async () => {

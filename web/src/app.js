@@ -863,10 +863,11 @@ function combobox(inputId, listId, onChoose) {
   const input = $(inputId);
   const list = $(listId);
   const picker = { seq: 0, options: [], active: -1, timer: 0, query: '' };
+  const optionId = (i) => `${listId.replace(/s$/, '')}-${i}`;  // loc-option-3
   const render = () => {
     const items = picker.options.map((l, i) => {
       const li = document.createElement('li');
-      li.id = `${listId}-${i}`;
+      li.id = optionId(i);
       li.setAttribute('role', 'option');
       li.setAttribute('aria-selected', String(i === picker.active));
       li.dataset.id = l.id;
@@ -892,8 +893,8 @@ function combobox(inputId, listId, onChoose) {
     list.hidden = !items.length;
     input.setAttribute('aria-expanded', String(items.length > 0));
     if (picker.active >= 0) {
-      input.setAttribute('aria-activedescendant', `${listId}-${picker.active}`);
-      $(`${listId}-${picker.active}`).scrollIntoView({ block: 'nearest' });
+      input.setAttribute('aria-activedescendant', optionId(picker.active));
+      $(optionId(picker.active)).scrollIntoView({ block: 'nearest' });
     } else {
       input.removeAttribute('aria-activedescendant');
     }
@@ -1080,6 +1081,7 @@ function fail(message) {
 let renderSeq = 0;
 async function render(first) {
   const seq = ++renderSeq;
+  delete document.documentElement.dataset.viewReady;
   fail('');
   const id = state.locs[0] || NATION;
   if (!state.locs.length) state.locs = [NATION];
@@ -1205,10 +1207,10 @@ function wireControls() {
 async function main() {
   performance.mark('app-start');
   readUrl();
+  wireControls();
   await render(true);
   const sum = getJson(API + 'summary');
   if (!view) return;
-  wireControls();
   setTimeout(loadMap, 0);
   try {
     summary = await sum;
