@@ -576,9 +576,9 @@ function showCards() {
   const place = places.get(view.id);
   $('title').textContent = `COVID-19 in ${nameForTitle(view.id)}`;
   document.title = `COVID-19 in ${nameForTitle(view.id)} · covid-etl`;
-  $('sub').textContent = place && place.source
-    ? `Cumulative and daily cases and deaths from ${place.source}.` + (view.id === NATION ? ' Recoveries from Johns Hopkins University.' : '')
-    : $('sub').textContent;
+  $('sub').textContent = view.id === NATION
+    ? 'Cumulative and daily cases and deaths from The New York Times; recoveries from Johns Hopkins University.'
+    : `Cumulative and daily cases and deaths from ${(place && place.source) || 'its source'}.`;
   const noRate = state.per100k && !pop;
   $('rate-note').hidden = !noRate;
   $('rate-note').textContent = noRate ? `No population figure is known for ${labelOf(view.id)}: no rates per 100,000 people can be shown, so the charts are empty.` : '';
