@@ -8,7 +8,7 @@
 #
 # Usage (from the repo root):  bash bench/serve.sh
 # Knobs (environment): BIN=build/covid-etl DURATION=10s THREADS=2 CONNECTIONS=50 WARMUP=2s
-#                      ROUNDS=3 PAINT_RUNS=10 SCRATCH=build/bench/serve-scratch NO_BUILD=1
+#                      ROUNDS=3 PAINT_RUNS=20 SCRATCH=build/bench/serve-scratch NO_BUILD=1
 # The two servers are measured in alternating rounds (ours, nginx, ours, nginx, ...), so that a
 # passing load on the machine falls on both; the table shows each one's median round (by
 # requests/s) and the rounds are listed under it.
@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.."
 BIN=${BIN:-build/covid-etl}
 DURATION=${DURATION:-10s} THREADS=${THREADS:-2} CONNECTIONS=${CONNECTIONS:-50} WARMUP=${WARMUP:-2s}
 ROUNDS=${ROUNDS:-3}
-PAINT_RUNS=${PAINT_RUNS:-10}
+PAINT_RUNS=${PAINT_RUNS:-20}
 SCRATCH=$(realpath -m "${SCRATCH:-build/bench/serve-scratch}")
 NYT=${NYT:-../shared/data/nyt/us.csv}
 JHU=${JHU:-../shared/data/jhu/time-series-19-covid-combined.csv}

@@ -1,5 +1,6 @@
 #include "serve/api.h"
 
+#include <cctype>
 #include <charconv>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -366,6 +367,33 @@ void states(SnapshotCache& cache, const Request& req, Response& resp) {
   respond(req, *table, resp);
 }
 
+// GET /api/v1/rankings?level=state|county|country&state=SS (state: for counties, required).
+void rankings(SnapshotCache& cache, const Request& req, Response& resp) {
+  Params p;
+  if (!p.parse(req, {"level", "state"}, resp)) return;
+  std::string level = p.get("level") != nullptr ? *p.get("level") : std::string("state");
+  if (level != "state" && level != "county" && level != "country") {
+    return error_response(resp, 400,
+                          "level: '" + level.substr(0, 64) + "' is not state, county or country");
+  }
+  std::string state = p.get("state") != nullptr ? *p.get("state") : std::string();
+  if (level == "county") {
+    if (state.size() != 2 || !std::isdigit(static_cast<unsigned char>(state[0])) ||
+        !std::isdigit(static_cast<unsigned char>(state[1]))) {
+      return error_response(resp, 400,
+                            "state: the counties of one state are ranked: give its 2-digit FIPS "
+                            "code, e.g. state=06");
+    }
+  } else if (!state.empty()) {
+    return error_response(resp, 400, "state: only for level=county");
+  }
+  auto snap = available(cache, resp);
+  if (!snap) return;
+  auto table = cache.rankings(*snap, level, state);
+  if (!table.ok()) return unreadable(resp, table.status());
+  respond(req, *table, resp);
+}
+
 void runs(SnapshotCache& cache, const Request& req, Response& resp) {
   Params p;
   if (!p.parse(req, {"limit"}, resp)) return;
@@ -446,6 +474,8 @@ void add_api_routes(Router& router, SnapshotCache& cache, const ServerMetrics& m
   router.add("/api/v1/locations", kGetHead,
              [c](const Request& q, Response& r) { locations(*c, q, r); });
   router.add("/api/v1/states", kGetHead, [c](const Request& q, Response& r) { states(*c, q, r); });
+  router.add("/api/v1/rankings", kGetHead,
+             [c](const Request& q, Response& r) { rankings(*c, q, r); });
   router.add("/api/v1/annotations", kGetHead,
              [c](const Request& q, Response& r) { annotations(*c, q, r); });
   router.add("/api/v1/export.csv", kGetHead,

@@ -8,6 +8,9 @@
 //   GET /api/v1/locations?type=state|county|nation&q=text&limit=N   search (locations.h;
 //                                       N: 1..1000, default 100)
 //   GET /api/v1/states                  every state's latest 7-day average and 14-day change
+//   GET /api/v1/rankings?level=state|county|country&state=SS   a level's latest 7-day averages,
+//                                       absolute and per 100,000, and their 14-day change
+//                                       (county: the counties of state SS, required)
 // `location` is any location the store knows (the nation's series is made with each snapshot,
 // any other's read from the store on its first request and kept; see snapshot.h).
 //   GET /healthz                        200 when the database can be read, else 503

@@ -199,4 +199,56 @@ std::string states_json(const std::vector<StateSeries>& states) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
+std::string rankings_json(std::string_view level, std::string_view state,
+                          const std::vector<StateSeries>& locations) {
+  json list = json::array();
+  std::optional<Date> newest;
+  for (const StateSeries& st : locations) {
+    const SeriesColumns& s = st.series;
+    const Location& l = *st.location;
+    json row = {{"id", l.id},
+                {"name", l.name},
+                {"label", location_label(l)},
+                {"type", l.type},
+                {"population", s.population ? json(*s.population) : json()}};
+    std::optional<size_t> now, before;
+    if (s.size() > 0) {
+      now = s.size() - 1;
+      if (!newest || s.date[*now] > *newest) newest = s.date[*now];
+      auto [b, e] = s.range(Date{s.date[*now].days - 14}, Date{s.date[*now].days - 14});
+      if (b < e) before = b;
+    }
+    auto at = [](const std::vector<double>& v, std::optional<size_t> i) {
+      return i && *i < v.size() ? v[*i] : std::nan("");
+    };
+    row["date"] = now ? json(format_date(s.date[*now])) : json();
+    row["cases"] = now ? count_or_null(s.cases[*now]) : json();
+    row["deaths"] = now ? count_or_null(s.deaths[*now]) : json();
+    for (const char* m : {"cases", "deaths"}) {
+      bool cases = m[0] == 'c';
+      const auto& avg = cases ? s.new_cases_avg7 : s.new_deaths_avg7;
+      const auto& rate = cases ? s.new_cases_avg7_per_100k : s.new_deaths_avg7_per_100k;
+      std::string name = std::string("new_") + m + "_avg7";
+      // Rounded first, so that the change is the difference of the figures shown.
+      double now_r = std::round(at(avg, now) * 100.0) / 100.0;
+      double before_r = std::round(at(avg, before) * 100.0) / 100.0;
+      row[name] = rounded(at(avg, now));
+      row[name + "_per_100k"] = rounded(at(rate, now));
+      row[name + "_14d_ago"] = rounded(at(avg, before));
+      row[name + "_14d_ago_per_100k"] = rounded(at(rate, before));
+      row[std::string(m) + "_change_14d_pct"] =
+          std::isnan(now_r - before_r) || before_r <= 0
+              ? json()
+              : rounded((now_r - before_r) / before_r * 100.0);
+    }
+    list.push_back(std::move(row));
+  }
+  json j = {{"level", std::string(level)},
+            {"state", state.empty() ? json() : json(std::string(state))},
+            {"date", newest ? json(format_date(*newest)) : json()},
+            {"count", list.size()},
+            {"locations", std::move(list)}};
+  return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
 }  // namespace covid::serve

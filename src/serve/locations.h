@@ -88,4 +88,16 @@ struct StateSeries {
 // is 0 or unknown). Averages and changes are rounded to 2 decimals; unknown values are null.
 std::string states_json(const std::vector<StateSeries>& states);
 
+// The rankings of one level (/api/v1/rankings): every location's latest 7-day averages of new
+// cases and deaths, absolute and per 100,000 people, the same 14 days before, and the change:
+// {"level", "state": the state of a county ranking|null, "date": the newest date|null, "count",
+//  "locations": [{"id", "name", "label", "type", "population", "date", "cases", "deaths",
+//  "new_cases_avg7", "new_cases_avg7_per_100k", "new_cases_avg7_14d_ago",
+//  "new_cases_avg7_14d_ago_per_100k", "cases_change_14d_pct", and the same five for deaths}]}
+// by id. The averages are those of each location's own latest date and of the date 14 days
+// before it; a change is the difference of the rounded averages in percent of the earlier one
+// (null when that is 0 or unknown), as in states_json. Rates are null without a population.
+std::string rankings_json(std::string_view level, std::string_view state,
+                          const std::vector<StateSeries>& locations);
+
 }  // namespace covid::serve

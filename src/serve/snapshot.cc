@@ -298,6 +298,45 @@ Result<std::shared_ptr<const Representation>> SnapshotCache::states(const Snapsh
   return snap.states_;
 }
 
+Result<std::shared_ptr<const Representation>> SnapshotCache::rankings(const Snapshot& snap,
+                                                                      const std::string& level,
+                                                                      const std::string& state) {
+  const std::string key = level + "|" + state;
+  {
+    std::lock_guard lock(snap.lazy_mu_);
+    if (auto it = snap.rankings_.find(key); it != snap.rankings_.end()) return it->second;
+  }
+  auto index = locations(snap);
+  if (!index.ok()) return index.status();
+  std::vector<StateSeries> rows;
+  {
+    std::lock_guard lock(mu_);
+    {
+      std::lock_guard lazy(snap.lazy_mu_);
+      if (auto it = snap.rankings_.find(key); it != snap.rankings_.end()) return it->second;
+    }
+    if (!store_) return Status::Load("the database cannot be read now");
+    for (const Location& l : (*index)->all()) {
+      if (l.type != level) continue;
+      // A county's id begins with its state's: 06037, or 36:New York City.
+      if (!state.empty() &&
+          (l.id.size() < state.size() + 1 || l.id.compare(0, state.size(), state) != 0))
+        continue;
+      auto read = store_->read_series(l.id, std::nullopt, std::nullopt);
+      if (!read.ok()) {
+        log_once(read.status().message());
+        return read.status();
+      }
+      series_reads_.fetch_add(1, std::memory_order_relaxed);
+      rows.push_back(StateSeries{&l, snap.columns(l.id, *read)});
+    }
+  }
+  auto rep = Representation::make(kJson, rankings_json(level, state, rows), kDataCache,
+                                  kOnDemandGzipLevel);
+  std::lock_guard lazy(snap.lazy_mu_);
+  return snap.rankings_.emplace(key, rep).first->second;
+}
+
 void SnapshotCache::set_unavailable(const std::string& error) {
   auto cur = current_.load();
   if (!cur->available && cur->error == error) return;

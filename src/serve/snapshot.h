@@ -115,6 +115,7 @@ class Snapshot {
   mutable std::mutex lazy_mu_;  // guards the two below
   mutable std::shared_ptr<const LocationIndex> locations_;
   mutable std::shared_ptr<const Representation> states_;
+  mutable std::map<std::string, std::shared_ptr<const Representation>, std::less<>> rankings_;
 };
 
 // Reads the data for `locations` and the runs, and makes the common responses.
@@ -171,7 +172,14 @@ class SnapshotCache {
                                                        std::string_view location);
   // The table of states (/api/v1/states, locations.h: states_json), made from every state's series.
   Result<std::shared_ptr<const Representation>> states(const Snapshot& snap);
-  // Series read from the store by series() and states() since start (a cached one is not read).
+  // The rankings of a level (/api/v1/rankings, locations.h: rankings_json): `level` state,
+  // county (of `state`, a state's id: required) or country; made from the level's series, read
+  // once per version of the data and level, and kept with `snap`.
+  Result<std::shared_ptr<const Representation>> rankings(const Snapshot& snap,
+                                                         const std::string& level,
+                                                         const std::string& state);
+  // Series read from the store by series(), states() and rankings() since start (a cached one is
+  // not read).
   uint64_t series_reads() const { return series_reads_.load(std::memory_order_relaxed); }
 
  private:

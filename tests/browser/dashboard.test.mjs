@@ -44,7 +44,13 @@ await context.route('**/*', (route) => {
 });
 const problems = [];
 const page = await context.newPage();
-page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
+// map.js is engineer D's file (issue 18 §3): until it is in the binary, its 404 is expected.
+const mapMissing = (await fetch(origin + '/map.js')).status === 404;
+page.on('console', (m) => {
+  if (m.type() !== 'error' && m.type() !== 'warning') return;
+  if (mapMissing && m.location().url === origin + '/map.js') return;
+  problems.push(`console ${m.type()}: ${m.text()}`);
+});
 page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
 await page.addInitScript(() => {
   document.addEventListener('securitypolicyviolation', (e) => {
@@ -313,19 +319,19 @@ await check('the table of states sorts by 7-day average and by change over 14 da
   assert.equal(cells[1], new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 }).format(first.new_cases_avg7));
 });
 
-await check('a state in the table goes onto the chart, up to 6 locations', async () => {
+await check('a state\'s + in the table puts it on the chart, up to 6 locations', async () => {
   const ids = sortedIds('avg', -1).filter((id) => !(query().get('loc') || '').split(',').includes(id));
   let count = (await chips()).length;
   for (const id of ids) {
     if (count === 6) break;
-    await page.click(`#states tbody tr[data-id="${id}"] th button`);
+    await page.click(`#states tbody tr[data-id="${id}"] th button.add`);
     count++;
     await page.waitForFunction((n) => document.getElementById('chart-compare').dataset.locations.split(',').length === n, count);
   }
   assert.equal((await chips()).length, 6);
   assert.equal(query().get('loc').split(',').length, 6);
   const before = await compared();
-  await page.click(`#states tbody tr[data-id="${ids[ids.length - 1]}"] th button`);  // a seventh
+  await page.click(`#states tbody tr[data-id="${ids[ids.length - 1]}"] th button.add`);  // a seventh
   assert.match(await page.textContent('#loc-status'), /At most 6/);
   assert.equal(await compared(), before);
   assert.match(await page.textContent('#loc-note'), /6 locations on the chart/);

@@ -16,6 +16,10 @@ export const SHARED = path.resolve(process.env.COVID_ETL_SHARED_DATA || path.joi
 export const NYT = path.join(SHARED, 'nyt', 'us.csv');
 export const JHU = path.join(SHARED, 'jhu', 'time-series-19-covid-combined.csv');
 export const STATES = path.join(SHARED, 'nyt', 'us-states.csv');
+export const POPULATION = path.join(SHARED, 'jhu', 'UID_ISO_FIPS_LookUp_Table.csv');
+export const ANOMALIES = path.join(SHARED, 'nyt', 'anomalies.csv');
+export const WHO = path.join(SHARED, 'who', 'WHO-COVID-19-global-data-2026-04-26.csv');
+export const GEN_NYT_LIKE = path.join(SHARED, '..', 'tools', 'gen-nyt-like');
 export const CHROMIUM = process.env.COVID_ETL_CHROMIUM || '/usr/bin/chromium';
 
 function cleanEnv() {
@@ -39,6 +43,21 @@ export function cli(...args) {
 export function loadDatabase(dir, { states = false } = {}) {
   const db = path.join(dir, 'covid.db');
   cli('run', '--db', db, '--nyt', NYT, '--jhu', JHU, ...(states ? ['--states', STATES] : []));
+  return db;
+}
+
+// Every level and the reference data: the national series, the states, a small county file made
+// by ../shared/tools/gen-nyt-like (60 counties, NYT-shaped: real FIPS codes, 'Unknown' and New
+// York City without one; the shared data has no county file), the populations, the NYT's notes
+// and the WHO's weekly world series.
+export function loadEverything(dir) {
+  const db = path.join(dir, 'covid.db');
+  const gen = path.join(dir, 'gen');
+  const p = spawnSync(GEN_NYT_LIKE, ['--counties', '60', '--days', '1200', '--seed', '7', gen], { encoding: 'utf8', timeout: 60_000 });
+  if (p.status !== 0) throw new Error(`gen-nyt-like: exit ${p.status}: ${p.stderr}`);
+  cli('run', '--db', db, '--nyt', NYT, '--jhu', JHU, '--states', STATES,
+    '--counties', path.join(gen, 'us-counties.csv'), '--population', POPULATION,
+    '--anomalies', ANOMALIES, '--who', WHO);
   return db;
 }
 

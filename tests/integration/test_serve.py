@@ -273,7 +273,9 @@ class ServeApi(ServerTest):
         self.assertNotIn("<style", html)
         self.assertNotRegex(html, r"\sstyle=")
         self.assertNotRegex(html, r"\son[a-z]+=")  # no inline event handlers
-        self.assertNotRegex(html, r"(src|href)=\"(https?:)?//")  # nothing from another host
+        # Nothing loaded from another host (links to the sources' sites are only links).
+        self.assertNotRegex(html, r"<(?!a\s)[a-z]+\b[^>]*\s(src|href)=\"(https?:)?//")
+        self.assertRegex(html, r"<a href=\"https://creativecommons.org/licenses/by-nc/4.0/\">")
 
     def test_other_methods_answer_405_with_allow(self):
         for method in ("POST", "PUT", "DELETE", "PATCH", "OPTIONS"):

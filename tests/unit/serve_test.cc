@@ -607,6 +607,51 @@ TEST(ServeLocations, StatesTableLatestAverageAndItsChangeOver14Days) {
   EXPECT_TRUE(j["states"][0]["change_14d_pct"].is_null());
 }
 
+TEST(ServeLocations, RankingsGiveCasesAndDeathsAbsoluteAndPer100kWithTheir14DayChange) {
+  LocationIndex index(some_locations());
+  std::vector<StateSeries> rows;
+  // California: 100 cases a day, then 150 from day 20 (deaths: a hundredth of the cumulative
+  // cases, rounded down); population 1,000,000.
+  auto ca =
+      SeriesColumns::build("06", cumulative("06", 30, [](int d) { return d < 20 ? 100 : 150; }));
+  ca.set_population(1000000);
+  rows.push_back({index.find("06"), ca});
+  // Texas: no population, so no rates.
+  rows.push_back(
+      {index.find("48"), SeriesColumns::build("48", cumulative("48", 30, [](int) { return 10; }))});
+  auto j = nlohmann::json::parse(rankings_json("state", "", rows));
+  EXPECT_EQ(j["level"], "state");
+  EXPECT_TRUE(j["state"].is_null());
+  EXPECT_EQ(j["date"], "2021-03-30");
+  EXPECT_EQ(j["count"], 2);
+  const auto& c = j["locations"][0];
+  EXPECT_EQ(c["id"], "06");
+  EXPECT_EQ(c["label"], "California");
+  EXPECT_EQ(c["type"], "state");
+  EXPECT_EQ(c["population"], 1000000);
+  EXPECT_EQ(c["new_cases_avg7"], 150);
+  EXPECT_EQ(c["new_cases_avg7_per_100k"], 15);
+  EXPECT_EQ(c["new_cases_avg7_14d_ago"], 100);
+  EXPECT_EQ(c["new_cases_avg7_14d_ago_per_100k"], 10);
+  EXPECT_EQ(c["cases_change_14d_pct"], 50);
+  // Deaths 35 on day 29, 24 on day 22: 11 / 7; 16 on day 15, 9 on day 8: 7 / 7.
+  EXPECT_EQ(c["new_deaths_avg7"], 1.57);
+  EXPECT_EQ(c["new_deaths_avg7_per_100k"], 0.16);
+  EXPECT_EQ(c["new_deaths_avg7_14d_ago"], 1);
+  EXPECT_EQ(c["deaths_change_14d_pct"], 57);
+  const auto& t = j["locations"][1];
+  EXPECT_TRUE(t["population"].is_null());
+  EXPECT_EQ(t["new_cases_avg7"], 10);
+  EXPECT_TRUE(t["new_cases_avg7_per_100k"].is_null());
+  EXPECT_TRUE(t["new_deaths_avg7_14d_ago_per_100k"].is_null());
+  EXPECT_EQ(t["cases_change_14d_pct"], 0);
+  // The counties of a state say which.
+  j = nlohmann::json::parse(rankings_json("county", "06", {}));
+  EXPECT_EQ(j["state"], "06");
+  EXPECT_EQ(j["count"], 0);
+  EXPECT_TRUE(j["date"].is_null());
+}
+
 TEST(ServeLru, KeepsTheMostRecentlyUsedWithinCountAndBytes) {
   LruCache<std::string> lru(3, 100);
   auto v = [](const char* s) { return std::make_shared<const std::string>(s); };

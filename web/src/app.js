@@ -1,59 +1,89 @@
-// covid-etl dashboard: three uPlot charts of the nation over /api/v1/series, a summary strip from
-// /api/v1/summary, a table of recent days and a CSV link for the selection; then a chart that
-// compares up to 6 locations (daily new cases and their 7-day averages), chosen with a search
-// over /api/v1/locations, and a sortable table of the states from /api/v1/states.
+// covid-etl dashboard: one location is the whole view (the nation by default: any state, county
+// or country the API knows): its summary cards, cumulative and daily charts (uPlot over
+// /api/v1/series), recent days, CSV download and the page title; a comparison of up to 6
+// locations on a chosen metric; rankings (/api/v1/rankings: states, a state's counties,
+// countries); the sources with their licences and freshness (/api/v1/summary). Every chart has a
+// "per 100,000 people" switch, a floating tooltip that the keyboard moves (arrow keys, Home, End),
+// a PNG download and a data table with the same numbers. The NYT's notes on anomalous days
+// (/api/v1/annotations) and negative days are marked on the daily charts, and the days left out of
+// the 7-day average (the series' `omitted`) shaded.
 //
-// The view's state (range, scale, hidden series, locations compared) lives in the URL's query
-// string, so a view can be shared: ?range=90d | ?from=YYYY-MM-DD&to=YYYY-MM-DD, &scale=log,
-// &hide=deaths,recovered, &loc=US,06,06037 (absent: the nation alone; empty: none).
+// The view lives in the URL's query string, so any view can be bookmarked, and each change is a
+// history entry (the back button steps through views; popstate renders the entry):
+//   loc=06,US,06037   the locations: the first is the page's, all are compared (default: US)
+//   range=90d | from=YYYY-MM-DD&to=YYYY-MM-DD   the dates, within the page location's own dates
+//   scale=log, per100k=1, hide=deaths,recovered, metric=deaths_avg7 (the comparison's),
+//   rank=county|country, rankby=deaths, mapdate=YYYY-MM-DD (the map's date)
+// Every URL is relative (api/v1/...), so the page works from any folder or bucket.
+// The map is D's web/src/map.js (window.covidMap.mount(el, opts)), loaded after the first chart.
 // The page sets the performance mark "first-chart-paint" once the first chart is on screen.
-// Loaded as a plain script at the end of the body (after uPlot's), so that it runs as soon as it
-// has arrived, without waiting for the page's first layout.
 
 /* global uPlot */
 'use strict';
 
-const SERIES_URL = '/api/v1/series?location=US';
-const SUMMARY_URL = '/api/v1/summary';
+const API = 'api/v1/';
 const DAY = 86400;
 const PRESETS = { all: null, '90d': 90, '30d': 30 };
 const TOGGLES = ['cases', 'deaths', 'recovered'];
 const MAX_LOCATIONS = 6;
-const DEFAULT_LOCATIONS = ['US'];
-// One colour per location compared, kept while it stays on the chart.
-const PALETTE = ['#1f5fa8', '#a3231a', '#1b6e38', '#7a4f00', '#6a3d9a', '#00707a'];
-const COLORS = {
-  cases: '#1f5fa8', casesDaily: 'rgba(31, 95, 168, 0.35)',
-  deaths: '#a3231a', deathsDaily: 'rgba(163, 35, 26, 0.35)',
-  recovered: '#1b6e38', revision: '#d1001c',
+const NATION = 'US';
+const METRICS = {
+  cases_avg7: 'New cases, 7-day average', cases_new: 'New cases, daily', cases_total: 'Cases, cumulative',
+  deaths_avg7: 'New deaths, 7-day average', deaths_new: 'New deaths, daily', deaths_total: 'Deaths, cumulative',
 };
+const RANK_LEVELS = ['state', 'county', 'country'];
 
 const $ = (id) => document.getElementById(id);
 const intFmt = new Intl.NumberFormat('en-US');
 const avgFmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
+const rateFmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
 
-const state = { range: 'all', from: null, to: null, log: false, hidden: new Set(), locs: [...DEFAULT_LOCATIONS] };
-let data = null;       // { x: [epoch seconds], raw: the API's columns }
-let charts = [];       // the nation's uPlot instances, in page order
-let compareChart = null;  // the comparison's, when it has locations
-const places = new Map();  // location id -> { id, label, type, color, raw: its series or null }
-let syncing = false;   // a zoom being copied from one chart to the others
+const state = {
+  locs: [NATION], range: 'all', from: null, to: null, log: false, hidden: new Set(), per100k: false,
+  metric: 'cases_avg7', rank: 'state', rankBy: 'cases', mapDate: null,
+};
+const places = new Map();  // id -> { id, label, type, state, population, color } from /api/v1/locations
+const seriesCache = new Map();  // id -> the API's series (a promise while it loads)
+const notesCache = new Map();  // id -> the API's annotations (a promise)
+let view = null;       // { id, raw, x, notes } of the page's location
+let charts = [];       // the page location's uPlot instances, in page order
+let compareChart = null;
+let syncing = false;
 let painted = false;
-let onPainted = null;  // resolves buildCharts' wait for the first chart's paint
+let onPainted = null;
+let summary = null;
+let mapView = null;    // what covidMap.mount returned
+let colors = null;
 
 const isDate = (s) => typeof s === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(s + 'T00:00:00Z'));
 const toEpoch = (d) => Date.parse(d + 'T00:00:00Z') / 1000;
 const toDate = (t) => new Date(t * 1000).toISOString().slice(0, 10);
-const num = (v) => (v === null || v === undefined ? '–' : intFmt.format(v));
-const signed = (v) => (v === null || v === undefined ? '–' : (v > 0 ? '+' : '') + intFmt.format(v));
-const avg = (v) => (v === null || v === undefined ? '–' : avgFmt.format(v));
+const known = (v) => v !== null && v !== undefined;
+const num = (v) => (known(v) ? intFmt.format(v) : '–');
+const signed = (v) => (known(v) ? (v > 0 ? '+' : '') + intFmt.format(v) : '–');
+const avg = (v) => (known(v) ? avgFmt.format(v) : '–');
+const rate = (v) => (known(v) ? rateFmt.format(v) : '–');
+const round2 = (v) => Math.round(v * 100) / 100;
+// A column of a series response (all null when the response lacks it).
+const col = (raw, key) => raw[key] || new Array(raw.date.length).fill(null);
+const perPop = (arr, pop) => arr.map((v) => (known(v) && pop ? round2((v * 1e5) / pop) : null));
+
+function cssColors() {
+  const s = getComputedStyle(document.documentElement);
+  const v = (k) => s.getPropertyValue('--' + k).trim();
+  return {
+    fg: v('fg'), muted: v('muted'), grid: v('grid'), cases: v('cases'), deaths: v('deaths'), recovered: v('recovered'),
+    casesDaily: v('cases-daily'), deathsDaily: v('deaths-daily'), revision: v('revision'), note: v('note'),
+    omitted: v('omitted'), palette: v('palette').split(/\s+/).filter(Boolean),
+  };
+}
 
 // ---- URL state ----------------------------------------------------------------------------
 
 function readUrl() {
   const q = new URLSearchParams(location.search);
-  const range = q.get('range');
-  if (range in PRESETS) state.range = range;
+  Object.assign(state, { range: 'all', from: null, to: null, hidden: new Set(), locs: [NATION] });
+  if (q.get('range') in PRESETS) state.range = q.get('range');
   const from = q.get('from');
   const to = q.get('to');
   if (isDate(from) || isDate(to)) {
@@ -62,6 +92,11 @@ function readUrl() {
     state.to = isDate(to) ? to : null;
   }
   state.log = q.get('scale') === 'log';
+  state.per100k = q.get('per100k') === '1';
+  state.metric = q.get('metric') in METRICS ? q.get('metric') : 'cases_avg7';
+  state.rank = RANK_LEVELS.includes(q.get('rank')) ? q.get('rank') : 'state';
+  state.rankBy = q.get('rankby') === 'deaths' ? 'deaths' : 'cases';
+  state.mapDate = isDate(q.get('mapdate')) ? q.get('mapdate') : null;
   for (const key of (q.get('hide') || '').split(',')) if (TOGGLES.includes(key)) state.hidden.add(key);
   const loc = q.get('loc');
   if (loc !== null) {
@@ -70,8 +105,9 @@ function readUrl() {
   }
 }
 
-function writeUrl() {
+function urlOf() {
   const q = new URLSearchParams();
+  if (state.locs.join(',') !== NATION) q.set('loc', state.locs.join(','));
   if (state.range === 'custom') {
     if (state.from) q.set('from', state.from);
     if (state.to) q.set('to', state.to);
@@ -79,22 +115,75 @@ function writeUrl() {
     q.set('range', state.range);
   }
   if (state.log) q.set('scale', 'log');
+  if (state.per100k) q.set('per100k', '1');
   if (state.hidden.size) q.set('hide', [...state.hidden].sort().join(','));
-  if (state.locs.join(',') !== DEFAULT_LOCATIONS.join(',')) q.set('loc', state.locs.join(','));
-  const s = q.toString();
-  history.replaceState(null, '', s ? '?' + s.replace(/%2C/g, ',') : location.pathname);
+  if (state.metric !== 'cases_avg7') q.set('metric', state.metric);
+  if (state.rank !== 'state') q.set('rank', state.rank);
+  if (state.rankBy !== 'cases') q.set('rankby', state.rankBy);
+  if (state.mapDate) q.set('mapdate', state.mapDate);
+  const s = q.toString().replace(/%2C/g, ',').replace(/%3A/g, ':');
+  return s ? '?' + s : location.pathname;
 }
 
-// The selected [from, to] as dates within the data.
+// A new history entry for a change of the view (replace: the same view, said better).
+function writeUrl(replace) {
+  const url = urlOf();
+  if (url === location.search || (url === location.pathname && !location.search)) return;
+  if (replace) history.replaceState(null, '', url);
+  else history.pushState(null, '', url);
+}
+
+// ---- Data ---------------------------------------------------------------------------------
+
+async function getJson(url) {
+  const res = await fetch(url);
+  const body = await res.json().catch(() => null);
+  if (!res.ok) throw new Error((body && body.message) || `${url}: HTTP ${res.status}`);
+  return body;
+}
+
+function loadSeries(id) {
+  if (!seriesCache.has(id)) {
+    const p = getJson(API + 'series?location=' + encodeURIComponent(id));
+    p.catch(() => seriesCache.delete(id));
+    seriesCache.set(id, p);
+  }
+  return seriesCache.get(id);
+}
+
+function loadNotes(id) {
+  if (!notesCache.has(id)) notesCache.set(id, getJson(API + 'annotations?location=' + encodeURIComponent(id)).catch(() => ({ annotations: [] })));
+  return notesCache.get(id);
+}
+
+// Names and populations of the ids not known yet (one request); ids the server does not know
+// are dropped from the view, and said so.
+async function loadPlaces(ids) {
+  const missing = ids.filter((id) => !places.has(id));
+  if (!missing.length) return [];
+  const found = await getJson(API + 'locations?id=' + missing.map(encodeURIComponent).join(','));
+  for (const l of found.locations) places.set(l.id, { ...l, color: null });
+  return missing.filter((id) => !places.has(id));
+}
+
+const labelOf = (id) => places.get(id)?.label || id;
+const popOf = (id) => places.get(id)?.population || null;
+const nameForTitle = (id) => (id === NATION ? 'the United States' : labelOf(id));
+
+// ---- The selection ------------------------------------------------------------------------
+
+// The selected [from, to] within the page location's own dates (never another location's).
 function selection() {
-  const dates = data.raw.date;
+  const dates = view.raw.date;
   const first = dates[0];
   const last = dates[dates.length - 1];
   let from = first;
   let to = last;
   if (state.range === 'custom') {
-    from = state.from && state.from > first ? state.from : first;
-    to = state.to && state.to < last ? state.to : last;
+    if (state.from && state.from > first) from = state.from;
+    if (state.to && state.to < last) to = state.to;
+    if (from > last) from = last;
+    if (to < first) to = first;
     if (from > to) [from, to] = [to, from];
   } else if (PRESETS[state.range]) {
     from = toDate(toEpoch(last) - (PRESETS[state.range] - 1) * DAY);
@@ -106,11 +195,10 @@ function selection() {
 // ---- Charts -------------------------------------------------------------------------------
 
 function chartSize(el) {
-  const width = Math.max(280, el.clientWidth || 600);
-  return { width, height: width < 600 ? 220 : 300 };
+  const width = Math.max(260, el.clientWidth || 600);
+  return { width, height: width < 600 ? 200 : 290 };
 }
 
-// On a log scale, values that are not positive cannot be drawn: they become gaps.
 const forScale = (arr) => (state.log ? arr.map((v) => (v !== null && v > 0 ? v : null)) : arr);
 
 function axisValues(u, splits) {
@@ -119,13 +207,18 @@ function axisValues(u, splits) {
     const a = Math.abs(v);
     if (a >= 1e6) return (v / 1e6).toLocaleString('en-US', { maximumFractionDigits: 1 }) + 'M';
     if (a >= 1e3) return (v / 1e3).toLocaleString('en-US', { maximumFractionDigits: 1 }) + 'k';
-    return v.toLocaleString('en-US');
+    return v.toLocaleString('en-US', { maximumFractionDigits: 2 });
   });
 }
+
+const fmtValue = (kind) => (u, v) => (!known(v) ? '–' : state.per100k ? rate(v) : kind === 'avg' ? avg(v) : intFmt.format(v));
+const dateValue = (u, v) => (v === null ? '–' : toDate(v));
+const dateSeries = () => ({ label: 'Date', value: dateValue });
 
 function baseOptions(el, hooks) {
   const { width, height } = chartSize(el);
   const distr = state.log ? 3 : 1;
+  const axis = { stroke: colors.fg, grid: { stroke: colors.grid }, ticks: { stroke: colors.grid } };
   return {
     width,
     height,
@@ -133,54 +226,108 @@ function baseOptions(el, hooks) {
     cursor: { sync: { key: 'covid', setSeries: false }, drag: { x: true, y: false } },
     legend: { live: true },
     scales: { x: { time: true }, y: { distr, log: 10 }, y2: { distr, log: 10 } },
+    axes: [{ ...axis }, { ...axis, values: axisValues, size: 60 }],
     hooks,
   };
 }
 
-function seriesValue(kind) {
-  return (u, v) => (v === null || v === undefined ? '–' : kind === 'avg' ? avg(v) : intFmt.format(v));
+// The page location's columns as the charts show them (per 100,000 people when asked: the API's
+// rates, or the counts divided by the population for the daily values; null without one).
+function columns() {
+  const r = view.raw;
+  const pop = popOf(view.id);
+  if (!state.per100k) {
+    return { cases: r.cases, deaths: r.deaths, recovered: r.recovered, new_cases: r.new_cases, new_deaths: r.new_deaths, new_cases_avg7: r.new_cases_avg7, new_deaths_avg7: r.new_deaths_avg7 };
+  }
+  return {
+    cases: col(r, 'cases_per_100k'), deaths: col(r, 'deaths_per_100k'), recovered: perPop(r.recovered, pop),
+    new_cases: perPop(r.new_cases, pop), new_deaths: perPop(r.new_deaths, pop),
+    new_cases_avg7: col(r, 'new_cases_avg7_per_100k'), new_deaths_avg7: col(r, 'new_deaths_avg7_per_100k'),
+  };
 }
 
 function totalChart(el, hooks) {
-  const r = data.raw;
+  const c = columns();
   const opts = baseOptions(el, hooks);
+  const per = state.per100k ? ' per 100k' : '';
   opts.series = [
-    { value: (u, v) => (v === null ? '–' : toDate(v)) },
-    { key: 'cases', label: 'Cases', scale: 'y', stroke: COLORS.cases, width: 2, value: seriesValue(), show: !state.hidden.has('cases') },
-    { key: 'deaths', label: 'Deaths (right axis)', scale: 'y2', stroke: COLORS.deaths, width: 2, value: seriesValue(), show: !state.hidden.has('deaths') },
-    { key: 'recovered', label: 'Recovered', scale: 'y', stroke: COLORS.recovered, width: 2, dash: [6, 3], value: seriesValue(), show: !state.hidden.has('recovered') },
+    dateSeries(),
+    { key: 'cases', label: 'Cases' + per, scale: 'y', stroke: colors.cases, width: 2, value: fmtValue(), show: !state.hidden.has('cases') },
+    { key: 'deaths', label: `Deaths${per} (right axis)`, scale: 'y2', stroke: colors.deaths, width: 2, value: fmtValue(), show: !state.hidden.has('deaths') },
+    { key: 'recovered', label: 'Recovered' + per, scale: 'y', stroke: colors.recovered, width: 2, dash: [6, 3], value: fmtValue(), show: !state.hidden.has('recovered') },
   ];
-  opts.axes = [
-    {},
-    { scale: 'y', values: axisValues, size: 60 },
-    { scale: 'y2', side: 1, values: axisValues, size: 60, grid: { show: false }, stroke: COLORS.deaths },
-  ];
-  return new uPlot(opts, [data.x, forScale(r.cases), forScale(r.deaths), forScale(r.recovered)], el);
+  opts.axes.push({ ...opts.axes[1], scale: 'y2', side: 1, grid: { show: false }, stroke: colors.deaths });
+  const cols = [view.x, forScale(c.cases), forScale(c.deaths), forScale(c.recovered)];
+  if (view.id !== NATION) {  // recovered is reported for the nation only
+    opts.series.pop();
+    cols.pop();
+  }
+  return new uPlot(opts, cols, el);
+}
+
+// Shades the days the 7-day average left out (omitted: `which` or "both") before the series are
+// drawn, and marks the notes' days with a triangle at the top after.
+function markers(which) {
+  const omitted = (u) => {
+    const om = view.raw.omitted;
+    if (!om) return;
+    const { ctx } = u;
+    const { top, height } = u.bbox;
+    const half = u.valToPos(DAY, 'x', true) - u.valToPos(0, 'x', true);
+    ctx.save();
+    ctx.fillStyle = colors.omitted;
+    for (let i = 0; i < om.length; i++) {
+      if (om[i] !== which && om[i] !== 'both') continue;
+      const x = u.valToPos(view.x[i], 'x', true);
+      ctx.fillRect(x - half / 2, top, Math.max(1, half), height);
+    }
+    ctx.restore();
+  };
+  const notes = (u) => {
+    const { ctx } = u;
+    const top = u.bbox.top;
+    const s = 6 * devicePixelRatio;
+    ctx.save();
+    ctx.fillStyle = colors.note;
+    for (const n of view.notes) {
+      if (n.type !== which && n.type !== 'both') continue;
+      const x = u.valToPos(toEpoch(n.from), 'x', true);
+      if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
+      ctx.beginPath();
+      ctx.moveTo(x - s, top);
+      ctx.lineTo(x + s, top);
+      ctx.lineTo(x, top + s * 1.4);
+      ctx.fill();
+    }
+    ctx.restore();
+  };
+  return { drawClear: [omitted], draw: [notes] };
 }
 
 function dailyChart(el, hooks, which) {
-  const r = data.raw;
-  const daily = r['new_' + which];
-  const average = r['new_' + which + '_avg7'];
-  const revisions = daily.map((v) => (v !== null && v < 0 ? v : null));
-  const opts = baseOptions(el, hooks);
+  const c = columns();
+  const daily = c['new_' + which];
+  const average = c['new_' + which + '_avg7'];
+  const revisions = view.raw['new_' + which].map((v, i) => (v !== null && v < 0 ? daily[i] : null));
+  const m = markers(which);
+  const opts = baseOptions(el, { ...hooks, drawClear: m.drawClear, draw: [...(hooks.draw || []), ...m.draw] });
   const bars = uPlot.paths && uPlot.paths.bars ? uPlot.paths.bars({ size: [0.9, 40] }) : undefined;
+  const per = state.per100k ? ' per 100k' : '';
   opts.series = [
-    { value: (u, v) => (v === null ? '–' : toDate(v)) },
-    { label: which === 'cases' ? 'New cases' : 'New deaths', stroke: COLORS[which + 'Daily'], fill: COLORS[which + 'Daily'], width: 1, paths: bars, points: { show: false }, value: seriesValue() },
-    { label: '7-day average', stroke: COLORS[which], width: 2, value: seriesValue('avg') },
-    { label: 'Revision (negative day)', stroke: COLORS.revision, width: 0, paths: () => null, points: { show: true, size: 8, fill: COLORS.revision, stroke: COLORS.revision }, value: seriesValue() },
+    dateSeries(),
+    { label: (which === 'cases' ? 'New cases' : 'New deaths') + per, stroke: colors[which + 'Daily'], fill: colors[which + 'Daily'], width: 1, paths: bars, points: { show: false }, value: fmtValue() },
+    { label: '7-day average' + per, stroke: colors[which], width: 2, value: fmtValue('avg') },
+    { label: 'Revision (negative day)', stroke: colors.revision, width: 0, paths: () => null, points: { show: true, size: 8, fill: colors.revision, stroke: colors.revision }, value: fmtValue() },
   ];
-  opts.axes = [{}, { values: axisValues, size: 60 }];
-  return new uPlot(opts, [data.x, forScale(daily), forScale(average), forScale(revisions)], el);
+  return new uPlot(opts, [view.x, forScale(daily), forScale(average), forScale(revisions)], el);
 }
+
+const nextPaint = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 
 function markPainted() {
   if (painted) return;
   painted = true;
   performance.mark('first-chart-draw');
-  // The next frame shows the drawn canvas; the task after it runs once that frame is painted.
-  requestAnimationFrame(() => performance.mark('first-chart-frame'));
   nextPaint().then(() => {
     performance.mark('first-chart-paint');
     if (onPainted) onPainted();
@@ -188,11 +335,11 @@ function markPainted() {
 }
 
 function onZoom(u) {
-  if (syncing) return;
+  if (syncing || !view) return;
   const min = u.scales.x.min;
   const max = u.scales.x.max;
   if (min === null || max === null) return;
-  const dates = data.raw.date;
+  const dates = view.raw.date;
   let from = toDate(Math.ceil(min / DAY) * DAY);
   let to = toDate(Math.floor(max / DAY) * DAY);
   if (from < dates[0]) from = dates[0];
@@ -201,14 +348,12 @@ function onZoom(u) {
   const sel = selection();
   if (from === sel.from && to === sel.to) return;
   if (from === dates[0] && to === dates[dates.length - 1]) {
-    state.range = 'all';
-    state.from = state.to = null;
+    Object.assign(state, { range: 'all', from: null, to: null });
   } else {
-    state.range = 'custom';
-    state.from = from;
-    state.to = to;
+    Object.assign(state, { range: 'custom', from, to });
   }
   applyRange(u);
+  writeUrl();
 }
 
 function onSeriesToggle(u, i) {
@@ -221,41 +366,111 @@ function onSeriesToggle(u, i) {
   writeUrl();
 }
 
-const nextPaint = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+// The floating tooltip: the values under the cursor, the notes on that day, whether it was left
+// out of the average. The keyboard moves the cursor (chart.js keydown below).
+function tooltipHook(which) {
+  return (u) => {
+    let tip = u.root.querySelector('.tip');
+    if (!tip) {
+      tip = document.createElement('div');
+      tip.className = 'tip';
+      tip.setAttribute('role', 'status');
+      tip.hidden = true;
+      u.root.appendChild(tip);
+    }
+    const i = u.cursor.idx;
+    if (i === null || i === undefined || u.cursor.left < 0) {
+      tip.hidden = true;
+      return;
+    }
+    const date = toDate(u.data[0][i]);
+    const lines = [[date, '']];
+    u.series.forEach((s, k) => {
+      if (k === 0 || !s.show) return;
+      const v = u.data[k][i];
+      if (s.label.startsWith('Revision') && !known(v)) return;
+      lines.push([s.label, s.value(u, v)]);
+    });
+    if (which && view) {
+      const j = view.raw.date.indexOf(date);
+      const om = j >= 0 && view.raw.omitted ? view.raw.omitted[j] : null;
+      if (om === which || om === 'both') lines.push(['Left out of the 7-day average', '']);
+      for (const n of view.notes) {
+        if ((n.type === which || n.type === 'both') && n.from <= date && date <= n.to) lines.push(['Note: ' + n.text, '']);
+      }
+    }
+    tip.replaceChildren(...lines.map(([k, v], n) => {
+      const p = document.createElement(n === 0 ? 'strong' : 'div');
+      p.textContent = v ? `${k}: ${v}` : k;
+      return p;
+    }));
+    tip.dataset.date = date;
+    tip.hidden = false;
+    const over = u.over;
+    const x = over.offsetLeft + u.cursor.left;
+    const right = x > over.offsetLeft + over.clientWidth / 2;
+    tip.style.left = right ? '' : `${x + 12}px`;
+    tip.style.right = right ? `${u.root.clientWidth - x + 12}px` : '';
+    tip.style.top = `${over.offsetTop + 8}px`;
+  };
+}
 
-const chartHooks = () => ({
+const chartHooks = (which) => ({
   setScale: [(u, key) => { if (key === 'x') onZoom(u); }],
   setSeries: [(u, i) => { if (i !== null) onSeriesToggle(u, i); }],
+  setCursor: [tooltipHook(which)],
 });
 
 const allCharts = () => (compareChart ? [...charts, compareChart] : charts);
 
-// Builds the three charts (and the comparison's again, once it is there). The first time, the
-// first chart is drawn and painted before the others are made, so that it is on screen as early
-// as possible.
+// Arrow keys move the cursor of a focused chart along its dates; Home and End go to the ends.
+function wireKeyboard(el) {
+  el.addEventListener('keydown', (e) => {
+    const u = allCharts().find((c) => c.root.parentElement === el);
+    if (!u || !['ArrowLeft', 'ArrowRight', 'Home', 'End'].includes(e.key)) return;
+    e.preventDefault();
+    const xs = u.data[0];
+    let lo = xs.findIndex((t) => t >= u.scales.x.min);
+    let hi = xs.length - 1;
+    while (hi > 0 && xs[hi] > u.scales.x.max) hi--;
+    if (lo < 0) lo = 0;
+    let i = u.cursor.idx;
+    if (i === null || i === undefined || u.cursor.left < 0) i = e.key === 'ArrowLeft' ? hi + 1 : lo - 1;
+    if (e.key === 'ArrowLeft') i--;
+    else if (e.key === 'ArrowRight') i++;
+    else i = e.key === 'Home' ? lo : hi;
+    i = Math.min(hi, Math.max(lo, i));
+    u.setCursor({ left: u.valToPos(xs[i], 'x'), top: u.over.clientHeight / 2 });
+  });
+  el.addEventListener('blur', () => {
+    const u = allCharts().find((c) => c.root.parentElement === el);
+    if (u) u.setCursor({ left: -10, top: -10 });
+  });
+}
+
+// Builds the page location's three charts. The first time, the first chart is drawn and painted
+// before the others are made, so that it is on screen as early as possible.
 async function buildCharts(first) {
   for (const c of charts) c.destroy();
-  const hooks = chartHooks();
-  const total = totalChart($('chart-total'), { ...hooks, draw: [markPainted] });
+  colors = colors || cssColors();
+  const total = totalChart($('chart-total'), { ...chartHooks(null), draw: [markPainted] });
   charts = [total];
   if (first) {
     syncing = true;
     const { from, to } = selection();
     total.setScale('x', { min: toEpoch(from), max: toEpoch(to) });
     syncing = false;
-    // Nothing else runs until the first chart is on screen (or a second has passed).
     await new Promise((resolve) => {
       onPainted = resolve;
       setTimeout(resolve, 1000);
     });
   }
-  charts.push(dailyChart($('chart-cases'), hooks, 'cases'), dailyChart($('chart-deaths'), hooks, 'deaths'));
-  if (compareChart) drawCompare();
+  charts.push(dailyChart($('chart-cases'), chartHooks('cases'), 'cases'), dailyChart($('chart-deaths'), chartHooks('deaths'), 'deaths'));
   applyRange(null);
 }
 
 // Sets every chart's x range to the selection (except the one the user just zoomed), and the
-// controls, table, CSV link and URL with it.
+// controls, table and CSV link with it.
 function applyRange(source) {
   const { from, to } = selection();
   const min = toEpoch(from);
@@ -267,16 +482,14 @@ function applyRange(source) {
   syncing = false;
   updateControls(from, to);
   updateTable(from, to);
-  writeUrl();
+  for (const d of document.querySelectorAll('details.table-view[open]')) fillDataTable(d);
 }
 
-// ---- Controls, table, summary ---------------------------------------------------------------
+// ---- Controls, cards, table ------------------------------------------------------------------
 
 function updateControls(from, to) {
-  for (const b of document.querySelectorAll('button.preset')) {
-    b.setAttribute('aria-pressed', String(b.dataset.range === state.range));
-  }
-  const dates = data.raw.date;
+  for (const b of document.querySelectorAll('button.preset')) b.setAttribute('aria-pressed', String(b.dataset.range === state.range));
+  const dates = view.raw.date;
   for (const id of ['from', 'to']) {
     $(id).min = dates[0];
     $(id).max = dates[dates.length - 1];
@@ -284,7 +497,11 @@ function updateControls(from, to) {
   $('from').value = from;
   $('to').value = to;
   $('scale').setAttribute('aria-pressed', String(state.log));
+  $('per100k').setAttribute('aria-pressed', String(state.per100k));
   for (const key of TOGGLES) $('show-' + key).checked = !state.hidden.has(key);
+  $('metric').value = state.metric;
+  $('rank-level').value = state.rank;
+  $('rank-metric').value = state.rankBy;
 }
 
 function cell(row, text, cls) {
@@ -296,14 +513,13 @@ function cell(row, text, cls) {
 }
 
 function updateTable(from, to) {
-  const r = data.raw;
+  const r = view.raw;
   const dates = r.date;
   let hi = dates.length - 1;
   while (hi >= 0 && dates[hi] > to) hi--;
   let lo = hi;
   while (lo > 0 && dates[lo - 1] >= from) lo--;
   const count = hi >= lo && hi >= 0 ? hi - lo + 1 : 0;
-  const body = document.querySelector('#days tbody');
   const rows = [];
   for (let i = hi; i >= lo && i > hi - 14; i--) {
     const tr = document.createElement('tr');
@@ -312,21 +528,69 @@ function updateTable(from, to) {
     th.textContent = dates[i];
     tr.appendChild(th);
     cell(tr, num(r.cases[i]));
-    const nc = cell(tr, signed(r.new_cases[i]), r.new_cases[i] < 0 && r.new_cases[i] !== null ? 'neg' : '');
-    if (r.new_cases[i] < 0 && r.new_cases[i] !== null) nc.title = 'Negative: a revision upstream';
-    cell(tr, avg(r.new_cases_avg7[i]));
-    cell(tr, num(r.deaths[i]));
-    const nd = cell(tr, signed(r.new_deaths[i]), r.new_deaths[i] < 0 && r.new_deaths[i] !== null ? 'neg' : '');
-    if (r.new_deaths[i] < 0 && r.new_deaths[i] !== null) nd.title = 'Negative: a revision upstream';
-    cell(tr, avg(r.new_deaths_avg7[i]));
+    for (const [k, col] of [['new_cases', 'new_cases_avg7'], ['new_deaths', 'new_deaths_avg7']]) {
+      if (k === 'new_deaths') cell(tr, num(r.deaths[i]));
+      const v = r[k][i];
+      const td = cell(tr, signed(v), known(v) && v < 0 ? 'neg' : '');
+      if (known(v) && v < 0) td.title = 'Negative: a revision upstream';
+      const om = r.omitted ? r.omitted[i] : null;
+      const left = om === 'both' || om === k.slice(4);
+      cell(tr, avg(r[col][i]) + (left ? ' *' : ''), left ? 'omitted' : '').title = left ? 'This day is left out of the 7-day average' : '';
+    }
     cell(tr, r.recovered[i] === null ? 'not reported' : num(r.recovered[i]), r.recovered[i] === null ? 'unknown' : '');
     rows.push(tr);
   }
-  body.replaceChildren(...rows);
+  document.querySelector('#days tbody').replaceChildren(...rows);
   const csv = $('csv');
-  csv.href = `/api/v1/export.csv?location=US&from=${from}&to=${to}`;
-  csv.download = `covid-us-${from}-to-${to}.csv`;
+  const id = view.id;
+  csv.href = `${API}export.csv?location=${encodeURIComponent(id)}&from=${from}&to=${to}${state.per100k ? '&per_100k=true' : ''}`;
+  csv.download = `covid-${id.replace(/[^A-Za-z0-9_-]/g, '-').toLowerCase()}-${from}-to-${to}.csv`;
   csv.textContent = `Download CSV (${intFmt.format(count)} day${count === 1 ? '' : 's'})`;
+}
+
+function showCards() {
+  const r = view.raw;
+  const n = r.date.length;
+  const i = n - 1;
+  const pop = popOf(view.id);
+  const last = (col) => (n && r[col] ? r[col][i] : null);
+  $('s-date').textContent = n ? r.date[i] : 'no data';
+  $('s-days').textContent = n ? `${intFmt.format(n)} days since ${r.date[0]}` : '';
+  for (const what of ['cases', 'deaths']) {
+    $('s-' + what).textContent = num(last(what));
+    $(`s-${what}-new`).textContent = n ? `${signed(last('new_' + what))} that day · 7-day avg ${avg(last(`new_${what}_avg7`))}` : '';
+    $(`s-${what}-rate`).textContent = !n ? '' : pop
+      ? `${rate(last(what + '_per_100k'))} per 100k · 7-day avg ${rate(last(`new_${what}_avg7_per_100k`))} per 100k`
+      : 'No population figure: no rate per 100k';
+  }
+  let k = n - 1;
+  while (k >= 0 && r.recovered[k] === null) k--;
+  $('s-recovered-card').hidden = view.id !== NATION;
+  $('s-recovered').textContent = k >= 0 ? num(r.recovered[k]) : '–';
+  $('s-recovered-date').textContent = k >= 0 ? `last reported ${r.date[k]}` : 'never reported';
+  $('recovered-note').textContent = k >= 0 ? `; the last value is from ${r.date[k]}` : '';
+  $('box-total').classList.toggle('no-recovered', view.id !== NATION);
+  $('show-recovered').parentElement.hidden = view.id !== NATION;
+  const neg = r.new_cases.filter((v) => v !== null && v < 0).length + r.new_deaths.filter((v) => v !== null && v < 0).length;
+  $('revision-note').textContent = neg ? ` (${neg} such day${neg === 1 ? '' : 's'} in the whole series)` : '';
+  const place = places.get(view.id);
+  $('title').textContent = `COVID-19 in ${nameForTitle(view.id)}`;
+  document.title = `COVID-19 in ${nameForTitle(view.id)} · covid-etl`;
+  $('sub').textContent = view.id === NATION
+    ? 'Cumulative and daily cases and deaths from The New York Times; recoveries from Johns Hopkins University.'
+    : `Cumulative and daily cases and deaths from ${(place && place.source) || 'its source'}.`;
+  const noRate = state.per100k && !pop;
+  $('rate-note').hidden = !noRate;
+  $('rate-note').textContent = noRate ? `No population figure is known for ${labelOf(view.id)}: no rates per 100,000 people can be shown, so the charts are empty.` : '';
+  const notes = view.notes;
+  const list = notes.map((n) => {
+    const li = document.createElement('li');
+    li.textContent = `${n.from}${n.to !== n.from ? ' – ' + n.to : ''} (${n.type}${n.omit_from_average ? ', left out of the 7-day average' : ''}): ${n.text}`;
+    return li;
+  });
+  $('notes').replaceChildren(...list);
+  $('notes-box').hidden = !list.length;
+  $('notes-count').textContent = `${list.length} note${list.length === 1 ? '' : 's'} on ${labelOf(view.id)}'s data`;
 }
 
 function ago(iso) {
@@ -338,151 +602,190 @@ function ago(iso) {
   return Math.round(h / 24) + ' days ago';
 }
 
-function showSummary(s) {
-  const l = s.latest;
-  if (l) {
-    $('s-date').textContent = l.date;
-    $('s-days').textContent = `${intFmt.format(s.days)} days since ${s.first_date}`;
-    $('s-cases').textContent = num(l.cases);
-    $('s-cases-new').textContent = `${signed(l.new_cases)} that day · 7-day avg ${avg(l.new_cases_avg7)}`;
-    $('s-deaths').textContent = num(l.deaths);
-    $('s-deaths-new').textContent = `${signed(l.new_deaths)} that day · 7-day avg ${avg(l.new_deaths_avg7)}`;
-  } else {
-    $('s-date').textContent = 'no data yet';
-  }
-  $('s-recovered').textContent = num(s.recovered_last);
-  $('s-recovered-date').textContent = s.recovered_last_date ? `last reported ${s.recovered_last_date}` : 'never reported';
+function showFreshness(s) {
   const card = $('s-fresh-card');
   card.classList.remove('ok', 'stale', 'failed');
   const last = s.last_run;
   const good = s.last_success;
-  if (!last) {
-    $('s-fresh').textContent = 'no runs yet';
-    card.classList.add('stale');
-  } else if (last.status === 'failed') {
-    $('s-fresh').textContent = 'last run failed';
-    card.classList.add('failed');
-  } else if (last.status === 'running') {
-    $('s-fresh').textContent = 'a run is loading';
-    card.classList.add('ok');
-  } else if (good && Date.now() - Date.parse(good.finished_at) > 36 * 3.6e6) {
-    $('s-fresh').textContent = 'stale';
-    card.classList.add('stale');
-  } else {
-    $('s-fresh').textContent = 'up to date';
-    card.classList.add('ok');
-  }
-  const parts = [];
-  if (good) parts.push(`last success ${ago(good.finished_at)} (run ${good.id}, ${good.status})`);
-  else parts.push('no successful run yet');
+  let text = 'up to date';
+  let cls = 'ok';
+  if (!last) [text, cls] = ['no runs yet', 'stale'];
+  else if (last.status === 'failed') [text, cls] = ['last run failed', 'failed'];
+  else if (last.status === 'running') text = 'a run is loading';
+  else if (good && Date.now() - Date.parse(good.finished_at) > 36 * 3.6e6) [text, cls] = ['stale', 'stale'];
+  $('s-fresh').textContent = text;
+  card.classList.add(cls);
+  const parts = [good ? `last success ${ago(good.finished_at)} (run ${good.id}, ${good.status})` : 'no successful run yet'];
   if (last && last.status === 'failed') parts.push(`run ${last.id} failed in ${last.stage || 'a stage'}: ${last.error || ''}`);
   $('s-run').textContent = parts.join(' · ');
-  $('recovered-note').textContent = s.recovered_last_date ? `; the last value is from ${s.recovered_last_date}` : '';
+  // Each source's freshness beside its licence.
+  for (const li of document.querySelectorAll('#sources li[data-datasets]')) {
+    const sets = li.dataset.datasets.split(',');
+    const mine = (s.sources || []).filter((x) => sets.includes(x.dataset));
+    const badge = li.querySelector('.badge');
+    if (!mine.length) {
+      badge.textContent = 'not loaded';
+      badge.className = 'badge none';
+      continue;
+    }
+    const worst = mine.find((x) => x.state === 'stale') || mine.find((x) => x.state === 'archived') || mine[0];
+    badge.textContent = worst.text;
+    badge.className = 'badge ' + worst.state;
+    badge.title = mine.map((x) => `${x.dataset}: ${x.text}${x.changed_at ? ', content last changed ' + x.changed_at.slice(0, 10) : ''}`).join('; ');
+  }
+}
+
+// ---- The data table view of each chart ---------------------------------------------------------
+
+function fillDataTable(details) {
+  const chart = allCharts().find((c) => c.root.parentElement.id === details.dataset.chart);
+  if (!chart) return;
+  const [xs, ...ys] = chart.data;
+  const shown = chart.series.map((s, k) => k).filter((k) => k > 0 && chart.series[k].show && !chart.series[k].label.startsWith('Revision'));
+  const head = document.createElement('tr');
+  for (const text of ['Date', ...shown.map((k) => chart.series[k].label)]) {
+    const th = document.createElement('th');
+    th.scope = 'col';
+    th.textContent = text;
+    head.appendChild(th);
+  }
+  const rows = [];
+  for (let i = xs.length - 1; i >= 0; i--) {
+    if (xs[i] < chart.scales.x.min || xs[i] > chart.scales.x.max) continue;
+    const tr = document.createElement('tr');
+    const th = document.createElement('th');
+    th.scope = 'row';
+    th.textContent = toDate(xs[i]);
+    tr.appendChild(th);
+    for (const k of shown) cell(tr, chart.series[k].value(chart, ys[k - 1][i]));
+    rows.push(tr);
+  }
+  const table = details.querySelector('table');
+  const thead = document.createElement('thead');
+  thead.appendChild(head);
+  const tbody = document.createElement('tbody');
+  tbody.append(...rows);
+  table.replaceChildren(thead, tbody);
+}
+
+// ---- Downloads ---------------------------------------------------------------------------------
+
+function download(href, name) {
+  const a = document.createElement('a');
+  a.href = href;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+}
+
+function downloadPng(chartId) {
+  const chart = allCharts().find((c) => c.root.parentElement.id === chartId);
+  if (!chart) return;
+  const src = chart.ctx.canvas;
+  const out = document.createElement('canvas');
+  out.width = src.width;
+  out.height = src.height;
+  const ctx = out.getContext('2d');
+  ctx.fillStyle = getComputedStyle(document.body).backgroundColor;
+  ctx.fillRect(0, 0, out.width, out.height);
+  ctx.drawImage(src, 0, 0);
+  download(out.toDataURL('image/png'), `covid-${chartId.replace('chart-', '')}-${view.id.replace(/[^A-Za-z0-9_-]/g, '-').toLowerCase()}.png`);
+}
+
+function compareCsv() {
+  if (!compareChart) return;
+  const [xs, ...ys] = compareChart.data;
+  const { from, to } = selection();
+  const heads = compareChart.series.slice(1).map((s) => `"${s.label.replace(/"/g, '""')}"`);
+  const lines = ['date,' + heads.join(',')];
+  for (let i = 0; i < xs.length; i++) {
+    const d = toDate(xs[i]);
+    if (d < from || d > to) continue;
+    lines.push(d + ',' + ys.map((col) => (known(col[i]) ? String(col[i]) : '')).join(','));
+  }
+  download('data:text/csv;charset=utf-8,' + encodeURIComponent(lines.join('\n') + '\n'), `covid-compare-${state.metric}${state.per100k ? '-per-100k' : ''}-${from}-to-${to}.csv`);
 }
 
 // ---- Comparing locations --------------------------------------------------------------------
-
-const fade = (hex, alpha) => {
-  const n = parseInt(hex.slice(1), 16);
-  return `rgba(${n >> 16}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
-};
 
 function say(message) {
   $('loc-status').textContent = message;
 }
 
-// The first colour of the palette no location on the chart has.
 function freeColor() {
   const used = new Set(state.locs.map((id) => places.get(id)?.color).filter(Boolean));
-  return PALETTE.find((c) => !used.has(c)) || PALETTE[0];
+  return colors.palette.find((c) => !used.has(c)) || colors.palette[0];
 }
 
-// Names for the ids not known yet (one request), then the series of those not loaded yet. Ids
-// the server does not know are dropped from the selection, and said so.
-async function loadPlaces() {
-  const missing = state.locs.filter((id) => !places.has(id));
-  if (missing.length) {
-    const found = await getJson('/api/v1/locations?id=' + missing.map(encodeURIComponent).join(','));
-    for (const l of found.locations) places.set(l.id, { ...l, color: null, raw: null });
-    const unknown = missing.filter((id) => !places.has(id));
-    if (unknown.length) {
-      state.locs = state.locs.filter((id) => places.has(id));
-      say(`Not a known location, left out: ${unknown.join(', ')}.`);
-    }
-  }
-  for (const id of state.locs) {
-    const p = places.get(id);
-    if (!p.color) p.color = freeColor();
-  }
-  await Promise.all(state.locs.map(async (id) => {
-    const p = places.get(id);
-    if (p.raw) return;
-    p.raw = id === 'US' && data ? data.raw : await getJson('/api/v1/series?location=' + encodeURIComponent(id));
-  }));
+// One location's values of the comparison's metric, as shown (per 100,000 people when asked).
+function metricValues(id, raw) {
+  const [what, kind] = state.metric.split('_');
+  if (!state.per100k) return raw[kind === 'total' ? what : kind === 'new' ? 'new_' + what : `new_${what}_avg7`];
+  if (kind === 'total') return col(raw, what + '_per_100k');
+  if (kind === 'avg7') return col(raw, `new_${what}_avg7_per_100k`);
+  return perPop(raw['new_' + what], popOf(id));
 }
 
-// Daily new cases (thin) and their 7-day average (thick) of every location chosen, on the dates
-// of any of them.
-function drawCompare() {
+function drawCompare(raws) {
   if (compareChart) {
     compareChart.destroy();
     compareChart = null;
   }
   const el = $('chart-compare');
-  const shown = state.locs.map((id) => places.get(id)).filter((p) => p && p.raw);
-  el.dataset.locations = shown.map((p) => p.id).join(',');
+  const shown = state.locs.filter((id) => raws.has(id) && places.has(id));
+  el.dataset.locations = shown.join(',');
   el.classList.toggle('empty', shown.length === 0);
-  if (!shown.length) {
-    el.replaceChildren();
-    return;
-  }
+  if (!shown.length) return el.replaceChildren();
   const all = new Set();
-  for (const p of shown) for (const d of p.raw.date) all.add(d);
+  for (const id of shown) for (const d of raws.get(id).date) all.add(d);
   const dates = [...all].sort();
   const at = new Map(dates.map((d, i) => [d, i]));
-  const columns = [dates.map(toEpoch)];
-  const series = [{ value: (u, v) => (v === null ? '–' : toDate(v)) }];
-  for (const p of shown) {
-    const average = new Array(dates.length).fill(null);
-    const daily = new Array(dates.length).fill(null);
-    p.raw.date.forEach((d, i) => {
-      average[at.get(d)] = p.raw.new_cases_avg7[i];
-      daily[at.get(d)] = p.raw.new_cases[i];
-    });
-    series.push({ label: `${p.label}: 7-day average`, stroke: p.color, width: 2.5, value: seriesValue('avg') });
-    series.push({ label: `${p.label}: daily`, stroke: fade(p.color, 0.4), width: 1, points: { show: false }, value: seriesValue() });
-    columns.push(forScale(average), forScale(daily));
+  const cols = [dates.map(toEpoch)];
+  const series = [dateSeries()];
+  const kind = state.metric.endsWith('_avg7') ? 'avg' : '';
+  for (const id of shown) {
+    const raw = raws.get(id);
+    const values = metricValues(id, raw);
+    const col = new Array(dates.length).fill(null);
+    raw.date.forEach((d, i) => { col[at.get(d)] = values[i]; });
+    const p = places.get(id);
+    series.push({ label: p.label, stroke: p.color, width: state.metric.endsWith('_new') ? 1.25 : 2.25, points: { show: false }, value: fmtValue(kind) });
+    cols.push(forScale(col));
   }
-  const opts = baseOptions(el, chartHooks());
+  const opts = baseOptions(el, chartHooks(null));
   opts.series = series;
-  opts.axes = [{}, { values: axisValues, size: 60 }];
-  compareChart = new uPlot(opts, columns, el);
-  if (data) {
+  compareChart = new uPlot(opts, cols, el);
+  if (view) {
     const { from, to } = selection();
     syncing = true;
     compareChart.setScale('x', { min: toEpoch(from) - (from === to ? DAY / 2 : 0), max: toEpoch(to) + (from === to ? DAY / 2 : 0) });
     syncing = false;
   }
+  $('h-compare-metric').textContent = METRICS[state.metric] + (state.per100k ? ', per 100,000 people' : '');
 }
 
-function renderChips() {
-  const chips = state.locs.map((id) => {
+function renderChips(raws) {
+  const chips = state.locs.filter((id) => places.has(id)).map((id) => {
     const p = places.get(id);
     const li = document.createElement('li');
     li.className = 'chip';
     li.dataset.id = id;
     const swatch = document.createElement('span');
     swatch.className = 'swatch';
-    swatch.style.backgroundColor = p.color;  // CSSOM, not an inline style attribute: CSP allows it
+    swatch.style.backgroundColor = p.color;
     const name = document.createElement('span');
     name.className = 'chip-name';
     name.textContent = p.label;
     const latest = document.createElement('span');
     latest.className = 'chip-value';
-    const r = p.raw;
-    let last = r ? r.date.length - 1 : -1;
-    while (last >= 0 && r.new_cases_avg7[last] === null) last--;
-    latest.textContent = last >= 0 ? `${avg(r.new_cases_avg7[last])} a day (7-day avg, ${r.date[last]})` : 'no data';
+    const r = raws.get(id);
+    const values = r ? metricValues(id, r) : [];
+    let last = values.length - 1;
+    while (last >= 0 && !known(values[last])) last--;
+    const noPop = state.per100k && !p.population;
+    latest.textContent = noPop ? 'no population figure: no rate'
+      : last >= 0 ? `${(state.per100k ? rate : state.metric.endsWith('_avg7') ? avg : num)(values[last])}${state.per100k ? ' per 100k' : ''} (${state.metric.endsWith('_avg7') ? '7-day avg, ' : ''}${r.date[last]})` : 'no data';
     const remove = document.createElement('button');
     remove.type = 'button';
     remove.className = 'remove';
@@ -493,258 +796,375 @@ function renderChips() {
     return li;
   });
   $('loc-chips').replaceChildren(...chips);
-  const full = state.locs.length >= MAX_LOCATIONS;
-  $('loc-note').textContent = full
+  $('loc-note').textContent = state.locs.length >= MAX_LOCATIONS
     ? `${MAX_LOCATIONS} locations on the chart, the most: remove one to add another.`
     : `Up to ${MAX_LOCATIONS} locations on one chart. Arrow keys choose, Enter adds.`;
 }
 
-// Shows the selection as it now is: series loaded, chart, chips, URL.
-async function showSelection() {
-  try {
-    await loadPlaces();
-  } catch (e) {
-    say('The locations could not be loaded: ' + e.message);
+async function showCompare() {
+  for (const [id, p] of places) if (!state.locs.includes(id)) p.color = null;
+  for (const id of state.locs) {
+    const p = places.get(id);
+    if (p && !p.color) p.color = freeColor();
   }
-  drawCompare();
-  renderChips();
-  writeUrl();
+  const raws = new Map();
+  await Promise.all(state.locs.map(async (id) => {
+    try {
+      raws.set(id, await loadSeries(id));
+    } catch (e) {
+      say(`${labelOf(id)} could not be loaded: ${e.message}`);
+    }
+  }));
+  drawCompare(raws);
+  renderChips(raws);
   document.documentElement.dataset.compareReady = '1';
 }
 
 async function addLocation(l) {
   if (state.locs.includes(l.id)) return say(`${l.label} is on the chart already.`);
   if (state.locs.length >= MAX_LOCATIONS) return say(`At most ${MAX_LOCATIONS} locations: remove one first.`);
-  if (!places.has(l.id)) places.set(l.id, { id: l.id, label: l.label, type: l.type, color: null, raw: null });
-  places.get(l.id).color = freeColor();
+  if (!places.has(l.id)) places.set(l.id, { ...l, color: null });
+  places.get(l.id).color = null;
   state.locs.push(l.id);
+  places.get(l.id).color = freeColor();
   say(`${l.label} added.`);
-  await showSelection();
+  writeUrl();
+  await showCompare();
 }
 
 function removeLocation(id) {
   const i = state.locs.indexOf(id);
   if (i < 0) return;
-  const p = places.get(id);
   state.locs.splice(i, 1);
-  p.color = null;
-  say(`${p.label} removed.`);
-  drawCompare();  // what stays is loaded already
-  renderChips();
+  places.get(id).color = null;
+  say(`${labelOf(id)} removed.`);
   writeUrl();
-  // Keep the keyboard where it was: on the next chip's button, or on the search.
-  const buttons = document.querySelectorAll('#loc-chips button.remove');
-  (buttons[Math.min(i, buttons.length - 1)] || $('loc-search')).focus();
+  const refocus = () => {
+    const buttons = document.querySelectorAll('#loc-chips button.remove');
+    (buttons[Math.min(i, buttons.length - 1)] || $('loc-search')).focus();
+  };
+  if (i === 0 && state.locs.length) return render().then(refocus);
+  showCompare().then(refocus);
 }
 
-async function initCompare() {
-  await showSelection();
+// Makes `l` the page's location (the first of the view's locations).
+async function choosePlace(l) {
+  if (!places.has(l.id) && l.label && l.type) places.set(l.id, { ...l, color: null });
+  const old = state.locs[0];
+  state.locs = [l.id, ...state.locs.filter((id) => id !== l.id && id !== old)].slice(0, MAX_LOCATIONS);
+  if (old !== l.id && places.get(old)) places.get(old).color = null;
+  writeUrl();
+  await render();
 }
 
-// ---- The search (a combobox over /api/v1/locations) -----------------------------------------
+// ---- Searches (comboboxes over /api/v1/locations) -----------------------------------------------
 
-const picker = { seq: 0, options: [], active: -1, timer: 0 };
-
-function renderOptions() {
-  const list = $('loc-options');
-  const input = $('loc-search');
-  const items = picker.options.map((l, i) => {
-    const li = document.createElement('li');
-    li.id = `loc-option-${i}`;
-    li.setAttribute('role', 'option');
-    li.setAttribute('aria-selected', String(i === picker.active));
-    li.dataset.id = l.id;
-    const chosen = state.locs.includes(l.id);
-    if (chosen) li.setAttribute('aria-disabled', 'true');
-    const name = document.createElement('span');
-    name.textContent = l.label;
-    const kind = document.createElement('span');
-    kind.className = 'kind';
-    kind.textContent = `${l.type} ${l.id}${chosen ? ' · on the chart' : ''}`;
-    li.append(name, kind);
-    li.addEventListener('mousedown', (e) => e.preventDefault());  // the search keeps the focus
-    li.addEventListener('click', () => choose(i));
-    return li;
-  });
-  if (picker.query && !items.length) {
-    const li = document.createElement('li');
-    li.className = 'none';
-    li.textContent = 'No state or county matches.';
-    items.push(li);
-  }
-  list.replaceChildren(...items);
-  const open = items.length > 0;
-  list.hidden = !open;
-  input.setAttribute('aria-expanded', String(open));
-  if (picker.active >= 0) {
-    input.setAttribute('aria-activedescendant', `loc-option-${picker.active}`);
-    $(`loc-option-${picker.active}`).scrollIntoView({ block: 'nearest' });
-  } else {
-    input.removeAttribute('aria-activedescendant');
-  }
-}
-
-function closeOptions() {
-  picker.options = [];
-  picker.active = -1;
-  picker.query = '';
-  picker.seq++;  // an answer still on its way is dropped
-  renderOptions();
-}
-
-async function search(text) {
-  const seq = ++picker.seq;
-  if (!text.trim()) return closeOptions();
-  try {
-    const found = await getJson(`/api/v1/locations?q=${encodeURIComponent(text)}&limit=20`);
-    if (seq !== picker.seq) return;
-    picker.options = found.locations;
-    picker.active = found.locations.length ? 0 : -1;
-    picker.query = text;
-    renderOptions();
-  } catch (e) {
-    if (seq === picker.seq) say('The search failed: ' + e.message);
-  }
-}
-
-function choose(i) {
-  const l = picker.options[i];
-  if (!l) return;
-  $('loc-search').value = '';
-  closeOptions();
-  addLocation(l);
-}
-
-function wirePicker() {
-  const input = $('loc-search');
+function combobox(inputId, listId, onChoose) {
+  const input = $(inputId);
+  const list = $(listId);
+  const picker = { seq: 0, options: [], active: -1, timer: 0, query: '' };
+  const optionId = (i) => `${listId.replace(/s$/, '')}-${i}`;  // loc-option-3
+  const render = () => {
+    const items = picker.options.map((l, i) => {
+      const li = document.createElement('li');
+      li.id = optionId(i);
+      li.setAttribute('role', 'option');
+      li.setAttribute('aria-selected', String(i === picker.active));
+      li.dataset.id = l.id;
+      const chosen = inputId === 'loc-search' && state.locs.includes(l.id);
+      if (chosen) li.setAttribute('aria-disabled', 'true');
+      const name = document.createElement('span');
+      name.textContent = l.label;
+      const kind = document.createElement('span');
+      kind.className = 'kind';
+      kind.textContent = `${l.type} ${l.id}${chosen ? ' · on the chart' : ''}`;
+      li.append(name, kind);
+      li.addEventListener('mousedown', (e) => e.preventDefault());
+      li.addEventListener('click', () => choose(i));
+      return li;
+    });
+    if (picker.query && !items.length) {
+      const li = document.createElement('li');
+      li.className = 'none';
+      li.textContent = 'No location matches.';
+      items.push(li);
+    }
+    list.replaceChildren(...items);
+    list.hidden = !items.length;
+    input.setAttribute('aria-expanded', String(items.length > 0));
+    if (picker.active >= 0) {
+      input.setAttribute('aria-activedescendant', optionId(picker.active));
+      $(optionId(picker.active)).scrollIntoView({ block: 'nearest' });
+    } else {
+      input.removeAttribute('aria-activedescendant');
+    }
+  };
+  const close = () => {
+    Object.assign(picker, { options: [], active: -1, query: '' });
+    picker.seq++;
+    render();
+  };
+  const search = async (text) => {
+    const seq = ++picker.seq;
+    if (!text.trim()) return close();
+    try {
+      const found = await getJson(`${API}locations?q=${encodeURIComponent(text)}&limit=20`);
+      if (seq !== picker.seq) return;
+      Object.assign(picker, { options: found.locations, active: found.locations.length ? 0 : -1, query: text });
+      render();
+    } catch (e) {
+      if (seq === picker.seq) say('The search failed: ' + e.message);
+    }
+  };
+  const choose = (i) => {
+    const l = picker.options[i];
+    if (!l) return;
+    input.value = '';
+    close();
+    onChoose(l);
+  };
   input.addEventListener('input', () => {
     clearTimeout(picker.timer);
     picker.timer = setTimeout(() => search(input.value), 120);
   });
   input.addEventListener('keydown', (e) => {
     const n = picker.options.length;
-    if (e.key === 'ArrowDown' && n) {
-      picker.active = (picker.active + 1) % n;
-      renderOptions();
-    } else if (e.key === 'ArrowUp' && n) {
-      picker.active = (picker.active - 1 + n) % n;
-      renderOptions();
-    } else if (e.key === 'Enter') {
-      if (picker.active >= 0) choose(picker.active);
-    } else if (e.key === 'Escape') {
-      if (!n) return;
-      closeOptions();
-    } else {
-      return;
-    }
+    if (e.key === 'ArrowDown' && n) picker.active = (picker.active + 1) % n;
+    else if (e.key === 'ArrowUp' && n) picker.active = (picker.active - 1 + n) % n;
+    else if (e.key === 'Enter') return picker.active >= 0 && (e.preventDefault(), choose(picker.active));
+    else if (e.key === 'Escape' && n) return e.preventDefault(), close();
+    else return;
     e.preventDefault();
+    render();
   });
-  input.addEventListener('blur', () => closeOptions());
+  input.addEventListener('blur', close);
 }
 
-// ---- The table of states --------------------------------------------------------------------
+// ---- Rankings --------------------------------------------------------------------------------
 
-const statesView = { rows: [], key: 'avg', dir: -1 };
+const ranking = { rows: [], key: 'avg', dir: -1, level: null, note: '' };
+const pct = (v) => (!known(v) ? '–' : (v > 0 ? '+' : v < 0 ? '−' : '') + avgFmt.format(Math.abs(v)) + '%');
 
-const pct = (v) => (v === null || v === undefined ? '–' : (v > 0 ? '+' : v < 0 ? '−' : '') + avgFmt.format(Math.abs(v)) + '%');
+function rankValue(r, key) {
+  const m = state.rankBy;
+  if (key === 'name') return r.name;
+  if (key === 'change') return r[m + '_change_14d_pct'];
+  return state.per100k ? r[`new_${m}_avg7_per_100k`] : r[`new_${m}_avg7`];
+}
 
-function renderStates() {
-  const { key, dir } = statesView;
-  const value = (r) => (key === 'name' ? r.name : key === 'avg' ? r.new_cases_avg7 : r.change_14d_pct);
-  const rows = [...statesView.rows].sort((a, b) => {
-    const va = value(a);
-    const vb = value(b);
-    if (va === null || vb === null) {  // unknown last, whichever the direction
+function renderRankings() {
+  const { key, dir } = ranking;
+  const rows = [...ranking.rows].sort((a, b) => {
+    const va = rankValue(a, key);
+    const vb = rankValue(b, key);
+    if (va === null || vb === null) {
       if (va !== vb) return va === null ? 1 : -1;
       return a.name.localeCompare(b.name);
     }
     if (key === 'name') return dir * va.localeCompare(vb);
     return dir * (va - vb) || a.name.localeCompare(b.name);
   });
+  const m = state.rankBy;
+  const fmt = state.per100k ? rate : avg;
   const trs = rows.map((r) => {
     const tr = document.createElement('tr');
     tr.dataset.id = r.id;
     const th = document.createElement('th');
     th.scope = 'row';
+    const go = document.createElement('button');
+    go.type = 'button';
+    go.className = 'link';
+    go.textContent = r.name;
+    go.setAttribute('aria-label', `Show ${r.label || r.name}`);
+    go.addEventListener('click', () => choosePlace({ id: r.id, label: r.label || r.name, type: r.type, population: r.population }));
     const add = document.createElement('button');
     add.type = 'button';
-    add.className = 'link';
-    add.textContent = r.name;
-    add.setAttribute('aria-label', `Add ${r.name} to the chart`);
-    add.addEventListener('click', () => addLocation({ id: r.id, label: r.name, type: 'state' }));
-    th.appendChild(add);
+    add.className = 'add';
+    add.textContent = '+';
+    add.setAttribute('aria-label', `Add ${r.label || r.name} to the comparison`);
+    add.addEventListener('click', () => addLocation({ id: r.id, label: r.label || r.name, type: r.type, population: r.population }));
+    th.append(go, ' ', add);
     tr.appendChild(th);
     cell(tr, r.date || '–');
-    cell(tr, avg(r.new_cases_avg7));
-    cell(tr, avg(r.new_cases_avg7_14d_ago));
-    const c = r.change_14d_pct;
+    const noRate = state.per100k && !r.population;
+    cell(tr, noRate ? 'no population' : fmt(rankValue(r, 'avg')), noRate ? 'unknown' : '');
+    cell(tr, noRate ? '–' : fmt(state.per100k ? r[`new_${m}_avg7_14d_ago_per_100k`] : r[`new_${m}_avg7_14d_ago`]));
+    const c = r[m + '_change_14d_pct'];
     cell(tr, pct(c), c === null ? 'unknown' : c > 0 ? 'up' : c < 0 ? 'down' : '');
     return tr;
   });
   document.querySelector('#states tbody').replaceChildren(...trs);
   for (const b of document.querySelectorAll('#states button.sort')) {
-    const th = b.parentElement;
-    th.setAttribute('aria-sort', b.dataset.sort !== key ? 'none' : dir > 0 ? 'ascending' : 'descending');
+    b.parentElement.setAttribute('aria-sort', b.dataset.sort !== key ? 'none' : dir > 0 ? 'ascending' : 'descending');
   }
   $('states').dataset.sort = `${key}:${dir > 0 ? 'asc' : 'desc'}`;
+  $('rank-avg-head').textContent = `7-day average${state.per100k ? ' per 100k' : ''}`;
+  $('h-states').textContent = `${{ state: 'States', county: 'Counties', country: 'Countries' }[state.rank]} by new ${m}`;
 }
 
-async function loadStates() {
-  for (const b of document.querySelectorAll('#states button.sort')) {
-    b.addEventListener('click', () => {
-      const key = b.dataset.sort;
-      statesView.dir = statesView.key === key ? -statesView.dir : key === 'name' ? 1 : -1;
-      statesView.key = key;
-      renderStates();
-    });
-  }
+// The page location's state, for the counties' ranking (a state's own id, or a county's state).
+function rankState() {
+  const p = places.get(view?.id);
+  if (!p) return null;
+  if (p.type === 'state') return p.id;
+  if (p.type === 'county') return /^\d{2}/.test(p.id) ? p.id.slice(0, 2) : null;
+  return null;
+}
+
+async function loadRankings() {
+  let level = state.rank;
+  const st = rankState();
+  if (level === 'county' && !st) level = 'state';
+  const q = level === 'county' ? `level=county&state=${st}` : `level=${level}`;
+  $('rank-county').textContent = st ? `Counties of ${labelOf(st)}` : 'Counties (choose a state first)';
+  $('rank-county').disabled = !st;
+  if (ranking.level === q) return renderRankings();
   try {
-    const table = await getJson('/api/v1/states');
-    statesView.rows = table.states;
+    const table = await getJson(API + 'rankings?' + q);
+    ranking.rows = table.locations;
+    ranking.level = q;
     $('states-note').textContent = table.count
-      ? `${table.count} states and territories; latest date ${table.date || '–'}`
-      : 'No state data loaded (a run loads it with --states or [datasets] states = true).';
-    renderStates();
+      ? `${table.count} locations; latest date ${table.date || '–'}`
+      : 'No data at this level (a run loads it: see the README).';
+    renderRankings();
   } catch (e) {
-    $('states-note').textContent = 'The states could not be loaded: ' + e.message;
+    $('states-note').textContent = 'The rankings could not be loaded: ' + e.message;
   }
 }
+
+// ---- The map (web/src/map.js, engineer D's) ---------------------------------------------------
+
+function mapOptions() {
+  const p = places.get(view?.id);
+  const level = p && p.type === 'country' ? 'country' : p && (p.type === 'state' || p.type === 'county') ? 'county' : 'state';
+  return {
+    level, metric: state.rankBy, per100k: state.per100k, date: state.mapDate,
+    state: level === 'county' ? rankState() : null, dark: matchMedia('(prefers-color-scheme: dark)').matches,
+  };
+}
+
+async function loadMap() {
+  const el = $('map-section');
+  if (!el || el.dataset.loading) return;
+  el.dataset.loading = '1';
+  // A build without the map (map.js missing) answers 404: no script is run then.
+  const head = await fetch('map.js', { method: 'HEAD' }).catch(() => null);
+  if (!head || !head.ok) return;
+  const s = document.createElement('script');
+  s.src = 'map.js';
+  s.async = true;
+  s.onload = () => {
+    if (!window.covidMap) return;
+    mapView = window.covidMap.mount(el, {
+      ...mapOptions(),
+      onSelect: (id) => choosePlace({ id }),
+      onDateChange: (date) => {
+        state.mapDate = date;
+        writeUrl(true);
+      },
+    });
+  };
+  s.onerror = () => s.remove();
+  document.body.appendChild(s);
+}
+
+// ---- The whole view -----------------------------------------------------------------------------
 
 function fail(message) {
   const el = $('status');
   el.textContent = message;
-  el.hidden = false;
+  el.hidden = !message;
 }
 
-async function getJson(url) {
-  const res = await fetch(url);
-  const body = await res.json().catch(() => null);
-  if (!res.ok) throw new Error((body && body.message) || `${url}: HTTP ${res.status}`);
-  return body;
+// Renders the view the state holds: the page location's charts, cards and table, then the
+// comparison, rankings and map.
+let renderSeq = 0;
+async function render(first) {
+  const seq = ++renderSeq;
+  delete document.documentElement.dataset.viewReady;
+  fail('');
+  const id = state.locs[0] || NATION;
+  if (!state.locs.length) state.locs = [NATION];
+  // Names and populations: before the first chart only when rates need the population, else
+  // after it (the first chart needs the series alone).
+  let named = null;
+  const names = () => named || (named = loadPlaces(state.locs).catch((e) => (say('The locations could not be loaded: ' + e.message), [])));
+  let raw;
+  try {
+    [raw] = await Promise.all([loadSeries(id), state.per100k ? names() : null]);
+  } catch (e) {
+    const unknown = await names();
+    if (unknown.includes(id) && state.locs.length > 1) {
+      state.locs = state.locs.filter((x) => x !== id);
+      say(`Not a known location, left out: ${id}.`);
+      writeUrl(true);
+      return render(first);
+    }
+    fail(`The series of ${id} could not be loaded: ${e.message}`);
+    return;
+  }
+  if (seq !== renderSeq) return;
+  if (raw.date.length === 0) {
+    fail('The database holds no data for this location yet: run `covid-etl run`, then reload.');
+    return;
+  }
+  view = { id, raw, x: raw.date.map(toEpoch), notes: [] };
+  performance.mark('data-fetched');
+  await buildCharts(first);
+  document.documentElement.dataset.chartReady = '1';
+  // The page's <link rel=preload> asks for the nation's series: take it (a warning otherwise).
+  if (id !== NATION) loadSeries(NATION).catch(() => {});
+  const unknown = await names();
+  if (seq !== renderSeq) return;
+  if (unknown.length) {
+    state.locs = state.locs.filter((x) => !unknown.includes(x));
+    say(`Not a known location, left out: ${unknown.join(', ')}.`);
+    writeUrl(true);
+  }
+  view.notes = (await loadNotes(id)).annotations;
+  if (seq !== renderSeq) return;
+  for (const c of charts.slice(1)) c.redraw(false, false);
+  showCards();
+  await Promise.all([showCompare(), loadRankings()]);
+  if (mapView) mapView.update(mapOptions());
+  document.documentElement.dataset.viewReady = id;
 }
 
 function wireControls() {
+  const change = (fn, rebuild) => () => {
+    fn();
+    writeUrl();
+    if (rebuild) render();
+    else applyRange(null);
+  };
   for (const b of document.querySelectorAll('button.preset')) {
-    b.addEventListener('click', () => {
-      state.range = b.dataset.range;
-      state.from = state.to = null;
-      applyRange(null);
-    });
+    b.addEventListener('click', change(() => Object.assign(state, { range: b.dataset.range, from: null, to: null })));
   }
   for (const id of ['from', 'to']) {
     $(id).addEventListener('change', () => {
       const from = $('from').value;
       const to = $('to').value;
       if (!isDate(from) || !isDate(to)) return;
-      state.range = 'custom';
-      state.from = from <= to ? from : to;
-      state.to = from <= to ? to : from;
-      applyRange(null);
+      change(() => Object.assign(state, { range: 'custom', from: from <= to ? from : to, to: from <= to ? to : from }))();
     });
   }
-  $('scale').addEventListener('click', () => {
-    state.log = !state.log;
-    buildCharts(false);
+  $('scale').addEventListener('click', change(() => { state.log = !state.log; }, true));
+  $('per100k').addEventListener('click', change(() => { state.per100k = !state.per100k; }, true));
+  $('metric').addEventListener('change', () => {
+    state.metric = $('metric').value;
+    writeUrl();
+    showCompare();
+  });
+  $('rank-level').addEventListener('change', () => {
+    state.rank = $('rank-level').value;
+    writeUrl();
+    loadRankings();
+  });
+  $('rank-metric').addEventListener('change', () => {
+    state.rankBy = $('rank-metric').value;
+    writeUrl();
+    renderRankings();
+    if (mapView) mapView.update({ metric: state.rankBy });
   });
   for (const key of TOGGLES) {
     $('show-' + key).addEventListener('change', (e) => {
@@ -752,6 +1172,29 @@ function wireControls() {
       charts[0].setSeries(i, { show: e.target.checked });
     });
   }
+  for (const b of document.querySelectorAll('#states button.sort')) {
+    b.addEventListener('click', () => {
+      const key = b.dataset.sort;
+      ranking.dir = ranking.key === key ? -ranking.dir : key === 'name' ? 1 : -1;
+      ranking.key = key;
+      renderRankings();
+    });
+  }
+  for (const b of document.querySelectorAll('button.png')) b.addEventListener('click', () => downloadPng(b.dataset.chart));
+  $('compare-csv').addEventListener('click', compareCsv);
+  for (const d of document.querySelectorAll('details.table-view')) d.addEventListener('toggle', () => d.open && fillDataTable(d));
+  for (const el of document.querySelectorAll('.chart')) wireKeyboard(el);
+  combobox('loc-search', 'loc-options', addLocation);
+  combobox('place-search', 'place-options', choosePlace);
+  window.addEventListener('popstate', () => {
+    readUrl();
+    render();
+  });
+  matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
+    colors = cssColors();
+    for (const p of places.values()) p.color = null;
+    render();
+  });
   let width = 0;
   new ResizeObserver(() => {
     const w = $('chart-total').clientWidth;
@@ -764,33 +1207,17 @@ function wireControls() {
 async function main() {
   performance.mark('app-start');
   readUrl();
-  const summary = getJson(SUMMARY_URL);
+  wireControls();
+  await render(true);
+  const sum = getJson(API + 'summary');
+  if (!view) return;
+  setTimeout(loadMap, 0);
   try {
-    const raw = await getJson(SERIES_URL);
-    performance.mark('data-fetched');
-    data = { raw, x: raw.date.map(toEpoch) };
-  } catch (e) {
-    fail('The series could not be loaded: ' + e.message);
-    return;
-  }
-  if (data.x.length === 0) {
-    fail('The database holds no data yet: run `covid-etl run`, then reload.');
-  } else {
-    await buildCharts(true);
-    wireControls();
-    document.documentElement.dataset.chartReady = '1';
-    const neg = data.raw.new_cases.filter((v) => v !== null && v < 0).length +
-      data.raw.new_deaths.filter((v) => v !== null && v < 0).length;
-    $('revision-note').textContent = neg ? ` (${neg} such day${neg === 1 ? '' : 's'} in the whole series)` : '';
-  }
-  try {
-    showSummary(await summary);
+    summary = await sum;
+    showFreshness(summary);
   } catch (e) {
     fail('The summary could not be loaded: ' + e.message);
   }
-  if (data.x.length === 0) return;
-  wirePicker();
-  await Promise.all([initCompare(), loadStates()]);
 }
 
 main();
