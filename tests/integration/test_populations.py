@@ -155,6 +155,9 @@ class PopulationsLoad(TempDirTest):
         code, s, err = self.run_all()
         self.assertEqual(code, 0, err)
         self.assertEqual(s["status"], "unchanged")
+        self.assertTrue(all(x["not_modified"] for x in s["sources"]), s["sources"])  # the same bytes
+        code, s, err = self.run_all(LOOKUP, "--dry-run")  # read: every figure as stored
+        self.assertEqual(code, 0, err)
         self.assertEqual(s["levels"]["populations"]["unchanged"], len(before))
         self.assertEqual(self.sql("SELECT location, population, source, year, run_id FROM populations ORDER BY location"),
                          before)
