@@ -449,8 +449,10 @@ class Run {
         input_.digest_levels.push_back(e.dataset->level);  // digests kept from now on
       }
     }
-    // Two files (or datasets) with the same (location, date) are an error.
-    std::stable_sort(input_.rows.begin(), input_.rows.end(), by_location_date);
+    // Two files (or datasets) with the same (location, date) are an error. One dataset's rows
+    // come sorted: then there is nothing to sort.
+    if (!std::is_sorted(input_.rows.begin(), input_.rows.end(), by_location_date))
+      std::stable_sort(input_.rows.begin(), input_.rows.end(), by_location_date);
     for (size_t i = 1; i < input_.rows.size(); ++i) {
       const Observation& a = input_.rows[i - 1];
       const Observation& b = input_.rows[i];
