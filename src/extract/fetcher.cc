@@ -15,12 +15,13 @@ namespace {
 // security: fast enough to cost nothing beside parsing).
 class HashingSink final : public BodySink {
  public:
-  explicit HashingSink(SourceSink& next) : next_(next), state_(XXH3_createState(), XXH3_freeState) {
+  // `next`: where the body goes on to; nullptr: nowhere (only its hash is wanted).
+  explicit HashingSink(SourceSink* next) : next_(next), state_(XXH3_createState(), XXH3_freeState) {
     XXH3_128bits_reset(state_.get());
   }
   void write(std::string_view bytes) override {
     XXH3_128bits_update(state_.get(), bytes.data(), bytes.size());
-    next_.write(bytes);
+    if (next_ != nullptr) next_->write(bytes);
   }
   std::string hex_digest() const {
     XXH128_canonical_t c;
@@ -35,7 +36,7 @@ class HashingSink final : public BodySink {
   }
 
  private:
-  SourceSink& next_;
+  SourceSink* next_;
   std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state_;
 };
 
@@ -69,8 +70,25 @@ std::chrono::milliseconds Fetcher::backoff(int attempt) const {
   return backoff_ceiling(policy_, attempt);
 }
 
+std::optional<FetchResult> Fetcher::unchanged_file(const HttpRequest& request,
+                                                   const std::string& known_hash) {
+  if (known_hash.empty() || has_scheme(request.url)) return std::nullopt;
+  HashingSink hashing(nullptr);
+  HttpResult r = http_.get(request, hashing);
+  // A file that cannot be read is read again below, which reports why.
+  if (!r.status.ok() || r.response.status != 200 || hashing.hex_digest() != known_hash)
+    return std::nullopt;
+  FetchResult out;
+  out.not_modified = true;
+  out.http_status = 200;
+  out.bytes = r.response.body_bytes;
+  out.content_hash = known_hash;
+  out.attempts = 1;
+  return out;
+}
+
 Result<FetchResult> Fetcher::fetch(const std::string& url, const SourceValidators& validators,
-                                   SourceSink& sink) {
+                                   SourceSink& sink, const std::string& known_hash) {
   HttpRequest request;
   request.url = url;
   request.connect_timeout = options_.connect_timeout;
@@ -84,14 +102,19 @@ Result<FetchResult> Fetcher::fetch(const std::string& url, const SourceValidator
     }
   }
 
+  attempts_ = 0;
+  if (std::optional<FetchResult> same = unchanged_file(request, known_hash)) {
+    attempts_ = 1;
+    return *same;
+  }
+
   const std::string shown = redact_url(url);
   Status last;
-  attempts_ = 0;
   for (RetryLoop loop(policy_, clock_, jitter_);;) {
     const int attempt = loop.attempt();
     attempts_ = attempt;
     sink.restart();
-    HashingSink hashing(sink);
+    HashingSink hashing(&sink);
     HttpResult r = http_.get(request, hashing);
     bool transient = false;
     if (!r.status.ok()) {

@@ -6,7 +6,11 @@
 // HTTP 5xx and 429), with the common backoff (exponential, capped, with jitter) under a
 // RetryPolicy made from the options ([extract] retries, backoff_ms, backoff_max_ms); other HTTP
 // 4xx and the size limit fail at once. A 304 answer to a
-// conditional request reports not_modified and delivers no body. An HTTP error is reported by
+// conditional request reports not_modified and delivers no body. A local file (a path without a
+// scheme) has no validators: its conditional read is its content hash. Given `known_hash` (the
+// "xxh3-128:<hex>" a previous run loaded), the file is read once to hash it, and when the hash is
+// the same the result is not_modified (http_status 200, content_hash and bytes set) and nothing
+// reaches the sink; otherwise it is read again into the sink as usual. An HTTP error is reported by
 // its status, content type and size, never by its body (an internal service's answer must not
 // reach the API or a notification). Sleeps go through the Clock.
 // Not thread-safe.
@@ -15,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
@@ -51,7 +56,9 @@ struct FetchResult {
   long http_status = 0;
   std::string etag, last_modified;
   uint64_t bytes = 0;
-  std::string content_hash;  // "xxh3-128:<hex>" of the (decoded) body; empty when not_modified
+  // "xxh3-128:<hex>" of the (decoded) body; empty when an HTTP server answered 304 (a local file
+  // found unchanged by its hash carries it).
+  std::string content_hash;
   int attempts = 0;
 };
 
@@ -61,8 +68,10 @@ class Fetcher {
   // [0.5, 1].
   Fetcher(HttpClient& http, const Clock& clock, FetchOptions options, Jitter jitter = {});
 
+  // `known_hash`: for a local file, the content hash that makes it not_modified (see above);
+  // ignored for a URL with a scheme.
   Result<FetchResult> fetch(const std::string& url, const SourceValidators& validators,
-                            SourceSink& sink);
+                            SourceSink& sink, const std::string& known_hash = {});
 
   // The wait before retry number `attempt` (1-based), before jitter: min(backoff_max,
   // backoff_base * 2^(attempt-1)).
@@ -78,6 +87,10 @@ class Fetcher {
   RetryPolicy policy_;
   Jitter jitter_;
   int attempts_ = 0;
+
+  // The local file's hash equals known_hash: the not_modified result; else nullopt.
+  std::optional<FetchResult> unchanged_file(const HttpRequest& request,
+                                            const std::string& known_hash);
 };
 
 }  // namespace covid

@@ -36,6 +36,9 @@ ChangeSet classify(const std::vector<Observation>& stored,
   for (const Observation& o : incoming) {
     if (locations.empty() || *locations.rbegin() != o.location) locations.insert(o.location);
   }
+  // At least this many rows are new (exactly, when the store holds none the source lacks): one
+  // allocation instead of a vector doubling through a first load's rows.
+  if (incoming.size() > stored.size()) out.inserted.reserve(incoming.size() - stored.size());
   size_t i = 0, j = 0;
   while (i < stored.size() || j < incoming.size()) {
     if (j == incoming.size() || (i < stored.size() && by_location_date(stored[i], incoming[j]))) {

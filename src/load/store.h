@@ -230,6 +230,11 @@ class Store : public Outbox {
   virtual Result<uint64_t> data_version();
   // The store's location for messages, without secrets.
   virtual std::string describe() const = 0;
+  // Whether opening it ran schema steps (an older schema migrated, or a new one created): a run
+  // then reads its sources even when their bytes are those the last run loaded
+  // (pipeline/etl_run.h). SQLite and PostgreSQL say so; the default (DynamoDB, whose layout
+  // changes in place) is false.
+  virtual bool migrated_on_open() const { return false; }
 };
 
 // The error recorded for a run whose process ended before the run did, found by run `noticed_by`.

@@ -1,5 +1,7 @@
 #include "pipeline/etl_run.h"
 
+#include <xxhash.h>
+
 #include <algorithm>
 #include <chrono>
 #include <climits>
@@ -13,6 +15,8 @@
 
 #include "common/secrets.h"
 #include "extract/fetcher.h"
+#include "load/date_digest.h"
+#include "load/migrations.h"
 #include "load/plan.h"
 #include "load/store.h"
 #include "notify/dispatcher.h"
@@ -30,14 +34,39 @@ struct SourceRun {
   SourceReport report;
   bool attempted = false;
   const Dataset* dataset = nullptr;
-  std::string header;  // the body's header's columns (join_header), once read
+  std::string header;    // the body's header's columns (join_header), once read
+  std::string load_key;  // what its rows depend on besides its bytes (source_load_key)
 };
+
+// What a source's rows in the store depend on besides its bytes: the reading rules and schema of
+// this build, the join, its dataset and name, and the files of its dataset. A local file whose
+// bytes and key are those of the last successful run's is not read again (Run::known_hash).
+// Bumped whenever a reader's validation or what it takes from a file changes (as
+// BytesDigest::kRulesVersion is for the county reader, also mixed in): files loaded under older
+// rules are then read again once.
+constexpr int kReadingRules = 1;
+
+std::string source_load_key(const Config& config, const Dataset& dataset,
+                            const std::vector<SourceSlot>& slots, const SourceSlot& slot) {
+  std::string text =
+      "rules " + std::to_string(kReadingRules) + "." + std::to_string(BytesDigest::kRulesVersion) +
+      "\nschema " + std::to_string(sql_schema_version()) + "\njoin " +
+      std::to_string(int(config.join)) + "\ndataset " + dataset.name + "\nsource " + slot.name;
+  for (const SourceSlot& s : slots) text += "\nfile " + redact_url(s.url);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "xxh3-64:%016llx",
+                (unsigned long long)XXH3_64bits(text.data(), text.size()));
+  return buf;
+}
 
 // What the last successful run (ok or unchanged) read of each source, by (name, URL as shown):
 // the rows and dates its dataset took, for the shrink check and for a source that answers 304.
 struct PreviousRun {
   int64_t id = 0;
   std::map<std::pair<std::string, std::string>, SourceReport> sources;
+  // No run began after it (none failed, was interrupted or is running since): what the store
+  // holds is what it left.
+  bool latest = false;
 };
 
 Result<PreviousRun> last_success(Store& store) {
@@ -48,6 +77,7 @@ Result<PreviousRun> last_success(Store& store) {
   for (const RunRecord& r : *runs) {
     if (r.status != RunStatus::kOk && r.status != RunStatus::kUnchanged) continue;
     out.id = r.id;
+    out.latest = &r == &runs->front();
     auto sources = nlohmann::json::parse(r.sources_json, nullptr, false);
     if (!sources.is_array()) break;
     for (const auto& j : sources) {
@@ -62,6 +92,12 @@ Result<PreviousRun> last_success(Store& store) {
       };
       rep.kept_rows = count("kept_rows");
       rep.dates = count("dates");
+      const auto text = [&](const char* key) {  // absent or null in older runs
+        auto v = j.find(key);
+        return v != j.end() && v->is_string() ? v->get<std::string>() : std::string();
+      };
+      rep.content_hash = text("content_hash");
+      rep.load_key = text("load_key");
     }
     break;
   }
@@ -154,7 +190,29 @@ class Run {
     return Status::Ok();
   }
 
-  // Fetches one source into its reader; `conditional` sends the last run's validators.
+  // The content hash that makes a local file not_modified (extract/fetcher.h): the one the
+  // source's stored state and the last successful run both have, when that run was the last one
+  // (nothing failed or ran since), read the source for the same dataset under the same load key,
+  // the store was not migrated on opening, and the run replaces nothing. Else empty: the file is
+  // read.
+  std::string known_hash(const SourceRun& src) const {
+    if (!options_.replace_datasets.empty() || !previous_.latest || store_->migrated_on_open())
+      return {};
+    const std::string url = redact_url(src.slot.url);
+    auto state = states_.find(url);
+    auto prev = previous_.sources.find({src.slot.name, url});
+    if (state == states_.end() || prev == previous_.sources.end()) return {};
+    const SourceState& st = state->second;
+    if (st.content_hash.empty() || st.content_hash != prev->second.content_hash ||
+        st.name != src.slot.name || src.dataset == nullptr || st.dataset != src.dataset->name ||
+        prev->second.load_key != src.load_key) {
+      return {};
+    }
+    return st.content_hash;
+  }
+
+  // Fetches one source into its reader; `conditional` sends the last run's validators (for a
+  // local file, its content hash).
   Status fetch(Fetcher& fetcher, SourceRun& src, bool conditional) {
     SourceValidators validators;
     auto it = states_.find(redact_url(src.slot.url));  // kept under the URL without its secrets
@@ -164,7 +222,8 @@ class Run {
     src.report.name = src.slot.name;
     src.report.url = redact_url(src.slot.url);
     src.attempted = true;
-    auto r = fetcher.fetch(src.slot.url, validators, sink);
+    auto r = fetcher.fetch(src.slot.url, validators, sink,
+                           conditional ? known_hash(src) : std::string());
     if (!r.ok()) {
       src.report.attempts = fetcher.attempts();  // a failed source says how often it was tried
       return r.status();
@@ -181,6 +240,7 @@ class Run {
                               0,
                               0,
                               r->attempts};
+    src.report.load_key = src.load_key;
     if (!r->not_modified) {
       sink.finish();
       src.header = join_header(src.slot.reader->header());
@@ -218,8 +278,14 @@ class Run {
       }
     }
     for (const DatasetEntry& e : runs_) {
-      for (const SourceSlot& slot : e.run->sources())
-        sources_.push_back({slot, {}, false, e.dataset, {}});
+      for (const SourceSlot& slot : e.run->sources()) {
+        sources_.push_back({slot,
+                            {},
+                            false,
+                            e.dataset,
+                            {},
+                            source_load_key(config_, *e.dataset, e.run->sources(), slot)});
+      }
     }
     if (sources_.empty()) {
       return Status::Usage(
@@ -383,8 +449,10 @@ class Run {
         input_.digest_levels.push_back(e.dataset->level);  // digests kept from now on
       }
     }
-    // Two files (or datasets) with the same (location, date) are an error.
-    std::stable_sort(input_.rows.begin(), input_.rows.end(), by_location_date);
+    // Two files (or datasets) with the same (location, date) are an error. One dataset's rows
+    // come sorted: then there is nothing to sort.
+    if (!std::is_sorted(input_.rows.begin(), input_.rows.end(), by_location_date))
+      std::stable_sort(input_.rows.begin(), input_.rows.end(), by_location_date);
     for (size_t i = 1; i < input_.rows.size(); ++i) {
       const Observation& a = input_.rows[i - 1];
       const Observation& b = input_.rows[i];

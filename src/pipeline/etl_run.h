@@ -11,7 +11,12 @@
 //     name); a date-ordered dataset whose store keeps date digests for its level spools its
 //     dates and skips the unchanged ones before parsing (extract/date_block_skipper.h);
 //  3. fetch every source, conditionally when a previous run saw it; the bodies stream into their
-//     dataset readers. When every source answers 304 the run ends as `unchanged` at once;
+//     dataset readers. When every source answers 304 the run ends as `unchanged` at once. A local
+//     file's conditional read is its content hash: it is not modified when its hash is the one
+//     its stored state and the last successful run both have, that run was the last one, read it
+//     for the same dataset under the same load key (the reading rules and schema of this build,
+//     the join, the dataset's files), the store was not migrated on opening, and the run
+//     replaces no dataset (not in a dry run). Such a file is read only to hash it;
 //  4. decide once, after reading everything, whether the data is valid: any error fails the run
 //     (exit 2) with nothing written. A source whose dataset took more than config.max_shrink
 //     fewer rows or dates than in the last successful run is an error too (a download cut

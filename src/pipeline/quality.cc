@@ -10,11 +10,16 @@ namespace {
 
 bool known(int64_t v) { return v >= 0; }
 
-double median(std::vector<double> v) {
-  size_t n = v.size();
-  std::sort(v.begin(), v.end());
-  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+// The median of v[0..n), n > 0, reordering them: the middle value, or the mean of the two middle
+// ones (nth_element, not a sort: this runs for every row a first load inserts).
+double median_in_place(double* v, size_t n) {
+  std::nth_element(v, v + n / 2, v + n);
+  double upper = v[n / 2];
+  if (n % 2 == 1) return upper;
+  return (*std::max_element(v, v + n / 2) + upper) / 2;
 }
+
+double median(std::vector<double> v) { return median_in_place(v.data(), v.size()); }
 
 std::string number(double v) {
   char buf[64];
@@ -53,16 +58,19 @@ void QualityReport::add(QualityWarning w) {
 
 std::optional<double> robust_score(int64_t x, std::vector<int64_t> window) {
   if (window.size() < kMinWindow) return std::nullopt;
-  std::vector<double> w(window.begin(), window.end());
-  double med = median(w);
-  std::vector<double> dev;
-  double sum = 0;
-  for (double v : w) {
-    dev.push_back(std::fabs(v - med));
-    sum += dev.back();
+  const size_t n = window.size();
+  std::vector<double> values(2 * n);  // the window's values, then their deviations
+  double* w = values.data();
+  double* dev = w + n;
+  for (size_t i = 0; i < n; ++i) w[i] = double(window[i]);
+  double med = median_in_place(w, n);
+  double sum = 0;  // exact: halves of integers far below 2^53, in any order
+  for (size_t i = 0; i < n; ++i) {
+    dev[i] = std::fabs(w[i] - med);
+    sum += dev[i];
   }
-  double scale = 1.4826 * median(dev);
-  if (scale == 0) scale = 1.2533 * sum / double(dev.size());
+  double scale = 1.4826 * median_in_place(dev, n);
+  if (scale == 0) scale = 1.2533 * sum / double(n);
   scale = std::max(scale, 1.0);
   return std::fabs(double(x) - med) / scale;
 }
@@ -85,9 +93,10 @@ void check_outliers(const std::vector<Observation>& rows, const std::vector<bool
     for (size_t i = 1; i < rows.size(); ++i) {
       if (known(value(i)) && known(value(i - 1))) change[i] = value(i) - value(i - 1);
     }
+    std::vector<int64_t> window;
     for (size_t i = 1; i < rows.size(); ++i) {
       if (!checked[i] || !change[i]) continue;
-      std::vector<int64_t> window;
+      window.clear();
       for (size_t j = i > kWindow ? i - kWindow : 1; j < i; ++j) {
         if (change[j]) window.push_back(*change[j]);
       }

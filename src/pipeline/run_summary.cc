@@ -52,7 +52,8 @@ nlohmann::json sources_to_json(const std::vector<SourceReport>& sources) {
                    {"rows", r.rows},
                    {"kept_rows", r.kept_rows},
                    {"dates", r.dates},
-                   {"attempts", r.attempts}});
+                   {"attempts", r.attempts},
+                   {"load_key", or_null(r.load_key)}});
   }
   return out;
 }
@@ -161,7 +162,7 @@ std::string to_text(const RunSummary& s) {
   for (const SourceReport& r : s.sources) {
     out += "  " + r.name + "  " + r.url + "  ";
     if (r.not_modified) {
-      out += "304 not modified";
+      out += r.http_status == 304 ? "304 not modified" : "not modified (the same content hash)";
     } else if (r.http_status == 0) {
       out += "no answer";
     } else {

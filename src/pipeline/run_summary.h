@@ -32,6 +32,10 @@ struct SourceReport {
   // before these were kept); a source that answered 304 carries the last successful run's.
   uint64_t kept_rows = 0, dates = 0;
   int attempts = 0;
+  // What the rows loaded from it depend on besides its bytes (the reading rules, the schema, the
+  // join, the dataset and its files), as a hash: a local file whose hash and key are the last
+  // successful run's is not read again (pipeline/etl_run.h). Empty in runs before it was kept.
+  std::string load_key = {};
 };
 
 struct RunSummary {

@@ -46,6 +46,15 @@ bool WhoReader::read_new(const Row& row, size_t i, int64_t* out) {
   return true;
 }
 
+const Country* WhoReader::country(std::string_view code) {
+  std::string key(code);  // two or three letters: no allocation
+  auto it = known_.find(key);
+  if (it != known_.end()) return &it->second;
+  std::optional<Country> found = codes_->find(code);
+  if (!found) return nullptr;
+  return &known_.emplace(std::move(key), std::move(*found)).first->second;
+}
+
 void WhoReader::on_row(const Row& row) {
   if (codes_ == nullptr) {
     const Result<CountryCodes>& table = iso_country_codes();
@@ -58,8 +67,8 @@ void WhoReader::on_row(const Row& row) {
   }
   Observation o;
   bool ok = read_date(row, kDate, &o.date);
-  std::optional<Country> country = codes_->find(row[kCode]);
-  if (!country) {
+  const Country* country = this->country(row[kCode]);
+  if (country == nullptr) {
     error(row.line(kCode), row.column(kCode),
           column_name(kCode) + ": " +
               (row[kCode].empty() ? std::string("empty value")
@@ -76,8 +85,8 @@ void WhoReader::on_row(const Row& row) {
   if (!ok) return;
   o.location = country->id;
   o.recovered = kUnknown;
-  names_.emplace(o.location, country->name);
-  auto [number, added] = index_.emplace(o.location, uint32_t(index_.size()));
+  names_.try_emplace(o.location, country->name);
+  auto [number, added] = index_.try_emplace(o.location, uint32_t(index_.size()));
   (void)added;
   uint64_t key = (uint64_t(number->second) << 32) | uint32_t(o.date.days);
   auto [it, inserted] = seen_.emplace(key, row.line(kDate));

@@ -64,9 +64,12 @@ class WhoReader final : public TableReader {
     names_.clear();
     index_.clear();
     seen_.clear();
+    known_.clear();
     cadence_ = 0;
   }
   bool read_new(const Row& row, size_t i, int64_t* out);
+  // The country of a WHO code (codes_->find, kept: a file names each country on every date).
+  const Country* country(std::string_view code);
 
   const CountryCodes* codes_;
   std::vector<Observation> rows_;
@@ -74,6 +77,7 @@ class WhoReader final : public TableReader {
   std::map<std::string, std::string> names_;         // id -> ISO's name
   std::unordered_map<std::string, uint32_t> index_;  // id -> small number, for seen_
   std::unordered_map<uint64_t, uint64_t> seen_;      // (id number, date) -> line of its first row
+  std::unordered_map<std::string, Country> known_;   // WHO code -> its country, once found
   int cadence_ = 0;
 };
 

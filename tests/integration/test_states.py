@@ -77,6 +77,9 @@ class StatesLoad(TempDirTest):
         self.assertEqual(code, 0, err)
         self.assertEqual(s["status"], "unchanged")
         self.assertEqual(s["inserted"] + s["updated"], 0)
+        self.assertTrue(all(x["not_modified"] for x in s["sources"]), s["sources"])  # the same bytes
+        code, s, err = self.run_states(STATES, "--dry-run")  # read: every row as stored
+        self.assertEqual(code, 0, err)
         self.assertEqual(s["levels"]["state"]["unchanged"], len(self.expected))
 
     def test_a_revised_state_row_is_an_update_with_a_revision(self):

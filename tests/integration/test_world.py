@@ -135,6 +135,68 @@ class WorldReplay(WorldTest):
         self.assertEqual(s["status"], "unchanged")
 
 
+class WorldUnchanged(WorldTest):
+    """Issue 17, Speed: a file byte for byte what the last run loaded is not read again (its hash
+    is the stored one): the run ends as a 304 does. A byte changed, a dry run, or another join is
+    read and compared."""
+
+    def test_same_bytes_are_not_read_and_a_byte_changed_is(self):
+        with open(DAILY_2, encoding="utf-8", newline="") as f:
+            path = self.write("who.csv", f.read())
+        rows = who_rows(DAILY_2)
+        code, s, err = self.run_world(path)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(s["levels"]["country"]["inserted"], len(rows))
+        loaded = s["sources"][0]
+        before = self.sql("SELECT count(*), sum(cases), sum(deaths) FROM observations")
+
+        code, s, err = self.run_world(path)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(s["status"], "unchanged")
+        src = s["sources"][0]
+        self.assertEqual((src["not_modified"], src["rows"], src["content_hash"], src["load_key"]),
+                         (True, 0, loaded["content_hash"], loaded["load_key"]))
+        self.assertEqual((s["inserted"], s["updated"], s["unchanged"], s["levels"]), (0, 0, 0, {}))
+        self.assertEqual(self.sql("SELECT status FROM runs ORDER BY id DESC LIMIT 1"), [("unchanged",)])
+        p = cli("run", "--config", self.config, "--db", self.db, "--who", path)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("not modified (the same content hash)", p.stdout)
+
+        # A dry run reads and compares everything.
+        code, s, err = self.run_world(path, "--dry-run")
+        self.assertEqual(code, 0, err)
+        self.assertEqual((s["status"], s["levels"]["country"]["unchanged"]), ("unchanged", len(rows)))
+        self.assertFalse(s["sources"][0]["not_modified"])
+
+        # One byte of a name the reader does not store: read and compared, nothing written.
+        with open(path, encoding="utf-8", newline="") as f:
+            text = f.read()
+        self.assertEqual(text.count("Namibia"), sum(1 for c, _ in rows if c == "NA"))
+        i = text.index(",Namibia,")
+        self.write("who.csv", text[:i] + ",namibia," + text[i + 9:])
+        code, s, err = self.run_world(path)
+        self.assertEqual(code, 0, err)
+        self.assertFalse(s["sources"][0]["not_modified"])
+        self.assertEqual((s["status"], s["levels"]["country"]["unchanged"]), ("unchanged", len(rows)))
+        self.assertEqual(self.sql("SELECT count(*), sum(cases), sum(deaths) FROM observations"), before)
+
+        # One figure (a country's last date: its cumulative and the day's new count): updated.
+        last = max(d for c, d in rows if c == "NA")
+        row = rows[("NA", last)]
+        old = f"{last},NA,Namibia,{row['WHO_region']},{row['New_cases']},{row['Cumulative_cases']},"
+        new = (f"{last},NA,Namibia,{row['WHO_region']},{int(row['New_cases'] or 0) + 1},"
+               f"{int(row['Cumulative_cases']) + 1},")
+        self.assertEqual(text.count(old), 1)
+        self.write("who.csv", text.replace(old, new))
+        code, s, err = self.run_world(path)
+        self.assertEqual(code, 0, err)
+        self.assertEqual((s["status"], s["updated"], s["inserted"]), ("ok", 1, 0))
+        self.assertEqual(self.sql("SELECT cases FROM observations WHERE location = 'NAM' AND date = ?",
+                                  (last,)), [(int(row["Cumulative_cases"]) + 1,)])
+        code, s, err = self.run_world(path)
+        self.assertEqual((code, s["status"], s["sources"][0]["not_modified"]), (0, "unchanged", True))
+
+
 class WorldQuirks(WorldTest):
     def file(self, name, rows, bom=False):
         return self.write(name, ("\ufeff" if bom else "") + HEADER + "".join(r + "\n" for r in rows))

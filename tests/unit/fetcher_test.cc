@@ -1,9 +1,12 @@
 #include "extract/fetcher.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -372,6 +375,58 @@ TEST(FetcherHash, FormatAndEquality) {
   EXPECT_NE(hash_of({"date,cases\n2020-01-21,2\n"}), a);
   EXPECT_EQ(hash_of({}), xxh3_128(""));
   EXPECT_NE(hash_of({}), a);
+}
+
+// A local file's conditional read is its content hash: the same hash, nothing reaches the sink;
+// a byte changed, the whole file does. Real files, read by the real client.
+TEST(FetcherLocalFile, KnownHashMakesAnUnchangedFileNotModified) {
+  const std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("covid-fetcher-" + std::to_string(getpid()));
+  const std::string body = "date,cases,deaths\n2020-01-21,1,0\n";
+  std::ofstream(path, std::ios::trunc) << body;
+  CurlHttpClient http;
+  RecordingClock clock;
+  Fetcher fetcher(http, clock, FetchOptions{}, [] { return 1.0; });
+  StringSink sink;
+  Result<FetchResult> first = fetcher.fetch(path.string(), {}, sink);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_FALSE(first->not_modified);
+  EXPECT_EQ(first->content_hash, xxh3_128(body));
+  EXPECT_EQ(sink.data, body);
+
+  StringSink same;
+  Result<FetchResult> r = fetcher.fetch(path.string(), {}, same, first->content_hash);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->not_modified);
+  EXPECT_EQ(r->http_status, 200);
+  EXPECT_EQ(r->content_hash, first->content_hash);
+  EXPECT_EQ(r->bytes, body.size());
+  EXPECT_EQ(same.data, "");  // not parsed
+
+  std::ofstream(path, std::ios::trunc) << "date,cases,deaths\n2020-01-21,2,0\n";  // one byte
+  StringSink changed;
+  r = fetcher.fetch(path.string(), {}, changed, first->content_hash);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_FALSE(r->not_modified);
+  EXPECT_EQ(changed.data, "date,cases,deaths\n2020-01-21,2,0\n");
+  EXPECT_EQ(r->content_hash, xxh3_128(changed.data));
+  std::filesystem::remove(path);
+  // A file that cannot be read is reported as before, known hash or not.
+  StringSink none;
+  r = fetcher.fetch(path.string(), {}, none, first->content_hash);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("cannot open"), std::string::npos) << r.status().message();
+}
+
+// A URL with a scheme has validators: the known hash changes nothing (one request, no hash pass).
+TEST_F(FetcherTest, KnownHashIsIgnoredForAUrl) {
+  http.script = {ok("a\n")};
+  Fetcher fetcher(http, clock, options, [this] { return jitter; });
+  Result<FetchResult> r = fetcher.fetch(kUrl, {}, sink, xxh3_128("a\n"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->not_modified);
+  EXPECT_EQ(sink.data, "a\n");
+  EXPECT_EQ(http.requests.size(), 1u);
 }
 
 }  // namespace

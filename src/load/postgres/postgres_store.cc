@@ -358,7 +358,9 @@ Status PostgresStore::migrate() {
                    {std::to_string(schema_version())});
   if (!set.ok()) return fail(set.status());
   s = exec("committing the migration", "COMMIT");
-  return s.ok() ? s : fail(s);
+  if (!s.ok()) return fail(s);
+  migrated_ = *version < schema_version();
+  return s;
 }
 
 Result<int64_t> PostgresStore::begin_run(const std::string& started_at,

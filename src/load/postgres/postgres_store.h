@@ -77,6 +77,7 @@ class PostgresStore final : public Store {
   Result<std::vector<Population>> populations() override;
   Result<std::optional<int>> dataset_cadence(std::string_view dataset) override;
   std::string describe() const override;
+  bool migrated_on_open() const override { return migrated_; }
 
   // The schema version this build writes.
   static int schema_version();
@@ -110,6 +111,7 @@ class PostgresStore final : public Store {
   bool empty_ =
       false;  // read-only with missing_ok on a database without our schema: reads as empty
   bool committing_ = false;  // a lost connection now leaves the load's fate unknown
+  bool migrated_ = false;    // migrate() ran schema steps
 };
 
 }  // namespace covid

@@ -249,7 +249,9 @@ Status SqliteStore::migrate_steps() {
   }
   std::string set = "PRAGMA user_version = " + std::to_string(schema_version());
   COVID_RETURN_IF_ERROR(exec(set.c_str()));
-  return exec("COMMIT");
+  COVID_RETURN_IF_ERROR(exec("COMMIT"));
+  migrated_ = version < schema_version();
+  return Status::Ok();
 }
 
 namespace {

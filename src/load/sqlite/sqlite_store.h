@@ -47,6 +47,7 @@ class SqliteStore final : public Store {
   // stat() per call.
   Result<uint64_t> data_version() override;
   std::string describe() const override { return path_; }
+  bool migrated_on_open() const override { return migrated_; }
 
   // The schema version this build writes.
   static int schema_version();
@@ -74,6 +75,7 @@ class SqliteStore final : public Store {
   bool has_file_id_ = false;
   uint64_t file_dev_ = 0, file_ino_ = 0;
   bool has_schema_ = true;  // false until the schema exists (read-only stores)
+  bool migrated_ = false;   // migrate() ran schema steps
 
   friend class SqliteLoad;
 };
