@@ -38,6 +38,7 @@
 #include "load/store.h"
 #include "serve/locations.h"
 #include "serve/lru.h"
+#include "serve/map_data.h"
 #include "serve/representation.h"
 #include "serve/series.h"
 #include "serve/views.h"  // RunTotals
@@ -115,6 +116,7 @@ class Snapshot {
   mutable std::mutex lazy_mu_;  // guards the two below
   mutable std::shared_ptr<const LocationIndex> locations_;
   mutable std::shared_ptr<const Representation> states_;
+  mutable std::map<std::string, std::shared_ptr<const MapLevel>, std::less<>> maps_;
 };
 
 // Reads the data for `locations` and the runs, and makes the common responses.
@@ -171,7 +173,11 @@ class SnapshotCache {
                                                        std::string_view location);
   // The table of states (/api/v1/states, locations.h: states_json), made from every state's series.
   Result<std::shared_ptr<const Representation>> states(const Snapshot& snap);
-  // Series read from the store by series() and states() since start (a cached one is not read).
+  // Every location of a level (state, county, country) with its 7-day averages on one date axis,
+  // for /api/v1/map (map_data.h): every series of the level read once per version of the data.
+  Result<std::shared_ptr<const MapLevel>> map_level(const Snapshot& snap, std::string_view level);
+  // Series read from the store by series(), states() and map_level() since start (a cached one is
+  // not read).
   uint64_t series_reads() const { return series_reads_.load(std::memory_order_relaxed); }
 
  private:

@@ -794,3 +794,45 @@ async function main() {
 }
 
 main();
+
+// ---- The map (web/src/map.js, loaded after the first chart; its interface is in its header) ----
+// A minimal hook: a click on the map adds the location to the comparison; ?embed=1&view=map shows
+// the map alone; the map's view (map, map_metric, map_rate, map_date, map_state) is in the URL.
+(function mapHook() {
+  const el = document.getElementById('map-section');
+  if (!el) return;
+  const q = new URLSearchParams(location.search);
+  const embed = q.get('embed') === '1' && q.get('view') === 'map';
+  if (embed) document.documentElement.classList.add('embed-map');
+  const keep = (o) => {
+    const u = new URL(location.href);
+    for (const [k, v] of Object.entries(o)) { if (v === null || v === undefined || v === '') u.searchParams.delete(k); else u.searchParams.set(k, v); }
+    history.replaceState(null, '', u);
+  };
+  const start = () => {
+    const s = document.createElement('script');
+    s.src = 'map.js';
+    s.onload = () => {
+      const dark = matchMedia('(prefers-color-scheme: dark)');
+      const map = window.covidMap.mount(el, {
+        level: ['state', 'county', 'country'].includes(q.get('map')) ? q.get('map') : 'state',
+        metric: q.get('map_metric') === 'deaths' ? 'deaths' : 'cases',
+        per100k: q.get('map_rate') !== 'absolute',
+        date: q.get('map_date'), state: q.get('map_state'), dark: dark.matches, embed,
+        onSelect: async (id) => {
+          if (embed) return;
+          const found = await getJson('api/v1/locations?id=' + encodeURIComponent(id));
+          if (found.locations[0]) addLocation(found.locations[0]);
+        },
+        onDateChange: (d) => keep({ map_date: d }),
+        onOptsChange: (o) => keep({ map: o.level, map_metric: o.metric === 'deaths' ? 'deaths' : null, map_rate: o.per100k ? null : 'absolute', map_state: o.state }),
+      });
+      dark.addEventListener('change', (e) => map.update({ dark: e.matches }));
+      el.mapHandle = map;  // for the tests (pointOf)
+    };
+    document.body.appendChild(s);
+  };
+  if (embed || document.documentElement.dataset.chartReady === '1') start();
+  else new MutationObserver((m, obs) => { if (document.documentElement.dataset.chartReady === '1') { obs.disconnect(); start(); } })
+    .observe(document.documentElement, { attributes: true, attributeFilter: ['data-chart-ready'] });
+})();
