@@ -16,6 +16,8 @@ const url = process.argv[2];
 const runs = Number(process.env.PAINT_RUNS || 10);
 const mapAt = process.argv.indexOf('--map');
 const mapLevel = mapAt > 0 ? process.argv[mapAt + 1] : null;
+const shotAt = process.argv.indexOf('--shot');  // with --map: a screenshot of the map to this file
+const shot = shotAt > 0 ? process.argv[shotAt + 1] : null;
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
   headless: true,
@@ -63,6 +65,14 @@ if (mapLevel) {
       frames.push(f);
       draws.push(d);
     }
+    await context.close();
+  }
+  if (shot) {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(new URL(`?embed=1&view=map&map=${mapLevel}`, url).href, { waitUntil: 'load' });
+    await page.waitForFunction(() => document.getElementById('map-section')?.dataset.mapReady === '1', null, { timeout: 30_000 });
+    await page.locator('#map-section').screenshot({ path: shot });
     await context.close();
   }
   await browser.close();

@@ -390,7 +390,7 @@ void runs(SnapshotCache& cache, const Request& req, Response& resp) {
 // and kept like the other derived responses.
 constexpr size_t kMaxMapDates = 400;  // per request: a county level's full range is ~1,100
 
-void map(SnapshotCache& cache, const Request& req, Response& resp) {
+void map_handler(SnapshotCache& cache, const Request& req, Response& resp) {
   Params p;
   if (!p.parse(req, {"level", "metric", "per_100k", "from", "to", "state"}, resp)) return;
   std::string level = p.get("level") != nullptr ? *p.get("level") : "state";
@@ -440,7 +440,7 @@ void map(SnapshotCache& cache, const Request& req, Response& resp) {
 }
 
 // GET /api/v1: the endpoints, with where their description is.
-void index(const Request& req, Response& resp) {
+void api_index(const Request& req, Response& resp) {
   Params p;
   if (!p.parse(req, {}, resp)) return;
   static const auto rep = [] {
@@ -536,8 +536,8 @@ void add_api_routes(Router& router, SnapshotCache& cache, const ServerMetrics& m
              [c](const Request& q, Response& r) { annotations(*c, q, r); });
   router.add("/api/v1/export.csv", kGetHead,
              [c](const Request& q, Response& r) { export_csv_handler(*c, q, r); });
-  router.add("/api/v1/map", kGetHead, [c](const Request& q, Response& r) { map(*c, q, r); });
-  router.add("/api/v1", kGetHead, [](const Request& q, Response& r) { index(q, r); });
+  router.add("/api/v1/map", kGetHead, [c](const Request& q, Response& r) { map_handler(*c, q, r); });
+  router.add("/api/v1", kGetHead, [](const Request& q, Response& r) { api_index(q, r); });
   router.add("/healthz", kGetHead, [c](const Request& q, Response& r) { healthz(*c, q, r); });
   router.add("/metrics", kGetHead,
              [c, m](const Request& q, Response& r) { metrics_handler(*c, *m, q, r); });

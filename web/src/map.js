@@ -122,7 +122,13 @@
             const box = [Infinity, Infinity, -Infinity, -Infinity];
             features.push({ id: f.id, name: f.properties && f.properties.name, path: planarPath(f.geometry, box), box });
           }
-          if (spec.borders) borders = linePath(tj.mesh(topo, topo.objects[spec.borders], (a, b) => a !== b));
+          // The counties' borders and the states' (thicker), each one path stroked once a frame.
+          if (spec.borders) {
+            borders = [
+              { path: linePath(tj.mesh(topo, topo.objects[spec.object], (a, b) => a !== b)), width: 0.3 },
+              { path: linePath(tj.mesh(topo, topo.objects[spec.borders], (a, b) => a !== b)), width: 1.1 },
+            ];
+          }
         }
         return { width, height, features, borders, project };
       })());
@@ -333,8 +339,10 @@
       ctx.lineWidth = (o.level === 'county' ? 0.6 : 0.8) / view.scale;
       ctx.strokeStyle = dark() ? '#1b1d21' : '#ffffff';
       if (atlas.borders) {
-        ctx.lineWidth = 1.2 / view.scale;
-        ctx.stroke(atlas.borders);
+        for (const b of atlas.borders) {
+          ctx.lineWidth = b.width * Math.max(1, Math.sqrt(view.scale / 1.3)) / view.scale;
+          ctx.stroke(b.path);
+        }
       } else {
         for (const d of drawn) ctx.stroke(d.f.path);
       }
@@ -649,13 +657,15 @@
       const dpr = canvas.width / r.width;
       ctx.setTransform(view.scale, 0, 0, view.scale, view.dx, view.dy);
       const b = d.f.box;
-      for (let k = 0; k < 400; k++) {
-        // The box's centre first, then a spiral of points around it.
-        const a = k * 0.7, rad = (k / 400) * 0.5;
-        const x = (b[0] + b[2]) / 2 + Math.cos(a) * rad * (b[2] - b[0]);
-        const y = (b[1] + b[3]) / 2 + Math.sin(a) * rad * (b[3] - b[1]);
-        const px = x * view.scale + view.dx, py = y * view.scale + view.dy;
-        if (ctx.isPointInPath(d.f.path, px, py)) return { x: r.left + px / dpr, y: r.top + py / dpr };
+      // The box's centre, then a grid over the box, finer and finer.
+      for (let n = 1; n <= 64; n *= 2) {
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j < n; j++) {
+            const x = b[0] + (b[2] - b[0]) * (i + 0.5) / n, y = b[1] + (b[3] - b[1]) * (j + 0.5) / n;
+            const px = x * view.scale + view.dx, py = y * view.scale + view.dy;
+            if (ctx.isPointInPath(d.f.path, px, py)) return { x: r.left + px / dpr, y: r.top + py / dpr };
+          }
+        }
       }
       return null;
     }
