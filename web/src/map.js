@@ -171,6 +171,7 @@
     let focusIdx = -1;      // keyboard focus: index into `drawn`
     let playing = null;
     let view = { scale: 1, dx: 0, dy: 0 };
+    let bordersLayer = null;  // { key, layer }: the borders, stroked once per size
 
     el.classList.add('map');
     el.innerHTML = '';
@@ -336,13 +337,27 @@
         ctx.fillStyle = c;
         for (const p of paths) ctx.fill(p);
       }
-      ctx.lineWidth = (o.level === 'county' ? 0.6 : 0.8) / view.scale;
+      ctx.lineWidth = 0.8 / view.scale;
       ctx.strokeStyle = dark() ? '#1b1d21' : '#ffffff';
       if (atlas.borders) {
-        for (const b of atlas.borders) {
-          ctx.lineWidth = b.width * Math.max(1, Math.sqrt(view.scale / 1.3)) / view.scale;
-          ctx.stroke(b.path);
+        // The borders do not change with the date: stroked once into a layer, then copied.
+        const key = `${canvas.width}x${canvas.height}|${view.scale}|${view.dx}|${view.dy}|${dark()}`;
+        if (!bordersLayer || bordersLayer.key !== key) {
+          const layer = document.createElement('canvas');
+          layer.width = canvas.width;
+          layer.height = canvas.height;
+          const lc = layer.getContext('2d');
+          lc.setTransform(view.scale, 0, 0, view.scale, view.dx, view.dy);
+          lc.strokeStyle = ctx.strokeStyle;
+          for (const b of atlas.borders) {
+            lc.lineWidth = b.width * Math.max(1, Math.sqrt(view.scale / 1.3)) / view.scale;
+            lc.stroke(b.path);
+          }
+          bordersLayer = { key, layer };
         }
+        ctx.setTransform(1, 0, 0, 1, 0, 0);
+        ctx.drawImage(bordersLayer.layer, 0, 0);
+        ctx.setTransform(view.scale, 0, 0, view.scale, view.dx, view.dy);
       } else {
         for (const d of drawn) ctx.stroke(d.f.path);
       }
