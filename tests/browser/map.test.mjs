@@ -5,7 +5,7 @@
 // values; the PNG download is a PNG; ?embed=1&view=map shows the map alone; nothing is fetched from
 // elsewhere, no console error, no CSP violation. Screenshots go to $COVID_ETL_SCREENSHOTS.
 //
-// Data: the real national, state and WHO files and a generated county set (gen-nyt-like
+// Data: the real national, state, WHO and population files and a generated county set (gen-nyt-like
 // --counties 400 --days 90: its FIPS codes are mostly real counties').
 //
 // Run: node tests/browser/map.test.mjs (after `npm ci` in tests/browser).
@@ -36,7 +36,8 @@ const gen = path.join(dir, 'gen');
 const g = spawnSync('/usr/bin/python3', [path.join(SHARED, '..', 'tools', 'gen-nyt-like'), gen, '--counties', '400', '--days', '90'], { encoding: 'utf8' });
 if (g.status !== 0) throw new Error('gen-nyt-like: ' + g.stderr);
 const conf = path.join(dir, 'covid-etl.toml');
-fs.writeFileSync(conf, `[sources]\nwho = "${path.join(SHARED, 'who', 'WHO-COVID-19-global-data-2026-04-26.csv')}"\n`);
+fs.writeFileSync(conf, `[sources]\nwho = "${path.join(SHARED, 'who', 'WHO-COVID-19-global-data-2026-04-26.csv')}"\n` +
+  `population = "${path.join(SHARED, 'jhu', 'UID_ISO_FIPS_LookUp_Table.csv')}"\n`);
 const db = path.join(dir, 'covid.db');
 cli('run', '--config', conf, '--db', db, '--nyt', NYT, '--jhu', JHU, '--states', STATES, '--counties', path.join(gen, 'us-counties.csv'));
 const server = await startServer(db);
@@ -74,7 +75,11 @@ const ink = () => page.evaluate(() => {
   for (let i = 3; i < px.length; i += 4) if (px[i] > 200) n++;
   return n;
 });
-const pointOf = (id) => page.evaluate((i) => document.getElementById('map-section').mapHandle.pointOf(i), id);
+// A point inside a location's shape, in the viewport (the map scrolled into view first).
+const pointOf = async (id) => {
+  await page.locator('#map-canvas').scrollIntoViewIfNeeded();
+  return page.evaluate((i) => document.getElementById('map-section').mapHandle.pointOf(i), id);
+};
 const fmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
 
 await check('the states map paints the latest date from the API', async () => {

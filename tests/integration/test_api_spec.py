@@ -4,8 +4,8 @@ document (Debian's python3-jsonschema, Draft 2020-12); CORS on read-only GETs on
 (/api/v1/map) equal to the series API's; framing denied by default and allowed only to the origins
 of [serve] frame_ancestors.
 
-Data: the real national, state and WHO files and a small generated county set (gen-nyt-like
---counties 160 --days 60), loaded together.
+Data: the real national, state, WHO and population (JHU's lookup table) files and a small generated
+county set (gen-nyt-like --counties 160 --days 60), loaded together.
 """
 import json
 import os
@@ -21,6 +21,7 @@ from etl import JHU, NYT, REPO, SHARED, cli, run_json
 from test_serve import GEN, STATES, Server
 
 WHO = os.path.join(SHARED, "who", "WHO-COVID-19-global-data-2026-04-26.csv")
+POPULATION = os.path.join(SHARED, "jhu", "UID_ISO_FIPS_LookUp_Table.csv")
 SPEC = os.path.join(REPO, "web", "api", "openapi.json")
 
 
@@ -38,7 +39,8 @@ class ApiSpec(unittest.TestCase):
                        capture_output=True, timeout=120)
         cls.db = os.path.join(cls.tmp, "covid.db")
         code, _, err = run_json(cls.db, NYT, JHU, "--states", STATES, "--counties",
-                                os.path.join(gen, "us-counties.csv"), env={"COVID_ETL_WHO_URL": WHO})
+                                os.path.join(gen, "us-counties.csv"), "--population", POPULATION,
+                                env={"COVID_ETL_WHO_URL": WHO})
         if code != 0:
             raise AssertionError(f"run failed ({code}): {err}")
         cls.server = Server(cls.db)
@@ -120,6 +122,7 @@ class ApiSpec(unittest.TestCase):
                 col = m["ids"].index(loc)
                 by_date = dict(zip(s["date"], s[field]))
                 self.assertGreater(len(m["dates"]), 10)
+                self.assertTrue(any(v is not None for v in s[field]), f"{loc}: no {field}")
                 for d, row in zip(m["dates"], m["values"]):
                     want = by_date.get(d)
                     if want is None:
@@ -201,7 +204,7 @@ class Framing(unittest.TestCase):
             with self.subTest(value=value):
                 conf = self.config(f"[serve]\nframe_ancestors = {value}\n")
                 p = cli("serve", "--config", conf, "--db", self.db, "--listen", "127.0.0.1:0", timeout=20)
-                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertEqual(p.returncode, 64, p.stderr)  # a usage error
                 self.assertIn("covid-etl.toml:2:", p.stderr)
                 self.assertIn("frame_ancestors", p.stderr)
 
