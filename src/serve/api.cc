@@ -536,7 +536,8 @@ void add_api_routes(Router& router, SnapshotCache& cache, const ServerMetrics& m
              [c](const Request& q, Response& r) { annotations(*c, q, r); });
   router.add("/api/v1/export.csv", kGetHead,
              [c](const Request& q, Response& r) { export_csv_handler(*c, q, r); });
-  router.add("/api/v1/map", kGetHead, [c](const Request& q, Response& r) { map_handler(*c, q, r); });
+  router.add("/api/v1/map", kGetHead,
+             [c](const Request& q, Response& r) { map_handler(*c, q, r); });
   router.add("/api/v1", kGetHead, [](const Request& q, Response& r) { api_index(q, r); });
   router.add("/healthz", kGetHead, [c](const Request& q, Response& r) { healthz(*c, q, r); });
   router.add("/metrics", kGetHead,
