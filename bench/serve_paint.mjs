@@ -72,7 +72,7 @@ if (mapLevel) {
     const page = await context.newPage();
     await page.goto(new URL(`?embed=1&view=map&map=${mapLevel}`, url).href, { waitUntil: 'load' });
     await page.waitForFunction(() => document.getElementById('map-section')?.dataset.mapReady === '1', null, { timeout: 30_000 });
-    await page.locator('#map-section').screenshot({ path: shot });
+    await page.locator('#map-section .map-frame').screenshot({ path: shot });
     await context.close();
   }
   await browser.close();

@@ -793,7 +793,8 @@ async function main() {
   await Promise.all([initCompare(), loadStates()]);
 }
 
-main();
+// ?embed=1&view=map: the map alone (below), none of the charts.
+if (!(new URLSearchParams(location.search).get('embed') === '1' && new URLSearchParams(location.search).get('view') === 'map')) main();
 
 // ---- The map (web/src/map.js, loaded after the first chart; its interface is in its header) ----
 // A minimal hook: a click on the map adds the location to the comparison; ?embed=1&view=map shows

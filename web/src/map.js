@@ -310,6 +310,7 @@
         base.off.push(i);
       });
       focusIdx = -1;
+      renderUnmatched();
     }
 
     function valueOf(loc) {
@@ -370,7 +371,6 @@
       canvas.dataset.date = cur;
       dateOut.textContent = cur;
       if (!table.hidden) renderTable();
-      renderUnmatched();
     }
 
     function describe(loc) {
@@ -461,13 +461,15 @@
       if (!base.off.length) return;
       const p = h('p', { text: `Not on the map (no shape of their own${o.level === 'county' ? ': the NYT\'s Kansas City, Joplin and each state\'s Unknown; New York City is drawn as its five boroughs' : ''}): ` });
       base.off.forEach((loc, k) => {
-        const v = valueOf(loc);
-        const b = h('button', { type: 'button', class: 'linklike', 'data-id': base.ids[loc], text: `${base.names[loc]} (${v === null || v === undefined ? '–' : fmt.format(v)})` });
+        // Names only (their values are in the data table): rebuilt per level, not per date.
+        const b = h('button', { type: 'button', class: 'linklike', 'data-id': base.ids[loc], text: base.names[loc] });
         b.addEventListener('click', () => select(loc));
         if (k) p.append(', ');
         p.append(b);
       });
-      unmatched.append(p);
+      // A long list (locations whose FIPS code is no county's) stays folded.
+      const box = h('details', { open: base.off.length <= 20 }, h('summary', { text: `Not on the map: ${base.off.length}` }), p);
+      unmatched.append(box);
     }
 
     function renderTable() {
