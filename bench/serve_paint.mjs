@@ -7,11 +7,20 @@
 // Goal (issue 18): median <= 150 ms, p90 <= 300 ms over 20 loads.
 //
 // Usage: node bench/serve_paint.mjs http://127.0.0.1:PORT/   (PAINT_RUNS=20)
+//        node bench/serve_paint.mjs http://127.0.0.1:PORT/ --map state|county|country
+// With --map: the map alone (?embed=1&view=map&map=LEVEL), its "map-paint" mark (set after the
+// frame that shows the map's latest date), median and 90th percentile; then, in each load, one
+// animation frame: the slider moved one day back within a month already loaded, timed from the
+// input event to the next frame on screen (and the draw alone, the page's "map-frame" measure).
 import { chromium } from '../tests/browser/node_modules/playwright-core/index.mjs';
 import { CHROMIUM } from '../tests/browser/harness.mjs';
 
 const url = process.argv[2];
 const runs = Number(process.env.PAINT_RUNS || 20);
+const mapAt = process.argv.indexOf('--map');
+const mapLevel = mapAt > 0 ? process.argv[mapAt + 1] : null;
+const shotAt = process.argv.indexOf('--shot');  // with --map: a screenshot of the map to this file
+const shot = shotAt > 0 ? process.argv[shotAt + 1] : null;
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
   headless: true,
@@ -22,6 +31,60 @@ const browser = await chromium.launch({
 const paint = [];
 const fcp = [];
 const bytes = [];
+const pct = (a, p) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(s.length * p))]; };
+if (mapLevel) {
+  const frames = [];
+  const draws = [];
+  for (let i = 0; i < runs + 1; i++) {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(new URL(`?embed=1&view=map&map=${mapLevel}`, url).href, { waitUntil: 'load' });
+    await page.waitForFunction(() => performance.getEntriesByName('map-paint').length > 0, null, { timeout: 30_000 });
+    const p = await page.evaluate(() => performance.getEntriesByName('map-paint')[0].startTime);
+    // A date in the middle of the last month: its month is loaded by a first move, then the move
+    // one day back is timed.
+    const [f, d] = await page.evaluate(async () => {
+      const slider = document.getElementById('map-date');
+      const canvas = document.getElementById('map-canvas');
+      const move = async (v) => {
+        slider.value = String(v);
+        slider.dispatchEvent(new Event('input', { bubbles: true }));
+        for (let k = 0; k < 200 && canvas.dataset.date === before; k++) await new Promise((r) => setTimeout(r, 10));
+      };
+      let before = canvas.dataset.date;
+      const last = Number(slider.max);
+      await move(last - 12);
+      before = canvas.dataset.date;
+      performance.clearMeasures('map-frame');
+      const t0 = performance.now();
+      slider.value = String(last - 13);
+      slider.dispatchEvent(new Event('input', { bubbles: true }));
+      await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+      const t1 = performance.now();
+      const m = performance.getEntriesByName('map-frame');
+      return [t1 - t0, m.length ? m[m.length - 1].duration : NaN];
+    });
+    if (i > 0) {
+      paint.push(p);
+      frames.push(f);
+      draws.push(d);
+    }
+    await context.close();
+  }
+  if (shot) {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(new URL(`?embed=1&view=map&map=${mapLevel}`, url).href, { waitUntil: 'load' });
+    await page.waitForFunction(() => document.getElementById('map-section')?.dataset.mapReady === '1', null, { timeout: 30_000 });
+    await page.locator('#map-section .map-frame').screenshot({ path: shot });
+    await context.close();
+  }
+  await browser.close();
+  console.log(`map ${mapLevel}: painted median ${pct(paint, 0.5).toFixed(0)} ms, p90 ${pct(paint, 0.9).toFixed(0)} ms; ` +
+    `next date on screen median ${pct(frames, 0.5).toFixed(1)} ms, p90 ${pct(frames, 0.9).toFixed(1)} ms ` +
+    `(draw alone median ${pct(draws, 0.5).toFixed(1)} ms) over ${runs} loads`);
+  process.exit(0);
+}
 for (let i = 0; i < runs + 1; i++) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();

@@ -222,6 +222,32 @@ void read_channel(Checker& check, const toml::table& t, ChannelConfig* c) {
 
 }  // namespace
 
+bool frame_origin_ok(std::string_view origin) {
+  std::string_view rest = origin;
+  if (rest.starts_with("https://"))
+    rest.remove_prefix(8);
+  else if (rest.starts_with("http://"))
+    rest.remove_prefix(7);
+  else
+    return false;
+  if (rest.starts_with("*.")) rest.remove_prefix(2);
+  size_t colon = rest.find(':');
+  std::string_view host = rest.substr(0, colon);
+  if (host.empty() || host.size() > 253 || host.front() == '.' || host.back() == '.') return false;
+  for (char ch : host) {
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '.';
+    if (!ok) return false;
+  }
+  if (colon == std::string_view::npos) return true;
+  std::string_view port = rest.substr(colon + 1);
+  if (port.empty() || port.size() > 5) return false;
+  for (char ch : port) {
+    if (ch < '0' || ch > '9') return false;
+  }
+  return true;
+}
+
 bool parse_listen(std::string_view text, std::string* host, uint16_t* port) {
   size_t colon = text.rfind(':');
   if (colon == std::string_view::npos || colon == 0) return false;
@@ -440,7 +466,8 @@ Result<Config> load_config_file(const std::string& path, Config c) {
   }
   if (const toml::table* t = check.table(root, "serve")) {
     check.known(*t, "serve.",
-                {"listen", "max_connections", "max_connections_per_client", "header_timeout_ms"});
+                {"listen", "max_connections", "max_connections_per_client", "header_timeout_ms",
+                 "frame_ancestors"});
     check.string(*t, "listen", "serve.listen", &c.listen);
     int64_t max_connections = int64_t(c.max_connections),
             per_client = int64_t(c.max_connections_per_client), header = ms(c.header_timeout);
@@ -451,6 +478,22 @@ Result<Config> load_config_file(const std::string& path, Config c) {
     c.max_connections = uint64_t(max_connections);
     c.max_connections_per_client = uint64_t(per_client);
     c.header_timeout = std::chrono::milliseconds(header);
+    if (const toml::node* n = t->get("frame_ancestors")) {
+      const char* what =
+          "'serve.frame_ancestors' must be a list of origins such as \"https://example.org\" "
+          "(scheme://host[:port], the host may begin with \"*.\")";
+      const toml::array* list = n->as_array();
+      if (list == nullptr) check.fail(n->source(), what);
+      for (size_t i = 0; list != nullptr && i < list->size(); ++i) {
+        const toml::node& e = *list->get(i);
+        auto v = e.value<std::string>();
+        if (!v || !frame_origin_ok(*v)) {
+          check.fail(e.source(), what);
+        } else {
+          c.frame_ancestors.push_back(*v);
+        }
+      }
+    }
     std::string host;
     uint16_t port = 0;
     if (!parse_listen(c.listen, &host, &port)) {

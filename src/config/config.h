@@ -51,6 +51,10 @@ struct Config {
   uint64_t max_connections = 10'000;
   uint64_t max_connections_per_client = 64;
   std::chrono::milliseconds header_timeout{10'000};
+  // [serve] frame_ancestors: the origins allowed to frame the page (`?embed=1`), each
+  // "scheme://host[:port]" (host may begin with "*."); empty: framing denied (X-Frame-Options DENY,
+  // CSP frame-ancestors 'none').
+  std::vector<std::string> frame_ancestors;
   std::string nyt_url = kDefaultNytUrl;
   std::string jhu_url = kDefaultJhuUrl;
   // [sources] states: one URL or a list read in order; COVID_ETL_STATES_URL, --states. Empty: not
@@ -104,6 +108,11 @@ struct Config {
 // Splits "HOST:PORT" ("127.0.0.1:8080", "[::1]:8080", "localhost:0"; port 0: any free port).
 // False when the text is not of that form or the port is not 0..65535.
 bool parse_listen(std::string_view text, std::string* host, uint16_t* port);
+
+// Whether `origin` may be listed in [serve] frame_ancestors: http:// or https://, then a host of
+// letters, digits, '-' and '.' (it may begin with "*." for any subdomain), then an optional
+// ":port"; nothing else (no path, quote, space or ';', which would change the CSP header).
+bool frame_origin_ok(std::string_view origin);
 
 // The state files a run loads, in order; empty when the states dataset is off. States are on
 // unless [datasets] states = false, but with no states source configured they are loaded (from

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "serve/locations.h"
+#include "serve/map_data.h"
 #include "serve/representation.h"
 #include "serve/series.h"
 #include "serve/views.h"
@@ -411,6 +412,90 @@ void runs(SnapshotCache& cache, const Request& req, Response& resp) {
           resp);
 }
 
+// GET /api/v1/map?level=&metric=&per_100k=&from=&to=&state=: every location of a level on the
+// dates asked for (map_data.h), made from the level's matrix (read once per version of the data)
+// and kept like the other derived responses.
+constexpr size_t kMaxMapDates = 400;  // per request: a county level's full range is ~1,100
+
+void map_handler(SnapshotCache& cache, const Request& req, Response& resp) {
+  Params p;
+  if (!p.parse(req, {"level", "metric", "per_100k", "from", "to", "state"}, resp)) return;
+  std::string level = p.get("level") != nullptr ? *p.get("level") : "state";
+  if (level != "state" && level != "county" && level != "country")
+    return error_response(resp, 400,
+                          "level: '" + level.substr(0, 64) + "' is not state, county or country");
+  MapQuery q;
+  if (const std::string* m = p.get("metric")) {
+    if (*m != "cases" && *m != "deaths")
+      return error_response(resp, 400, "metric: '" + m->substr(0, 64) + "' is not cases or deaths");
+    q.metric = *m;
+  }
+  if (const std::string* v = p.get("per_100k")) {
+    if (*v != "true" && *v != "false")
+      return error_response(resp, 400, "per_100k: '" + v->substr(0, 64) + "' is not true or false");
+    q.per_100k = *v == "true";
+  }
+  if (const std::string* st = p.get("state")) {
+    if (level != "county") return error_response(resp, 400, "state: only with level=county");
+    if (st->size() != 2 || !std::isdigit(static_cast<unsigned char>((*st)[0])) ||
+        !std::isdigit(static_cast<unsigned char>((*st)[1])))
+      return error_response(
+          resp, 400, "state: '" + st->substr(0, 64) + "' is not a state's 2-digit FIPS code");
+    q.state = *st;
+  }
+  if (!date_range(p, &q.from, &q.to, resp)) return;
+  if (q.from && q.to && size_t(q.to->days - q.from->days) >= kMaxMapDates) {
+    return error_response(resp, 400,
+                          "from and to: at most " + std::to_string(kMaxMapDates) +
+                              " days per request (ask for the range in parts)");
+  }
+  if ((q.from && !q.to) || (!q.from && q.to))
+    return error_response(resp, 400, "from and to: give both, or neither (the last date)");
+  auto snap = available(cache, resp);
+  if (!snap) return;
+  auto data = cache.map_level(*snap, level);
+  if (!data.ok()) return unreadable(resp, data.status());
+  std::string key = "map|" + level + "|" + q.metric + "|" + (q.per_100k ? "1" : "0") + "|" +
+                    date_key(q.from) + "|" + date_key(q.to) + "|" + q.state;
+  respond(req,
+          snap->derived(key,
+                        [&] {
+                          return Representation::make(kJson, map_json(**data, q), "no-cache",
+                                                      kDerivedGzipLevel);
+                        }),
+          resp);
+}
+
+// GET /api/v1: the endpoints, with where their description is.
+void api_index(const Request& req, Response& resp) {
+  Params p;
+  if (!p.parse(req, {}, resp)) return;
+  static const auto rep = [] {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    auto add = [&](const char* method, const char* path, const char* what) {
+      list.push_back({{"method", method}, {"path", path}, {"description", what}});
+    };
+    add("GET", "/api/v1", "this index");
+    add("GET", "/api/v1/openapi.json", "the OpenAPI 3.1 description of every endpoint");
+    add("GET", "/api/v1/series", "one location's series in columns");
+    add("GET", "/api/v1/map", "every location of a level on a range of dates, for maps");
+    add("GET", "/api/v1/locations", "search the locations");
+    add("GET", "/api/v1/states", "the table of states");
+    add("GET", "/api/v1/annotations", "the NYT's notes on a location's anomalous days");
+    add("GET", "/api/v1/summary", "the latest date and values, and the data's freshness");
+    add("GET", "/api/v1/runs", "the run history, newest first");
+    add("GET", "/api/v1/runs/{id}", "one run (the daemon only)");
+    add("POST", "/api/v1/runs", "start a run (the daemon only, with its token)");
+    add("GET", "/api/v1/export.csv", "what `covid-etl export` prints");
+    add("GET", "/healthz", "whether the database can be read");
+    add("GET", "/metrics", "Prometheus metrics");
+    nlohmann::ordered_json body = {
+        {"version", 1}, {"openapi", "/api/v1/openapi.json"}, {"endpoints", list}};
+    return Representation::make(kJson, body.dump(2) + "\n", "no-cache");
+  }();
+  respond(req, rep, resp);
+}
+
 void healthz(SnapshotCache& cache, const Request& req, Response& resp) {
   Params p;
   if (!p.parse(req, {}, resp)) return;
@@ -480,6 +565,9 @@ void add_api_routes(Router& router, SnapshotCache& cache, const ServerMetrics& m
              [c](const Request& q, Response& r) { annotations(*c, q, r); });
   router.add("/api/v1/export.csv", kGetHead,
              [c](const Request& q, Response& r) { export_csv_handler(*c, q, r); });
+  router.add("/api/v1/map", kGetHead,
+             [c](const Request& q, Response& r) { map_handler(*c, q, r); });
+  router.add("/api/v1", kGetHead, [](const Request& q, Response& r) { api_index(q, r); });
   router.add("/healthz", kGetHead, [c](const Request& q, Response& r) { healthz(*c, q, r); });
   router.add("/metrics", kGetHead,
              [c, m](const Request& q, Response& r) { metrics_handler(*c, *m, q, r); });

@@ -10,7 +10,8 @@ void add_asset_routes(Router& router) {
   for (size_t i = 0; i < kEmbeddedAssetCount; ++i) {
     const EmbeddedAsset& a = kEmbeddedAssets[i];
     std::string type = a.content_type;
-    bool compressible = type.starts_with("text/") || type.starts_with("image/svg");
+    bool compressible = type.starts_with("text/") || type.starts_with("image/svg") ||
+                        type.starts_with("application/json");
     // no-cache: browsers keep the file and ask again (a 304 when the binary has not changed).
     auto rep =
         Representation::make(type, std::string(reinterpret_cast<const char*>(a.data), a.size),

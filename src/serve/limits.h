@@ -22,6 +22,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <string>
+#include <vector>
 
 namespace covid::serve {
 
@@ -39,6 +41,11 @@ struct ServerLimits {
   unsigned threads = 2;
   // After stop(): how long requests in flight get to finish before the rest are cut.
   std::chrono::milliseconds stop_grace{5'000};
+  // Not a bound but a policy sent with every response: the origins that may frame the page
+  // ([serve] frame_ancestors, each checked by config's frame_origin_ok()). Empty: framing denied
+  // (CSP frame-ancestors 'none' and X-Frame-Options: DENY); otherwise CSP frame-ancestors lists
+  // them (and 'self') and X-Frame-Options is left out (it cannot name origins).
+  std::vector<std::string> frame_ancestors;
 };
 
 }  // namespace covid::serve

@@ -82,6 +82,12 @@ void Router::dispatch(Request& req, Response& resp) const {
     if (r.methods & method_bit(req.method)) {
       resp.route = r.metrics_id;
       r.handler(req, resp);
+      // Cross-origin reads of the API (CORS): any origin may read what a GET answers; the run
+      // trigger (POST) and the other methods never say so.
+      if ((req.method == Method::kGet || req.method == Method::kHead) &&
+          (req.path == "/api/v1" || req.path.starts_with("/api/v1/"))) {
+        resp.headers.emplace_back("Access-Control-Allow-Origin", "*");
+      }
       return;
     }
     allowed |= r.methods;

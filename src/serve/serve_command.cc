@@ -22,6 +22,7 @@ ServerLimits server_limits(const Config& config) {
   limits.max_connections = size_t(config.max_connections);
   limits.max_connections_per_client = size_t(config.max_connections_per_client);
   limits.header_timeout = config.header_timeout;
+  limits.frame_ancestors = config.frame_ancestors;
   return limits;
 }
 

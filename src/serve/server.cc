@@ -32,16 +32,31 @@ using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
 // Sent with every response. The dashboard needs nothing from elsewhere and no inline script or
-// style: scripts, styles, data and images come from this origin only.
-constexpr std::string_view kSecurityHeaders =
+// style: scripts, styles, data and images come from this origin only. Framing: see
+// security_headers().
+constexpr std::string_view kSecurityHeadersStart =
     "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; "
-    "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action "
-    "'none'; "
-    "frame-ancestors 'none'\r\n"
+    "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors ";
+constexpr std::string_view kSecurityHeadersEnd =
     "X-Content-Type-Options: nosniff\r\n"
     "Referrer-Policy: no-referrer\r\n"
-    "X-Frame-Options: DENY\r\n"
     "Cross-Origin-Resource-Policy: same-origin\r\n";
+
+// The security fields: framing denied when no origin may frame the page, else allowed to those
+// origins only (CSP frame-ancestors; X-Frame-Options cannot name origins, so it is left out).
+std::string security_headers(const std::vector<std::string>& frame_ancestors) {
+  std::string out(kSecurityHeadersStart);
+  if (frame_ancestors.empty()) {
+    out += "'none'\r\nX-Frame-Options: DENY\r\n";
+  } else {
+    out += "'self'";
+    for (const std::string& o : frame_ancestors) out += " " + o;
+    out += "\r\n";
+  }
+  out += kSecurityHeadersEnd;
+  return out;
+}
 
 Method to_method(http::verb v) {
   switch (v) {
@@ -109,6 +124,7 @@ class HttpServer::Impl {
       : handler_(std::move(handler)),
         metrics_(metrics),
         limits_(limits),
+        security_headers_(security_headers(limits.frame_ancestors)),
         iocs_(make_contexts(limits.threads == 0 ? 1 : limits.threads)),
         acceptor_(*iocs_[0]),
         retry_timer_(*iocs_[0]) {
@@ -151,6 +167,7 @@ class HttpServer::Impl {
   Handler handler_;
   ServerMetrics& metrics_;
   const ServerLimits limits_;
+  const std::string security_headers_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_requested_ = false;
@@ -463,7 +480,7 @@ class Session : public std::enable_shared_from_this<Session> {
       head_ += value;
       head_ += "\r\n";
     }
-    head_ += kSecurityHeaders;
+    head_ += server_.security_headers_;
     if (!keep_alive)
       head_ += "Connection: close\r\n";
     else if (http10)

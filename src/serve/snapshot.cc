@@ -5,6 +5,7 @@
 #include "pipeline/freshness.h"
 #include "serve/annotated_average.h"
 #include "serve/views.h"
+#include "transform/country_codes.h"
 
 namespace covid::serve {
 namespace {
@@ -335,6 +336,45 @@ Result<std::shared_ptr<const Representation>> SnapshotCache::rankings(const Snap
                                   kOnDemandGzipLevel);
   std::lock_guard lazy(snap.lazy_mu_);
   return snap.rankings_.emplace(key, rep).first->second;
+}
+
+Result<std::shared_ptr<const MapLevel>> SnapshotCache::map_level(const Snapshot& snap,
+                                                                 std::string_view level) {
+  auto cached = [&]() -> std::shared_ptr<const MapLevel> {
+    std::lock_guard lazy(snap.lazy_mu_);
+    auto it = snap.maps_.find(level);
+    return it == snap.maps_.end() ? nullptr : it->second;
+  };
+  if (auto hit = cached()) return hit;
+  auto index = locations(snap);
+  if (!index.ok()) return index.status();
+  std::vector<const Location*> locs;
+  std::vector<SeriesColumns> series;
+  std::vector<std::string> numeric;
+  const CountryCodes* codes = nullptr;
+  if (level == "country" && iso_country_codes().ok()) codes = &*iso_country_codes();
+  {
+    std::lock_guard lock(mu_);
+    if (auto hit = cached()) return hit;
+    if (!store_) return Status::Load("the database cannot be read now");
+    for (const Location& l : (*index)->all()) {
+      if (l.type != level) continue;
+      auto read = store_->read_series(l.id, std::nullopt, std::nullopt);
+      if (!read.ok()) {
+        log_once(read.status().message());
+        return read.status();
+      }
+      series_reads_.fetch_add(1, std::memory_order_relaxed);
+      locs.push_back(&l);
+      series.push_back(snap.columns(l.id, *read));
+      numeric.push_back(codes != nullptr ? codes->numeric(l.id) : std::string());
+    }
+  }
+  auto made =
+      std::make_shared<const MapLevel>(make_map_level(std::string(level), locs, series, numeric));
+  std::lock_guard lazy(snap.lazy_mu_);
+  auto [it, fresh] = snap.maps_.emplace(std::string(level), made);
+  return it->second;
 }
 
 void SnapshotCache::set_unavailable(const std::string& error) {

@@ -38,6 +38,7 @@
 #include "load/store.h"
 #include "serve/locations.h"
 #include "serve/lru.h"
+#include "serve/map_data.h"
 #include "serve/representation.h"
 #include "serve/series.h"
 #include "serve/views.h"  // RunTotals
@@ -112,10 +113,11 @@ class Snapshot {
 
   mutable LruCache<Representation> derived_{kMaxDerived, kMaxDerivedBytes};
   mutable LruCache<LocationSeries> series_cache_;
-  mutable std::mutex lazy_mu_;  // guards the two below
+  mutable std::mutex lazy_mu_;  // guards the four below
   mutable std::shared_ptr<const LocationIndex> locations_;
   mutable std::shared_ptr<const Representation> states_;
   mutable std::map<std::string, std::shared_ptr<const Representation>, std::less<>> rankings_;
+  mutable std::map<std::string, std::shared_ptr<const MapLevel>, std::less<>> maps_;
 };
 
 // Reads the data for `locations` and the runs, and makes the common responses.
@@ -178,8 +180,11 @@ class SnapshotCache {
   Result<std::shared_ptr<const Representation>> rankings(const Snapshot& snap,
                                                          const std::string& level,
                                                          const std::string& state);
-  // Series read from the store by series(), states() and rankings() since start (a cached one is
-  // not read).
+  // Every location of a level (state, county, country) with its 7-day averages on one date axis,
+  // for /api/v1/map (map_data.h): every series of the level read once per version of the data.
+  Result<std::shared_ptr<const MapLevel>> map_level(const Snapshot& snap, std::string_view level);
+  // Series read from the store by series(), states(), rankings() and map_level() since start (a
+  // cached one is not read).
   uint64_t series_reads() const { return series_reads_.load(std::memory_order_relaxed); }
 
  private:

@@ -51,6 +51,7 @@ Result<CountryCodes> CountryCodes::parse(std::string_view text, const std::strin
     std::string common = text_of("common_name");
     if (a2.size() != 2 || a3.size() != 3 || name.empty()) return fail("an entry lacks its codes");
     out.by_code_[a2] = Country{a3, common.empty() ? name : common};
+    if (std::string numeric = text_of("numeric"); !numeric.empty()) out.numeric_[a3] = numeric;
   }
   if (out.by_code_.empty()) return fail("no country in it");
   for (const Extra& x : kExtras) out.by_code_[x.code] = Country{x.id, x.name};
@@ -66,6 +67,11 @@ Result<CountryCodes> CountryCodes::load(const std::string& path) {
   std::ostringstream s;
   s << in.rdbuf();
   return parse(s.str(), path);
+}
+
+std::string CountryCodes::numeric(std::string_view id) const {
+  auto it = numeric_.find(std::string(id));
+  return it == numeric_.end() ? std::string() : it->second;
 }
 
 std::optional<Country> CountryCodes::find(std::string_view code) const {

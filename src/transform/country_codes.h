@@ -44,9 +44,14 @@ class CountryCodes {
   // The country of a WHO code (two letters, a non-ISO code above, or XX?), or std::nullopt.
   std::optional<Country> find(std::string_view who_code) const;
   size_t size() const { return by_code_.size(); }
+  // The ISO 3166-1 numeric code of a country id ("250" for FRA), as the table gives it; empty
+  // for an id the table lacks (XKS, XXO...). The map (serve/map_data.h) matches world-atlas's
+  // shapes, which carry these codes, to our ids with it.
+  std::string numeric(std::string_view id) const;
 
  private:
   std::unordered_map<std::string, Country> by_code_;
+  std::unordered_map<std::string, std::string> numeric_;  // alpha-3 -> numeric
 };
 
 // The table at kIsoCodesPath, read once per process (the first call reads it; later ones return

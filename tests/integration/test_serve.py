@@ -238,7 +238,7 @@ class ServeApi(ServerTest):
             self.assertEqual(headers.get("cache-control"), "no-store", path)
 
     def test_unknown_paths_answer_404_and_nothing_reaches_the_file_system(self):
-        for path in ("/nope", "/api/v1/series/", "/api/v2/series", "/api/v1", "/index.htm", "/app.js/",
+        for path in ("/nope", "/api/v1/series/", "/api/v2/series", "/api/v1/nope", "/api/v1/", "/index.htm", "/app.js/",
                      "/../../../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fetc%2fpasswd",
                      "/%252e%252e/etc/passwd", "/static/../app.js", "//etc/passwd", "/app.js%00",
                      "/src/app.js", "/web/src/app.js", "/node_modules/uplot/dist/uPlot.min.css",

@@ -13,9 +13,10 @@
 //   loc=06,US,06037   the locations: the first is the page's, all are compared (default: US)
 //   range=90d | from=YYYY-MM-DD&to=YYYY-MM-DD   the dates, within the page location's own dates
 //   scale=log, per100k=1, hide=deaths,recovered, metric=deaths_avg7 (the comparison's),
-//   rank=county|country, rankby=deaths, mapdate=YYYY-MM-DD (the map's date)
+//   rank=county|country, rankby=deaths,
+//   map=county, map_metric=deaths, map_rate=absolute, map_date=YYYY-MM-DD, map_state=SS (the map's)
 // Every URL is relative (api/v1/...), so the page works from any folder or bucket.
-// The map is D's web/src/map.js (window.covidMap.mount(el, opts)), loaded after the first chart.
+// The map is web/src/map.js (window.covidMap.mount(el, opts)), loaded after the first chart.
 // The page sets the performance mark "first-chart-paint" once the first chart is on screen.
 
 /* global uPlot */
@@ -40,7 +41,7 @@ const rateFmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
 
 const state = {
   locs: [NATION], range: 'all', from: null, to: null, log: false, hidden: new Set(), per100k: false,
-  metric: 'cases_avg7', rank: 'state', rankBy: 'cases', mapDate: null,
+  metric: 'cases_avg7', rank: 'state', rankBy: 'cases',
 };
 const places = new Map();  // id -> { id, label, type, state, population, color } from /api/v1/locations
 const seriesCache = new Map();  // id -> the API's series (a promise while it loads)
@@ -52,7 +53,6 @@ let syncing = false;
 let painted = false;
 let onPainted = null;
 let summary = null;
-let mapView = null;    // what covidMap.mount returned
 let colors = null;
 
 const isDate = (s) => typeof s === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(s + 'T00:00:00Z'));
@@ -96,7 +96,6 @@ function readUrl() {
   state.metric = q.get('metric') in METRICS ? q.get('metric') : 'cases_avg7';
   state.rank = RANK_LEVELS.includes(q.get('rank')) ? q.get('rank') : 'state';
   state.rankBy = q.get('rankby') === 'deaths' ? 'deaths' : 'cases';
-  state.mapDate = isDate(q.get('mapdate')) ? q.get('mapdate') : null;
   for (const key of (q.get('hide') || '').split(',')) if (TOGGLES.includes(key)) state.hidden.add(key);
   const loc = q.get('loc');
   if (loc !== null) {
@@ -104,6 +103,8 @@ function readUrl() {
       .slice(0, MAX_LOCATIONS);
   }
 }
+
+const MAP_KEYS = ['map', 'map_metric', 'map_rate', 'map_date', 'map_state'];
 
 function urlOf() {
   const q = new URLSearchParams();
@@ -120,7 +121,9 @@ function urlOf() {
   if (state.metric !== 'cases_avg7') q.set('metric', state.metric);
   if (state.rank !== 'state') q.set('rank', state.rank);
   if (state.rankBy !== 'cases') q.set('rankby', state.rankBy);
-  if (state.mapDate) q.set('mapdate', state.mapDate);
+  // The map's own view (map.js's controls keep it: the hook at the end of this file).
+  const now = new URLSearchParams(location.search);
+  for (const key of MAP_KEYS) if (now.has(key)) q.set(key, now.get(key));
   const s = q.toString().replace(/%2C/g, ',').replace(/%3A/g, ':');
   return s ? '?' + s : location.pathname;
 }
@@ -1032,42 +1035,6 @@ async function loadRankings() {
   }
 }
 
-// ---- The map (web/src/map.js, engineer D's) ---------------------------------------------------
-
-function mapOptions() {
-  const p = places.get(view?.id);
-  const level = p && p.type === 'country' ? 'country' : p && (p.type === 'state' || p.type === 'county') ? 'county' : 'state';
-  return {
-    level, metric: state.rankBy, per100k: state.per100k, date: state.mapDate,
-    state: level === 'county' ? rankState() : null, dark: matchMedia('(prefers-color-scheme: dark)').matches,
-  };
-}
-
-async function loadMap() {
-  const el = $('map-section');
-  if (!el || el.dataset.loading) return;
-  el.dataset.loading = '1';
-  // A build without the map (map.js missing) answers 404: no script is run then.
-  const head = await fetch('map.js', { method: 'HEAD' }).catch(() => null);
-  if (!head || !head.ok) return;
-  const s = document.createElement('script');
-  s.src = 'map.js';
-  s.async = true;
-  s.onload = () => {
-    if (!window.covidMap) return;
-    mapView = window.covidMap.mount(el, {
-      ...mapOptions(),
-      onSelect: (id) => choosePlace({ id }),
-      onDateChange: (date) => {
-        state.mapDate = date;
-        writeUrl(true);
-      },
-    });
-  };
-  s.onerror = () => s.remove();
-  document.body.appendChild(s);
-}
-
 // ---- The whole view -----------------------------------------------------------------------------
 
 function fail(message) {
@@ -1126,7 +1093,6 @@ async function render(first) {
   for (const c of charts.slice(1)) c.redraw(false, false);
   showCards();
   await Promise.all([showCompare(), loadRankings()]);
-  if (mapView) mapView.update(mapOptions());
   document.documentElement.dataset.viewReady = id;
 }
 
@@ -1164,7 +1130,6 @@ function wireControls() {
     state.rankBy = $('rank-metric').value;
     writeUrl();
     renderRankings();
-    if (mapView) mapView.update({ metric: state.rankBy });
   });
   for (const key of TOGGLES) {
     $('show-' + key).addEventListener('change', (e) => {
@@ -1211,7 +1176,6 @@ async function main() {
   await render(true);
   const sum = getJson(API + 'summary');
   if (!view) return;
-  setTimeout(loadMap, 0);
   try {
     summary = await sum;
     showFreshness(summary);
@@ -1220,4 +1184,46 @@ async function main() {
   }
 }
 
-main();
+// ?embed=1&view=map: the map alone (below), none of the charts.
+if (!(new URLSearchParams(location.search).get('embed') === '1' && new URLSearchParams(location.search).get('view') === 'map')) main();
+
+// ---- The map (web/src/map.js, loaded after the first chart; its interface is in its header) ----
+// A click on the map makes the location the page's; ?embed=1&view=map shows
+// the map alone; the map's view (map, map_metric, map_rate, map_date, map_state) is in the URL.
+(function mapHook() {
+  const el = document.getElementById('map-section');
+  if (!el) return;
+  const q = new URLSearchParams(location.search);
+  const embed = q.get('embed') === '1' && q.get('view') === 'map';
+  if (embed) document.documentElement.classList.add('embed-map');
+  const keep = (o) => {
+    const u = new URL(location.href);
+    for (const [k, v] of Object.entries(o)) { if (v === null || v === undefined || v === '') u.searchParams.delete(k); else u.searchParams.set(k, v); }
+    history.replaceState(null, '', u);
+  };
+  const start = () => {
+    const s = document.createElement('script');
+    s.src = 'map.js';
+    s.onload = () => {
+      const dark = matchMedia('(prefers-color-scheme: dark)');
+      const map = window.covidMap.mount(el, {
+        level: ['state', 'county', 'country'].includes(q.get('map')) ? q.get('map') : 'state',
+        metric: q.get('map_metric') === 'deaths' ? 'deaths' : 'cases',
+        per100k: q.get('map_rate') !== 'absolute',
+        date: q.get('map_date'), state: q.get('map_state'), dark: dark.matches, embed,
+        onSelect: async (id) => {
+          if (embed) return;
+          await choosePlace({ id });
+        },
+        onDateChange: (d) => keep({ map_date: d }),
+        onOptsChange: (o) => keep({ map: o.level, map_metric: o.metric === 'deaths' ? 'deaths' : null, map_rate: o.per100k ? null : 'absolute', map_state: o.state }),
+      });
+      dark.addEventListener('change', (e) => map.update({ dark: e.matches }));
+      el.mapHandle = map;  // for the tests (pointOf)
+    };
+    document.body.appendChild(s);
+  };
+  if (embed || document.documentElement.dataset.chartReady === '1') start();
+  else new MutationObserver((m, obs) => { if (document.documentElement.dataset.chartReady === '1') { obs.disconnect(); start(); } })
+    .observe(document.documentElement, { attributes: true, attributeFilter: ['data-chart-ready'] });
+})();
