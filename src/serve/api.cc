@@ -481,6 +481,7 @@ void api_index(const Request& req, Response& resp) {
     add("GET", "/api/v1/map", "every location of a level on a range of dates, for maps");
     add("GET", "/api/v1/locations", "search the locations");
     add("GET", "/api/v1/states", "the table of states");
+    add("GET", "/api/v1/rankings", "a level's locations by 7-day new cases and deaths");
     add("GET", "/api/v1/annotations", "the NYT's notes on a location's anomalous days");
     add("GET", "/api/v1/summary", "the latest date and values, and the data's freshness");
     add("GET", "/api/v1/runs", "the run history, newest first");

@@ -96,7 +96,8 @@ class ApiSpec(unittest.TestCase):
             "/api/v1/map?level=county&from=2020-02-01&to=2020-03-31&state=36",
             "/api/v1/map?level=country&from=2021-01-01&to=2021-03-31",
             "/api/v1/locations", "/api/v1/locations?type=state&q=new&limit=5", "/api/v1/locations?id=06,FRA",
-            "/api/v1/states", "/api/v1/annotations", "/api/v1/annotations?location=06&from=2020-01-01",
+            "/api/v1/states", "/api/v1/rankings", "/api/v1/rankings?level=county&state=36",
+            "/api/v1/rankings?level=country", "/api/v1/annotations", "/api/v1/annotations?location=06&from=2020-01-01",
             "/api/v1/summary", "/api/v1/summary?location=06",
             "/api/v1/runs", "/api/v1/runs?limit=1",
             "/api/v1/export.csv?location=06&from=2021-01-01&to=2021-01-10&per_100k=true",
@@ -106,7 +107,7 @@ class ApiSpec(unittest.TestCase):
                 self.check(path)
         for path in ["/api/v1/series?location=nowhere", "/api/v1/map?level=city",
                      "/api/v1/map?level=state&state=06", "/api/v1/map?from=2020-01-01&to=2022-01-01",
-                     "/api/v1/map?from=2021-01-01", "/api/v1/locations?limit=0", "/api/v1/runs?limit=x"]:
+                     "/api/v1/map?from=2021-01-01", "/api/v1/locations?limit=0", "/api/v1/rankings?level=county", "/api/v1/runs?limit=x"]:
             with self.subTest(path=path):
                 self.check(path, 400)
 

@@ -58,6 +58,12 @@ schemas = {
         "new_cases_avg7": null(num), "new_deaths_avg7": null(num), "new_cases_avg7_14d_ago": null(num),
         "change_14d": null(num), "change_14d_pct": null(num), "new_cases_avg7_per_100k": null(num),
         "new_deaths_avg7_per_100k": null(num)}))}),
+    "Rankings": obj({"level": {"enum": ["state", "county", "country"]}, "state": null(str_), "date": null(date),
+                     "count": int_, "locations": arr(obj({
+        "id": str_, "name": str_, "label": str_, "type": str_, "population": null(int_), "date": null(date),
+        "cases": null(int_), "deaths": null(int_),
+        **{f"new_{m}_avg7{x}": null(num) for m in ("cases", "deaths") for x in ("", "_per_100k", "_14d_ago", "_14d_ago_per_100k")},
+        "cases_change_14d_pct": null(num), "deaths_change_14d_pct": null(num)}))}),
     "Annotations": obj({"location": str_, "annotations": arr(obj({
         "from": date, "to": date, "type": str_, "omit_from_average": S("boolean"), "omit_on_subgeographies": S("boolean"),
         "adjusted_count": null(int_), "text": str_}, required=["from", "to", "type", "text"], extra=True))}),
@@ -89,6 +95,10 @@ paths = {
          p("id", str_, "comma-separated ids (at most 100)"), p("limit", {"type": "integer", "minimum": 1, "maximum": 1000}, "at most this many (100)")],
         ok(ref("Locations"))),
     "/api/v1/states": get("every state's latest 7-day averages and 14-day change", [], ok(ref("States"))),
+    "/api/v1/rankings": get("a level's locations by 7-day new cases and deaths, absolute and per 100,000, with the 14-day change",
+        [p("level", {"enum": ["state", "county", "country"], "default": "state"}, "the level"),
+         p("state", {"type": "string", "pattern": "^[0-9]{2}$"}, "with level=county (required): the counties of one state")],
+        ok(ref("Rankings"))),
     "/api/v1/annotations": get("the NYT's notes on a location's anomalous days",
         [loc, dateq("from", "notes ending on or after"), dateq("to", "notes starting on or before")], ok(ref("Annotations"))),
     "/api/v1/summary": get("the latest date and values, and the data's freshness", [loc], ok(ref("Summary"))),
