@@ -371,8 +371,7 @@ class Run {
       COVID_RETURN_IF_ERROR(e.run->take_rows(input_.rows, locations));
       COVID_RETURN_IF_ERROR(e.run->take_reference(input_.reference));
       any_series = any_series || *e.dataset->level != '\0';
-      bool replace = std::find(options_.replace_datasets.begin(), options_.replace_datasets.end(),
-                               e.dataset->name) != options_.replace_datasets.end();
+      bool replace = replaced(*e.dataset);
       if (e.run->cadence_days() > 0 || replace)
         input_.datasets.push_back(
             {e.dataset->name, e.dataset->level, e.run->cadence_days(), std::nullopt, replace});
@@ -418,7 +417,8 @@ class Run {
   // A source whose dataset took far fewer rows or dates than the last successful run read from
   // the source of the same name ("nyt", "jhu", "states", "counties"; all its files together,
   // whatever their URLs) is what a download cut short at a line boundary looks like: an error
-  // unless accept_shrink.
+  // unless accept_shrink. A dataset this run replaces (--replace-dataset) is not compared: its
+  // stored rows go, whatever their number.
   void check_shrink() {
     struct Totals {
       uint64_t rows = 0, dates = 0, before_rows = 0, before_dates = 0;
@@ -427,6 +427,7 @@ class Run {
     };
     std::map<std::string, Totals> by_name;
     for (const SourceRun& src : sources_) {
+      if (src.dataset != nullptr && replaced(*src.dataset)) continue;
       Totals& t = by_name[src.slot.name];
       t.rows += src.report.kept_rows;
       t.dates += src.report.dates;  // the files of a dataset hold separate dates
@@ -594,6 +595,12 @@ class Run {
     RunRecord rec = record(summary_.status);
     COVID_RETURN_IF_ERROR(t.finish_run(rec, outbox()));
     return t.commit();
+  }
+
+  // Whether this run replaces `d` (--replace-dataset).
+  bool replaced(const Dataset& d) const {
+    return std::find(options_.replace_datasets.begin(), options_.replace_datasets.end(), d.name) !=
+           options_.replace_datasets.end();
   }
 
   const std::vector<Dataset>& registry() const {

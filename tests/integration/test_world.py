@@ -110,9 +110,10 @@ class WorldReplay(WorldTest):
                          before)
         self.assertEqual(self.count("SELECT days FROM dataset_cadence WHERE dataset = 'world'"), 1)
 
-        # Accepted with --replace-dataset world: the daily rows are gone, the weekly ones in.
+        # Accepted with --replace-dataset world: the daily rows are gone, the weekly ones in. (The
+        # world being replaced, its shrinking is not checked: no --accept-shrink.)
         weekly = who_rows(WEEKLY)
-        code, s, err = self.run_world(WEEKLY, "--replace-dataset", "world", "--accept-shrink")
+        code, s, err = self.run_world(WEEKLY, "--replace-dataset", "world")
         self.assertEqual(code, 0, err)
         self.assertEqual(s["levels"]["country"]["replaced"], len(new))
         self.assertEqual(s["levels"]["country"]["inserted"], len(weekly))
@@ -210,6 +211,34 @@ class WorldQuirks(WorldTest):
         rows = self.GOOD + ['2021-01-10,NA,Namibia,AFRO,0,2,0,1']
         self.assert_refused(self.file("mixed.csv", rows), "8:1", "all daily or all weekly")
 
+    def test_a_replaced_dataset_is_not_checked_for_shrinking_the_others_are(self):
+        states = os.path.join(SHARED, "nyt", "us-states.csv")
+        with open(states, encoding="utf-8") as f:
+            lines = f.readlines()
+        big = self.write("states.csv", "".join(lines[:300]))
+        small = self.write("states-small.csv", "".join(lines[:30]))
+        config = self.write("world-states.toml", "[datasets]\nnational = false\n")
+        weekly = self.file("weekly.csv", ['2021-01-01,NA,Namibia,AFRO,0,0,0,0',
+                                          '2021-01-08,NA,Namibia,AFRO,3,3,1,1'])
+
+        def run(states_file, who, *extra):
+            p = cli("run", "--json", "--config", config, "--db", self.db, "--states", states_file,
+                    "--who", who, *extra)
+            return p.returncode, json.loads(p.stdout), p.stderr
+
+        code, _, err = run(big, self.file("daily.csv", self.GOOD))
+        self.assertEqual(code, 0, err)
+        # States shrank (300 lines to 30): still an error, though the world is replaced.
+        code, s, err = run(small, weekly, "--replace-dataset", "world")
+        self.assertEqual(code, 2, err)
+        self.assertEqual([e["file"] for e in s["errors"] if "shrank" in e["message"]], [small])
+        # The world alone shrank (6 daily rows to 2 weekly ones): it is being replaced, so not
+        # compared, and no --accept-shrink is needed.
+        code, s, err = run(big, weekly, "--replace-dataset", "world")
+        self.assertEqual(code, 0, err)
+        self.assertEqual(s["levels"]["country"]["replaced"], 6)
+        self.assertNotIn("shrank", json.dumps(s))
+
     def test_turkey_and_turkiye_are_one_series(self):
         a = self.file("a.csv", ['2021-01-01,TR,Turkey,EURO,1,1,0,0'])
         b = self.file("b.csv", ['2021-01-01,TR,Turkey,EURO,1,1,0,0',
@@ -277,7 +306,8 @@ class SameWorld:
         self.assertIn("--replace-dataset world", b["message"])
         self.assert_same_exports()  # unchanged on both
 
-        (code, a, err), (_, b, _) = self.both(weekly, "--replace-dataset", "world", "--accept-shrink")
+        # (No --accept-shrink: a dataset being replaced is not compared for shrinking.)
+        (code, a, err), (_, b, _) = self.both(weekly, "--replace-dataset", "world")
         self.assertEqual(code, 0, err)
         self.assertEqual(a["levels"]["country"], b["levels"]["country"])
         self.assertEqual(b["levels"]["country"]["replaced"], len(new))
