@@ -627,6 +627,7 @@ class Run {
     r.last_date = summary_.last_date;
     r.sources_json = scrub(sources_to_json(summary_.sources).dump());
     r.duration_ms = summary_.duration_ms;
+    if (status != RunStatus::kFailed) r.quality_json = quality_counts_json(summary_.quality).dump();
     return r;
   }
 

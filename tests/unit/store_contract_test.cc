@@ -1629,6 +1629,36 @@ TEST_P(DatasetContract, DeleteLevelIsUndoneWithItsLoad) {
   EXPECT_EQ(location_ids(*store), (Strings{"FRA", "NAM", "US"}));
 }
 
+// A run record's quality counts by kind (RunRecord::quality_json): read back as written by
+// list_runs() and get_run(); a record without them reads as empty.
+TEST_P(DatasetContract, RunQualityRoundTrip) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  const std::string quality = R"({"deaths_above_cases":1,"outlier":12})";
+  std::vector<int64_t> ids;
+  for (const std::string& q : {quality, std::string()}) {
+    Result<int64_t> id = store->begin_run("2022-06-01T12:00:00.000Z");
+    ASSERT_TRUE(id.ok()) << id.status().message();
+    RunRecord run;
+    run.id = *id;
+    run.status = RunStatus::kOk;
+    run.finished_at = "2022-06-01T12:00:01.000Z";
+    run.quality_json = q;
+    Status finished = store->finish_run(run, {});
+    ASSERT_TRUE(finished.ok()) << finished.message();
+    ids.push_back(*id);
+  }
+  Result<std::vector<RunRecord>> runs = store->list_runs(10);
+  ASSERT_TRUE(runs.ok()) << runs.status().message();
+  ASSERT_EQ(runs->size(), 2u);
+  EXPECT_EQ((*runs)[0].quality_json, "");
+  EXPECT_EQ((*runs)[1].quality_json, quality);
+  Result<std::optional<RunRecord>> one = store->get_run(ids[0]);
+  ASSERT_TRUE(one.ok()) << one.status().message();
+  ASSERT_TRUE(one->has_value());
+  EXPECT_EQ((*one)->quality_json, quality);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, DatasetContract, testing::Values("sqlite", "postgres", "dynamodb"),
                          [](const testing::TestParamInfo<std::string>& info) {
                            return info.param;

@@ -338,7 +338,7 @@ Status write_run(sqlite3* db, const RunRecord& r, const std::function<Status(con
   Stmt s(db, R"sql(
 UPDATE runs SET finished_at = ?, status = ?, stage = ?, rows_read = ?, inserted = ?, updated = ?,
   unchanged = ?, missing = ?, warnings = ?, errors = ?, first_date = ?, last_date = ?, error = ?,
-  sources = ?, duration_ms = ?
+  sources = ?, duration_ms = ?, quality = ?
 WHERE id = ?)sql");
   if (!s.ok()) return fail("recording the run");
   s.bind(1, r.finished_at).bind(2, to_string(r.status)).bind_text_or_null(3, r.stage);
@@ -347,7 +347,8 @@ WHERE id = ?)sql");
   s.bind(8, int64_t(r.counts.missing)).bind(9, int64_t(r.counts.warnings));
   s.bind(10, int64_t(r.counts.errors)).bind_text_or_null(11, r.first_date);
   s.bind_text_or_null(12, r.last_date).bind_text_or_null(13, r.error);
-  s.bind_text_or_null(14, r.sources_json).bind(15, r.duration_ms).bind(16, r.id);
+  s.bind_text_or_null(14, r.sources_json).bind(15, r.duration_ms);
+  s.bind_text_or_null(16, r.quality_json).bind(17, r.id);
   if (s.step() != SQLITE_DONE) return fail("recording the run");
   return Status::Ok();
 }
@@ -926,7 +927,7 @@ constexpr const char* kRunColumns =
     "id, started_at, finished_at, status, stage, rows_read, inserted, updated, unchanged, missing, "
     "warnings, errors, first_date, last_date, error, sources, duration_ms";
 
-// A row of kRunColumns.
+// A row of SqliteStore::run_columns(): kRunColumns and the quality.
 RunRecord read_run(Stmt& s) {
   RunRecord r;
   r.id = s.int64(0);
@@ -942,15 +943,42 @@ RunRecord read_run(Stmt& s) {
   r.error = s.text(14);
   r.sources_json = s.text(15);
   r.duration_ms = s.int64(16);
+  r.quality_json = s.text(17);
   return r;
 }
 
 }  // namespace
 
+Result<bool> SqliteStore::has_table(const char* table) {
+  Stmt s(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+  if (!s.ok()) return error("reading the schema");
+  s.bind(1, std::string_view(table));
+  int rc = s.step();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return error("reading the schema");
+  return rc == SQLITE_ROW;
+}
+
+Result<bool> SqliteStore::has_column(const char* table, const char* column) {
+  Stmt s(db_, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
+  if (!s.ok()) return error("reading the schema");
+  s.bind(1, std::string_view(table)).bind(2, std::string_view(column));
+  int rc = s.step();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return error("reading the schema");
+  return rc == SQLITE_ROW;
+}
+
+Result<std::string> SqliteStore::run_columns() {
+  auto quality = has_column("runs", "quality");
+  if (!quality.ok()) return quality.status();
+  return std::string(kRunColumns) + (*quality ? ", quality" : ", ''");
+}
+
 Result<std::vector<RunRecord>> SqliteStore::list_runs(size_t limit) {
   std::vector<RunRecord> out;
   if (!schema_ready()) return out;
-  std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs ORDER BY id DESC LIMIT ?";
+  auto columns = run_columns();
+  if (!columns.ok()) return columns.status();
+  std::string sql = "SELECT " + *columns + " FROM runs ORDER BY id DESC LIMIT ?";
   Stmt s(db_, sql.c_str());
   if (!s.ok()) return error("reading runs");
   s.bind(1, int64_t(limit));
@@ -962,7 +990,9 @@ Result<std::vector<RunRecord>> SqliteStore::list_runs(size_t limit) {
 
 Result<std::optional<RunRecord>> SqliteStore::get_run(int64_t id) {
   if (!schema_ready()) return std::optional<RunRecord>();
-  std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?";
+  auto columns = run_columns();
+  if (!columns.ok()) return columns.status();
+  std::string sql = "SELECT " + *columns + " FROM runs WHERE id = ?";
   Stmt s(db_, sql.c_str());
   if (!s.ok()) return error("reading a run");
   s.bind(1, id);
