@@ -212,9 +212,9 @@ class Run {
       bool on = std::any_of(runs_.begin(), runs_.end(),
                             [&](const DatasetEntry& e) { return name == e.dataset->name; });
       if (!on) {
-        return Status::Usage("--replace-dataset " + name +
-                             ": not a dataset this run loads (the datasets: national, states, "
-                             "counties, world; turned on by their source or [datasets])");
+        return Status::Usage(
+            "--replace-dataset " + name + ": not a dataset this run loads (the datasets: " +
+            dataset_names(/*series_only=*/true) + "; turned on by their source or [datasets])");
       }
     }
     for (const DatasetEntry& e : runs_) {
@@ -222,9 +222,8 @@ class Run {
         sources_.push_back({slot, {}, false, e.dataset, {}});
     }
     if (sources_.empty()) {
-      return Status::Usage(
-          "no dataset to load: [datasets] turns every dataset off (national, states, counties, "
-          "world, populations, annotations)");
+      return Status::Usage("no dataset to load: [datasets] turns every dataset off (" +
+                           dataset_names(/*series_only=*/false) + ")");
     }
     return Status::Ok();
   }
@@ -595,6 +594,17 @@ class Run {
     RunRecord rec = record(summary_.status);
     COVID_RETURN_IF_ERROR(t.finish_run(rec, outbox()));
     return t.commit();
+  }
+
+  // The registry's datasets' names, ", "-separated; with `series_only`, those with a series (the
+  // ones --replace-dataset can name).
+  std::string dataset_names(bool series_only) const {
+    std::string out;
+    for (const Dataset& d : registry()) {
+      if (series_only && *d.level == '\0') continue;
+      out += (out.empty() ? "" : ", ") + std::string(d.name);
+    }
+    return out;
   }
 
   // Whether this run replaces `d` (--replace-dataset).
