@@ -293,10 +293,9 @@ Result<std::unique_ptr<Store>> PostgresStore::open(const std::string& url,
 }
 
 Result<int> PostgresStore::read_version() {
-  auto exists = query("reading the schema version", "SELECT to_regclass($1) IS NOT NULL",
-                      {quote_identifier(target_.schema) + ".schema_version"});
+  auto exists = has_table("schema_version");
   if (!exists.ok()) return exists.status();
-  if (std::string_view(pq_->getvalue(exists->get(), 0, 0)) != "t") return 0;
+  if (!*exists) return 0;
   auto v = query("reading the schema version", sql("SELECT version FROM {s}.schema_version"));
   if (!v.ok()) return v.status();
   if (pq_->ntuples(v->get()) == 0) return 0;
@@ -867,11 +866,9 @@ Result<std::vector<Annotation>> PostgresStore::read_annotations(std::string_view
                                                                 std::optional<Date> to) {
   std::vector<Annotation> out;
   if (empty_) return out;
-  // A schema of an older version opened read-only (not migrated) has no table: no annotations.
-  auto exists = query("reading annotations", sql("SELECT to_regclass($1) IS NOT NULL"),
-                      {sql("{s}.annotations")});
-  if (!exists.ok()) return exists.status();
-  if (std::string_view(pq_->getvalue(exists->get(), 0, 0)) != "t") return out;
+  auto has = has_table("annotations");  // none before step 7
+  if (!has.ok()) return has.status();
+  if (!*has) return out;
   auto r = query("reading annotations", sql(R"sql(
 SELECT location, to_char(from_date, 'YYYY-MM-DD'), to_char(to_date, 'YYYY-MM-DD'), type,
   omit_from_average, omit_on_subgeographies, adjusted_count, text FROM {s}.annotations
@@ -937,11 +934,9 @@ Result<std::optional<std::map<Date, StoredDigest>>> PostgresStore::date_digests(
 
 Result<std::optional<int>> PostgresStore::dataset_cadence(std::string_view dataset) {
   if (empty_) return std::optional<int>();
-  // A read-only store of an older schema (a dry run) has no table yet: nothing kept.
-  auto t =
-      query("reading the cadence", "SELECT to_regclass($1) IS NULL", {sql("{s}.dataset_cadence")});
-  if (!t.ok()) return t.status();
-  if (std::string_view(pq_->getvalue(t->get(), 0, 0)) == "t") return std::optional<int>();
+  auto has = has_table("dataset_cadence");  // none before step 8 (a dry run): nothing kept
+  if (!has.ok()) return has.status();
+  if (!*has) return std::optional<int>();
   auto r =
       query("reading the cadence", sql("SELECT days FROM {s}.dataset_cadence WHERE dataset = $1"),
             {std::string(dataset)});
@@ -1052,11 +1047,9 @@ Result<std::vector<Location>> PostgresStore::list_locations() {
 Result<std::vector<Population>> PostgresStore::populations() {
   std::vector<Population> out;
   if (empty_) return out;
-  // A schema of an older version opened read-only (not migrated) has no table: no populations.
-  auto exists = query("reading the populations", sql("SELECT to_regclass($1) IS NOT NULL"),
-                      {sql("{s}.populations")});
-  if (!exists.ok()) return exists.status();
-  if (std::string_view(pq_->getvalue(exists->get(), 0, 0)) != "t") return out;
+  auto has = has_table("populations");  // none before step 6
+  if (!has.ok()) return has.status();
+  if (!*has) return out;
   auto r = query("reading the populations",
                  sql("SELECT location, population, source, coalesce(year, 0) FROM {s}.populations "
                      "ORDER BY location COLLATE \"C\""));
@@ -1071,14 +1064,13 @@ Result<std::vector<Population>> PostgresStore::populations() {
 
 Result<std::map<std::string, SourceState>> PostgresStore::source_states() {
   if (empty_) return std::map<std::string, SourceState>();
+  auto has = has_column("source_state", "changed_at");  // step 5's columns read as empty before it
+  if (!has.ok()) return has.status();
   auto r = query("reading source state",
-                 // Through to_jsonb: a schema of an older version opened read-only (not
-                 // migrated) has no columns of step 5 yet; they read as empty.
-                 sql("SELECT url, etag, last_modified, content_hash, bytes, "
-                     "coalesce(j->>'name', ''), coalesce(j->>'dataset', ''), "
-                     "coalesce(j->>'header', ''), coalesce(j->>'changed_at', ''), "
-                     "coalesce(j->>'stale_told_at', '') "
-                     "FROM {s}.source_state t, to_jsonb(t) j"));
+                 sql(*has ? "SELECT url, etag, last_modified, content_hash, bytes, name, dataset, "
+                            "header, changed_at, stale_told_at FROM {s}.source_state"
+                          : "SELECT url, etag, last_modified, content_hash, bytes, '', '', '', '', "
+                            "'' FROM {s}.source_state"));
   if (!r.ok()) return r.status();
   const PGresult* res = r->get();
   std::map<std::string, SourceState> out;

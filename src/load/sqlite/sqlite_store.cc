@@ -891,9 +891,8 @@ SELECT location, from_date, to_date, type, omit_from_average, omit_on_subgeograp
   adjusted_count, text FROM annotations
 WHERE (?1 = '' OR location = ?1) AND from_date <= ?2 AND coalesce(to_date, from_date) >= ?3)sql");
   if (!s.ok()) {
-    // A database of an older schema opened read-only (not migrated): it holds no annotations.
-    Stmt t(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'annotations'");
-    if (t.ok() && t.step() == SQLITE_DONE) return out;
+    auto has = has_table("annotations");  // none before step 7
+    if (has.ok() && !*has) return out;
     return error("reading annotations");
   }
   s.bind(1, location);
@@ -1024,9 +1023,8 @@ Result<std::vector<Population>> SqliteStore::populations() {
   if (!schema_ready()) return out;
   Stmt s(db_, "SELECT location, population, source, year FROM populations ORDER BY location");
   if (!s.ok()) {
-    // A database of an older schema opened read-only (not migrated): it holds no populations.
-    Stmt t(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'populations'");
-    if (t.ok() && t.step() == SQLITE_DONE) return out;
+    auto has = has_table("populations");  // none before step 6
+    if (has.ok() && !*has) return out;
     return error("reading the populations");
   }
   int rc;
@@ -1072,13 +1070,9 @@ Result<std::optional<std::map<Date, StoredDigest>>> SqliteStore::date_digests(
 
 Result<std::optional<int>> SqliteStore::dataset_cadence(std::string_view dataset) {
   if (!schema_ready()) return std::optional<int>();
-  {  // a read-only store of an older schema (a dry run) has no table yet: nothing kept
-    Stmt t(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'dataset_cadence'");
-    if (!t.ok()) return error("reading the cadence");
-    int rc = t.step();
-    if (rc == SQLITE_DONE) return std::optional<int>();
-    if (rc != SQLITE_ROW) return error("reading the cadence");
-  }
+  auto has = has_table("dataset_cadence");  // none before step 8 (a dry run): nothing kept
+  if (!has.ok()) return has.status();
+  if (!*has) return std::optional<int>();
   Stmt s(db_, "SELECT days FROM dataset_cadence WHERE dataset = ?");
   if (!s.ok()) return error("reading the cadence");
   s.bind(1, dataset);
@@ -1091,10 +1085,9 @@ Result<std::optional<int>> SqliteStore::dataset_cadence(std::string_view dataset
 Result<std::map<std::string, SourceState>> SqliteStore::source_states() {
   std::map<std::string, SourceState> out;
   if (!schema_ready()) return out;
-  // A database of an older schema opened read-only (not migrated) has no columns of step 5 yet:
-  // they read as empty.
-  Stmt has(db_, "SELECT 1 FROM pragma_table_info('source_state') WHERE name = 'changed_at'");
-  bool old_schema = has.ok() && has.step() == SQLITE_DONE;
+  auto has = has_column("source_state", "changed_at");  // step 5's columns read as empty before it
+  if (!has.ok()) return has.status();
+  bool old_schema = !*has;
   Stmt s(db_, old_schema ? "SELECT url, etag, last_modified, content_hash, bytes, '', '', '', '', "
                            "'' FROM source_state"
                          : "SELECT url, etag, last_modified, content_hash, bytes, name, dataset, "
