@@ -1618,6 +1618,7 @@ TEST_P(DatasetContract, DeleteLevelIsUndoneWithItsLoad) {
     EXPECT_EQ(*deleted, 2u);
     ChangeSet c;
     c.inserted = {at("FRA", 7, 14, 2)};
+    ASSERT_TRUE((*t)->save_locations({{"FRA", "country", "France", "", ""}}).ok());
     ASSERT_TRUE((*t)->write(*id, c).ok());
     ASSERT_TRUE((*t)->save_cadence("world", 7).ok());
   }  // not committed
