@@ -198,14 +198,23 @@ int cmd_history(const CommonFlags& flags, bool json, size_t limit, bool sources)
     std::cout << scrub(arr.dump()) << "\n";
     return 0;
   }
-  std::printf("%-5s %-24s %-9s %-8s %8s %8s %9s %7s %8s  %s\n", "id", "started (UTC)", "status",
-              "stage", "inserted", "updated", "unchanged", "missing", "warnings", "error");
+  std::printf("%-5s %-24s %-9s %-8s %8s %8s %9s %7s %8s %5s %5s %5s %5s  %s\n", "id",
+              "started (UTC)", "status", "stage", "inserted", "updated", "unchanged", "missing",
+              "warnings", "d>c", "outl", "drop", "hdr", "error");
   for (const RunRecord& r : *runs) {
-    std::printf("%-5lld %-24s %-9s %-8s %8llu %8llu %9llu %7llu %8llu  %s\n", (long long)r.id,
-                r.started_at.c_str(), to_string(r.status), r.stage.empty() ? "-" : r.stage.c_str(),
-                (unsigned long long)r.counts.inserted, (unsigned long long)r.counts.updated,
-                (unsigned long long)r.counts.unchanged, (unsigned long long)r.counts.missing,
-                (unsigned long long)r.counts.warnings, scrub(r.error).c_str());
+    // The quality warnings by kind (pipeline/quality.h); "-" where the record does not hold them.
+    nlohmann::json q = serve::run_record_json(r)["quality"];
+    auto kind = [&](const char* k) {
+      return q.is_object() ? std::to_string(q.value(k, uint64_t{0})) : std::string("-");
+    };
+    std::printf("%-5lld %-24s %-9s %-8s %8llu %8llu %9llu %7llu %8llu %5s %5s %5s %5s  %s\n",
+                (long long)r.id, r.started_at.c_str(), to_string(r.status),
+                r.stage.empty() ? "-" : r.stage.c_str(), (unsigned long long)r.counts.inserted,
+                (unsigned long long)r.counts.updated, (unsigned long long)r.counts.unchanged,
+                (unsigned long long)r.counts.missing, (unsigned long long)r.counts.warnings,
+                kind("deaths_above_cases").c_str(), kind("outlier").c_str(),
+                kind("rows_dropped").c_str(), kind("header_changed").c_str(),
+                scrub(r.error).c_str());
   }
   return 0;
 }

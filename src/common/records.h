@@ -34,6 +34,10 @@ struct RunRecord {
   std::string error;                  // for a failed run
   std::string sources_json;           // what was fetched: URL, HTTP status, ETag, hash, bytes
   int64_t duration_ms = 0;
+  // The data-quality warnings of the run, counted by kind (pipeline/quality.h): a JSON object
+  // such as {"deaths_above_cases": 1, "outlier": 2}; empty for a run recorded before they were
+  // kept (or a run that failed before its checks), "{}" when it had none.
+  std::string quality_json;
 };
 
 // One notification for one channel, kept in the outbox until it is delivered.

@@ -274,6 +274,18 @@ bool parse_listen(std::string_view text, std::string* host, uint16_t* port) {
   return true;
 }
 
+const std::vector<DatasetSwitch>& dataset_switches() {
+  static const std::vector<DatasetSwitch> all = {
+      {"national", [](Config& c, bool on) { c.national = on; }},
+      {"states", [](Config& c, bool on) { c.states = on; }},
+      {"counties", [](Config& c, bool on) { c.counties = on; }},
+      {"world", [](Config& c, bool on) { c.world = on; }},
+      {"populations", [](Config& c, bool on) { c.populations = on; }},
+      {"annotations", [](Config& c, bool on) { c.annotations = on; }},
+  };
+  return all;
+}
+
 std::vector<std::string> states_urls(const Config& c) {
   if (c.states == false) return {};
   if (!c.states_urls.empty()) return c.states_urls;
@@ -360,28 +372,17 @@ Result<Config> load_config_file(const std::string& path, Config c) {
     }
   }
   if (const toml::table* t = check.table(root, "datasets")) {
-    check.known(*t, "datasets.",
-                {"national", "states", "counties", "world", "populations", "annotations"});
-    for (const char* key :
-         {"national", "states", "counties", "world", "populations", "annotations"}) {
-      const toml::node* n = t->get(key);
+    std::set<std::string> keys;
+    for (const DatasetSwitch& d : dataset_switches()) keys.insert(d.name);
+    check.known(*t, "datasets.", keys);
+    for (const DatasetSwitch& d : dataset_switches()) {
+      const toml::node* n = t->get(d.name);
       if (n == nullptr) continue;
       auto v = n->value_exact<bool>();
-      std::string name = std::string("datasets.") + key;
       if (!v) {
-        check.fail(n->source(), "'" + name + "' must be true or false");
-      } else if (std::string_view(key) == "national") {
-        c.national = *v;
-      } else if (std::string_view(key) == "states") {
-        c.states = *v;
-      } else if (std::string_view(key) == "populations") {
-        c.populations = *v;
-      } else if (std::string_view(key) == "annotations") {
-        c.annotations = *v;
-      } else if (std::string_view(key) == "world") {
-        c.world = *v;
+        check.fail(n->source(), "'datasets." + std::string(d.name) + "' must be true or false");
       } else {
-        c.counties = *v;
+        d.set(c, *v);
       }
     }
   }

@@ -141,6 +141,16 @@ std::string anomalies_url(const Config& config);
 // says so.
 std::string who_url(const Config& config);
 
+// The [datasets] switches: each dataset's key and what turning it on or off sets in a Config, in
+// the registry's order. The registry (pipeline/datasets.h) sits above this layer and names the
+// same datasets (a unit test checks that the two agree); messages that list the datasets take
+// their names from the registry.
+struct DatasetSwitch {
+  const char* name;
+  void (*set)(Config& config, bool on);
+};
+const std::vector<DatasetSwitch>& dataset_switches();
+
 // Reads a TOML configuration file over `base`.
 Result<Config> load_config_file(const std::string& path, Config base);
 

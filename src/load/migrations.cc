@@ -304,6 +304,13 @@ CREATE TABLE {s}.dataset_cadence (
   days    integer NOT NULL CHECK (days > 0)
 );
 )sql"},
+    // 9: a run's data-quality warnings counted by kind (common/records.h RunRecord::quality_json)
+    {R"sql(
+ALTER TABLE runs ADD COLUMN quality TEXT;  -- JSON: {"deaths_above_cases": 1, "outlier": 2}
+)sql",
+     R"sql(
+ALTER TABLE {s}.runs ADD COLUMN quality json;  -- {"deaths_above_cases": 1, "outlier": 2}
+)sql"},
 };
 
 }  // namespace

@@ -225,20 +225,21 @@ std::unique_ptr<DatasetRun> start(const Config& config, const Clock& clock) {
 
 const std::vector<Dataset>& datasets() {
   static const std::vector<Dataset> all = {
-      {"national", "nation", "cases, deaths, recovered", false,
+      {"national", "nation", "nations", "cases, deaths, recovered", false,
        "The New York Times, Johns Hopkins University", 1, "2023-03-23",
        [](const Config& c) { return c.national; }, &start<NationalRun>},
-      {"states", "state", "cases, deaths", false, "The New York Times", 1, "2023-03-23",
+      {"states", "state", "states", "cases, deaths", false, "The New York Times", 1, "2023-03-23",
        [](const Config& c) { return !states_urls(c).empty(); }, &start<StatesRun>},
-      {"counties", "county", "cases, deaths", true, "The New York Times", 1, "2023-03-23",
-       [](const Config& c) { return !counties_urls(c).empty(); }, &start<CountiesRun>},
-      {"world", "country", "cases, deaths", false, "World Health Organization", 7, nullptr,
-       [](const Config& c) { return !who_url(c).empty(); }, &start<WorldRun>},
+      {"counties", "county", "counties", "cases, deaths", true, "The New York Times", 1,
+       "2023-03-23", [](const Config& c) { return !counties_urls(c).empty(); },
+       &start<CountiesRun>},
+      {"world", "country", "countries", "cases, deaths", false, "World Health Organization", 7,
+       nullptr, [](const Config& c) { return !who_url(c).empty(); }, &start<WorldRun>},
       // Reference data: no level, no series.
-      {"populations", "", "population", false, "Johns Hopkins University CSSE", 1, "2023-03-10",
+      {"populations", "", "", "population", false, "Johns Hopkins University CSSE", 1, "2023-03-10",
        [](const Config& c) { return !population_url(c).empty(); }, &start<PopulationsRun>},
       // Reference data: notes on locations' dates, no level of its own (level "").
-      {"annotations", "", "annotations", false, "The New York Times", 1, "2023-03-23",
+      {"annotations", "", "", "annotations", false, "The New York Times", 1, "2023-03-23",
        [](const Config& c) { return !anomalies_url(c).empty(); }, &start<AnnotationsRun>},
   };
   return all;

@@ -91,7 +91,8 @@ struct Dataset {
   // reference data only (populations, annotations), which has no series: its rows are none, its
   // DatasetRun hands over take_reference() only, and no date digests or location checks concern it.
   const char* level;
-  const char* metrics;  // what it fills: "cases, deaths, recovered"
+  const char* level_plural;  // its locations counted in messages: "states"; "" with no level
+  const char* metrics;       // what it fills: "cases, deaths, recovered"
   // Its files list each date's rows together, dates ascending: with date digests in the store,
   // a run skips the dates that did not change (extract/date_block_skipper.h).
   bool date_ordered;

@@ -272,9 +272,9 @@ class Run {
       bool on = std::any_of(runs_.begin(), runs_.end(),
                             [&](const DatasetEntry& e) { return name == e.dataset->name; });
       if (!on) {
-        return Status::Usage("--replace-dataset " + name +
-                             ": not a dataset this run loads (the datasets: national, states, "
-                             "counties, world; turned on by their source or [datasets])");
+        return Status::Usage(
+            "--replace-dataset " + name + ": not a dataset this run loads (the datasets: " +
+            dataset_names(/*series_only=*/true) + "; turned on by their source or [datasets])");
       }
     }
     for (const DatasetEntry& e : runs_) {
@@ -288,9 +288,8 @@ class Run {
       }
     }
     if (sources_.empty()) {
-      return Status::Usage(
-          "no dataset to load: [datasets] turns every dataset off (national, states, counties, "
-          "world, populations, annotations)");
+      return Status::Usage("no dataset to load: [datasets] turns every dataset off (" +
+                           dataset_names(/*series_only=*/false) + ")");
     }
     return Status::Ok();
   }
@@ -437,8 +436,7 @@ class Run {
       COVID_RETURN_IF_ERROR(e.run->take_rows(input_.rows, locations));
       COVID_RETURN_IF_ERROR(e.run->take_reference(input_.reference));
       any_series = any_series || *e.dataset->level != '\0';
-      bool replace = std::find(options_.replace_datasets.begin(), options_.replace_datasets.end(),
-                               e.dataset->name) != options_.replace_datasets.end();
+      bool replace = replaced(*e.dataset);
       if (e.run->cadence_days() > 0 || replace)
         input_.datasets.push_back(
             {e.dataset->name, e.dataset->level, e.run->cadence_days(), std::nullopt, replace});
@@ -486,7 +484,8 @@ class Run {
   // A source whose dataset took far fewer rows or dates than the last successful run read from
   // the source of the same name ("nyt", "jhu", "states", "counties"; all its files together,
   // whatever their URLs) is what a download cut short at a line boundary looks like: an error
-  // unless accept_shrink.
+  // unless accept_shrink. A dataset this run replaces (--replace-dataset) is not compared: its
+  // stored rows go, whatever their number.
   void check_shrink() {
     struct Totals {
       uint64_t rows = 0, dates = 0, before_rows = 0, before_dates = 0;
@@ -495,6 +494,7 @@ class Run {
     };
     std::map<std::string, Totals> by_name;
     for (const SourceRun& src : sources_) {
+      if (src.dataset != nullptr && replaced(*src.dataset)) continue;
       Totals& t = by_name[src.slot.name];
       t.rows += src.report.kept_rows;
       t.dates += src.report.dates;  // the files of a dataset hold separate dates
@@ -664,6 +664,23 @@ class Run {
     return t.commit();
   }
 
+  // The registry's datasets' names, ", "-separated; with `series_only`, those with a series (the
+  // ones --replace-dataset can name).
+  std::string dataset_names(bool series_only) const {
+    std::string out;
+    for (const Dataset& d : registry()) {
+      if (series_only && *d.level == '\0') continue;
+      out += (out.empty() ? "" : ", ") + std::string(d.name);
+    }
+    return out;
+  }
+
+  // Whether this run replaces `d` (--replace-dataset).
+  bool replaced(const Dataset& d) const {
+    return std::find(options_.replace_datasets.begin(), options_.replace_datasets.end(), d.name) !=
+           options_.replace_datasets.end();
+  }
+
   const std::vector<Dataset>& registry() const {
     return options_.datasets != nullptr ? *options_.datasets : datasets();
   }
@@ -688,6 +705,7 @@ class Run {
     r.last_date = summary_.last_date;
     r.sources_json = scrub(sources_to_json(summary_.sources).dump());
     r.duration_ms = summary_.duration_ms;
+    if (status != RunStatus::kFailed) r.quality_json = quality_counts_json(summary_.quality).dump();
     return r;
   }
 

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/secrets.h"
+#include "pipeline/datasets.h"
 
 namespace covid {
 namespace {
@@ -119,11 +120,9 @@ Message compose(const RunSummary& s, const std::string& dashboard_url) {
                           std::to_string(l.updated) + " revised");
       continue;
     }
-    const char* many = level == "state"     ? "states"
-                       : level == "county"  ? "counties"
-                       : level == "country" ? "countries"
-                                            : level.c_str();
+    const Dataset* d = dataset_at_level(level);
     const char* one = level.c_str();
+    const char* many = d != nullptr ? d->level_plural : one;
     summaries.push_back(plural(l.locations_changed, one, many) + " updated for " + l.last_changed +
                         ", " + std::to_string(l.updated) + " revised");
   }

@@ -10,6 +10,12 @@ using nlohmann::json;
 
 json text_or_null(const std::string& s) { return s.empty() ? json() : json(s); }
 
+// The run's quality warnings by kind; null when the record does not hold them.
+json quality_json(const RunRecord& r) {
+  json q = r.quality_json.empty() ? json() : json::parse(r.quality_json, nullptr, false);
+  return q.is_object() ? q : json();
+}
+
 }  // namespace
 
 json run_record_json(const RunRecord& r) {
@@ -33,6 +39,7 @@ json run_record_json(const RunRecord& r) {
           {"first_date", text_or_null(r.first_date)},
           {"last_date", text_or_null(r.last_date)},
           {"duration_ms", r.duration_ms},
+          {"quality", quality_json(r)},
           {"sources", sources}};
 }
 

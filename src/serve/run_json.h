@@ -4,9 +4,11 @@
 // Two shapes, each written here once:
 // - run_record_json(): a row of the run history: {"id", "started_at", "finished_at", "status",
 //   "stage", "rows_read", "inserted", "updated", "unchanged", "missing", "warnings",
-//   "error_count", "error", "first_date", "last_date", "duration_ms", "sources"}; empty texts are
-//   null, the error is scrubbed of secrets and the sources' URLs redacted again (a record written
-//   before URLs were redacted).
+//   "error_count", "error", "first_date", "last_date", "duration_ms", "quality", "sources"};
+//   empty texts are null, "quality" is the data-quality warnings counted by kind
+//   ({"deaths_above_cases": 1}; null for a failed run or one recorded before they were kept), the
+//   error is scrubbed of secrets and the sources' URLs redacted again (a record written before
+//   URLs were redacted).
 // - run_result_json(): a finished run in the shape of `run --json` (pipeline/run_summary.h,
 //   to_json), as far as the record keeps it: {"status", "run_id", "inserted", "updated",
 //   "unchanged", "missing", "warnings", "error_count", "stage", "message", "first_date",

@@ -56,7 +56,8 @@ SeriesColumns Snapshot::columns(std::string location, const std::vector<Observat
 
 Result<std::shared_ptr<Snapshot>> build_snapshot(Store& store, uint64_t version,
                                                  const std::vector<std::string>& locations,
-                                                 size_t series_cache_bytes) {
+                                                 size_t series_cache_bytes,
+                                                 const FreshnessOptions& freshness) {
   auto snap = std::make_shared<Snapshot>(series_cache_bytes);
   snap->version = version;
   snap->available = true;
@@ -76,9 +77,9 @@ Result<std::shared_ptr<Snapshot>> build_snapshot(Store& store, uint64_t version,
   snap->totals = total_runs(*runs);
   auto states = store.source_states();
   if (!states.ok()) return states.status();
-  snap->sources_json = sources_freshness_json(*states, datasets(), FreshnessOptions{},
-                                              std::chrono::system_clock::now())
-                           .dump();
+  snap->sources_json =
+      sources_freshness_json(*states, datasets(), freshness, std::chrono::system_clock::now())
+          .dump();
   if (runs->size() > Snapshot::kRunsKept) runs->resize(Snapshot::kRunsKept);
   snap->runs = std::move(*runs);
 
@@ -190,7 +191,8 @@ void SnapshotCache::refresh() {
       if (!version.ok()) return;
     }
   }
-  auto snap = build_snapshot(*store_, *version, options_.locations, options_.series_cache_bytes);
+  auto snap = build_snapshot(*store_, *version, options_.locations, options_.series_cache_bytes,
+                             options_.freshness);
   if (!snap.ok()) {
     log_once(snap.status().message());
     // Keep serving the last good data (said so by problem()); try again on the next check.

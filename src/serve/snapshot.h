@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "load/store.h"
+#include "pipeline/freshness.h"
 #include "serve/locations.h"
 #include "serve/lru.h"
 #include "serve/map_data.h"
@@ -120,10 +121,12 @@ class Snapshot {
   mutable std::map<std::string, std::shared_ptr<const MapLevel>, std::less<>> maps_;
 };
 
-// Reads the data for `locations` and the runs, and makes the common responses.
+// Reads the data for `locations` and the runs, and makes the common responses; the sources'
+// states are judged with `freshness` (the configured [freshness] allowances).
 Result<std::shared_ptr<Snapshot>> build_snapshot(
     Store& store, uint64_t version, const std::vector<std::string>& locations,
-    size_t series_cache_bytes = Snapshot::kDefaultSeriesCacheBytes);
+    size_t series_cache_bytes = Snapshot::kDefaultSeriesCacheBytes,
+    const FreshnessOptions& freshness = {});
 
 class SnapshotCache {
  public:
@@ -141,6 +144,8 @@ class SnapshotCache {
     // The memory each snapshot may keep for the series of other locations (least recently used
     // dropped beyond it).
     size_t series_cache_bytes = Snapshot::kDefaultSeriesCacheBytes;
+    // How long a source may go unchanged before /api/v1/summary calls it stale ([freshness]).
+    FreshnessOptions freshness;
   };
 
   SnapshotCache(Opener open, Options options);

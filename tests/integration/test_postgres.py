@@ -31,7 +31,7 @@ from httpfixture import HttpFixture, Reply
 from pgserver import PgServer
 
 SCHEMA = "covid_etl"
-SCHEMA_VERSION = 8  # this build's: the number of steps in src/load/migrations.cc
+SCHEMA_VERSION = 9  # this build's: the number of steps in src/load/migrations.cc
 LOCK_CLASS = 0x636f7669  # PostgresStore::kLockClass
 
 
@@ -170,7 +170,8 @@ class CountiesByDate(test_counties.CountiesByDate, OnPostgresRun):
         self.sql_write("DROP TABLE date_digests; DROP TABLE annotations; DROP TABLE populations; "
                        "DROP TABLE dataset_cadence; ALTER TABLE source_state DROP COLUMN name, "
                        "DROP COLUMN dataset, DROP COLUMN header, DROP COLUMN changed_at, "
-                       "DROP COLUMN stale_told_at; UPDATE schema_version SET version = 2")
+                       "DROP COLUMN stale_told_at; ALTER TABLE runs DROP COLUMN quality; "
+                       "UPDATE schema_version SET version = 2")
         code, s, err = self.run_counties(self.file)
         self.assertEqual((code, s["status"], s["unchanged"]), (0, "unchanged", len(self.rows)), err)
         self.assertEqual(self.sql("SELECT version FROM schema_version"), [(SCHEMA_VERSION,)])

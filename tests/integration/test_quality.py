@@ -4,10 +4,12 @@ and stale sources"): a file with deaths above cases on a date loads (exit 0) wit
 run; `history --sources` shows each source's state (the NYT and JHU datasets are archived).
 The stale rule itself, with an injected clock, is tested in tests/unit/quality_test.cc.
 """
+import datetime
 import json
+import os
 import unittest
 
-from etl import TempDirTest, cli, run_json
+from etl import SHARED, TempDirTest, cli, run_json
 
 JHU = ("Date,Country/Region,Province/State,Confirmed,Recovered,Deaths\n"
        "2020-01-22,US,,1,0,0\n2020-01-23,US,,2,0,0\n")
@@ -24,6 +26,21 @@ class Quality(TempDirTest):
         self.assertEqual(summary["inserted"], 3)
         self.assertEqual(summary["quality"]["warnings"], 1)
         self.assertEqual(summary["quality"]["by_kind"], {"deaths_above_cases": 1})
+        # The run record keeps the counts by kind: history --json, history, /api/v1/runs.
+        p = cli("history", "--json", "--db", self.db)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(json.loads(p.stdout)[0]["quality"], {"deaths_above_cases": 1})
+        p = cli("history", "--db", self.db)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        header, row = p.stdout.splitlines()[:2]
+        columns = dict(zip(header.replace("started (UTC)", "started").split(), row.split()))
+        self.assertEqual((columns["d>c"], columns["outl"], columns["drop"], columns["hdr"]),
+                         ("1", "0", "0", "0"))
+        from test_serve import Server
+        server = Server(self.db)
+        self.addCleanup(server.kill)
+        runs = server.get_json("/api/v1/runs")["runs"]
+        self.assertEqual(runs[0]["quality"], {"deaths_above_cases": 1})
         first = summary["quality"]["first"][0]
         self.assertEqual((first["kind"], first["subject"], first["date"]),
                          ("deaths_above_cases", "US", "2020-01-22"))
@@ -63,6 +80,33 @@ class Quality(TempDirTest):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("archived since 2023-03-23", p.stdout)
         self.assertEqual(summary["source_states"], states)
+
+
+    def test_summary_sources_use_the_configured_allowances(self):
+        """A weekly source (the WHO's) unchanged for 5 days: fresh by the default allowance (9
+        days), stale by a configured one of 3, in /api/v1/summary as in history --sources."""
+        config = self.write("c.toml", "[datasets]\nnational = false\nstates = false\n"
+                                      "[freshness]\nweekly_stale_after_days = 3\n")
+        who = self.write("who.csv", "Date_reported,Country_code,Country,WHO_region,New_cases,"
+                                    "Cumulative_cases,New_deaths,Cumulative_deaths\n"
+                                    "2021-01-03,NA,Namibia,AFRO,1,1,0,0\n"
+                                    "2021-01-10,NA,Namibia,AFRO,1,2,0,0\n")
+        p = cli("run", "--config", config, "--db", self.db, "--who", who)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        five_days_ago = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=5)
+        self.sql_write("UPDATE source_state SET changed_at = '%s'"
+                       % five_days_ago.strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+        from test_serve import Server
+        states = {}
+        for name, extra in (("default", ()), ("configured", ("--config", config))):
+            server = Server(self.db, *extra)
+            self.addCleanup(server.kill)
+            states[name] = [(s["name"], s["state"]) for s in
+                            server.get_json("/api/v1/summary")["sources"]]
+        self.assertEqual(states, {"default": [("who", "fresh")], "configured": [("who", "stale")]})
+        p = cli("history", "--sources", "--json", "--config", config, "--db", self.db)
+        self.assertEqual([(s["name"], s["state"]) for s in json.loads(p.stdout)],
+                         [("who", "stale")])
 
 
 if __name__ == "__main__":

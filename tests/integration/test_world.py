@@ -34,8 +34,9 @@ class WorldTest(TempDirTest):
         # The world alone: no national or state series in these runs.
         self.config = self.write("only-world.toml", "[datasets]\nnational = false\nstates = false\n")
 
-    def run_world(self, source, *extra):
-        p = cli("run", "--json", "--config", self.config, "--db", self.db, "--who", source, *extra)
+    def run_world(self, source, *extra, db=None):
+        p = cli("run", "--json", "--config", self.config, "--db", db or self.db, "--who", source,
+                *extra)
         summary = json.loads(p.stdout) if p.stdout.strip() else None
         return p.returncode, summary, p.stderr
 
@@ -109,9 +110,10 @@ class WorldReplay(WorldTest):
                          before)
         self.assertEqual(self.count("SELECT days FROM dataset_cadence WHERE dataset = 'world'"), 1)
 
-        # Accepted with --replace-dataset world: the daily rows are gone, the weekly ones in.
+        # Accepted with --replace-dataset world: the daily rows are gone, the weekly ones in. (The
+        # world being replaced, its shrinking is not checked: no --accept-shrink.)
         weekly = who_rows(WEEKLY)
-        code, s, err = self.run_world(WEEKLY, "--replace-dataset", "world", "--accept-shrink")
+        code, s, err = self.run_world(WEEKLY, "--replace-dataset", "world")
         self.assertEqual(code, 0, err)
         self.assertEqual(s["levels"]["country"]["replaced"], len(new))
         self.assertEqual(s["levels"]["country"]["inserted"], len(weekly))
@@ -271,6 +273,34 @@ class WorldQuirks(WorldTest):
         rows = self.GOOD + ['2021-01-10,NA,Namibia,AFRO,0,2,0,1']
         self.assert_refused(self.file("mixed.csv", rows), "8:1", "all daily or all weekly")
 
+    def test_a_replaced_dataset_is_not_checked_for_shrinking_the_others_are(self):
+        states = os.path.join(SHARED, "nyt", "us-states.csv")
+        with open(states, encoding="utf-8") as f:
+            lines = f.readlines()
+        big = self.write("states.csv", "".join(lines[:300]))
+        small = self.write("states-small.csv", "".join(lines[:30]))
+        config = self.write("world-states.toml", "[datasets]\nnational = false\n")
+        weekly = self.file("weekly.csv", ['2021-01-01,NA,Namibia,AFRO,0,0,0,0',
+                                          '2021-01-08,NA,Namibia,AFRO,3,3,1,1'])
+
+        def run(states_file, who, *extra):
+            p = cli("run", "--json", "--config", config, "--db", self.db, "--states", states_file,
+                    "--who", who, *extra)
+            return p.returncode, json.loads(p.stdout), p.stderr
+
+        code, _, err = run(big, self.file("daily.csv", self.GOOD))
+        self.assertEqual(code, 0, err)
+        # States shrank (300 lines to 30): still an error, though the world is replaced.
+        code, s, err = run(small, weekly, "--replace-dataset", "world")
+        self.assertEqual(code, 2, err)
+        self.assertEqual([e["file"] for e in s["errors"] if "shrank" in e["message"]], [small])
+        # The world alone shrank (6 daily rows to 2 weekly ones): it is being replaced, so not
+        # compared, and no --accept-shrink is needed.
+        code, s, err = run(big, weekly, "--replace-dataset", "world")
+        self.assertEqual(code, 0, err)
+        self.assertEqual(s["levels"]["country"]["replaced"], 6)
+        self.assertNotIn("shrank", json.dumps(s))
+
     def test_turkey_and_turkiye_are_one_series(self):
         a = self.file("a.csv", ['2021-01-01,TR,Turkey,EURO,1,1,0,0'])
         b = self.file("b.csv", ['2021-01-01,TR,Turkey,EURO,1,1,0,0',
@@ -281,3 +311,101 @@ class WorldQuirks(WorldTest):
         self.assertEqual(self.sql("SELECT id, name FROM locations WHERE type = 'country'"),
                          [("TUR", "Türkiye")])
         self.assertEqual(self.count("SELECT count(*) FROM observations WHERE location = 'TUR'"), 2)
+
+
+# Countries whose exports are compared across stores: Namibia (NA), a renamed one, the WHO's own
+# codes, a large series and the conveyances.
+COMPARED = ("NAM", "TUR", "XKS", "XXO", "USA", "FRA", "CIV", "BES")
+
+
+class SameWorld:
+    """Mixed into a WorldTest on another store: the 2021 daily copies replayed in order, then the
+    2026 weekly one (refused, then --replace-dataset world), give there the same summaries,
+    exports and refusals as on SQLite."""
+
+    KEYS = ("status", "inserted", "updated", "unchanged", "missing", "first_date", "last_date")
+
+    def both(self, source, *extra):
+        a = self.run_world(source, *extra, db=self.sqlite_db)
+        b = self.run_world(source, *extra)
+        self.assertEqual(a[0], b[0], (a[2], b[2]))
+        return a, b
+
+    def assert_same_exports(self):
+        """The same exports (or the same refusal, for a country not loaded) from both stores."""
+        for loc in COMPARED:
+            for fmt in ("csv", "json"):
+                a, b = (cli("export", "--db", db, "--location", loc, "--format", fmt)
+                        for db in (self.sqlite_db, self.db))
+                self.assertEqual((a.returncode, a.stdout), (b.returncode, b.stdout), loc)
+
+    def test_cadence_stored(self):
+        code, _, err = self.run_world(self.write("w.csv", HEADER + "2021-01-01,NA,Namibia,AFRO,1,1,0,0\n"
+                                                 "2021-01-08,NA,Namibia,AFRO,1,2,0,0\n"))
+        self.assertEqual(code, 0, err)
+        self.assertEqual(self.stored_cadence(), 7)
+
+    def sources(self):
+        """The two 2021 daily copies and the 2026 weekly one, as this store loads them."""
+        return DAILY_1, DAILY_2, WEEKLY
+
+    def test_same_as_sqlite(self):
+        self.sqlite_db = self.path("same.db")
+        daily_1, daily_2, weekly = self.sources()
+        old, new = who_rows(daily_1), who_rows(daily_2)
+        revised = [k for k in old if k in new and cumulatives(old[k]) != cumulatives(new[k])]
+        for source in (daily_1, daily_2):
+            (code, a, err), (_, b, _) = self.both(source)
+            self.assertEqual(code, 0, err)
+            for k in self.KEYS:
+                self.assertEqual(a[k], b[k], k)
+            self.assertEqual(a["levels"]["country"], b["levels"]["country"])
+        self.assertEqual(b["levels"]["country"]["updated"], len(revised))
+        self.assert_same_exports()
+
+        (code, a, _), (_, b, _) = self.both(weekly, "--accept-shrink")
+        self.assertEqual(code, 2)
+        self.assertIn("--replace-dataset world", b["message"])
+        self.assert_same_exports()  # unchanged on both
+
+        # (No --accept-shrink: a dataset being replaced is not compared for shrinking.)
+        (code, a, err), (_, b, _) = self.both(weekly, "--replace-dataset", "world")
+        self.assertEqual(code, 0, err)
+        self.assertEqual(a["levels"]["country"], b["levels"]["country"])
+        self.assertEqual(b["levels"]["country"]["replaced"], len(new))
+        self.assertEqual(b["levels"]["country"]["inserted"], len(who_rows(weekly)))
+        self.assert_same_exports()
+        (code, a, err), (_, b, _) = self.both(weekly)
+        self.assertEqual((code, a["status"], b["status"]), (0, "unchanged", "unchanged"), err)
+
+
+def _on_postgres():
+    from test_postgres import OnPostgres
+    return OnPostgres
+
+
+def _on_dynamo():
+    from test_dynamodb import OnDynamo
+    return OnDynamo
+
+
+class WorldOnPostgres(SameWorld, _on_postgres(), WorldTest):
+    def stored_cadence(self):
+        return self.count("SELECT days FROM dataset_cadence WHERE dataset = 'world'")
+
+
+class WorldOnDynamo(SameWorld, _on_dynamo(), WorldTest):
+    def sources(self):
+        # The compared countries' rows of each copy (dynalite takes minutes for the whole files).
+        codes = {"NA", "TR", "XK", " ", "US", "FR", "CI", "XA", "XB", "XC", "BQ"}
+        return tuple(self.rows_of(path, codes) for path in super().sources())
+
+    def rows_of(self, path, codes):
+        """A copy of the file at `path` with its header and the rows of `codes` only, as written."""
+        with open(path, newline="", encoding="utf-8") as f:
+            lines = f.readlines()
+        kept = [lines[0]] + [l for l in lines[1:] if next(csv.reader([l]))[1] in codes]
+        return self.write(os.path.basename(path), "".join(kept))
+
+    def stored_cadence(self):
+        return {i["sk"]: i["days"] for i in self.meta("cadence")}["world"]

@@ -8,6 +8,8 @@
 #include <map>
 #include <string>
 
+#include "pipeline/datasets.h"
+
 namespace covid {
 namespace {
 
@@ -351,6 +353,27 @@ TEST_F(ConfigFile, AnomaliesSourceAndDefault) {
     return std::string_view(name) == "COVID_ETL_ANOMALIES_URL" ? "env.csv" : nullptr;
   });
   EXPECT_EQ(anomalies_url(e), "env.csv");
+}
+
+// The [datasets] switches are the registry's datasets, in its order, and each turns its own
+// dataset off and no other (with every source configured, each is on to begin with).
+TEST(DatasetSwitches, OneForEachDatasetOfTheRegistry) {
+  std::vector<std::string> switches, registry;
+  for (const DatasetSwitch& d : dataset_switches()) switches.push_back(d.name);
+  for (const Dataset& d : datasets()) registry.push_back(d.name);
+  EXPECT_EQ(switches, registry);
+  Config all;
+  all.states_urls = {"s.csv"};
+  all.counties_urls = {"c.csv"};
+  all.who_url = "w.csv";
+  all.population_url = "p.csv";
+  all.anomalies_url = "a.csv";
+  for (const DatasetSwitch& off : dataset_switches()) {
+    Config c = all;
+    off.set(c, false);
+    for (const Dataset& d : datasets())
+      EXPECT_EQ(d.enabled(c), std::string(d.name) != off.name) << off.name << " off: " << d.name;
+  }
 }
 
 }  // namespace

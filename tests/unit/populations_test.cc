@@ -90,74 +90,74 @@ TEST(Populations, RealTableCountriesStatesCountiesAndNytPlaces) {
   EXPECT_FALSE(p.count("36:Unassigned"));
 }
 
-TEST(Populations, EmptyPopulationIsNoneNotAnError) {
-  Strings errors;
-  auto p = read(std::string(kHeader) +
-                    "84080036,US,USA,840,80036,Out of NY,New York,US,,,\"Out of NY, New York, "
-                    "US\",\r\n"
-                    "84036001,US,USA,840,36001,Albany,New York,US,42.6,-73.9,\"Albany, New York, "
-                    "US\",305506\r\n"
-                    "84036003,US,USA,840,36003,Allegany,New York,US,42.2,-78.0,\"Allegany, New "
-                    "York, US\",\r\n",
-                &errors);
-  EXPECT_EQ(errors, Strings{});
-  EXPECT_EQ(figure(p, "36001"), 305506);
-  EXPECT_FALSE(p.count("36003"));
-}
-
-TEST(Populations, BadNumberIsAnErrorAtItsField) {
-  Strings errors;
-  read(std::string(kHeader) +
-           "84036001,US,USA,840,36001,Albany,New York,US,42.6,-73.9,\"Albany, New York, "
-           "US\",305506\r\n"
+// Small tables read without an error: the figures found, and the places with none.
+TEST(Populations, GoodTables) {
+  const std::string albany =
+      "84036001,US,USA,840,36001,Albany,New York,US,42.6,-73.9,\"Albany, New York, US\",305506\r\n";
+  struct Case {
+    const char* what;
+    std::string text;
+    std::map<std::string, int64_t> figures;
+    Strings none;
+  };
+  const Case cases[] = {
+      {"an empty Population is none, not an error",
+       std::string(kHeader) +
+           "84080036,US,USA,840,80036,Out of NY,New York,US,,,\"Out of NY, New York, US\",\r\n" +
+           albany +
            "84036003,US,USA,840,36003,Allegany,New York,US,42.2,-78.0,\"Allegany, New York, "
-           "US\",46O91\r\n",
-       &errors);
-  ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors[0].rfind("lookup.csv:3:", 0), 0u) << errors[0];
-  // The column of the Population field: after the quoted Combined_Key.
-  std::string line =
-      "84036003,US,USA,840,36003,Allegany,New York,US,42.2,-78.0,\"Allegany, New "
-      "York, US\",";
-  EXPECT_NE(errors[0].find("lookup.csv:3:" + std::to_string(line.size() + 1) + ":"),
-            std::string::npos)
-      << errors[0];
-  EXPECT_NE(errors[0].find("Population"), std::string::npos) << errors[0];
-  Strings negative;
-  read(std::string(kHeader) + "4,AF,AFG,4,,,,Afghanistan,33.9,67.7,Afghanistan,-5\r\n", &negative);
-  ASSERT_EQ(negative.size(), 1u);
-  EXPECT_EQ(negative[0].rfind("lookup.csv:2:49:", 0), 0u) << negative[0];
+           "US\",\r\n",
+       {{"36001", 305506}},
+       {"36003"}},
+      {"columns found by name, not position",
+       "Population,Country_Region,Province_State,Admin2,FIPS,iso3\n"
+       "39512223,US,California,,00006,USA\n"
+       "2877800,Albania,,,,ALB\n",
+       {{"06", 39512223}, {"ALB", 2877800}},
+       {}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    Strings errors;
+    auto p = read(c.text, &errors);
+    EXPECT_EQ(errors, Strings{});
+    for (const auto& [id, n] : c.figures) EXPECT_EQ(figure(p, id), n) << id;
+    for (const std::string& id : c.none) EXPECT_FALSE(p.count(id)) << id;
+  }
 }
 
-TEST(Populations, FipsTwiceIsAnError) {
-  Strings errors;
-  read(std::string(kHeader) +
-           "84036001,US,USA,840,36001,Albany,New York,US,42.6,-73.9,\"Albany, New York, "
-           "US\",305506\r\n"
+// Bad tables: one error each, at its file:line:column, saying what is wrong.
+TEST(Populations, BadTablesFailAtTheirField) {
+  const std::string albany =
+      "84036001,US,USA,840,36001,Albany,New York,US,42.6,-73.9,\"Albany, New York, US\",";
+  // The column of Allegany's Population field: after the quoted Combined_Key.
+  const std::string allegany =
+      "84036003,US,USA,840,36003,Allegany,New York,US,42.2,-78.0,\"Allegany, New York, US\",";
+  struct Case {
+    std::string text;
+    std::string at;  // lookup.csv:LINE:COLUMN
+    const char* words;
+  };
+  const Case cases[] = {
+      {std::string(kHeader) + albany + "305506\r\n" + allegany + "46O91\r\n",
+       "lookup.csv:3:" + std::to_string(allegany.size() + 1), "Population"},
+      {std::string(kHeader) + "4,AF,AFG,4,,,,Afghanistan,33.9,67.7,Afghanistan,-5\r\n",
+       "lookup.csv:2:49", "Population"},
+      {std::string(kHeader) + albany + "305506\r\n" +
            "84036002,US,USA,840,36001,Albany,New York,US,42.6,-73.9,\"Albany, New York, "
            "US\",305506\r\n",
-       &errors);
-  ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors[0].rfind("lookup.csv:3:21:", 0), 0u) << errors[0];
-  EXPECT_NE(errors[0].find("36001 appears twice (first on line 2)"), std::string::npos)
-      << errors[0];
-  Strings state;
-  read(std::string(kHeader) + "84000099,US,USA,840,00099,,Nowhere,US,,,\"Nowhere, US\",5\r\n",
-       &state);
-  ASSERT_EQ(state.size(), 1u);
-  EXPECT_NE(state[0].find("no state or territory"), std::string::npos) << state[0];
-}
-
-TEST(Populations, ColumnsByNameNotPosition) {
-  Strings errors;
-  auto p = read(
-      "Population,Country_Region,Province_State,Admin2,FIPS,iso3\n"
-      "39512223,US,California,,00006,USA\n"
-      "2877800,Albania,,,,ALB\n",
-      &errors);
-  EXPECT_EQ(errors, Strings{});
-  EXPECT_EQ(figure(p, "06"), 39512223);
-  EXPECT_EQ(figure(p, "ALB"), 2877800);
+       "lookup.csv:3:21", "36001 appears twice (first on line 2)"},
+      {std::string(kHeader) + "84000099,US,USA,840,00099,,Nowhere,US,,,\"Nowhere, US\",5\r\n",
+       "lookup.csv:2:", "no state or territory"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.text);
+    Strings errors;
+    read(c.text, &errors);
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_EQ(errors[0].rfind(c.at + (c.at.back() == ':' ? "" : ":"), 0), 0u) << errors[0];
+    EXPECT_NE(errors[0].find(c.words), std::string::npos) << errors[0];
+  }
 }
 
 TEST(Populations, NewYorkCityNeedsAllFiveBoroughs) {

@@ -882,7 +882,7 @@ TEST(ServeRunJson, HistoryAndResultShapes) {
   EXPECT_EQ(run_record_json(r).dump(),
             R"({"duration_ms":12,"error":"fetching https://x/?token=*** failed","error_count":2,)"
             R"("finished_at":null,"first_date":null,"id":7,"inserted":0,"last_date":null,)"
-            R"("missing":0,"rows_read":5,"sources":[],"stage":"extract",)"
+            R"("missing":0,"quality":null,"rows_read":5,"sources":[],"stage":"extract",)"
             R"("started_at":"2021-03-17T12:00:00.000Z","status":"failed","unchanged":0,)"
             R"("updated":0,"warnings":0})");
   r.sources_json = R"([{"name":"nyt","url":"https://u:run-json-test-secret@x/us.csv"}])";

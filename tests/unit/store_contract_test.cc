@@ -1509,6 +1509,162 @@ INSTANTIATE_TEST_SUITE_P(Stores, DigestContract, testing::Values("sqlite", "post
                            return info.param;
                          });
 
+// --- a dataset's cadence and replacing a level, on every store -------------------------------
+
+class DatasetContract : public DigestContract {
+ protected:
+  std::optional<int> cadence(Store& store, std::string_view dataset) {
+    Result<std::optional<int>> r = store.dataset_cadence(dataset);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? *r : std::optional<int>(-1);
+  }
+  Strings location_ids(Store& store) {
+    auto locations = store.list_locations();
+    EXPECT_TRUE(locations.ok()) << locations.status().message();
+    Strings ids;
+    if (locations.ok()) {
+      for (const Location& l : *locations) ids.push_back(l.id);
+    }
+    return ids;
+  }
+  // A load that saves `days` as the cadence of `dataset`, committed or not.
+  void save_cadence(Store& store, std::string_view dataset, int days, bool commit) {
+    Result<std::unique_ptr<LoadTransaction>> t = store.begin_load();
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    Status saved = (*t)->save_cadence(dataset, days);
+    ASSERT_TRUE(saved.ok()) << saved.message();
+    if (commit) {
+      Status committed = (*t)->commit();
+      ASSERT_TRUE(committed.ok()) << committed.message();
+    }
+  }
+};
+
+// save_cadence() then dataset_cadence(): nothing kept on a new store, each dataset's own, saving
+// again replaces it, an uncommitted load leaves it as it was, a read-only store reads it too.
+TEST_P(DatasetContract, CadenceRoundTrip) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(cadence(*store, "world"), std::nullopt);
+  save_cadence(*store, "world", 1, true);
+  save_cadence(*store, "states", 7, true);
+  EXPECT_EQ(cadence(*store, "world"), 1);
+  EXPECT_EQ(cadence(*store, "states"), 7);
+  EXPECT_EQ(cadence(*store, "counties"), std::nullopt);
+  save_cadence(*store, "world", 7, false);
+  EXPECT_EQ(cadence(*store, "world"), 1);
+  save_cadence(*store, "world", 7, true);
+  EXPECT_EQ(cadence(*store, "world"), 7);
+  EXPECT_EQ(cadence(*store, "states"), 7);
+  StoreOptions ro;
+  ro.read_only = true;
+  auto reader = open(ro);
+  ASSERT_NE(reader, nullptr);
+  EXPECT_EQ(cadence(*reader, "world"), 7);
+}
+
+// delete_level(): the level's rows go (their count returned), the other levels' rows and digests
+// stay, and the next load adds the level's rows again.
+TEST_P(DatasetContract, DeleteLevelRemovesThatLevelOnly) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  load_rows(*store, {at("FRA", 1, 10, 1), at("FRA", 2, 12, 1), at("NAM", 1, 3, 0)});
+  DateDigest d;
+  d.add(at("06037", 1, 20, 2));
+  load_rows(*store, {at(kNation, 1, 100, 5), at("06037", 1, 20, 2)}, "county",
+            {{day(1), StoredDigest{d, 1, std::nullopt}}});
+  Result<int64_t> id = store->begin_run("2022-06-02T12:00:00.000Z");
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  Result<std::unique_ptr<LoadTransaction>> t = store->begin_load();
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  Result<uint64_t> deleted = (*t)->delete_level("country");
+  ASSERT_TRUE(deleted.ok()) << deleted.status().message();
+  EXPECT_EQ(*deleted, 3u);
+  ChangeSet c;
+  c.inserted = {at("FRA", 3, 14, 2)};
+  ASSERT_TRUE((*t)->save_locations({{"FRA", "country", "France", "", ""}}).ok());
+  Status written = (*t)->write(*id, c);
+  ASSERT_TRUE(written.ok()) << written.message();
+  Status committed = (*t)->commit();
+  ASSERT_TRUE(committed.ok()) << committed.message();
+  EXPECT_EQ(rows_of(*store, "FRA"), Strings{"FRA 2020-03-03 14/2/?"});
+  EXPECT_EQ(rows_of(*store, "NAM"), Strings{});
+  EXPECT_EQ(rows_of(*store, kNation), Strings{"US 2020-03-01 100/5/?"});
+  EXPECT_EQ(rows_of(*store, "06037"), Strings{"06037 2020-03-01 20/2/?"});
+  auto county = digests(*store, "county");
+  ASSERT_TRUE(county.has_value());
+  EXPECT_EQ(county->size(), 1u);
+  if (store->keeps_location_names()) {
+    EXPECT_EQ(location_ids(*store), (Strings{"06037", "FRA", "US"}));
+  }
+}
+
+// delete_level() is all-or-nothing with the rest of its load: a load that deletes a level, writes
+// rows and a cadence, and is not committed leaves the rows, locations and cadence as they were.
+// DynamoDB has no transaction (see DynamoDbStore's delete_level): there only the cadence, written
+// at commit, stays as it was, which makes the next run refuse the source again.
+TEST_P(DatasetContract, DeleteLevelIsUndoneWithItsLoad) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  load_rows(*store, {at("FRA", 1, 10, 1), at("NAM", 1, 3, 0), at(kNation, 1, 100, 5)});
+  save_cadence(*store, "world", 1, true);
+  Result<int64_t> id = store->begin_run("2022-06-02T12:00:00.000Z");
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  {
+    Result<std::unique_ptr<LoadTransaction>> t = store->begin_load();
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    Result<uint64_t> deleted = (*t)->delete_level("country");
+    ASSERT_TRUE(deleted.ok()) << deleted.status().message();
+    EXPECT_EQ(*deleted, 2u);
+    ChangeSet c;
+    c.inserted = {at("FRA", 7, 14, 2)};
+    ASSERT_TRUE((*t)->save_locations({{"FRA", "country", "France", "", ""}}).ok());
+    ASSERT_TRUE((*t)->write(*id, c).ok());
+    ASSERT_TRUE((*t)->save_cadence("world", 7).ok());
+  }  // not committed
+  EXPECT_EQ(cadence(*store, "world"), 1);
+  EXPECT_EQ(rows_of(*store, kNation), Strings{"US 2020-03-01 100/5/?"});
+  if (GetParam() == "dynamodb") return;
+  EXPECT_EQ(rows_of(*store, "FRA"), Strings{"FRA 2020-03-01 10/1/?"});
+  EXPECT_EQ(rows_of(*store, "NAM"), Strings{"NAM 2020-03-01 3/0/?"});
+  EXPECT_EQ(location_ids(*store), (Strings{"FRA", "NAM", "US"}));
+}
+
+// A run record's quality counts by kind (RunRecord::quality_json): read back as written by
+// list_runs() and get_run(); a record without them reads as empty.
+TEST_P(DatasetContract, RunQualityRoundTrip) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  const std::string quality = R"({"deaths_above_cases":1,"outlier":12})";
+  std::vector<int64_t> ids;
+  for (const std::string& q : {quality, std::string()}) {
+    Result<int64_t> id = store->begin_run("2022-06-01T12:00:00.000Z");
+    ASSERT_TRUE(id.ok()) << id.status().message();
+    RunRecord run;
+    run.id = *id;
+    run.status = RunStatus::kOk;
+    run.finished_at = "2022-06-01T12:00:01.000Z";
+    run.quality_json = q;
+    Status finished = store->finish_run(run, {});
+    ASSERT_TRUE(finished.ok()) << finished.message();
+    ids.push_back(*id);
+  }
+  Result<std::vector<RunRecord>> runs = store->list_runs(10);
+  ASSERT_TRUE(runs.ok()) << runs.status().message();
+  ASSERT_EQ(runs->size(), 2u);
+  EXPECT_EQ((*runs)[0].quality_json, "");
+  EXPECT_EQ((*runs)[1].quality_json, quality);
+  Result<std::optional<RunRecord>> one = store->get_run(ids[0]);
+  ASSERT_TRUE(one.ok()) << one.status().message();
+  ASSERT_TRUE(one->has_value());
+  EXPECT_EQ((*one)->quality_json, quality);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, DatasetContract, testing::Values("sqlite", "postgres", "dynamodb"),
+                         [](const testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
+
 // --- populations (reference data), on every store ----------------------------------------------
 
 class PopulationContract : public StoreContract {

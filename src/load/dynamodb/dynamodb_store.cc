@@ -80,6 +80,7 @@ json run_item(const RunRecord& r) {
   dynamo::put_s(item, "error", r.error);
   dynamo::put_s(item, "sources", r.sources_json);
   dynamo::put_n(item, "duration_ms", r.duration_ms);
+  dynamo::put_s(item, "quality", r.quality_json);
   return item;
 }
 
@@ -99,6 +100,7 @@ RunRecord read_run(dynamo::ItemReader& r) {
   rec.error = r.s("error");
   rec.sources_json = r.s("sources");
   rec.duration_ms = r.n("duration_ms");
+  rec.quality_json = r.s("quality");  // absent in runs recorded before it was kept
   return rec;
 }
 

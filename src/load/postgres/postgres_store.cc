@@ -293,10 +293,9 @@ Result<std::unique_ptr<Store>> PostgresStore::open(const std::string& url,
 }
 
 Result<int> PostgresStore::read_version() {
-  auto exists = query("reading the schema version", "SELECT to_regclass($1) IS NOT NULL",
-                      {quote_identifier(target_.schema) + ".schema_version"});
+  auto exists = has_table("schema_version");
   if (!exists.ok()) return exists.status();
-  if (std::string_view(pq_->getvalue(exists->get(), 0, 0)) != "t") return 0;
+  if (!*exists) return 0;
   auto v = query("reading the schema version", sql("SELECT version FROM {s}.schema_version"));
   if (!v.ok()) return v.status();
   if (pq_->ntuples(v->get()) == 0) return 0;
@@ -422,18 +421,18 @@ RETURNING id, )sql" COVID_PG_TIME("started_at")),
 Status PostgresStore::write_run_and_outbox(const RunRecord& r,
                                            const std::vector<OutboxMessage>& outbox) {
   auto n = [](uint64_t v) { return std::optional<std::string>(std::to_string(v)); };
-  auto updated =
-      query("recording the run", sql(R"sql(
+  auto updated = query(
+      "recording the run", sql(R"sql(
 UPDATE {s}.runs SET finished_at = $1::timestamptz, status = $2, stage = $3, rows_read = $4::bigint,
   inserted = $5::bigint, updated = $6::bigint, unchanged = $7::bigint, missing = $8::bigint,
   warnings = $9::bigint, errors = $10::bigint, first_date = $11::date, last_date = $12::date,
-  error = $13, sources = $14::json, duration_ms = $15::bigint
+  error = $13, sources = $14::json, duration_ms = $15::bigint, quality = $17::json
 WHERE id = $16::bigint)sql"),
-            {text_or_null(r.finished_at), std::string(to_string(r.status)), text_or_null(r.stage),
-             n(r.counts.rows_read), n(r.counts.inserted), n(r.counts.updated),
-             n(r.counts.unchanged), n(r.counts.missing), n(r.counts.warnings), n(r.counts.errors),
-             text_or_null(r.first_date), text_or_null(r.last_date), text_or_null(r.error),
-             text_or_null(r.sources_json), std::to_string(r.duration_ms), std::to_string(r.id)});
+      {text_or_null(r.finished_at), std::string(to_string(r.status)), text_or_null(r.stage),
+       n(r.counts.rows_read), n(r.counts.inserted), n(r.counts.updated), n(r.counts.unchanged),
+       n(r.counts.missing), n(r.counts.warnings), n(r.counts.errors), text_or_null(r.first_date),
+       text_or_null(r.last_date), text_or_null(r.error), text_or_null(r.sources_json),
+       std::to_string(r.duration_ms), std::to_string(r.id), text_or_null(r.quality_json)});
   if (!updated.ok()) return updated.status();
   return insert_outbox(outbox);
 }
@@ -869,11 +868,9 @@ Result<std::vector<Annotation>> PostgresStore::read_annotations(std::string_view
                                                                 std::optional<Date> to) {
   std::vector<Annotation> out;
   if (empty_) return out;
-  // A schema of an older version opened read-only (not migrated) has no table: no annotations.
-  auto exists = query("reading annotations", sql("SELECT to_regclass($1) IS NOT NULL"),
-                      {sql("{s}.annotations")});
-  if (!exists.ok()) return exists.status();
-  if (std::string_view(pq_->getvalue(exists->get(), 0, 0)) != "t") return out;
+  auto has = has_table("annotations");  // none before step 7
+  if (!has.ok()) return has.status();
+  if (!*has) return out;
   auto r = query("reading annotations", sql(R"sql(
 SELECT location, to_char(from_date, 'YYYY-MM-DD'), to_char(to_date, 'YYYY-MM-DD'), type,
   omit_from_average, omit_on_subgeographies, adjusted_count, text FROM {s}.annotations
@@ -939,11 +936,9 @@ Result<std::optional<std::map<Date, StoredDigest>>> PostgresStore::date_digests(
 
 Result<std::optional<int>> PostgresStore::dataset_cadence(std::string_view dataset) {
   if (empty_) return std::optional<int>();
-  // A read-only store of an older schema (a dry run) has no table yet: nothing kept.
-  auto t =
-      query("reading the cadence", "SELECT to_regclass($1) IS NULL", {sql("{s}.dataset_cadence")});
-  if (!t.ok()) return t.status();
-  if (std::string_view(pq_->getvalue(t->get(), 0, 0)) == "t") return std::optional<int>();
+  auto has = has_table("dataset_cadence");  // none before step 8 (a dry run): nothing kept
+  if (!has.ok()) return has.status();
+  if (!*has) return std::optional<int>();
   auto r =
       query("reading the cadence", sql("SELECT days FROM {s}.dataset_cadence WHERE dataset = $1"),
             {std::string(dataset)});
@@ -959,7 +954,7 @@ namespace {
   "inserted, updated, unchanged, missing, warnings, errors, to_char(first_date, 'YYYY-MM-DD'), "   \
   "to_char(last_date, 'YYYY-MM-DD'), error, sources, duration_ms"
 
-// Row i of a result of COVID_PG_RUN_COLUMNS.
+// Row i of a result of PostgresStore::run_columns(): COVID_PG_RUN_COLUMNS and the quality.
 RunRecord read_run(const LibPq& pq, const PGresult* res, int i) {
   auto text = [&](int col) { return std::string(pq.getvalue(res, i, col)); };
   auto u = [&](int col) { return uint64_t(to_int64(pq.getvalue(res, i, col))); };
@@ -975,17 +970,41 @@ RunRecord read_run(const LibPq& pq, const PGresult* res, int i) {
   rec.error = text(14);
   rec.sources_json = text(15);
   rec.duration_ms = to_int64(pq.getvalue(res, i, 16));
+  rec.quality_json = text(17);
   return rec;
 }
 
 }  // namespace
 
+Result<bool> PostgresStore::has_table(const char* table) {
+  auto r = query("reading the schema", "SELECT to_regclass($1) IS NOT NULL",
+                 {sql("{s}.") + quote_identifier(table)});
+  if (!r.ok()) return r.status();
+  return std::string_view(pq_->getvalue(r->get(), 0, 0)) == "t";
+}
+
+Result<bool> PostgresStore::has_column(const char* table, const char* column) {
+  auto r = query("reading the schema",
+                 "SELECT 1 FROM information_schema.columns WHERE table_schema = $1 AND "
+                 "table_name = $2 AND column_name = $3",
+                 {target_.schema, std::string(table), std::string(column)});
+  if (!r.ok()) return r.status();
+  return pq_->ntuples(r->get()) > 0;
+}
+
+Result<std::string> PostgresStore::run_columns() {
+  auto quality = has_column("runs", "quality");
+  if (!quality.ok()) return quality.status();
+  return std::string(COVID_PG_RUN_COLUMNS) + (*quality ? ", quality" : ", ''");
+}
+
 Result<std::vector<RunRecord>> PostgresStore::list_runs(size_t limit) {
   if (empty_) return std::vector<RunRecord>();
-  auto r =
-      query("reading runs",
-            sql("SELECT " COVID_PG_RUN_COLUMNS " FROM {s}.runs ORDER BY id DESC LIMIT $1::bigint"),
-            {std::to_string(limit)});
+  auto columns = run_columns();
+  if (!columns.ok()) return columns.status();
+  auto r = query("reading runs",
+                 sql("SELECT " + *columns + " FROM {s}.runs ORDER BY id DESC LIMIT $1::bigint"),
+                 {std::to_string(limit)});
   if (!r.ok()) return r.status();
   const PGresult* res = r->get();
   std::vector<RunRecord> out;
@@ -995,9 +1014,11 @@ Result<std::vector<RunRecord>> PostgresStore::list_runs(size_t limit) {
 
 Result<std::optional<RunRecord>> PostgresStore::get_run(int64_t id) {
   if (empty_) return std::optional<RunRecord>();
-  auto r = query("reading a run",
-                 sql("SELECT " COVID_PG_RUN_COLUMNS " FROM {s}.runs WHERE id = $1::bigint"),
-                 {std::to_string(id)});
+  auto columns = run_columns();
+  if (!columns.ok()) return columns.status();
+  auto r =
+      query("reading a run", sql("SELECT " + *columns + " FROM {s}.runs WHERE id = $1::bigint"),
+            {std::to_string(id)});
   if (!r.ok()) return r.status();
   const PGresult* res = r->get();
   if (pq_->ntuples(res) == 0) return std::optional<RunRecord>();
@@ -1028,11 +1049,9 @@ Result<std::vector<Location>> PostgresStore::list_locations() {
 Result<std::vector<Population>> PostgresStore::populations() {
   std::vector<Population> out;
   if (empty_) return out;
-  // A schema of an older version opened read-only (not migrated) has no table: no populations.
-  auto exists = query("reading the populations", sql("SELECT to_regclass($1) IS NOT NULL"),
-                      {sql("{s}.populations")});
-  if (!exists.ok()) return exists.status();
-  if (std::string_view(pq_->getvalue(exists->get(), 0, 0)) != "t") return out;
+  auto has = has_table("populations");  // none before step 6
+  if (!has.ok()) return has.status();
+  if (!*has) return out;
   auto r = query("reading the populations",
                  sql("SELECT location, population, source, coalesce(year, 0) FROM {s}.populations "
                      "ORDER BY location COLLATE \"C\""));
@@ -1047,14 +1066,13 @@ Result<std::vector<Population>> PostgresStore::populations() {
 
 Result<std::map<std::string, SourceState>> PostgresStore::source_states() {
   if (empty_) return std::map<std::string, SourceState>();
+  auto has = has_column("source_state", "changed_at");  // step 5's columns read as empty before it
+  if (!has.ok()) return has.status();
   auto r = query("reading source state",
-                 // Through to_jsonb: a schema of an older version opened read-only (not
-                 // migrated) has no columns of step 5 yet; they read as empty.
-                 sql("SELECT url, etag, last_modified, content_hash, bytes, "
-                     "coalesce(j->>'name', ''), coalesce(j->>'dataset', ''), "
-                     "coalesce(j->>'header', ''), coalesce(j->>'changed_at', ''), "
-                     "coalesce(j->>'stale_told_at', '') "
-                     "FROM {s}.source_state t, to_jsonb(t) j"));
+                 sql(*has ? "SELECT url, etag, last_modified, content_hash, bytes, name, dataset, "
+                            "header, changed_at, stale_told_at FROM {s}.source_state"
+                          : "SELECT url, etag, last_modified, content_hash, bytes, '', '', '', '', "
+                            "'' FROM {s}.source_state"));
   if (!r.ok()) return r.status();
   const PGresult* res = r->get();
   std::map<std::string, SourceState> out;

@@ -97,6 +97,12 @@ class PostgresStore final : public Store {
   Status exec(const char* what, const std::string& statements);  // simple query, no parameters
   Status error(const char* what, const pg_result* result) const;
   Result<int> read_version();
+  // Whether the schema has `table` (a column of it): a schema of an older version opened
+  // read-only is not migrated, and reads what a later step adds as empty.
+  Result<bool> has_table(const char* table);
+  Result<bool> has_column(const char* table, const char* column);
+  // The columns of runs that read_run() reads, the quality (step 9) as '' when absent.
+  Result<std::string> run_columns();
   Status migrate();
   Status lock(const char* what);  // inside a transaction
   Status write_run_and_outbox(const RunRecord& run, const std::vector<OutboxMessage>& outbox);

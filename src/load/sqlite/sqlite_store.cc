@@ -340,7 +340,7 @@ Status write_run(sqlite3* db, const RunRecord& r, const std::function<Status(con
   Stmt s(db, R"sql(
 UPDATE runs SET finished_at = ?, status = ?, stage = ?, rows_read = ?, inserted = ?, updated = ?,
   unchanged = ?, missing = ?, warnings = ?, errors = ?, first_date = ?, last_date = ?, error = ?,
-  sources = ?, duration_ms = ?
+  sources = ?, duration_ms = ?, quality = ?
 WHERE id = ?)sql");
   if (!s.ok()) return fail("recording the run");
   s.bind(1, r.finished_at).bind(2, to_string(r.status)).bind_text_or_null(3, r.stage);
@@ -349,7 +349,8 @@ WHERE id = ?)sql");
   s.bind(8, int64_t(r.counts.missing)).bind(9, int64_t(r.counts.warnings));
   s.bind(10, int64_t(r.counts.errors)).bind_text_or_null(11, r.first_date);
   s.bind_text_or_null(12, r.last_date).bind_text_or_null(13, r.error);
-  s.bind_text_or_null(14, r.sources_json).bind(15, r.duration_ms).bind(16, r.id);
+  s.bind_text_or_null(14, r.sources_json).bind(15, r.duration_ms);
+  s.bind_text_or_null(16, r.quality_json).bind(17, r.id);
   if (s.step() != SQLITE_DONE) return fail("recording the run");
   return Status::Ok();
 }
@@ -892,9 +893,8 @@ SELECT location, from_date, to_date, type, omit_from_average, omit_on_subgeograp
   adjusted_count, text FROM annotations
 WHERE (?1 = '' OR location = ?1) AND from_date <= ?2 AND coalesce(to_date, from_date) >= ?3)sql");
   if (!s.ok()) {
-    // A database of an older schema opened read-only (not migrated): it holds no annotations.
-    Stmt t(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'annotations'");
-    if (t.ok() && t.step() == SQLITE_DONE) return out;
+    auto has = has_table("annotations");  // none before step 7
+    if (has.ok() && !*has) return out;
     return error("reading annotations");
   }
   s.bind(1, location);
@@ -928,7 +928,7 @@ constexpr const char* kRunColumns =
     "id, started_at, finished_at, status, stage, rows_read, inserted, updated, unchanged, missing, "
     "warnings, errors, first_date, last_date, error, sources, duration_ms";
 
-// A row of kRunColumns.
+// A row of SqliteStore::run_columns(): kRunColumns and the quality.
 RunRecord read_run(Stmt& s) {
   RunRecord r;
   r.id = s.int64(0);
@@ -944,15 +944,42 @@ RunRecord read_run(Stmt& s) {
   r.error = s.text(14);
   r.sources_json = s.text(15);
   r.duration_ms = s.int64(16);
+  r.quality_json = s.text(17);
   return r;
 }
 
 }  // namespace
 
+Result<bool> SqliteStore::has_table(const char* table) {
+  Stmt s(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+  if (!s.ok()) return error("reading the schema");
+  s.bind(1, std::string_view(table));
+  int rc = s.step();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return error("reading the schema");
+  return rc == SQLITE_ROW;
+}
+
+Result<bool> SqliteStore::has_column(const char* table, const char* column) {
+  Stmt s(db_, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
+  if (!s.ok()) return error("reading the schema");
+  s.bind(1, std::string_view(table)).bind(2, std::string_view(column));
+  int rc = s.step();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return error("reading the schema");
+  return rc == SQLITE_ROW;
+}
+
+Result<std::string> SqliteStore::run_columns() {
+  auto quality = has_column("runs", "quality");
+  if (!quality.ok()) return quality.status();
+  return std::string(kRunColumns) + (*quality ? ", quality" : ", ''");
+}
+
 Result<std::vector<RunRecord>> SqliteStore::list_runs(size_t limit) {
   std::vector<RunRecord> out;
   if (!schema_ready()) return out;
-  std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs ORDER BY id DESC LIMIT ?";
+  auto columns = run_columns();
+  if (!columns.ok()) return columns.status();
+  std::string sql = "SELECT " + *columns + " FROM runs ORDER BY id DESC LIMIT ?";
   Stmt s(db_, sql.c_str());
   if (!s.ok()) return error("reading runs");
   s.bind(1, int64_t(limit));
@@ -964,7 +991,9 @@ Result<std::vector<RunRecord>> SqliteStore::list_runs(size_t limit) {
 
 Result<std::optional<RunRecord>> SqliteStore::get_run(int64_t id) {
   if (!schema_ready()) return std::optional<RunRecord>();
-  std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?";
+  auto columns = run_columns();
+  if (!columns.ok()) return columns.status();
+  std::string sql = "SELECT " + *columns + " FROM runs WHERE id = ?";
   Stmt s(db_, sql.c_str());
   if (!s.ok()) return error("reading a run");
   s.bind(1, id);
@@ -996,9 +1025,8 @@ Result<std::vector<Population>> SqliteStore::populations() {
   if (!schema_ready()) return out;
   Stmt s(db_, "SELECT location, population, source, year FROM populations ORDER BY location");
   if (!s.ok()) {
-    // A database of an older schema opened read-only (not migrated): it holds no populations.
-    Stmt t(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'populations'");
-    if (t.ok() && t.step() == SQLITE_DONE) return out;
+    auto has = has_table("populations");  // none before step 6
+    if (has.ok() && !*has) return out;
     return error("reading the populations");
   }
   int rc;
@@ -1044,13 +1072,9 @@ Result<std::optional<std::map<Date, StoredDigest>>> SqliteStore::date_digests(
 
 Result<std::optional<int>> SqliteStore::dataset_cadence(std::string_view dataset) {
   if (!schema_ready()) return std::optional<int>();
-  {  // a read-only store of an older schema (a dry run) has no table yet: nothing kept
-    Stmt t(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'dataset_cadence'");
-    if (!t.ok()) return error("reading the cadence");
-    int rc = t.step();
-    if (rc == SQLITE_DONE) return std::optional<int>();
-    if (rc != SQLITE_ROW) return error("reading the cadence");
-  }
+  auto has = has_table("dataset_cadence");  // none before step 8 (a dry run): nothing kept
+  if (!has.ok()) return has.status();
+  if (!*has) return std::optional<int>();
   Stmt s(db_, "SELECT days FROM dataset_cadence WHERE dataset = ?");
   if (!s.ok()) return error("reading the cadence");
   s.bind(1, dataset);
@@ -1063,10 +1087,9 @@ Result<std::optional<int>> SqliteStore::dataset_cadence(std::string_view dataset
 Result<std::map<std::string, SourceState>> SqliteStore::source_states() {
   std::map<std::string, SourceState> out;
   if (!schema_ready()) return out;
-  // A database of an older schema opened read-only (not migrated) has no columns of step 5 yet:
-  // they read as empty.
-  Stmt has(db_, "SELECT 1 FROM pragma_table_info('source_state') WHERE name = 'changed_at'");
-  bool old_schema = has.ok() && has.step() == SQLITE_DONE;
+  auto has = has_column("source_state", "changed_at");  // step 5's columns read as empty before it
+  if (!has.ok()) return has.status();
+  bool old_schema = !*has;
   Stmt s(db_, old_schema ? "SELECT url, etag, last_modified, content_hash, bytes, '', '', '', '', "
                            "'' FROM source_state"
                          : "SELECT url, etag, last_modified, content_hash, bytes, name, dataset, "

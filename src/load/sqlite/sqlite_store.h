@@ -58,6 +58,12 @@ class SqliteStore final : public Store {
   Status migrate_steps();
   Status use_wal();
   bool schema_ready();
+  // Whether the database has `table` (a column of it): a database of an older schema opened
+  // read-only is not migrated, and reads what a later step adds as empty.
+  Result<bool> has_table(const char* table);
+  Result<bool> has_column(const char* table, const char* column);
+  // The columns of runs that read_run() reads, the quality (step 9) as '' when absent.
+  Result<std::string> run_columns();
   Status exec(const char* sql);
   Status error(const std::string& what) const;
   // The run record and outbox rows, inside a transaction the caller holds.
