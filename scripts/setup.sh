@@ -18,6 +18,7 @@ packages=(
   wrk                                             # the fault tests: serve under load while runs commit
   python3-pandas time                             # make bench: the pandas baselines, peak RSS
   iso-codes                                       # the world: ISO 3166-1 country codes and names
+  help2man lintian dpkg-dev                       # make package: the man page, the package's check
 )
 # npm: Debian's package, unless the nodejs installed already brings its own (NodeSource's nodejs
 # bundles npm and conflicts with Debian's npm package).

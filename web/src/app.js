@@ -774,7 +774,7 @@ async function main() {
     return;
   }
   if (data.x.length === 0) {
-    fail('The database holds no data yet: run `covid-etl run`, then reload.');
+    fail('The database holds no data yet: run `covid-etl run` (without access to the upstream URLs: `covid-etl run --nyt FILE --jhu FILE --states FILE`, from local copies), then reload.');
   } else {
     await buildCharts(true);
     wireControls();
