@@ -34,11 +34,11 @@ file(WRITE ${PKG_STAGE}/covid-etl.toml "${text}")
 file(WRITE ${PKG_STAGE}/changelog
   "covid-etl (${PROJECT_VERSION}) unstable; urgency=medium\n\n"
   "  * Built from the covid-etl repository; see README.md.\n\n"
-  " -- covid-etl maintainers <covid-etl@localhost>  Mon, 07 Dec 2026 00:00:00 +0000\n")
+  " -- covid-etl maintainers <covid-etl@example.org>  Mon, 07 Dec 2026 00:00:00 +0000\n")
 add_custom_command(OUTPUT ${PKG_STAGE}/changelog.gz ${PKG_STAGE}/README.md.gz
   COMMAND gzip -9nc ${PKG_STAGE}/changelog > ${PKG_STAGE}/changelog.gz
   COMMAND gzip -9nc ${CMAKE_SOURCE_DIR}/README.md > ${PKG_STAGE}/README.md.gz
-  DEPENDS ${CMAKE_SOURCE_DIR}/README.md)
+  DEPENDS ${CMAKE_SOURCE_DIR}/README.md ${PKG_STAGE}/changelog)
 add_custom_target(package_docs DEPENDS ${PKG_STAGE}/changelog.gz ${PKG_STAGE}/README.md.gz)
 add_dependencies(package_files package_docs)
 
@@ -49,6 +49,10 @@ install(FILES ${PKG_STAGE}/covid-etl.bash DESTINATION share/bash-completion/comp
 install(FILES ${PKG_STAGE}/covid-etl.toml DESTINATION /etc/covid-etl)
 install(FILES ${PKG_STAGE}/systemd/covid-etl.service ${PKG_STAGE}/systemd/covid-etl-run.service
               ${PKG_STAGE}/systemd/covid-etl-run.timer DESTINATION /lib/systemd/system)
+# zlib is linked in statically (the server's gzip; src/serve/CMakeLists.txt): lintian's
+# embedded-library, overridden on purpose (a self-contained binary, see CMakeLists.txt).
+install(FILES ${CMAKE_SOURCE_DIR}/deploy/debian/lintian-overrides DESTINATION share/lintian/overrides
+        RENAME covid-etl)
 install(FILES ${PKG_STAGE}/README.md.gz ${PKG_STAGE}/changelog.gz
               ${CMAKE_SOURCE_DIR}/deploy/debian/copyright DESTINATION share/doc/covid-etl)
 
@@ -56,10 +60,10 @@ set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME covid-etl)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
-set(CPACK_PACKAGE_CONTACT "covid-etl maintainers <covid-etl@localhost>")
+set(CPACK_PACKAGE_CONTACT "covid-etl maintainers <covid-etl@example.org>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "US COVID-19 data: download, validate, load and serve")
 set(CPACK_PACKAGE_DESCRIPTION
-    "covid-etl downloads the public COVID-19 series of the United States (the New York Times'\nnational, state and county series, Johns Hopkins' recoveries, the WHO's world series),\nvalidates and joins them, loads what is new into SQLite, PostgreSQL or DynamoDB, and serves a\ndashboard and a JSON API. One binary; systemd units for the daemon and for daily runs.")
+    "covid-etl downloads the public COVID-19 series of the United States (the\nNew York Times' national, state and county series, Johns Hopkins'\nrecoveries, the WHO's world series), validates and joins them, loads what\nis new into SQLite, PostgreSQL or DynamoDB, and serves a dashboard and a\nJSON API. One binary; systemd units for the daemon and for daily runs.")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION misc)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
@@ -74,5 +78,4 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${CMAKE_SOURCE_DIR}/deploy/debian/postinst ${CMAKE_SOURCE_DIR}/deploy/debian/prerm
     ${CMAKE_SOURCE_DIR}/deploy/debian/postrm ${CMAKE_SOURCE_DIR}/deploy/debian/conffiles)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
-set(CPACK_OUTPUT_FILE_PREFIX ${CMAKE_BINARY_DIR})
 include(CPack)
