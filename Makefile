@@ -24,7 +24,7 @@ TSAN_TESTS ?= ^(integration\.test_daemon\.|integration\.test_serve\.|unit\.Serve
 SANITIZER_CMAKE = -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
   -DCOVID_ETL_STATIC_DEPS=OFF -DCOVID_ETL_WERROR=OFF
 
-.PHONY: all setup build run test test-asan test-tsan bench fuzz clean format format-check
+.PHONY: all setup build run test package test-asan test-tsan bench fuzz clean format format-check
 
 all: build
 
@@ -39,11 +39,19 @@ build: setup $(BUILD_DIR)/build.ninja
 
 # A failed run is reported, and the dashboard still serves what the database holds.
 run: build
-	@$(BUILD_DIR)/covid-etl run $(RUN_ARGS) || echo "make run: the ETL run failed (exit $$?); serving what the database holds" >&2
+	@$(BUILD_DIR)/covid-etl run $(RUN_ARGS) || { status=$$?; echo "make run: the ETL run failed (exit $$status); serving what the database holds" >&2; \
+	  [ $$status -ne 3 ] || echo "make run: without access to the upstream URLs, run from local files: make run RUN_ARGS=\"--nyt FILE --jhu FILE --states FILE\"" >&2; }
 	exec $(BUILD_DIR)/covid-etl serve $(SERVE_ARGS)
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+# The Debian package (cmake/package.cmake): $(BUILD_DIR)/covid-etl_VERSION_ARCH.deb, checked by
+# lintian; install it with `sudo apt-get install ./$(BUILD_DIR)/covid-etl_*.deb`.
+package: build
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target package_files
+	cd $(BUILD_DIR) && cpack -G DEB
+	lintian --fail-on error $(BUILD_DIR)/covid-etl_*.deb
 
 # The whole suite, every binary built with AddressSanitizer, LeakSanitizer and UBSan; a finding
 # is fatal (tests/CMakeLists.txt sets ASAN_OPTIONS and the others for every test).

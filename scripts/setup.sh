@@ -19,6 +19,7 @@ packages=(
   python3-pandas time                             # make bench: the pandas baselines, peak RSS
   iso-codes                                       # the world: ISO 3166-1 country codes and names
   python3-jsonschema                              # test_api_spec: the OpenAPI document checked against real responses
+  help2man lintian dpkg-dev                       # make package: the man page, the package's check
 )
 # npm: Debian's package, unless the nodejs installed already brings its own (NodeSource's nodejs
 # bundles npm and conflicts with Debian's npm package).

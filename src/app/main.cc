@@ -1,21 +1,31 @@
 // covid-etl: the command line, nothing else. Each sub-command parses its flags, builds the
 // configuration (defaults < --config file < environment < flags) and calls into the pipeline.
+#include <sqlite3.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <optional>
 #include <string>
 
+#include "app/terminal_progress.h"
+#include "commit.h"  // generated: COVID_ETL_COMMIT (cmake/commit.cmake)
 #include "common/clock.h"
+#include "common/libcurl.h"
 #include "common/secrets.h"
+#include "common/suggest.h"
 #include "config/config.h"
 #include "extract/http_client.h"
+#include "load/postgres/libpq.h"
 #include "load/store.h"
 #include "notify/dispatcher.h"
 #include "pipeline/etl_run.h"
 #include "pipeline/freshness.h"
 #include "schedule/daemon.h"
 #include "schedule/lambda_runtime.h"
+#include "serve/locations.h"
 #include "serve/run_json.h"
 #include "serve/series.h"
 #include "serve/serve_command.h"
@@ -46,6 +56,66 @@ Result<Config> build_config(const CommonFlags& flags) {
   if (!flags.db.empty()) config.db = flags.db;
   remember_config_secrets(config);
   return config;
+}
+
+// After a parse error: the rest of a line after "covid-etl" (": ..." or " SUB: ...") naming the
+// sub-command or flag that does not exist, with the nearest valid names (common/suggest.h); "" when
+// every name given is known (the error is of another kind: a missing value, a bad one, a flag
+// twice).
+std::string unknown_name_hint(CLI::App& app, int argc, char** argv) {
+  std::vector<std::string> commands;
+  for (CLI::App* sub : app.get_subcommands(std::function<bool(CLI::App*)>())) {
+    commands.push_back(sub->get_name());
+  }
+  int i = 1;
+  while (i < argc && std::string_view(argv[i]).starts_with("-")) ++i;
+  if (i == argc) return "";
+  std::string command = argv[i];
+  CLI::App* sub = nullptr;
+  for (CLI::App* s : app.get_subcommands(std::function<bool(CLI::App*)>())) {
+    if (s->get_name() == command) sub = s;
+  }
+  if (sub == nullptr) {
+    std::string list;
+    for (const std::string& c : commands) list += (list.empty() ? "" : ", ") + c;
+    return ": '" + command + "' is not a command" + did_you_mean(command, commands) +
+           "; the commands: " + list;
+  }
+  std::vector<std::string> flags = {"--help"};
+  for (const CLI::Option* o : sub->get_options()) {
+    for (const std::string& name : o->get_lnames()) flags.push_back("--" + name);
+  }
+  for (++i; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (!a.starts_with("--")) continue;
+    std::string flag(a.substr(0, a.find('=')));
+    if (std::find(flags.begin(), flags.end(), flag) != flags.end()) continue;
+    return " " + command + ": unknown flag '" + flag + "'" + did_you_mean(flag, flags);
+  }
+  return "";
+}
+
+// `covid-etl --version`: the version (README "Versions"), the commit and the libraries: SQLite
+// (linked in), libcurl and libpq (loaded when first used: here, to say which one would be).
+std::string version_text() {
+  std::string out = "covid-etl " COVID_ETL_VERSION " (commit " COVID_ETL_COMMIT ")\n";
+  out += std::string("SQLite ") + sqlite3_libversion() + " (linked in)\n";
+  std::string error;
+  if (const LibCurl* curl = LibCurl::get(&error)) {
+    const curl_version_info_data* v = curl->version_info(CURLVERSION_NOW);
+    out += std::string("libcurl ") + v->version +
+           (v->ssl_version ? std::string(", ") + v->ssl_version : "") + " (libcurl.so.4)\n";
+  } else {
+    out += "libcurl: not available (" + error + ")\n";
+  }
+  error.clear();
+  if (const LibPq* pq = LibPq::get(&error)) {
+    int v = pq->lib_version();
+    out += "libpq " + std::to_string(v / 10000) + "." + std::to_string(v % 10000) + " (libpq.so.5)";
+  } else {
+    out += "libpq: not available, PostgreSQL databases cannot be used (" + error + ")";
+  }
+  return out;
 }
 
 int report(const Status& s) {
@@ -79,7 +149,8 @@ bool valid_location(const std::string& id) {
 int cmd_run(const CommonFlags& flags, const std::string& nyt, const std::string& jhu,
             const std::vector<std::string>& states, const std::vector<std::string>& counties,
             const std::string& population, const std::string& anomalies, const std::string& who,
-            const std::vector<std::string>& replace, bool json, bool dry_run, bool accept_shrink) {
+            const std::vector<std::string>& replace, bool json, bool dry_run, bool accept_shrink,
+            bool quiet) {
   auto config = build_config(flags);
   if (!config.ok()) return report(config.status());
   if (accept_shrink) config->accept_shrink = true;
@@ -105,25 +176,36 @@ int cmd_run(const CommonFlags& flags, const std::string& nyt, const std::string&
     config->who_url = who;
     config->world = true;
   }
+  for (const std::string& warning : mixed_source_warnings(*config)) {
+    std::fprintf(stderr, "covid-etl: warning: %s\n", scrub(warning).c_str());
+  }
   CurlHttpClient http;
   SystemClock clock;
   RunOptions options;
   options.dry_run = dry_run;
   options.replace_datasets = replace;
+  // Progress on a terminal only: never in a log, a pipe or JSON output (app/terminal_progress.h).
+  std::optional<TerminalProgress> progress;
+  if (!json && !quiet && isatty(fileno(stderr)) == 1) {
+    progress.emplace(stderr);
+    options.progress = &*progress;
+  }
   auto store = open_store(config->db, run_store_options(*config, dry_run));
   RunSummary summary = store.ok() ? run_etl(*config, **store, http, clock, options)
                                   : run_etl_unopened(*config, store.status(), http, clock, options);
   if (json) {
     std::cout << scrub(to_json(summary).dump()) << "\n";
+    std::fputs(unreachable_hint(summary).c_str(), stderr);
   } else {
     std::string text = to_text(summary);
-    std::fputs(text.c_str(), summary.status == RunStatus::kFailed ? stderr : stdout);
+    if (!quiet || summary.status == RunStatus::kFailed)
+      std::fputs(text.c_str(), summary.status == RunStatus::kFailed ? stderr : stdout);
   }
   return summary.exit_status();
 }
 
 int cmd_export(const CommonFlags& flags, const std::string& format, const std::string& from_text,
-               const std::string& to_text, const std::string& location, bool per_100k) {
+               const std::string& to_text, const std::string& location_text, bool per_100k) {
   auto config = build_config(flags);
   if (!config.ok()) return report(config.status());
   auto from = date_flag(from_text, "--from");
@@ -131,18 +213,28 @@ int cmd_export(const CommonFlags& flags, const std::string& format, const std::s
   auto to = date_flag(to_text, "--to");
   if (!to.ok()) return report(to.status());
   if (*from && *to && **from > **to) return report(Status::Usage("--from is after --to"));
-  if (!valid_location(location)) {
-    return report(
-        Status::Usage("--location: '" + location +
-                      "' is not US, a 2-digit state FIPS code, a 5-digit county FIPS code, "
-                      "SS:Name (a county without FIPS) or a country's ISO alpha-3 code (the "
-                      "WHO's series: FRA, USA)"));
-  }
   StoreOptions so;
   so.read_only = true;
   so.lock_timeout = config->lock_timeout;
   auto store = open_store(config->db, so);
   if (!store.ok()) return report(store.status());
+  // An id as it is; a FIPS code without its zero, or a name, through the stored locations.
+  std::string location = serve::pad_fips(location_text);
+  if (!valid_location(location)) {
+    auto locations = (*store)->list_locations();
+    if (!locations.ok()) return report(locations.status());
+    serve::LocationIndex index(std::move(*locations));
+    serve::LocationIndex::Resolved r = index.resolve(location_text);
+    if (r.location == nullptr) {
+      return report(Status::Usage(
+          "--location: " + serve::unresolved_message(location_text, r) +
+          (r.ambiguous ? ""
+                       : " (give US, a state's FIPS code such as 06, a county's such as 06037, "
+                         "a name such as California or \"Los Angeles, California\", or a "
+                         "country's ISO alpha-3 code such as FRA)")));
+    }
+    location = r.location->id;
+  }
   auto rows = (*store)->read_series(location, *from, *to);
   if (!rows.ok()) return report(rows.status());
   auto series = serve::SeriesColumns::build(location, *rows);
@@ -312,16 +404,19 @@ int main_impl(int argc, char** argv) {
 
   CLI::App app{"covid-etl: download, validate and load the US COVID-19 series (NYT + JHU)"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("covid-etl 0.1.0"));
+  app.set_version_flag("--version", version_text,
+                       "print the version, the commit and the libraries' versions, and exit");
 
   CommonFlags flags;
   auto add_common = [&](CLI::App* sub) {
     sub->add_option("--config", flags.config_file, "TOML configuration file (env COVID_ETL_CONFIG)")
         ->check(CLI::ExistingFile);
     sub->add_option("--db", flags.db,
-                    "database: a path, sqlite:PATH or "
-                    "postgresql://user:password@host:port/dbname[?schema=NAME] or "
-                    "dynamodb://TABLE?region=REGION[&endpoint=URL] (env COVID_ETL_DB)");
+                    std::string("database: a path, sqlite:PATH or "
+                                "postgresql://user:password@host:port/dbname[?schema=NAME] or "
+                                "dynamodb://TABLE?region=REGION[&endpoint=URL] (env COVID_ETL_DB; "
+                                "default ") +
+                        kDefaultDb + ")");
   };
 
   std::string nyt, jhu, population, anomalies, who;
@@ -329,29 +424,47 @@ int main_impl(int argc, char** argv) {
   bool json = false, dry_run = false, accept_shrink = false;
   CLI::App* run = app.add_subcommand("run", "one ETL run: extract, validate, join, load");
   add_common(run);
-  run->add_option("--nyt", nyt, "NYT national series URL or path (env COVID_ETL_NYT_URL)");
-  run->add_option("--jhu", jhu, "JHU combined series URL or path (env COVID_ETL_JHU_URL)");
-  run->add_option("--states", states,
-                  "NYT state series URL or path, may be repeated: read in order; turns the states "
-                  "dataset on (env COVID_ETL_STATES_URL)");
+  run->add_option("--nyt", nyt,
+                  std::string("NYT national series URL or path (env COVID_ETL_NYT_URL; default ") +
+                      kDefaultNytUrl + ")");
+  run->add_option("--jhu", jhu,
+                  std::string("JHU combined series URL or path (env COVID_ETL_JHU_URL; default ") +
+                      kDefaultJhuUrl + ")");
+  run->add_option(
+      "--states", states,
+      std::string("NYT state series URL or path, may be repeated: read in order; turns the "
+                  "states dataset on (env COVID_ETL_STATES_URL; default ") +
+          kDefaultStatesUrl + " when --nyt is the default too)");
   run->add_option(
       "--counties", counties,
-      "NYT county series URL or path, may be repeated: read in order; turns the counties "
-      "dataset on (env COVID_ETL_COUNTIES_URL)");
-  run->add_option("--population", population,
-                  "JHU lookup table URL or path (populations, for rates per 100,000); turns the "
-                  "populations dataset on (env COVID_ETL_POPULATION_URL)");
+      std::string("NYT county series URL or path, may be repeated: read in order; turns the "
+                  "counties dataset on (env COVID_ETL_COUNTIES_URL; off by default; "
+                  "[datasets] counties = true reads ") +
+          kDefaultCountiesUrl + ")");
+  run->add_option(
+      "--population", population,
+      std::string("JHU lookup table URL or path (populations, for rates per 100,000); turns "
+                  "the populations dataset on (env COVID_ETL_POPULATION_URL; default ") +
+          kDefaultPopulationUrl + " when --nyt is the default too)");
   run->add_option("--anomalies", anomalies,
-                  "NYT anomalies.csv URL or path: notes on anomalous days, loaded as annotations; "
-                  "turns the annotations dataset on (env COVID_ETL_ANOMALIES_URL)");
-  run->add_option("--who", who,
-                  "WHO global series URL or path (daily or weekly); turns the world dataset on "
-                  "(env COVID_ETL_WHO_URL)");
+                  std::string("NYT anomalies.csv URL or path: notes on anomalous days, loaded as "
+                              "annotations; turns the annotations dataset on (env "
+                              "COVID_ETL_ANOMALIES_URL; default ") +
+                      kDefaultAnomaliesUrl + " when --nyt is the default too)");
+  run->add_option(
+      "--who", who,
+      std::string("WHO global series URL or path (daily or weekly); turns the world dataset "
+                  "on (env COVID_ETL_WHO_URL; default ") +
+          kDefaultWhoUrl + " when --nyt is the default too)");
   run->add_option("--replace-dataset", replace,
                   "replace a dataset's stored rows and cadence with its source's, in the run's "
                   "one transaction (e.g. world, when the WHO's file changed from daily to weekly); "
                   "may be repeated");
   run->add_flag("--json", json, "print the run summary as one JSON object");
+  bool quiet = false;
+  run->add_flag("--quiet", quiet,
+                "no progress on the terminal, and no summary unless the run fails")
+      ->excludes("--json");
   run->add_flag("--dry-run", dry_run,
                 "extract, transform and validate; report what would change; write nothing");
   run->add_flag(
@@ -367,8 +480,10 @@ int main_impl(int argc, char** argv) {
   exp->add_option("--from", from, "first date, YYYY-MM-DD");
   exp->add_option("--to", to, "last date, YYYY-MM-DD");
   exp->add_option("--location", location,
-                  "US (the default), a state's 2-digit FIPS code such as 06, a county's 5-digit "
-                  "FIPS code such as 06037, or \"36:New York City\" for a county without FIPS");
+                  "US (the default), a state's FIPS code such as 06 (or 6), a county's such as "
+                  "06037, \"36:New York City\" for a county without FIPS, a country's ISO "
+                  "alpha-3 code such as FRA, or a name: California, \"Los Angeles, California\" "
+                  "(any case)");
   exp->add_flag("--per-100k", per_100k,
                 "add cases_per_100k, deaths_per_100k, new_cases_avg7_per_100k and "
                 "new_deaths_avg7_per_100k (empty without a population)");
@@ -381,7 +496,8 @@ int main_impl(int argc, char** argv) {
   bool history_sources = false;
   hist->add_flag("--sources", history_sources,
                  "each source's state instead of the runs: fresh, stale since DATE, archived");
-  hist->add_option("--limit", limit, "how many runs (default 50)")->check(CLI::Range(1, 1000000));
+  hist->add_option("--limit", limit, "how many runs, 1 to 1000 as the API's (default 50)")
+      ->check(CLI::Range(1, 1000));
 
   bool list = false, all = false, flush = false, test = false, notify_json = false;
   CLI::App* notify = app.add_subcommand("notify", "the notification outbox and channels");
@@ -424,12 +540,16 @@ int main_impl(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    if (std::string hint = unknown_name_hint(app, argc, argv); !hint.empty()) {
+      std::fprintf(stderr, "covid-etl%s\nRun with --help for more information.\n", hint.c_str());
+      return kUsageExit;
+    }
     app.exit(e);
     return kUsageExit;
   }
   if (run->parsed())
     return cmd_run(flags, nyt, jhu, states, counties, population, anomalies, who, replace, json,
-                   dry_run, accept_shrink);
+                   dry_run, accept_shrink, quiet);
   if (exp->parsed()) return cmd_export(flags, format, from, to, location, per_100k);
   if (hist->parsed()) return cmd_history(flags, history_json, limit, history_sources);
   if (serve->parsed()) return cmd_serve(flags, listen);

@@ -31,6 +31,7 @@ Loaded load() {
   decltype(&curl_global_init) global_init = nullptr;
   bool ok = resolve(h, "curl_global_init", &global_init, &l.error);
   ok = resolve(h, "curl_easy_init", &l.api.easy_init, &l.error) && ok;
+  ok = resolve(h, "curl_version_info", &l.api.version_info, &l.error) && ok;
   ok = resolve(h, "curl_easy_cleanup", &l.api.easy_cleanup, &l.error) && ok;
   ok = resolve(h, "curl_easy_reset", &l.api.easy_reset, &l.error) && ok;
   ok = resolve(h, "curl_easy_setopt", &l.api.easy_setopt, &l.error) && ok;

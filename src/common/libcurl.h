@@ -28,6 +28,7 @@ struct LibCurl {
   decltype(&curl_url_cleanup) url_cleanup;
   decltype(&curl_url_set) url_set;
   decltype(&curl_url_get) url_get;
+  decltype(&curl_version_info) version_info;  // `covid-etl --version`
 
   // The loaded library (initialised with curl_global_init), or nullptr with *error set.
   static const LibCurl* get(std::string* error);

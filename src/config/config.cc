@@ -7,6 +7,7 @@
 
 #include "common/cron.h"
 #include "common/redact_url.h"
+#include "common/suggest.h"
 #include "load/store.h"
 
 // toml++ 3.3 asserts, inside its parser, things that malformed input can break: a table header
@@ -47,7 +48,8 @@ class Checker {
   void known(const toml::table& table, const std::string& prefix, std::set<std::string> keys) {
     for (const auto& [k, v] : table) {
       if (keys.count(std::string(k.str())) == 0) {
-        fail(k.source(), "unknown key '" + prefix + std::string(k.str()) + "'");
+        fail(k.source(), "unknown key '" + prefix + std::string(k.str()) + "'" +
+                             did_you_mean(k.str(), {keys.begin(), keys.end()}));
       }
     }
   }
@@ -321,6 +323,28 @@ std::string who_url(const Config& c) {
   if (!c.who_url.empty()) return c.who_url;
   if (c.world == true || (c.national && c.nyt_url == kDefaultNytUrl)) return kDefaultWhoUrl;
   return "";
+}
+
+std::vector<std::string> mixed_source_warnings(const Config& c) {
+  auto local = [](const std::string& url) { return !has_scheme(url) || url.starts_with("file:"); };
+  if (local(c.nyt_url) && c.jhu_url == kDefaultJhuUrl) {
+    return {std::string("--nyt is a local file but --jhu is not given: JHU's recoveries will be "
+                        "downloaded from ") +
+            kDefaultJhuUrl +
+            "; to run from local files only, add --jhu FILE (a copy of "
+            "time-series-19-covid-combined.csv)"};
+  }
+  if (c.national && local(c.jhu_url) && c.nyt_url == kDefaultNytUrl) {
+    std::string also;
+    if (!states_urls(c).empty() && c.states_urls.empty()) also += " --states FILE";
+    return {std::string("--jhu is a local file but --nyt is not given: the NYT's national series "
+                        "will be downloaded from ") +
+            kDefaultNytUrl +
+            ", and with it the upstream states, populations, notes and WHO series "
+            "that are not given; to run from local files only, add --nyt FILE" +
+            also + " (copies of us.csv and us-states.csv)"};
+  }
+  return {};
 }
 
 Result<Config> load_config_file(const std::string& path, Config c) {

@@ -150,6 +150,11 @@ struct DatasetSwitch {
   void (*set)(Config& config, bool on);
 };
 const std::vector<DatasetSwitch>& dataset_switches();
+// Warnings for a run whose national pair of sources is half local: one of NYT and JHU is a local
+// file (a path, or file://) and the other the upstream default URL, which the run then downloads
+// (and, when it is the NYT's, the states, populations, notes and the WHO's series with it). Each
+// names the flag to add. Empty when both are local, both remote, or either is configured.
+std::vector<std::string> mixed_source_warnings(const Config& config);
 
 // Reads a TOML configuration file over `base`.
 Result<Config> load_config_file(const std::string& path, Config base);

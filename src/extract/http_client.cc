@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -61,6 +62,12 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   if (t->response->body_bytes + n > t->max_bytes) {
     t->too_large = true;
     return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+  }
+  if (t->response->body_bytes == 0) {
+    curl_off_t total = -1;
+    if (t->lib->easy_getinfo(t->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &total) == CURLE_OK &&
+        total > 0)
+      t->sink->expect(uint64_t(total));
   }
   t->response->body_bytes += n;
   t->sink->write(std::string_view(data, n));
@@ -150,6 +157,8 @@ HttpResult CurlHttpClient::read_file(const HttpRequest& request, BodySink& sink)
     result.status = Status::Extract("cannot open " + request.url + ": " + std::strerror(errno));
     return result;
   }
+  if (struct stat st; ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+    sink.expect(uint64_t(st.st_size));
   constexpr size_t kBuffer = size_t{1} << 20;
   auto buffer = std::make_unique_for_overwrite<char[]>(kBuffer);
   for (;;) {

@@ -33,6 +33,10 @@ class BodySink {
  public:
   virtual ~BodySink() = default;
   virtual void write(std::string_view bytes) = 0;
+  // The body's size, when the client knows it (a file's size, a Content-Length), before its
+  // first byte; for progress only (a compressed body's Content-Length is smaller than what
+  // write() gets). By default ignored.
+  virtual void expect(uint64_t total) { (void)total; }
 };
 
 struct HttpRequest {

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -132,6 +133,31 @@ std::string plural(uint64_t n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
+// A body on its way to its table, told to a progress display (RunOptions::progress) as it comes.
+class ProgressSink final : public SourceSink {
+ public:
+  ProgressSink(SourceSink& next, const TableReader& reader, RunProgress& progress,
+               std::string_view name)
+      : next_(next), reader_(reader), progress_(progress), name_(name) {}
+  void write(std::string_view bytes) override {
+    next_.write(bytes);
+    bytes_ += bytes.size();
+    progress_.fetching(name_, bytes_, total_, reader_.rows_read());
+  }
+  void expect(uint64_t total) override { total_ = total; }
+  void restart() override {
+    next_.restart();
+    bytes_ = 0;
+  }
+
+ private:
+  SourceSink& next_;
+  const TableReader& reader_;
+  RunProgress& progress_;
+  std::string_view name_;
+  uint64_t bytes_ = 0, total_ = 0;
+};
+
 class Run {
  public:
   // `store`: the store the caller opened; nullptr when it could not (`open_failure` says why).
@@ -161,6 +187,7 @@ class Run {
     if (s.ok()) s = extract();
     if (s.ok() && summary_.status != RunStatus::kUnchanged) s = validate();
     if (s.ok() && summary_.status != RunStatus::kUnchanged) s = load();
+    if (options_.progress != nullptr) options_.progress->finished();
     if (!s.ok()) fail(s);
     // After the commit: deliver this run's notifications and any left by earlier runs. A
     // notifier that is down changes nothing above.
@@ -222,8 +249,12 @@ class Run {
     src.report.name = src.slot.name;
     src.report.url = redact_url(src.slot.url);
     src.attempted = true;
-    auto r = fetcher.fetch(src.slot.url, validators, sink,
-                           conditional ? known_hash(src) : std::string());
+    const std::string known = conditional ? known_hash(src) : std::string();
+    std::optional<ProgressSink> shown;  // only with a progress display: nothing in the way else
+    if (options_.progress != nullptr)
+      shown.emplace(sink, *src.slot.reader, *options_.progress, src.slot.name);
+    auto r = shown ? fetcher.fetch(src.slot.url, validators, *shown, known)
+                   : fetcher.fetch(src.slot.url, validators, sink, known);
     if (!r.ok()) {
       src.report.attempts = fetcher.attempts();  // a failed source says how often it was tried
       return r.status();
@@ -411,6 +442,8 @@ class Run {
   }
 
   Status validate() {
+    if (options_.progress != nullptr)
+      options_.progress->step("validating", summary_.counts.rows_read);
     COVID_RETURN_IF_ERROR(read_stored_locations());
     Diagnostics across;  // problems across a dataset's files, after the files' own
     for (DatasetEntry& e : runs_)
@@ -634,6 +667,7 @@ class Run {
       finish_timing();
       return Status::Ok();
     }
+    if (options_.progress != nullptr) options_.progress->step("loading", summary_.counts.rows_read);
     auto txn = store_->begin_load();
     if (!txn.ok()) return txn.status();
     LoadTransaction& t = **txn;

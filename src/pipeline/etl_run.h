@@ -36,6 +36,7 @@
 #include "extract/http_client.h"
 #include "load/store.h"
 #include "pipeline/datasets.h"
+#include "pipeline/progress.h"
 #include "pipeline/run_summary.h"
 
 namespace covid {
@@ -51,6 +52,8 @@ struct RunOptions {
   // The registry of datasets the run reads (nullptr: datasets(), pipeline/datasets.h); tests give
   // their own, e.g. a dataset that is not archived.
   const std::vector<Dataset>* datasets = nullptr;
+  // Told of the downloads and steps as they go (pipeline/progress.h); nullptr: nothing is.
+  RunProgress* progress = nullptr;
 };
 
 // How a run opens config.db: writable; for a dry run read-only, a database that does not exist

@@ -231,7 +231,24 @@ std::string to_text(const RunSummary& s) {
       out += "    " + s.diagnostics.errors()[i].to_string() + "\n";
     }
   }
+  out += unreachable_hint(s);
   return scrub(out);  // the last net before it is printed or logged
+}
+
+std::string unreachable_hint(const RunSummary& s) {
+  if (s.status != RunStatus::kFailed || s.failure.kind() != ErrorKind::kExtract) return "";
+  bool unreachable = false;
+  for (const SourceReport& r : s.sources) {
+    bool http = r.url.starts_with("http://") || r.url.starts_with("https://");
+    unreachable = unreachable || (http && r.http_status == 0 && !r.not_modified);
+  }
+  if (!unreachable) return "";
+  return "  hint      a source could not be reached. To run from local copies of the files "
+         "instead:\n"
+         "              covid-etl run --nyt FILE --jhu FILE --states FILE\n"
+         "            (the NYT's us.csv and us-states.csv, JHU's "
+         "time-series-19-covid-combined.csv; with make: make run RUN_ARGS=\"--nyt FILE --jhu "
+         "FILE --states FILE\")\n";
 }
 
 }  // namespace covid

@@ -72,5 +72,9 @@ nlohmann::json sources_to_json(const std::vector<SourceReport>& sources);
 // written before query tokens were redacted are shown without them.
 nlohmann::json redact_source_urls(nlohmann::json sources);
 std::string to_text(const RunSummary& s);
+// For a run that failed because a source over http(s) gave no answer at all (a name that does
+// not resolve, a connection refused or timed out: no HTTP status), what to do: the command that
+// runs from local files instead. "" for any other run. to_text ends with it.
+std::string unreachable_hint(const RunSummary& s);
 
 }  // namespace covid

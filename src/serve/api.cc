@@ -120,6 +120,31 @@ bool location(SnapshotCache& cache, const Params& p, const Snapshot& snap, Picke
     unreadable(resp, found.status());
     return false;
   }
+  if (*found == nullptr && v != nullptr && v->size() <= kMaxLocationId) {
+    // Not an id: a name, or a FIPS code without its zero (LocationIndex::resolve).
+    auto index = cache.locations(snap);
+    if (!index.ok()) {
+      unreadable(resp, index.status());
+      return false;
+    }
+    LocationIndex::Resolved r = (*index)->resolve(*v);
+    if (r.location == nullptr) {
+      error_response(resp, 400,
+                     "location: " + unresolved_message(*v, r) + " (see /api/v1/locations)");
+      return false;
+    }
+    out->id = r.location->id;
+    if (auto it = snap.series.find(out->id); it != snap.series.end()) {
+      out->columns = &it->second;
+      out->full = snap.series_full.find(out->id)->second;
+      return true;
+    }
+    found = cache.series(snap, out->id);
+    if (!found.ok()) {
+      unreadable(resp, found.status());
+      return false;
+    }
+  }
   if (*found == nullptr) {
     error_response(
         resp, 400,

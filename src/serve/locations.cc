@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <tuple>
 
+#include "common/suggest.h"
 #include "pipeline/datasets.h"
 
 namespace covid::serve {
@@ -131,6 +132,63 @@ std::vector<const Location*> LocationIndex::search(std::string_view type, std::s
   out.reserve(hits.size());
   for (const Hit& h : hits) out.push_back(&all_[h.i]);
   return out;
+}
+
+std::string pad_fips(std::string_view text) {
+  bool digits = !text.empty() &&
+                std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (digits && (text.size() == 1 || text.size() == 4)) return "0" + std::string(text);
+  return std::string(text);
+}
+
+LocationIndex::Resolved LocationIndex::resolve(std::string_view text) const {
+  Resolved r;
+  const std::string t = trim(text);
+  if (const Location* l = find(pad_fips(t))) {
+    r.location = l;
+    return r;
+  }
+  const std::string q = fold(t);
+  std::vector<const Location*> labels, names;
+  for (size_t i = 0; i < all_.size(); ++i) {
+    if (id_[i] == q || label_[i] == q) labels.push_back(&all_[i]);
+    if (name_[i] == q) names.push_back(&all_[i]);
+  }
+  const std::vector<const Location*>& same = labels.empty() ? names : labels;
+  if (same.size() == 1) {
+    r.location = same.front();
+    return r;
+  }
+  r.ambiguous = same.size() > 1;
+  if (r.ambiguous) {
+    r.closest = same;
+  } else if (!q.empty()) {
+    r.closest = search("", t);
+  }
+  if (r.closest.empty() && !q.empty()) {
+    std::vector<std::string> all_labels;
+    all_labels.reserve(all_.size());
+    for (const Location& l : all_) all_labels.push_back(location_label(l));
+    for (const std::string& near : nearest_names(t, all_labels, 5)) {
+      for (size_t i = 0; i < all_.size(); ++i) {
+        if (all_labels[i] == near) r.closest.push_back(&all_[i]);
+      }
+    }
+  }
+  if (r.closest.size() > 5) r.closest.resize(5);
+  return r;
+}
+
+std::string unresolved_message(std::string_view text, const LocationIndex::Resolved& r) {
+  std::string list;
+  for (const Location* l : r.closest) {
+    list += (list.empty() ? "" : "; ") + location_label(*l) + " (" + l->id + ")";
+  }
+  std::string shown(text.substr(0, 64));
+  if (r.ambiguous) {
+    return "'" + shown + "' names several locations: " + list + "; give the id or \"Name, State\"";
+  }
+  return "unknown location '" + shown + "'" + (list.empty() ? "" : "; the closest: " + list);
 }
 
 std::string locations_json(const LocationIndex& index, const LocationSearch& search) {

@@ -38,6 +38,20 @@ class LocationIndex {
   const Location* find(std::string_view id) const;  // nullptr: not a known location
   const std::vector<Location>& all() const { return all_; }
 
+  // A location as a person names it (export --location, /api/v1/series?location=): its id, ASCII
+  // case ignored ("06", "us", "fra"); a state's FIPS code without its leading zero ("6", as the
+  // CSV reader takes it) or a county's ("6037"); its label, case ignored ("California", "Los
+  // Angeles, California"); or a name only one location has ("Los Angeles"). `location` is the one
+  // it names; nullptr when none or several do, and `closest` then lists the candidates (several
+  // with that name, else the best search() matches, else the labels nearest by edit distance:
+  // common/suggest.h), at most 5.
+  struct Resolved {
+    const Location* location = nullptr;
+    bool ambiguous = false;
+    std::vector<const Location*> closest;
+  };
+  Resolved resolve(std::string_view text) const;
+
   // The matches of `text` among the locations of `type` (nation, state or county; empty: all)
   // and, when `ids` is not empty, with one of those ids; best first, as described above.
   std::vector<const Location*> search(std::string_view type, std::string_view text,
@@ -48,6 +62,14 @@ class LocationIndex {
   std::map<std::string, int64_t, std::less<>> populations_;
   std::vector<std::string> label_, name_, id_;  // folded (lower-case) label, name and id, by index
 };
+
+// The message for a name resolve() did not take: "unknown location 'X'; the closest: California
+// (06), ..." or "'X' names several locations: ...; give the id or \"Name, State\"".
+std::string unresolved_message(std::string_view text, const LocationIndex::Resolved& r);
+
+// A state's FIPS code without its leading zero ("6" -> "06") or a county's ("6037" -> "06037");
+// any other text as it is.
+std::string pad_fips(std::string_view text);
 
 // "Los Angeles, California" for a county, the name otherwise.
 std::string location_label(const Location& l);

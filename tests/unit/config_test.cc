@@ -156,9 +156,11 @@ TEST_F(ConfigFile, RangeLimitsAreInclusive) {
 
 TEST_F(ConfigFile, UnknownKeysAreReportedAtTheKey) {
   expect_error("db = \"a.db\"\ncolour = 1\n", "2:1: unknown key 'colour'");
-  expect_error("[extract]\n  retry = 2\n", "2:3: unknown key 'extract.retry'");
+  expect_error("[extract]\n  retry = 2\n",
+               "2:3: unknown key 'extract.retry' (did you mean 'retries'?)");
   expect_error("[sources]\nnyt = \"a\"\ncdc = \"b\"\n", "3:1: unknown key 'sources.cdc'");
-  expect_error("[load]\nlock_timeout = 5\n", "2:1: unknown key 'load.lock_timeout'");
+  expect_error("[load]\nlock_timeout = 5\n",
+               "2:1: unknown key 'load.lock_timeout' (did you mean 'lock_timeout_ms'?)");
   expect_error("[transform]\njoin = \"left\"\nhow = \"x\"\n", "3:1: unknown key 'transform.how'");
 }
 
@@ -217,7 +219,8 @@ TEST_F(ConfigFile, ServerLimits) {
                "2:30: 'serve.max_connections_per_client' must be between 0 and 1000000");
   expect_error("[serve]\nheader_timeout_ms = 0\n",
                "2:21: 'serve.header_timeout_ms' must be between 1 and 3600000");
-  expect_error("[serve]\nheader_timeout = 10\n", "2:1: unknown key 'serve.header_timeout'");
+  expect_error("[serve]\nheader_timeout = 10\n",
+               "2:1: unknown key 'serve.header_timeout' (did you mean 'header_timeout_ms'?)");
 }
 
 TEST_F(ConfigFile, BadValues) {

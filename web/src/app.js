@@ -1072,7 +1072,7 @@ async function render(first) {
   }
   if (seq !== renderSeq) return;
   if (raw.date.length === 0) {
-    fail('The database holds no data for this location yet: run `covid-etl run`, then reload.');
+    fail('The database holds no data for this location yet: run `covid-etl run` (without access to the upstream URLs: `covid-etl run --nyt FILE --jhu FILE --states FILE`, from local copies), then reload.');
     return;
   }
   view = { id, raw, x: raw.date.map(toEpoch), notes: [] };

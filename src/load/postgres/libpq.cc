@@ -29,6 +29,7 @@ Loaded load() {
   LibPq& a = l.api;
   bool ok = resolve(h, "PQconnectdbParams", &a.connectdb_params, &l.error);
   ok = resolve(h, "PQstatus", &a.status, &l.error) && ok;
+  ok = resolve(h, "PQlibVersion", &a.lib_version, &l.error) && ok;
   ok = resolve(h, "PQerrorMessage", &a.error_message, &l.error) && ok;
   ok = resolve(h, "PQfinish", &a.finish, &l.error) && ok;
   ok = resolve(h, "PQsetNoticeProcessor", &a.set_notice_processor, &l.error) && ok;

@@ -37,6 +37,7 @@ struct LibPq {
   decltype(&PQconninfoParse) conninfo_parse;  // libpq's own reading of a connection string
   decltype(&PQconninfoFree) conninfo_free;
   decltype(&PQfreemem) freemem;
+  decltype(&PQlibVersion) lib_version;  // `covid-etl --version`
 
   // The loaded library, or nullptr with *error set.
   static const LibPq* get(std::string* error);
