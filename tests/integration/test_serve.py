@@ -212,7 +212,7 @@ class ServeApi(ServerTest):
             "/api/v1/series?from=": "from",
             "/api/v1/series?from=2021-03-02&to=2021-03-01": "after",
             "/api/v1/series?location=XX": "location",
-            "/api/v1/series?location=us": "location",
+            "/api/v1/series?location=nowhere": "location",
             "/api/v1/series?fields=cases,bogus": "bogus",
             "/api/v1/series?bogus=1": "bogus",
             "/api/v1/series?from=2021-03-01&from=2021-03-02": "more than once",
@@ -701,8 +701,7 @@ class ServeLocations(unittest.TestCase):
     def test_unknown_locations_and_bad_parameters_answer_400(self):
         for path, word in {
             "/api/v1/series?location=99999": "unknown location",
-            "/api/v1/series?location=6": "unknown location",
-            "/api/v1/series?location=36:new%20york%20city": "unknown location",
+            "/api/v1/series?location=7": "unknown location",
             "/api/v1/series?location=" + "9" * 300: "unknown location",
             "/api/v1/export.csv?location=00000": "unknown location",
             "/api/v1/summary?location=xx": "unknown location",
@@ -719,6 +718,13 @@ class ServeLocations(unittest.TestCase):
             err = json.loads(body)
             self.assertEqual(err["error"], "bad_request", path)
             self.assertIn(word, err["message"], path)
+        # A state's FIPS code without its zero and an id in another case name their location
+        # (issue 20): the same series as the id's.
+        for path, same in {"/api/v1/series?location=6": "/api/v1/series?location=06",
+                           "/api/v1/series?location=us": "/api/v1/series?location=US",
+                           "/api/v1/series?location=36:new%20york%20city":
+                               "/api/v1/series?location=36:New%20York%20City"}.items():
+            self.assertEqual(self.server.get_json(path), self.server.get_json(same), path)
 
     def test_states_table_has_every_state_with_its_latest_average_and_change(self):
         table = self.server.get_json("/api/v1/states")

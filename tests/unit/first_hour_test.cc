@@ -66,7 +66,7 @@ TEST_F(ConfigSuggestions, UnknownKeysNameTheNearestOne) {
   EXPECT_EQ(message("[sources]\nnty = \"x\"\n"),
             ":2:1: unknown key 'sources.nty' (did you mean 'nyt'?)");
   EXPECT_EQ(message("[dataset]\nstates = true\n"),
-            ":1:1: unknown key 'dataset' (did you mean 'datasets'?)");
+            ":1:2: unknown key 'dataset' (did you mean 'datasets'?)");
   EXPECT_EQ(message("colour = 1\n"), ":1:1: unknown key 'colour'");
 }
 

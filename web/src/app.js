@@ -605,6 +605,12 @@ function ago(iso) {
   return Math.round(h / 24) + ' days ago';
 }
 
+// The first clause of an error (up to a colon, semicolon or parenthesis), at most 60 characters.
+function shortReason(error) {
+  const clause = error.split(/: |; | \(/)[0];
+  return clause.length <= 60 ? clause : clause.slice(0, 59) + '…';
+}
+
 function showFreshness(s) {
   const card = $('s-fresh-card');
   card.classList.remove('ok', 'stale', 'failed');
@@ -619,8 +625,13 @@ function showFreshness(s) {
   $('s-fresh').textContent = text;
   card.classList.add(cls);
   const parts = [good ? `last success ${ago(good.finished_at)} (run ${good.id}, ${good.status})` : 'no successful run yet'];
-  if (last && last.status === 'failed') parts.push(`run ${last.id} failed in ${last.stage || 'a stage'}: ${last.error || ''}`);
+  // A failed run's error can be a long URL message: the card says a short reason, the whole
+  // text is one click away (it must not stretch the row of cards).
+  const error = last && last.status === 'failed' ? last.error || '' : '';
+  if (error) parts.push(`run ${last.id} failed in ${last.stage || 'a stage'}: ${shortReason(error)}`);
   $('s-run').textContent = parts.join(' · ');
+  $('s-run-more').hidden = !error || shortReason(error) === error;
+  $('s-run-error').textContent = error;
   // Each source's freshness beside its licence.
   for (const li of document.querySelectorAll('#sources li[data-datasets]')) {
     const sets = li.dataset.datasets.split(',');
