@@ -156,8 +156,7 @@ TEST_F(ConfigFile, RangeLimitsAreInclusive) {
 
 TEST_F(ConfigFile, UnknownKeysAreReportedAtTheKey) {
   expect_error("db = \"a.db\"\ncolour = 1\n", "2:1: unknown key 'colour'");
-  expect_error("[extract]\n  retry = 2\n",
-               "2:3: unknown key 'extract.retry'");
+  expect_error("[extract]\n  retry = 2\n", "2:3: unknown key 'extract.retry'");
   expect_error("[sources]\nnyt = \"a\"\ncdc = \"b\"\n", "3:1: unknown key 'sources.cdc'");
   expect_error("[load]\nlock_timeout = 5\n",
                "2:1: unknown key 'load.lock_timeout' (did you mean 'lock_timeout_ms'?)");
