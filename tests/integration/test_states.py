@@ -119,8 +119,8 @@ class StatesLoad(TempDirTest):
                                "--to", "2022-01-01"))
         _, c, de = self.expected[("36", "2022-01-01")]
         self.assertEqual(js, [{"date": "2022-01-01", "cases": c, "deaths": de, "recovered": None}])
-        # A code that is no location is a usage error.
-        p = cli("export", "--db", self.db, "--location", "6")
+        # A name that is no location is a usage error (6 is California: a FIPS code without its zero).
+        p = cli("export", "--db", self.db, "--location", "Atlantis")
         self.assertEqual(p.returncode, 64, p.stderr)
         self.assertIn("--location", p.stderr)
 
