@@ -110,6 +110,8 @@ await check('the summary strip shows the latest values and the freshness', async
   assert.equal(await page.textContent('#s-deaths'), '987,999');
   assert.equal(await page.textContent('#s-recovered'), '6,298,082');
   assert.match(await page.textContent('#s-recovered-date'), /2020-12-13/);
+  // The cards come with the series; the freshness with /api/v1/summary, after the first chart.
+  await page.waitForFunction(() => document.getElementById('s-fresh').textContent !== '–');
   assert.equal(await page.textContent('#s-fresh'), 'up to date');
   assert.match(await page.textContent('#s-run'), /last success .* ago \(run 1, ok\)/);
 });
