@@ -17,9 +17,11 @@ ALLOWED = {
     "config": {"common", "extract", "transform", "load", "notify"},
     "pipeline": {"common", "extract", "transform", "load", "notify", "config"},
     "serve": {"common", "extract", "transform", "load", "notify", "config", "pipeline"},
-    "schedule": {"common", "extract", "transform", "load", "notify", "config", "pipeline", "serve"},
+    "publish": {"common", "extract", "transform", "load", "notify", "config", "pipeline", "serve"},
+    "schedule": {"common", "extract", "transform", "load", "notify", "config", "pipeline", "serve",
+                 "publish"},
     "app": {"common", "extract", "transform", "load", "notify", "config", "pipeline", "serve",
-            "schedule"},
+            "publish", "schedule"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/')
 
