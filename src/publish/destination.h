@@ -48,4 +48,8 @@ class Destination {
 // environment variables or the Lambda role's, as for DynamoDB).
 Result<std::unique_ptr<Destination>> open_destination(std::string_view dest);
 
+// The two kinds, which open_destination dispatches to (folder_destination.cc, s3_destination.cc).
+Result<std::unique_ptr<Destination>> open_folder_destination(std::string_view dest);
+Result<std::unique_ptr<Destination>> open_s3_destination(std::string_view dest);
+
 }  // namespace covid
