@@ -10,23 +10,10 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cli, launchChromium, loadDatabase, startServer, tempDir } from './harness.mjs';
+import { check, cli, deadline, finish, launchChromium, loadDatabase, refuseForeign, startServer, tempDir, watchProblems } from './harness.mjs';
 
 const SHOTS = process.env.COVID_ETL_SCREENSHOTS || path.resolve('..', '..', 'build', 'browser');
-const deadline = setTimeout(() => { console.error('FAIL: timed out after 240 s'); process.exit(1); }, 240_000);
-
-const checks = [];
-async function check(name, fn) {
-  const t = Date.now();
-  try {
-    await fn();
-    checks.push([name, 'ok']);
-    console.log(`ok    ${name} (${Date.now() - t} ms)`);
-  } catch (e) {
-    checks.push([name, 'FAIL']);
-    console.log(`FAIL  ${name}\n      ${String(e.stack || e).split('\n').slice(0, 6).join('\n      ')}`);
-  }
-}
+deadline(240);
 
 const dir = tempDir('covid-etl-browser-');
 const db = loadDatabase(dir, { states: true });
@@ -34,29 +21,9 @@ const server = await startServer(db);
 const { context, close } = await launchChromium();
 const origin = server.url;
 
-// Everything the page asks for must be on the server's origin; anything else is refused and noted.
-const foreign = [];
-await context.route('**/*', (route) => {
-  const url = route.request().url();
-  if (url.startsWith(origin + '/') || url.startsWith('data:')) return route.continue();
-  foreign.push(url);
-  return route.abort();
-});
-const problems = [];
+const foreign = await refuseForeign(context, origin);
 const page = await context.newPage();
-// map.js is engineer D's file (issue 18 §3): until it is in the binary, its 404 is expected.
-const mapMissing = (await fetch(origin + '/map.js')).status === 404;
-page.on('console', (m) => {
-  if (m.type() !== 'error' && m.type() !== 'warning') return;
-  if (mapMissing && m.location().url === origin + '/map.js') return;
-  problems.push(`console ${m.type()}: ${m.text()}`);
-});
-page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-await page.addInitScript(() => {
-  document.addEventListener('securitypolicyviolation', (e) => {
-    console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`);
-  });
-});
+const problems = await watchProblems(page);
 
 const query = () => new URL(page.url()).searchParams;
 const ready = () => page.waitForFunction(() => document.documentElement.dataset.chartReady === '1', null, { timeout: 20_000 });
@@ -399,7 +366,4 @@ await close();
 const status = await server.stop();
 await check('the server stops cleanly on SIGTERM', async () => assert.equal(status, 0, server.stderr()));
 fs.rmSync(dir, { recursive: true, force: true });
-clearTimeout(deadline);
-const failed = checks.filter(([, s]) => s !== 'ok').length;
-console.log(`${checks.length - failed} of ${checks.length} checks passed`);
-process.exit(failed ? 1 : 0);
+finish();

@@ -7,20 +7,9 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { BIN, launchChromium, loadDatabase, startServer, tempDir } from './harness.mjs';
+import { BIN, check, deadline, finish, launchChromium, loadDatabase, startServer, tempDir } from './harness.mjs';
 
-const deadline = setTimeout(() => { console.error('FAIL: timed out after 180 s'); process.exit(1); }, 180_000);
-const checks = [];
-async function check(name, fn) {
-  try {
-    await fn();
-    checks.push([name, 'ok']);
-    console.log(`ok    ${name}`);
-  } catch (e) {
-    checks.push([name, 'FAIL']);
-    console.log(`FAIL  ${name}\n      ${String(e.stack || e).split('\n').slice(0, 6).join('\n      ')}`);
-  }
-}
+deadline(180);
 
 const dir = tempDir('covid-etl-freshness-');
 const db = loadDatabase(dir);
@@ -76,7 +65,4 @@ for (const [name, width] of [['desktop', 1280], ['phone', 390]]) {
 await close();
 await server.stop();
 fs.rmSync(dir, { recursive: true, force: true });
-clearTimeout(deadline);
-const bad = checks.filter(([, s]) => s !== 'ok').length;
-console.log(`${checks.length - bad} of ${checks.length} checks passed`);
-process.exit(bad ? 1 : 0);
+finish();

@@ -1,6 +1,8 @@
-// Shared by the browser test and bench/serve.sh: load a database from ../shared/data with the real
+// Shared by the browser tests and bench/serve.sh: load a database from ../shared/data with the real
 // binary, serve it on a free port of 127.0.0.1, and launch Debian's Chromium (never a downloaded
 // browser) with a fresh profile and no network beyond loopback.
+// Also the tests' runner (check, deadline, finish) and their guards: refuseForeign (nothing fetched
+// but from the server) and watchProblems (no console error, page error or CSP violation).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -115,4 +117,63 @@ export async function launchChromium(options = {}) {
     fs.rmSync(profile, { recursive: true, force: true });
   };
   return { context, close };
+}
+
+// The tests' runner: check() runs one named check, prints `ok` or `FAIL` with the error, and
+// never throws, so the next check runs; finish() prints the count and exits 1 if any failed.
+// deadline() ends the process (exit 1) if the test takes longer than `seconds`.
+const checks = [];
+let deadlineTimer = null;
+
+export function deadline(seconds) {
+  deadlineTimer = setTimeout(() => { console.error(`FAIL: timed out after ${seconds} s`); process.exit(1); }, seconds * 1000);
+}
+
+export async function check(name, fn) {
+  const t = Date.now();
+  try {
+    await fn();
+    checks.push([name, 'ok']);
+    console.log(`ok    ${name} (${Date.now() - t} ms)`);
+  } catch (e) {
+    checks.push([name, 'FAIL']);
+    console.log(`FAIL  ${name}\n      ${String(e.stack || e).split('\n').slice(0, 6).join('\n      ')}`);
+  }
+}
+
+export function finish() {
+  if (deadlineTimer) clearTimeout(deadlineTimer);
+  const failed = checks.filter(([, s]) => s !== 'ok').length;
+  console.log(`${checks.length - failed} of ${checks.length} checks passed`);
+  process.exit(failed ? 1 : 0);
+}
+
+// Everything the pages of `context` ask for must be on `origin` (or data: URLs); anything else is
+// refused and noted in the array returned (a test asserts it stays empty).
+export async function refuseForeign(context, origin) {
+  const foreign = [];
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith(origin + '/') || url.startsWith('data:')) return route.continue();
+    foreign.push(url);
+    return route.abort();
+  });
+  return foreign;
+}
+
+// Notes every console error or warning, uncaught page error and Content-Security-Policy violation
+// of `page` in the array returned (a test asserts it stays empty).
+export async function watchProblems(page) {
+  const problems = [];
+  page.on('console', (m) => {
+    if (m.type() !== 'error' && m.type() !== 'warning') return;
+    problems.push(`console ${m.type()}: ${m.text()} (${m.location().url})`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
+  return problems;
 }

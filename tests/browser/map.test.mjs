@@ -13,23 +13,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cli, JHU, launchChromium, NYT, SHARED, STATES, startServer, tempDir } from './harness.mjs';
+import { check, cli, deadline, finish, JHU, launchChromium, NYT, refuseForeign, SHARED, startServer, STATES, tempDir, watchProblems } from './harness.mjs';
 
 const SHOTS = process.env.COVID_ETL_SCREENSHOTS || path.resolve('..', '..', 'build', 'browser');
-const deadline = setTimeout(() => { console.error('FAIL: timed out after 240 s'); process.exit(1); }, 240_000);
-
-const checks = [];
-async function check(name, fn) {
-  const t = Date.now();
-  try {
-    await fn();
-    checks.push([name, 'ok']);
-    console.log(`ok    ${name} (${Date.now() - t} ms)`);
-  } catch (e) {
-    checks.push([name, 'FAIL']);
-    console.log(`FAIL  ${name}\n      ${String(e.stack || e).split('\n').slice(0, 6).join('\n      ')}`);
-  }
-}
+deadline(240);
 
 const dir = tempDir('covid-etl-map-');
 const gen = path.join(dir, 'gen');
@@ -45,20 +32,9 @@ const { context, close } = await launchChromium();
 const origin = server.url;
 const api = async (p) => (await fetch(origin + p)).json();
 
-const foreign = [];
-await context.route('**/*', (route) => {
-  const url = route.request().url();
-  if (url.startsWith(origin + '/') || url.startsWith('data:')) return route.continue();
-  foreign.push(url);
-  return route.abort();
-});
-const problems = [];
+const foreign = await refuseForeign(context, origin);
 const page = await context.newPage();
-page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
-page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-await page.addInitScript(() => {
-  document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
-});
+const problems = await watchProblems(page);
 
 const mapReady = () => page.waitForFunction(() => document.getElementById('map-section')?.dataset.mapReady === '1', null, { timeout: 30_000 });
 const mapDate = () => page.getAttribute('#map-canvas', 'data-date');
@@ -242,7 +218,4 @@ await close();
 const status = await server.stop();
 await check('the server stops cleanly on SIGTERM', async () => assert.equal(status, 0, server.stderr()));
 fs.rmSync(dir, { recursive: true, force: true });
-clearTimeout(deadline);
-const failed = checks.filter(([, s]) => s !== 'ok').length;
-console.log(`${checks.length - failed} of ${checks.length} checks passed`);
-process.exit(failed ? 1 : 0);
+finish();
