@@ -1,9 +1,9 @@
 #include "serve/map_data.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 
+#include "serve/json_text.h"
 #include "serve/locations.h"
 
 namespace covid::serve {
@@ -15,46 +15,6 @@ constexpr const char* kNycBoroughs[] = {"36005", "36047", "36061", "36081", "360
 
 bool digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-void append_string(std::string& out, std::string_view text) {
-  out += '"';
-  for (char c : text) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", u);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-}
-
-// Two decimals at most, trailing zeros dropped (as the series API writes averages).
-void append_value(std::string& out, double v) {
-  if (std::isnan(v)) {
-    out += "null";
-    return;
-  }
-  char buf[40];
-  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 2);
-  char* end = r.ptr;
-  while (end > buf && end[-1] == '0') --end;
-  if (end > buf && end[-1] == '.') --end;
-  std::string_view text(buf, size_t(end - buf));
-  if (text == "-0") text = "0";
-  out.append(text);
-}
-
-void append_date(std::string& out, Date d) {
-  out += '"';
-  out += format_date(d);
-  out += '"';
 }
 
 }  // namespace
@@ -216,7 +176,10 @@ std::string map_json(const MapLevel& m, const MapQuery& q) {
         const auto& p = m.population[i];
         x = p && *p > 0 ? x * 100000.0 / double(*p) : std::nan("");
       }
-      append_value(out, x);
+      if (std::isnan(x))
+        out += "null";
+      else
+        append_avg(out, x);
     }
     out += ']';
   }

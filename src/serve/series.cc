@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "serve/json_text.h"
+
 namespace covid::serve {
 namespace {
 
@@ -85,49 +87,6 @@ void weekly(const std::vector<int64_t>& cumulative, std::vector<int64_t>* out,
     (*out)[i] = cumulative[i] - cumulative[i - 1];
     (*avg)[i] = double((*out)[i]) / 7.0;
   }
-}
-
-void append_int(std::string& out, int64_t v) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, size_t(r.ptr - buf));
-}
-
-// Two decimals at most, trailing zeros dropped: 12345.57, 3.5, 4.
-void append_avg(std::string& out, double v) {
-  char buf[40];
-  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 2);
-  char* end = r.ptr;
-  while (end > buf && end[-1] == '0') --end;
-  if (end > buf && end[-1] == '.') --end;
-  std::string_view text(buf, size_t(end - buf));
-  if (text == "-0") text = "0";
-  out.append(text);
-}
-
-// A JSON string's content: quotes, backslashes and control characters escaped; other bytes as
-// they are (UTF-8 stays UTF-8).
-void append_escaped(std::string& out, std::string_view text) {
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", unsigned(static_cast<unsigned char>(c)));
-      out += buf;
-    } else {
-      out.push_back(c);
-    }
-  }
-}
-
-void append_date(std::string& out, Date d) {
-  char buf[10];
-  format_date(d, buf);
-  out.push_back('"');
-  out.append(buf, 10);
-  out.push_back('"');
 }
 
 template <typename F>
