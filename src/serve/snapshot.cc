@@ -1,6 +1,7 @@
 #include "serve/snapshot.h"
 
 #include <cstdio>
+#include <future>
 
 #include "pipeline/freshness.h"
 #include "serve/annotated_average.h"
@@ -269,114 +270,98 @@ Result<std::shared_ptr<const LocationSeries>> SnapshotCache::series(const Snapsh
   return snap.series_cache_.put(key, std::move(entry), bytes);
 }
 
+template <typename T>
+Result<std::shared_ptr<const T>> SnapshotCache::once(
+    const Snapshot& snap, std::map<std::string, Snapshot::Made<T>, std::less<>>& slots,
+    std::string_view key, const std::function<Result<std::shared_ptr<const T>>()>& make) {
+  std::unique_lock lazy(snap.lazy_mu_);
+  if (auto it = slots.find(key); it != slots.end()) {
+    Snapshot::Made<T> made = it->second;
+    lazy.unlock();
+    return made.get();  // made, or being made by another thread: wait for it
+  }
+  std::promise<Result<std::shared_ptr<const T>>> promise;
+  slots.emplace(std::string(key), promise.get_future().share());
+  lazy.unlock();
+  Result<std::shared_ptr<const T>> result = make();
+  if (!result.ok()) {
+    std::lock_guard lazy(snap.lazy_mu_);
+    slots.erase(slots.find(key));
+  }
+  promise.set_value(result);
+  return result;
+}
+
+Result<std::vector<StateSeries>> SnapshotCache::read_level(const Snapshot& snap,
+                                                           const LocationIndex& index,
+                                                           std::string_view level,
+                                                           std::string_view state) {
+  std::vector<StateSeries> out;
+  std::lock_guard lock(mu_);
+  if (!store_) return Status::Load("the database cannot be read now");
+  for (const Location& l : index.all()) {
+    if (l.type != level) continue;
+    // A county's id begins with its state's: 06037, or 36:New York City.
+    if (!state.empty() &&
+        (l.id.size() < state.size() + 1 || l.id.compare(0, state.size(), state) != 0))
+      continue;
+    auto read = store_->read_series(l.id, std::nullopt, std::nullopt);
+    if (!read.ok()) {
+      log_once(read.status().message());
+      return read.status();
+    }
+    series_reads_.fetch_add(1, std::memory_order_relaxed);
+    out.push_back(StateSeries{&l, snap.columns(l.id, *read)});
+  }
+  return out;
+}
+
 Result<std::shared_ptr<const Representation>> SnapshotCache::states(const Snapshot& snap) {
-  {
-    std::lock_guard lock(snap.lazy_mu_);
-    if (snap.states_) return snap.states_;
-  }
-  auto index = locations(snap);
-  if (!index.ok()) return index.status();
-  std::vector<StateSeries> states;
-  {
-    std::lock_guard lock(mu_);
-    {
-      std::lock_guard lazy(snap.lazy_mu_);
-      if (snap.states_) return snap.states_;
-    }
-    if (!store_) return Status::Load("the database cannot be read now");
-    for (const Location& l : (*index)->all()) {
-      if (l.type != "state") continue;
-      auto read = store_->read_series(l.id, std::nullopt, std::nullopt);
-      if (!read.ok()) {
-        log_once(read.status().message());
-        return read.status();
-      }
-      series_reads_.fetch_add(1, std::memory_order_relaxed);
-      states.push_back(StateSeries{&l, snap.columns(l.id, *read)});
-    }
-  }
-  auto rep = Representation::make(kJson, states_json(states), kDataCache, kOnDemandGzipLevel);
-  std::lock_guard lazy(snap.lazy_mu_);
-  if (!snap.states_) snap.states_ = rep;
-  return snap.states_;
+  return once<Representation>(
+      snap, snap.made_, "states", [&]() -> Result<std::shared_ptr<const Representation>> {
+        auto index = locations(snap);
+        if (!index.ok()) return index.status();
+        auto states = read_level(snap, **index, "state", "");
+        if (!states.ok()) return states.status();
+        return Representation::make(kJson, states_json(*states), kDataCache, kOnDemandGzipLevel);
+      });
 }
 
 Result<std::shared_ptr<const Representation>> SnapshotCache::rankings(const Snapshot& snap,
                                                                       const std::string& level,
                                                                       const std::string& state) {
-  const std::string key = level + "|" + state;
-  {
-    std::lock_guard lock(snap.lazy_mu_);
-    if (auto it = snap.rankings_.find(key); it != snap.rankings_.end()) return it->second;
-  }
-  auto index = locations(snap);
-  if (!index.ok()) return index.status();
-  std::vector<StateSeries> rows;
-  {
-    std::lock_guard lock(mu_);
-    {
-      std::lock_guard lazy(snap.lazy_mu_);
-      if (auto it = snap.rankings_.find(key); it != snap.rankings_.end()) return it->second;
-    }
-    if (!store_) return Status::Load("the database cannot be read now");
-    for (const Location& l : (*index)->all()) {
-      if (l.type != level) continue;
-      // A county's id begins with its state's: 06037, or 36:New York City.
-      if (!state.empty() &&
-          (l.id.size() < state.size() + 1 || l.id.compare(0, state.size(), state) != 0))
-        continue;
-      auto read = store_->read_series(l.id, std::nullopt, std::nullopt);
-      if (!read.ok()) {
-        log_once(read.status().message());
-        return read.status();
-      }
-      series_reads_.fetch_add(1, std::memory_order_relaxed);
-      rows.push_back(StateSeries{&l, snap.columns(l.id, *read)});
-    }
-  }
-  auto rep = Representation::make(kJson, rankings_json(level, state, rows), kDataCache,
-                                  kOnDemandGzipLevel);
-  std::lock_guard lazy(snap.lazy_mu_);
-  return snap.rankings_.emplace(key, rep).first->second;
+  return once<Representation>(snap, snap.made_, "rankings|" + level + "|" + state,
+                              [&]() -> Result<std::shared_ptr<const Representation>> {
+                                auto index = locations(snap);
+                                if (!index.ok()) return index.status();
+                                auto rows = read_level(snap, **index, level, state);
+                                if (!rows.ok()) return rows.status();
+                                return Representation::make(kJson,
+                                                            rankings_json(level, state, *rows),
+                                                            kDataCache, kOnDemandGzipLevel);
+                              });
 }
 
 Result<std::shared_ptr<const MapLevel>> SnapshotCache::map_level(const Snapshot& snap,
                                                                  std::string_view level) {
-  auto cached = [&]() -> std::shared_ptr<const MapLevel> {
-    std::lock_guard lazy(snap.lazy_mu_);
-    auto it = snap.maps_.find(level);
-    return it == snap.maps_.end() ? nullptr : it->second;
-  };
-  if (auto hit = cached()) return hit;
-  auto index = locations(snap);
-  if (!index.ok()) return index.status();
-  std::vector<const Location*> locs;
-  std::vector<SeriesColumns> series;
-  std::vector<std::string> numeric;
-  const CountryCodes* codes = nullptr;
-  if (level == "country" && iso_country_codes().ok()) codes = &*iso_country_codes();
-  {
-    std::lock_guard lock(mu_);
-    if (auto hit = cached()) return hit;
-    if (!store_) return Status::Load("the database cannot be read now");
-    for (const Location& l : (*index)->all()) {
-      if (l.type != level) continue;
-      auto read = store_->read_series(l.id, std::nullopt, std::nullopt);
-      if (!read.ok()) {
-        log_once(read.status().message());
-        return read.status();
-      }
-      series_reads_.fetch_add(1, std::memory_order_relaxed);
-      locs.push_back(&l);
-      series.push_back(snap.columns(l.id, *read));
-      numeric.push_back(codes != nullptr ? codes->numeric(l.id) : std::string());
+  return once<MapLevel>(snap, snap.maps_, level, [&]() -> Result<std::shared_ptr<const MapLevel>> {
+    auto index = locations(snap);
+    if (!index.ok()) return index.status();
+    auto rows = read_level(snap, **index, level, "");
+    if (!rows.ok()) return rows.status();
+    const CountryCodes* codes = nullptr;
+    if (level == "country" && iso_country_codes().ok()) codes = &*iso_country_codes();
+    std::vector<const Location*> locs;
+    std::vector<SeriesColumns> series;
+    std::vector<std::string> numeric;
+    for (StateSeries& r : *rows) {
+      locs.push_back(r.location);
+      numeric.push_back(codes != nullptr ? codes->numeric(r.location->id) : std::string());
+      series.push_back(std::move(r.series));
     }
-  }
-  auto made =
-      std::make_shared<const MapLevel>(make_map_level(std::string(level), locs, series, numeric));
-  std::lock_guard lazy(snap.lazy_mu_);
-  auto [it, fresh] = snap.maps_.emplace(std::string(level), made);
-  return it->second;
+    return std::make_shared<const MapLevel>(
+        make_map_level(std::string(level), locs, series, numeric));
+  });
 }
 
 void SnapshotCache::set_unavailable(const std::string& error) {

@@ -27,6 +27,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -114,11 +115,15 @@ class Snapshot {
 
   mutable LruCache<Representation> derived_{kMaxDerived, kMaxDerivedBytes};
   mutable LruCache<LocationSeries> series_cache_;
-  mutable std::mutex lazy_mu_;  // guards the four below
+  // What is made from a whole level's series once per version, on first use: the first caller
+  // makes it, any other that asks meanwhile waits for that one (SnapshotCache::once).
+  template <typename T>
+  using Made = std::shared_future<Result<std::shared_ptr<const T>>>;
+
+  mutable std::mutex lazy_mu_;  // guards the three below
   mutable std::shared_ptr<const LocationIndex> locations_;
-  mutable std::shared_ptr<const Representation> states_;
-  mutable std::map<std::string, std::shared_ptr<const Representation>, std::less<>> rankings_;
-  mutable std::map<std::string, std::shared_ptr<const MapLevel>, std::less<>> maps_;
+  mutable std::map<std::string, Made<Representation>, std::less<>> made_;  // states, rankings
+  mutable std::map<std::string, Made<MapLevel>, std::less<>> maps_;
 };
 
 // Reads the data for `locations` and the runs, and makes the common responses; the sources'
@@ -194,6 +199,17 @@ class SnapshotCache {
 
  private:
   void refresh();  // under mu_
+  // `slots[key]` of a snapshot: made by make() the first time it is asked for (outside any lock),
+  // waited for by every caller that asks while it is being made. A failure is given to them and
+  // forgotten: the next caller makes it again.
+  template <typename T>
+  Result<std::shared_ptr<const T>> once(
+      const Snapshot& snap, std::map<std::string, Snapshot::Made<T>, std::less<>>& slots,
+      std::string_view key, const std::function<Result<std::shared_ptr<const T>>()>& make);
+  // The series of every location of `level` (only the counties of `state` when it is not empty),
+  // as the API shows them, in the index's order: one read from the store each, under mu_.
+  Result<std::vector<StateSeries>> read_level(const Snapshot& snap, const LocationIndex& index,
+                                              std::string_view level, std::string_view state);
   void set_unavailable(const std::string& error);
   void log_once(const std::string& message);
 
