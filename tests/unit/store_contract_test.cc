@@ -1538,6 +1538,25 @@ class DatasetContract : public DigestContract {
       ASSERT_TRUE(committed.ok()) << committed.message();
     }
   }
+  // Begins a run and a load that deletes the country level (`deleted` rows, expected) and writes
+  // France's row of day `d` (14 cases, 2 deaths) with its location: the load, not committed, in
+  // `*out`.
+  void delete_countries_then_write_france(Store& store, uint64_t deleted, int d,
+                                          std::unique_ptr<LoadTransaction>* out) {
+    Result<int64_t> id = store.begin_run("2022-06-02T12:00:00.000Z");
+    ASSERT_TRUE(id.ok()) << id.status().message();
+    Result<std::unique_ptr<LoadTransaction>> t = store.begin_load();
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    Result<uint64_t> gone = (*t)->delete_level("country");
+    ASSERT_TRUE(gone.ok()) << gone.status().message();
+    EXPECT_EQ(*gone, deleted);
+    ChangeSet c;
+    c.inserted = {at("FRA", d, 14, 2)};
+    ASSERT_TRUE((*t)->save_locations({{"FRA", "country", "France", "", ""}}).ok());
+    Status written = (*t)->write(*id, c);
+    ASSERT_TRUE(written.ok()) << written.message();
+    *out = std::move(*t);
+  }
 };
 
 // save_cadence() then dataset_cadence(): nothing kept on a new store, each dataset's own, saving
@@ -1573,19 +1592,9 @@ TEST_P(DatasetContract, DeleteLevelRemovesThatLevelOnly) {
   d.add(at("06037", 1, 20, 2));
   load_rows(*store, {at(kNation, 1, 100, 5), at("06037", 1, 20, 2)}, "county",
             {{day(1), StoredDigest{d, 1, std::nullopt}}});
-  Result<int64_t> id = store->begin_run("2022-06-02T12:00:00.000Z");
-  ASSERT_TRUE(id.ok()) << id.status().message();
-  Result<std::unique_ptr<LoadTransaction>> t = store->begin_load();
-  ASSERT_TRUE(t.ok()) << t.status().message();
-  Result<uint64_t> deleted = (*t)->delete_level("country");
-  ASSERT_TRUE(deleted.ok()) << deleted.status().message();
-  EXPECT_EQ(*deleted, 3u);
-  ChangeSet c;
-  c.inserted = {at("FRA", 3, 14, 2)};
-  ASSERT_TRUE((*t)->save_locations({{"FRA", "country", "France", "", ""}}).ok());
-  Status written = (*t)->write(*id, c);
-  ASSERT_TRUE(written.ok()) << written.message();
-  Status committed = (*t)->commit();
+  std::unique_ptr<LoadTransaction> t;
+  ASSERT_NO_FATAL_FAILURE(delete_countries_then_write_france(*store, 3, 3, &t));
+  Status committed = t->commit();
   ASSERT_TRUE(committed.ok()) << committed.message();
   EXPECT_EQ(rows_of(*store, "FRA"), Strings{"FRA 2020-03-03 14/2/?"});
   EXPECT_EQ(rows_of(*store, "NAM"), Strings{});
@@ -1608,19 +1617,10 @@ TEST_P(DatasetContract, DeleteLevelIsUndoneWithItsLoad) {
   ASSERT_NE(store, nullptr);
   load_rows(*store, {at("FRA", 1, 10, 1), at("NAM", 1, 3, 0), at(kNation, 1, 100, 5)});
   save_cadence(*store, "world", 1, true);
-  Result<int64_t> id = store->begin_run("2022-06-02T12:00:00.000Z");
-  ASSERT_TRUE(id.ok()) << id.status().message();
   {
-    Result<std::unique_ptr<LoadTransaction>> t = store->begin_load();
-    ASSERT_TRUE(t.ok()) << t.status().message();
-    Result<uint64_t> deleted = (*t)->delete_level("country");
-    ASSERT_TRUE(deleted.ok()) << deleted.status().message();
-    EXPECT_EQ(*deleted, 2u);
-    ChangeSet c;
-    c.inserted = {at("FRA", 7, 14, 2)};
-    ASSERT_TRUE((*t)->save_locations({{"FRA", "country", "France", "", ""}}).ok());
-    ASSERT_TRUE((*t)->write(*id, c).ok());
-    ASSERT_TRUE((*t)->save_cadence("world", 7).ok());
+    std::unique_ptr<LoadTransaction> t;
+    ASSERT_NO_FATAL_FAILURE(delete_countries_then_write_france(*store, 2, 7, &t));
+    ASSERT_TRUE(t->save_cadence("world", 7).ok());
   }  // not committed
   EXPECT_EQ(cadence(*store, "world"), 1);
   EXPECT_EQ(rows_of(*store, kNation), Strings{"US 2020-03-01 100/5/?"});
