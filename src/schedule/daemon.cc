@@ -132,6 +132,7 @@ int daemon_command(const std::function<Result<Config>()>& load_config, bool json
   read_only.read_only = true;
   serve::SnapshotCache::Options snapshot_options;
   snapshot_options.freshness = {config->daily_stale_after_days, config->weekly_stale_after_days};
+  snapshot_options.prebuild_maps = true;
   serve::SnapshotCache cache([db, read_only] { return open_store(db, read_only); },
                              snapshot_options);
   (void)cache.load();  // an unreadable database is not fatal: data endpoints answer 503

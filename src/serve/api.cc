@@ -563,6 +563,16 @@ void metrics_handler(SnapshotCache& cache, const ServerMetrics& metrics, const R
       "# TYPE covid_etl_series_reads_total counter\ncovid_etl_series_reads_total ";
   out += std::to_string(cache.series_reads());
   out +=
+      "\n# HELP covid_etl_map_levels_built_total Map levels (state, county, country) made from "
+      "their series for /api/v1/map: each once per version of the data.\n"
+      "# TYPE covid_etl_map_levels_built_total counter\ncovid_etl_map_levels_built_total ";
+  out += std::to_string(cache.map_builds());
+  out +=
+      "\n# HELP covid_etl_map_series_reads_total Series read from the database for the map "
+      "levels.\n"
+      "# TYPE covid_etl_map_series_reads_total counter\ncovid_etl_map_series_reads_total ";
+  out += std::to_string(cache.map_reads());
+  out +=
       "\n# HELP covid_etl_series_cached Series of other locations than the nation kept in memory "
       "now.\n"
       "# TYPE covid_etl_series_cached gauge\ncovid_etl_series_cached ";

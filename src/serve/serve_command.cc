@@ -49,6 +49,7 @@ int serve_command(const Config& config) {
   std::string db = config.db;
   SnapshotCache::Options options;
   options.freshness = {config.daily_stale_after_days, config.weekly_stale_after_days};
+  options.prebuild_maps = true;
   if (db.find("://") != std::string::npos && !db.starts_with("sqlite:")) {
     // A database over the network: its data version is a query, not a local read.
     options.check_interval = std::chrono::milliseconds(250);

@@ -110,6 +110,36 @@ SnapshotCache::SnapshotCache(Opener open, Options options)
   empty->error = "the database has not been read yet";
   empty->metrics = data_metrics(empty->available, empty->totals, empty->series);
   current_.store(std::move(empty));
+  if (options_.prebuild_maps) prebuilder_ = std::thread([this] { prebuild_loop(); });
+}
+
+SnapshotCache::~SnapshotCache() {
+  if (!prebuilder_.joinable()) return;
+  {
+    std::lock_guard lock(prebuild_mu_);
+    stopping_.store(true);
+  }
+  prebuild_cv_.notify_all();
+  prebuilder_.join();
+}
+
+void SnapshotCache::prebuild_loop() {
+  for (;;) {
+    std::shared_ptr<const Snapshot> snap;
+    {
+      std::unique_lock lock(prebuild_mu_);
+      prebuild_cv_.wait(lock, [&] { return stopping_.load() || prebuild_next_ != nullptr; });
+      if (stopping_.load()) return;
+      snap = std::move(prebuild_next_);
+    }
+    for (const char* level : {"state", "county", "country"}) {
+      {
+        std::lock_guard lock(prebuild_mu_);  // a newer version came meanwhile: build that one
+        if (stopping_.load() || prebuild_next_ != nullptr) break;
+      }
+      (void)map_level(*snap, level);  // a failure is logged; the next request tries again
+    }
+  }
 }
 
 Status SnapshotCache::load() {
@@ -207,8 +237,16 @@ void SnapshotCache::refresh() {
     std::fprintf(stderr, "covid-etl serve: reading the database again\n");
     last_logged_.clear();
   }
-  current_.store(std::shared_ptr<const Snapshot>(std::move(*snap)));
+  std::shared_ptr<const Snapshot> published(std::move(*snap));
+  current_.store(published);
   problem_.store(nullptr);
+  if (prebuilder_.joinable()) {
+    {
+      std::lock_guard lock(prebuild_mu_);
+      prebuild_next_ = std::move(published);
+    }
+    prebuild_cv_.notify_one();
+  }
 }
 
 Result<std::optional<RunRecord>> SnapshotCache::run(int64_t id) {
@@ -295,23 +333,31 @@ Result<std::shared_ptr<const T>> SnapshotCache::once(
 Result<std::vector<StateSeries>> SnapshotCache::read_level(const Snapshot& snap,
                                                            const LocationIndex& index,
                                                            std::string_view level,
-                                                           std::string_view state) {
+                                                           std::string_view state,
+                                                           std::atomic<uint64_t>& reads) {
   std::vector<StateSeries> out;
-  std::lock_guard lock(mu_);
-  if (!store_) return Status::Load("the database cannot be read now");
   for (const Location& l : index.all()) {
     if (l.type != level) continue;
     // A county's id begins with its state's: 06037, or 36:New York City.
     if (!state.empty() &&
         (l.id.size() < state.size() + 1 || l.id.compare(0, state.size(), state) != 0))
       continue;
-    auto read = store_->read_series(l.id, std::nullopt, std::nullopt);
-    if (!read.ok()) {
-      log_once(read.status().message());
-      return read.status();
+    if (stopping_.load(std::memory_order_relaxed)) return Status::Load("the server is stopping");
+    std::vector<Observation> rows;
+    {
+      // The lock for each read only, so that a request that needs the store (another location's
+      // series) is not kept waiting for a whole level (every county: seconds).
+      std::lock_guard lock(mu_);
+      if (!store_) return Status::Load("the database cannot be read now");
+      auto read = store_->read_series(l.id, std::nullopt, std::nullopt);
+      if (!read.ok()) {
+        log_once(read.status().message());
+        return read.status();
+      }
+      rows = std::move(*read);
     }
-    series_reads_.fetch_add(1, std::memory_order_relaxed);
-    out.push_back(StateSeries{&l, snap.columns(l.id, *read)});
+    reads.fetch_add(1, std::memory_order_relaxed);
+    out.push_back(StateSeries{&l, snap.columns(l.id, rows)});
   }
   return out;
 }
@@ -321,7 +367,7 @@ Result<std::shared_ptr<const Representation>> SnapshotCache::states(const Snapsh
       snap, snap.made_, "states", [&]() -> Result<std::shared_ptr<const Representation>> {
         auto index = locations(snap);
         if (!index.ok()) return index.status();
-        auto states = read_level(snap, **index, "state", "");
+        auto states = read_level(snap, **index, "state", "", series_reads_);
         if (!states.ok()) return states.status();
         return Representation::make(kJson, states_json(*states), kDataCache, kOnDemandGzipLevel);
       });
@@ -334,7 +380,7 @@ Result<std::shared_ptr<const Representation>> SnapshotCache::rankings(const Snap
                               [&]() -> Result<std::shared_ptr<const Representation>> {
                                 auto index = locations(snap);
                                 if (!index.ok()) return index.status();
-                                auto rows = read_level(snap, **index, level, state);
+                                auto rows = read_level(snap, **index, level, state, series_reads_);
                                 if (!rows.ok()) return rows.status();
                                 return Representation::make(kJson,
                                                             rankings_json(level, state, *rows),
@@ -347,7 +393,7 @@ Result<std::shared_ptr<const MapLevel>> SnapshotCache::map_level(const Snapshot&
   return once<MapLevel>(snap, snap.maps_, level, [&]() -> Result<std::shared_ptr<const MapLevel>> {
     auto index = locations(snap);
     if (!index.ok()) return index.status();
-    auto rows = read_level(snap, **index, level, "");
+    auto rows = read_level(snap, **index, level, "", map_reads_);
     if (!rows.ok()) return rows.status();
     const CountryCodes* codes = nullptr;
     if (level == "country" && iso_country_codes().ok()) codes = &*iso_country_codes();
@@ -359,8 +405,10 @@ Result<std::shared_ptr<const MapLevel>> SnapshotCache::map_level(const Snapshot&
       numeric.push_back(codes != nullptr ? codes->numeric(r.location->id) : std::string());
       series.push_back(std::move(r.series));
     }
-    return std::make_shared<const MapLevel>(
-        make_map_level(std::string(level), locs, series, numeric));
+    auto made =
+        std::make_shared<const MapLevel>(make_map_level(std::string(level), locs, series, numeric));
+    map_builds_.fetch_add(1, std::memory_order_relaxed);
+    return made;
   });
 }
 

@@ -8,7 +8,10 @@
 // the store on first use and then kept with the snapshot, so for one version of the data: the
 // list of locations (Store::list_locations), the series of any other location (one indexed read,
 // Store::read_series; kept in a least-recently-used cache bounded in bytes), and the table of
-// states (every state's series, read once). A new version starts with none of them.
+// states (every state's series, read once), the rankings and the map levels (each level's series
+// read once; SnapshotCache::once makes a caller that comes meanwhile wait for that one). A new
+// version starts with none of them; with Options::prebuild_maps a thread of the cache builds the
+// map levels of each new version at once, off the requests' path.
 //
 // When the store cannot be read any more (a server gone, a SQLite file deleted), the last snapshot
 // is still served and problem() says why, until the store can be read again. A store whose
@@ -26,6 +29,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <future>
 #include <map>
@@ -34,6 +38,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "load/store.h"
@@ -151,9 +156,16 @@ class SnapshotCache {
     size_t series_cache_bytes = Snapshot::kDefaultSeriesCacheBytes;
     // How long a source may go unchanged before /api/v1/summary calls it stale ([freshness]).
     FreshnessOptions freshness;
+    // Build the map levels (state, county, country: map_level()) of each new version of the
+    // data at once, in a thread of the cache's own, off the requests' path: the first
+    // /api/v1/map of the counties would otherwise read every county's series (seconds). A
+    // request that comes while a level is being built waits for that build. `serve` and the
+    // daemon turn it on.
+    bool prebuild_maps = false;
   };
 
   SnapshotCache(Opener open, Options options);
+  ~SnapshotCache();  // stops the map builder (a level being read is abandoned)
   SnapshotCache(const SnapshotCache&) = delete;
   SnapshotCache& operator=(const SnapshotCache&) = delete;
 
@@ -191,11 +203,16 @@ class SnapshotCache {
                                                          const std::string& level,
                                                          const std::string& state);
   // Every location of a level (state, county, country) with its 7-day averages on one date axis,
-  // for /api/v1/map (map_data.h): every series of the level read once per version of the data.
+  // for /api/v1/map (map_data.h): every series of the level read once per version of the data
+  // (ahead of any request with Options::prebuild_maps).
   Result<std::shared_ptr<const MapLevel>> map_level(const Snapshot& snap, std::string_view level);
-  // Series read from the store by series(), states(), rankings() and map_level() since start (a
-  // cached one is not read).
+  // Series read from the store by series(), states() and rankings() since start (a cached one is
+  // not read).
   uint64_t series_reads() const { return series_reads_.load(std::memory_order_relaxed); }
+  // Map levels built since start (map_level(), on request or ahead of it), and the series they
+  // read.
+  uint64_t map_builds() const { return map_builds_.load(std::memory_order_relaxed); }
+  uint64_t map_reads() const { return map_reads_.load(std::memory_order_relaxed); }
 
  private:
   void refresh();  // under mu_
@@ -208,8 +225,12 @@ class SnapshotCache {
       std::string_view key, const std::function<Result<std::shared_ptr<const T>>()>& make);
   // The series of every location of `level` (only the counties of `state` when it is not empty),
   // as the API shows them, in the index's order: one read from the store each, under mu_.
+  // Each read is counted in `reads`. Abandoned (an error) when the cache is being destroyed.
   Result<std::vector<StateSeries>> read_level(const Snapshot& snap, const LocationIndex& index,
-                                              std::string_view level, std::string_view state);
+                                              std::string_view level, std::string_view state,
+                                              std::atomic<uint64_t>& reads);
+  // The map builder's thread (Options::prebuild_maps): builds the levels of prebuild_next_.
+  void prebuild_loop();
   void set_unavailable(const std::string& error);
   void log_once(const std::string& message);
 
@@ -224,6 +245,13 @@ class SnapshotCache {
   std::atomic<int64_t> next_check_ns_{0};
   std::atomic<uint64_t> builds_{0};
   std::atomic<uint64_t> series_reads_{0};
+  std::atomic<uint64_t> map_builds_{0};
+  std::atomic<uint64_t> map_reads_{0};
+  std::atomic<bool> stopping_{false};
+  std::mutex prebuild_mu_;  // guards prebuild_next_
+  std::condition_variable prebuild_cv_;
+  std::shared_ptr<const Snapshot> prebuild_next_;  // the newest snapshot whose maps are not built
+  std::thread prebuilder_;                         // last: started once the rest is made
 };
 
 }  // namespace covid::serve

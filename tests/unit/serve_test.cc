@@ -5,10 +5,12 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "common/secrets.h"
 #include "config/config.h"
@@ -854,6 +856,75 @@ TEST_F(ServeApiTest, StatesTableIsMadeOncePerVersion) {
   EXPECT_EQ(cache_->series_reads(), 3u);
   EXPECT_EQ(get("/api/v1/states").body, a.body);
   EXPECT_EQ(cache_->series_reads(), 3u);
+}
+
+// Waits until the cache has built `n` map levels; false if it has not after two minutes (a
+// ceiling for a build that never comes, not a measure of speed: it takes milliseconds).
+bool wait_for_map_builds(const SnapshotCache& cache, uint64_t n) {
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  while (cache.map_builds() < n) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+// Requests for every map level from several threads at once: each gets the level, and every
+// level was built once.
+void ask_for_every_level(SnapshotCache& cache) {
+  auto snap = cache.current();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&cache, snap, t] {
+      for (int k = 0; k < 3; ++k) {
+        const char* level = std::array{"state", "county", "country"}[size_t(t + k) % 3];
+        auto m = cache.map_level(*snap, level);
+        ASSERT_TRUE(m.ok()) << m.status().message();
+        EXPECT_EQ((*m)->level, level);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+}
+
+// Options::prebuild_maps: the map levels (state, county, country) of each version of the data
+// are built in the background as soon as it is read, once: requests that come later (from
+// several threads at once) find them made, and a new version builds them again, once.
+TEST_F(ServeApiTest, MapLevelsAreBuiltOncePerVersionAheadOfRequests) {
+  load_everything();
+  SnapshotCache::Options options;
+  options.prebuild_maps = true;
+  start(options);
+  wait_for_map_builds(*cache_, 3);     // no request asked for them
+  EXPECT_EQ(cache_->map_reads(), 8u);  // 3 states, 5 counties, no country
+  ask_for_every_level(*cache_);
+  auto county = get("/api/v1/map?level=county");
+  ASSERT_EQ(county.status, 200) << county.body;
+  EXPECT_EQ(county.json["count"], 1);
+  EXPECT_EQ(county.json["ids"].size(), 5u);
+  EXPECT_EQ(cache_->map_builds(), 3u);
+  EXPECT_EQ(cache_->map_reads(), 8u);
+  EXPECT_EQ(cache_->series_reads(), 0u);  // the maps' reads are counted apart
+
+  load_run(cumulative("06037", 31, [](int d) { return 50 + d; }), {});
+  EXPECT_EQ(get("/api/v1/map?level=county").status, 200);  // sees the new version
+  ASSERT_TRUE(wait_for_map_builds(*cache_, 6));
+  ask_for_every_level(*cache_);
+  EXPECT_EQ(cache_->map_builds(), 6u);
+  EXPECT_EQ(cache_->map_reads(), 16u);
+  EXPECT_EQ(get("/api/v1/map?level=county").json["last_date"], "2021-03-31");
+}
+
+// Without prebuilding, requests for a level that come while it is being made wait for that one
+// build instead of reading the level again.
+TEST_F(ServeApiTest, AMapLevelAskedForByManyAtOnceIsBuiltOnce) {
+  load_everything();
+  start();
+  ask_for_every_level(*cache_);
+  EXPECT_EQ(cache_->map_builds(), 3u);
+  EXPECT_EQ(cache_->map_reads(), 8u);
+  ask_for_every_level(*cache_);
+  EXPECT_EQ(cache_->map_builds(), 3u);
 }
 
 TEST_F(ServeApiTest, AnEmptyDatabaseKnowsTheNationOnly) {
