@@ -63,9 +63,10 @@ export function loadEverything(dir) {
   return db;
 }
 
-// Starts `covid-etl serve` on 127.0.0.1 port 0; resolves to { url, stop() } once it prints its port.
-export function startServer(db) {
-  const proc = spawn(BIN, ['serve', '--db', db, '--listen', '127.0.0.1:0'], {
+// Starts `covid-etl serve` on 127.0.0.1 port 0 (with `args` more, e.g. ['--config', file]);
+// resolves to { url, stop() } once it prints its port.
+export function startServer(db, args = []) {
+  const proc = spawn(BIN, ['serve', '--db', db, '--listen', '127.0.0.1:0', ...args], {
     env: cleanEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
