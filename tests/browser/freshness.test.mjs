@@ -34,6 +34,9 @@ for (const [name, width] of [['desktop', 1280], ['phone', 390]]) {
     await page.setViewportSize({ width, height: 900 });
     await page.goto(server.url + '/');
     await page.waitForFunction(() => document.getElementById('s-fresh').textContent === 'last run failed');
+    // The card shows on a phone too (the phone's styles hid it once, which made this check pass
+    // on nothing).
+    assert.equal(await page.isVisible('#s-fresh-card'), true);
     const run = await page.textContent('#s-run');
     assert.ok(run.length < 180, run);
     assert.match(run, /failed in/);
