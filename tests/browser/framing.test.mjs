@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { check, deadline, finish, launchChromium, loadDatabase, startServer, tempDir } from './harness.mjs';
+import { check, deadline, drawnPixels, finish, launchChromium, loadDatabase, startServer, tempDir } from './harness.mjs';
 
 deadline(180);
 
@@ -50,20 +50,6 @@ async function frameOf(server) {
   return handle.contentFrame();
 }
 
-// Pixels of the map's canvas that are drawn (not transparent).
-const ink = (frame) => frame.evaluate(() => {
-  const c = document.getElementById('map-canvas');
-  const copy = document.createElement('canvas');
-  copy.width = c.width;
-  copy.height = c.height;
-  const x = copy.getContext('2d', { willReadFrequently: true });
-  x.drawImage(c, 0, 0);
-  const px = x.getImageData(0, 0, copy.width, copy.height).data;
-  let n = 0;
-  for (let i = 3; i < px.length; i += 4) if (px[i] > 200) n++;
-  return n;
-});
-
 await check('the parent is another origin than the servers', async () => {
   assert.notEqual(parent.origin, allowing.url);
   assert.notEqual(parent.origin, denying.url);
@@ -78,7 +64,7 @@ await check('listed in frame_ancestors: the frame loads the map and it paints', 
   assert.ok(frame.url().startsWith(allowing.url + '/'), frame.url());
   await frame.waitForFunction(() => document.getElementById('map-section')?.dataset.mapReady === '1', null, { timeout: 30_000 });
   assert.equal(await frame.isVisible('#map-canvas'), true);
-  const drawn = await ink(frame);
+  const drawn = await drawnPixels(frame, '#map-canvas');
   assert.ok(drawn > 10_000, `${drawn} pixels drawn`);
   await page.screenshot({ path: path.join(process.env.COVID_ETL_SCREENSHOTS || dir, 'map-framed.png') });
 });

@@ -178,3 +178,21 @@ export async function watchProblems(page) {
   });
   return problems;
 }
+
+// How many pixels of the canvas `selector` (in `target`: a page or a frame) are drawn (alpha >
+// 200). Read from a copy, not from the canvas itself (reading a chart's own canvas back again and
+// again makes Chromium warn on the console).
+export function drawnPixels(target, selector) {
+  return target.evaluate((sel) => {
+    const c = document.querySelector(sel);
+    const copy = document.createElement('canvas');
+    copy.width = c.width;
+    copy.height = c.height;
+    const x = copy.getContext('2d', { willReadFrequently: true });
+    x.drawImage(c, 0, 0);
+    const px = x.getImageData(0, 0, copy.width, copy.height).data;
+    let n = 0;
+    for (let i = 3; i < px.length; i += 4) if (px[i] > 200) n++;
+    return n;
+  }, selector);
+}

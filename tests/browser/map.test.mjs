@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { check, cli, deadline, finish, JHU, launchChromium, NYT, refuseForeign, SHARED, startServer, STATES, tempDir, watchProblems } from './harness.mjs';
+import { check, cli, deadline, drawnPixels, finish, JHU, launchChromium, NYT, refuseForeign, SHARED, startServer, STATES, tempDir, watchProblems } from './harness.mjs';
 
 const SHOTS = process.env.COVID_ETL_SCREENSHOTS || path.resolve('..', '..', 'build', 'browser');
 deadline(240);
@@ -38,19 +38,7 @@ const problems = await watchProblems(page);
 
 const mapReady = () => page.waitForFunction(() => document.getElementById('map-section')?.dataset.mapReady === '1', null, { timeout: 30_000 });
 const mapDate = () => page.getAttribute('#map-canvas', 'data-date');
-// Pixels of the map's canvas that are drawn (not transparent), and how many distinct colours.
-const ink = () => page.evaluate(() => {
-  const c = document.getElementById('map-canvas');
-  const copy = document.createElement('canvas');
-  copy.width = c.width;
-  copy.height = c.height;
-  const x = copy.getContext('2d', { willReadFrequently: true });
-  x.drawImage(c, 0, 0);
-  const px = x.getImageData(0, 0, copy.width, copy.height).data;
-  let n = 0;
-  for (let i = 3; i < px.length; i += 4) if (px[i] > 200) n++;
-  return n;
-});
+const ink = () => drawnPixels(page, '#map-canvas');
 // A point inside a location's shape, in the viewport (the map scrolled into view first).
 const pointOf = async (id) => {
   await page.locator('#map-canvas').scrollIntoViewIfNeeded();
