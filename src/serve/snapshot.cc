@@ -323,8 +323,9 @@ Result<std::shared_ptr<const T>> SnapshotCache::once(
   lazy.unlock();
   Result<std::shared_ptr<const T>> result = make();
   if (!result.ok()) {
-    std::lock_guard lazy(snap.lazy_mu_);
+    lazy.lock();
     slots.erase(slots.find(key));
+    lazy.unlock();
   }
   promise.set_value(result);
   return result;
