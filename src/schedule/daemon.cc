@@ -131,10 +131,8 @@ int daemon_command(const std::function<Result<Config>()>& load_config, bool json
   std::unique_ptr<Store> store = std::move(*own);
   StoreOptions read_only;
   read_only.read_only = true;
-  serve::SnapshotCache::Options snapshot_options;
-  snapshot_options.freshness = {config->daily_stale_after_days, config->weekly_stale_after_days};
   serve::SnapshotCache cache([db, read_only] { return open_store(db, read_only); },
-                             snapshot_options);
+                             serve::snapshot_options(*config));
   (void)cache.load();  // an unreadable database is not fatal: data endpoints answer 503
 
   serve::ServerMetrics metrics;
