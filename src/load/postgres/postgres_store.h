@@ -15,6 +15,11 @@
 // transaction-level advisory lock (kLockClass, lock_key(schema)), waiting at most
 // StoreOptions::lock_timeout (PostgreSQL's lock_timeout), then fails with "locked by another
 // run". The lock goes with the transaction: commit, rollback or a lost connection release it.
+// The daemons' schedule (claim_schedule) is another advisory lock, (kScheduleClass,
+// lock_key(schema)), session-level: held by one daemon's connection for as long as it lasts.
+//
+// Keys: observations' location and run_id are checked once per statement by triggers (schema
+// step 10, load/migrations.cc), not by per-row foreign keys; the rules are the same.
 //
 // A load: the ChangeSet's inserted and updated rows (classified above the store, see
 // classify.h) go by binary COPY into a temporary staging table, then one INSERT ... ON CONFLICT
