@@ -311,6 +311,108 @@ ALTER TABLE runs ADD COLUMN quality TEXT;  -- JSON: {"deaths_above_cases": 1, "o
      R"sql(
 ALTER TABLE {s}.runs ADD COLUMN quality json;  -- {"deaths_above_cases": 1, "outlier": 2}
 )sql"},
+    // 10: PostgreSQL: the keys of observations (location -> locations, run_id -> runs) checked
+    // once per statement for the whole set of rows it wrote, instead of once per row: a county
+    // load's COPY writes two million rows, and the foreign keys' checks (two queries and two row
+    // locks per row) were half its time. The same rules hold at commit, by statement-level
+    // triggers: rows inserted or updated into observations must name an existing location and
+    // run (the referenced rows are locked FOR KEY SHARE once per key, as a foreign key's check
+    // locks them once per row, so that no concurrent transaction deletes them before the commit);
+    // a location or run that observations name cannot be deleted, have its id changed, or be
+    // truncated away. Errors are foreign_key_violation (23503). SQLite keeps its foreign keys.
+    {R"sql(
+SELECT 1;  -- nothing to do: SQLite checks its foreign keys as before
+)sql",
+     R"sql(
+ALTER TABLE {s}.observations DROP CONSTRAINT observations_location_fkey;
+ALTER TABLE {s}.observations DROP CONSTRAINT observations_run_id_fkey;
+
+CREATE FUNCTION {s}.observations_keys_check() RETURNS trigger LANGUAGE plpgsql AS $f$
+DECLARE
+  loc_ids text[];
+  run_ids bigint[];
+  found bigint;
+  missing text;
+BEGIN
+  SELECT array_agg(location) INTO loc_ids FROM (SELECT DISTINCT location FROM written) k;
+  SELECT array_agg(run_id) INTO run_ids FROM (SELECT DISTINCT run_id FROM written) k;
+  IF loc_ids IS NULL THEN
+    RETURN NULL;
+  END IF;
+  PERFORM 1 FROM {s}.locations WHERE id = ANY (loc_ids) FOR KEY SHARE;
+  GET DIAGNOSTICS found = ROW_COUNT;
+  IF found <> cardinality(loc_ids) THEN
+    SELECT k INTO missing FROM unnest(loc_ids) k
+      WHERE NOT EXISTS (SELECT 1 FROM {s}.locations l WHERE l.id = k) LIMIT 1;
+    RAISE foreign_key_violation USING MESSAGE = format(
+      'insert or update on table "observations" violates its key: location %s is not in table "locations"',
+      quote_literal(missing));
+  END IF;
+  PERFORM 1 FROM {s}.runs WHERE id = ANY (run_ids) FOR KEY SHARE;
+  GET DIAGNOSTICS found = ROW_COUNT;
+  IF found <> cardinality(run_ids) THEN
+    SELECT k INTO missing FROM unnest(run_ids) k
+      WHERE NOT EXISTS (SELECT 1 FROM {s}.runs r WHERE r.id = k) LIMIT 1;
+    RAISE foreign_key_violation USING MESSAGE = format(
+      'insert or update on table "observations" violates its key: run %s is not in table "runs"',
+      missing);
+  END IF;
+  RETURN NULL;
+END
+$f$;
+CREATE TRIGGER observations_keys_insert AFTER INSERT ON {s}.observations
+  REFERENCING NEW TABLE AS written FOR EACH STATEMENT EXECUTE FUNCTION {s}.observations_keys_check();
+CREATE TRIGGER observations_keys_update AFTER UPDATE ON {s}.observations
+  REFERENCING NEW TABLE AS written FOR EACH STATEMENT EXECUTE FUNCTION {s}.observations_keys_check();
+
+-- A location or run that observations still name cannot go: deleted (checked once per
+-- statement), its id changed (a row trigger that fires only when the id changes: the daily
+-- run's updates of names and records cost nothing) or truncated. TG_ARGV[0]: the column of
+-- observations that names the table's id.
+CREATE FUNCTION {s}.observations_referenced_check() RETURNS trigger LANGUAGE plpgsql AS $f$
+DECLARE
+  gone text;
+BEGIN
+  IF TG_OP = 'TRUNCATE' THEN
+    IF EXISTS (SELECT 1 FROM {s}.observations) THEN
+      RAISE foreign_key_violation USING MESSAGE = format(
+        'cannot truncate table %I: table "observations" refers to it', TG_TABLE_NAME);
+    END IF;
+    RETURN NULL;
+  ELSIF TG_OP = 'DELETE' THEN
+    EXECUTE format('SELECT o.id::text FROM old_ids o WHERE EXISTS '
+                   '(SELECT 1 FROM {s}.observations x WHERE x.%I = o.id) LIMIT 1', TG_ARGV[0])
+      INTO gone;
+  ELSE
+    EXECUTE format('SELECT $1::text WHERE EXISTS '
+                   '(SELECT 1 FROM {s}.observations x WHERE x.%I = $1)', TG_ARGV[0])
+      INTO gone USING OLD.id;
+  END IF;
+  IF gone IS NOT NULL THEN
+    RAISE foreign_key_violation USING MESSAGE = format(
+      'update or delete on table %I violates the key of table "observations": %s is named there',
+      TG_TABLE_NAME, quote_literal(gone));
+  END IF;
+  RETURN NULL;
+END
+$f$;
+CREATE TRIGGER observations_location_delete AFTER DELETE ON {s}.locations
+  REFERENCING OLD TABLE AS old_ids FOR EACH STATEMENT
+  EXECUTE FUNCTION {s}.observations_referenced_check('location');
+CREATE TRIGGER observations_location_update AFTER UPDATE OF id ON {s}.locations
+  FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id)
+  EXECUTE FUNCTION {s}.observations_referenced_check('location');
+CREATE TRIGGER observations_location_truncate BEFORE TRUNCATE ON {s}.locations
+  FOR EACH STATEMENT EXECUTE FUNCTION {s}.observations_referenced_check('location');
+CREATE TRIGGER observations_run_delete AFTER DELETE ON {s}.runs
+  REFERENCING OLD TABLE AS old_ids FOR EACH STATEMENT
+  EXECUTE FUNCTION {s}.observations_referenced_check('run_id');
+CREATE TRIGGER observations_run_truncate BEFORE TRUNCATE ON {s}.runs
+  FOR EACH STATEMENT EXECUTE FUNCTION {s}.observations_referenced_check('run_id');
+CREATE TRIGGER observations_run_update AFTER UPDATE OF id ON {s}.runs
+  FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id)
+  EXECUTE FUNCTION {s}.observations_referenced_check('run_id');
+)sql"},
 };
 
 }  // namespace

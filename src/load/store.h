@@ -228,6 +228,16 @@ class Store : public Outbox {
   // recompute its responses). The default derives it from the newest run records, which every
   // run rewrites in its commit; a store may override it with something cheaper or exact.
   virtual Result<uint64_t> data_version();
+  // The schedule of the database (`covid-etl daemon`): one daemon at a time starts the scheduled
+  // (and catch-up) runs, however many daemons share the database. Takes it for as long as this
+  // Store stays open, unless another process holds it. std::nullopt: this store holds it (now,
+  // or since an earlier call); otherwise who holds it, for the log (no secrets). PostgreSQL: a
+  // session-level advisory lock, which the server drops when the connection ends, however it
+  // ends (then the next claim of any daemon may take it). The default (SQLite, DynamoDB): always
+  // held; the run lock alone keeps two loads from interleaving.
+  virtual Result<std::optional<std::string>> claim_schedule() {
+    return std::optional<std::string>();
+  }
   // The store's location for messages, without secrets.
   virtual std::string describe() const = 0;
   // Whether opening it ran schema steps (an older schema migrated, or a new one created): a run

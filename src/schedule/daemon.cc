@@ -101,7 +101,8 @@ int daemon_command(const std::function<Result<Config>()>& load_config, bool json
 
   // The stores (a Store is used by one thread at a time, load/store.h), one per role:
   // - the start's, writable, opened once here: it creates and migrates the database, so the
-  //   server has it from the start, and tells when the last success was (closed after that);
+  //   server has it from the start, and tells when the last success was; then the scheduler's,
+  //   which holds the database's schedule (opened again after a lost connection);
   // - each run's, opened once by the run on the run thread (RunManager) and handed to run_etl:
   //   a run marks itself live for as long as its store is open (load/store.h, begin_run), and a
   //   connection per run survives a database server's restart between runs;
@@ -130,11 +131,8 @@ int daemon_command(const std::function<Result<Config>()>& load_config, bool json
   std::unique_ptr<Store> store = std::move(*own);
   StoreOptions read_only;
   read_only.read_only = true;
-  serve::SnapshotCache::Options snapshot_options;
-  snapshot_options.freshness = {config->daily_stale_after_days, config->weekly_stale_after_days};
-  snapshot_options.prebuild_maps = true;
   serve::SnapshotCache cache([db, read_only] { return open_store(db, read_only); },
-                             snapshot_options);
+                             serve::snapshot_options(*config));
   (void)cache.load();  // an unreadable database is not fatal: data endpoints answer 503
 
   serve::ServerMetrics metrics;
@@ -171,13 +169,37 @@ int daemon_command(const std::function<Result<Config>()>& load_config, bool json
   int generation = 0;  // bumped by a reload: recompute the next tick
   CronSchedule schedule = *cron;
 
+  // The schedule's store, kept open: it holds the database's schedule (Store::claim_schedule)
+  // while this daemon starts the scheduled runs. Used by this thread, then by the scheduler's.
+  // A scheduled run starts only when this daemon holds the schedule: another daemon on the same
+  // database that holds it runs it, and this one logs that it skipped it. A store that cannot be
+  // reached does not hold back the run (which then fails, and says why).
+  auto may_start = [&](const std::string& what) {
+    if (!store) {
+      auto reopened = open_store(db, writable);
+      if (reopened.ok()) store = std::move(*reopened);
+    }
+    if (!store) return true;
+    auto holder = store->claim_schedule();
+    if (!holder.ok()) {
+      store.reset();  // a lost connection: opened again at the next tick
+      return true;
+    }
+    if (!*holder) return true;
+    log.log("schedule_skipped", **holder + ": " + what + " is skipped",
+            {{"reason", "another_daemon"}});
+    return false;
+  };
+
   auto now = WallClock::now();
   auto last = last_success(*store);
-  store.reset();
   if (!last || now - *last > schedule.period(now)) {
-    log.log("catch_up", last ? "the last successful run started at " + when(*last) + ": running now"
-                             : "no successful run yet: running now");
-    runs.start("catch-up", std::chrono::milliseconds(0));
+    std::string why = last ? "the last successful run started at " + when(*last)
+                           : std::string("no successful run yet");
+    if (may_start("the catch-up run (" + why + ")")) {
+      log.log("catch_up", why + ": running now");
+      runs.start("catch-up", std::chrono::milliseconds(0));
+    }
   }
 
   std::thread scheduler([&] {
@@ -196,8 +218,9 @@ int daemon_command(const std::function<Result<Config>()>& load_config, bool json
       lock.unlock();
       if (runs.running()) {
         log.log("schedule_skipped",
-                "a run is in progress: the run due at " + when(*next) + " is skipped");
-      } else {
+                "a run is in progress: the run due at " + when(*next) + " is skipped",
+                {{"reason", "running"}});
+      } else if (may_start("the run due at " + when(*next))) {
         runs.start("schedule", std::chrono::milliseconds(0));
       }
       lock.lock();

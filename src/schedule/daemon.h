@@ -10,9 +10,16 @@
 //   served by serve/ (serve/run_trigger.h); the daemon hands the server its run manager as the
 //   trigger.
 // - Stores: one per role, each opened once: the start's (creates and migrates the database, reads
-//   the last success), each run's (opened by the run on the run thread and handed to run_etl), the
-//   server's (read-only, the snapshot cache's, shared by the server's threads under its lock), and
-//   the stop's (the last delivery of the outbox). No store is opened per request.
+//   the last success, then kept by the scheduler to hold the schedule), each run's (opened by the
+//   run on the run thread and handed to run_etl), the server's (read-only, the snapshot cache's,
+//   shared by the server's threads under its lock), and the stop's (the last delivery of the
+//   outbox). No store is opened per request.
+// - Several daemons on one database: one of them starts the scheduled (and catch-up) runs, the
+//   one that holds the database's schedule (Store::claim_schedule, tried at each tick; on
+//   PostgreSQL a lock that goes with the daemon's connection, so another daemon takes over at
+//   its next tick when that one stops). The others log schedule_skipped (reason another_daemon,
+//   and who holds it) and serve what that one's runs commit. Triggered runs are not scheduled:
+//   any daemon starts them, and the run lock keeps loads from interleaving.
 // - One run at a time: a schedule tick during a run is skipped and logged. Runs happen on their own
 //   thread; requests are served meanwhile, and the new data is served once the run commits.
 // - SIGTERM/SIGINT: stop accepting, wait up to [schedule] stop_timeout_ms for a run (a load that

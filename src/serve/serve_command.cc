@@ -8,6 +8,7 @@
 #include <ctime>
 #include <thread>
 
+#include "load/postgres/pg_url.h"
 #include "load/store.h"
 #include "serve/api.h"
 #include "serve/assets.h"
@@ -16,6 +17,18 @@
 #include "serve/snapshot.h"
 
 namespace covid::serve {
+
+SnapshotCache::Options snapshot_options(const Config& config) {
+  SnapshotCache::Options options;
+  options.freshness = {config.daily_stale_after_days, config.weekly_stale_after_days};
+  options.prebuild_maps = true;  // the map levels of each new version built ahead of requests
+  const std::string& db = config.db;
+  if ((db.find("://") != std::string::npos && !db.starts_with("sqlite:")) || is_postgres_url(db)) {
+    // A database over the network: its data version is a query, not a local read.
+    options.check_interval = std::chrono::milliseconds(250);
+  }
+  return options;
+}
 
 ServerLimits server_limits(const Config& config) {
   ServerLimits limits;
@@ -47,14 +60,7 @@ int serve_command(const Config& config) {
   so.read_only = true;
   so.lock_timeout = config.lock_timeout;
   std::string db = config.db;
-  SnapshotCache::Options options;
-  options.freshness = {config.daily_stale_after_days, config.weekly_stale_after_days};
-  options.prebuild_maps = true;
-  if (db.find("://") != std::string::npos && !db.starts_with("sqlite:")) {
-    // A database over the network: its data version is a query, not a local read.
-    options.check_interval = std::chrono::milliseconds(250);
-  }
-  SnapshotCache cache([db, so] { return open_store(db, so); }, options);
+  SnapshotCache cache([db, so] { return open_store(db, so); }, snapshot_options(config));
   Status loaded = cache.load();
   if (!loaded.ok()) {
     std::fprintf(stderr, "covid-etl: %s\n", loaded.message().c_str());

@@ -32,7 +32,7 @@ from httpfixture import HttpFixture, Reply
 from pgserver import PgServer
 
 SCHEMA = "covid_etl"
-SCHEMA_VERSION = 9  # this build's: the number of steps in src/load/migrations.cc
+SCHEMA_VERSION = 10  # this build's: the number of steps in src/load/migrations.cc
 LOCK_CLASS = 0x636f7669  # PostgresStore::kLockClass
 
 
@@ -172,6 +172,10 @@ class CountiesByDate(test_counties.CountiesByDate, OnPostgresRun):
                        "DROP TABLE dataset_cadence; ALTER TABLE source_state DROP COLUMN name, "
                        "DROP COLUMN dataset, DROP COLUMN header, DROP COLUMN changed_at, "
                        "DROP COLUMN stale_told_at; ALTER TABLE runs DROP COLUMN quality; "
+                       "DROP FUNCTION observations_keys_check() CASCADE; "
+                       "DROP FUNCTION observations_referenced_check() CASCADE; "
+                       "ALTER TABLE observations ADD FOREIGN KEY (location) REFERENCES locations (id), "
+                       "ADD FOREIGN KEY (run_id) REFERENCES runs (id); "
                        "UPDATE schema_version SET version = 2")
         code, s, err = self.run_counties(self.file)
         self.assertEqual((code, s["status"], s["unchanged"]), (0, "unchanged", len(self.rows)), err)
@@ -212,6 +216,133 @@ class Locking(test_run.Locking, OnPostgresRun):
         self.assertEqual(history(self.db)[0]["status"], "failed")
         self.assertEqual(history(self.db)[0]["stage"], "load")
         self.assertEqual(run_json(self.db, NYT, JHU, "--config", config)[0], 0)
+
+
+class Keys(OnPostgresRun):
+    """Schema step 10: the keys of observations are checked once per statement by triggers, not
+    by per-row foreign keys; every rule of the foreign keys still holds, for any client."""
+
+    def psql_error(self, statement, stdin=None):
+        p = subprocess.run(self.server.psql_cmd(self.dbname) + ["-X", "-c", f"SET search_path = {SCHEMA}; " + statement],
+                           input=stdin, capture_output=True, text=True, timeout=60,
+                           env={k: v for k, v in os.environ.items() if not k.startswith("PG")})
+        self.assertNotEqual(p.returncode, 0, f"{statement!r} succeeded")
+        return p.stderr
+
+    def test_rows_naming_an_unknown_location_or_run_are_refused_and_named_ones_cannot_go(self):
+        self.assertEqual(run_json(self.db)[0], 0)
+        self.assertEqual(self.sql("SELECT conname FROM pg_constraint WHERE contype = 'f' "
+                                  "AND conrelid = 'observations'::regclass"), [])
+        count = self.sql("SELECT count(*) FROM observations")
+        run_id = self.sql("SELECT max(id) FROM runs")[0][0]
+        copy_rows = f"US\t1999-01-02\t1\t1\t1\t{run_id}\nXX\t1999-01-03\t1\t1\t1\t{run_id}\n\\.\n"
+        for statement, stdin, message in (
+                (f"INSERT INTO observations VALUES ('nowhere', '2020-01-01', 1, 1, 1, {run_id})", None,
+                 'location \'nowhere\' is not in table "locations"'),
+                ("INSERT INTO observations VALUES ('US', '1999-01-01', 1, 1, 1, 999)", None,
+                 'run 999 is not in table "runs"'),
+                ("COPY observations FROM STDIN", copy_rows, 'location \'XX\' is not in table "locations"'),
+                ("UPDATE observations SET run_id = 999 WHERE date = '2020-03-01'", None, "run 999"),
+                ("UPDATE observations SET location = 'nowhere' WHERE date = '2020-03-01'", None,
+                 "location 'nowhere'"),
+                ("DELETE FROM locations WHERE id = 'US'", None, "'US' is named there"),
+                ("UPDATE locations SET id = 'USA' WHERE id = 'US'", None, "'US' is named there"),
+                ("TRUNCATE locations CASCADE", None, "cannot truncate table locations"),
+                ("TRUNCATE runs CASCADE", None, "cannot truncate table runs"),
+                (f"DELETE FROM revisions; DELETE FROM source_state; DELETE FROM outbox; "
+                 f"DELETE FROM populations; DELETE FROM annotations; DELETE FROM runs WHERE id = {run_id}",
+                 None, f"'{run_id}' is named there")):
+            with self.subTest(statement=statement):
+                self.assertIn(message, self.psql_error(statement, stdin))
+        self.assertEqual(self.sql("SELECT count(*) FROM observations"), count)
+        # What names nothing may go, as before: a location without rows.
+        self.sql_write("INSERT INTO locations (id, type, name) VALUES ('99', 'state', 'Nowhere'); "
+                       "DELETE FROM locations WHERE id = '99'")
+
+
+class Replicas(OnPostgresRun):
+    """Several servers on one database (README: Several servers on one PostgreSQL)."""
+
+    # The issue's contract: every server shows a commit's data within a second of it. Instrumented
+    # builds (sanitizers) run several times slower.
+    WITHIN = 1.0 * (5 if any(v in os.environ for v in ("ASAN_OPTIONS", "TSAN_OPTIONS")) else 1)
+
+    def test_two_servers_show_a_run_from_a_third_process_and_ride_out_the_database_going_down(self):
+        import test_serve
+        with open(NYT, encoding="utf-8", newline="") as f:
+            lines = f.readlines()
+        part = self.write("us-part.csv", "".join(lines[:401]))  # the header and 400 dates
+        self.assertEqual(run_json(self.db, part)[0], 0)
+        servers = [test_serve.Server(self.db), test_serve.Server(self.db)]
+        self.addCleanup(lambda: [s.kill() for s in servers])
+        for s in servers:
+            self.assertEqual(s.get_json("/api/v1/series")["count"], 400)
+        # A run from a third process: once it has committed (the process has exited), each server
+        # shows its data within the contract's second, without a restart.
+        code, summary, err = run_json(self.db)
+        self.assertEqual((code, summary["status"]), (0, "ok"), err)
+        committed = time.monotonic()
+        for s in servers:
+            while s.get_json("/api/v1/series")["count"] != 820:
+                self.assertLess(time.monotonic() - committed, self.WITHIN, "a server still shows the old data")
+                time.sleep(0.02)
+            self.assertEqual(s.get_json("/api/v1/summary")["last_run"]["id"], summary["run_id"])
+        self.assertEqual(servers[0].request("/api/v1/export.csv")[2], servers[1].request("/api/v1/export.csv")[2])
+
+        # The database goes down: each server keeps answering the data it has, and /healthz says
+        # degraded (503); back up, it says ok again.
+        self.server.stop("fast")
+        for s in servers:
+            deadline = time.monotonic() + 30
+            while s.request("/healthz")[0] != 503:
+                self.assertLess(time.monotonic(), deadline, "/healthz never said degraded")
+                time.sleep(0.05)
+            health = s.get_json("/healthz", status=503)
+            self.assertEqual(health["status"], "degraded")
+            self.assertNotIn(self.server.password, json.dumps(health))
+            self.assertEqual(s.get_json("/api/v1/series")["count"], 820)
+        self.server.start()
+        for s in servers:
+            deadline = time.monotonic() + 30
+            while s.request("/healthz")[0] != 200:
+                self.assertLess(time.monotonic(), deadline, "/healthz never recovered")
+                time.sleep(0.05)
+            self.assertEqual(s.get_json("/healthz")["status"], "ok")
+            self.assertEqual(s.get_json("/api/v1/series")["count"], 820)
+
+    def test_two_daemons_with_one_schedule_run_it_once(self):
+        import test_daemon
+        config = self.write("d.toml", f'[sources]\nnyt = "{NYT}"\njhu = "{JHU}"\n'
+                                      '[schedule]\ncron = "0 0 1 1 *"\n')
+        # Both start with no successful run, so both want a catch-up run at once; the run lock is
+        # held meanwhile so that the first daemon's run cannot finish before the second starts.
+        self.assertEqual(cli("notify", "--flush", "--db", self.db).returncode, 0)  # creates the schema
+        self.assertTrue(self.store_exists())
+        holder = self.hold_run_lock()
+        daemons = [test_daemon.Daemon(self, config), test_daemon.Daemon(self, config)]
+        deadline = time.monotonic() + 60
+        skipped = []
+        while len(skipped) != 1:
+            self.assertLess(time.monotonic(), deadline, "\n".join(daemons[0].lines + daemons[1].lines))
+            skipped = [d for d in daemons if any("schedule_skipped" in l for l in d.lines)]
+            time.sleep(0.05)
+        holder.release()
+        runner = daemons[1 - daemons.index(skipped[0])]
+        runner.wait_for_log("run_finished: run 1 ok")
+        line = next(l for l in skipped[0].lines if "schedule_skipped" in l)
+        self.assertIn("another covid-etl daemon runs the schedule of PostgreSQL", line)
+        self.assertIn("the catch-up run (no successful run yet) is skipped", line)
+        self.assertIn("server process ", line)
+        self.assertNotIn(self.server.password, line)
+        self.assertFalse(any("run_started" in l for l in skipped[0].lines), skipped[0].lines)
+        self.assertEqual([r["status"] for r in history(self.db)], ["ok"])
+        # The daemon that skipped serves what the other's run committed.
+        deadline = time.monotonic() + 10
+        while skipped[0].request("/api/v1/series")[1].get("count") != 820:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        for d in daemons:
+            self.assertEqual(d.stop(), 0)
 
 
 # --- both stores give the same answers ----------------------------------------------------------

@@ -1212,6 +1212,54 @@ TEST_P(StoreContract, OutboxIsWrittenWithTheRunAndLeasedOnce) {
   EXPECT_EQ((*open_only)[0].id, 2);
 }
 
+// The data version (what serve checks between requests): the same while nothing commits,
+// another after a run commits in another store (another process, for the server).
+TEST_P(StoreContract, DataVersionChangesWhenAnotherStoreCommits) {
+  auto writer = open();
+  ASSERT_NE(writer, nullptr);
+  StoreOptions read_only;
+  read_only.read_only = true;
+  auto reader = open(read_only);
+  ASSERT_NE(reader, nullptr);
+  auto before = reader->data_version();
+  ASSERT_TRUE(before.ok()) << before.status().message();
+  auto same = reader->data_version();
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(*same, *before);
+  load(*writer, {obs(1, 1, 0)});
+  auto after = reader->data_version();
+  ASSERT_TRUE(after.ok()) << after.status().message();
+  EXPECT_NE(*after, *before);
+}
+
+// The daemons' schedule (Store::claim_schedule): one store holds it at a time, its holder's
+// claims keep it, and it goes with the store (the connection). SQLite: always held.
+TEST_P(StoreContract, OneStoreAtATimeHoldsTheSchedule) {
+  auto first = open();
+  auto second = open();
+  ASSERT_TRUE(first && second);
+  for (int i = 0; i < 2; ++i) {
+    auto held = first->claim_schedule();
+    ASSERT_TRUE(held.ok()) << held.status().message();
+    EXPECT_EQ(*held, std::nullopt);
+  }
+  auto other = second->claim_schedule();
+  ASSERT_TRUE(other.ok()) << other.status().message();
+  if (GetParam() == "sqlite") {
+    EXPECT_EQ(*other, std::nullopt);
+    return;
+  }
+  ASSERT_TRUE(other->has_value());
+  EXPECT_NE((*other)->find("another covid-etl daemon runs the schedule of PostgreSQL"),
+            std::string::npos)
+      << **other;
+  EXPECT_NE((*other)->find("(server process "), std::string::npos) << **other;
+  first.reset();
+  auto taken = second->claim_schedule();
+  ASSERT_TRUE(taken.ok()) << taken.status().message();
+  EXPECT_EQ(*taken, std::nullopt);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, StoreContract, testing::Values("sqlite", "postgres"),
                          [](const testing::TestParamInfo<std::string>& info) {
                            return info.param;

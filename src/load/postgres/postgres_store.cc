@@ -1012,6 +1012,64 @@ Result<std::vector<RunRecord>> PostgresStore::list_runs(size_t limit) {
   return out;
 }
 
+Result<uint64_t> PostgresStore::data_version() {
+  if (empty_) {  // opened before the first run: whether the schema exists now
+    auto v = read_version();
+    if (!v.ok()) return v.status();
+    return uint64_t(*v);
+  }
+  // Every run rewrites its record in its commit: the newest records tell a commit from none.
+  auto r =
+      query("reading the data version",
+            sql("SELECT id, status, " COVID_PG_TIME("finished_at") " FROM {s}.runs "
+                                                                   "ORDER BY id DESC LIMIT 8"));
+  if (!r.ok()) return r.status();
+  uint64_t h = 1469598103934665603ull;  // FNV-1a, as Store::data_version()
+  const PGresult* res = r->get();
+  for (int i = 0, rows = pq_->ntuples(res); i < rows; ++i) {
+    for (int col = 0; col < 3; ++col) {
+      for (const char* c = pq_->getvalue(res, i, col); *c != '\0'; ++c)
+        h = (h ^ static_cast<unsigned char>(*c)) * 1099511628211ull;
+      h = (h ^ 0xff) * 1099511628211ull;
+    }
+  }
+  return h;
+}
+
+Result<std::optional<std::string>> PostgresStore::claim_schedule() {
+  const std::string cls = std::to_string(kScheduleClass);
+  const std::string key = std::to_string(lock_key(target_.schema));
+  const std::string ucls = std::to_string(uint32_t(kScheduleClass));
+  const std::string ukey = std::to_string(uint32_t(lock_key(target_.schema)));
+  // The lock as pg_locks shows it: a key of two int4 is objsubid 2, the two halves as oids.
+  constexpr const char* kHeld = R"sql(
+l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = $1::bigint::oid
+  AND l.objid = $2::bigint::oid
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))sql";
+  // Held by this session already (taking it again would stack it), or taken now.
+  auto got = query("claiming the schedule",
+                   std::string("SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_locks l WHERE "
+                               "l.pid = pg_backend_pid() AND ") +
+                       kHeld + ") THEN true ELSE pg_try_advisory_lock($3::int4, $4::int4) END",
+                   {ucls, ukey, cls, key});
+  if (!got.ok()) return got.status();
+  if (std::string_view(pq_->getvalue(got->get(), 0, 0)) == "t") return std::optional<std::string>();
+  auto who = query(
+      "reading who holds the schedule",
+      std::string("SELECT a.pid, coalesce(host(a.client_addr), 'a local socket'), " COVID_PG_TIME(
+          "a.backend_start") " FROM pg_locks l JOIN "
+                             "pg_stat_activity a ON a.pid = l.pid WHERE ") +
+          kHeld,
+      {ucls, ukey});
+  std::string holder = "another covid-etl daemon runs the schedule of PostgreSQL " + describe();
+  if (who.ok() && pq_->ntuples(who->get()) > 0) {
+    holder += std::string(" (server process ") + pq_->getvalue(who->get(), 0, 0) + ", client " +
+              pq_->getvalue(who->get(), 0, 1) + ", connected since " +
+              pq_->getvalue(who->get(), 0, 2) + ")";
+  }
+  return std::optional<std::string>(holder);
+}
+
 Result<std::optional<RunRecord>> PostgresStore::get_run(int64_t id) {
   if (empty_) return std::optional<RunRecord>();
   auto columns = run_columns();

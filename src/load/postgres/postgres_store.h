@@ -15,6 +15,11 @@
 // transaction-level advisory lock (kLockClass, lock_key(schema)), waiting at most
 // StoreOptions::lock_timeout (PostgreSQL's lock_timeout), then fails with "locked by another
 // run". The lock goes with the transaction: commit, rollback or a lost connection release it.
+// The daemons' schedule (claim_schedule) is another advisory lock, (kScheduleClass,
+// lock_key(schema)), session-level: held by one daemon's connection for as long as it lasts.
+//
+// Keys: observations' location and run_id are checked once per statement by triggers (schema
+// step 10, load/migrations.cc), not by per-row foreign keys; the rules are the same.
 //
 // A load: the ChangeSet's inserted and updated rows (classified above the store, see
 // classify.h) go by binary COPY into a temporary staging table, then one INSERT ... ON CONFLICT
@@ -76,6 +81,11 @@ class PostgresStore final : public Store {
   Result<std::optional<std::map<Date, StoredDigest>>> date_digests(std::string_view level) override;
   Result<std::vector<Population>> populations() override;
   Result<std::optional<int>> dataset_cadence(std::string_view dataset) override;
+  // One query (the newest runs' ids, statuses and ends), for serve's check between requests; a
+  // store opened before the schema existed answers whether it exists now.
+  Result<uint64_t> data_version() override;
+  // pg_try_advisory_lock(kScheduleClass, lock_key(schema)), session-level, taken once.
+  Result<std::optional<std::string>> claim_schedule() override;
   std::string describe() const override;
   bool migrated_on_open() const override { return migrated_; }
 
@@ -84,6 +94,9 @@ class PostgresStore final : public Store {
   // The advisory lock a run holds: pg_advisory_xact_lock(kLockClass, lock_key(schema)).
   static constexpr int32_t kLockClass = 0x636f7669;  // "covi"
   static int32_t lock_key(std::string_view schema);  // 32-bit FNV-1a of the schema name
+  // The schedule's (claim_schedule): pg_advisory_lock(kScheduleClass, lock_key(schema)), held by
+  // the daemon that starts the scheduled runs for as long as its connection lasts.
+  static constexpr int32_t kScheduleClass = 0x636f7673;  // "covs"
 
  private:
   friend class PostgresLoad;
