@@ -116,7 +116,8 @@ class SiteBuilder {
 
   Result<Site> build() {
     auto snap = cache_.current();
-    if (!snap->available) return Status::Load("publish: the database cannot be read: " + snap->error);
+    if (!snap->available)
+      return Status::Load("publish: the database cannot be read: " + snap->error);
     auto index = cache_.locations(*snap);
     if (!index.ok()) return index.status();
     const std::vector<Location>& all = (*index)->all();
@@ -334,7 +335,8 @@ Result<PublishReport> publish_site(const Site& site, Destination& dest) {
   }
   report.unchanged = site.objects.size() - to_put.size();
   auto finish = [&] {
-    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    report.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return report;
   };
   if (to_put.empty() && garbage.empty()) return finish();

@@ -70,10 +70,10 @@ struct Site {
 };
 
 struct PublishReport {
-  size_t objects = 0;    // in the site
-  size_t written = 0;    // objects put (the manifest not counted)
-  size_t unchanged = 0;  // objects the destination held already
-  size_t deleted = 0;    // objects of an earlier version removed
+  size_t objects = 0;          // in the site
+  size_t written = 0;          // objects put (the manifest not counted)
+  size_t unchanged = 0;        // objects the destination held already
+  size_t deleted = 0;          // objects of an earlier version removed
   uint64_t bytes_written = 0;  // as stored (compressed)
   double seconds = 0;
   std::string text() const;  // "published N objects to DEST: ..." without DEST
