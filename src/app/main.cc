@@ -23,6 +23,7 @@
 #include "notify/dispatcher.h"
 #include "pipeline/etl_run.h"
 #include "pipeline/freshness.h"
+#include "publish/after_run.h"
 #include "publish/publisher.h"
 #include "schedule/daemon.h"
 #include "schedule/lambda_runtime.h"
@@ -194,6 +195,8 @@ int cmd_run(const CommonFlags& flags, const std::string& nyt, const std::string&
   auto store = open_store(config->db, run_store_options(*config, dry_run));
   RunSummary summary = store.ok() ? run_etl(*config, **store, http, clock, options)
                                   : run_etl_unopened(*config, store.status(), http, clock, options);
+  // [publish] to: the dashboard published once the run has committed (publish/after_run.h).
+  if (store.ok()) publish_after_run(*config, **store, clock, summary);
   if (json) {
     std::cout << scrub(to_json(summary).dump()) << "\n";
     std::fputs(unreachable_hint(summary).c_str(), stderr);
@@ -427,7 +430,7 @@ int main_impl(int argc, char** argv) {
   // As an AWS Lambda function's `bootstrap`, the binary gets no arguments: it is the runtime.
   std::string_view program = argv[0];
   if (program.substr(program.rfind('/') + 1) == "bootstrap" && argc == 1) {
-    return run_lambda_runtime([] { return build_config(CommonFlags{}); });
+    return run_lambda_runtime([] { return build_config(CommonFlags{}); }, publish_after_run);
   }
 
   CLI::App app{"covid-etl: download, validate and load the US COVID-19 series (NYT + JHU)"};
@@ -614,7 +617,7 @@ int main_impl(int argc, char** argv) {
         log_format == "json");
   }
   if (lambda->parsed()) {
-    return run_lambda_runtime([&flags] { return build_config(flags); });
+    return run_lambda_runtime([&flags] { return build_config(flags); }, publish_after_run);
   }
   if (notify->parsed()) {
     if (!list && !flush && !test) {

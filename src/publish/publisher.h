@@ -7,11 +7,13 @@
 // files under their own names ("index.html", "app.js", ...); every API response the page asks
 // for (web/src/app.js, web/src/map.js: every location's series, the notes of every location that
 // has some, the summary, the rankings of states, countries and each state's counties, the table
-// of states, the map of each level, metric and rate for the last date and for each month) under a
-// content-addressed name "data/<XXH3-64 of the response>.json"; the list of every location (the
-// page searches it itself); and last the data index "data/index.json", which maps each request
-// (its canonical key, below) to its object. The page asks data/index.json first (serve answers
-// it with {"api": "api/v1/"}: ask the API), so one build of the page works in both places.
+// of states, the map of each level, metric and rate for the last date and for each month, a
+// month without the level's first_date and last_date, which change every day and which the page
+// reads from the last date's response) under a content-addressed name "data/<XXH3-64 of the
+// response>.json"; the list of every location (the page searches it itself); and last the data
+// index "data/index.json", which maps each request (its canonical key, below) to its object. The
+// page asks data/index.json first (serve answers it with {"api": "api/v1/"}: ask the API), so one
+// build of the page works in both places.
 //
 // The canonical key of a request: its path after api/v1/, then, when it has parameters, "?" and
 // its parameters sorted by name as name=value, decoded, joined by '&' ("map?from=2021-01-01&

@@ -190,9 +190,10 @@ class Publish : public TempDir {
     ASSERT_TRUE(id.ok());
     auto tx = (*store)->begin_load();
     ASSERT_TRUE(tx.ok());
-    ASSERT_TRUE((*tx)->save_locations({{"06", "state", "California", "", "06"},
-                                       {"06037", "county", "Los Angeles", "California", "06037"},
-                                       {"48", "state", "Texas", "", "48"}})
+    ASSERT_TRUE((*tx)
+                    ->save_locations({{"06", "state", "California", "", "06"},
+                                      {"06037", "county", "Los Angeles", "California", "06037"},
+                                      {"48", "state", "Texas", "", "48"}})
                     .ok());
     auto existing = (*tx)->existing_many(ids);
     ASSERT_TRUE(existing.ok());
@@ -281,8 +282,9 @@ TEST_F(Publish, FullThenNothingThenOneChangedSeriesThenDeletions) {
         "map?from=2021-04-01&level=state&metric=cases&per_100k=true&to=2021-04-30"}) {
     EXPECT_TRUE(ix["objects"].contains(request)) << request;
   }
-  EXPECT_FALSE(ix["objects"].contains("map?from=2021-05-01&level=state&metric=cases&per_100k=true&"
-                                      "to=2021-05-31"));
+  EXPECT_FALSE(
+      ix["objects"].contains("map?from=2021-05-01&level=state&metric=cases&per_100k=true&"
+                             "to=2021-05-31"));
   std::set<std::string> v1 = check_consistent();
   // The site is the data objects, the page's files, the index and the manifest: nothing else.
   size_t data_files = 0;
@@ -348,8 +350,8 @@ TEST_F(Publish, AStoppedPublishLeavesThePreviousVersionWhole) {
   size_t changed = 1;
   for (const SiteObject& o : v2_site->objects) changed += v1_files.count(o.object.key) ? 0 : 1;
   ASSERT_GT(changed, 2u);
-  // Stopped at the manifest, at the first object, the second, halfway, at the index: every file the old index names
-  // is there with its old bytes, and the old index is the one in place.
+  // Stopped at the manifest, at the first object, the second, halfway, at the index: every file the
+  // old index names is there with its old bytes, and the old index is the one in place.
   for (int n : {0, 1, 2, int(changed / 2), int(changed)}) {
     FailingDestination failing(*dest_, n);
     auto r = publish_site(*v2_site, failing);
