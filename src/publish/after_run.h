@@ -27,7 +27,6 @@ namespace covid {
 // Whether publish_after_run() would publish after this run (see above); reads the run history.
 bool publish_due(const Config& config, Store& store, const RunSummary& summary);
 
-void publish_after_run(const Config& config, Store& store, const Clock& clock,
-                       RunSummary& summary);
+void publish_after_run(const Config& config, Store& store, const Clock& clock, RunSummary& summary);
 
 }  // namespace covid

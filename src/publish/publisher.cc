@@ -266,9 +266,14 @@ class SiteBuilder {
   // A response made here (by the code serve answers it with), not through the router.
   void add(const std::string& endpoint, std::vector<std::pair<std::string, std::string>> params,
            std::string body) {
-    auto rep = Representation::make(kJson, std::move(body), "", kDataGzipLevel);
-    SiteObject o = from_representation("", *rep, kImmutableCache);
+    // Compressed only if it is written (publish_site): most months are unchanged.
+    SiteObject o;
+    o.hash = hex64(XXH3_64bits(body.data(), body.size()));
     o.object.key = data_key(o.hash);
+    o.object.body = std::move(body);
+    o.object.content_type = kJson;
+    o.object.cache_control = kImmutableCache;
+    o.gzip_level = kDataGzipLevel;
     requests_[canonical_request(endpoint, std::move(params))] = o.object.key;
     data_.emplace(o.object.key, std::move(o));
   }
@@ -377,9 +382,20 @@ Result<PublishReport> publish_site(const Site& site, Destination& dest) {
     COVID_RETURN_IF_ERROR(put_manifest(dest, old.objects, pending));
   }
   for (const SiteObject* o : to_put) {
-    COVID_RETURN_IF_ERROR(dest.put(o->object));
+    if (o->gzip_level > 0) {
+      PublishedObject compressed = o->object;
+      std::string z = serve::gzip_compress(o->object.body, o->gzip_level);
+      if (!z.empty() && z.size() < compressed.body.size()) {
+        compressed.body = std::move(z);
+        compressed.content_encoding = "gzip";
+      }
+      COVID_RETURN_IF_ERROR(dest.put(compressed));
+      report.bytes_written += compressed.body.size();
+    } else {
+      COVID_RETURN_IF_ERROR(dest.put(o->object));
+      report.bytes_written += o->object.body.size();
+    }
     report.written++;
-    report.bytes_written += o->object.body.size();
   }
   // The new version is in place: what only the old one used may go.
   COVID_RETURN_IF_ERROR(put_manifest(dest, next, garbage));

@@ -62,6 +62,9 @@ inline constexpr const char* kAssetCache = "public, max-age=300";
 struct SiteObject {
   PublishedObject object;
   std::string hash;  // XXH3-64 of the uncompressed bytes, 16 hex digits
+  // Above 0: object.body is uncompressed, and is gzip-compressed at this level (when that is
+  // smaller) only if publish_site() writes it.
+  int gzip_level = 0;
 };
 
 struct Site {
