@@ -119,6 +119,12 @@ for (const [query, id] of [['', 'US'], ['?loc=06', '06'], [`?loc=${county}&rank=
   });
 }
 
+await check('the published footer links to no API', async () => {
+  assert.match(await page.textContent('footer'), /Published by covid-etl publish/);
+  assert.equal(await page.locator('footer a[href^="api/"]').count(), 0);
+  assert.match(await livePage.textContent('footer'), /Served by covid-etl serve/);
+});
+
 await check('the search finds the same locations', async () => {
   const matches = async (p, origin, text) => {
     await p.goto(origin + '/');

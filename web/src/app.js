@@ -156,6 +156,11 @@ function dataIndex() {
       .catch(() => null)
       .then((j) => {
         published = !!(j && j.objects);
+        // A published copy has no API to link to: say what it is instead.
+        const foot = document.querySelector('footer p');
+        if (published && foot) {
+          foot.innerHTML = 'Published by <code>covid-etl publish</code>: the data as of its last run. Charts: <a href="uPlot.LICENSE.txt">uPlot</a> (MIT).';
+        }
         return published ? j : null;
       });
   }
