@@ -122,8 +122,7 @@ nlohmann::json to_json(const RunSummary& s) {
   }
   j["errors"] = errors;
   j["error_count"] = error_count;
-  j["stage"] = s.status == RunStatus::kFailed ? nlohmann::json(stage_name(s.failure.kind()))
-                                              : nlohmann::json();
+  j["stage"] = s.status == RunStatus::kFailed ? nlohmann::json(s.stage()) : nlohmann::json();
   j["message"] = s.status == RunStatus::kFailed ? nlohmann::json(scrub(s.failure.message()))
                                                 : nlohmann::json();
   j["first_date"] = or_null(s.first_date);
@@ -138,6 +137,7 @@ nlohmann::json to_json(const RunSummary& s) {
                      {"replaced", l.replaced},   {"last_changed", or_null(l.last_changed)}};
   }
   j["levels"] = levels;
+  j["publish"] = s.publish;
   j["notifications"] = nlohmann::json();
   if (s.notifications) {
     j["notifications"] = {{"delivered", s.notifications->delivered},
@@ -154,7 +154,7 @@ std::string to_text(const RunSummary& s) {
   if (s.dry_run) out += " (dry run: nothing written)";
   out += ": ";
   if (s.status == RunStatus::kFailed) {
-    out += std::string("FAILED at ") + stage_name(s.failure.kind()) + ": " + s.failure.message();
+    out += "FAILED at " + s.stage() + ": " + s.failure.message();
   } else {
     out += to_string(s.status);
   }
@@ -175,7 +175,7 @@ std::string to_text(const RunSummary& s) {
   if (!s.first_date.empty()) {
     out += "  series    " + s.first_date + " .. " + s.last_date + "\n";
   }
-  if (s.status != RunStatus::kFailed) {
+  if (s.status != RunStatus::kFailed || s.failed_stage == "publish") {
     out += std::string("  ") + (s.dry_run ? "would load " : "loaded    ") +
            std::to_string(s.counts.inserted) + " inserted, " + std::to_string(s.counts.updated) +
            " updated, " + std::to_string(s.counts.unchanged) + " unchanged, " +
@@ -225,6 +225,24 @@ std::string to_text(const RunSummary& s) {
            std::to_string(n.pending) + " pending, " + std::to_string(n.failed) + " failed\n";
     for (const std::string& e : n.errors) out += "    " + e + "\n";
   }
+  if (s.publish.is_object()) {
+    const nlohmann::json& p = s.publish;
+    std::string to = p.value("to", "");
+    if (p.contains("error")) {
+      out += "  publish   " + to + ": FAILED: " + p.value("error", "") + "\n";
+    } else {
+      char buf[200];
+      std::snprintf(buf, sizeof buf,
+                    ": %llu objects: %llu written (%llu bytes), %llu unchanged, %llu deleted, "
+                    "in %.2f s\n",
+                    (unsigned long long)p.value("objects", uint64_t{0}),
+                    (unsigned long long)p.value("written", uint64_t{0}),
+                    (unsigned long long)p.value("bytes_written", uint64_t{0}),
+                    (unsigned long long)p.value("unchanged", uint64_t{0}),
+                    (unsigned long long)p.value("deleted", uint64_t{0}), p.value("seconds", 0.0));
+      out += "  published " + to + buf;
+    }
+  }
   if (s.diagnostics.error_count() > 0) {
     out += "  errors    " + std::to_string(s.diagnostics.error_count()) + ", the first:\n";
     for (size_t i = 0; i < s.diagnostics.errors().size() && i < kTextErrors; ++i) {
@@ -236,7 +254,9 @@ std::string to_text(const RunSummary& s) {
 }
 
 std::string unreachable_hint(const RunSummary& s) {
-  if (s.status != RunStatus::kFailed || s.failure.kind() != ErrorKind::kExtract) return "";
+  if (s.status != RunStatus::kFailed || s.failure.kind() != ErrorKind::kExtract ||
+      !s.failed_stage.empty())
+    return "";
   bool unreachable = false;
   for (const SourceReport& r : s.sources) {
     bool http = r.url.starts_with("http://") || r.url.starts_with("https://");

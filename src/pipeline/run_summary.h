@@ -60,6 +60,16 @@ struct RunSummary {
   };
   std::vector<Stale> stale;
   nlohmann::json source_states = nlohmann::json::array();
+  // The stage of a failure when it is not stage_name(failure.kind()): "publish" for a run whose
+  // data was committed but whose publish (publish/after_run.h) failed.
+  std::string failed_stage;
+  // What the publish after the run did (publish/after_run.h): {"to", "objects", "written",
+  // "unchanged", "deleted", "bytes_written", "seconds"} or {"to", "error"}; null: no publish.
+  nlohmann::json publish = nullptr;
+
+  std::string stage() const {
+    return failed_stage.empty() ? stage_name(failure.kind()) : failed_stage;
+  }
 
   int exit_status() const { return status == RunStatus::kFailed ? exit_code(failure.kind()) : 0; }
 };

@@ -19,6 +19,7 @@
 #include "load/store.h"
 #include "notify/dispatcher.h"
 #include "pipeline/etl_run.h"
+#include "publish/after_run.h"
 #include "schedule/event_log.h"
 #include "schedule/run_manager.h"
 #include "serve/api.h"
@@ -116,7 +117,10 @@ int daemon_command(const std::function<Result<Config>()>& load_config, bool json
       SystemClock clock;
       auto store = open_store(c->db, run_store_options(*c, options.dry_run));
       if (!store.ok()) return run_etl_unopened(*c, store.status(), http, clock, options);
-      return run_etl(*c, **store, http, clock, options);
+      RunSummary summary = run_etl(*c, **store, http, clock, options);
+      // [publish] to: after a run that changed data, or that follows a failed publish.
+      publish_after_run(*c, **store, clock, summary);
+      return summary;
     };
   };
   RunManager runs(runner_for(config), log);

@@ -65,7 +65,8 @@ std::string error_type(ErrorKind kind) {
 
 }  // namespace
 
-int run_lambda_runtime(const std::function<Result<Config>()>& load_config) {
+int run_lambda_runtime(const std::function<Result<Config>()>& load_config,
+                       const AfterRun& after_run) {
   const char* api = std::getenv("AWS_LAMBDA_RUNTIME_API");
   if (api == nullptr || *api == '\0') {
     std::fprintf(
@@ -111,6 +112,7 @@ int run_lambda_runtime(const std::function<Result<Config>()>& load_config) {
     RunSummary summary;
     if (auto store = open_store(config->db, run_store_options(*config, false)); store.ok()) {
       summary = run_etl(*config, **store, http, clock, RunOptions{});
+      if (after_run) after_run(*config, **store, clock, summary);
     } else {
       summary = run_etl_unopened(*config, store.status(), http, clock, RunOptions{});
     }

@@ -11,12 +11,20 @@
 
 #include <functional>
 
+#include "common/clock.h"
 #include "common/status.h"
 #include "config/config.h"
+#include "load/store.h"
+#include "pipeline/run_summary.h"
 
 namespace covid {
 
+// What runs after each run, with the run's store, before the invocation is answered: the
+// publish of [publish] to (publish/after_run.h, given by app/: this file sits below publish/).
+using AfterRun = std::function<void(const Config&, Store&, const Clock&, RunSummary&)>;
+
 // `load_config` builds the configuration (an init error when it fails). Returns the exit status.
-int run_lambda_runtime(const std::function<Result<Config>()>& load_config);
+int run_lambda_runtime(const std::function<Result<Config>()>& load_config,
+                       const AfterRun& after_run = {});
 
 }  // namespace covid

@@ -1,0 +1,165 @@
+"""covid-etl publish to a folder, end to end with the real binary (issue 19).
+
+PublishFolder: the national and state series of ../shared/data loaded without their last day,
+published; then the one-day run, published again: the second publish writes exactly the objects
+whose content changed and the data index, and deletes the objects only the old index named
+(counted from the two indexes); a third publish writes nothing. The folder is served by a plain
+static server (python's http.server) and every object the index names is there. `run` with
+[publish] to publishes after its commit; a publish that fails is reported as a failure of stage
+`publish` (exit status, history, the outbox), the data stays committed, and the next run, which
+changes nothing, publishes again. (The page itself, loaded from such a folder in Chromium, is
+tests/browser/publish.test.mjs.)
+"""
+import csv
+import json
+import os
+import subprocess
+import threading
+import unittest
+import urllib.request
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+from etl import NYT, JHU, SHARED, TempDirTest, cli, history
+
+STATES = os.path.join(SHARED, "nyt", "us-states.csv")
+
+
+def without_last_day(src, dst):
+    """Copies a date-first CSV without the rows of its last date; returns that date."""
+    with open(src, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    last = max(r[0] for r in rows[1:])
+    with open(dst, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerows([rows[0]] + [r for r in rows[1:] if r[0] != last])
+    return last
+
+
+class Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class PublishFolder(TempDirTest):
+    def run_etl(self, nyt, states, *extra):
+        p = cli("run", "--json", "--db", self.db, "--nyt", nyt, "--jhu", JHU, "--states", states, *extra)
+        return p.returncode, (json.loads(p.stdout) if p.stdout.strip() else None), p.stderr
+
+    def publish(self, site):
+        p = cli("publish", "--json", "--db", self.db, "--to", site)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return json.loads(p.stdout)
+
+    def index(self, site):
+        with open(os.path.join(site, "data", "index.json"), encoding="utf-8") as f:
+            return json.load(f)
+
+    def keys(self, index):
+        return set(index["objects"].values()) | {index["locations"]}
+
+    def test_one_day_run_publishes_only_what_changed(self):
+        nyt, states = self.path("us.csv"), self.path("us-states.csv")
+        without_last_day(NYT, nyt)
+        last = without_last_day(STATES, states)  # the states' files go on after the nation's
+        code, s, err = self.run_etl(nyt, states)
+        self.assertEqual(code, 0, err)
+        site = self.path("site")
+        first = self.publish(site)
+        self.assertEqual(first["written"], first["objects"])
+        before = self.index(site)
+
+        code, s, err = self.run_etl(NYT, STATES)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(s["status"], "ok")
+        second = self.publish(site)
+        after = self.index(site)
+        added = self.keys(after) - self.keys(before)
+        gone = self.keys(before) - self.keys(after)
+        # Exactly the objects whose content changed, and the index; the rest untouched.
+        self.assertEqual(second["written"], len(added) + 1)
+        self.assertEqual(second["deleted"], len(gone))
+        self.assertEqual(second["unchanged"], second["objects"] - second["written"])
+        self.assertLess(second["written"], second["objects"] // 4)
+        for request in ("series?location=US", "series?location=06", "summary", "rankings?level=state"):
+            self.assertNotEqual(before["objects"][request], after["objects"][request], request)
+        for request in ("rankings?level=country", "rankings?level=county&state=06"):
+            self.assertEqual(before["objects"][request], after["objects"][request], request)
+        for key in gone:
+            self.assertFalse(os.path.exists(os.path.join(site, key)), key)
+        print(f"\n      one-day publish: {second['written']} of {second['objects']} objects written "
+              f"({second['bytes_written']} bytes), {second['deleted']} deleted")
+
+        third = self.publish(site)
+        self.assertEqual((third["written"], third["deleted"]), (0, 0))
+
+        # A plain static server serves the folder: every object the index names, as JSON.
+        server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=site))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        base = f"http://127.0.0.1:{server.server_address[1]}/"
+        with urllib.request.urlopen(base + after["objects"]["series?location=06"]) as r:
+            self.assertEqual(r.headers["Content-Type"], "application/json")
+            series = json.load(r)
+        self.assertEqual(series["location"], "06")
+        self.assertEqual(series["date"][-1], last)
+        with urllib.request.urlopen(base) as r:
+            self.assertIn(b'href="data/index.json"', r.read())
+
+    def test_run_publishes_after_commit_and_retries_a_failed_publish(self):
+        blocker = self.path("blocker")
+        with open(blocker, "w") as f:
+            f.write("a file where the site's folder should be\n")
+        site = os.path.join(blocker, "site")
+        conf = self.path("covid-etl.toml")
+        with open(conf, "w") as f:
+            f.write(f'[publish]\nto = "{site}"\n')
+        code, s, err = self.run_etl(NYT, STATES, "--config", conf)
+        # The data is committed; the publish failed: exit 3, stage publish.
+        self.assertEqual(code, 3, err)
+        self.assertEqual((s["status"], s["stage"]), ("failed", "publish"))
+        self.assertIn("error", s["publish"])
+        self.assertGreater(s["inserted"], 0)
+        runs = history(self.db)
+        self.assertEqual((runs[0]["status"], runs[0]["stage"]), ("failed", "publish"))
+        self.assertEqual(runs[0]["inserted"], s["inserted"])
+        self.assertIn(s["publish"]["error"], runs[0]["error"])
+        p = cli("export", "--db", self.db, "--location", "06")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertGreater(len(p.stdout.splitlines()), 100)
+        p = cli("notify", "--list", "--all", "--json", "--db", self.db)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        failures = [m for m in json.loads(p.stdout) if m["event"] == "failure"]
+        self.assertEqual(len(failures), 1, p.stdout)
+        self.assertIn("FAILED at publish", failures[0]["subject"])
+
+        # The destination can be written again: the next run changes nothing, and publishes.
+        os.remove(blocker)
+        code, s, err = self.run_etl(NYT, STATES, "--config", conf)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(s["status"], "unchanged")
+        self.assertEqual(s["publish"]["written"], s["publish"]["objects"])
+        self.assertTrue(os.path.exists(os.path.join(site, "data", "index.json")))
+        self.assertEqual(history(self.db)[0]["status"], "unchanged")
+        # Then a run that changes nothing does not publish.
+        code, s, err = self.run_etl(NYT, STATES, "--config", conf)
+        self.assertEqual(code, 0, err)
+        self.assertIsNone(s["publish"])
+
+    def test_command_line(self):
+        p = cli("publish", "--db", self.db)
+        self.assertEqual(p.returncode, 64)
+        self.assertIn("--to", p.stderr)
+        p = cli("publish", "--db", self.db, "--too", self.path("site"))
+        self.assertEqual(p.returncode, 64)
+        self.assertIn("--to", p.stderr)
+        p = cli("publish", "--db", self.path("none.db"), "--to", self.path("site"))
+        self.assertEqual(p.returncode, 4, p.stderr)
+        self.assertFalse(os.path.exists(self.path("site")))
+        p = cli("publish", "--help")
+        self.assertEqual(p.returncode, 0)
+        self.assertIn("s3://", p.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
