@@ -23,6 +23,7 @@
 #include "notify/dispatcher.h"
 #include "pipeline/etl_run.h"
 #include "pipeline/freshness.h"
+#include "publish/publisher.h"
 #include "schedule/daemon.h"
 #include "schedule/lambda_runtime.h"
 #include "serve/locations.h"
@@ -395,6 +396,33 @@ int cmd_serve(const CommonFlags& flags, const std::string& listen) {
   return serve::serve_command(*config);
 }
 
+// publish: the dashboard as static objects (src/publish/publisher.h).
+int cmd_publish(const CommonFlags& flags, const std::string& to, bool json) {
+  auto config = build_config(flags);
+  if (!config.ok()) return report(config.status());
+  std::string dest = to.empty() ? config->publish_to : to;
+  if (dest.empty()) {
+    return report(Status::Usage(
+        "publish: give --to DEST (a folder, file:///PATH or s3://BUCKET/PREFIX) or [publish] to "
+        "in the configuration"));
+  }
+  auto r = publish_to(*config, dest);
+  if (!r.ok()) return report(r.status());
+  if (json) {
+    std::cout << nlohmann::json{{"objects", r->objects},
+                                {"written", r->written},
+                                {"unchanged", r->unchanged},
+                                {"deleted", r->deleted},
+                                {"bytes_written", r->bytes_written},
+                                {"seconds", r->seconds}}
+                     .dump()
+              << "\n";
+  } else {
+    std::printf("covid-etl publish: %s\n", r->text().c_str());
+  }
+  return 0;
+}
+
 int main_impl(int argc, char** argv) {
   // As an AWS Lambda function's `bootstrap`, the binary gets no arguments: it is the runtime.
   std::string_view program = argv[0];
@@ -527,6 +555,19 @@ int main_impl(int argc, char** argv) {
   daemon->add_option("--log-format", log_format, "human or json")
       ->check(CLI::IsMember({"human", "json"}));
 
+  std::string publish_dest;
+  bool publish_json = false;
+  CLI::App* publish = app.add_subcommand(
+      "publish",
+      "write the dashboard and every API response it needs as static files to a folder or an S3 "
+      "bucket, incrementally");
+  add_common(publish);
+  publish->add_option("--to", publish_dest,
+                      "where: a folder (./site), file:///PATH, or "
+                      "s3://BUCKET[/PREFIX][?region=R][&endpoint=URL] (default: [publish] to; env "
+                      "COVID_ETL_PUBLISH_TO)");
+  publish->add_flag("--json", publish_json, "print the counts as one JSON object");
+
   CLI::App* lambda = app.add_subcommand(
       "lambda", "the AWS Lambda runtime loop: one ETL run per invocation (also as `bootstrap`)");
   add_common(lambda);
@@ -553,6 +594,7 @@ int main_impl(int argc, char** argv) {
   if (exp->parsed()) return cmd_export(flags, format, from, to, location, per_100k);
   if (hist->parsed()) return cmd_history(flags, history_json, limit, history_sources);
   if (serve->parsed()) return cmd_serve(flags, listen);
+  if (publish->parsed()) return cmd_publish(flags, publish_dest, publish_json);
   if (daemon->parsed()) {
     return daemon_command(
         [&flags, &listen, &log_format]() -> Result<Config> {

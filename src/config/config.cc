@@ -360,7 +360,7 @@ Result<Config> load_config_file(const std::string& path, Config c) {
   Checker check(path);
   check.known(root, "",
               {"db", "sources", "datasets", "transform", "quality", "freshness", "extract", "load",
-               "notify", "notifications", "schedule", "serve"});
+               "notify", "notifications", "schedule", "serve", "publish"});
   check.string(root, "db", "db", &c.db);
 
   if (const toml::table* t = check.table(root, "sources")) {
@@ -526,6 +526,10 @@ Result<Config> load_config_file(const std::string& path, Config c) {
                  "'serve.listen' must be HOST:PORT, e.g. \"127.0.0.1:8080\"");
     }
   }
+  if (const toml::table* t = check.table(root, "publish")) {
+    check.known(*t, "publish.", {"to"});
+    check.string(*t, "to", "publish.to", &c.publish_to);
+  }
   if (const toml::table* t = check.table(root, "schedule")) {
     check.known(*t, "schedule.", {"cron", "time_zone", "stop_timeout_ms"});
     check.string(*t, "cron", "schedule.cron", &c.schedule);
@@ -619,6 +623,7 @@ void apply_environment(Config& c, const std::function<const char*(const char*)>&
     c.world = true;
   }
   set("COVID_ETL_LISTEN", &c.listen);
+  set("COVID_ETL_PUBLISH_TO", &c.publish_to);
 }
 
 }  // namespace covid

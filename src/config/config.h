@@ -103,6 +103,10 @@ struct Config {
   std::string schedule = "15 12 * * *";            // [schedule] cron: when the daemon runs the ETL
   std::string time_zone = "UTC";                   // [schedule] time_zone: an IANA name
   std::chrono::milliseconds stop_timeout{60'000};  // [schedule] how long a stop waits for a run
+  // [publish] to, COVID_ETL_PUBLISH_TO: where `run` (and the daemon, the Lambda handler) publishes
+  // the dashboard after a run (`covid-etl publish --to`: a folder, file://PATH or
+  // s3://BUCKET/PREFIX); empty: no publish.
+  std::string publish_to;
 };
 
 // Splits "HOST:PORT" ("127.0.0.1:8080", "[::1]:8080", "localhost:0"; port 0: any free port).

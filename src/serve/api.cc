@@ -491,6 +491,14 @@ void map_handler(SnapshotCache& cache, const Request& req, Response& resp) {
           resp);
 }
 
+// GET /data/index.json: where the page finds its data. A site made by `covid-etl publish` holds
+// the index of its published objects there (publish/publisher.h); this server says "ask the API".
+void data_index(const Request& req, Response& resp) {
+  static const auto rep = Representation::make(
+      kJson, "{\"version\":1,\"api\":\"api/v1/\",\"objects\":null}\n", "no-cache");
+  respond(req, rep, resp);
+}
+
 // GET /api/v1: the endpoints, with where their description is.
 void api_index(const Request& req, Response& resp) {
   Params p;
@@ -594,6 +602,7 @@ void add_api_routes(Router& router, SnapshotCache& cache, const ServerMetrics& m
   router.add("/api/v1/map", kGetHead,
              [c](const Request& q, Response& r) { map_handler(*c, q, r); });
   router.add("/api/v1", kGetHead, [](const Request& q, Response& r) { api_index(q, r); });
+  router.add("/data/index.json", kGetHead, [](const Request& q, Response& r) { data_index(q, r); });
   router.add("/healthz", kGetHead, [c](const Request& q, Response& r) { healthz(*c, q, r); });
   router.add("/metrics", kGetHead,
              [c, m](const Request& q, Response& r) { metrics_handler(*c, *m, q, r); });

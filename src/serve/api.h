@@ -13,6 +13,9 @@
 //                                       (county: the counties of state SS, required)
 // `location` is any location the store knows (the nation's series is made with each snapshot,
 // any other's read from the store on its first request and kept; see snapshot.h).
+//   GET /data/index.json                {"version":1,"api":"api/v1/","objects":null}: the page
+//                                       asks it first; a site made by `covid-etl publish` answers
+//                                       there the index of its objects (publish/publisher.h)
 //   GET /healthz                        200 when the database can be read, else 503
 //   GET /metrics                        Prometheus text: the runs table and the server
 // Every parameter is checked: an unknown or repeated name, a malformed date, from after to, an

@@ -15,7 +15,9 @@
 //   scale=log, per100k=1, hide=deaths,recovered, metric=deaths_avg7 (the comparison's),
 //   rank=county|country, rankby=deaths,
 //   map=county, map_metric=deaths, map_rate=absolute, map_date=YYYY-MM-DD, map_state=SS (the map's)
-// Every URL is relative (api/v1/...), so the page works from any folder or bucket.
+// Every URL is relative (api/v1/...), so the page works from any folder or bucket; the page asks
+// data/index.json first, which says where the data is: the API (`covid-etl serve`) or the objects
+// of a published copy (`covid-etl publish`: "Data" below).
 // The map is web/src/map.js (window.covidMap.mount(el, opts)), loaded after the first chart.
 // The page sets the performance mark "first-chart-paint" once the first chart is on screen.
 
@@ -138,8 +140,95 @@ function writeUrl(replace) {
 
 // ---- Data ---------------------------------------------------------------------------------
 
+// Where the data comes from. data/index.json (preloaded by index.html) says: `covid-etl serve`
+// answers {"api": "api/v1/", "objects": null}: every request goes to the API. A site made by
+// `covid-etl publish` (a folder or bucket, no covid-etl behind it) holds {"objects": {request:
+// object}, "locations": object}: each API request is answered by its published object, found by
+// requestKey(), which src/publish/publisher.h (canonical_request) mirrors; a request it does not
+// map answers 404 "not published"; /api/v1/locations is answered here from the list of every
+// location, searched as the server searches (src/serve/locations.h).
+let siteIndex = null;
+let published = false;  // known once dataIndex() has answered
+function dataIndex() {
+  if (!siteIndex) {
+    siteIndex = fetch('data/index.json')
+      .then((r) => (r.ok ? r.json() : null))
+      .catch(() => null)
+      .then((j) => {
+        published = !!(j && j.objects);
+        return published ? j : null;
+      });
+  }
+  return siteIndex;
+}
+// The canonical key of an API URL: its path after api/v1/, then its parameters sorted by name,
+// decoded ('api/v1/map?metric=cases&level=state' -> 'map?level=state&metric=cases').
+function requestKey(url) {
+  const rest = url.slice(API.length);
+  const q = rest.indexOf('?');
+  const params = [...new URLSearchParams(q < 0 ? '' : rest.slice(q + 1))]
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const path = q < 0 ? rest : rest.slice(0, q);
+  return params.length ? path + '?' + params.map(([k, v]) => `${k}=${v}`).join('&') : path;
+}
+const jsonResponse = (body, status) => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+// fetch() for the page's data: the API's URL, answered by the API or by a published object.
+async function dataFetch(url) {
+  const site = url.startsWith(API) ? await dataIndex() : null;
+  if (!site) return fetch(url);
+  const key = requestKey(url);
+  if (key === 'locations' || key.startsWith('locations?')) return jsonResponse(await searchLocations(site, key), 200);
+  const object = site.objects[key];
+  if (!object) return jsonResponse({ status: 404, error: 'not_found', message: `not published: ${key}` }, 404);
+  return fetch(object);
+}
+window.covidData = { fetch: dataFetch };  // map.js asks its data through it
+
+// /api/v1/locations over the published list of every location: LocationIndex::search and
+// locations_json (src/serve/locations.cc) in JavaScript.
+let allLocations = null;
+const fold = (s) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+async function searchLocations(site, key) {
+  if (!allLocations) {
+    allLocations = fetch(site.locations).then((r) => {
+      if (!r.ok) throw new Error(`${site.locations}: HTTP ${r.status}`);
+      return r.json();
+    }).then((j) => j.locations.map((l) => ({ l, name: fold(l.name), label: fold(l.label), id: fold(l.id) })));
+    allLocations.catch(() => { allLocations = null; });
+  }
+  const all = await allLocations;
+  const p = new URLSearchParams(key.includes('?') ? key.slice(key.indexOf('?') + 1) : '');
+  const type = p.get('type') || '';
+  const text = p.get('q') || '';
+  const limit = Number(p.get('limit') || 100);
+  const ids = p.has('id') ? new Set(p.get('id').split(',').filter(Boolean)) : null;
+  const q = fold(text.replace(/^[ \t]+|[ \t]+$/g, ''));
+  const hits = [];
+  for (const x of all) {
+    if ((type && x.l.type !== type) || (ids && !ids.has(x.l.id))) continue;
+    let rank;
+    if (!q || x.name === q || x.id === q) rank = 0;
+    else if (x.name.startsWith(q) || x.id.startsWith(q) || (x.l.fips && x.l.fips.startsWith(q))) rank = 1;
+    else {
+      let at = x.label.indexOf(q);
+      if (at < 0) continue;
+      rank = 3;
+      for (; at >= 0; at = x.label.indexOf(q, at + 1)) {
+        if (at === 0 || !/[a-z0-9\u0080-\uffff]/.test(x.label[at - 1])) { rank = 2; break; }
+      }
+    }
+    hits.push({ rank, x });
+  }
+  const level = (t) => ({ nation: 0, state: 1, county: 2 }[t] ?? 3);
+  const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+  hits.sort((a, b) => a.rank - b.rank || level(a.x.l.type) - level(b.x.l.type) || cmp(a.x.name, b.x.name) ||
+    cmp(a.x.label, b.x.label) || cmp(a.x.l.id, b.x.l.id));
+  const list = hits.slice(0, limit).map((h) => h.x.l);
+  return { q: text, type: type || null, limit, total: hits.length, count: list.length, locations: list };
+}
+
 async function getJson(url) {
-  const res = await fetch(url);
+  const res = await dataFetch(url);
   const body = await res.json().catch(() => null);
   if (!res.ok) throw new Error((body && body.message) || `${url}: HTTP ${res.status}`);
   return body;
@@ -546,9 +635,20 @@ function updateTable(from, to) {
   document.querySelector('#days tbody').replaceChildren(...rows);
   const csv = $('csv');
   const id = view.id;
-  csv.href = `${API}export.csv?location=${encodeURIComponent(id)}&from=${from}&to=${to}${state.per100k ? '&per_100k=true' : ''}`;
+  csv.href = published ? exportCsv(r, lo, hi)
+    : `${API}export.csv?location=${encodeURIComponent(id)}&from=${from}&to=${to}${state.per100k ? '&per_100k=true' : ''}`;
   csv.download = `covid-${id.replace(/[^A-Za-z0-9_-]/g, '-').toLowerCase()}-${from}-to-${to}.csv`;
   csv.textContent = `Download CSV (${intFmt.format(count)} day${count === 1 ? '' : 's'})`;
+}
+
+// A published copy has no export endpoint: the same columns (serve/series.h export_csv), made
+// here from the series, as a data: URL.
+function exportCsv(r, lo, hi) {
+  const cols = ['cases', 'deaths', 'recovered'];
+  if (state.per100k) cols.push('cases_per_100k', 'deaths_per_100k', 'new_cases_avg7_per_100k', 'new_deaths_avg7_per_100k');
+  const lines = [['date', ...cols].join(',')];
+  for (let i = lo; i <= hi && i >= 0; i++) lines.push([r.date[i], ...cols.map((c) => (r[c] && known(r[c][i]) ? r[c][i] : ''))].join(','));
+  return 'data:text/csv;charset=utf-8,' + encodeURIComponent(lines.join('\n') + '\n');
 }
 
 function showCards() {
@@ -1090,8 +1190,6 @@ async function render(first) {
   performance.mark('data-fetched');
   await buildCharts(first);
   document.documentElement.dataset.chartReady = '1';
-  // The page's <link rel=preload> asks for the nation's series: take it (a warning otherwise).
-  if (id !== NATION) loadSeries(NATION).catch(() => {});
   const unknown = await names();
   if (seq !== renderSeq) return;
   if (unknown.length) {

@@ -9,9 +9,10 @@
 // the list of locations that have no shape on the map.
 //
 // Data: GET api/v1/map (one call per level, metric and month of dates; the latest date alone
-// first), by relative URLs, so the page works from any folder. Shapes: us-atlas's Albers-projected
-// TopoJSON (drawn as they are) and world-atlas's (projected with d3-geo's Equal Earth), decoded by
-// topojson-client; each shape is made into a Path2D once, and a frame (a date) only fills them:
+// first), by relative URLs, so the page works from any folder; asked through app.js's dataFetch,
+// which answers them from a published copy's objects when the page is one (covid-etl publish).
+// Shapes: us-atlas's Albers-projected TopoJSON (drawn as they are) and world-atlas's (projected
+// with d3-geo's Equal Earth), decoded by topojson-client; each shape is made into a Path2D once, and a frame (a date) only fills them:
 // canvas, not SVG (3,142 county paths restyled per frame cost SVG a style recalculation each time).
 // Performance marks: 'map-paint' after the first frame is on screen; measures 'map-frame' for
 // each date drawn.
@@ -56,7 +57,8 @@
     document.head.appendChild(l);
   }
   async function getJson(url) {
-    const res = await fetch(url);
+    // The API's data through the page's dataFetch (app.js: the API, or a published copy's objects).
+    const res = await (url.startsWith('api/') && window.covidData ? window.covidData.fetch(url) : fetch(url));
     if (!res.ok) throw new Error(`${url}: ${res.status}`);
     return res.json();
   }

@@ -1,0 +1,417 @@
+#include "publish/publisher.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "load/store.h"
+#include "serve/api.h"
+#include "serve/assets.h"
+#include "serve/http.h"
+#include "serve/locations.h"
+#include "serve/metrics.h"
+#include "serve/representation.h"
+#include "serve/router.h"
+
+namespace covid {
+namespace {
+
+using serve::Representation;
+
+constexpr const char* kJson = "application/json";
+constexpr int kReadAttempts = 3;  // a run that commits during a publish: read it again
+
+std::string hex64(uint64_t h) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)h);
+  return buf;
+}
+
+// The content hash of a response: serve's ETag is the XXH3-64 of the identity bytes ("\"HEX\""
+// or "\"HEX-gz\"" for the gzip form: representation.h); without one, the hash of the bytes.
+std::string content_hash(std::string_view etag, std::string_view body) {
+  if (etag.size() >= 18 && etag.front() == '"') {
+    std::string_view hex = etag.substr(1, 16);
+    if (std::all_of(hex.begin(), hex.end(),
+                    [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }))
+      return std::string(hex);
+  }
+  return hex64(XXH3_64bits(body.data(), body.size()));
+}
+
+std::string percent_encode(std::string_view s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (char c : s) {
+    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '-' || c == '_' || c == '.' || c == '~';
+    if (plain) {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[(unsigned char)c >> 4];
+      out += kHex[(unsigned char)c & 15];
+    }
+  }
+  return out;
+}
+
+struct Fetched {
+  std::string body, content_type, content_encoding, hash;
+};
+
+// GET `target` through serve's router, as a browser that takes gzip asks it.
+Result<Fetched> fetch(const serve::Router& router, const std::string& target) {
+  serve::Request req;
+  req.method = serve::Method::kGet;
+  req.method_text = "GET";
+  req.target = target;
+  serve::split_target(target, &req.path, &req.query);
+  req.headers.emplace_back("accept-encoding", "gzip");
+  serve::Response resp;
+  router.dispatch(req, resp);
+  if (resp.status != 200) {
+    std::string message = std::string(resp.body);
+    try {
+      message = nlohmann::json::parse(resp.body).value("message", message);
+    } catch (const nlohmann::json::exception&) {
+    }
+    std::string text = "publish: " + target + ": " + message;
+    return resp.status == 503 ? Status::Load(text) : Status::Internal(text);
+  }
+  Fetched f;
+  f.body = std::string(resp.body);
+  f.content_type = std::string(resp.content_type);
+  f.content_encoding = std::string(resp.content_encoding);
+  f.hash = content_hash(resp.etag, resp.body);
+  return f;
+}
+
+SiteObject from_representation(std::string key, const Representation& rep,
+                               std::string cache_control) {
+  SiteObject o;
+  o.object.key = std::move(key);
+  o.object.content_type = rep.content_type;
+  o.object.cache_control = std::move(cache_control);
+  o.object.body = rep.gzip.empty() ? rep.identity : rep.gzip;
+  o.object.content_encoding = rep.gzip.empty() ? "" : "gzip";
+  o.hash = content_hash(rep.etag, rep.identity);
+  return o;
+}
+
+std::string data_key(const std::string& hash) { return "data/" + hash + ".json"; }
+
+// The requests of web/src/app.js and web/src/map.js, and the objects that answer them.
+class SiteBuilder {
+ public:
+  explicit SiteBuilder(serve::SnapshotCache& cache) : cache_(cache), router_(metrics_) {
+    serve::add_api_routes(router_, cache_, metrics_);
+    serve::add_asset_routes(router_);
+  }
+
+  Result<Site> build() {
+    auto snap = cache_.current();
+    if (!snap->available)
+      return Status::Load("publish: the database cannot be read: " + snap->error);
+    auto index = cache_.locations(*snap);
+    if (!index.ok()) return index.status();
+    const std::vector<Location>& all = (*index)->all();
+
+    COVID_RETURN_IF_ERROR(request("summary", {}));
+    COVID_RETURN_IF_ERROR(request("states", {}));
+    // Rankings: states, countries, and the counties of every state the page can be on (a
+    // state's id, or the first two digits of a county's: app.js rankState()).
+    std::set<std::string> states;
+    auto two_digits = [](const std::string& id) {
+      return id.size() >= 2 && id[0] >= '0' && id[0] <= '9' && id[1] >= '0' && id[1] <= '9';
+    };
+    for (const Location& l : all) {
+      if (l.type == "state" && l.id.size() == 2 && two_digits(l.id)) states.insert(l.id);
+      if (l.type == "county" && two_digits(l.id)) states.insert(l.id.substr(0, 2));
+    }
+    COVID_RETURN_IF_ERROR(request("rankings", {{"level", "state"}}));
+    COVID_RETURN_IF_ERROR(request("rankings", {{"level", "country"}}));
+    for (const std::string& st : states) {
+      COVID_RETURN_IF_ERROR(request("rankings", {{"level", "county"}, {"state", st}}));
+    }
+    // Every location's series, and the notes of those that have some (the page shows none for
+    // the others: a request the index does not map is answered "not published").
+    for (const Location& l : all) COVID_RETURN_IF_ERROR(request("series", {{"location", l.id}}));
+    std::set<std::string> noted;
+    for (const Annotation& a : snap->annotations) noted.insert(a.location);
+    for (const std::string& id : noted) {
+      COVID_RETURN_IF_ERROR(request("annotations", {{"location", id}}));
+    }
+    // The maps: each level, metric and rate; the last date, then every month (map.js mapUrl).
+    for (const char* level : {"state", "county", "country"}) {
+      auto m = cache_.map_level(*snap, level);
+      if (!m.ok()) return m.status();
+      for (const char* metric : {"cases", "deaths"}) {
+        for (const char* per : {"true", "false"}) {
+          std::vector<std::pair<std::string, std::string>> p = {
+              {"level", level}, {"metric", metric}, {"per_100k", per}};
+          COVID_RETURN_IF_ERROR(request("map", p));
+          if ((*m)->dates.empty()) continue;
+          std::string first = format_date((*m)->dates.front());
+          std::string last = format_date((*m)->dates.back());
+          int y = std::stoi(first.substr(0, 4)), mo = std::stoi(first.substr(5, 2));
+          while (true) {
+            Date from = date_from_ymd(y, unsigned(mo), 1);
+            int ny = mo == 12 ? y + 1 : y, nm = mo == 12 ? 1 : mo + 1;
+            Date to{date_from_ymd(ny, unsigned(nm), 1).days - 1};
+            if (format_date(from) > last) break;
+            auto q = p;
+            q.emplace_back("from", format_date(from));
+            q.emplace_back("to", format_date(to));
+            COVID_RETURN_IF_ERROR(request("map", q));
+            y = ny;
+            mo = nm;
+          }
+        }
+      }
+    }
+    // Every location, for the page's own search (locations.h, as /api/v1/locations answers).
+    serve::LocationSearch everything;
+    everything.limit = std::max<size_t>(1, all.size());
+    auto list = Representation::make(kJson, serve::locations_json(**index, everything), "");
+    SiteObject locations = from_representation("", *list, kImmutableCache);
+    locations.object.key = data_key(locations.hash);
+    std::string locations_key = locations.object.key;
+    data_.emplace(locations.object.key, std::move(locations));
+
+    Site site;
+    site.requests = requests_.size();
+    SiteObject page;
+    for (size_t i = 0; i < serve::kEmbeddedAssetCount; ++i) {
+      const serve::EmbeddedAsset& a = serve::kEmbeddedAssets[i];
+      std::string path = a.path;
+      auto f = fetch(router_, path);
+      if (!f.ok()) return f.status();
+      SiteObject o;
+      bool is_page = path == "/";
+      o.object.key = is_page ? "index.html" : path.substr(1);
+      o.object.body = std::move(f->body);
+      o.object.content_type = std::move(f->content_type);
+      o.object.content_encoding = std::move(f->content_encoding);
+      o.object.cache_control = is_page ? kIndexCache : kAssetCache;
+      o.hash = std::move(f->hash);
+      if (is_page) {
+        page = std::move(o);
+      } else {
+        site.objects.push_back(std::move(o));
+      }
+    }
+    for (auto& [key, o] : data_) site.objects.push_back(std::move(o));
+    nlohmann::ordered_json objects = nlohmann::ordered_json::object();
+    for (const auto& [request, key] : requests_) objects[request] = key;
+    nlohmann::ordered_json body = {{"version", 1},
+                                   {"api", nullptr},
+                                   {"locations", locations_key},
+                                   {"objects", std::move(objects)}};
+    auto index_rep = Representation::make(
+        kJson, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", "");
+    site.objects.push_back(from_representation(kPublishIndexKey, *index_rep, kIndexCache));
+    if (!page.object.key.empty()) site.objects.push_back(std::move(page));
+    return site;
+  }
+
+ private:
+  Status request(const std::string& endpoint,
+                 std::vector<std::pair<std::string, std::string>> params) {
+    std::string target = "/api/v1/" + endpoint;
+    for (size_t i = 0; i < params.size(); ++i) {
+      target += (i == 0 ? "?" : "&") + params[i].first + "=" + percent_encode(params[i].second);
+    }
+    auto f = fetch(router_, target);
+    if (!f.ok()) return f.status();
+    std::string key = data_key(f->hash);
+    requests_[canonical_request(endpoint, std::move(params))] = key;
+    if (data_.count(key) == 0) {
+      SiteObject o;
+      o.object.key = key;
+      o.object.body = std::move(f->body);
+      o.object.content_type = std::move(f->content_type);
+      o.object.content_encoding = std::move(f->content_encoding);
+      o.object.cache_control = kImmutableCache;
+      o.hash = std::move(f->hash);
+      data_.emplace(key, std::move(o));
+    }
+    return Status::Ok();
+  }
+
+  serve::SnapshotCache& cache_;
+  serve::ServerMetrics metrics_;
+  serve::Router router_;
+  std::map<std::string, std::string> requests_;  // canonical request -> key
+  std::map<std::string, SiteObject> data_;       // by key
+};
+
+struct Manifest {
+  std::map<std::string, std::string> objects;  // key -> hash
+  std::set<std::string> pending;
+};
+
+Manifest parse_manifest(const std::string& text) {
+  Manifest m;
+  try {
+    auto j = nlohmann::json::parse(text);
+    for (const auto& [k, v] : j.at("objects").items()) m.objects[k] = v.get<std::string>();
+    for (const auto& k : j.value("pending", nlohmann::json::array())) {
+      m.pending.insert(k.get<std::string>());
+    }
+  } catch (const nlohmann::json::exception&) {
+    // Not a manifest this version wrote: every object is written again, nothing is deleted.
+    return Manifest{};
+  }
+  return m;
+}
+
+Status put_manifest(Destination& dest, const std::map<std::string, std::string>& objects,
+                    const std::set<std::string>& pending) {
+  nlohmann::ordered_json j = {{"version", 1},
+                              {"objects", nlohmann::ordered_json::object()},
+                              {"pending", nlohmann::ordered_json::array()}};
+  for (const auto& [k, v] : objects) j["objects"][k] = v;
+  for (const auto& k : pending) j["pending"].push_back(k);
+  PublishedObject o;
+  o.key = kPublishManifestKey;
+  o.body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  o.content_type = kJson;
+  o.cache_control = "no-cache";
+  return dest.put(o);
+}
+
+}  // namespace
+
+std::string canonical_request(std::string_view endpoint,
+                              std::vector<std::pair<std::string, std::string>> params) {
+  std::stable_sort(params.begin(), params.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string out(endpoint);
+  for (size_t i = 0; i < params.size(); ++i) {
+    out += (i == 0 ? "?" : "&") + params[i].first + "=" + params[i].second;
+  }
+  return out;
+}
+
+std::string PublishReport::text() const {
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "%zu objects: %zu written (%llu bytes), %zu unchanged, %zu deleted, in %.2f s",
+                objects, written, (unsigned long long)bytes_written, unchanged, deleted, seconds);
+  return buf;
+}
+
+Result<Site> build_site(serve::SnapshotCache& cache) { return SiteBuilder(cache).build(); }
+
+Result<PublishReport> publish_site(const Site& site, Destination& dest) {
+  auto start = std::chrono::steady_clock::now();
+  PublishReport report;
+  report.objects = site.objects.size();
+  auto got = dest.get(kPublishManifestKey);
+  if (!got.ok()) return got.status();
+  Manifest old = *got ? parse_manifest(**got) : Manifest{};
+
+  std::map<std::string, std::string> next;
+  std::vector<const SiteObject*> to_put;
+  for (const SiteObject& o : site.objects) {
+    next[o.object.key] = o.hash;
+    auto it = old.objects.find(o.object.key);
+    if (old.pending.count(o.object.key) != 0 || it == old.objects.end() || it->second != o.hash) {
+      to_put.push_back(&o);
+    }
+  }
+  std::set<std::string> garbage;
+  for (const auto& [k, v] : old.objects) {
+    if (next.count(k) == 0) garbage.insert(k);
+  }
+  for (const auto& k : old.pending) {
+    if (next.count(k) == 0) garbage.insert(k);
+  }
+  report.unchanged = site.objects.size() - to_put.size();
+  auto finish = [&] {
+    report.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return report;
+  };
+  if (to_put.empty() && garbage.empty()) return finish();
+
+  if (!to_put.empty()) {
+    // What this publish may leave behind if it stops: pending until the manifest says otherwise.
+    std::set<std::string> pending = old.pending;
+    for (const SiteObject* o : to_put) pending.insert(o->object.key);
+    COVID_RETURN_IF_ERROR(put_manifest(dest, old.objects, pending));
+  }
+  for (const SiteObject* o : to_put) {
+    COVID_RETURN_IF_ERROR(dest.put(o->object));
+    report.written++;
+    report.bytes_written += o->object.body.size();
+  }
+  // The new version is in place: what only the old one used may go.
+  COVID_RETURN_IF_ERROR(put_manifest(dest, next, garbage));
+  if (!garbage.empty()) {
+    for (const std::string& k : garbage) {
+      COVID_RETURN_IF_ERROR(dest.remove(k));
+      report.deleted++;
+    }
+    COVID_RETURN_IF_ERROR(put_manifest(dest, next, {}));
+  }
+  return finish();
+}
+
+Result<PublishReport> publish(const PublishOptions& options, Destination& dest) {
+  auto start = std::chrono::steady_clock::now();
+  StoreOptions so;
+  so.read_only = true;
+  so.lock_timeout = options.lock_timeout;
+  serve::SnapshotCache::Options co;
+  // One version of the data for the whole publish: checked again only at its end (below).
+  co.check_interval = std::chrono::hours(24);
+  co.freshness = options.freshness;
+  std::string db = options.db;
+  serve::SnapshotCache cache([db, so] { return open_store(db, so); }, co);
+  COVID_RETURN_IF_ERROR(cache.load());
+  for (int attempt = 1;; ++attempt) {
+    auto snap = cache.current();
+    if (!snap->available) {
+      return Status::Load("publish: the database cannot be read: " + snap->error);
+    }
+    auto site = build_site(cache);
+    if (!site.ok()) return site.status();
+    cache.invalidate();
+    if (cache.current() != snap && attempt < kReadAttempts) continue;  // a run committed
+    auto report = publish_site(*site, dest);
+    if (report.ok()) {
+      report->seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+    return report;
+  }
+}
+
+}  // namespace covid
+
+namespace covid {
+
+Result<PublishReport> publish_to(const Config& config, std::string_view dest) {
+  auto d = open_destination(dest);
+  if (!d.ok()) return d.status();
+  PublishOptions options;
+  options.db = config.db;
+  options.lock_timeout = config.lock_timeout;
+  options.freshness = {config.daily_stale_after_days, config.weekly_stale_after_days};
+  auto report = publish(options, **d);
+  if (!report.ok()) {
+    std::string m = report.status().message();
+    if (!m.starts_with("publish: ")) m = "publish: " + m;
+    return Status(report.status().kind(), m + " (to " + (*d)->display() + ")");
+  }
+  return report;
+}
+
+}  // namespace covid
