@@ -86,7 +86,12 @@ const server = new S3rver({
   port: 0,
   silent: true,
   directory,
-  configureBuckets: buckets.map((name) => ({ name })),
+  // A website configuration, as a bucket behind a CDN serves: a folder's address (.../site/dash/,
+  // with or without a query) answers its index.html, for a viewer's browser (no x-amz-* header).
+  configureBuckets: buckets.map((name) => ({
+    name,
+    configs: ['<WebsiteConfiguration><IndexDocument><Suffix>index.html</Suffix></IndexDocument></WebsiteConfiguration>'],
+  })),
 })
 // Koa composes its middleware when the server starts listening: these run before s3rver's own.
 server.middleware.unshift(logRequest, checkSignature)
