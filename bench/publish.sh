@@ -61,7 +61,7 @@ publish() {  # label db dest -> row "label|objects|written|MB|s"
   j=$("$BIN" publish --json --db "$2" --to "$3")
   t1=$(date +%s%N)
   echo "$j" >>"$SCRATCH/reports.jsonl"
-  "$PY" -c 'import json,sys; j=json.loads(sys.argv[1]); print(f"{j[\"objects\"]}|{j[\"written\"]}|{j[\"bytes_written\"]/1e6:.1f}")' "$j" |
+  "$PY" -c 'import json,sys; j=json.loads(sys.argv[1]); print("%d|%d|%.1f" % (j["objects"], j["written"], j["bytes_written"] / 1e6))' "$j" |
     { IFS='|' read -r o w mb; echo "$1|$o|$w|$mb|$(secs "$t0" "$t1")"; }
 }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }

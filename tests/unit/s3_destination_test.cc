@@ -1,12 +1,12 @@
 // The S3 publish destination's parts without a server: s3:// URLs, keys, S3's error documents,
 // the signed requests it makes, and its retries and error messages against a scripted transport
 // (tests/integration/test_publish_s3.py runs the real thing against s3rver).
+#include "publish/s3_destination.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <deque>
-
-#include "publish/s3_destination.h"
 
 namespace covid {
 namespace {
@@ -98,7 +98,8 @@ TEST(S3Url, TheEndpointsUserInfoIsNeverShown) {
 }
 
 TEST(S3Keys, RelativeKeysOnly) {
-  for (const char* ok : {"index.html", "data/ab.json", "a/b/c.d"}) EXPECT_TRUE(valid_object_key(ok));
+  for (const char* ok : {"index.html", "data/ab.json", "a/b/c.d"})
+    EXPECT_TRUE(valid_object_key(ok));
   for (const char* bad : {"", "/index.html", "a//b", "../x", "a/./b", "a/", "a\nb"})
     EXPECT_FALSE(valid_object_key(bad)) << bad;
 }
@@ -184,8 +185,10 @@ TEST(S3Destination, APutIsOneSignedRequestWithTheObjectsHeaders) {
   EXPECT_TRUE(has_header(c, std::string("X-Amz-Security-Token: ") + kToken));
   // No encoding: no Content-Encoding header at all.
   f.script.answers = {answer(200)};
-  ASSERT_TRUE(f.destination->put({"index.html", "<html>", "text/html", "public, max-age=60", ""}).ok());
-  for (const std::string& h : f.script.calls[1].headers) EXPECT_FALSE(h.starts_with("Content-Encoding"));
+  ASSERT_TRUE(
+      f.destination->put({"index.html", "<html>", "text/html", "public, max-age=60", ""}).ok());
+  for (const std::string& h : f.script.calls[1].headers)
+    EXPECT_FALSE(h.starts_with("Content-Encoding"));
 }
 
 TEST(S3Destination, GetReturnsTheBytesOrNothingForNoSuchKey) {
@@ -242,13 +245,15 @@ TEST(S3Destination, RefusedCredentialsNameTheKeyIdNeverTheSecretAndAreNotRetried
     EXPECT_EQ(f.script.calls.size(), 1u);
     EXPECT_EQ(s.kind(), ErrorKind::kExtract);
     const std::string& m = s.message();
-    EXPECT_NE(m.find("the credentials were refused (access key id ...WXYZ, from AWS_ACCESS_KEY_ID): " +
-                     std::string(code)),
-              std::string::npos)
+    EXPECT_NE(
+        m.find("the credentials were refused (access key id ...WXYZ, from AWS_ACCESS_KEY_ID): " +
+               std::string(code)),
+        std::string::npos)
         << m;
     EXPECT_EQ(m.find(kSecret), std::string::npos) << m;
     EXPECT_EQ(m.find(kKeyId), std::string::npos) << m;
-    EXPECT_NE(m.find("s3://site/dash/?region=eu-west-3: PUT dash/index.html"), std::string::npos) << m;
+    EXPECT_NE(m.find("s3://site/dash/?region=eu-west-3: PUT dash/index.html"), std::string::npos)
+        << m;
   }
 }
 
