@@ -84,7 +84,7 @@ class S3TestCase(TempDirTest):
         return path
 
 
-class PublishToS3(S3TestCase):
+class PublishToBucket(S3TestCase):
     def test_a_full_publish_is_readable_over_plain_http_with_its_headers(self):
         self.load()
         report = self.publish()
