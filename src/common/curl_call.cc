@@ -35,6 +35,16 @@ size_t keep_response(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
+size_t keep_header(char* data, size_t size, size_t count, void* user) {
+  auto* lines = static_cast<std::vector<std::string>*>(user);
+  std::string line(data, size * count);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+  // A new status line (a redirect or a 100 Continue before the answer) starts the list again.
+  if (line.starts_with("HTTP/")) lines->clear();
+  if (!line.empty() && lines->size() < 200) lines->push_back(std::move(line));
+  return size * count;
+}
+
 // One call on a handle that has just been created or reset.
 CurlOutcome perform_on(const LibCurl* lib, CURL* curl, const CurlCall& call) {
   CurlOutcome out;
@@ -70,8 +80,22 @@ CurlOutcome perform_on(const LibCurl* lib, CURL* curl, const CurlCall& call) {
   } else {
     lib->easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
     lib->easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    lib->easy_setopt(curl, CURLOPT_POSTFIELDS, call.body.c_str());
-    lib->easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(call.body.size()));
+    if (call.method == "GET") {
+      lib->easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+    } else if (call.method == "DELETE") {
+      lib->easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "DELETE");
+    } else {
+      // POST, or PUT: the body as POST fields (which libcurl's SigV4 signing hashes), sent with
+      // the method's name.
+      lib->easy_setopt(curl, CURLOPT_POSTFIELDS, call.body.c_str());
+      lib->easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(call.body.size()));
+      if (!call.method.empty() && call.method != "POST")
+        lib->easy_setopt(curl, CURLOPT_CUSTOMREQUEST, call.method.c_str());
+    }
+    if (call.keep_headers) {
+      lib->easy_setopt(curl, CURLOPT_HEADERFUNCTION, keep_header);
+      lib->easy_setopt(curl, CURLOPT_HEADERDATA, &out.headers);
+    }
     if (!call.aws_sigv4.empty()) lib->easy_setopt(curl, CURLOPT_AWS_SIGV4, call.aws_sigv4.c_str());
   }
   CURLcode code = lib->easy_perform(curl);

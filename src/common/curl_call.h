@@ -1,5 +1,6 @@
-// CurlCall: one HTTP POST or SMTP send through libcurl (loaded on first use), for the notifiers
-// and the DynamoDB store. TLS is verified (optionally against a given CA bundle).
+// CurlCall: one HTTP request (a POST unless `method` names another: the S3 publish destination's
+// GET, PUT and DELETE) or SMTP send through libcurl (loaded on first use), for the notifiers, the
+// DynamoDB store and the S3 destination. TLS is verified (optionally against a given CA bundle).
 //
 // perform(call) uses a new handle for the one call. A CurlSession keeps one handle, and with it
 // libcurl's connection cache, across calls: a client that talks to the same server many times
@@ -21,7 +22,8 @@ namespace covid {
 struct CurlCall {
   std::string url;
   std::vector<std::string> headers;  // "Name: value"
-  std::string body;                  // POST body, or the whole SMTP message
+  std::string method;                // HTTP: empty for POST, or "GET", "PUT", "DELETE"
+  std::string body;                  // POST or PUT body, or the whole SMTP message
   std::chrono::milliseconds timeout{15'000};
   std::string ca_file;
   // SMTP
@@ -32,13 +34,15 @@ struct CurlCall {
   std::string username, password;  // SMTP AUTH, or the AWS key pair for SigV4
   std::string aws_sigv4;           // e.g. "aws:amz:us-east-1:sns"
   size_t response_limit = 300;     // how much of the response body to keep
+  bool keep_headers = false;       // HTTP: keep the response's header lines in the outcome
 };
 
 struct CurlOutcome {
-  Status status;           // ok when the exchange completed (whatever the HTTP status)
-  bool transient = false;  // when !status.ok(): retriable (common/retry.h's list)
-  long code = 0;           // HTTP status or SMTP reply code
-  std::string response;    // the response body, up to the call's response_limit
+  Status status;                     // ok when the exchange completed (whatever the HTTP status)
+  bool transient = false;            // when !status.ok(): retriable (common/retry.h's list)
+  long code = 0;                     // HTTP status or SMTP reply code
+  std::string response;              // the response body, up to the call's response_limit
+  std::vector<std::string> headers;  // with keep_headers: "Name: value" lines, CRLF removed
 };
 
 CurlOutcome perform(const CurlCall& call);

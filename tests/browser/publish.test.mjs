@@ -9,7 +9,7 @@
 // Run: node tests/browser/publish.test.mjs (after `npm ci` in tests/browser); exit status 0 when
 // every check passes.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { cli, launchChromium, loadEverything, startServer, tempDir } from './harness.mjs';
@@ -49,12 +49,30 @@ function staticServer(dir) {
   });
 }
 
+// With COVID_ETL_PUBLISH_TARGET=s3 (CTest's browser.publish_s3) the site goes to s3rver instead
+// (tests/integration/s3server.py: a real S3-compatible server that checks the SigV4 signatures)
+// and the page is read from the bucket's plain HTTP endpoint, as a CDN reads it.
+const S3 = process.env.COVID_ETL_PUBLISH_TARGET === 's3';
+function s3server(dir) {
+  const script = path.resolve('..', 'integration', 's3server.py');
+  const run = (...args) => {
+    const p = spawnSync('/usr/bin/python3', [script, ...args], { encoding: 'utf8', timeout: 300_000 });
+    if (p.status !== 0) throw new Error(`s3server.py ${args[0]}: ${p.status}: ${p.stderr}`);
+  };
+  process.env.AWS_ACCESS_KEY_ID ||= 'S3RVER';
+  process.env.AWS_SECRET_ACCESS_KEY ||= 'S3RVER';
+  run('start', path.join(dir, 's3'), 'site');
+  const endpoint = fs.readFileSync(path.join(dir, 's3', 'url'), 'utf8').trim();
+  return { dest: `s3://site/dash?endpoint=${endpoint}`, url: `${endpoint}site/dash`, stop: () => run('stop', path.join(dir, 's3')) };
+}
+
 const dir = tempDir('covid-etl-publish-');
 const db = loadEverything(dir);
 const site = path.join(dir, 'site');
-const report = JSON.parse(cli('publish', '--json', '--db', db, '--to', site));
+const bucket = S3 ? s3server(dir) : null;
+const report = JSON.parse(cli('publish', '--json', '--db', db, '--to', S3 ? bucket.dest : site));
 const server = await startServer(db);
-const statik = await staticServer(site);
+const statik = S3 ? bucket : await staticServer(site);
 const { context, close } = await launchChromium();
 const live = server.url;
 const published = statik.url;
@@ -99,9 +117,11 @@ await check('publish wrote the site: the page, its files, the data index and the
   assert.equal(report.written, report.objects);
   assert.equal(report.deleted, 0);
   for (const f of ['index.html', 'app.js', 'map.js', 'data/index.json', 'publish-manifest.json']) {
-    assert.ok(fs.existsSync(path.join(site, f)), f);
+    if (S3) assert.equal((await fetch(`${statik.url}/${f}`)).status, 200, f);
+    else assert.ok(fs.existsSync(path.join(site, f)), f);
   }
-  const index = JSON.parse(fs.readFileSync(path.join(site, 'data', 'index.json'), 'utf8'));
+  const index = S3 ? await (await fetch(`${statik.url}/data/index.json`)).json()
+    : JSON.parse(fs.readFileSync(path.join(site, 'data', 'index.json'), 'utf8'));
   assert.ok(index.objects['series?location=US'].startsWith('data/'));
   assert.ok(index.objects['map?level=county&metric=cases&per_100k=true']);
 });

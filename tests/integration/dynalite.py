@@ -43,23 +43,24 @@ JSON_TYPE = "application/x-amz-json-1.0"
 ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"
 
 
-def ensure_installed():
-    """npm ci in tests/dynalite when node_modules is missing or older than the lock file; one
-    process at a time (CTest runs test classes in parallel)."""
-    lock_file = os.path.join(PACKAGE, "package-lock.json")
-    stamp = os.path.join(PACKAGE, "node_modules", ".package-lock.json")
+def ensure_installed(package=PACKAGE, what="dynalite"):
+    """npm ci in `package` (tests/dynalite; s3server.py's tests/s3rver) when node_modules is
+    missing or older than the lock file; one process at a time (CTest runs test classes in
+    parallel)."""
+    lock_file = os.path.join(package, "package-lock.json")
+    stamp = os.path.join(package, "node_modules", ".package-lock.json")
     with open(lock_file) as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if os.path.exists(stamp) and os.path.getmtime(stamp) >= os.path.getmtime(lock_file):
             return
         npm = shutil.which("npm")
         if npm is None:
-            raise RuntimeError("npm is needed for dynalite (scripts/setup.sh installs it)")
+            raise RuntimeError(f"npm is needed for {what} (scripts/setup.sh installs it)")
         # Without the optional leveldown (a native module): dynalite keeps its tables in memory.
         p = subprocess.run([npm, "ci", "--omit=optional", "--no-audit", "--no-fund", "--loglevel=error"],
-                           cwd=PACKAGE, capture_output=True, text=True, timeout=600)
+                           cwd=package, capture_output=True, text=True, timeout=600)
         if p.returncode != 0:
-            raise RuntimeError(f"npm ci in {PACKAGE} failed ({p.returncode}): {p.stderr[-2000:]}")
+            raise RuntimeError(f"npm ci in {package} failed ({p.returncode}): {p.stderr[-2000:]}")
 
 
 class Dynalite:

@@ -65,7 +65,10 @@ class CloudFormation(TempDirTest):
         r = t["Resources"]
         types = {name: res["Type"] for name, res in r.items()}
         self.assertEqual(types, {"DataTable": "AWS::DynamoDB::Table", "MetaTable": "AWS::DynamoDB::Table",
-                                 "Topic": "AWS::SNS::Topic", "Function": "AWS::Serverless::Function"})
+                                 "Topic": "AWS::SNS::Topic", "Function": "AWS::Serverless::Function",
+                                 "SiteBucket": "AWS::S3::Bucket", "SiteBucketPolicy": "AWS::S3::BucketPolicy",
+                                 "SiteOriginAccessControl": "AWS::CloudFront::OriginAccessControl",
+                                 "SiteDistribution": "AWS::CloudFront::Distribution"})
         fn = r["Function"]["Properties"]
         self.assertEqual((fn["PackageType"], fn["ImageConfig"]["Command"]), ("Image", ["lambda"]))
         self.assertEqual(r["Function"]["Metadata"]["Dockerfile"], "deploy/container/Dockerfile")
@@ -81,7 +84,36 @@ class CloudFormation(TempDirTest):
         self.assertEqual(r["MetaTable"]["Properties"]["TableName"], {"Sub": "${TableName}-meta"})
         # Least privilege: CRUD on the two tables and publishing to the topic, nothing else.
         policies = [list(p)[0] for p in fn["Policies"]]
-        self.assertEqual(sorted(policies), ["DynamoDBCrudPolicy", "DynamoDBCrudPolicy", "SNSPublishMessagePolicy"])
+        self.assertEqual(sorted(policies), ["DynamoDBCrudPolicy", "DynamoDBCrudPolicy", "SNSPublishMessagePolicy",
+                                            "Statement"])
+        self.assertEqual(env["COVID_ETL_PUBLISH_TO"], {"Sub": "s3://${SiteBucket}/${SitePrefix}?region=${AWS::Region}"})
+        [write] = [p["Statement"] for p in fn["Policies"] if "Statement" in p]
+        self.assertEqual(len(write), 1)
+        self.assertEqual(sorted(write[0]["Action"]), ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"])
+        self.assertEqual(write[0]["Resource"], {"Sub": "${SiteBucket.Arn}/${SitePrefix}/*"})
+
+    def test_the_site_bucket_is_private_behind_cloudfront(self):
+        r = self.template()["Resources"]
+        block = r["SiteBucket"]["Properties"]["PublicAccessBlockConfiguration"]
+        self.assertEqual(block, {"BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True,
+                                 "RestrictPublicBuckets": True})
+        dist = r["SiteDistribution"]["Properties"]["DistributionConfig"]
+        [origin] = dist["Origins"]
+        self.assertEqual(origin["OriginAccessControlId"], {"GetAtt": "SiteOriginAccessControl.Id"})
+        self.assertEqual(origin["DomainName"], {"GetAtt": "SiteBucket.RegionalDomainName"})
+        self.assertEqual(origin["OriginPath"], {"Sub": "/${SitePrefix}"})
+        self.assertTrue(dist["DefaultCacheBehavior"]["Compress"])
+        self.assertEqual(dist["DefaultCacheBehavior"]["ViewerProtocolPolicy"], "redirect-to-https")
+        self.assertEqual(dist["DefaultRootObject"], "index.html")
+        oac = r["SiteOriginAccessControl"]["Properties"]["OriginAccessControlConfig"]
+        self.assertEqual((oac["OriginAccessControlOriginType"], oac["SigningBehavior"]), ("s3", "always"))
+        # The bucket policy lets that one distribution read, nothing else.
+        policy = r["SiteBucketPolicy"]["Properties"]
+        self.assertEqual(policy["Bucket"], {"Ref": "SiteBucket"})
+        [statement] = policy["PolicyDocument"]["Statement"]
+        self.assertEqual((statement["Effect"], statement["Action"]), ("Allow", "s3:GetObject"))
+        self.assertEqual(statement["Principal"], {"Service": "cloudfront.amazonaws.com"})
+        self.assertIn("${SiteDistribution}", statement["Condition"]["StringEquals"]["AWS:SourceArn"]["Sub"])
         sub = r["Topic"]["Properties"]["Subscription"][0]
         self.assertEqual((sub["Protocol"], sub["Endpoint"]), ("email", {"Ref": "NotificationEmail"}))
 

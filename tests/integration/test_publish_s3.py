@@ -1,0 +1,211 @@
+"""`covid-etl publish --to s3://...` against a real S3-compatible server on loopback: s3rver from
+npm (tests/integration/s3server.py; tests/s3rver/start.js checks every SigV4 signature with the
+key pair of fake_secrets.py). The objects are read back over plain HTTP, as a viewer's browser
+or a CDN reads them; PUTs are counted in s3rver's request log. (The page itself in Chromium from
+the bucket: tests/browser/publish.test.mjs with COVID_ETL_PUBLISH_TARGET=s3, CTest's
+browser.publish_s3.)
+"""
+import gzip
+import hashlib
+import json
+import os
+import urllib.error
+import urllib.request
+
+from etl import JHU, NYT, TempDirTest, cli, run_json
+from fake_secrets import AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
+from s3server import S3Server
+
+BUCKET = "site"
+PREFIX = "dash"
+
+
+def http_get(url):
+    """(status, headers with lower-cased names, body as stored), no decoding, no signature."""
+    try:
+        with urllib.request.urlopen(url, timeout=30) as r:
+            return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
+
+
+class S3TestCase(TempDirTest):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = S3Server(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, buckets=(BUCKET,)).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def setUp(self):
+        super().setUp()
+        self.server.clear()
+        self.prefix = f"{PREFIX}-{self._testMethodName[-40:]}"  # one folder of the bucket per test
+
+    def dest(self, prefix=None, endpoint=None):
+        return f"s3://{BUCKET}/{prefix or self.prefix}?endpoint={endpoint or self.server.url()}"
+
+    def env(self, **extra):
+        # s3rver expects us-east-1 when no region is given; the fake session token is sent too.
+        return {"AWS_ACCESS_KEY_ID": AWS_ACCESS_KEY_ID, "AWS_SECRET_ACCESS_KEY": AWS_SECRET_ACCESS_KEY,
+                "AWS_SESSION_TOKEN": AWS_SESSION_TOKEN, "AWS_REGION": "", "AWS_DEFAULT_REGION": "", **extra}
+
+    def publish(self, dest=None, env=None, expect=0):
+        p = cli("publish", "--json", "--db", self.db, "--to", dest or self.dest(), env=env or self.env())
+        self.assertEqual(p.returncode, expect, p.stderr)
+        return json.loads(p.stdout) if expect == 0 else p
+
+    def object_url(self, key):
+        return f"{self.server.url()}{BUCKET}/{self.prefix}/{key}"
+
+    def stored(self):
+        """{key: sha256 of the stored bytes} of this test's folder of the bucket."""
+        out = {}
+        for key in self.server.keys(BUCKET):
+            if key.startswith(self.prefix + "/"):
+                with open(self.server.object_path(BUCKET, key), "rb") as f:
+                    out[key[len(self.prefix) + 1:]] = hashlib.sha256(f.read()).hexdigest()
+        return out
+
+    def load(self, nyt=NYT):
+        code, summary, err = run_json(self.db, nyt, JHU)
+        self.assertEqual(code, 0, err)
+        return summary
+
+    def without_last_day(self):
+        """A copy of the national file without its last date: the day before."""
+        with open(NYT) as f:
+            lines = f.readlines()
+        last = lines[-1].split(",")[0]
+        path = self.path("us-before.csv")
+        with open(path, "w") as f:
+            f.writelines(l for l in lines if not l.startswith(last + ","))
+        return path
+
+
+class PublishToBucket(S3TestCase):
+    def test_a_full_publish_is_readable_over_plain_http_with_its_headers(self):
+        self.load()
+        report = self.publish()
+        self.assertGreater(report["objects"], 10)
+        self.assertEqual(report["written"], report["objects"])
+        puts = self.server.requests("PUT")
+        self.assertTrue(all(status == 200 for _, _, status in puts), puts)
+        # Every object of the site, plus the manifest (written before and after the objects).
+        self.assertEqual(len({path for _, path, _ in puts}), report["objects"] + 1)
+        status, headers, body = http_get(self.object_url("index.html"))
+        self.assertEqual(status, 200)
+        self.assertTrue(headers["content-type"].startswith("text/html"), headers)
+        self.assertEqual(headers["cache-control"], "public, max-age=60")
+        self.assertEqual(headers.get("content-encoding"), "gzip")
+        self.assertIn(b"<html", gzip.decompress(body).lower())
+        # The data index, then a content-addressed data object it names: immutable, gzipped JSON.
+        status, headers, body = http_get(self.object_url("data/index.json"))
+        self.assertEqual(status, 200)
+        index = json.loads(gzip.decompress(body) if headers.get("content-encoding") == "gzip" else body)
+        key = index["objects"]["series?location=US"]
+        status, headers, body = http_get(self.object_url(key))
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["content-type"].split(";")[0], "application/json")
+        self.assertEqual(headers["cache-control"], "public, max-age=31536000, immutable")
+        self.assertEqual(headers.get("content-encoding"), "gzip")
+        self.assertIn(b'"US"', gzip.decompress(body))
+        # What the bucket holds is what the report says was written.
+        self.assertEqual(len(self.stored()), report["objects"] + 1)
+
+    def test_an_unchanged_publish_writes_nothing_and_an_absent_manifest_is_a_first_publish(self):
+        self.load()
+        first = self.publish()
+        gets = self.server.requests("GET")
+        self.assertEqual([(p, s) for _, p, s in gets], [(f"/{BUCKET}/{self.prefix}/publish-manifest.json", 404)])
+        self.server.clear()
+        second = self.publish()
+        self.assertEqual((second["written"], second["deleted"]), (0, 0), second)
+        self.assertEqual(second["unchanged"], first["objects"])
+        self.assertEqual(self.server.requests("PUT"), [])
+
+    def test_after_a_one_day_run_only_the_changed_objects_are_written(self):
+        self.load(self.without_last_day())
+        full = self.publish()
+        before = self.stored()
+        self.load(NYT)
+        self.server.clear()
+        again = self.publish()
+        after = self.stored()
+        changed = {k for k in after if before.get(k) != after[k]}
+        puts = {path[len(f"/{BUCKET}/{self.prefix}/"):] for _, path, _ in self.server.requests("PUT")}
+        # Written: exactly the objects whose bytes changed (the manifest among them), no more.
+        self.assertEqual(puts, changed)
+        self.assertEqual(again["written"] + 1, len(changed))
+        self.assertLess(again["written"], full["objects"] / 2, again)
+        self.assertIn("data/index.json", puts)
+        # Objects of the day before that no data index names any more are gone.
+        self.assertEqual(len(self.server.requests("DELETE")), again["deleted"])
+        self.assertEqual(len(after), again["objects"] + 1)
+
+
+class PublishFailures(S3TestCase):
+    def assert_site_unchanged(self, before):
+        self.assertEqual(self.stored(), before)
+
+    def published_site(self):
+        self.load(self.without_last_day())
+        self.publish()
+        self.load(NYT)  # a new day in the database, not yet published
+        with open(self.db, "rb") as f:
+            database = hashlib.sha256(f.read()).hexdigest()
+        self.server.clear()
+        return self.stored(), database
+
+    def database(self):
+        with open(self.db, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+
+    def test_a_wrong_key_id_is_refused_clearly_and_changes_nothing(self):
+        site, database = self.published_site()
+        p = self.publish(env=self.env(AWS_ACCESS_KEY_ID="AKIAWRONGKEYID00QQQQ"), expect=3)
+        self.assertIn("the credentials were refused (access key id ...QQQQ, from AWS_ACCESS_KEY_ID): "
+                      "InvalidAccessKeyId", p.stderr)
+        self.assertNotIn(AWS_SECRET_ACCESS_KEY, p.stderr + p.stdout)
+        self.assert_site_unchanged(site)
+        self.assertEqual(self.database(), database)
+        self.assertEqual([r for r in self.server.requests() if r[0] in ("PUT", "DELETE")], [])
+
+    def test_a_wrong_secret_fails_the_signature_check_clearly_and_changes_nothing(self):
+        site, database = self.published_site()
+        p = self.publish(env=self.env(AWS_SECRET_ACCESS_KEY="not-the-secret-f4k3/x+y"), expect=3)
+        self.assertIn("the credentials were refused (access key id ...9C1E, from AWS_ACCESS_KEY_ID): "
+                      "SignatureDoesNotMatch", p.stderr)
+        self.assertNotIn("not-the-secret-f4k3", p.stderr + p.stdout)
+        self.assertNotIn(AWS_ACCESS_KEY_ID, p.stderr + p.stdout)
+        self.assert_site_unchanged(site)
+        self.assertEqual(self.database(), database)
+        # Refused at the first request (reading the manifest), and not retried.
+        self.assertEqual(len(self.server.requests()), 1, self.server.requests())
+
+    def test_an_unreachable_endpoint_is_named_and_changes_nothing(self):
+        site, database = self.published_site()
+        import socket
+        with socket.socket() as s:  # a port nobody listens on
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        p = self.publish(dest=self.dest(endpoint=f"http://127.0.0.1:{port}/"), expect=3)
+        self.assertIn(f"cannot reach http://127.0.0.1:{port}/", p.stderr)
+        self.assertIn("gave up after 6 attempts", p.stderr)
+        self.assert_site_unchanged(site)
+        self.assertEqual(self.database(), database)
+
+    def test_no_such_bucket_and_missing_credentials(self):
+        self.load()
+        p = self.publish(dest=f"s3://no-such-bucket/x?endpoint={self.server.url()}", expect=3)
+        self.assertIn("no such bucket 'no-such-bucket'", p.stderr)
+        env = self.env()
+        del env["AWS_SECRET_ACCESS_KEY"]
+        p = cli("publish", "--db", self.db, "--to", self.dest(),
+                env={**{k: v for k, v in env.items()}, "AWS_SECRET_ACCESS_KEY": ""})
+        self.assertEqual(p.returncode, 64, p.stderr)
+        self.assertIn("AWS_SECRET_ACCESS_KEY is not set", p.stderr)
+        p = cli("publish", "--db", self.db, "--to", "s3://site?regoin=x", env=self.env())
+        self.assertEqual(p.returncode, 64, p.stderr)
+        self.assertIn("unknown parameter 'regoin'", p.stderr)
