@@ -233,12 +233,10 @@ Status check_plan(const LoadPlan& plan, const QualityOptions& options, QualityRe
     bool any = false;
     while (end < rows.size() && rows[end].location == rows[begin].location) any |= changed[end++];
     if (any) {
-      std::vector<Observation> series(rows.begin() + begin, rows.begin() + end);
-      std::vector<bool> checked(changed.begin() + begin, changed.begin() + end);
-      for (size_t i = 0; i < series.size(); ++i) {
-        if (checked[i]) check_deaths_above_cases(series[i], out);
+      for (size_t i = begin; i < end; ++i) {
+        if (changed[i]) check_deaths_above_cases(rows[i], out);
       }
-      check_outliers(series, checked, options, out);
+      check_outliers(rows.data() + begin, end - begin, changed, begin, options, out);
     }
     begin = end;
   }
