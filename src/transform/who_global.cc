@@ -70,8 +70,8 @@ uint64_t WhoReader::first_line(Series& s, uint32_t series, int32_t date, uint64_
       return 0;
     }
     s.out_of_order = true;  // from now on, every date of the series is kept
-    for (const Pending& p : pending_) {
-      if (p.series == series) seen_.emplace(key(p.date), p.line);
+    for (size_t i = 0; i < pending_.size(); ++i) {
+      if (pending_[i].series == series) seen_.emplace(key(pending_[i].date), pending_[i].line);
     }
   }
   auto [it, inserted] = seen_.emplace(key(date), line);
@@ -136,7 +136,7 @@ void WhoReader::on_end() {
   std::sort(by_id.begin(), by_id.end(),
             [&](uint32_t a, uint32_t b) { return series_[a].id < series_[b].id; });
   std::vector<size_t> begin(series_.size() + 1);  // by series: where its rows start in order
-  for (const Pending& p : pending_) ++begin[p.series];
+  for (size_t i = 0; i < pending_.size(); ++i) ++begin[pending_[i].series];
   size_t at = 0;
   for (uint32_t k : by_id) {
     size_t n = begin[k];
@@ -151,8 +151,9 @@ void WhoReader::on_end() {
   for (uint32_t k = 0; k < series_.size(); ++k) {
     if (!series_[k].out_of_order) continue;
     auto first = order.begin() + long(begin[k]);
-    auto last = first + long(std::count_if(pending_.begin(), pending_.end(),
-                                           [&](const Pending& p) { return p.series == k; }));
+    size_t n = 0;
+    for (size_t i = 0; i < pending_.size(); ++i) n += pending_[i].series == k;
+    auto last = first + long(n);
     std::sort(first, last, [&](size_t a, size_t b) { return pending_[a].date < pending_[b].date; });
   }
   // The cadence: the first gap found (in id order) decides; every other gap must equal it.
@@ -220,7 +221,6 @@ void WhoReader::on_end() {
     rows_.push_back(Observation{series_[p.series].id, Date{p.date}, p.cases, p.deaths, kUnknown});
   }
   pending_.clear();
-  pending_.shrink_to_fit();
 }
 
 }  // namespace covid

@@ -25,6 +25,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -92,7 +93,27 @@ class WhoReader final : public TableReader {
 
   const CountryCodes* codes_;
   std::vector<Observation> rows_;
-  std::vector<Pending> pending_;
+  // The rows read, in blocks of kBlock that never move: growing one array by doubling would copy
+  // (and fault in) every row read before; each block is its own mapping, returned when freed.
+  class PendingRows {
+   public:
+    static constexpr size_t kBlock = 16384;
+    void push_back(const Pending& p) {
+      if (size_ % kBlock == 0) blocks_.push_back(std::make_unique<Pending[]>(kBlock));
+      blocks_.back()[size_++ % kBlock] = p;
+    }
+    const Pending& operator[](size_t i) const { return blocks_[i / kBlock][i % kBlock]; }
+    size_t size() const { return size_; }
+    void clear() {
+      blocks_.clear();
+      size_ = 0;
+    }
+
+   private:
+    std::vector<std::unique_ptr<Pending[]>> blocks_;
+    size_t size_ = 0;
+  };
+  PendingRows pending_;
   std::vector<Series> series_;
   std::unordered_map<std::string, uint32_t> by_id_;  // id -> index in series_
   std::unordered_map<uint64_t, uint64_t> seen_;      // (series, date) -> line, out of order only
