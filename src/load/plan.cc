@@ -297,14 +297,22 @@ std::map<std::string, LevelCounts> count_levels(const ChangeSet& c,
     ++l.unchanged;
     previous = &o.location;
   }
+  // The rows of a change set come sorted by location: its level and set are looked up once per
+  // location, not once per row.
+  const std::string* last = nullptr;
+  LevelCounts* l = nullptr;
   auto change = [&](const Observation& o, uint64_t LevelCounts::*field) {
-    LevelCounts& l = out[location_level(o.location)];
-    ++(l.*field);
-    --l.unchanged;
-    changed[location_level(o.location)].insert(o.location);
-    note_change(l, o.date);
+    if (last == nullptr || *last != o.location) {
+      l = &out[location_level(o.location)];
+      changed[location_level(o.location)].insert(o.location);
+      last = &o.location;
+    }
+    ++(l->*field);
+    --l->unchanged;
+    note_change(*l, o.date);
   };
   for (const Observation& o : c.inserted) change(o, &LevelCounts::inserted);
+  last = nullptr;
   for (const Revision& r : c.updated) change(r.after, &LevelCounts::updated);
   for (const Observation& o : c.missing) ++out[location_level(o.location)].missing;
   for (const Observation& o : c.missing_values) ++out[location_level(o.location)].missing;

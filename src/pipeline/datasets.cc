@@ -1,6 +1,7 @@
 #include "pipeline/datasets.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "common/secrets.h"
 #include "extract/date_block_skipper.h"
@@ -35,7 +36,8 @@ class NationalRun final : public DatasetRun {
       return Status::InvalidData(
           "the joined series is empty (no date is in both sources); nothing was loaded");
     }
-    rows.insert(rows.end(), joined.begin(), joined.end());
+    rows.insert(rows.end(), std::make_move_iterator(joined.begin()),
+                std::make_move_iterator(joined.end()));
     return Status::Ok();
   }
 
@@ -61,7 +63,13 @@ class FilesRun : public DatasetRun {
   Status take_rows(std::vector<Observation>& rows,
                    std::map<std::string, Location>& locations) override {
     for (const auto& reader : readers_) {
-      rows.insert(rows.end(), reader->rows().begin(), reader->rows().end());
+      if (rows.empty()) {
+        rows = reader->take_rows();  // no copy of a file's rows
+      } else {
+        std::vector<Observation> more = reader->take_rows();
+        rows.insert(rows.end(), std::make_move_iterator(more.begin()),
+                    std::make_move_iterator(more.end()));
+      }
       for (Location& l : reader->locations()) locations.emplace(l.id, std::move(l));
     }
     return Status::Ok();

@@ -60,8 +60,9 @@ class DatasetRun {
     (void)out;
     return Status::Ok();
   }
-  // Once valid: appends its rows read into memory to `rows` (any order) and its locations to
-  // `locations`. A usage of the data that makes it unusable is an InvalidData status.
+  // Once valid, once: appends its rows read into memory to `rows` (any order; moved out of its
+  // readers) and its locations to `locations`. A usage of the data that makes it unusable is an
+  // InvalidData status.
   virtual Status take_rows(std::vector<Observation>& rows,
                            std::map<std::string, Location>& locations) = 0;
   // Once valid: appends its reference data (populations, annotations: transform/reference.h) to

@@ -19,8 +19,6 @@ double median_in_place(double* v, size_t n) {
   return (*std::max_element(v, v + n / 2) + upper) / 2;
 }
 
-double median(std::vector<double> v) { return median_in_place(v.data(), v.size()); }
-
 std::string number(double v) {
   char buf[64];
   if (v == std::floor(v) && std::fabs(v) < 1e15)
@@ -75,6 +73,55 @@ std::optional<double> robust_score(int64_t x, std::vector<int64_t> window) {
   return std::fabs(double(x) - med) / scale;
 }
 
+void SortedWindow::add(int64_t v) {
+  sorted_.insert(std::upper_bound(sorted_.begin(), sorted_.end(), v), v);
+}
+
+void SortedWindow::remove(int64_t v) {
+  sorted_.erase(std::lower_bound(sorted_.begin(), sorted_.end(), v));
+}
+
+double SortedWindow::median() const {
+  const size_t n = sorted_.size();
+  double upper = double(sorted_[n / 2]);
+  if (n % 2 == 1) return upper;
+  return (double(sorted_[n / 2 - 1]) + upper) / 2;
+}
+
+std::optional<double> SortedWindow::score(int64_t x) const {
+  const size_t n = sorted_.size();
+  if (n < kMinWindow) return std::nullopt;
+  const double med = median();
+  const int64_t* s = sorted_.data();
+  auto dev = [&](size_t k) { return std::fabs(double(s[k]) - med); };
+  // The deviations in ascending order are two ascending runs merged: the values below the
+  // median read downwards from it, and the others read upwards (subtraction is monotonic in
+  // floating point too). Take the merge's elements n/2 - 1 and n/2.
+  size_t up = size_t(
+      std::lower_bound(s, s + n, med, [](int64_t v, double m) { return double(v) < m; }) - s);
+  size_t down = up;  // the next below is down - 1
+  double lower_mid = 0, upper_mid = 0;
+  for (size_t taken = 0; taken <= n / 2; ++taken) {
+    double d;
+    if (down > 0 && (up == n || dev(down - 1) <= dev(up))) {
+      d = dev(--down);
+    } else {
+      d = dev(up++);
+    }
+    lower_mid = upper_mid;
+    upper_mid = d;
+  }
+  double mad = n % 2 == 1 ? upper_mid : (lower_mid + upper_mid) / 2;
+  double scale = 1.4826 * mad;
+  if (scale == 0) {
+    double sum = 0;  // exact: halves of integers far below 2^53, in any order
+    for (size_t k = 0; k < n; ++k) sum += dev(k);
+    scale = 1.2533 * sum / double(n);
+  }
+  scale = std::max(scale, 1.0);
+  return std::fabs(double(x) - med) / scale;
+}
+
 void check_deaths_above_cases(const Observation& o, QualityReport& out) {
   if (!known(o.cases) || !known(o.deaths) || o.deaths <= o.cases) return;
   std::string date = format_date(o.date);
@@ -85,31 +132,36 @@ void check_deaths_above_cases(const Observation& o, QualityReport& out) {
 
 void check_outliers(const std::vector<Observation>& rows, const std::vector<bool>& checked,
                     const QualityOptions& options, QualityReport& out) {
+  check_outliers(rows.data(), rows.size(), checked, 0, options, out);
+}
+
+void check_outliers(const Observation* rows, size_t n, const std::vector<bool>& checked,
+                    size_t first_checked, const QualityOptions& options, QualityReport& out) {
+  std::vector<int64_t> change(n);  // value(i) - value(i - 1) where known[i]
+  std::vector<bool> known_change(n);
+  SortedWindow window;
   for (const char* metric : {"cases", "deaths"}) {
     bool cases = metric[0] == 'c';
     auto value = [&](size_t i) { return cases ? rows[i].cases : rows[i].deaths; };
-    // change[i]: value(i) - value(i - 1), when both are known.
-    std::vector<std::optional<int64_t>> change(rows.size());
-    for (size_t i = 1; i < rows.size(); ++i) {
-      if (known(value(i)) && known(value(i - 1))) change[i] = value(i) - value(i - 1);
+    for (size_t i = 1; i < n; ++i) {
+      known_change[i] = known(value(i)) && known(value(i - 1));
+      if (known_change[i]) change[i] = value(i) - value(i - 1);
     }
-    std::vector<int64_t> window;
-    for (size_t i = 1; i < rows.size(); ++i) {
-      if (!checked[i] || !change[i]) continue;
-      window.clear();
-      for (size_t j = i > kWindow ? i - kWindow : 1; j < i; ++j) {
-        if (change[j]) window.push_back(*change[j]);
-      }
-      auto score = robust_score(*change[i], window);
+    // The window of row i: the known changes of rows max(1, i - kWindow) .. i - 1.
+    window = SortedWindow();
+    for (size_t i = 1; i < n; ++i) {
+      if (i >= 2 && known_change[i - 1]) window.add(change[i - 1]);
+      if (i >= kWindow + 2 && known_change[i - 1 - kWindow]) window.remove(change[i - 1 - kWindow]);
+      if (!checked[first_checked + i] || !known_change[i]) continue;
+      auto score = window.score(change[i]);
       if (!score || *score <= options.outlier_threshold) continue;
-      std::vector<double> w(window.begin(), window.end());
       std::string date = format_date(rows[i].date);
       out.add({"outlier", rows[i].location, date,
                "location " + rows[i].location + " on " + date + ": " + metric + " changed by " +
-                   std::to_string(*change[i]) + " (" + std::to_string(value(i - 1)) + " -> " +
+                   std::to_string(change[i]) + " (" + std::to_string(value(i - 1)) + " -> " +
                    std::to_string(value(i)) + ") where the median change of the previous " +
-                   std::to_string(window.size()) + " was " + number(median(w)) + ": robust score " +
-                   number(std::round(*score * 10) / 10) + " > " +
+                   std::to_string(window.size()) + " was " + number(window.median()) +
+                   ": robust score " + number(std::round(*score * 10) / 10) + " > " +
                    number(options.outlier_threshold)});
     }
   }
@@ -181,12 +233,10 @@ Status check_plan(const LoadPlan& plan, const QualityOptions& options, QualityRe
     bool any = false;
     while (end < rows.size() && rows[end].location == rows[begin].location) any |= changed[end++];
     if (any) {
-      std::vector<Observation> series(rows.begin() + begin, rows.begin() + end);
-      std::vector<bool> checked(changed.begin() + begin, changed.begin() + end);
-      for (size_t i = 0; i < series.size(); ++i) {
-        if (checked[i]) check_deaths_above_cases(series[i], out);
+      for (size_t i = begin; i < end; ++i) {
+        if (changed[i]) check_deaths_above_cases(rows[i], out);
       }
-      check_outliers(series, checked, options, out);
+      check_outliers(rows.data() + begin, end - begin, changed, begin, options, out);
     }
     begin = end;
   }

@@ -94,6 +94,8 @@ class CountiesReader final : public TableReader {
   // Without a sink: the rows read, sorted by (location, date), once the stream ended without
   // errors.
   const std::vector<Observation>& rows() const { return rows_; }
+  // The same, moved out: rows() is empty after.
+  std::vector<Observation> take_rows() { return std::move(rows_); }
   // The counties seen (type county, with their state's name), by location id.
   std::vector<Location> locations() const;
   // The location id of a CountyRow::place.

@@ -28,6 +28,8 @@ class StatesReader final : public TableReader {
 
   // The rows read, sorted by (location, date), once the stream ended without errors.
   const std::vector<Observation>& rows() const { return rows_; }
+  // The same, moved out: rows() is empty after.
+  std::vector<Observation> take_rows() { return std::move(rows_); }
   // The states seen, by FIPS code.
   std::vector<Location> locations() const;
 

@@ -21,8 +21,12 @@ WhoReader::WhoReader(std::string file, const Clock& clock, const CountryCodes* c
 
 std::vector<Location> WhoReader::locations() const {
   std::vector<Location> out;
-  out.reserve(names_.size());
-  for (const auto& [id, name] : names_) out.push_back(Location{id, "country", name, "", ""});
+  out.reserve(series_.size());
+  for (const Series& s : series_) {
+    if (s.read) out.push_back(Location{s.id, "country", s.name, "", ""});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const Location& a, const Location& b) { return a.id < b.id; });
   return out;
 }
 
@@ -46,13 +50,32 @@ bool WhoReader::read_new(const Row& row, size_t i, int64_t* out) {
   return true;
 }
 
-const Country* WhoReader::country(std::string_view code) {
+uint32_t WhoReader::series_of(std::string_view code) {
   std::string key(code);  // two or three letters: no allocation
   auto it = known_.find(key);
-  if (it != known_.end()) return &it->second;
+  if (it != known_.end()) return it->second;
   std::optional<Country> found = codes_->find(code);
-  if (!found) return nullptr;
-  return &known_.emplace(std::move(key), std::move(*found)).first->second;
+  if (!found) return kNoSeries;
+  auto [id, added] = by_id_.try_emplace(found->id, uint32_t(series_.size()));
+  if (added) series_.push_back(Series{std::move(found->id), std::move(found->name)});
+  known_.emplace(std::move(key), id->second);
+  return id->second;
+}
+
+uint64_t WhoReader::first_line(Series& s, uint32_t series, int32_t date, uint64_t line) {
+  auto key = [&](int32_t d) { return (uint64_t(series) << 32) | uint32_t(d); };
+  if (!s.out_of_order) {
+    if (date > s.last_date) {
+      s.last_date = date;
+      return 0;
+    }
+    s.out_of_order = true;  // from now on, every date of the series is kept
+    for (size_t i = 0; i < pending_.size(); ++i) {
+      if (pending_[i].series == series) seen_.emplace(key(pending_[i].date), pending_[i].line);
+    }
+  }
+  auto [it, inserted] = seen_.emplace(key(date), line);
+  return inserted ? 0 : it->second;
 }
 
 void WhoReader::on_row(const Row& row) {
@@ -65,10 +88,10 @@ void WhoReader::on_row(const Row& row) {
     }
     codes_ = &*table;
   }
-  Observation o;
-  bool ok = read_date(row, kDate, &o.date);
-  const Country* country = this->country(row[kCode]);
-  if (country == nullptr) {
+  Date date;
+  bool ok = read_date(row, kDate, &date);
+  const uint32_t series = series_of(row[kCode]);
+  if (series == kNoSeries) {
     error(row.line(kCode), row.column(kCode),
           column_name(kCode) + ": " +
               (row[kCode].empty() ? std::string("empty value")
@@ -77,54 +100,74 @@ void WhoReader::on_row(const Row& row) {
                                         "WHO's documented codes (README: The world)"));
     ok = false;
   }
-  Extra x{};
-  ok = read_count(row, kCases, &o.cases) && ok;
-  ok = read_count(row, kDeaths, &o.deaths) && ok;
-  ok = read_new(row, kNewCases, &x.new_cases) && ok;
-  ok = read_new(row, kNewDeaths, &x.new_deaths) && ok;
+  Pending p{};
+  ok = read_count(row, kCases, &p.cases) && ok;
+  ok = read_count(row, kDeaths, &p.deaths) && ok;
+  ok = read_new(row, kNewCases, &p.new_cases) && ok;
+  ok = read_new(row, kNewDeaths, &p.new_deaths) && ok;
   if (!ok) return;
-  o.location = country->id;
-  o.recovered = kUnknown;
-  names_.try_emplace(o.location, country->name);
-  auto [number, added] = index_.try_emplace(o.location, uint32_t(index_.size()));
-  (void)added;
-  uint64_t key = (uint64_t(number->second) << 32) | uint32_t(o.date.days);
-  auto [it, inserted] = seen_.emplace(key, row.line(kDate));
-  if (!inserted) {
+  Series& s = series_[series];
+  s.read = true;
+  if (uint64_t first = first_line(s, series, date.days, row.line(kDate))) {
     error(row.line(kDate), row.column(kDate),
           column_name(kDate) + ": " + column_name(kCode) + " '" + std::string(row[kCode]) + "' (" +
-              o.location + ") on " + format_date(o.date) + " appears twice (first on line " +
-              std::to_string(it->second) + ")");
+              s.id + ") on " + format_date(date) + " appears twice (first on line " +
+              std::to_string(first) + ")");
     return;
   }
-  x.line = row.line(kDate);
-  x.date_column = row.column(kDate);
-  x.new_cases_column = row.column(kNewCases);
-  x.cases_column = row.column(kCases);
-  x.new_deaths_column = row.column(kNewDeaths);
-  x.deaths_column = row.column(kDeaths);
-  kept(o.date);
-  rows_.push_back(std::move(o));
-  extras_.push_back(x);
+  p.line = row.line(kDate);
+  p.series = series;
+  p.date = date.days;
+  p.date_column = row.column(kDate);
+  p.new_cases_column = row.column(kNewCases);
+  p.cases_column = row.column(kCases);
+  p.new_deaths_column = row.column(kNewDeaths);
+  p.deaths_column = row.column(kDeaths);
+  kept(date);
+  pending_.push_back(p);
 }
 
 void WhoReader::on_end() {
   if (diagnostics().has_errors()) return;  // nothing will be loaded
-  std::vector<size_t> order(rows_.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(),
-            [&](size_t a, size_t b) { return by_location_date(rows_[a], rows_[b]); });
+  // Sorted by (id, date): the series in id order (a counting sort by series), each one's rows in
+  // date order (the file's order already, unless its dates came out of order).
+  std::vector<uint32_t> by_id(series_.size());
+  std::iota(by_id.begin(), by_id.end(), 0);
+  std::sort(by_id.begin(), by_id.end(),
+            [&](uint32_t a, uint32_t b) { return series_[a].id < series_[b].id; });
+  std::vector<size_t> begin(series_.size() + 1);  // by series: where its rows start in order
+  for (size_t i = 0; i < pending_.size(); ++i) ++begin[pending_[i].series];
+  size_t at = 0;
+  for (uint32_t k : by_id) {
+    size_t n = begin[k];
+    begin[k] = at;
+    at += n;
+  }
+  std::vector<size_t> order(pending_.size());
+  {
+    std::vector<size_t> next(begin.begin(), begin.end() - 1);
+    for (size_t i = 0; i < pending_.size(); ++i) order[next[pending_[i].series]++] = i;
+  }
+  for (uint32_t k = 0; k < series_.size(); ++k) {
+    if (!series_[k].out_of_order) continue;
+    auto first = order.begin() + long(begin[k]);
+    size_t n = 0;
+    for (size_t i = 0; i < pending_.size(); ++i) n += pending_[i].series == k;
+    auto last = first + long(n);
+    std::sort(first, last, [&](size_t a, size_t b) { return pending_[a].date < pending_[b].date; });
+  }
   // The cadence: the first gap found (in id order) decides; every other gap must equal it.
   std::string cadence_example;
   for (size_t k = 1; k < order.size(); ++k) {
-    const Observation& prev = rows_[order[k - 1]];
-    const Observation& o = rows_[order[k]];
-    if (prev.location != o.location) continue;
-    const Extra& x = extras_[order[k]];
-    int gap = o.date.days - prev.date.days;
+    const Pending& prev = pending_[order[k - 1]];
+    const Pending& x = pending_[order[k]];
+    if (prev.series != x.series) continue;
+    const std::string& location = series_[x.series].id;
+    const Date prev_date{prev.date}, date{x.date};
+    int gap = x.date - prev.date;
     if (cadence_ == 0 && (gap == 1 || gap == 7)) {
       cadence_ = gap;
-      cadence_example = o.location + " " + format_date(prev.date) + " -> " + format_date(o.date);
+      cadence_example = location + " " + format_date(prev_date) + " -> " + format_date(date);
     }
     if (gap != cadence_) {
       std::string what = cadence_ == 0 ? std::string("neither daily (1) nor weekly (7)")
@@ -132,8 +175,8 @@ void WhoReader::on_end() {
                                              (cadence_ == 1 ? "daily" : "weekly") + " (" +
                                              cadence_example + ")";
       error(x.line, x.date_column,
-            column_name(kDate) + ": " + format_date(o.date) + " is " + std::to_string(gap) +
-                " days after " + o.location + "'s previous date " + format_date(prev.date) + ", " +
+            column_name(kDate) + ": " + format_date(date) + " is " + std::to_string(gap) +
+                " days after " + location + "'s previous date " + format_date(prev_date) + ", " +
                 what + ": a file's dates must be all daily or all weekly");
       cadence_ = -1;  // reported once
       break;
@@ -146,7 +189,7 @@ void WhoReader::on_end() {
         if (change != 0) {
           error(x.line, new_column,
                 column_name(new_col) + ": empty, but " + column_name(cum_col) + " changed by " +
-                    signed_text(change) + " since " + format_date(prev.date) + " (" +
+                    signed_text(change) + " since " + format_date(prev_date) + " (" +
                     std::to_string(before) + " -> " + std::to_string(now) +
                     "): an empty count is allowed only where the cumulative did not change");
         }
@@ -154,30 +197,30 @@ void WhoReader::on_end() {
         error(x.line, new_column,
               column_name(new_col) + ": " + std::to_string(given) + " contradicts " +
                   column_name(cum_col) + ", which changed by " + signed_text(change) + " since " +
-                  format_date(prev.date) + " (" + std::to_string(before) + " -> " +
+                  format_date(prev_date) + " (" + std::to_string(before) + " -> " +
                   std::to_string(now) + ")");
         return;
       }
       if (change < 0) {
         warning(x.line, given == kNoValue ? cum_column : new_column,
-                column_name(cum_col) + " of " + o.location + " went down from " +
-                    std::to_string(before) + " on " + format_date(prev.date) + " to " +
-                    std::to_string(now) + " on " + format_date(o.date) +
+                column_name(cum_col) + " of " + location + " went down from " +
+                    std::to_string(before) + " on " + format_date(prev_date) + " to " +
+                    std::to_string(now) + " on " + format_date(date) +
                     " (a revision upstream; loaded as given)");
       }
     };
-    check(kNewCases, kCases, x.new_cases, prev.cases, o.cases, x.new_cases_column, x.cases_column);
-    check(kNewDeaths, kDeaths, x.new_deaths, prev.deaths, o.deaths, x.new_deaths_column,
+    check(kNewCases, kCases, x.new_cases, prev.cases, x.cases, x.new_cases_column, x.cases_column);
+    check(kNewDeaths, kDeaths, x.new_deaths, prev.deaths, x.deaths, x.new_deaths_column,
           x.deaths_column);
   }
   if (cadence_ < 0) cadence_ = 0;
   if (diagnostics().has_errors()) return;
-  std::vector<Observation> sorted;
-  sorted.reserve(rows_.size());
-  for (size_t i : order) sorted.push_back(std::move(rows_[i]));
-  rows_ = std::move(sorted);
-  extras_.clear();
-  extras_.shrink_to_fit();
+  rows_.reserve(order.size());
+  for (size_t i : order) {
+    const Pending& p = pending_[i];
+    rows_.push_back(Observation{series_[p.series].id, Date{p.date}, p.cases, p.deaths, kUnknown});
+  }
+  pending_.clear();
 }
 
 }  // namespace covid

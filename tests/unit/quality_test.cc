@@ -6,9 +6,14 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -106,6 +111,161 @@ TEST(QualityChecks, FirstDaysAreNotScored) {
   QualityReport q;
   check_outliers(rows, std::vector<bool>(rows.size(), true), QualityOptions{}, q);
   EXPECT_EQ(q.total(), 0u);
+}
+
+// The sliding window against the straightforward computation: robust_score on a copy of the
+// same values, for windows of every size with ties, negative and large changes, built by adding
+// and removing values in random order.
+TEST(QualityWindow, ScoreEqualsRobustScore) {
+  std::mt19937_64 rng(17);
+  const int64_t spans[] = {1, 3, 10, 1000, 1000000, int64_t{1} << 40};
+  for (int trial = 0; trial < 3000; ++trial) {
+    const int64_t span = spans[trial % 6];
+    std::uniform_int_distribution<int64_t> value(-span / 4, span);
+    SortedWindow window;
+    std::vector<int64_t> plain;
+    const size_t steps = 1 + rng() % 60;
+    for (size_t step = 0; step < steps; ++step) {
+      if (!plain.empty() && (rng() % 3 == 0 || plain.size() > 40)) {
+        size_t at = rng() % plain.size();
+        window.remove(plain[at]);
+        plain.erase(plain.begin() + long(at));
+      } else {
+        plain.push_back(value(rng));
+        window.add(plain.back());
+      }
+      std::vector<int64_t> sorted = plain;
+      std::sort(sorted.begin(), sorted.end());
+      ASSERT_EQ(window.values(), sorted);
+      for (int64_t x :
+           {value(rng), int64_t{0}, plain.empty() ? int64_t{7} : plain.front(), span * 50}) {
+        auto expected = robust_score(x, plain);
+        auto got = window.score(x);
+        ASSERT_EQ(got.has_value(), expected.has_value()) << plain.size();
+        if (expected) {
+          ASSERT_EQ(*got, *expected) << "trial " << trial << " x " << x;
+        }
+      }
+      if (!sorted.empty()) {
+        size_t n = sorted.size();
+        double med = n % 2 == 1 ? double(sorted[n / 2])
+                                : (double(sorted[n / 2 - 1]) + double(sorted[n / 2])) / 2;
+        ASSERT_EQ(window.median(), med);
+      }
+    }
+  }
+}
+
+TEST(QualityWindow, EdgeCases) {
+  // Even and odd sizes, all equal (MAD 0 and mean deviation 0), one value apart, a median that
+  // falls between two values, and the scale's floor of one.
+  for (size_t n : {14u, 15u, 28u, 29u}) {
+    for (const std::vector<int64_t>& pattern :
+         std::vector<std::vector<int64_t>>{{5}, {5, 6}, {0, 0, 0, 100}, {-3, 7}, {1, 2, 3}}) {
+      std::vector<int64_t> plain;
+      SortedWindow window;
+      for (size_t i = 0; i < n; ++i) {
+        plain.push_back(pattern[i % pattern.size()]);
+        window.add(plain.back());
+      }
+      for (int64_t x : {int64_t{-1000}, int64_t{0}, int64_t{5}, int64_t{6}, int64_t{1000}})
+        ASSERT_EQ(*window.score(x), *robust_score(x, plain)) << n << " " << x;
+    }
+  }
+  SortedWindow short_window;
+  for (int i = 0; i < 13; ++i) short_window.add(i);
+  EXPECT_FALSE(short_window.score(100).has_value());
+  short_window.add(13);
+  EXPECT_TRUE(short_window.score(100).has_value());
+}
+
+// The outlier check as it was written first: each row's window built again and scored by
+// robust_score; every warning's message, in order.
+std::vector<std::string> outliers_by_hand(const std::vector<Observation>& rows,
+                                          const std::vector<bool>& checked, double threshold) {
+  std::vector<std::string> out;
+  for (const char* metric : {"cases", "deaths"}) {
+    bool cases = metric[0] == 'c';
+    auto value = [&](size_t i) { return cases ? rows[i].cases : rows[i].deaths; };
+    std::vector<std::optional<int64_t>> change(rows.size());
+    for (size_t i = 1; i < rows.size(); ++i) {
+      if (value(i) >= 0 && value(i - 1) >= 0) change[i] = value(i) - value(i - 1);
+    }
+    for (size_t i = 1; i < rows.size(); ++i) {
+      if (!checked[i] || !change[i]) continue;
+      std::vector<int64_t> window;
+      for (size_t j = i > kWindow ? i - kWindow : 1; j < i; ++j) {
+        if (change[j]) window.push_back(*change[j]);
+      }
+      auto score = robust_score(*change[i], window);
+      if (!score || *score <= threshold) continue;
+      std::vector<int64_t> sorted = window;
+      std::sort(sorted.begin(), sorted.end());
+      size_t n = sorted.size();
+      double med = n % 2 == 1 ? double(sorted[n / 2])
+                              : (double(sorted[n / 2 - 1]) + double(sorted[n / 2])) / 2;
+      char med_text[64], score_text[64], threshold_text[64];
+      auto number = [](char* buf, double v) {
+        if (v == std::floor(v) && std::fabs(v) < 1e15)
+          std::snprintf(buf, 64, "%.0f", v);
+        else
+          std::snprintf(buf, 64, "%.1f", v);
+      };
+      number(med_text, med);
+      number(score_text, std::round(*score * 10) / 10);
+      number(threshold_text, threshold);
+      std::string date = format_date(rows[i].date);
+      out.push_back("location " + rows[i].location + " on " + date + ": " + metric +
+                    " changed by " + std::to_string(*change[i]) + " (" +
+                    std::to_string(value(i - 1)) + " -> " + std::to_string(value(i)) +
+                    ") where the median change of the previous " + std::to_string(window.size()) +
+                    " was " + med_text + ": robust score " + score_text + " > " + threshold_text);
+    }
+  }
+  return out;
+}
+
+TEST(QualityWindow, CheckOutliersEqualsTheWindowBuiltPerRow) {
+  // Random series: short ones (windows at the series' start), unknown counts (gaps in the
+  // window), flat stretches (ties, MAD 0), spikes and drops, some rows not checked.
+  std::mt19937_64 rng(2026);
+  size_t warned = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    const size_t n = rng() % 120;
+    std::vector<Observation> rows;
+    int64_t cases = 0, deaths = 0;
+    for (size_t d = 0; d < n; ++d) {
+      int kind = int(rng() % 10);
+      cases += kind == 0 ? int64_t(rng() % 5000) : kind < 4 ? 0 : int64_t(rng() % 40);
+      deaths += rng() % 4 == 0 ? int64_t(rng() % 3) : 0;
+      if (rng() % 25 == 0) cases -= int64_t(rng() % 30);  // a revision downwards
+      Observation o = obs("XYZ", "2020-03-01", rng() % 30 == 0 ? kUnknown : cases,
+                          rng() % 40 == 0 ? kUnknown : deaths);
+      o.date.days += int32_t(d);
+      rows.push_back(o);
+    }
+    std::vector<bool> checked(n);
+    for (size_t i = 0; i < n; ++i) checked[i] = rng() % 5 != 0;
+    const double threshold = trial % 3 == 0 ? 10 : trial % 3 == 1 ? 3 : 0.5;
+    std::vector<std::string> expected = outliers_by_hand(rows, checked, threshold);
+    QualityReport q;
+    check_outliers(rows, checked, QualityOptions{threshold}, q);
+    ASSERT_EQ(q.total(), expected.size()) << "trial " << trial;
+    for (size_t k = 0; k < q.samples().size(); ++k)
+      ASSERT_EQ(q.samples()[k].message, expected[k]) << "trial " << trial;
+    warned += expected.size();
+    // The same series inside a longer run of rows, flags taken at an offset.
+    std::vector<Observation> wider = rows;
+    wider.insert(wider.begin(), 3, obs("ABC", "2020-01-01", 1, 1));
+    std::vector<bool> wider_checked(3, true);
+    wider_checked.insert(wider_checked.end(), checked.begin(), checked.end());
+    QualityReport at_offset;
+    check_outliers(wider.data() + 3, n, wider_checked, 3, QualityOptions{threshold}, at_offset);
+    ASSERT_EQ(at_offset.total(), expected.size());
+    for (size_t k = 0; k < at_offset.samples().size(); ++k)
+      ASSERT_EQ(at_offset.samples()[k].message, expected[k]);
+  }
+  EXPECT_GT(warned, 1000u);  // the comparison saw warnings, not only silence
 }
 
 TEST(QualityChecks, RowsDroppedPerLocation) {

@@ -161,6 +161,40 @@ TEST(WhoReader, BadValues) {
                "twice (first on line 5)"}));
 }
 
+// The duplicate check keeps nothing while a country's dates increase, and every date of a country
+// once one of them came out of order: a repeat is found either way, at the right line, and the
+// rows still come out sorted.
+TEST(WhoReader, DuplicatesFoundWhetherDatesComeInOrderOrNot) {
+  Who w(
+      "2021-01-03,FR,France,EURO,0,0,0,0\n"     // line 2
+      "2021-01-04,FR,France,EURO,0,0,0,0\n"     // 3
+      "2021-01-01,DE,Germany,EURO,0,0,0,0\n"    // 4
+      "2021-01-01,FR,France,EURO,0,0,0,0\n"     // 5: FR out of order from here
+      "2021-01-03,FR,France,EURO,0,0,0,0\n"     // 6: a repeat of line 2 (read in order)
+      "2021-01-02,FR,France,EURO,0,0,0,0\n"     // 7
+      "2021-01-02,FR,France,EURO,0,0,0,0\n"     // 8: a repeat of line 7
+      "2021-01-02,DE,Germany,EURO,0,0,0,0\n"    // 9
+      "2021-01-02,DE,Germany,EURO,0,0,0,0\n");  // 10: in order, a repeat of line 9
+  EXPECT_EQ(w.errors(),
+            (Strings{"who.csv:6:1: Date_reported: Country_code 'FR' (FRA) on 2021-01-03 appears "
+                     "twice (first on line 2)",
+                     "who.csv:8:1: Date_reported: Country_code 'FR' (FRA) on 2021-01-02 appears "
+                     "twice (first on line 7)",
+                     "who.csv:10:1: Date_reported: Country_code 'DE' (DEU) on 2021-01-02 appears "
+                     "twice (first on line 9)"}));
+  Who sorted(
+      "2021-01-03,FR,France,EURO,1,3,0,0\n"
+      "2021-01-04,FR,France,EURO,1,4,0,0\n"
+      "2021-01-01,DE,Germany,EURO,0,1,0,0\n"
+      "2021-01-01,FR,France,EURO,0,1,0,0\n"
+      "2021-01-02,FR,France,EURO,1,2,0,0\n"
+      "2021-01-02,DE,Germany,EURO,1,2,0,0\n");
+  EXPECT_EQ(sorted.errors(), Strings{});
+  EXPECT_EQ(sorted.rows(),
+            (Strings{"DEU 2021-01-01 1/0", "DEU 2021-01-02 2/0", "FRA 2021-01-01 1/0",
+                     "FRA 2021-01-02 2/0", "FRA 2021-01-03 3/0", "FRA 2021-01-04 4/0"}));
+}
+
 TEST(WhoReader, MixedCadenceIsAnError) {
   Who w(
       "2021-01-01,FR,France,EURO,0,0,0,0\n"
