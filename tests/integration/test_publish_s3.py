@@ -9,10 +9,13 @@ import gzip
 import hashlib
 import json
 import os
+import signal
+import subprocess
+import time
 import urllib.error
 import urllib.request
 
-from etl import JHU, NYT, TempDirTest, cli, run_json
+from etl import BIN, JHU, NYT, SHARED, TempDirTest, cli, run_json
 from fake_secrets import AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
 from s3server import S3Server
 
@@ -209,3 +212,49 @@ class PublishFailures(S3TestCase):
         p = cli("publish", "--db", self.db, "--to", "s3://site?regoin=x", env=self.env())
         self.assertEqual(p.returncode, 64, p.stderr)
         self.assertIn("unknown parameter 'regoin'", p.stderr)
+
+
+class PublishKilled(S3TestCase):
+    """A publish killed (SIGKILL) while it writes leaves the previous version whole for viewers:
+    the data index a viewer reads is the old one, and every object it names is there with its
+    old bytes; the next publish completes the new version and removes what the killed one left."""
+
+    def viewer_site(self):
+        """{request key: object bytes} as a viewer reads the site over plain HTTP."""
+        status, headers, body = http_get(self.object_url("data/index.json"))
+        self.assertEqual(status, 200)
+        index = json.loads(gzip.decompress(body) if headers.get("content-encoding") == "gzip" else body)
+        site = {}
+        for request, key in index["objects"].items():
+            status, _, data = http_get(self.object_url(key))
+            self.assertEqual(status, 200, f"{request} -> {key}: HTTP {status}")
+            site[request] = data
+        return site
+
+    def test_a_publish_killed_midway_leaves_the_previous_version_whole(self):
+        self.load(self.without_last_day())
+        self.publish()
+        before = self.viewer_site()
+        # A run that adds the states: many new objects, so the kill lands while they are written.
+        code, _, err = run_json(self.db, NYT, JHU, "--states", os.path.join(SHARED, "nyt", "us-states.csv"))
+        self.assertEqual(code, 0, err)
+        self.server.clear()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "COVID_ETL_"))}
+        env.update(self.env())
+        p = subprocess.Popen([BIN, "publish", "--db", self.db, "--to", self.dest()], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while len(self.server.requests("PUT")) < 12 and p.poll() is None and time.monotonic() < deadline:
+            pass
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        paths = [path for _, path, _ in self.server.requests("PUT")]
+        self.assertGreaterEqual(len(paths), 12, "the publish ended before it could be killed")
+        self.assertNotIn(f"/{BUCKET}/{self.prefix}/data/index.json", paths,
+                         "killed too late: the new index was already written")
+        self.assertEqual(self.viewer_site(), before)
+        # The next publish completes the new version: the states are there, nothing is left over.
+        report = self.publish()
+        after = self.viewer_site()
+        self.assertIn("series?location=06", after)
+        self.assertEqual(len(self.stored()), report["objects"] + 1)
