@@ -4,6 +4,7 @@
 #include <random>
 
 #include "common/clock.h"
+#include "common/percent.h"
 #include "common/redact_url.h"
 #include "common/secrets.h"
 
@@ -13,29 +14,6 @@ namespace {
 constexpr std::chrono::milliseconds kRequestTimeout{60'000};
 constexpr size_t kGetLimit = size_t{256} << 20;  // a published object is a few MB at most
 constexpr size_t kErrorLimit = 4096;             // S3's error documents are small
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool percent_decode(std::string_view in, std::string* out) {
-  out->clear();
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      *out += in[i];
-      continue;
-    }
-    if (i + 2 >= in.size()) return false;
-    int hi = hex_value(in[i + 1]), lo = hex_value(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    *out += char(hi * 16 + lo);
-    i += 2;
-  }
-  return true;
-}
 
 // RFC 3986's unreserved characters stay; everything else (but '/') is %XX, as SigV4 wants it.
 std::string encode_path(std::string_view path) {
@@ -87,19 +65,6 @@ std::string tag(std::string_view xml, std::string_view name) {
   size_t b = xml.find(close, a);
   if (b == std::string_view::npos) return "";
   return std::string(xml.substr(a, b - a));
-}
-
-// Printable ASCII, at most `max` characters.
-std::string printable(std::string_view s, size_t max) {
-  std::string out;
-  for (char c : s) {
-    if (out.size() >= max) {
-      out += "...";
-      break;
-    }
-    out += (c >= 0x20 && c < 0x7f) ? c : ' ';
-  }
-  return out;
 }
 
 bool is_retriable_s3_code(std::string_view code) {
@@ -169,7 +134,8 @@ class S3Destination final : public Destination {
  private:
   Status check_key(std::string_view key) const {
     if (valid_object_key(key)) return Status::Ok();
-    return Status::Internal(target_.display + ": bad object key '" + printable(key, 200) + "'");
+    return Status::Internal(target_.display + ": bad object key '" + printable_ascii(key, 200) +
+                            "'");
   }
 
   CurlCall request(const std::string& method, std::string_view key) const {
@@ -227,9 +193,9 @@ class S3Destination final : public Destination {
           what = (e.code.empty() ? "" : e.code + " ") + "(HTTP " + std::to_string(r.code) + ")";
         }
         if (!e.message.empty())
-          what += ": " + printable(e.message, 300);
+          what += ": " + printable_ascii(e.message, 300);
         else if (e.code.empty() && !r.response.empty())
-          what += ": " + printable(r.response, 200);
+          what += ": " + printable_ascii(r.response, 200);
       }
       if (!loop.retry(retry)) {
         if (retry) what += " (gave up after " + std::to_string(loop.attempt()) + " attempts)";
@@ -299,7 +265,7 @@ Result<S3Target> parse_s3_url(std::string_view dest, std::string_view fallback_r
   std::string_view prefix = slash == std::string_view::npos ? "" : path.substr(slash + 1);
   if (bucket.empty()) return usage(dest, "no bucket name");
   if (!valid_bucket(bucket)) {
-    return usage(dest, "the bucket name '" + printable(bucket, 80) +
+    return usage(dest, "the bucket name '" + printable_ascii(bucket, 80) +
                            "' must be 3 to 63 lowercase letters, digits, '.' or '-', starting and "
                            "ending with a letter or digit");
   }
@@ -308,7 +274,7 @@ Result<S3Target> parse_s3_url(std::string_view dest, std::string_view fallback_r
   while (prefix.ends_with('/')) prefix.remove_suffix(1);
   if (!prefix.empty()) {
     if (!valid_object_key(prefix) || prefix.find_first_of("%\\") != std::string_view::npos) {
-      return usage(dest, "the prefix '" + printable(prefix, 200) +
+      return usage(dest, "the prefix '" + printable_ascii(prefix, 200) +
                              "' must be folder names separated by '/' (none empty, '.' or '..')");
     }
     t.prefix = std::string(prefix) + "/";
@@ -324,10 +290,11 @@ Result<S3Target> parse_s3_url(std::string_view dest, std::string_view fallback_r
     std::string value;
     if (eq == std::string_view::npos || !percent_decode(pair.substr(eq + 1), &value) ||
         value.empty()) {
-      return usage(dest, "parameter '" + printable(name, 40) + "' needs a value");
+      return usage(dest, "parameter '" + printable_ascii(name, 40) + "' needs a value");
     }
     if (name == "region") {
-      if (!valid_region(value)) return usage(dest, "bad region '" + printable(value, 40) + "'");
+      if (!valid_region(value))
+        return usage(dest, "bad region '" + printable_ascii(value, 40) + "'");
       t.region = value;
     } else if (name == "endpoint") {
       if (!value.starts_with("http://") && !value.starts_with("https://")) {
@@ -340,14 +307,14 @@ Result<S3Target> parse_s3_url(std::string_view dest, std::string_view fallback_r
       t.endpoint = value;
       custom_endpoint = true;
     } else {
-      return usage(dest,
-                   "unknown parameter '" + printable(name, 40) + "' (known: region, endpoint)");
+      return usage(
+          dest, "unknown parameter '" + printable_ascii(name, 40) + "' (known: region, endpoint)");
     }
   }
   if (t.region.empty()) {
     if (!fallback_region.empty()) {
       if (!valid_region(fallback_region)) {
-        return usage(dest, "bad region '" + printable(fallback_region, 40) +
+        return usage(dest, "bad region '" + printable_ascii(fallback_region, 40) +
                                "' from AWS_REGION or AWS_DEFAULT_REGION");
       }
       t.region = std::string(fallback_region);

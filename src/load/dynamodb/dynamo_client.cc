@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/percent.h"
 #include "common/secrets.h"
 #include "load/dynamodb/dynamo_item.h"
 
@@ -15,19 +16,6 @@ constexpr const char* kTargetPrefix = "DynamoDB_20120810.";
 std::string dump(const nlohmann::json& j) {
   // Strings from sources and messages may hold invalid UTF-8: replaced, never an exception.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-// Printable ASCII, at most `max` characters: for a body that is not DynamoDB's JSON.
-std::string printable(std::string_view s, size_t max) {
-  std::string out;
-  for (char c : s) {
-    if (out.size() >= max) {
-      out += "...";
-      break;
-    }
-    out += (c >= 0x20 && c < 0x7f) ? c : ' ';
-  }
-  return out;
 }
 
 }  // namespace
@@ -122,7 +110,7 @@ Result<nlohmann::json> DynamoClient::call(std::string_view operation, const nloh
     } else if (r.code == 200) {
       auto parsed = nlohmann::json::parse(r.response, nullptr, false);
       if (!parsed.is_discarded() && parsed.is_object()) return parsed;
-      what = "HTTP 200 with a body that is not a JSON object: " + printable(r.response, 120);
+      what = "HTTP 200 with a body that is not a JSON object: " + printable_ascii(r.response, 120);
     } else {
       auto parsed = nlohmann::json::parse(r.response, nullptr, false);
       std::string message;
@@ -132,10 +120,10 @@ Result<nlohmann::json> DynamoClient::call(std::string_view operation, const nloh
         message = dynamo::string_field(parsed, "message");
         if (message.empty()) message = dynamo::string_field(parsed, "Message");
       } else {
-        message = printable(r.response, 200);
+        message = printable_ascii(r.response, 200);
       }
       what = (type.empty() ? "" : type + " ") + "(HTTP " + std::to_string(r.code) + ")" +
-             (message.empty() ? "" : ": " + printable(message, 500));
+             (message.empty() ? "" : ": " + printable_ascii(message, 500));
       retry = is_retriable_http_status(r.code) || is_retriable_error_type(type);
     }
     if (!loop.retry(retry)) {

@@ -1,32 +1,11 @@
 #include "load/dynamodb/dynamo_url.h"
 
+#include "common/percent.h"
+
 namespace covid {
 namespace {
 
 constexpr size_t kMaxTableName = 250;
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool percent_decode(std::string_view in, std::string* out) {
-  out->clear();
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      *out += in[i];
-      continue;
-    }
-    if (i + 2 >= in.size()) return false;
-    int hi = hex_value(in[i + 1]), lo = hex_value(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    *out += char(hi * 16 + lo);
-    i += 2;
-  }
-  return true;
-}
 
 bool valid_region(std::string_view r) {
   if (r.empty() || r.size() > 32) return false;

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <optional>
 
+#include "common/percent.h"
 #include "common/secrets.h"
 
 namespace covid {
@@ -26,29 +27,10 @@ bool is_uri(std::string_view u) {
   return u.starts_with("postgresql://") || u.starts_with("postgres://");
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Percent-decoding as libpq does it; nullopt for a bad escape.
-std::optional<std::string> percent_decode(std::string_view s) {
+// Percent-decoding as libpq does it ('+' is left alone); nullopt for a bad escape.
+std::optional<std::string> unescaped(std::string_view s) {
   std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out += s[i];
-      continue;
-    }
-    if (i + 2 >= s.size()) return std::nullopt;
-    int hi = hex_value(s[i + 1]);
-    int lo = hex_value(s[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out += char(hi * 16 + lo);
-    i += 2;
-  }
+  if (!percent_decode(s, &out)) return std::nullopt;
   return out;
 }
 
@@ -80,7 +62,7 @@ Result<PgTarget> parse_uri(std::string_view url) {
           colon == std::string_view::npos ? userinfo : userinfo.substr(colon + 1);
       for (std::string_view secret : {userinfo, password}) {
         remember_secret(secret);
-        if (auto decoded = percent_decode(secret)) remember_secret(*decoded);
+        if (auto decoded = unescaped(secret)) remember_secret(*decoded);
       }
       return Status::Usage(
           "the database URL " + std::string(url.substr(0, host)) + "***" +
@@ -96,7 +78,7 @@ Result<PgTarget> parse_uri(std::string_view url) {
     std::string_view userinfo = url.substr(host, stop - host);
     size_t colon = userinfo.find(':');
     if (colon != std::string_view::npos) {
-      auto password = percent_decode(userinfo.substr(colon + 1));
+      auto password = unescaped(userinfo.substr(colon + 1));
       t.secrets.push_back(password ? *password : std::string(userinfo.substr(colon + 1)));
       display = std::string(url.substr(0, host + colon)) + ":***" + std::string(url.substr(stop));
     }
@@ -124,7 +106,7 @@ Result<PgTarget> parse_uri(std::string_view url) {
     std::string_view value =
         eq == std::string_view::npos ? std::string_view() : param.substr(eq + 1);
     if (key == "schema") {
-      auto decoded = percent_decode(value);
+      auto decoded = unescaped(value);
       if (!decoded)
         return Status::Usage("bad %-escape in the schema parameter of the database URL");
       auto schema = checked_schema(*decoded);
@@ -134,7 +116,7 @@ Result<PgTarget> parse_uri(std::string_view url) {
     }
     std::string shown(param);
     if (is_secret_key(key)) {
-      auto decoded = percent_decode(value);
+      auto decoded = unescaped(value);
       t.secrets.push_back(decoded ? *decoded : std::string(value));
       shown = std::string(key) + "=***";
     }
