@@ -418,6 +418,7 @@ Result<PublishReport> publish(const PublishOptions& options, Destination& dest) 
   // One version of the data for the whole publish: checked again only at its end (below).
   co.check_interval = std::chrono::hours(24);
   co.freshness = options.freshness;
+  co.log_prefix = "";  // a database that cannot be read is this command's error, said once
   std::string db = options.db;
   serve::SnapshotCache cache([db, so] { return open_store(db, so); }, co);
   COVID_RETURN_IF_ERROR(cache.load());

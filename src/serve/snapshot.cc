@@ -234,7 +234,9 @@ void SnapshotCache::refresh() {
   }
   builds_.fetch_add(1, std::memory_order_relaxed);
   if (!last_logged_.empty()) {
-    std::fprintf(stderr, "covid-etl serve: reading the database again\n");
+    if (!options_.log_prefix.empty()) {
+      std::fprintf(stderr, "%s: reading the database again\n", options_.log_prefix.c_str());
+    }
     last_logged_.clear();
   }
   std::shared_ptr<const Snapshot> published(std::move(*snap));
@@ -430,7 +432,8 @@ void SnapshotCache::set_unavailable(const std::string& error) {
 void SnapshotCache::log_once(const std::string& message) {
   if (message == last_logged_) return;
   last_logged_ = message;
-  std::fprintf(stderr, "covid-etl serve: %s\n", message.c_str());
+  if (options_.log_prefix.empty()) return;
+  std::fprintf(stderr, "%s: %s\n", options_.log_prefix.c_str(), message.c_str());
 }
 
 }  // namespace covid::serve

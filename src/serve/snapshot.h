@@ -162,6 +162,9 @@ class SnapshotCache {
     // request that comes while a level is being built waits for that build. `serve` and the
     // daemon turn it on.
     bool prebuild_maps = false;
+    // What the cache's log lines on stderr (the database unreadable, then readable again)
+    // start with; empty: no log lines (a caller that reports the failure itself).
+    std::string log_prefix = "covid-etl serve";
   };
 
   SnapshotCache(Opener open, Options options);

@@ -156,6 +156,10 @@ class PublishFolder(TempDirTest):
         p = cli("publish", "--db", self.path("none.db"), "--to", self.path("site"))
         self.assertEqual(p.returncode, 4, p.stderr)
         self.assertFalse(os.path.exists(self.path("site")))
+        # Said once, as the command's own error (not by the server code it reads through).
+        self.assertNotIn("covid-etl serve", p.stderr)
+        self.assertEqual(p.stderr.count("no database at"), 1, p.stderr)
+        self.assertIn("publish: the database cannot be read", p.stderr)
         p = cli("publish", "--help")
         self.assertEqual(p.returncode, 0)
         self.assertIn("s3://", p.stdout)
