@@ -8,6 +8,7 @@
 #include <ctime>
 #include <thread>
 
+#include "load/dynamodb/dynamo_url.h"
 #include "load/postgres/pg_url.h"
 #include "load/store.h"
 #include "serve/api.h"
@@ -21,8 +22,10 @@ namespace covid::serve {
 SnapshotCache::Options snapshot_options(const Config& config) {
   SnapshotCache::Options options;
   options.freshness = {config.daily_stale_after_days, config.weekly_stale_after_days};
-  options.prebuild_maps = true;  // the map levels of each new version built ahead of requests
   const std::string& db = config.db;
+  // The map levels of each new version built ahead of requests; not on DynamoDB, where reading a
+  // whole level is a Scan that costs read capacity whether anyone asks for the map or not.
+  options.prebuild_maps = !is_dynamodb_url(db);
   if ((db.find("://") != std::string::npos && !db.starts_with("sqlite:")) || is_postgres_url(db)) {
     // A database over the network: its data version is a query, not a local read.
     options.check_interval = std::chrono::milliseconds(250);

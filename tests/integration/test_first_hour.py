@@ -74,7 +74,7 @@ class Messages(TempDirTest):
         self.assertEqual(p.returncode, 64)
         self.assertEqual(p.stderr.splitlines()[0],
                          "covid-etl: 'runn' is not a command (did you mean 'run'?); the commands: "
-                         "run, export, history, notify, serve, daemon, lambda")
+                         "run, export, history, notify, serve, daemon, publish, lambda")
         p = cli("run", "--nyy", NYT)
         self.assertEqual(p.returncode, 64)
         self.assertEqual(p.stderr.splitlines()[0],
