@@ -3,6 +3,7 @@
 #include <string>
 
 #include "serve/representation.h"
+#include "serve/router.h"
 
 namespace covid::serve {
 
@@ -16,7 +17,16 @@ void add_asset_routes(Router& router) {
     auto rep =
         Representation::make(type, std::string(reinterpret_cast<const char*>(a.data), a.size),
                              "no-cache", compressible ? 9 : 0);
-    auto handler = [rep](const Request& req, Response& resp) { respond(req, rep, resp); };
+    // A file under /api/ (the OpenAPI document) is an endpoint like the others: it takes no
+    // parameters, and a request that gives some is answered 400 as theirs are.
+    bool api = std::string_view(a.path).starts_with("/api/");
+    auto handler = [rep, api](const Request& req, Response& resp) {
+      if (api && !req.query.empty()) {
+        error_response(resp, 400, "this endpoint takes no parameters");
+        return;
+      }
+      respond(req, rep, resp);
+    };
     router.add(a.path, kGetHead, handler);
     if (std::string_view(a.path) == "/") router.add("/index.html", kGetHead, handler);
   }

@@ -17,6 +17,7 @@
 #include "load/classify.h"
 #include "load/store.h"
 #include "serve/api.h"
+#include "serve/assets.h"
 #include "serve/http.h"
 #include "serve/locations.h"
 #include "serve/lru.h"
@@ -780,6 +781,22 @@ TEST_F(ServeApiTest, LocationsSearchAndItsParameters) {
     EXPECT_EQ(r.status, 400) << bad;
     EXPECT_EQ(r.json["error"], "bad_request") << bad;
   }
+}
+
+// Found by the fuzzer (http_target): the OpenAPI document, an embedded file under /api/, answered
+// 200 to a query that names a parameter twice; it takes none, like /api/v1. The page's files
+// still ignore a query (a cache-busting ?v=).
+TEST_F(ServeApiTest, TheOpenApiDocumentTakesNoParameters) {
+  load_everything();
+  start();
+  add_asset_routes(*router_);
+  EXPECT_EQ(get("/api/v1/openapi.json").status, 200);
+  for (const char* bad : {"/api/v1/openapi.json?from=1&from=2", "/api/v1/openapi.json?x=1"}) {
+    auto r = get(bad);
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_EQ(r.json["error"], "bad_request") << bad;
+  }
+  EXPECT_EQ(get("/app.js?v=2").status, 200);
 }
 
 TEST_F(ServeApiTest, SeriesOfAnyLocationIsReadOnceThenServedFromMemory) {
