@@ -149,6 +149,7 @@ class HttpServer::Impl {
 
   void add(const std::shared_ptr<Session>& s);
   void remove(Session* s);
+  void release(const std::string& client);  // a connection's place in the counts, once
   // Whether `client` has fewer connections open than its limit.
   bool client_may_connect(const std::string& client);
   // Makes room for a new connection when the table is full: closes the least recently active
@@ -201,6 +202,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   ~Session() {
     (void)leave_idle();
+    release_place();
     server_.remove(this);
   }
 
@@ -223,6 +225,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void close() {
     if (state_ == State::kClosed) return;
     state_ = State::kClosed;
+    release_place();
     stream_.close();
   }
 
@@ -255,6 +258,15 @@ class Session : public std::enable_shared_from_this<Session> {
           self->buffer_.commit(n);
           self->read_request();
         });
+  }
+
+  // Gives up this connection's place in the table (the total and the client's count) once, when
+  // it is closed or has written its last answer, before the peer can see it go: a client that
+  // connects again at once finds the place free, not held by handlers still winding down.
+  void release_place() {
+    if (place_released_) return;
+    place_released_ = true;
+    server_.release(client_);
   }
 
   void enter_idle() {
@@ -511,6 +523,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // moment, so that closing with unread data (a reset) does not destroy the response in flight.
   void linger_close() {
     state_ = State::kClosed;
+    release_place();  // the answer is whole: a new client may have this place now
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return stream_.close();
@@ -550,6 +563,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool idle_listed_ = false;
   bool evicted_ = false;
   Clock::time_point idle_since_;
+  bool place_released_ = false;  // by release_place(), on this connection's executor or at the end
 };
 
 void HttpServer::Impl::add(const std::shared_ptr<Session>& s) {
@@ -558,13 +572,17 @@ void HttpServer::Impl::add(const std::shared_ptr<Session>& s) {
   ++clients_[s->client()];
 }
 
-void HttpServer::Impl::remove(Session* s) {
+void HttpServer::Impl::release(const std::string& client) {
   metrics_.connection_closed();
   open_.fetch_sub(1);
   std::lock_guard lock(mu_);
-  sessions_.erase(s);
-  auto it = clients_.find(s->client());
+  auto it = clients_.find(client);
   if (it != clients_.end() && --it->second == 0) clients_.erase(it);
+}
+
+void HttpServer::Impl::remove(Session* s) {
+  std::lock_guard lock(mu_);
+  sessions_.erase(s);
 }
 
 bool HttpServer::Impl::client_may_connect(const std::string& client) {
