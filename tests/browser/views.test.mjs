@@ -111,6 +111,13 @@ await check('a county and a country are whole views too', async () => {
   assert.equal(await page.title(), 'COVID-19 in France · covid-etl');
   assert.equal(await page.textContent('#s-date'), f.date[f.count - 1]);
   assert.equal(await page.textContent('#s-deaths'), intFmt.format(f.deaths[f.count - 1]));
+  // The WHO's series is weekly since 2023: the cards and charts say weeks, not days.
+  assert.equal(await page.textContent('#s-days'), `${intFmt.format(f.count)} weekly reports since ${f.date[0]}`);
+  assert.match(await page.textContent('#s-cases-new'), / that week · 7-day avg /);
+  assert.equal(await page.textContent('#h-cases'), 'Weekly new cases');
+  await open('?loc=' + county.id, county.id);
+  assert.equal(await page.textContent('#h-cases'), 'Daily new cases');
+  assert.match(await page.textContent('#s-cases-new'), / that day · 7-day avg /);
 });
 
 await check('per 100,000 people: the charts, cards and comparison show the API\'s rates', async () => {

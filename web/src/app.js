@@ -656,17 +656,29 @@ function exportCsv(r, lo, hi) {
   return 'data:text/csv;charset=utf-8,' + encodeURIComponent(lines.join('\n') + '\n');
 }
 
+// Whether a series is weekly (the WHO's since 2023: one date a week, each date's new counts are
+// the week's): its last two dates are 7 days apart. Its 7-day average is the week's count / 7.
+function isWeekly(r) {
+  const n = r.date.length;
+  return n >= 2 && Date.parse(r.date[n - 1]) - Date.parse(r.date[n - 2]) === 7 * DAY * 1000;
+}
+
 function showCards() {
   const r = view.raw;
   const n = r.date.length;
   const i = n - 1;
   const pop = popOf(view.id);
   const last = (col) => (n && r[col] ? r[col][i] : null);
+  const weekly = isWeekly(r);
   $('s-date').textContent = n ? r.date[i] : 'no data';
-  $('s-days').textContent = n ? `${intFmt.format(n)} days since ${r.date[0]}` : '';
+  $('s-days').textContent = !n ? '' : weekly ? `${intFmt.format(n)} weekly reports since ${r.date[0]}`
+    : `${intFmt.format(n)} days since ${r.date[0]}`;
   for (const what of ['cases', 'deaths']) {
+    const title = `${weekly ? 'Weekly' : 'Daily'} new ${what}`;
+    $('h-' + what).textContent = title;
+    $('chart-' + what).setAttribute('aria-label', `${title} with their 7-day average; arrow keys read the values`);
     $('s-' + what).textContent = num(last(what));
-    $(`s-${what}-new`).textContent = n ? `${signed(last('new_' + what))} that day · 7-day avg ${avg(last(`new_${what}_avg7`))}` : '';
+    $(`s-${what}-new`).textContent = n ? `${signed(last('new_' + what))} that ${weekly ? 'week' : 'day'} · 7-day avg ${avg(last(`new_${what}_avg7`))}` : '';
     $(`s-${what}-rate`).textContent = !n ? '' : pop
       ? `${rate(last(what + '_per_100k'))} per 100k · 7-day avg ${rate(last(`new_${what}_avg7_per_100k`))} per 100k`
       : 'No population figure: no rate per 100k';
