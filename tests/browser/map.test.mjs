@@ -185,6 +185,14 @@ await check('the PNG download is a picture of the map', async () => {
   assert.ok(bytes.length > 20_000);
 });
 
+await check('a country\'s view opens on the world map, a state\'s on the states map', async () => {
+  for (const [loc, level] of [['FRA', 'country'], ['06', 'state']]) {
+    await page.goto(origin + '/?loc=' + loc);
+    await mapReady();
+    assert.equal(await page.getAttribute(`#map-section button[data-level="${level}"]`, 'aria-pressed'), 'true', loc);
+  }
+});
+
 await check('?embed=1&view=map shows the map alone', async () => {
   await page.goto(origin + '/?embed=1&view=map&map=county');
   await mapReady();

@@ -1330,10 +1330,13 @@ if (!(new URLSearchParams(location.search).get('embed') === '1' && new URLSearch
   const start = () => {
     const s = document.createElement('script');
     s.src = 'map.js';
-    s.onload = () => {
+    s.onload = async () => {
+      if (view && !q.get('map')) await loadPlaces([view.id]).catch(() => []);  // its level, for the map's
       const dark = matchMedia('(prefers-color-scheme: dark)');
       const map = window.covidMap.mount(el, {
-        level: ['state', 'county', 'country'].includes(q.get('map')) ? q.get('map') : 'state',
+        // Without map= in the URL: the world for a country's view, the states otherwise.
+        level: ['state', 'county', 'country'].includes(q.get('map')) ? q.get('map')
+          : view && (places.get(view.id) || {}).type === 'country' ? 'country' : 'state',
         metric: q.get('map_metric') === 'deaths' ? 'deaths' : 'cases',
         per100k: q.get('map_rate') !== 'absolute',
         date: q.get('map_date'), state: q.get('map_state'), dark: dark.matches, embed,
