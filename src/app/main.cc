@@ -9,6 +9,8 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "app/terminal_progress.h"
 #include "commit.h"  // generated: COVID_ETL_COMMIT (cmake/commit.cmake)
@@ -60,6 +62,57 @@ Result<Config> build_config(const CommonFlags& flags) {
   return config;
 }
 
+// Flags users of other tools type, and ours for them: offered for an unknown flag when no flag of
+// the command is near it by edit distance (common/suggest.h did_you_mean), and only for the
+// commands named (space-separated; "*": every command) that have the flag meant. Keep it short:
+// each entry is a name people really type (servers' --port and --host, a dataset's name for its
+// source's flag, other tools' --since/--until, --output), not every synonym, and none that a flag
+// of the command is already near (that one is suggested instead: --dir gives --db).
+struct FlagAlias {
+  std::string_view commands;
+  KnownAlias alias;
+};
+constexpr FlagAlias kFlagAliases[] = {
+    {"*", {"--database", "--db URL"}},
+    {"*", {"--database-url", "--db URL"}},
+    {"*", {"--config-file", "--config FILE"}},
+    {"serve daemon", {"--port", "--listen HOST:PORT"}},
+    {"serve daemon", {"--host", "--listen HOST:PORT"}},
+    {"serve daemon", {"--bind", "--listen HOST:PORT"}},
+    {"serve daemon", {"--address", "--listen HOST:PORT"}},
+    {"run", {"--annotations", "--anomalies"}},  // the dataset's name for its source's flag
+    {"run", {"--world", "--who"}},
+    {"run", {"--county", "--counties"}},
+    {"run", {"--force", "--accept-shrink"}},
+    {"export", {"--since", "--from DATE"}},
+    {"export", {"--start", "--from DATE"}},
+    {"export", {"--until", "--to DATE"}},
+    {"export", {"--end", "--to DATE"}},
+    {"export", {"--fips", "--location"}},
+    {"export", {"--state", "--location"}},
+    {"export", {"--county", "--location"}},
+    {"export", {"--json", "--format json"}},
+    {"export", {"--csv", "--format csv"}},
+    {"publish", {"--output", "--to DIR"}},
+    {"publish", {"--out", "--to DIR"}},
+    {"publish", {"--dest", "--to DIR"}},
+};
+
+// The aliases of kFlagAliases that apply to `command`.
+std::vector<KnownAlias> flag_aliases(std::string_view command) {
+  std::vector<KnownAlias> out;
+  for (const FlagAlias& a : kFlagAliases) {
+    bool applies = a.commands == "*";
+    for (size_t at = 0; !applies && at < a.commands.size();) {
+      size_t end = std::min(a.commands.find(' ', at), a.commands.size());
+      applies = a.commands.substr(at, end - at) == command;
+      at = end + 1;
+    }
+    if (applies) out.push_back(a.alias);
+  }
+  return out;
+}
+
 // After a parse error: the rest of a line after "covid-etl" (": ..." or " SUB: ...") naming the
 // sub-command or flag that does not exist, with the nearest valid names (common/suggest.h); "" when
 // every name given is known (the error is of another kind: a missing value, a bad one, a flag
@@ -92,7 +145,8 @@ std::string unknown_name_hint(CLI::App& app, int argc, char** argv) {
     if (!a.starts_with("--")) continue;
     std::string flag(a.substr(0, a.find('=')));
     if (std::find(flags.begin(), flags.end(), flag) != flags.end()) continue;
-    return " " + command + ": unknown flag '" + flag + "'" + did_you_mean(flag, flags);
+    return " " + command + ": unknown flag '" + flag + "'" +
+           did_you_mean(flag, flags, flag_aliases(command));
   }
   return "";
 }

@@ -60,4 +60,16 @@ std::string did_you_mean(std::string_view typed, const std::vector<std::string>&
   return out + "?)";
 }
 
+std::string did_you_mean(std::string_view typed, const std::vector<std::string>& names,
+                         std::span<const KnownAlias> aliases) {
+  if (std::string near = did_you_mean(typed, names); !near.empty()) return near;
+  for (const KnownAlias& a : aliases) {
+    if (a.typed.size() != typed.size() || edit_distance(a.typed, typed) != 0) continue;
+    std::string_view name = a.meant.substr(0, a.meant.find(' '));
+    if (std::find(names.begin(), names.end(), name) == names.end()) continue;
+    return " (did you mean '" + std::string(a.meant) + "'?)";
+  }
+  return "";
+}
+
 }  // namespace covid

@@ -2,10 +2,13 @@
 // (optimal string alignment: insertions, deletions, substitutions and swaps of two neighbours
 // each cost 1; ASCII case ignored). Used by every message that refuses a name: the command
 // line's sub-commands and flags (app/), the configuration's keys (config/) and locations given by
-// name (serve/locations.h). Pure functions; thread-safe.
+// name (serve/locations.h). Where the edit distance finds nothing, a caller may give a table of
+// well-known aliases (names users of other tools type: `--port` for `--listen`). Pure functions;
+// thread-safe.
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,5 +30,18 @@ std::vector<std::string> nearest_names(std::string_view typed,
 // " (did you mean 'x'?)" or " (did you mean 'x' or 'y'?)" for the nearest names, "" for none: to
 // append to a message that refuses `typed`.
 std::string did_you_mean(std::string_view typed, const std::vector<std::string>& names);
+
+// A name users of other tools type, and what to suggest for it: the name of ours it stands for,
+// optionally followed by a space and the form of its value ("--listen HOST:PORT").
+struct KnownAlias {
+  std::string_view typed;
+  std::string_view meant;
+};
+
+// did_you_mean(typed, names); when no name is near `typed`, the first alias whose `typed` is
+// `typed` (ASCII case ignored) and whose name meant is among `names` (an alias of a name that is
+// not valid here is never offered): " (did you mean '--listen HOST:PORT'?)"; "" for neither.
+std::string did_you_mean(std::string_view typed, const std::vector<std::string>& names,
+                         std::span<const KnownAlias> aliases);
 
 }  // namespace covid

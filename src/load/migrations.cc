@@ -1,14 +1,142 @@
 #include "load/migrations.h"
 
 #include <iterator>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
 
 namespace covid {
 namespace {
 
 struct Migration {
   const char* sqlite;
-  const char* postgres;
+  const char* postgres;                           // nullptr: generated_postgres() gives it
+  const char* (*generated_postgres)() = nullptr;  // built once, on first use
 };
+
+// --- step 10: foreign keys as statement triggers ---------------------------------------------
+//
+// A foreign key of a table replaced by statement-level triggers with transition tables, which hold
+// the same rules at commit: rows inserted or updated into the table must name an existing row of
+// each referenced table (the referenced rows are locked FOR KEY SHARE once per key, as a foreign
+// key's check locks them once per row, so that no concurrent transaction deletes them before the
+// commit); a referenced row that the table names cannot be deleted, have its id changed, or be
+// truncated away. Errors are foreign_key_violation (23503). Every referenced table's key is its
+// column `id`; the foreign key to drop is PostgreSQL's default name for it, TABLE_COLUMN_fkey.
+struct StatementKey {
+  const char* column;  // of the table: location
+  const char* type;    // its type: text (quoted in messages) or bigint
+  const char* table;   // the referenced table: locations
+  const char* name;    // in the names of triggers and in messages: location
+  const char* ids;     // the check function's array of the keys written: loc_ids
+};
+
+// The statements that replace `table`'s foreign keys `keys` (at least one) by triggers: the
+// foreign keys dropped; TABLE_keys_check(), run after each INSERT and UPDATE statement on the
+// table, checks every key; TABLE_referenced_check(COLUMN) refuses a DELETE, an UPDATE of id or a
+// TRUNCATE of a referenced table that would leave the table's COLUMN naming a row that is gone.
+std::string statement_keys_sql(const std::string& table, std::span<const StatementKey> keys) {
+  const std::string t = "{s}." + table;
+  std::string out;
+  for (const StatementKey& k : keys) {
+    out += "ALTER TABLE " + t + " DROP CONSTRAINT " + table + "_" + k.column + "_fkey;\n";
+  }
+  out += "\nCREATE FUNCTION " + t + "_keys_check() RETURNS trigger LANGUAGE plpgsql AS $f$\n";
+  out += "DECLARE\n";
+  for (const StatementKey& k : keys) out += "  " + std::string(k.ids) + " " + k.type + "[];\n";
+  out += "  found bigint;\n  missing text;\nBEGIN\n";
+  for (const StatementKey& k : keys) {
+    out += "  SELECT array_agg(" + std::string(k.column) + ") INTO " + k.ids +
+           " FROM (SELECT DISTINCT " + k.column + " FROM written) k;\n";
+  }
+  out += "  IF " + std::string(keys[0].ids) + " IS NULL THEN\n    RETURN NULL;\n  END IF;\n";
+  for (const StatementKey& k : keys) {
+    const std::string ref = "{s}." + std::string(k.table), ids = k.ids;
+    out += "  PERFORM 1 FROM " + ref + " WHERE id = ANY (" + ids + ") FOR KEY SHARE;\n";
+    out += "  GET DIAGNOSTICS found = ROW_COUNT;\n";
+    out += "  IF found <> cardinality(" + ids + ") THEN\n";
+    out += "    SELECT k INTO missing FROM unnest(" + ids + ") k\n";
+    out += "      WHERE NOT EXISTS (SELECT 1 FROM " + ref + " " + k.table[0] + " WHERE " +
+           k.table[0] + ".id = k) LIMIT 1;\n";
+    out += "    RAISE foreign_key_violation USING MESSAGE = format(\n";
+    out += "      'insert or update on table \"" + table + "\" violates its key: " + k.name +
+           " %s is not in table \"" + k.table + "\"',\n";
+    out += std::string("      ") +
+           (std::string_view(k.type) == "text" ? "quote_literal(missing)" : "missing") + ");\n";
+    out += "  END IF;\n";
+  }
+  out += "  RETURN NULL;\nEND\n$f$;\n";
+  for (const char* op : {"insert", "update"}) {
+    std::string upper = op == std::string_view("insert") ? "INSERT" : "UPDATE";
+    out += "CREATE TRIGGER " + table + "_keys_" + op + " AFTER " + upper + " ON " + t + "\n";
+    out += "  REFERENCING NEW TABLE AS written FOR EACH STATEMENT EXECUTE FUNCTION " + t +
+           "_keys_check();\n";
+  }
+  // A referenced row that the table still names cannot go: deleted (checked once per statement),
+  // its id changed (a row trigger that fires only when the id changes: the daily run's updates of
+  // names and records cost nothing) or truncated. TG_ARGV[0]: the column of the table that names
+  // the referenced table's id.
+  out += "\nCREATE FUNCTION " + t + "_referenced_check() RETURNS trigger LANGUAGE plpgsql AS $f$\n";
+  std::string body = R"sql(DECLARE
+  gone text;
+BEGIN
+  IF TG_OP = 'TRUNCATE' THEN
+    IF EXISTS (SELECT 1 FROM {t}) THEN
+      RAISE foreign_key_violation USING MESSAGE = format(
+        'cannot truncate table %I: table "{table}" refers to it', TG_TABLE_NAME);
+    END IF;
+    RETURN NULL;
+  ELSIF TG_OP = 'DELETE' THEN
+    EXECUTE format('SELECT o.id::text FROM old_ids o WHERE EXISTS '
+                   '(SELECT 1 FROM {t} x WHERE x.%I = o.id) LIMIT 1', TG_ARGV[0])
+      INTO gone;
+  ELSE
+    EXECUTE format('SELECT $1::text WHERE EXISTS '
+                   '(SELECT 1 FROM {t} x WHERE x.%I = $1)', TG_ARGV[0])
+      INTO gone USING OLD.id;
+  END IF;
+  IF gone IS NOT NULL THEN
+    RAISE foreign_key_violation USING MESSAGE = format(
+      'update or delete on table %I violates the key of table "{table}": %s is named there',
+      TG_TABLE_NAME, quote_literal(gone));
+  END IF;
+  RETURN NULL;
+END
+$f$;
+)sql";
+  for (auto [from, to] :
+       {std::pair<std::string_view, const std::string&>{"{t}", t}, {"{table}", table}}) {
+    for (size_t at = body.find(from); at != std::string::npos;
+         at = body.find(from, at + to.size())) {
+      body.replace(at, from.size(), to);
+    }
+  }
+  out += body;
+  for (const StatementKey& k : keys) {
+    const std::string trigger = "CREATE TRIGGER " + table + "_" + k.name + "_";
+    const std::string ref = "{s}." + std::string(k.table);
+    const std::string check = "{s}." + table + "_referenced_check('" + k.column + "');\n";
+    out += trigger + "delete AFTER DELETE ON " + ref + "\n";
+    out += "  REFERENCING OLD TABLE AS old_ids FOR EACH STATEMENT\n  EXECUTE FUNCTION " + check;
+    out += trigger + "update AFTER UPDATE OF id ON " + ref + "\n";
+    out += "  FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id)\n  EXECUTE FUNCTION " + check;
+    out += trigger + "truncate BEFORE TRUNCATE ON " + ref + "\n";
+    out += "  FOR EACH STATEMENT EXECUTE FUNCTION " + check;
+  }
+  return out;
+}
+
+// The keys of observations that step 10 checks by triggers.
+const StatementKey kObservationKeys[] = {
+    {"location", "text", "locations", "location", "loc_ids"},
+    {"run_id", "bigint", "runs", "run", "run_ids"},
+};
+
+const char* observations_keys_sql() {
+  static const std::string text = "\n" + statement_keys_sql("observations", kObservationKeys);
+  return text.c_str();
+}
 
 // The steps, in order. Never edit one that has shipped; append a new one.
 const Migration kMigrations[] = {
@@ -314,105 +442,12 @@ ALTER TABLE {s}.runs ADD COLUMN quality json;  -- {"deaths_above_cases": 1, "out
     // 10: PostgreSQL: the keys of observations (location -> locations, run_id -> runs) checked
     // once per statement for the whole set of rows it wrote, instead of once per row: a county
     // load's COPY writes two million rows, and the foreign keys' checks (two queries and two row
-    // locks per row) were half its time. The same rules hold at commit, by statement-level
-    // triggers: rows inserted or updated into observations must name an existing location and
-    // run (the referenced rows are locked FOR KEY SHARE once per key, as a foreign key's check
-    // locks them once per row, so that no concurrent transaction deletes them before the commit);
-    // a location or run that observations name cannot be deleted, have its id changed, or be
-    // truncated away. Errors are foreign_key_violation (23503). SQLite keeps its foreign keys.
+    // locks per row) were half its time. The SQL: statement_keys_sql() below, from the table
+    // kObservationKeys. SQLite keeps its foreign keys.
     {R"sql(
 SELECT 1;  -- nothing to do: SQLite checks its foreign keys as before
 )sql",
-     R"sql(
-ALTER TABLE {s}.observations DROP CONSTRAINT observations_location_fkey;
-ALTER TABLE {s}.observations DROP CONSTRAINT observations_run_id_fkey;
-
-CREATE FUNCTION {s}.observations_keys_check() RETURNS trigger LANGUAGE plpgsql AS $f$
-DECLARE
-  loc_ids text[];
-  run_ids bigint[];
-  found bigint;
-  missing text;
-BEGIN
-  SELECT array_agg(location) INTO loc_ids FROM (SELECT DISTINCT location FROM written) k;
-  SELECT array_agg(run_id) INTO run_ids FROM (SELECT DISTINCT run_id FROM written) k;
-  IF loc_ids IS NULL THEN
-    RETURN NULL;
-  END IF;
-  PERFORM 1 FROM {s}.locations WHERE id = ANY (loc_ids) FOR KEY SHARE;
-  GET DIAGNOSTICS found = ROW_COUNT;
-  IF found <> cardinality(loc_ids) THEN
-    SELECT k INTO missing FROM unnest(loc_ids) k
-      WHERE NOT EXISTS (SELECT 1 FROM {s}.locations l WHERE l.id = k) LIMIT 1;
-    RAISE foreign_key_violation USING MESSAGE = format(
-      'insert or update on table "observations" violates its key: location %s is not in table "locations"',
-      quote_literal(missing));
-  END IF;
-  PERFORM 1 FROM {s}.runs WHERE id = ANY (run_ids) FOR KEY SHARE;
-  GET DIAGNOSTICS found = ROW_COUNT;
-  IF found <> cardinality(run_ids) THEN
-    SELECT k INTO missing FROM unnest(run_ids) k
-      WHERE NOT EXISTS (SELECT 1 FROM {s}.runs r WHERE r.id = k) LIMIT 1;
-    RAISE foreign_key_violation USING MESSAGE = format(
-      'insert or update on table "observations" violates its key: run %s is not in table "runs"',
-      missing);
-  END IF;
-  RETURN NULL;
-END
-$f$;
-CREATE TRIGGER observations_keys_insert AFTER INSERT ON {s}.observations
-  REFERENCING NEW TABLE AS written FOR EACH STATEMENT EXECUTE FUNCTION {s}.observations_keys_check();
-CREATE TRIGGER observations_keys_update AFTER UPDATE ON {s}.observations
-  REFERENCING NEW TABLE AS written FOR EACH STATEMENT EXECUTE FUNCTION {s}.observations_keys_check();
-
--- A location or run that observations still name cannot go: deleted (checked once per
--- statement), its id changed (a row trigger that fires only when the id changes: the daily
--- run's updates of names and records cost nothing) or truncated. TG_ARGV[0]: the column of
--- observations that names the table's id.
-CREATE FUNCTION {s}.observations_referenced_check() RETURNS trigger LANGUAGE plpgsql AS $f$
-DECLARE
-  gone text;
-BEGIN
-  IF TG_OP = 'TRUNCATE' THEN
-    IF EXISTS (SELECT 1 FROM {s}.observations) THEN
-      RAISE foreign_key_violation USING MESSAGE = format(
-        'cannot truncate table %I: table "observations" refers to it', TG_TABLE_NAME);
-    END IF;
-    RETURN NULL;
-  ELSIF TG_OP = 'DELETE' THEN
-    EXECUTE format('SELECT o.id::text FROM old_ids o WHERE EXISTS '
-                   '(SELECT 1 FROM {s}.observations x WHERE x.%I = o.id) LIMIT 1', TG_ARGV[0])
-      INTO gone;
-  ELSE
-    EXECUTE format('SELECT $1::text WHERE EXISTS '
-                   '(SELECT 1 FROM {s}.observations x WHERE x.%I = $1)', TG_ARGV[0])
-      INTO gone USING OLD.id;
-  END IF;
-  IF gone IS NOT NULL THEN
-    RAISE foreign_key_violation USING MESSAGE = format(
-      'update or delete on table %I violates the key of table "observations": %s is named there',
-      TG_TABLE_NAME, quote_literal(gone));
-  END IF;
-  RETURN NULL;
-END
-$f$;
-CREATE TRIGGER observations_location_delete AFTER DELETE ON {s}.locations
-  REFERENCING OLD TABLE AS old_ids FOR EACH STATEMENT
-  EXECUTE FUNCTION {s}.observations_referenced_check('location');
-CREATE TRIGGER observations_location_update AFTER UPDATE OF id ON {s}.locations
-  FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id)
-  EXECUTE FUNCTION {s}.observations_referenced_check('location');
-CREATE TRIGGER observations_location_truncate BEFORE TRUNCATE ON {s}.locations
-  FOR EACH STATEMENT EXECUTE FUNCTION {s}.observations_referenced_check('location');
-CREATE TRIGGER observations_run_delete AFTER DELETE ON {s}.runs
-  REFERENCING OLD TABLE AS old_ids FOR EACH STATEMENT
-  EXECUTE FUNCTION {s}.observations_referenced_check('run_id');
-CREATE TRIGGER observations_run_truncate BEFORE TRUNCATE ON {s}.runs
-  FOR EACH STATEMENT EXECUTE FUNCTION {s}.observations_referenced_check('run_id');
-CREATE TRIGGER observations_run_update AFTER UPDATE OF id ON {s}.runs
-  FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id)
-  EXECUTE FUNCTION {s}.observations_referenced_check('run_id');
-)sql"},
+     nullptr, observations_keys_sql},
 };
 
 }  // namespace
@@ -421,7 +456,8 @@ int sql_schema_version() { return int(std::size(kMigrations)); }
 
 const char* migration_sql(int from, SqlDialect dialect) {
   const Migration& m = kMigrations[from];
-  return dialect == SqlDialect::kSqlite ? m.sqlite : m.postgres;
+  if (dialect == SqlDialect::kSqlite) return m.sqlite;
+  return m.postgres != nullptr ? m.postgres : m.generated_postgres();
 }
 
 }  // namespace covid

@@ -8,7 +8,10 @@
 // The list is append-only: a step that has shipped is never edited (databases written by earlier
 // builds went through it as it was; tests/unit/previous_schema_test.cc opens and loads one built
 // from the texts of the release before). A new step goes at the end, in both dialects, and both
-// stores' schema_version() follows. Plain data; thread-safe.
+// stores' schema_version() follows. A step's text may be built from a table (PostgreSQL's step
+// 10, the foreign keys of observations as statement triggers: statement_keys_sql in
+// migrations.cc); it must keep the statements it was written with (tests/fixtures/migrations/,
+// store_rules_test.cc). Plain data, built once on first use; thread-safe.
 #pragma once
 
 namespace covid {

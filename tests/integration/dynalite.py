@@ -20,47 +20,27 @@ Also a command line, for CTest fixtures (tests/CMakeLists.txt; the store contrac
                                   endpoint, http://127.0.0.1:PORT/) and STATE_DIR/server.json
     dynalite.py stop STATE_DIR    stops that process (by the id it recorded) and removes the files
 """
-import fcntl
 import http.client
 import json
 import os
-import select
-import shutil
-import signal
-import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass, field
 
 import httpfixture
 from awssig import verify_sigv4
 from httpfixture import HttpFixture, Reply
+from testserver import command, ensure_installed, node, start_detached, start_node, stop_pid, stop_process
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PACKAGE = os.path.join(os.path.dirname(HERE), "dynalite")  # tests/dynalite: package.json, start.js
+START = os.path.join(PACKAGE, "start.js")
 JSON_TYPE = "application/x-amz-json-1.0"
 ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"
 
 
-def ensure_installed(package=PACKAGE, what="dynalite"):
-    """npm ci in `package` (tests/dynalite; s3server.py's tests/s3rver) when node_modules is
-    missing or older than the lock file; one process at a time (CTest runs test classes in
-    parallel)."""
-    lock_file = os.path.join(package, "package-lock.json")
-    stamp = os.path.join(package, "node_modules", ".package-lock.json")
-    with open(lock_file) as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if os.path.exists(stamp) and os.path.getmtime(stamp) >= os.path.getmtime(lock_file):
-            return
-        npm = shutil.which("npm")
-        if npm is None:
-            raise RuntimeError(f"npm is needed for {what} (scripts/setup.sh installs it)")
-        # Without the optional leveldown (a native module): dynalite keeps its tables in memory.
-        p = subprocess.run([npm, "ci", "--omit=optional", "--no-audit", "--no-fund", "--loglevel=error"],
-                           cwd=package, capture_output=True, text=True, timeout=600)
-        if p.returncode != 0:
-            raise RuntimeError(f"npm ci in {package} failed ({p.returncode}): {p.stderr[-2000:]}")
+def _env():
+    return {**os.environ, "NODE_PATH": os.path.join(PACKAGE, "node_modules")}
 
 
 class Dynalite:
@@ -69,29 +49,12 @@ class Dynalite:
         self.port = None
 
     def start(self, timeout=30):
-        ensure_installed()
-        env = {**os.environ, "NODE_PATH": os.path.join(PACKAGE, "node_modules")}
-        self.proc = subprocess.Popen([shutil.which("node") or "node", os.path.join(PACKAGE, "start.js")],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        line = self.proc.stdout.readline() if ready else ""
-        if not line.strip().isdigit():
-            self.stop()
-            raise RuntimeError(f"dynalite did not start: {line!r} {self.proc.stderr.read()[-2000:]}")
-        self.port = int(line)
+        ensure_installed(PACKAGE, "dynalite")
+        self.proc, self.port = start_node(START, _env(), "dynalite", timeout)
         return self
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc is not None:
-            self.proc.stdout.close()
-            self.proc.stderr.close()
+        stop_process(self.proc)
 
     def url(self):
         return f"http://127.0.0.1:{self.port}/"
@@ -217,74 +180,15 @@ class DynamoProxy:
 
 # --- the command line (CTest fixtures) ---------------------------------------------------------
 
-def _alive(pid):
-    """Whether `pid` is still our dynalite (not a process that took its number since)."""
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            ours = os.path.join(PACKAGE, "start.js").encode() in f.read()
-        with open(f"/proc/{pid}/stat") as f:
-            return ours and f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+def _start(state, args):
+    ensure_installed(PACKAGE, "dynalite")
+    pid, port = start_detached([node(), START], _env(), state, "dynalite")
+    return {"pid": pid, "port": port}, f"http://127.0.0.1:{port}/", f"dynalite on 127.0.0.1:{port}, process {pid}"
 
 
-def main(argv):
-    if len(argv) != 3 or argv[1] not in ("start", "stop"):
-        print(__doc__, file=sys.stderr)
-        return 64
-    state = os.path.abspath(argv[2])
-    info = os.path.join(state, "server.json")
-    if argv[1] == "start":
-        if os.path.exists(info):  # a previous run's server that was never stopped
-            main([argv[0], "stop", state])
-        os.makedirs(state, exist_ok=True)
-        ensure_installed()
-        env = {**os.environ, "NODE_PATH": os.path.join(PACKAGE, "node_modules")}
-        out_path = os.path.join(state, "dynalite.out")
-        with open(out_path, "w") as out, open(os.path.join(state, "dynalite.err"), "w") as err:
-            proc = subprocess.Popen([shutil.which("node") or "node", os.path.join(PACKAGE, "start.js")],
-                                    stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
-                                    start_new_session=True)  # outlives this command
-        deadline = time.monotonic() + 30
-        port = ""
-        while time.monotonic() < deadline and proc.poll() is None:
-            with open(out_path) as f:
-                port = f.readline().strip()
-            if port.isdigit():
-                break
-            time.sleep(0.05)
-        if not port.isdigit():
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            print(f"dynalite did not start: {open(os.path.join(state, 'dynalite.err')).read()[-2000:]}",
-                  file=sys.stderr)
-            return 1
-        with open(info, "w") as f:
-            json.dump({"pid": proc.pid, "port": int(port)}, f)
-        with open(os.path.join(state, "url"), "w") as f:
-            f.write(f"http://127.0.0.1:{port}/\n")
-        print(f"dynalite on 127.0.0.1:{port}, process {proc.pid}")
-        return 0
-    try:
-        with open(info) as f:
-            pid = json.load(f)["pid"]
-    except (OSError, ValueError, KeyError):
-        return 0
-    if _alive(pid):
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        while _alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if _alive(pid):
-            os.kill(pid, signal.SIGKILL)
-    for name in ("server.json", "url"):
-        try:
-            os.remove(os.path.join(state, name))
-        except OSError:
-            pass
-    return 0
+def _stop(info):
+    stop_pid(info["pid"], START)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(command(sys.argv, __doc__, _start, _stop))

@@ -21,7 +21,6 @@ Also a command line, for CTest fixtures (tests/CMakeLists.txt):
     pgserver.py stop STATE_DIR    stops it and deletes its directory
 """
 import glob
-import json
 import os
 import pwd
 import secrets
@@ -35,6 +34,7 @@ import urllib.parse
 
 import artifacts
 import fake_secrets
+from testserver import command
 
 USER = "covid"
 
@@ -198,39 +198,17 @@ class PgServer:
         return f"postgresql://{auth}@127.0.0.1:{self.port}/{db}{query}"
 
 
-def main(argv):
-    durable = "--durable" in argv[3:]
-    if len(argv) - durable != 3 or argv[1] not in ("start", "stop"):
-        print(__doc__, file=sys.stderr)
-        return 64
-    state = os.path.abspath(argv[2])
-    info = os.path.join(state, "server.json")
-    if argv[1] == "start":
-        if os.path.exists(info):  # a previous run's server that was never stopped
-            main([argv[0], "stop", state])
-        os.makedirs(state, exist_ok=True)
-        server = PgServer(durable=durable).start()
-        with open(info, "w") as f:
-            json.dump({"root": server.root, "port": server.port, "password": server.password}, f)
-        with open(os.path.join(state, "url"), "w") as f:
-            f.write(server.url() + "\n")
-        print(f"PostgreSQL on 127.0.0.1:{server.port}, cluster in {server.root}")
-        return 0
-    try:
-        with open(info) as f:
-            saved = json.load(f)
-    except OSError:
-        return 0
-    server = PgServer(root=saved["root"], port=saved["port"], password=saved["password"])
+def _start(state, args):
+    server = PgServer(durable="--durable" in args).start()
+    return ({"root": server.root, "port": server.port, "password": server.password}, server.url(),
+            f"PostgreSQL on 127.0.0.1:{server.port}, cluster in {server.root}")
+
+
+def _stop(info):
+    server = PgServer(root=info["root"], port=info["port"], password=info["password"])
     server.running = True
     server.cleanup()
-    for name in ("server.json", "url"):
-        try:
-            os.remove(os.path.join(state, name))
-        except OSError:
-            pass
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(command(sys.argv, __doc__, _start, _stop, args_ok=lambda args: args in ([], ["--durable"])))

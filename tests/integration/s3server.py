@@ -18,18 +18,14 @@ Also a command line, for CTest fixtures and the benchmark:
                                            the request log in STATE_DIR/s3rver.err
     s3server.py stop STATE_DIR             stops that process and removes url and server.json
 """
-import json
 import os
-import select
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-from dynalite import ensure_installed
+from testserver import command, ensure_installed, node, start_detached, start_node, stop_pid, stop_process
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PACKAGE = os.path.join(os.path.dirname(HERE), "s3rver")  # tests/s3rver: package.json, start.js
@@ -58,15 +54,12 @@ class S3Server:
     def start(self, timeout=30):
         ensure_installed(PACKAGE, "s3rver")
         self.directory = tempfile.mkdtemp(prefix="s3rver-")
-        self.proc = subprocess.Popen([shutil.which("node") or "node", START], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True,
-                                     env=_env(self.key, self.secret, self.buckets, self.directory))
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        line = self.proc.stdout.readline() if ready else ""
-        if not line.strip().isdigit():
+        try:
+            self.proc, self.port = start_node(START, _env(self.key, self.secret, self.buckets, self.directory),
+                                              "s3rver", timeout)
+        except RuntimeError:
             self.stop()
-            raise RuntimeError(f"s3rver did not start: {line!r}")
-        self.port = int(line)
+            raise
         self._reader = threading.Thread(target=self._read_log, daemon=True)
         self._reader.start()
         return self
@@ -109,95 +102,29 @@ class S3Server:
         return sorted(out)
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self._reader is not None:
-            self._reader.join(timeout=5)
-        if self.proc is not None:
-            self.proc.stdout.close()
-            self.proc.stderr.close()
+        stop_process(self.proc, self._reader)
         if self.directory is not None:
             shutil.rmtree(self.directory, ignore_errors=True)
 
 
 # --- the command line (CTest fixtures, bench/publish.sh) ----------------------------------------
 
-def _alive(pid):
-    """Whether `pid` is still our s3rver (not a process that took its number since)."""
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            ours = START.encode() in f.read()
-        with open(f"/proc/{pid}/stat") as f:
-            return ours and f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+def _start(state, args):
+    buckets = args or ["site"]
+    objects = os.path.join(state, "objects")
+    shutil.rmtree(objects, ignore_errors=True)
+    os.makedirs(objects)
+    ensure_installed(PACKAGE, "s3rver")
+    env = _env(os.environ.get("AWS_ACCESS_KEY_ID", "S3RVER"),
+               os.environ.get("AWS_SECRET_ACCESS_KEY", "S3RVER"), buckets, objects)
+    pid, port = start_detached([node(), START], env, state, "s3rver")
+    return ({"pid": pid, "port": port}, f"http://127.0.0.1:{port}/",
+            f"s3rver on 127.0.0.1:{port}, process {pid}, buckets {', '.join(buckets)}")
 
 
-def main(argv):
-    if len(argv) < 3 or argv[1] not in ("start", "stop"):
-        print(__doc__, file=sys.stderr)
-        return 64
-    state = os.path.abspath(argv[2])
-    info = os.path.join(state, "server.json")
-    if argv[1] == "start":
-        if os.path.exists(info):  # a previous run's server that was never stopped
-            main([argv[0], "stop", state])
-        buckets = argv[3:] or ["site"]
-        objects = os.path.join(state, "objects")
-        shutil.rmtree(objects, ignore_errors=True)
-        os.makedirs(objects)
-        ensure_installed(PACKAGE, "s3rver")
-        env = _env(os.environ.get("AWS_ACCESS_KEY_ID", "S3RVER"),
-                   os.environ.get("AWS_SECRET_ACCESS_KEY", "S3RVER"), buckets, objects)
-        out_path, err_path = os.path.join(state, "s3rver.out"), os.path.join(state, "s3rver.err")
-        with open(out_path, "w") as out, open(err_path, "w") as err:
-            proc = subprocess.Popen([shutil.which("node") or "node", START], stdin=subprocess.DEVNULL,
-                                    stdout=out, stderr=err, env=env,
-                                    start_new_session=True)  # outlives this command
-        deadline = time.monotonic() + 30
-        port = ""
-        while time.monotonic() < deadline and proc.poll() is None:
-            with open(out_path) as f:
-                port = f.readline().strip()
-            if port.isdigit():
-                break
-            time.sleep(0.05)
-        if not port.isdigit():
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            print(f"s3rver did not start: {open(err_path).read()[-2000:]}", file=sys.stderr)
-            return 1
-        with open(info, "w") as f:
-            json.dump({"pid": proc.pid, "port": int(port)}, f)
-        with open(os.path.join(state, "url"), "w") as f:
-            f.write(f"http://127.0.0.1:{port}/\n")
-        print(f"s3rver on 127.0.0.1:{port}, process {proc.pid}, buckets {', '.join(buckets)}")
-        return 0
-    try:
-        with open(info) as f:
-            pid = json.load(f)["pid"]
-    except (OSError, ValueError, KeyError):
-        return 0
-    if _alive(pid):
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        while _alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if _alive(pid):
-            os.kill(pid, signal.SIGKILL)
-    for name in ("server.json", "url"):
-        try:
-            os.remove(os.path.join(state, name))
-        except OSError:
-            pass
-    return 0
+def _stop(info):
+    stop_pid(info["pid"], START)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(command(sys.argv, __doc__, _start, _stop, args_ok=lambda args: True))

@@ -2,7 +2,8 @@
 
 - a run whose source is unreachable says how to run from local files;
 - half a local pair of sources (--nyt FILE, no --jhu) is said before anything is fetched;
-- typos in sub-commands, flags and configuration keys get the nearest valid name;
+- typos in sub-commands, flags and configuration keys get the nearest valid name; flags of other
+  tools (--port, --since) get ours;
 - export and the API take a location by name or by a FIPS code without its zero;
 - progress on a terminal (a pseudo-terminal here), and none elsewhere;
 - help texts with the real defaults and ranges, and --version with the libraries.
@@ -88,6 +89,26 @@ class Messages(TempDirTest):
         self.assertEqual(p.stderr.strip(),
                          f"covid-etl: {conf}:2:1: unknown key 'datasets.state' (did you mean "
                          "'states'?)")
+
+    def test_flags_of_other_tools_get_ours(self):
+        # Far from any flag by edit distance: the table of well-known aliases (app/main.cc
+        # kFlagAliases) answers, for the commands that have the flag meant.
+        for args, line in [
+                (["serve", "--port", "8080"],
+                 "covid-etl serve: unknown flag '--port' (did you mean '--listen HOST:PORT'?)"),
+                (["daemon", "--host=0.0.0.0"],
+                 "covid-etl daemon: unknown flag '--host' (did you mean '--listen HOST:PORT'?)"),
+                (["run", "--annotations", "F"],
+                 "covid-etl run: unknown flag '--annotations' (did you mean '--anomalies'?)"),
+                (["export", "--since", "2021-01-01"],
+                 "covid-etl export: unknown flag '--since' (did you mean '--from DATE'?)"),
+                (["history", "--database", "x.db"],
+                 "covid-etl history: unknown flag '--database' (did you mean '--db URL'?)"),
+                (["run", "--port", "8080"], "covid-etl run: unknown flag '--port'")]:
+            with self.subTest(args=args):
+                p = cli(*args)
+                self.assertEqual(p.returncode, 64, p.stderr)
+                self.assertEqual(p.stderr.splitlines()[0], line)
 
     def test_help_shows_defaults_and_ranges(self):
         run = cli("run", "--help").stdout

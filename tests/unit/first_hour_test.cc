@@ -42,6 +42,23 @@ TEST(Suggest, NearestNamesWithinTheDistanceNearestFirst) {
             " (did you mean '--db' or '--dba'?)");
 }
 
+// A well-known alias is offered only when no name is near what was typed, and only where the name
+// it stands for is valid.
+TEST(Suggest, AKnownAliasWhenNoNameIsNear) {
+  const KnownAlias aliases[] = {{"--port", "--listen HOST:PORT"}, {"--annotations", "--anomalies"}};
+  const std::vector<std::string> serve = {"--help", "--config", "--db", "--listen"};
+  EXPECT_EQ(did_you_mean("--port", serve), "");
+  EXPECT_EQ(did_you_mean("--port", serve, aliases), " (did you mean '--listen HOST:PORT'?)");
+  EXPECT_EQ(did_you_mean("--PORT", serve, aliases), " (did you mean '--listen HOST:PORT'?)");
+  EXPECT_EQ(did_you_mean("--ports", serve, aliases), "");        // aliases are exact, not near
+  EXPECT_EQ(did_you_mean("--annotations", serve, aliases), "");  // --anomalies is not valid here
+  EXPECT_EQ(did_you_mean("--annotations", {"--anomalies", "--nyt"}, aliases),
+            " (did you mean '--anomalies'?)");
+  // The edit distance first: a near name wins over an alias.
+  const KnownAlias near_db[] = {{"--dbb", "--listen HOST:PORT"}};
+  EXPECT_EQ(did_you_mean("--dbb", serve, near_db), " (did you mean '--db'?)");
+}
+
 class ConfigSuggestions : public ::testing::Test {
  protected:
   void SetUp() override {
