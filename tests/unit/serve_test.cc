@@ -799,6 +799,30 @@ TEST_F(ServeApiTest, TheOpenApiDocumentTakesNoParameters) {
   EXPECT_EQ(get("/app.js?v=2").status, 200);
 }
 
+// The page names its location's series in a Link header (a preload the browser starts while it
+// loads the page's scripts), by the URL app.js fetches: encodeURIComponent of the first of ?loc=.
+TEST(ServeAssets, ThePageNamesItsLocationsSeriesForPreload) {
+  auto link = [](std::string_view id) {
+    return "<api/v1/series?location=" + std::string(id) +
+           ">; rel=preload; as=fetch; crossorigin=anonymous";
+  };
+  EXPECT_EQ(page_preload_link(""), link("US"));
+  EXPECT_EQ(page_preload_link("range=90d&per100k=1"), link("US"));
+  EXPECT_EQ(page_preload_link("loc=06037,US"), link("06037"));
+  EXPECT_EQ(page_preload_link("loc=,%20FRA%20,06"), link("FRA"));  // trimmed, empties skipped
+  EXPECT_EQ(page_preload_link("loc=,"), link("US"));
+  EXPECT_EQ(page_preload_link("loc=36%3ANew%20York%20City"), link("36%3ANew%20York%20City"));
+  EXPECT_EQ(page_preload_link("loc=36:New+York+City&loc=06"), link("36%3ANew%20York%20City"));
+  EXPECT_EQ(page_preload_link("loc=a%26b%2Fc%3Fd"), link("a%26b%2Fc%3Fd"));
+  // The map alone has no chart; what app.js might read otherwise is left to app.js.
+  EXPECT_EQ(page_preload_link("embed=1&view=map&map=county"), "");
+  EXPECT_EQ(page_preload_link("embed=1&view=chart"), link("US"));
+  EXPECT_EQ(page_preload_link("loc=%E6%9D%B1"), "");
+  EXPECT_EQ(page_preload_link("loc=%09US"), "");
+  EXPECT_EQ(page_preload_link("loc=" + std::string(201, 'x')), "");
+  EXPECT_EQ(page_preload_link("loc=%zz"), "");
+}
+
 TEST_F(ServeApiTest, SeriesOfAnyLocationIsReadOnceThenServedFromMemory) {
   load_everything();
   start();
