@@ -41,7 +41,32 @@ std::string page_preload_link(std::string_view query) {
     if (k == "view" && !map_view) map_view = v == "map";
   }
   // URLSearchParams.get() answers the first of a repeated name, as taken here.
-  if (embed && map_view) return {};
+  if (embed && map_view) {
+    // The map alone: map.js, its styles, scripts and shapes, and the level's latest date, by the
+    // URLs map.js asks (its LEVELS, loadAtlas() and mapUrl()).
+    auto get = [&](std::string_view name) -> std::string_view {
+      for (const auto& [k, v] : *params)
+        if (k == name) return v;
+      return {};
+    };
+    std::string_view level = get("map");
+    if (level != "county" && level != "country") level = "state";
+    std::string link =
+        "<map.js>; rel=preload; as=script, <map.css>; rel=preload; as=style, "
+        "<topojson-client.min.js>; rel=preload; as=script, ";
+    if (level == "country")
+      link +=
+          "<d3-array.min.js>; rel=preload; as=script, <d3-geo.min.js>; rel=preload; as=script, ";
+    const char* atlas = level == "state"    ? "us-states-albers-10m.json"
+                        : level == "county" ? "us-counties-albers-10m.json"
+                                            : "world-countries-110m.json";
+    link += "<" + std::string(atlas) + ">; rel=preload; as=fetch; crossorigin=anonymous, ";
+    link += "<api/v1/map?level=" + std::string(level) +
+            "&metric=" + (get("map_metric") == "deaths" ? "deaths" : "cases") +
+            "&per_100k=" + (get("map_rate") == "absolute" ? "false" : "true") +
+            ">; rel=preload; as=fetch; crossorigin=anonymous";
+    return link;
+  }
   std::string_view first = "US";
   if (loc != nullptr) {
     std::string_view rest = *loc;
