@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
+#include <string_view>
 
 #include "serve/router.h"
 
@@ -21,6 +23,17 @@ extern const EmbeddedAsset kEmbeddedAssets[];
 extern const size_t kEmbeddedAssetCount;
 
 // Adds a GET/HEAD route per asset (and /index.html for /), with its ETag and gzip made once here.
+// The page (/ and /index.html) also names the first chart's data in a Link header
+// (page_preload_link), so that the browser asks it while it loads the page's scripts.
 void add_asset_routes(Router& router);
+
+// The Link header of the page for the query it was asked with: a preload of the series of the
+// page's location as app.js's readUrl() reads it (the first of ?loc=, trimmed; US without one), by
+// the same relative URL app.js fetches (`api/v1/series?location=` + encodeURIComponent(id)), so
+// that the page's fetch takes the preloaded answer. For the map alone (?embed=1&view=map): the
+// files map.js loads for its level (?map=) and its first data (?map_metric=, ?map_rate=), by the
+// URLs map.js asks. Empty (no header) for a query that does not parse, or a first location app.js
+// might read otherwise (not printable ASCII, longer than 200 characters).
+std::string page_preload_link(std::string_view query);
 
 }  // namespace covid::serve

@@ -799,6 +799,43 @@ TEST_F(ServeApiTest, TheOpenApiDocumentTakesNoParameters) {
   EXPECT_EQ(get("/app.js?v=2").status, 200);
 }
 
+// The page names its location's series in a Link header (a preload the browser starts while it
+// loads the page's scripts), by the URL app.js fetches: encodeURIComponent of the first of ?loc=.
+TEST(ServeAssets, ThePageNamesItsFirstDataForPreload) {
+  auto link = [](std::string_view id) {
+    return "<api/v1/series?location=" + std::string(id) +
+           ">; rel=preload; as=fetch; crossorigin=anonymous";
+  };
+  EXPECT_EQ(page_preload_link(""), link("US"));
+  EXPECT_EQ(page_preload_link("range=90d&per100k=1"), link("US"));
+  EXPECT_EQ(page_preload_link("loc=06037,US"), link("06037"));
+  EXPECT_EQ(page_preload_link("loc=,%20FRA%20,06"), link("FRA"));  // trimmed, empties skipped
+  EXPECT_EQ(page_preload_link("loc=,"), link("US"));
+  EXPECT_EQ(page_preload_link("loc=36%3ANew%20York%20City"), link("36%3ANew%20York%20City"));
+  EXPECT_EQ(page_preload_link("loc=36:New+York+City&loc=06"), link("36%3ANew%20York%20City"));
+  EXPECT_EQ(page_preload_link("loc=a%26b%2Fc%3Fd"), link("a%26b%2Fc%3Fd"));
+  // The map alone has no chart: its files and first data instead (map.js's URLs).
+  EXPECT_EQ(page_preload_link("embed=1&view=map&map=county&map_metric=deaths"),
+            "<map.js>; rel=preload; as=script, <map.css>; rel=preload; as=style, "
+            "<topojson-client.min.js>; rel=preload; as=script, "
+            "<us-counties-albers-10m.json>; rel=preload; as=fetch; crossorigin=anonymous, "
+            "<api/v1/map?level=county&metric=deaths&per_100k=true>; rel=preload; as=fetch; "
+            "crossorigin=anonymous");
+  std::string world = page_preload_link("view=map&embed=1&map=country&map_rate=absolute");
+  EXPECT_NE(world.find("<d3-geo.min.js>"), std::string::npos) << world;
+  EXPECT_NE(world.find("<world-countries-110m.json>"), std::string::npos) << world;
+  EXPECT_NE(world.find("<api/v1/map?level=country&metric=cases&per_100k=false>"), std::string::npos)
+      << world;
+  EXPECT_NE(page_preload_link("embed=1&view=map&map=nowhere").find("<us-states-albers-10m.json>"),
+            std::string::npos);
+  // What app.js might read otherwise is left to app.js.
+  EXPECT_EQ(page_preload_link("embed=1&view=chart"), link("US"));
+  EXPECT_EQ(page_preload_link("loc=%E6%9D%B1"), "");
+  EXPECT_EQ(page_preload_link("loc=%09US"), "");
+  EXPECT_EQ(page_preload_link("loc=" + std::string(201, 'x')), "");
+  EXPECT_EQ(page_preload_link("loc=%zz"), "");
+}
+
 TEST_F(ServeApiTest, SeriesOfAnyLocationIsReadOnceThenServedFromMemory) {
   load_everything();
   start();

@@ -427,6 +427,7 @@ function markPainted() {
   performance.mark('first-chart-draw');
   nextPaint().then(() => {
     performance.mark('first-chart-paint');
+    document.documentElement.dataset.chartPainted = '1';  // style.css: the sections below, in full
     if (onPainted) onPainted();
   });
 }
