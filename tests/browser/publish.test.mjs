@@ -103,7 +103,8 @@ async function figures(p, origin, query, id) {
     const text = (sel) => [...document.querySelectorAll(sel)].map((e) => e.textContent.trim());
     return {
       title: document.getElementById('title').textContent,
-      cards: text('#summary .big, #summary .small'),
+      // The freshness card's "N min ago" is the time of each load: two loads can be a minute apart.
+      cards: text('#summary .big, #summary .small').map((t) => t.replace(/\b\d+ (min|h|days) ago\b/, 'N ago')),
       days: text('#days tbody tr'),
       notes: text('#notes li'),
       rankings: text('#states tbody tr'),
