@@ -304,16 +304,10 @@ Result<S3Target> parse_s3_url(std::string_view dest, std::string_view fallback_r
     t.prefix = std::string(prefix) + "/";
   }
   bool custom_endpoint = false;
-  while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    size_t eq = pair.find('=');
-    std::string_view name = pair.substr(0, eq);
-    std::string value;
-    if (eq == std::string_view::npos || !percent_decode(pair.substr(eq + 1), &value) ||
-        value.empty()) {
+  auto params = parse_query_string(query);
+  if (!params.ok()) return usage(dest, params.status().message());
+  for (auto& [name, value] : *params) {
+    if (value.empty()) {
       return usage(dest, "parameter '" + printable_ascii(name, 40) + "' needs a value");
     }
     if (name == "region") {

@@ -8,22 +8,14 @@
 #include <algorithm>
 #include <deque>
 
+#include "test_support.h"
+
 namespace covid {
 namespace {
 
 using std::chrono::milliseconds;
 
-class TestClock final : public Clock {
- public:
-  std::chrono::system_clock::time_point now() const override { return t; }
-  void sleep_for(milliseconds d) const override {
-    slept.push_back(d);
-    t += d;
-  }
-  mutable std::chrono::system_clock::time_point t =
-      std::chrono::sys_days{std::chrono::year{2022} / 4 / 20};
-  mutable std::vector<milliseconds> slept;
-};
+using TestClock = test::RecordingClock;
 
 constexpr const char* kKeyId = "AKIAUNITS3KEY0WXYZ";
 constexpr const char* kSecret = "unit/s3/secret+key";
