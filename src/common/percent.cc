@@ -32,6 +32,30 @@ bool percent_decode(std::string_view in, std::string* out, bool plus_is_space) {
   return true;
 }
 
+Result<QueryParams> parse_query_string(std::string_view query, bool plus_is_space) {
+  QueryParams out;
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view piece = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (piece.empty()) continue;
+    size_t eq = piece.find('=');
+    std::string key, value;
+    std::string_view raw_key = piece.substr(0, eq);
+    if (!percent_decode(raw_key, &key, plus_is_space)) {
+      return Status::Usage("malformed percent-escape in the query parameter name '" +
+                           printable_ascii(raw_key, 64) + "'");
+    }
+    if (eq != std::string_view::npos &&
+        !percent_decode(piece.substr(eq + 1), &value, plus_is_space)) {
+      return Status::Usage("malformed percent-escape in the value of query parameter '" +
+                           printable_ascii(key, 64) + "'");
+    }
+    out.emplace_back(std::move(key), std::move(value));
+  }
+  return out;
+}
+
 std::string printable_ascii(std::string_view s, size_t max) {
   std::string out;
   for (char c : s) {

@@ -6,6 +6,10 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
 
 namespace covid {
 
@@ -13,6 +17,13 @@ namespace covid {
 // space (HTML forms' query strings). False for a bad escape ('%' not followed by two hex digits):
 // *out is then unspecified.
 bool percent_decode(std::string_view in, std::string* out, bool plus_is_space = false);
+
+// The parameters of a URL's query string ("k=v&k2=v2", without its '?'), in order, names and
+// values percent-decoded (plus_is_space as above). Empty pieces ("a=1&&b=2") are skipped; a
+// parameter without '=' has an empty value. A bad escape is a kUsage error naming the parameter.
+// The one parser of the server's query strings and of the dynamodb:// and s3:// URLs.
+using QueryParams = std::vector<std::pair<std::string, std::string>>;
+Result<QueryParams> parse_query_string(std::string_view query, bool plus_is_space = false);
 
 // `s` for a message: printable ASCII kept, every other byte a space, at most `max` characters
 // and then "...".

@@ -10,7 +10,8 @@
 // place; S3: one PUT) so a reader sees the old object or the new one, never a part. Failures are
 // Status values: kUsage for a malformed DEST, kExtract for an unreachable server or a refused
 // request (bad credentials name the key id, never the secret). Messages show DEST redacted.
-// Not thread-safe: one publish uses one destination from one thread.
+// put() and remove() may be called from parallelism() threads at once (the S3 destination:
+// several requests in flight); get() and the rest from one thread. One publish at a time.
 #pragma once
 
 #include <memory>
@@ -41,6 +42,11 @@ class Destination {
   virtual Status remove(std::string_view key) = 0;
   // DEST as messages show it (no credentials).
   virtual std::string display() const = 0;
+  // How many put() or remove() calls may run at once, each from its own thread.
+  virtual size_t parallelism() const { return 1; }
+  // Whether an object is stored as given, Content-Encoding and all (false: a folder, which
+  // stores the bytes decompressed; the publisher then does not compress what it makes).
+  virtual bool stores_encoding() const { return true; }
 };
 
 // Opens DEST: a folder path, file://PATH, or s3://BUCKET[/PREFIX][?region=R][&endpoint=URL]

@@ -144,6 +144,7 @@ class FolderDestination : public Destination {
   }
 
   std::string display() const override { return root_.string(); }
+  bool stores_encoding() const override { return false; }
 
  private:
   fs::path root_;

@@ -1,7 +1,10 @@
 #include "publish/s3_destination.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <mutex>
 #include <random>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/percent.h"
@@ -86,13 +89,8 @@ class S3Destination final : public Destination {
         key_id_(std::move(key_id)),
         secret_(std::move(secret)),
         token_(std::move(token)),
-        options_(std::move(options)),
-        jitter_(random_jitter(std::random_device{}())) {
+        options_(std::move(options)) {
     for (const std::string* s : {&key_id_, &secret_, &token_}) remember_secret(*s);
-    if (!options_.transport) {
-      session_ = std::make_shared<CurlSession>();
-      options_.transport = [session = session_](const CurlCall& c) { return session->perform(c); };
-    }
   }
 
   Result<std::optional<std::string>> get(std::string_view key) override {
@@ -130,6 +128,7 @@ class S3Destination final : public Destination {
   }
 
   std::string display() const override { return target_.display; }
+  size_t parallelism() const override { return std::max<size_t>(1, options_.requests_in_flight); }
 
  private:
   Status check_key(std::string_view key) const {
@@ -163,13 +162,38 @@ class S3Destination final : public Destination {
                                  target_.prefix + std::string(key) + ": " + what));
   }
 
+  // What one request in flight uses: its own connection and its own jitter's random state.
+  struct Lane {
+    CurlSession session;
+    Jitter jitter = random_jitter(std::random_device{}());
+  };
+
+  // A free lane, or a new one (at most parallelism() are ever made: one per caller thread).
+  std::unique_ptr<Lane> take_lane() {
+    std::lock_guard lock(lanes_mu_);
+    if (lanes_.empty()) return std::make_unique<Lane>();
+    std::unique_ptr<Lane> lane = std::move(lanes_.back());
+    lanes_.pop_back();
+    return lane;
+  }
+
   // One request, retried as the header says. Ok with the outcome for 2xx, and for 404 NoSuchKey
   // when `absent_ok`.
   Result<CurlOutcome> exchange(std::string_view method, std::string_view key, const CurlCall& call,
                                bool absent_ok) {
-    for (RetryLoop loop(options_.policy, options_.clock ? *options_.clock : system_clock_, jitter_);
+    std::unique_ptr<Lane> lane = take_lane();
+    auto result = exchange_on(*lane, method, key, call, absent_ok);
+    std::lock_guard lock(lanes_mu_);
+    lanes_.push_back(std::move(lane));
+    return result;
+  }
+
+  Result<CurlOutcome> exchange_on(Lane& lane, std::string_view method, std::string_view key,
+                                  const CurlCall& call, bool absent_ok) {
+    for (RetryLoop loop(options_.policy, options_.clock ? *options_.clock : system_clock_,
+                        lane.jitter);
          ;) {
-      CurlOutcome r = options_.transport(call);
+      CurlOutcome r = options_.transport ? options_.transport(call) : lane.session.perform(call);
       std::string what;
       bool retry = false;
       if (!r.status.ok()) {
@@ -207,9 +231,9 @@ class S3Destination final : public Destination {
   S3Target target_;
   std::string key_id_, secret_, token_;
   S3Options options_;
-  std::shared_ptr<CurlSession> session_;
   SystemClock system_clock_;
-  Jitter jitter_;
+  std::mutex lanes_mu_;
+  std::vector<std::unique_ptr<Lane>> lanes_;
 };
 
 std::string env(const char* name) {
@@ -280,16 +304,10 @@ Result<S3Target> parse_s3_url(std::string_view dest, std::string_view fallback_r
     t.prefix = std::string(prefix) + "/";
   }
   bool custom_endpoint = false;
-  while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    size_t eq = pair.find('=');
-    std::string_view name = pair.substr(0, eq);
-    std::string value;
-    if (eq == std::string_view::npos || !percent_decode(pair.substr(eq + 1), &value) ||
-        value.empty()) {
+  auto params = parse_query_string(query);
+  if (!params.ok()) return usage(dest, params.status().message());
+  for (auto& [name, value] : *params) {
+    if (value.empty()) {
       return usage(dest, "parameter '" + printable_ascii(name, 40) + "' needs a value");
     }
     if (name == "region") {

@@ -28,7 +28,9 @@
 // never the secret), no such bucket, access denied, or the endpoint (redacted) unreachable.
 // Messages show the destination as display() does; the credentials are scrubbed from every one.
 //
-// Not thread-safe (one libcurl handle, whose connections are reused from one request to the next).
+// put() and remove() may run from parallelism() (S3Options::requests_in_flight) threads at once,
+// each request on a libcurl handle of its own (kept, with its connection, for the next request);
+// the rest from one thread.
 #pragma once
 
 #include <functional>
@@ -80,7 +82,9 @@ struct S3Options {
                      .base = std::chrono::milliseconds(100),
                      .cap = std::chrono::milliseconds(2'000),
                      .deadline = std::nullopt};
-  S3Transport transport;         // empty: libcurl (tests inject faults with one)
+  size_t requests_in_flight = 8;  // the publisher's put()s and remove()s at once
+  S3Transport
+      transport;  // empty: libcurl (tests inject faults with one; then it must be thread-safe)
   const Clock* clock = nullptr;  // the backoff's sleeps; null: the system clock
   std::string ca_file;
 };

@@ -18,8 +18,6 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-bool decode(std::string_view in, std::string* out) { return percent_decode(in, out, true); }
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -60,26 +58,7 @@ void split_target(std::string_view target, std::string_view* path, std::string_v
 }
 
 Result<QueryParams> parse_query(std::string_view query) {
-  QueryParams out;
-  while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view piece = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (piece.empty()) continue;
-    size_t eq = piece.find('=');
-    std::string key, value;
-    std::string_view raw_key = piece.substr(0, eq);
-    if (!decode(raw_key, &key)) {
-      return Status::Usage("malformed percent-escape in the query parameter name '" +
-                           std::string(raw_key.substr(0, 64)) + "'");
-    }
-    if (eq != std::string_view::npos && !decode(piece.substr(eq + 1), &value)) {
-      return Status::Usage("malformed percent-escape in the value of query parameter '" +
-                           key.substr(0, 64) + "'");
-    }
-    out.emplace_back(std::move(key), std::move(value));
-  }
-  return out;
+  return parse_query_string(query, /*plus_is_space=*/true);
 }
 
 std::string_view reason_phrase(int status) {

@@ -292,13 +292,8 @@ Result<std::shared_ptr<const LocationSeries>> SnapshotCache::series(const Snapsh
   {
     std::lock_guard lock(mu_);
     if (auto hit = snap.series_cache_.get(key)) return hit;  // read by another thread meanwhile
-    if (!store_) return Status::Load("the database cannot be read now");
-    auto read = store_->read_series(location, std::nullopt, std::nullopt);
-    if (!read.ok()) {
-      log_once(read.status().message());
-      return read.status();
-    }
-    series_reads_.fetch_add(1, std::memory_order_relaxed);
+    auto read = read_rows(location);
+    if (!read.ok()) return read.status();
     rows = std::move(*read);
   }
   auto entry = std::make_shared<LocationSeries>();
@@ -308,6 +303,32 @@ Result<std::shared_ptr<const LocationSeries>> SnapshotCache::series(const Snapsh
       Representation::make(kJson, series_json(s, 0, s.size()), kDataCache, kOnDemandGzipLevel);
   size_t bytes = entry->bytes();
   return snap.series_cache_.put(key, std::move(entry), bytes);
+}
+
+Result<std::vector<Observation>> SnapshotCache::read_rows(std::string_view location) {
+  if (!store_) return Status::Load("the database cannot be read now");
+  auto read = store_->read_series(location, std::nullopt, std::nullopt);
+  if (!read.ok()) {
+    log_once(read.status().message());
+    return read.status();
+  }
+  series_reads_.fetch_add(1, std::memory_order_relaxed);
+  return read;
+}
+
+Result<std::optional<SeriesColumns>> SnapshotCache::read_columns(const Snapshot& snap,
+                                                                 std::string_view location) {
+  auto index = locations(snap);
+  if (!index.ok()) return index.status();
+  if ((*index)->find(location) == nullptr) return std::optional<SeriesColumns>();
+  std::vector<Observation> rows;
+  {
+    std::lock_guard lock(mu_);
+    auto read = read_rows(location);
+    if (!read.ok()) return read.status();
+    rows = std::move(*read);
+  }
+  return std::optional<SeriesColumns>(snap.columns(std::string(location), rows));
 }
 
 template <typename T>

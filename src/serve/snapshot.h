@@ -197,6 +197,11 @@ class SnapshotCache {
   // consult.
   Result<std::shared_ptr<const LocationSeries>> series(const Snapshot& snap,
                                                        std::string_view location);
+  // The columns of any location's series as series() makes them (nullopt for one the store
+  // does not know), read from the store each time and not kept, with no response made: for
+  // `covid-etl publish`, which reads every location once and renders its own objects.
+  Result<std::optional<SeriesColumns>> read_columns(const Snapshot& snap,
+                                                    std::string_view location);
   // The table of states (/api/v1/states, locations.h: states_json), made from every state's series.
   Result<std::shared_ptr<const Representation>> states(const Snapshot& snap);
   // The rankings of a level (/api/v1/rankings, locations.h: rankings_json): `level` state,
@@ -226,6 +231,8 @@ class SnapshotCache {
   Result<std::shared_ptr<const T>> once(
       const Snapshot& snap, std::map<std::string, Snapshot::Made<T>, std::less<>>& slots,
       std::string_view key, const std::function<Result<std::shared_ptr<const T>>()>& make);
+  // One location's rows from the store, counted in series_reads_; the caller holds mu_.
+  Result<std::vector<Observation>> read_rows(std::string_view location);
   // The series of every location of `level` (only the counties of `state` when it is not empty),
   // as the API shows them, in the index's order: one read from the store each, under mu_.
   // Each read is counted in `reads`. Abandoned (an error) when the cache is being destroyed.

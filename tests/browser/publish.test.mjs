@@ -123,7 +123,7 @@ await check('publish wrote the site: the page, its files, the data index and the
   }
   const index = S3 ? await (await fetch(`${statik.url}/data/index.json`)).json()
     : JSON.parse(fs.readFileSync(path.join(site, 'data', 'index.json'), 'utf8'));
-  assert.ok(index.objects['series?location=US'].startsWith('data/'));
+  assert.ok(index.objects['series?location=US'].every((k) => k.startsWith('data/')));  // history, recent rows
   assert.ok(index.objects['map?level=county&metric=cases&per_100k=true']);
 });
 
@@ -139,6 +139,18 @@ for (const [query, id] of [['', 'US'], ['?loc=06', '06'], [`?loc=${county}&rank=
     await page.screenshot({ path: path.join(SHOTS, `publish-${id}.png`), fullPage: false });
   });
 }
+
+await check("a location's series joined from its two objects is serve's response", async () => {
+  // The page's own loader (app.js dataFetch: a series is its history and its level's recent rows).
+  const country = (await api('/api/v1/locations?type=country&limit=1')).locations[0].id;
+  for (const id of ['US', '06', county, country]) {
+    const url = 'api/v1/series?location=' + encodeURIComponent(id);
+    const want = await (await fetch(`${live}/${url}`)).text();
+    const got = await page.evaluate(async (u) => JSON.stringify(await (await window.covidData.fetch(u)).json()), url);
+    assert.equal(got, JSON.stringify(JSON.parse(want)), id);
+    assert.ok(JSON.parse(got).count > 100, id);
+  }
+});
 
 await check('the published footer links to no API', async () => {
   assert.match(await page.textContent('footer'), /Published by covid-etl publish/);

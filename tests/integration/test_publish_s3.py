@@ -76,15 +76,39 @@ class S3TestCase(TempDirTest):
         self.assertEqual(code, 0, err)
         return summary
 
-    def without_last_day(self):
-        """A copy of the national file without its last date: the day before."""
+    def without_last_day(self, days=1):
+        """A copy of the national file without its last `days` dates: the day(s) before."""
         with open(NYT) as f:
             lines = f.readlines()
-        last = lines[-1].split(",")[0]
-        path = self.path("us-before.csv")
+        dropped = sorted({l.split(",")[0] for l in lines[1:]})[-days:]
+        path = self.path(f"us-before-{days}.csv")
         with open(path, "w") as f:
-            f.writelines(l for l in lines if not l.startswith(last + ","))
+            f.writelines(l for l in lines if l.split(",")[0] not in dropped)
         return path
+
+    def manifest(self):
+        with open(self.server.object_path(BUCKET, f"{self.prefix}/publish-manifest.json"), "rb") as f:
+            return json.loads(f.read())
+
+    def viewer_site(self, index=None):
+        """{request key: object bytes} as a viewer reads the site over plain HTTP (with `index`: the
+        data index that viewer loaded before)."""
+        if index is None:
+            status, headers, body = http_get(self.object_url("data/index.json"))
+            self.assertEqual(status, 200)
+            index = json.loads(gzip.decompress(body) if headers.get("content-encoding") == "gzip" else body)
+        site = {}
+        for request, keys in index["objects"].items():
+            for key in keys if isinstance(keys, list) else [keys]:
+                status, _, data = http_get(self.object_url(key))
+                self.assertEqual(status, 200, f"{request} -> {key}: HTTP {status}")
+                site[request] = site.get(request, b"") + data
+        return site
+
+    def viewer_index(self):
+        status, headers, body = http_get(self.object_url("data/index.json"))
+        self.assertEqual(status, 200)
+        return json.loads(gzip.decompress(body) if headers.get("content-encoding") == "gzip" else body)
 
 
 class PublishToBucket(S3TestCase):
@@ -107,7 +131,7 @@ class PublishToBucket(S3TestCase):
         status, headers, body = http_get(self.object_url("data/index.json"))
         self.assertEqual(status, 200)
         index = json.loads(gzip.decompress(body) if headers.get("content-encoding") == "gzip" else body)
-        key = index["objects"]["series?location=US"]
+        key = index["objects"]["series?location=US"][0]  # its history (and its level's recent rows)
         status, headers, body = http_get(self.object_url(key))
         self.assertEqual(status, 200)
         self.assertEqual(headers["content-type"].split(";")[0], "application/json")
@@ -143,9 +167,39 @@ class PublishToBucket(S3TestCase):
         self.assertEqual(again["written"] + 1, len(changed))
         self.assertLess(again["written"], full["objects"] / 2, again)
         self.assertIn("data/index.json", puts)
-        # Objects of the day before that no data index names any more are gone.
-        self.assertEqual(len(self.server.requests("DELETE")), again["deleted"])
-        self.assertEqual(len(after), again["objects"] + 1)
+        # Objects of the day before are kept one more publish; nothing is deleted yet.
+        self.assertEqual(again["deleted"], 0)
+        self.assertEqual(self.server.requests("DELETE"), [])
+        self.assertEqual(len(after), again["objects"] + 1 + len(self.manifest()["previous"]))
+
+    def test_a_page_left_open_across_two_publishes_still_finds_its_objects(self):
+        self.load(self.without_last_day(2))
+        self.publish()
+        first_index = self.viewer_index()
+        first = self.viewer_site(first_index)  # a page loaded now, left open
+        self.load(self.without_last_day(1))
+        second = self.publish()
+        self.assertGreater(second["written"], 0)
+        self.assertEqual(second["deleted"], 0)
+        # After one more publish, the page's index still finds every object, with its bytes.
+        self.assertEqual(self.viewer_site(first_index), first)
+        second_index = self.viewer_index()
+        self.assertNotEqual(second_index, first_index)
+        self.load(NYT)
+        self.server.clear()
+        third = self.publish()
+        # After two, what only the first index named is gone (deleted after the new index was in
+        # place), and the second index's objects are all there.
+        keys = lambda ix: {k for v in ix["objects"].values() for k in (v if isinstance(v, list) else [v])}
+        only_first = keys(first_index) - keys(second_index) - keys(self.viewer_index())
+        self.assertTrue(only_first)
+        self.assertEqual(third["deleted"], len(only_first))
+        deleted = {p[len(f"/{BUCKET}/{self.prefix}/"):] for _, p, _ in self.server.requests("DELETE")}
+        self.assertEqual(deleted, only_first)
+        order = [(m, p) for m, p, _ in self.server.requests() if m in ("PUT", "DELETE")]
+        index_put = order.index(("PUT", f"/{BUCKET}/{self.prefix}/data/index.json"))
+        self.assertTrue(all(i > index_put for i, (m, _) in enumerate(order) if m == "DELETE"), order)
+        self.viewer_site(second_index)
 
 
 class PublishFailures(S3TestCase):
@@ -219,18 +273,6 @@ class PublishKilled(S3TestCase):
     the data index a viewer reads is the old one, and every object it names is there with its
     old bytes; the next publish completes the new version and removes what the killed one left."""
 
-    def viewer_site(self):
-        """{request key: object bytes} as a viewer reads the site over plain HTTP."""
-        status, headers, body = http_get(self.object_url("data/index.json"))
-        self.assertEqual(status, 200)
-        index = json.loads(gzip.decompress(body) if headers.get("content-encoding") == "gzip" else body)
-        site = {}
-        for request, key in index["objects"].items():
-            status, _, data = http_get(self.object_url(key))
-            self.assertEqual(status, 200, f"{request} -> {key}: HTTP {status}")
-            site[request] = data
-        return site
-
     def test_a_publish_killed_midway_leaves_the_previous_version_whole(self):
         self.load(self.without_last_day())
         self.publish()
@@ -257,4 +299,4 @@ class PublishKilled(S3TestCase):
         report = self.publish()
         after = self.viewer_site()
         self.assertIn("series?location=06", after)
-        self.assertEqual(len(self.stored()), report["objects"] + 1)
+        self.assertEqual(len(self.stored()), report["objects"] + 1 + len(self.manifest()["previous"]))

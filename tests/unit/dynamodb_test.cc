@@ -11,6 +11,7 @@
 #include "load/dynamodb/dynamo_item.h"
 #include "load/dynamodb/dynamo_url.h"
 #include "load/dynamodb/dynamodb_store.h"
+#include "test_support.h"
 
 namespace covid {
 namespace {
@@ -18,17 +19,7 @@ namespace {
 using nlohmann::json;
 using std::chrono::milliseconds;
 
-class TestClock final : public Clock {
- public:
-  std::chrono::system_clock::time_point now() const override { return t; }
-  void sleep_for(milliseconds d) const override {
-    slept.push_back(d);
-    t += d;
-  }
-  mutable std::chrono::system_clock::time_point t =
-      std::chrono::sys_days{std::chrono::year{2022} / 4 / 20};
-  mutable std::vector<milliseconds> slept;
-};
+using TestClock = test::RecordingClock;
 
 DynamoTarget target() {
   auto t = parse_dynamodb_url("dynamodb://covid?region=eu-west-3");
@@ -81,7 +72,8 @@ TEST(DynamoUrl, MistakesAreUsageErrors) {
       {"dynamodb://covid?region=US_EAST", "bad region"},
       {"dynamodb://covid?region=us-east-1&colour=red", "unknown parameter 'colour'"},
       {"dynamodb://covid?region=us-east-1&endpoint=ftp://h/", "http:// or https://"},
-      {"dynamodb://covid?region=us-east-1&endpoint=http://h/%zz", "needs a value"},
+      {"dynamodb://covid?region=us-east-1&endpoint=http://h/%zz",
+       "malformed percent-escape in the value of query parameter 'endpoint'"},
       {"sqlite:covid.db", "not a dynamodb:// URL"},
   };
   for (const auto& [url, message] : cases) {

@@ -26,6 +26,25 @@ TEST(Percent, RefusesABadEscape) {
   }
 }
 
+TEST(Percent, QueryStringsInOrderDecodedEmptyPiecesSkipped) {
+  auto p = parse_query_string("region=eu-west-3&&endpoint=http%3A%2F%2Fh%3A9&flag&a+b=c+d");
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_EQ(
+      *p, (QueryParams{
+              {"region", "eu-west-3"}, {"endpoint", "http://h:9"}, {"flag", ""}, {"a+b", "c+d"}}));
+  p = parse_query_string("a+b=c+d", /*plus_is_space=*/true);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(*p, (QueryParams{{"a b", "c d"}}));
+  EXPECT_TRUE(parse_query_string("")->empty());
+  auto bad = parse_query_string("ok=1&region=%zz");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().kind(), ErrorKind::kUsage);
+  EXPECT_EQ(bad.status().message(),
+            "malformed percent-escape in the value of query parameter 'region'");
+  EXPECT_EQ(parse_query_string("%4=1").status().message(),
+            "malformed percent-escape in the query parameter name '%4'");
+}
+
 TEST(Percent, PrintableAsciiReplacesOtherBytesAndCuts) {
   EXPECT_EQ(printable_ascii("ok\n\tx\x7f\xc3\xa9", 100), "ok  x   ");
   EXPECT_EQ(printable_ascii("abcdef", 3), "abc...");

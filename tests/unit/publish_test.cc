@@ -16,7 +16,11 @@
 #include "load/store.h"
 #include "publish/destination.h"
 #include "publish/publisher.h"
+#include "serve/api.h"
+#include "serve/http.h"
+#include "serve/metrics.h"
 #include "serve/representation.h"
+#include "serve/router.h"
 #include "serve/snapshot.h"
 
 namespace covid {
@@ -247,7 +251,13 @@ class Publish : public TempDir {
   std::set<std::string> check_consistent() {
     std::set<std::string> keys;
     nlohmann::json ix = index();
-    for (const auto& [request, key] : ix["objects"].items()) keys.insert(key.get<std::string>());
+    for (const auto& [request, key] : ix["objects"].items()) {
+      if (key.is_array()) {
+        for (const auto& k : key) keys.insert(k.get<std::string>());  // a series: two objects
+      } else {
+        keys.insert(key.get<std::string>());
+      }
+    }
     keys.insert(ix["locations"].get<std::string>());
     for (const std::string& k : keys) {
       EXPECT_TRUE(fs::exists(site_ / k)) << k;
@@ -316,22 +326,90 @@ TEST_F(Publish, FullThenNothingThenOneChangedSeriesThenDeletions) {
     if (!v2.count(k)) gone.insert(k);
   }
   EXPECT_EQ(third->written, added.size() + 1);  // + data/index.json
-  EXPECT_EQ(third->deleted, gone.size());
-  EXPECT_NE(old_index["objects"]["series?location=06"], new_index["objects"]["series?location=06"]);
-  EXPECT_EQ(old_index["objects"]["series?location=48"], new_index["objects"]["series?location=48"]);
-  EXPECT_EQ(old_index["objects"]["series?location=06037"],
-            new_index["objects"]["series?location=06037"]);
-  for (const std::string& k : gone) EXPECT_FALSE(fs::exists(site_ / k)) << k;
+  // The objects of the version before are kept one more publish (a page left open).
+  EXPECT_EQ(third->deleted, 0u);
+  ASSERT_FALSE(gone.empty());
+  for (const std::string& k : gone) EXPECT_TRUE(fs::exists(site_ / k)) << k;
+  // A series is its history and its level's recent rows: California's last day is recent, so
+  // its history object stays, and the states' recent object changes (Texas's too); the
+  // counties' recent object is another.
+  auto series = [](const nlohmann::json& ix, const char* id) {
+    return ix["objects"]["series?location=" + std::string(id)];
+  };
+  EXPECT_EQ(series(old_index, "06")[0], series(new_index, "06")[0]);
+  EXPECT_NE(series(old_index, "06")[1], series(new_index, "06")[1]);
+  EXPECT_EQ(series(new_index, "06")[1], series(new_index, "48")[1]);
+  EXPECT_EQ(series(old_index, "48")[0], series(new_index, "48")[0]);
+  EXPECT_EQ(series(old_index, "06037"), series(new_index, "06037"));
   EXPECT_LT(third->written, third->objects / 2);
-  // The manifest lists what the folder holds, nothing pending.
   nlohmann::json m = manifest();
   EXPECT_TRUE(m["pending"].empty());
+  EXPECT_EQ(m["previous"].size(), gone.size());
+
+  // Another version: what only the first one used goes now, the second's stays.
+  load(data(888'888));
+  auto fourth = publish_db();
+  ASSERT_TRUE(fourth.ok()) << fourth.status().message();
+  std::set<std::string> v3 = check_consistent();
+  size_t only_v1 = 0;
+  for (const std::string& k : gone) {
+    if (v3.count(k)) continue;
+    ++only_v1;
+    EXPECT_FALSE(fs::exists(site_ / k)) << k;
+  }
+  EXPECT_EQ(fourth->deleted, only_v1);
+  for (const std::string& k : v2) EXPECT_TRUE(fs::exists(site_ / k)) << k;
+  // The manifest lists what the folder holds, nothing pending.
+  m = manifest();
+  EXPECT_TRUE(m["pending"].empty());
+  EXPECT_TRUE(m["deleting"].empty());
   for (const auto& [name, body] : files_under(site_)) {
     if (name != kPublishManifestKey) {
-      EXPECT_TRUE(m["objects"].contains(name)) << name;
+      EXPECT_TRUE(m["objects"].contains(name) || m["previous"].contains(name)) << name;
     }
   }
-  EXPECT_EQ(m["objects"].size() + 1, files_under(site_).size());
+  EXPECT_EQ(m["objects"].size() + m["previous"].size() + 1, files_under(site_).size());
+}
+
+// The split series joined (as app.js publishedSeries joins them) are serve's response.
+TEST_F(Publish, TheTwoObjectsOfASeriesJoinIntoServesResponse) {
+  load(data());
+  ASSERT_TRUE(publish_db().ok());
+  nlohmann::json ix = index();
+  StoreOptions so;
+  so.read_only = true;
+  std::string db = db_;
+  serve::SnapshotCache cache([db, so] { return open_store(db, so); }, {});
+  ASSERT_TRUE(cache.load().ok());
+  serve::ServerMetrics metrics;
+  serve::Router router(metrics);
+  serve::add_api_routes(router, cache, metrics);
+  for (const char* id : {"US", "06", "06037"}) {
+    auto keys = ix["objects"]["series?location=" + std::string(id)];
+    ASSERT_TRUE(keys.is_array()) << id;
+    auto h = nlohmann::ordered_json::parse(read_file(site_ / keys[0].get<std::string>()));
+    auto all = nlohmann::ordered_json::parse(read_file(site_ / keys[1].get<std::string>()));
+    auto r = all[id];
+    EXPECT_GT(h["count"].get<int>(), 0) << id;
+    EXPECT_GT(r["count"].get<int>(), 0) << id;
+    EXPECT_EQ(r["from"], "2021-04-01") << id;
+    nlohmann::ordered_json joined = h;
+    for (auto& [k, v] : joined.items()) {
+      if (v.is_array()) v.insert(v.end(), r[k].begin(), r[k].end());
+    }
+    joined["to"] = r["to"];
+    joined["count"] = h["count"].get<int>() + r["count"].get<int>();
+    std::string target = "/api/v1/series?location=" + std::string(id);
+    serve::Request req;
+    req.method = serve::Method::kGet;
+    req.method_text = "GET";
+    req.target = target;
+    serve::split_target(req.target, &req.path, &req.query);
+    serve::Response resp;
+    router.dispatch(req, resp);
+    ASSERT_EQ(resp.status, 200) << id;
+    EXPECT_EQ(joined.dump(), nlohmann::ordered_json::parse(resp.body).dump()) << id;
+  }
 }
 
 TEST_F(Publish, AStoppedPublishLeavesThePreviousVersionWhole) {
@@ -365,7 +443,7 @@ TEST_F(Publish, AStoppedPublishLeavesThePreviousVersionWhole) {
     }
     EXPECT_EQ(check_consistent(), v1);
   }
-  // The next publish completes, and deletes what the stopped ones left and the old version.
+  // The next publish completes; the old version is kept one more publish, nothing else.
   auto done = publish_site(*v2_site, *dest_);
   ASSERT_TRUE(done.ok()) << done.status().message();
   std::set<std::string> v2 = check_consistent();
@@ -374,10 +452,12 @@ TEST_F(Publish, AStoppedPublishLeavesThePreviousVersionWhole) {
   for (const auto& [name, body] : files_under(site_)) {
     if (name.starts_with("data/") && name != kPublishIndexKey) {
       ++data_files;
-      EXPECT_TRUE(v2.count(name)) << name << " left behind";
+      EXPECT_TRUE(v2.count(name) || v1.count(name)) << name << " left behind";
     }
   }
-  EXPECT_EQ(data_files, v2.size());
+  std::set<std::string> both = v1;
+  both.insert(v2.begin(), v2.end());
+  EXPECT_EQ(data_files, both.size());
   EXPECT_TRUE(manifest()["pending"].empty());
 }
 
@@ -386,27 +466,33 @@ TEST_F(Publish, DeletionsThatFailAreDoneByTheNextPublish) {
   ASSERT_TRUE(publish_db().ok());
   std::set<std::string> v1 = check_consistent();
   load(data(999'999));
-  auto v2_site = site();
-  ASSERT_TRUE(v2_site.ok());
-  FailingDestination no_deletes(*dest_, 1'000'000, /*fail_removes=*/true);
-  auto r = publish_site(*v2_site, no_deletes);
-  ASSERT_FALSE(r.ok());
-  // The new version is in place; the old objects are still there, and pending in the manifest.
+  ASSERT_TRUE(publish_db().ok());
   std::set<std::string> v2 = check_consistent();
+  load(data(888'888));
+  auto v3_site = site();
+  ASSERT_TRUE(v3_site.ok());
+  FailingDestination no_deletes(*dest_, 1'000'000, /*fail_removes=*/true);
+  auto r = publish_site(*v3_site, no_deletes);
+  ASSERT_FALSE(r.ok());
+  // The new version is in place; the objects only the first one used are still there, listed
+  // as being deleted in the manifest.
+  std::set<std::string> v3 = check_consistent();
   std::set<std::string> gone;
   for (const std::string& k : v1) {
-    if (!v2.count(k)) gone.insert(k);
+    if (!v2.count(k) && !v3.count(k)) gone.insert(k);
   }
   ASSERT_FALSE(gone.empty());
   for (const std::string& k : gone) EXPECT_TRUE(fs::exists(site_ / k)) << k;
-  EXPECT_EQ(manifest()["pending"].size(), gone.size());
-  // Nothing else changed: the next publish writes nothing but deletes them.
-  auto next = publish_site(*v2_site, *dest_);
-  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(manifest()["deleting"].size(), gone.size());
+  // Nothing else changed: the next publish writes nothing but deletes them, and keeps v2's.
+  auto next = publish_site(*v3_site, *dest_);
+  ASSERT_TRUE(next.ok()) << next.status().message();
   EXPECT_EQ(next->written, 0u);
   EXPECT_EQ(next->deleted, gone.size());
   for (const std::string& k : gone) EXPECT_FALSE(fs::exists(site_ / k)) << k;
+  for (const std::string& k : v2) EXPECT_TRUE(fs::exists(site_ / k)) << k;
   EXPECT_TRUE(manifest()["pending"].empty());
+  EXPECT_TRUE(manifest()["deleting"].empty());
 }
 
 TEST_F(Publish, NoDatabaseIsALoadError) {

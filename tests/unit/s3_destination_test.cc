@@ -7,23 +7,18 @@
 
 #include <algorithm>
 #include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "test_support.h"
 
 namespace covid {
 namespace {
 
 using std::chrono::milliseconds;
 
-class TestClock final : public Clock {
- public:
-  std::chrono::system_clock::time_point now() const override { return t; }
-  void sleep_for(milliseconds d) const override {
-    slept.push_back(d);
-    t += d;
-  }
-  mutable std::chrono::system_clock::time_point t =
-      std::chrono::sys_days{std::chrono::year{2022} / 4 / 20};
-  mutable std::vector<milliseconds> slept;
-};
+using TestClock = test::RecordingClock;
 
 constexpr const char* kKeyId = "AKIAUNITS3KEY0WXYZ";
 constexpr const char* kSecret = "unit/s3/secret+key";
@@ -255,6 +250,35 @@ TEST(S3Destination, RefusedCredentialsNameTheKeyIdNeverTheSecretAndAreNotRetried
     EXPECT_NE(m.find("s3://site/dash/?region=eu-west-3: PUT dash/index.html"), std::string::npos)
         << m;
   }
+}
+
+TEST(S3Destination, PutsFromSeveralThreadsAtOnceEachRetriedOnItsOwn) {
+  auto t = parse_s3_url("s3://site/dash?region=eu-west-3");
+  ASSERT_TRUE(t.ok());
+  std::mutex mu;
+  std::map<std::string, int> attempts;  // url -> requests seen
+  test::FixedClock clock;               // sleeps return at once, from any thread
+  S3Options options;
+  options.clock = &clock;
+  options.transport = [&](const CurlCall& call) {
+    std::lock_guard lock(mu);
+    // Every object's first PUT is throttled; its retry succeeds.
+    return ++attempts[call.url] == 1 ? s3_error(503, "SlowDown", "slow down") : answer(200);
+  };
+  auto dest = make_s3_destination(*t, kKeyId, kSecret, kToken, options);
+  ASSERT_EQ(dest->parallelism(), 8u);
+  std::vector<std::thread> threads;
+  std::vector<Status> results(16, Status::Ok());
+  for (size_t i = 0; i < results.size(); ++i) {
+    threads.emplace_back([&, i] {
+      results[i] =
+          dest->put({"data/" + std::to_string(i) + ".json", "{}", "application/json", "", ""});
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  for (const Status& s : results) EXPECT_TRUE(s.ok()) << s.message();
+  ASSERT_EQ(attempts.size(), results.size());
+  for (const auto& [url, n] : attempts) EXPECT_EQ(n, 2) << url;
 }
 
 TEST(S3Destination, NoSuchBucketAndAccessDeniedSaySo) {

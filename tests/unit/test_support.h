@@ -1,5 +1,5 @@
-// Helpers shared by the unit tests: a fixed clock, feeding a dataset reader, showing diagnostics,
-// and reading a SQLite file with the raw API beside any store.
+// Helpers shared by the unit tests: a fixed clock, a clock that records the waits, feeding a
+// dataset reader, showing diagnostics, and reading a SQLite file with the raw API beside any store.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -27,6 +27,19 @@ class FixedClock final : public Clock {
     return std::chrono::sys_days{std::chrono::year{2022} / 6 / 1} + std::chrono::hours{12};
   }
   void sleep_for(std::chrono::milliseconds) const override {}
+};
+
+// Records the waits instead of sleeping (the retry loops' backoff); time moves only by them.
+class RecordingClock final : public Clock {
+ public:
+  std::chrono::system_clock::time_point now() const override { return t; }
+  void sleep_for(std::chrono::milliseconds d) const override {
+    slept.push_back(d);
+    t += d;
+  }
+  mutable std::chrono::system_clock::time_point t =
+      std::chrono::sys_days{std::chrono::year{2022} / 4 / 20};
+  mutable std::vector<std::chrono::milliseconds> slept;
 };
 
 // Streams `text` through a CsvReader (with the table's options) into `table` in pieces of `chunk`

@@ -143,7 +143,8 @@ function writeUrl(replace) {
 // Where the data comes from. data/index.json (preloaded by index.html) says: `covid-etl serve`
 // answers {"api": "api/v1/", "objects": null}: every request goes to the API. A site made by
 // `covid-etl publish` (a folder or bucket, no covid-etl behind it) holds {"objects": {request:
-// object}, "locations": object}: each API request is answered by its published object, found by
+// object}, "locations": object}: each API request is answered by its published object (a
+// location's series by two: publishedSeries), found by
 // requestKey(), which src/publish/publisher.h (canonical_request) mirrors; a request it does not
 // map answers 404 "not published"; /api/v1/locations is answered here from the list of every
 // location, searched as the server searches (src/serve/locations.h).
@@ -185,7 +186,32 @@ async function dataFetch(url) {
   if (key === 'locations' || key.startsWith('locations?')) return jsonResponse(await searchLocations(site, key), 200);
   const object = site.objects[key];
   if (!object) return jsonResponse({ status: 404, error: 'not_found', message: `not published: ${key}` }, 404);
+  if (Array.isArray(object)) return jsonResponse(await publishedSeries(object), 200);
   return fetch(object);
+}
+// A location's series from its two published objects (src/publish/publisher.h): its history
+// (the rows before its level's last month) and, in an object shared by its level (a state's
+// counties), every location's recent rows by id; joined, they are the API's response.
+const recentObjects = new Map();
+async function publishedSeries([historyKey, recentKey]) {
+  const get = (k) => fetch(k).then((r) => {
+    if (!r.ok) throw new Error(`${k}: HTTP ${r.status}`);
+    return r.json();
+  });
+  if (!recentObjects.has(recentKey)) {
+    const p = get(recentKey);
+    recentObjects.set(recentKey, p);
+    p.catch(() => recentObjects.delete(recentKey));
+  }
+  const [h, all] = await Promise.all([get(historyKey), recentObjects.get(recentKey)]);
+  const r = all[h.location];
+  if (!r || !r.count) return h;
+  const out = {};
+  for (const [k, v] of Object.entries(h)) out[k] = Array.isArray(v) ? v.concat(r[k]) : v;
+  out.from = h.count ? h.from : r.from;
+  out.to = r.to;
+  out.count = h.count + r.count;
+  return out;
 }
 window.covidData = { fetch: dataFetch };  // map.js asks its data through it
 

@@ -47,18 +47,10 @@ Result<DynamoTarget> parse_dynamodb_url(std::string_view url, std::string_view f
   DynamoTarget t;
   t.table = std::string(table);
   t.meta_table = t.table + "-meta";
-  while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    size_t eq = pair.find('=');
-    std::string_view key = pair.substr(0, eq);
-    std::string value;
-    if (eq == std::string_view::npos || !percent_decode(pair.substr(eq + 1), &value) ||
-        value.empty()) {
-      return usage(url, "parameter '" + std::string(key) + "' needs a value");
-    }
+  auto params = parse_query_string(query);
+  if (!params.ok()) return usage(url, params.status().message());
+  for (auto& [key, value] : *params) {
+    if (value.empty()) return usage(url, "parameter '" + key + "' needs a value");
     if (key == "region") {
       if (!valid_region(value)) return usage(url, "bad region '" + value + "'");
       t.region = value;
