@@ -97,7 +97,7 @@ EOF
 done
 
 echo
-echo "Publish, national + states + counties (gen-nyt-like defaults), median of $RUNS runs; $(nproc) cores, shared and noisy"
+echo "Publish, national + states + counties (gen-nyt-like defaults), median of $RUNS runs (of an even count, the lower middle one); $(nproc) cores, shared and noisy"
 echo
 echo "| workload | objects | written | MB written | seconds |"
 echo "| --- | ---: | ---: | ---: | ---: |"
