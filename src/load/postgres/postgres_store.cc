@@ -147,7 +147,12 @@ int32_t PostgresStore::lock_key(std::string_view schema) {
 PostgresStore::PostgresStore(const LibPq* pq, pg_conn* conn, PgTarget target, StoreOptions options)
     : pq_(pq), conn_(conn), target_(std::move(target)), options_(options) {}
 
-PostgresStore::~PostgresStore() { pq_->finish(conn_); }
+PostgresStore::~PostgresStore() {
+  if (session_locks_ && pq_->status(conn_) == CONNECTION_OK &&
+      pq_->transaction_status(conn_) == PQTRANS_IDLE)
+    (void)exec("giving back the session's locks", "SELECT pg_advisory_unlock_all()");
+  pq_->finish(conn_);
+}
 
 std::string PostgresStore::describe() const {
   return target_.display + " (schema " + target_.schema + ")";
@@ -386,6 +391,7 @@ Result<int64_t> PostgresStore::begin_run(const std::string& started_at,
       query("marking the run live", "SELECT pg_advisory_lock($1::bigint << 32 | $2::bigint)",
             {schema_key, std::to_string(id & 0xffffffff)});
   Status s = marked.ok() ? Status::Ok() : marked.status();
+  if (s.ok()) session_locks_ = true;
   if (s.ok()) {
     auto closed = query("closing interrupted runs", sql(R"sql(
 UPDATE {s}.runs r SET status = 'failed', error = $2
@@ -1053,7 +1059,10 @@ l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = $1::big
                        kHeld + ") THEN true ELSE pg_try_advisory_lock($3::int4, $4::int4) END",
                    {ucls, ukey, cls, key});
   if (!got.ok()) return got.status();
-  if (std::string_view(pq_->getvalue(got->get(), 0, 0)) == "t") return std::optional<std::string>();
+  if (std::string_view(pq_->getvalue(got->get(), 0, 0)) == "t") {
+    session_locks_ = true;
+    return std::optional<std::string>();
+  }
   auto who = query(
       "reading who holds the schedule",
       std::string("SELECT a.pid, coalesce(host(a.client_addr), 'a local socket'), " COVID_PG_TIME(

@@ -131,6 +131,10 @@ class PostgresStore final : public Store {
       false;  // read-only with missing_ok on a database without our schema: reads as empty
   bool committing_ = false;  // a lost connection now leaves the load's fate unknown
   bool migrated_ = false;    // migrate() ran schema steps
+  // A session-level advisory lock was taken (the schedule, a run's liveness): given back before
+  // the connection closes, since the server drops it only when the backend has exited, after
+  // PQfinish has returned (another daemon claiming the schedule then could still find it held).
+  bool session_locks_ = false;
 };
 
 }  // namespace covid
