@@ -147,7 +147,7 @@ int daemon_command(const std::function<Result<Config>()>& load_config, bool json
   ManagerTrigger trigger(runs);
   serve::add_run_routes(router, cache, trigger, token);
   serve::add_api_routes(router, cache, metrics);
-  serve::add_asset_routes(router);
+  serve::add_asset_routes(router, &cache);
   serve::HttpServer server(
       [&router](serve::Request& req, serve::Response& resp) { router.dispatch(req, resp); },
       metrics, serve::server_limits(*config));

@@ -3,9 +3,11 @@
 #include <cctype>
 #include <string>
 
+#include "serve/first_chart.h"
 #include "serve/http.h"
 #include "serve/representation.h"
 #include "serve/router.h"
+#include "serve/snapshot.h"
 
 namespace covid::serve {
 
@@ -28,15 +30,49 @@ std::string encode_uri_component(std::string_view s) {
   return out;
 }
 
+// The page with its first chart drawn (first_chart.h) for the view of `query`, made once per
+// version of the data and view; `plain` (the page as it is) where it is not drawn: a view the
+// server does not draw, a location the store does not know, a database that cannot be read.
+std::shared_ptr<const Representation> page_with_first_chart(
+    SnapshotCache& cache, const std::shared_ptr<const Representation>& plain, size_t insert_at,
+    std::string_view query) {
+  auto params = parse_query(query);
+  if (!params.ok()) return plain;
+  auto view = first_chart_view(*params);
+  if (!view) return plain;
+  auto snap = cache.current();
+  if (!snap->available) return plain;
+  std::shared_ptr<const LocationSeries> held;  // keeps `columns` alive
+  const SeriesColumns* columns = nullptr;
+  if (auto it = snap->series.find(view->location); it != snap->series.end()) {
+    columns = &it->second;
+  } else {
+    auto found = cache.series(*snap, view->location);
+    if (!found.ok() || *found == nullptr) return plain;
+    held = *found;
+    columns = &held->columns;
+  }
+  std::string key = "page|" + view->location + "|" + std::to_string(view->last_days) + "|" +
+                    (view->from ? format_date(*view->from) : "") + "|" +
+                    (view->to ? format_date(*view->to) : "") + "|" + (view->custom ? "c" : "") +
+                    (view->per_100k ? "r" : "") + (view->hide_cases ? "h1" : "") +
+                    (view->hide_deaths ? "h2" : "") + (view->hide_recovered ? "h3" : "");
+  return snap->derived(key, [&]() -> std::shared_ptr<const Representation> {
+    std::string chart = first_chart_html(*columns, *view);
+    if (chart.empty()) return plain;
+    std::string body = plain->identity;
+    body.insert(insert_at, chart);
+    return Representation::make(plain->content_type, std::move(body), "no-cache", 6);
+  });
+}
+
 }  // namespace
 
 std::string page_preload_link(std::string_view query) {
   auto params = parse_query(query);
   if (!params.ok()) return {};
-  const std::string* loc = nullptr;
   bool embed = false, map_view = false;
   for (const auto& [k, v] : *params) {
-    if (k == "loc" && loc == nullptr) loc = &v;
     if (k == "embed" && !embed) embed = v == "1";
     if (k == "view" && !map_view) map_view = v == "map";
   }
@@ -67,31 +103,13 @@ std::string page_preload_link(std::string_view query) {
             ">; rel=preload; as=fetch; crossorigin=anonymous";
     return link;
   }
-  std::string_view first = "US";
-  if (loc != nullptr) {
-    std::string_view rest = *loc;
-    for (;;) {
-      size_t comma = rest.find(',');
-      std::string_view piece = rest.substr(0, comma);
-      for (char c : piece)
-        if (c < 0x20 || c > 0x7e) return {};  // JavaScript's trim() would differ: leave it
-      size_t b = piece.find_first_not_of(' ');
-      size_t e = piece.find_last_not_of(' ');
-      piece = b == std::string_view::npos ? std::string_view{} : piece.substr(b, e - b + 1);
-      if (piece.size() > 200) return {};
-      if (!piece.empty()) {
-        first = piece;
-        break;
-      }
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
-    }
-  }
-  return "<api/v1/series?location=" + encode_uri_component(first) +
+  auto first = first_page_location(*params);
+  if (!first) return {};
+  return "<api/v1/series?location=" + encode_uri_component(*first) +
          ">; rel=preload; as=fetch; crossorigin=anonymous";
 }
 
-void add_asset_routes(Router& router) {
+void add_asset_routes(Router& router, SnapshotCache* cache) {
   for (size_t i = 0; i < kEmbeddedAssetCount; ++i) {
     const EmbeddedAsset& a = kEmbeddedAssets[i];
     std::string type = a.content_type;
@@ -112,13 +130,21 @@ void add_asset_routes(Router& router) {
       respond(req, rep, resp);
     };
     if (std::string_view(a.path) == "/") {
-      auto page = [rep](const Request& req, Response& resp) {
-        respond(req, rep, resp);
+      // Inside the first chart's box: <div id="chart-total" ...>HERE</div>.
+      size_t box = rep->identity.find("<div id=\"chart-total\"");
+      size_t insert_at = box == std::string::npos ? box : rep->identity.find('>', box);
+      if (insert_at != std::string::npos) ++insert_at;
+      auto page_handler = [rep, cache, insert_at](const Request& req, Response& resp) {
+        respond(req,
+                cache != nullptr && insert_at != std::string::npos
+                    ? page_with_first_chart(*cache, rep, insert_at, req.query)
+                    : rep,
+                resp);
         if (std::string link = page_preload_link(req.query); !link.empty())
           resp.headers.emplace_back("Link", std::move(link));
       };
-      router.add("/", kGetHead, page);
-      router.add("/index.html", kGetHead, page);
+      router.add("/", kGetHead, page_handler);
+      router.add("/index.html", kGetHead, page_handler);
       continue;
     }
     router.add(a.path, kGetHead, handler);

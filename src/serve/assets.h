@@ -11,6 +11,10 @@
 #include "serve/router.h"
 
 namespace covid::serve {
+class SnapshotCache;
+}
+
+namespace covid::serve {
 
 struct EmbeddedAsset {
   const char* path;  // the URL path: "/", "/app.js"
@@ -24,8 +28,10 @@ extern const size_t kEmbeddedAssetCount;
 
 // Adds a GET/HEAD route per asset (and /index.html for /), with its ETag and gzip made once here.
 // The page (/ and /index.html) also names the first chart's data in a Link header
-// (page_preload_link), so that the browser asks it while it loads the page's scripts.
-void add_asset_routes(Router& router);
+// (page_preload_link), so that the browser asks it while it loads the page's scripts; with a
+// snapshot cache (serve, the daemon), the page is answered with its first chart drawn in it
+// (first_chart.h) for the view its query asks, made once per version of the data and view.
+void add_asset_routes(Router& router, SnapshotCache* cache = nullptr);
 
 // The Link header of the page for the query it was asked with: a preload of the series of the
 // page's location as app.js's readUrl() reads it (the first of ?loc=, trimmed; US without one), by

@@ -73,7 +73,7 @@ int serve_command(const Config& config) {
   ServerMetrics metrics;
   Router router(metrics);
   add_api_routes(router, cache, metrics);
-  add_asset_routes(router);
+  add_asset_routes(router, &cache);
   HttpServer server([&router](Request& req, Response& resp) { router.dispatch(req, resp); },
                     metrics, server_limits(config));
   Status listening = server.listen(host, port);

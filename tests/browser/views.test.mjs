@@ -120,6 +120,36 @@ await check('a county and a country are whole views too', async () => {
   assert.match(await page.textContent('#s-cases-new'), / that day · 7-day avg /);
 });
 
+await check('the server draws each view\'s first chart into the page: the view app.js shows, the API\'s values, replaced by uPlot\'s', async () => {
+  const county = (await api('locations?type=county&q=06')).locations.find((l) => /^\d{5}$/.test(l.id));
+  const nojs = await context.browser().newContext({ javaScriptEnabled: false });
+  const bare = await nojs.newPage();
+  for (const [q, id, rate] of [['', 'US'], ['?loc=06&range=90d', '06'], ['?loc=FRA', 'FRA'],
+    [`?loc=${county.id},48&per100k=1&hide=deaths&from=2020-06-01`, county.id, true]]) {
+    // Without scripts: the drawing alone, on screen, with the API's latest values in its legend.
+    await bare.goto(origin + '/' + q);
+    const view = await bare.getAttribute('#chart-total .ssr', 'data-view');
+    assert.ok(view && view.startsWith(id + '|'), `${q}: ${view}`);
+    const box = await bare.locator('#chart-total .ssr-plot .ssr-cases').boundingBox();
+    assert.ok(box && box.width > 300 && box.height > 50, `${q}: ${JSON.stringify(box)}`);
+    const s = await api('series?location=' + encodeURIComponent(id));
+    const legend = await bare.textContent('#chart-total .ssr-legend');
+    const cases = rate ? s.cases_per_100k[s.count - 1].toFixed(1) : s.cases[s.count - 1];
+    assert.ok(legend.includes(`Cases${rate ? ' per 100k' : ''} ${Number(cases).toLocaleString('en-US', { minimumFractionDigits: rate ? 1 : 0 })}`), `${q}: ${legend}`);
+    assert.equal(legend.includes('Deaths'), !q.includes('hide=deaths'), `${q}: ${legend}`);
+    // With them: app.js reads the same view from the URL (so the mark is the drawing's paint),
+    // and its own chart takes the drawing's place.
+    await open(q, id);
+    assert.deepEqual(await page.evaluate(() => [drawnView, drawnKey]), [view, view], q);
+    assert.equal(await page.locator('#chart-total .ssr, #chart-total .ssr-legend').count(), 0, q);
+    assert.equal(await page.locator('#chart-total canvas').count(), 1, q);
+  }
+  // A view the server does not draw (a log scale): the page as it was, uPlot's chart alone.
+  await bare.goto(origin + '/?loc=06&scale=log');
+  assert.equal(await bare.locator('#chart-total .ssr').count(), 0);
+  await nojs.close();
+});
+
 await check('per 100,000 people: the charts, cards and comparison show the API\'s rates', async () => {
   await open('?loc=06,48', '06');
   await page.click('#per100k');

@@ -836,6 +836,40 @@ TEST(ServeAssets, ThePageNamesItsFirstDataForPreload) {
   EXPECT_EQ(page_preload_link("loc=%zz"), "");
 }
 
+// With the snapshot cache, the page is answered with its first chart drawn in it for the view its
+// query asks (serve/first_chart.h), made once per version; where the server does not draw (a log
+// scale, a location the store does not know), the page as it is.
+TEST_F(ServeApiTest, ThePageCarriesItsFirstChartDrawnForItsView) {
+  load_everything();
+  start();
+  add_asset_routes(*router_, cache_.get());
+  auto plain = get("/app.js");  // any file: the page itself is below
+  auto nation = get("/");
+  ASSERT_EQ(nation.status, 200);
+  EXPECT_NE(
+      nation.body.find("<div id=\"chart-total\" class=\"chart\" tabindex=\"0\" role=\"img\" "),
+      std::string::npos);
+  EXPECT_NE(nation.body.find("\"><div class=\"ssr\" aria-hidden=\"true\" "
+                             "data-view=\"US|2021-03-01|2021-03-30|0|\">"),
+            std::string::npos)
+      << nation.body.substr(0, 4000);
+  EXPECT_EQ(get("/index.html").body, nation.body);
+  auto county = get("/?loc=06037&range=30d&hide=deaths");
+  EXPECT_NE(county.body.find("data-view=\"06037|2021-03-01|2021-03-30|0|deaths\""),
+            std::string::npos);
+  EXPECT_EQ(county.body.find("ssr-deaths"), std::string::npos);
+  for (const char* plain_page :
+       {"/?scale=log", "/?loc=nowhere", "/?embed=1&view=map", "/?loc=%zz"}) {
+    auto r = get(plain_page);
+    EXPECT_EQ(r.status, 200) << plain_page;
+    EXPECT_EQ(r.body.find("class=\"ssr\""), std::string::npos) << plain_page;
+    EXPECT_NE(r.body.find("<div id=\"chart-total\""), std::string::npos) << plain_page;
+  }
+  // The same view again is the same response (made once); another day's data, another chart.
+  EXPECT_EQ(get("/?loc=06037&range=30d&hide=deaths").body, county.body);
+  (void)plain;
+}
+
 TEST_F(ServeApiTest, SeriesOfAnyLocationIsReadOnceThenServedFromMemory) {
   load_everything();
   start();

@@ -19,7 +19,10 @@
 // data/index.json first, which says where the data is: the API (`covid-etl serve`) or the objects
 // of a published copy (`covid-etl publish`: "Data" below).
 // The map is web/src/map.js (window.covidMap.mount(el, opts)), loaded after the first chart.
-// The page sets the performance mark "first-chart-paint" once the first chart is on screen.
+// The page sets the performance mark "first-chart-paint" once the first chart is on screen: when
+// the chart the server drew into the page (src/serve/first_chart.h) is of the view shown (its
+// data-view), at its paint (Element Timing of its legend) or else in the task after the first frame
+// that had it; otherwise in the task after the frame that shows uPlot's.
 
 /* global uPlot */
 'use strict';
@@ -54,6 +57,15 @@ let compareChart = null;
 let syncing = false;
 let painted = false;
 let onPainted = null;
+let drawnPaint = 0;  // when the server's drawing of the first chart was painted (ms), 0: not known
+let drawnShown = 0;  // the task after the first frame with the drawing in the page (ms), 0: none
+let drawnView = null;  // the data-view of the server's drawing (see viewKey), and the view shown
+let drawnKey = null;
+try {
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (e.identifier === 'first-chart') drawnPaint = e.renderTime;
+  }).observe({ type: 'element', buffered: true });
+} catch (e) { /* no Element Timing: the frame after uPlot's chart is marked */ }
 let summary = null;
 let colors = null;
 
@@ -447,12 +459,30 @@ function dailyChart(el, hooks, which) {
 
 const nextPaint = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 
+// The view of the page's first chart as the server writes it in its drawing's data-view.
+function viewKey() {
+  const { from, to } = selection();
+  return [view.id, from, to, state.per100k ? 1 : 0, [...state.hidden].sort().join(',')].join('|');
+}
+
+// The first contentful paint's time (ms): no frame before it was on screen (a frame can be made
+// before the browser shows any; 0 when none is reported within 3 s).
+const firstPaint = new Promise((resolve) => {
+  setTimeout(() => resolve(0), 3000);
+  try {
+    new PerformanceObserver((list, obs) => {
+      for (const e of list.getEntries()) if (e.name === 'first-contentful-paint') { obs.disconnect(); resolve(e.startTime); }
+    }).observe({ type: 'paint', buffered: true });
+  } catch (e) { resolve(0); }
+});
+
 function markPainted() {
   if (painted) return;
   painted = true;
   performance.mark('first-chart-draw');
-  nextPaint().then(() => {
-    performance.mark('first-chart-paint');
+  Promise.all([nextPaint(), firstPaint]).then(([, fcp]) => {
+    const drawn = drawnView && drawnView === drawnKey ? drawnPaint || drawnShown : 0;
+    performance.mark('first-chart-paint', { startTime: Math.max(fcp, drawn || performance.now()) });
     document.documentElement.dataset.chartPainted = '1';  // style.css: the sections below, in full
     if (onPainted) onPainted();
   });
@@ -577,6 +607,12 @@ function wireKeyboard(el) {
 async function buildCharts(first) {
   for (const c of charts) c.destroy();
   colors = colors || cssColors();
+  const drawn = $('chart-total').querySelector('.ssr');
+  if (drawn && first) {
+    drawnView = drawn.dataset.view;
+    drawnKey = viewKey();
+  }
+  for (const n of $('chart-total').querySelectorAll('.ssr, .ssr-legend')) n.remove();
   const total = totalChart($('chart-total'), { ...chartHooks(null), draw: [markPainted] });
   charts = [total];
   if (first) {
@@ -1326,6 +1362,12 @@ async function main() {
   performance.mark('app-start');
   readUrl();
   wireControls();
+  // The first chart the server drew into the page is put on screen before anything else is done
+  // (its series is on its way meanwhile: the page's Link header preloads it).
+  if ($('chart-total').querySelector('.ssr')) {
+    await nextPaint();
+    drawnShown = performance.now();
+  }
   await render(true);
   const sum = getJson(API + 'summary');
   if (!view) return;

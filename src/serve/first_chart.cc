@@ -1,0 +1,357 @@
+#include "serve/first_chart.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+namespace covid::serve {
+
+namespace {
+
+constexpr int kUnits = 1000;  // the plot's viewBox: 0..1000 both ways, y downwards
+
+const std::string* first_value(const QueryParams& params, std::string_view name) {
+  for (const auto& [k, v] : params)
+    if (k == name) return &v;  // URLSearchParams.get(): the first of a repeated name
+  return nullptr;
+}
+
+std::string escape_html(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+// A value as the chart's axes show it (app.js axisValues): 1.2M, 350k, 12.5.
+std::string axis_label(double v) {
+  char buf[32];
+  double a = std::fabs(v);
+  auto trimmed = [&](double x, int decimals, const char* suffix) {
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, x);
+    std::string s = buf;
+    if (s.find('.') != std::string::npos) {
+      while (s.back() == '0') s.pop_back();
+      if (s.back() == '.') s.pop_back();
+    }
+    return s + suffix;
+  };
+  if (a >= 1e6) return trimmed(v / 1e6, 1, "M");
+  if (a >= 1e3) return trimmed(v / 1e3, 1, "k");
+  return trimmed(v, 2, "");
+}
+
+// A value as the legend shows it: digits grouped by three, rates with one decimal.
+std::string legend_value(double v, bool rate) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*f", rate ? 1 : 0, v);
+  std::string s = buf;
+  size_t dot = s.find('.');
+  size_t end = dot == std::string::npos ? s.size() : dot;
+  size_t start = s[0] == '-' ? 1 : 0;
+  for (size_t i = end; i > start + 3; i -= 3) s.insert(i - 3, ",");
+  return s;
+}
+
+// A y scale as uPlot makes one for a line's visible values (its rangeNum with a padding of a
+// tenth): the values' span padded by a tenth each way, not below zero for values that are not,
+// rounded out to a tenth of the power of ten below the span; ticks at the smallest round step (1, 2, 2.5, 5
+// times a power of ten) that leaves 30 px between them on a plot about 220 px high.
+struct Scale {
+  double lo = 0, hi = 1, step = 1;
+  int y(double v) const { return int(std::lround((hi - v) * kUnits / (hi - lo))); }
+  double first_tick() const { return std::ceil(lo / step - 1e-9) * step; }
+};
+
+std::optional<Scale> scale_of(const std::vector<const std::vector<double>*>& lines) {
+  double mn = INFINITY, mx = -INFINITY;
+  for (const auto* line : lines)
+    for (double v : *line)
+      if (!std::isnan(v)) mn = std::min(mn, v), mx = std::max(mx, v);
+  if (!(mn <= mx)) return std::nullopt;
+  double span = mx - mn;
+  if (span == 0) span = mx != 0 ? std::fabs(mx) : 1;
+  double incr = std::pow(10, std::floor(std::log10(span))) / 10;
+  Scale s;
+  s.lo = std::floor((mn - span * 0.1) / incr) * incr;
+  if (mn >= 0 && s.lo < 0) s.lo = 0;
+  s.hi = std::ceil((mx + span * 0.1) / incr) * incr;
+  double least = (s.hi - s.lo) * 30 / 220;
+  double mag = std::pow(10, std::floor(std::log10(least)));
+  s.step = mag * 10;
+  for (double m : {1.0, 2.0, 2.5, 5.0, 10.0}) {
+    if (mag * m >= least) {
+      s.step = mag * m;
+      break;
+    }
+  }
+  return s;
+}
+
+int year_of(Date d) { return std::stoi(format_date(d).substr(0, 4)); }
+int month_of(Date d) { return std::stoi(format_date(d).substr(5, 2)); }
+int day_of(Date d) { return std::stoi(format_date(d).substr(8, 2)); }
+
+constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+struct Tick {
+  Date date;
+  std::string label, year;  // year: a second line, under the first tick and each new year's
+};
+
+// The dates' labels as uPlot's time axis makes them, at most `most` of them: every 1, 2, 7 or 14
+// days, else every 1, 2, 3 or 6 months (on the 1st), else every 1, 2 or 5 years (on January 1st).
+std::vector<Tick> date_ticks(Date from, Date to, int most) {
+  std::vector<Tick> out;
+  const int span = to.days - from.days;
+  for (int every : {1, 2, 7, 14}) {
+    if (span / every + 1 > most) continue;
+    int year = 0;
+    for (int i = 0; i <= span; i += every) {
+      Date d{from.days + i};
+      int y = year_of(d);
+      out.push_back({d, std::string(kMonths[month_of(d) - 1]) + " " + std::to_string(day_of(d)),
+                     y != year ? std::to_string(y) : ""});
+      year = y;
+    }
+    return out;
+  }
+  const int months = span / 30;
+  for (int every : {1, 2, 3, 6}) {
+    if (months / every > most) continue;
+    int y = year_of(from), m = month_of(from), shown = 0;
+    for (;;) {
+      if (++m > 12) m = 1, ++y;
+      Date d = date_from_ymd(y, unsigned(m), 1);
+      if (d > to) break;
+      if ((m - 1) % every != 0) continue;
+      out.push_back({d, kMonths[m - 1], m == 1 || shown == 0 ? std::to_string(y) : ""});
+      ++shown;
+    }
+    return out;
+  }
+  const int years = span / 365;
+  int every = years <= most ? 1 : years / 2 <= most ? 2 : 5;
+  for (int y = year_of(from) + 1; y <= year_of(to); ++y)
+    if (y % every == 0) out.push_back({date_from_ymd(y, 1, 1), std::to_string(y), ""});
+  return out;
+}
+
+std::string percent(double fraction) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.2f%%", fraction * 100);
+  return buf;
+}
+
+// One line's path: relative moves between whole units, a gap where a value is unknown.
+std::string line_path(const std::vector<int>& x, const std::vector<double>& v, const Scale& s) {
+  std::string d;
+  bool pen = false, moved = false;  // moved: an `l` since the last M
+  int px = 0, py = 0;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (std::isnan(v[i])) {
+      pen = false;
+      continue;
+    }
+    int y = s.y(v[i]);
+    if (!pen) {
+      d += "M" + std::to_string(x[i]) + " " + std::to_string(y);
+      pen = true;
+      moved = false;
+    } else if (x[i] == px && y == py) {
+      continue;
+    } else {
+      d += moved ? " " : "l";
+      d += std::to_string(x[i] - px);
+      if (y - py >= 0) d += ' ';
+      d += std::to_string(y - py);
+      moved = true;
+    }
+    px = x[i], py = y;
+  }
+  return d;
+}
+
+std::string axis_labels(const Scale& s, bool right) {
+  std::string out;
+  for (int i = 0;; ++i) {
+    double t = s.first_tick() + i * s.step;
+    if (t > s.hi + s.step * 1e-9) break;
+    out += std::string("<text x=\"") + (right ? "6" : "100%") + "\" y=\"" +
+           percent((s.hi - t) / (s.hi - s.lo)) + "\">" + axis_label(t) + "</text>";
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string_view> first_page_location(const QueryParams& params) {
+  const std::string* loc = first_value(params, "loc");
+  if (loc == nullptr) return std::string_view("US");
+  std::string_view rest = *loc;
+  for (;;) {
+    size_t comma = rest.find(',');
+    std::string_view piece = rest.substr(0, comma);
+    for (char c : piece)
+      if (c < 0x20 || c > 0x7e) return std::nullopt;  // JavaScript's trim() would differ
+    size_t b = piece.find_first_not_of(' ');
+    size_t e = piece.find_last_not_of(' ');
+    piece = b == std::string_view::npos ? std::string_view{} : piece.substr(b, e - b + 1);
+    if (piece.size() > 200) return std::nullopt;
+    if (!piece.empty()) return piece;
+    if (comma == std::string_view::npos) return std::string_view("US");
+    rest.remove_prefix(comma + 1);
+  }
+}
+
+std::optional<FirstChartView> first_chart_view(const QueryParams& params) {
+  auto is = [&](std::string_view name, std::string_view value) {
+    const std::string* v = first_value(params, name);
+    return v != nullptr && *v == value;
+  };
+  if (is("embed", "1") || is("scale", "log")) return std::nullopt;
+  auto loc = first_page_location(params);
+  if (!loc) return std::nullopt;
+  FirstChartView view;
+  view.location = std::string(*loc);
+  if (is("range", "90d")) view.last_days = 90;
+  if (is("range", "30d")) view.last_days = 30;
+  for (const char* name : {"from", "to"}) {
+    const std::string* v = first_value(params, name);
+    Date d;
+    if (v == nullptr || parse_date(*v, &d) != DateError::kNone) continue;
+    view.custom = true;
+    (name[0] == 'f' ? view.from : view.to) = d;
+  }
+  if (view.custom) view.last_days = 0;
+  view.per_100k = is("per100k", "1");
+  if (const std::string* hide = first_value(params, "hide")) {
+    std::string_view rest = *hide;
+    for (;;) {
+      size_t comma = rest.find(',');
+      std::string_view key = rest.substr(0, comma);
+      if (key == "cases") view.hide_cases = true;
+      if (key == "deaths") view.hide_deaths = true;
+      if (key == "recovered") view.hide_recovered = true;
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  return view;
+}
+
+std::string first_chart_html(const SeriesColumns& series, const FirstChartView& view) {
+  if (series.size() == 0) return {};
+  // The dates shown (app.js selection()).
+  Date first = series.date.front(), last = series.date.back();
+  Date from = first, to = last;
+  if (view.custom) {
+    if (view.from && *view.from > first) from = *view.from;
+    if (view.to && *view.to < last) to = *view.to;
+    if (from > last) from = last;
+    if (to < first) to = first;
+    if (from > to) std::swap(from, to);
+  } else if (view.last_days > 0) {
+    from = std::max(first, Date{last.days - (view.last_days - 1)});
+  }
+  if (from == to) return {};
+  const bool nation = view.location == "US";  // recovered: the nation's only
+  const bool rate = view.per_100k;
+  if (rate && (!series.population || *series.population <= 0)) return {};
+  auto [b, e] = series.range(from, to);
+  if (b == e) return {};
+
+  std::vector<int> x;
+  std::vector<double> cases, deaths, recovered;
+  const double per = rate ? 1e5 / double(*series.population) : 1;
+  auto count = [&](int64_t v) { return v == kUnknown ? NAN : double(v) * per; };
+  for (size_t i = b; i < e; ++i) {
+    x.push_back(int(std::lround(double(series.date[i].days - from.days) * kUnits /
+                                double(to.days - from.days))));
+    cases.push_back(rate ? series.cases_per_100k[i] : count(series.cases[i]));
+    deaths.push_back(rate ? series.deaths_per_100k[i] : count(series.deaths[i]));
+    recovered.push_back(count(series.recovered[i]));
+  }
+  const bool show_recovered = nation && !view.hide_recovered;
+  std::vector<const std::vector<double>*> left;
+  if (!view.hide_cases) left.push_back(&cases);
+  if (show_recovered) left.push_back(&recovered);
+  std::optional<Scale> y = scale_of(left);
+  std::optional<Scale> y2 = view.hide_deaths ? std::nullopt : scale_of({&deaths});
+
+  std::string key = view.location + "|" + format_date(from) + "|" + format_date(to) + "|" +
+                    (rate ? "1" : "0") + "|";
+  std::string hidden;
+  for (auto [on, name] : {std::pair{view.hide_cases, "cases"}, {view.hide_deaths, "deaths"},
+                          {view.hide_recovered, "recovered"}}) {
+    if (!on) continue;
+    if (!hidden.empty()) hidden += ',';
+    hidden += name;
+  }
+  key += hidden;
+
+  std::string html = "<div class=\"ssr\" aria-hidden=\"true\" data-view=\"" + escape_html(key) +
+                     "\"><svg class=\"ssr-y\">";
+  if (y) html += axis_labels(*y, false);
+  html += "</svg><svg class=\"ssr-plot\" viewBox=\"0 0 1000 1000\" preserveAspectRatio=\"none\">";
+  if (y || y2) {
+    const Scale& g = y ? *y : *y2;
+    html += "<path class=\"ssr-grid\" d=\"";
+    for (int i = 0;; ++i) {
+      double t = g.first_tick() + i * g.step;
+      if (t > g.hi + g.step * 1e-9) break;
+      html += "M0 " + std::to_string(g.y(t)) + "H1000";
+    }
+    html += "\"/>";
+  }
+  if (y && show_recovered)
+    html += "<path class=\"ssr-recovered\" d=\"" + line_path(x, recovered, *y) + "\"/>";
+  if (y && !view.hide_cases)
+    html += "<path class=\"ssr-cases\" d=\"" + line_path(x, cases, *y) + "\"/>";
+  if (y2) html += "<path class=\"ssr-deaths\" d=\"" + line_path(x, deaths, *y2) + "\"/>";
+  html += "</svg><svg class=\"ssr-y2\">";
+  if (y2) html += axis_labels(*y2, true);
+  html += "</svg><svg class=\"ssr-x\">";
+  // Two sets of labels: style.css shows the wider one on a wide screen, the other on a phone.
+  for (auto [cls, most] : {std::pair{"ssr-wide", 14}, {"ssr-narrow", 5}}) {
+    for (const Tick& t : date_ticks(from, to, most)) {
+      std::string x = percent(double(t.date.days - from.days) / double(to.days - from.days));
+      html += std::string("<text class=\"") + cls + "\" x=\"" + x + "\" y=\"8\">" + t.label;
+      if (!t.year.empty()) html += "<tspan x=\"" + x + "\" dy=\"16\">" + t.year + "</tspan>";
+      html += "</text>";
+    }
+  }
+  html += "</svg></div>";
+
+  // The legend: the values of the last date shown that has them.
+  auto last_known = [&](const std::vector<double>& v) {
+    for (size_t i = v.size(); i-- > 0;)
+      if (!std::isnan(v[i])) return v[i];
+    return double(NAN);
+  };
+  std::string per_label = rate ? " per 100k" : "";
+  html += "<p class=\"ssr-legend\" elementtiming=\"first-chart\">" + format_date(to);
+  auto item = [&](bool show, const char* cls, const std::string& label, double v) {
+    if (!show) return;
+    html += std::string(" <span class=\"ssr-key ") + cls + "\"></span>" + label + " <b>" +
+            (std::isnan(v) ? std::string("–") : legend_value(v, rate)) + "</b>";
+  };
+  item(!view.hide_cases, "ssr-cases", "Cases" + per_label, last_known(cases));
+  item(!view.hide_deaths, "ssr-deaths", "Deaths" + per_label + " (right axis)",
+       last_known(deaths));
+  item(show_recovered, "ssr-recovered", "Recovered" + per_label, last_known(recovered));
+  html += "</p>";
+  return html;
+}
+
+}  // namespace covid::serve

@@ -1,0 +1,49 @@
+// The page's first chart (the cumulative totals) drawn by the server into the page it answers, so
+// that the chart is on screen with the page's first paint instead of after its scripts have run
+// (issue 18's speed). app.js reads the same view from the URL, replaces the drawing with its own
+// interactive chart, and takes the drawing's paint time as its first chart's only when the
+// drawing's data-view equals the view it shows (the same location, dates, rates and series).
+//
+// The drawing is SVG and HTML with classes only (no style attributes: the page's CSP allows none;
+// style.css sizes and colours it, in both schemes): a grid of the left axis' labels, the plot
+// (a viewBox stretched to its box, strokes that do not scale), the right axis' labels (deaths),
+// the dates' labels below, and a legend with the values of the last date shown. The legend
+// carries `elementtiming="first-chart"`: it comes after the plot in the page, so its paint time
+// (Element Timing) is one at which the plot is on screen.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/date.h"
+#include "serve/http.h"
+#include "serve/series.h"
+
+namespace covid::serve {
+
+// The first chart's view as app.js's readUrl() and selection() read it from the page's query.
+struct FirstChartView {
+  std::string location = "US";  // the first of ?loc=, trimmed
+  int last_days = 0;            // ?range=90d|30d: the last N dates; 0: every date
+  bool custom = false;          // ?from= or ?to= (a date): the dates between them
+  std::optional<Date> from, to;
+  bool per_100k = false;  // ?per100k=1
+  bool hide_cases = false, hide_deaths = false, hide_recovered = false;  // ?hide=
+};
+
+// The view of the query, or nullopt where the server does not draw the first chart: a query that
+// does not parse, ?scale=log, ?embed=1 (one chart or the map alone), a first location app.js might
+// read otherwise (not printable ASCII, longer than 200 characters).
+std::optional<FirstChartView> first_chart_view(const QueryParams& params);
+
+// The first location of ?loc= as app.js reads it (split on commas, trimmed, the empty ones
+// skipped), "US" without one; nullopt for one app.js might read otherwise (as above).
+std::optional<std::string_view> first_page_location(const QueryParams& params);
+
+// The drawing of the cumulative chart of `series` in `view`, for the inside of the page's
+// #chart-total; empty where it cannot be drawn as app.js would draw it (no dates, a single date
+// shown, rates without a population).
+std::string first_chart_html(const SeriesColumns& series, const FirstChartView& view);
+
+}  // namespace covid::serve

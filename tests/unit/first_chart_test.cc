@@ -1,0 +1,215 @@
+// The page's first chart as the server draws it (serve/first_chart.h): the view read from the
+// page's query as app.js reads it, and the lines, axes and legend of the dates shown.
+#include "serve/first_chart.h"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace covid::serve {
+namespace {
+
+std::optional<FirstChartView> view_of(std::string_view query) {
+  auto params = parse_query(query);
+  EXPECT_TRUE(params.ok()) << query;
+  return params.ok() ? first_chart_view(*params) : std::nullopt;
+}
+
+Date day(const char* text) {
+  Date d;
+  EXPECT_EQ(parse_date(text, &d), DateError::kNone);
+  return d;
+}
+
+// 2021-03-01 .. 2021-03-11: cases 0, 100, .. 1000; deaths 0, 10, .. 100.
+SeriesColumns eleven_days(const char* location = "06") {
+  std::vector<Observation> rows;
+  for (int d = 0; d <= 10; ++d) {
+    Observation o;
+    o.location = location;
+    o.date = Date{day("2021-03-01").days + d};
+    o.cases = 100 * d;
+    o.deaths = 10 * d;
+    rows.push_back(o);
+  }
+  return SeriesColumns::build(location, rows);
+}
+
+// The absolute points of each subpath of the path of class `cls` (M x y, then l dx dy ...).
+std::vector<std::vector<std::pair<int, int>>> subpaths(const std::string& html,
+                                                       const std::string& cls) {
+  std::smatch m;
+  std::regex path("<path class=\"" + cls + "\" d=\"([^\"]*)\"");
+  EXPECT_TRUE(std::regex_search(html, m, path)) << cls;
+  std::vector<std::vector<std::pair<int, int>>> out;
+  std::string d = m[1];
+  std::regex token("([Ml]?)(-?\\d+)[ ]?(-?\\d+)");
+  int x = 0, y = 0;
+  bool relative = false;
+  for (auto it = std::sregex_iterator(d.begin(), d.end(), token); it != std::sregex_iterator();
+       ++it) {
+    std::string cmd = (*it)[1];
+    int a = std::stoi((*it)[2]), b = std::stoi((*it)[3]);
+    if (cmd == "M") {
+      relative = false;
+      x = a, y = b;
+      out.push_back({{x, y}});
+      continue;
+    }
+    if (cmd == "l") relative = true;
+    EXPECT_TRUE(relative) << d;
+    x += a, y += b;
+    out.back().emplace_back(x, y);
+  }
+  return out;
+}
+
+TEST(FirstChart, ReadsTheViewAsAppJsReadsTheUrl) {
+  auto all = view_of("");
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->location, "US");
+  EXPECT_EQ(all->last_days, 0);
+  EXPECT_FALSE(all->custom || all->per_100k || all->hide_cases || all->hide_deaths ||
+               all->hide_recovered);
+
+  auto v = view_of("loc=,%2006%20,FRA&range=90d&per100k=1&hide=deaths,bogus,recovered");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->location, "06");
+  EXPECT_EQ(v->last_days, 90);
+  EXPECT_TRUE(v->per_100k);
+  EXPECT_FALSE(v->hide_cases);
+  EXPECT_TRUE(v->hide_deaths && v->hide_recovered);
+
+  // A date makes the range custom (app.js: state.range = 'custom'), whatever ?range= says.
+  auto custom = view_of("range=30d&to=2021-03-05&from=nonsense");
+  ASSERT_TRUE(custom);
+  EXPECT_TRUE(custom->custom);
+  EXPECT_EQ(custom->last_days, 0);
+  EXPECT_FALSE(custom->from);
+  EXPECT_EQ(custom->to, day("2021-03-05"));
+  EXPECT_EQ(view_of("range=30d&range=90d")->last_days, 30);  // the first of a repeated name
+  EXPECT_EQ(view_of("range=7d")->last_days, 0);
+
+  // Not drawn: a log scale, one chart or the map alone, a location app.js might read otherwise.
+  EXPECT_FALSE(view_of("scale=log"));
+  EXPECT_FALSE(view_of("embed=1&view=map"));
+  EXPECT_FALSE(view_of("loc=%E6%9D%B1"));
+  EXPECT_FALSE(view_of("loc=" + std::string(201, 'x')));
+  EXPECT_TRUE(view_of("scale=linear&embed=0"));
+}
+
+TEST(FirstChart, DrawsEachDateWhereUplotWould) {
+  FirstChartView view;
+  view.location = "06";
+  std::string html = first_chart_html(eleven_days(), view);
+  // The view app.js compares with its own, and the legend of the last date.
+  EXPECT_NE(html.find("data-view=\"06|2021-03-01|2021-03-11|0|\""), std::string::npos) << html;
+  EXPECT_NE(html.find(">2021-03-11 "), std::string::npos);
+  EXPECT_NE(html.find("Cases <b>1,000</b>"), std::string::npos);
+  EXPECT_NE(html.find("Deaths (right axis) <b>100</b>"), std::string::npos);
+  EXPECT_EQ(html.find("ssr-recovered"), std::string::npos);  // the nation's only
+  // Cases 0..1000 padded by a tenth, to a tenth of the power of ten below the span: 0..1100;
+  // deaths 0..110. Each date at x = 100 * day, y = 1000 * (top - value) / top.
+  for (auto [cls, top, per_day] : {std::tuple{"ssr-cases", 1100, 100}, {"ssr-deaths", 110, 10}}) {
+    auto lines = subpaths(html, cls);
+    ASSERT_EQ(lines.size(), 1u) << cls;
+    ASSERT_EQ(lines[0].size(), 11u) << cls;
+    for (int d = 0; d <= 10; ++d) {
+      EXPECT_EQ(lines[0][d].first, 100 * d) << cls << " day " << d;
+      EXPECT_EQ(lines[0][d].second, int(std::lround(1000.0 * (top - per_day * d) / top)))
+          << cls << " day " << d;
+    }
+  }
+  // Ticks every 200 cases (30 px apart on a plot of 220 px), at their heights.
+  EXPECT_NE(html.find("<text x=\"100%\" y=\"100.00%\">0</text>"), std::string::npos) << html;
+  EXPECT_NE(html.find("<text x=\"100%\" y=\"9.09%\">1k</text>"), std::string::npos) << html;
+  EXPECT_EQ(html.find(">1.2k</text>"), std::string::npos);
+  EXPECT_NE(html.find("<text x=\"6\" y=\"27.27%\">80</text>"), std::string::npos) << html;
+  // Days' labels: every day on a wide screen (at most 14), every 7 on a phone (at most 5); the
+  // year under the first.
+  EXPECT_NE(html.find("<text class=\"ssr-wide\" x=\"0.00%\" y=\"8\">Mar 1<tspan x=\"0.00%\" "
+                      "dy=\"16\">2021</tspan></text><text class=\"ssr-wide\" x=\"10.00%\" "
+                      "y=\"8\">Mar 2</text>"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("<text class=\"ssr-narrow\" x=\"70.00%\" y=\"8\">Mar 8</text>"),
+            std::string::npos);
+}
+
+TEST(FirstChart, TheDatesShownAreAppJsSelection) {
+  SeriesColumns s = eleven_days();
+  FirstChartView view;
+  view.location = "06";
+  view.last_days = 3;
+  EXPECT_NE(first_chart_html(s, view).find("data-view=\"06|2021-03-09|2021-03-11|0|\""),
+            std::string::npos);
+  view.last_days = 0;
+  view.custom = true;
+  view.from = day("2021-02-01");  // before the first date: the first date
+  view.to = day("2021-03-04");
+  std::string html = first_chart_html(s, view);
+  EXPECT_NE(html.find("data-view=\"06|2021-03-01|2021-03-04|0|\""), std::string::npos);
+  auto lines = subpaths(html, "ssr-cases");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].size(), 4u);
+  EXPECT_EQ(lines[0].back().first, 1000);
+  view.from = day("2021-03-09");  // swapped, as app.js does
+  EXPECT_NE(first_chart_html(s, view).find("data-view=\"06|2021-03-04|2021-03-09|0|\""),
+            std::string::npos);
+  view.from = view.to = day("2021-03-04");  // one date: uPlot widens it; not drawn
+  EXPECT_EQ(first_chart_html(s, view), "");
+  EXPECT_EQ(first_chart_html(SeriesColumns::build("06", {}), FirstChartView{}), "");
+}
+
+TEST(FirstChart, UnknownCountsAreGapsAndHiddenLinesAreNotDrawn) {
+  std::vector<Observation> rows;
+  for (int d = 0; d < 6; ++d) {
+    Observation o;
+    o.date = Date{day("2021-03-01").days + d};
+    o.cases = d == 2 ? kUnknown : 10 * d + 10;
+    o.deaths = 1;
+    o.recovered = d < 3 ? 5 * d : kUnknown;
+    rows.push_back(o);
+  }
+  SeriesColumns us = SeriesColumns::build("US", rows);
+  FirstChartView view;
+  std::string html = first_chart_html(us, view);
+  auto cases = subpaths(html, "ssr-cases");
+  ASSERT_EQ(cases.size(), 2u) << html;
+  EXPECT_EQ(cases[0].size(), 2u);
+  EXPECT_EQ(cases[1].size(), 3u);
+  EXPECT_EQ(subpaths(html, "ssr-recovered").size(), 1u);
+  EXPECT_NE(html.find("Recovered <b>10</b>"), std::string::npos) << html;  // its last known
+  view.hide_recovered = view.hide_deaths = true;
+  html = first_chart_html(us, view);
+  EXPECT_EQ(html.find("ssr-recovered"), std::string::npos);
+  EXPECT_EQ(html.find("ssr-deaths"), std::string::npos);
+  EXPECT_NE(html.find("data-view=\"US|2021-03-01|2021-03-06|0|deaths,recovered\""),
+            std::string::npos);
+}
+
+TEST(FirstChart, RatesNeedAPopulation) {
+  SeriesColumns s = eleven_days();
+  FirstChartView view;
+  view.location = "06";
+  view.per_100k = true;
+  EXPECT_EQ(first_chart_html(s, view), "");  // app.js says there is none; nothing drawn
+  s.set_population(200000);
+  std::string html = first_chart_html(s, view);
+  EXPECT_NE(html.find("data-view=\"06|2021-03-01|2021-03-11|1|\""), std::string::npos);
+  EXPECT_NE(html.find("Cases per 100k <b>500.0</b>"), std::string::npos) << html;
+}
+
+TEST(FirstChart, TheLocationIsEscapedInTheMarkup) {
+  FirstChartView view;
+  view.location = "a\"<b>&";
+  std::string html = first_chart_html(eleven_days("a\"<b>&"), view);
+  EXPECT_NE(html.find("data-view=\"a&quot;&lt;b&gt;&amp;|"), std::string::npos) << html;
+  EXPECT_EQ(html.find("<b>&"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace covid::serve
