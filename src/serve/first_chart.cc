@@ -21,12 +21,23 @@ std::string escape_html(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -64,8 +75,8 @@ std::string legend_value(double v, bool rate) {
 
 // A y scale as uPlot makes one for a line's visible values (its rangeNum with a padding of a
 // tenth): the values' span padded by a tenth each way, not below zero for values that are not,
-// rounded out to a tenth of the power of ten below the span; ticks at the smallest round step (1, 2, 2.5, 5
-// times a power of ten) that leaves 30 px between them on a plot about 220 px high.
+// rounded out to a tenth of the power of ten below the span; ticks at the smallest round step (1,
+// 2, 2.5, 5 times a power of ten) that leaves 30 px between them on a plot about 220 px high.
 struct Scale {
   double lo = 0, hi = 1, step = 1;
   int y(double v) const { return int(std::lround((hi - v) * kUnits / (hi - lo))); }
@@ -292,7 +303,8 @@ std::string first_chart_html(const SeriesColumns& series, const FirstChartView& 
   std::string key = view.location + "|" + format_date(from) + "|" + format_date(to) + "|" +
                     (rate ? "1" : "0") + "|";
   std::string hidden;
-  for (auto [on, name] : {std::pair{view.hide_cases, "cases"}, {view.hide_deaths, "deaths"},
+  for (auto [on, name] : {std::pair{view.hide_cases, "cases"},
+                          {view.hide_deaths, "deaths"},
                           {view.hide_recovered, "recovered"}}) {
     if (!on) continue;
     if (!hidden.empty()) hidden += ',';
@@ -347,8 +359,7 @@ std::string first_chart_html(const SeriesColumns& series, const FirstChartView& 
             (std::isnan(v) ? std::string("–") : legend_value(v, rate)) + "</b>";
   };
   item(!view.hide_cases, "ssr-cases", "Cases" + per_label, last_known(cases));
-  item(!view.hide_deaths, "ssr-deaths", "Deaths" + per_label + " (right axis)",
-       last_known(deaths));
+  item(!view.hide_deaths, "ssr-deaths", "Deaths" + per_label + " (right axis)", last_known(deaths));
   item(show_recovered, "ssr-recovered", "Recovered" + per_label, last_known(recovered));
   html += "</p>";
   return html;

@@ -28,7 +28,7 @@ struct FirstChartView {
   int last_days = 0;            // ?range=90d|30d: the last N dates; 0: every date
   bool custom = false;          // ?from= or ?to= (a date): the dates between them
   std::optional<Date> from, to;
-  bool per_100k = false;  // ?per100k=1
+  bool per_100k = false;                                                 // ?per100k=1
   bool hide_cases = false, hide_deaths = false, hide_recovered = false;  // ?hide=
 };
 
