@@ -43,35 +43,27 @@ std::string escape_html(std::string_view s) {
   return out;
 }
 
-// A value as the chart's axes show it (app.js axisValues): 1.2M, 350k, 12.5.
-std::string axis_label(double v) {
-  char buf[32];
-  double a = std::fabs(v);
-  auto trimmed = [&](double x, int decimals, const char* suffix) {
-    std::snprintf(buf, sizeof buf, "%.*f", decimals, x);
-    std::string s = buf;
-    if (s.find('.') != std::string::npos) {
-      while (s.back() == '0') s.pop_back();
-      if (s.back() == '.') s.pop_back();
-    }
-    return s + suffix;
-  };
-  if (a >= 1e6) return trimmed(v / 1e6, 1, "M");
-  if (a >= 1e3) return trimmed(v / 1e3, 1, "k");
-  return trimmed(v, 2, "");
+// A number's text with the digits of its whole part grouped by three: 1234567.5 -> 1,234,567.5.
+std::string grouped(const std::string& s) {
+  size_t start = !s.empty() && s[0] == '-' ? 1 : 0;
+  size_t end = std::min(s.find('.'), s.size());
+  std::string out = s.substr(0, start);
+  for (size_t i = start; i < end; ++i) {
+    if (i > start && (end - i) % 3 == 0) out += ',';
+    out += s[i];
+  }
+  return out + s.substr(end);
+}
+
+// v with `decimals` decimals (printf's rounding).
+std::string fixed(double v, int decimals) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
 }
 
 // A value as the legend shows it: digits grouped by three, rates with one decimal.
-std::string legend_value(double v, bool rate) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.*f", rate ? 1 : 0, v);
-  std::string s = buf;
-  size_t dot = s.find('.');
-  size_t end = dot == std::string::npos ? s.size() : dot;
-  size_t start = s[0] == '-' ? 1 : 0;
-  for (size_t i = end; i > start + 3; i -= 3) s.insert(i - 3, ",");
-  return s;
-}
+std::string legend_value(double v, bool rate) { return grouped(fixed(v, rate ? 1 : 0)); }
 
 // A y scale as uPlot makes one for a line's visible values (its rangeNum with a padding of a
 // tenth): the values' span padded by a tenth each way, not below zero for values that are not,
@@ -193,13 +185,45 @@ std::string line_path(const std::vector<int>& x, const std::vector<double>& v, c
   return d;
 }
 
+// How many decimals x needs (at most 6).
+int decimals(double x) {
+  int d = 0;
+  while (d < 6 && std::fabs(std::round(x * std::pow(10, d)) - x * std::pow(10, d)) > 1e-6) ++d;
+  return d;
+}
+
+// An axis' labels as app.js axisValues() makes them: in millions (M) or thousands (k) with the
+// decimals the step needs, or whole numbers grouped where that would take more than two.
 std::string axis_labels(const Scale& s, bool right) {
-  std::string out;
+  std::vector<double> ticks;
   for (int i = 0;; ++i) {
     double t = s.first_tick() + i * s.step;
     if (t > s.hi + s.step * 1e-9) break;
+    ticks.push_back(t);
+  }
+  double big = 0;
+  for (double t : ticks) big = std::max(big, std::fabs(t));
+  double unit = big >= 1e6 ? 1e6 : big >= 1e3 ? 1e3 : 1;
+  int d = decimals(s.step / unit);
+  if (unit > 1 && d > 2) {
+    unit = 1;
+    d = decimals(s.step);
+  }
+  d = std::min(d, 4);
+  const char* suffix = unit == 1e6 ? "M" : unit == 1e3 ? "k" : "";
+  std::string out;
+  for (double t : ticks) {
+    std::string label = "0";
+    if (std::fabs(t) > s.step * 1e-9) {
+      label = fixed(t / unit, d);
+      if (label.find('.') != std::string::npos) {  // toLocaleString's maximumFractionDigits
+        while (label.back() == '0') label.pop_back();
+        if (label.back() == '.') label.pop_back();
+      }
+      label = grouped(label) + suffix;
+    }
     out += std::string("<text x=\"") + (right ? "6" : "100%") + "\" y=\"" +
-           percent((s.hi - t) / (s.hi - s.lo)) + "\">" + axis_label(t) + "</text>";
+           percent((s.hi - t) / (s.hi - s.lo)) + "\">" + label + "</text>";
   }
   return out;
 }

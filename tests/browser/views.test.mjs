@@ -144,6 +144,18 @@ await check('the server draws each view\'s first chart into the page: the view a
     assert.equal(await page.locator('#chart-total .ssr, #chart-total .ssr-legend').count(), 0, q);
     assert.equal(await page.locator('#chart-total canvas').count(), 1, q);
   }
+  // A narrow range of large counts (France's last 30 days, weekly): every axis label its own, the
+  // drawing's the same as app.js makes for the same ticks (axisValues).
+  await bare.goto(origin + '/?loc=FRA&range=30d');
+  for (const axis of ['ssr-y', 'ssr-y2']) {
+    const labels = await bare.$$eval(`#chart-total .${axis} text`, (ts) => ts.map((t) => t.textContent));
+    assert.ok(labels.length >= 2, `${axis}: ${labels}`);
+    assert.equal(new Set(labels).size, labels.length, `${axis}: ${labels}`);
+    const ticks = labels.map((l) => Number(l.replace(/,/g, '')));
+    if (labels.every((l) => /^[\d,.]+$/.test(l))) {
+      assert.deepEqual(await page.evaluate((t) => axisValues(null, t), ticks), labels, axis);
+    }
+  }
   // A view the server does not draw (a log scale): the page as it was, uPlot's chart alone.
   await bare.goto(origin + '/?loc=06&scale=log');
   assert.equal(await bare.locator('#chart-total .ssr').count(), 0);

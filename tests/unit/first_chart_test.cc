@@ -139,6 +139,40 @@ TEST(FirstChart, DrawsEachDateWhereUplotWould) {
             std::string::npos);
 }
 
+// A narrow range of large counts (a few weeks of a country's cumulative cases): labels that tell
+// the ticks apart (app.js axisValues), not 39.1M on every line.
+TEST(FirstChart, AxisLabelsTellTheirTicksApart) {
+  std::vector<Observation> rows;
+  for (int d = 0; d <= 10; ++d) {
+    Observation o;
+    o.location = "FRA";
+    o.date = Date{day("2026-03-01").days + 7 * d};
+    o.cases = 39060000 + 100 * d;
+    o.deaths = 168200 + d / 3;
+    rows.push_back(o);
+  }
+  FirstChartView view;
+  view.location = "FRA";
+  std::string html = first_chart_html(SeriesColumns::build("FRA", rows), view);
+  std::regex label(">([^<>]*)</text>");
+  std::vector<std::string> left, right;
+  size_t y2 = html.find("ssr-y2");
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), label);
+       it != std::sregex_iterator(); ++it) {
+    if (size_t(it->position()) < html.find("ssr-plot"))
+      left.push_back((*it)[1]);
+    else if (size_t(it->position()) > y2 && size_t(it->position()) < html.find("ssr-x"))
+      right.push_back((*it)[1]);
+  }
+  // 39,059,900 .. 39,061,100 (padded), a tick every 200.
+  EXPECT_EQ(left, (std::vector<std::string>{"39,060,000", "39,060,200", "39,060,400", "39,060,600",
+                                            "39,060,800", "39,061,000"}))
+      << html;
+  EXPECT_EQ(right, (std::vector<std::string>{"168,200", "168,200.5", "168,201", "168,201.5",
+                                             "168,202", "168,202.5", "168,203"}))
+      << html;
+}
+
 TEST(FirstChart, TheDatesShownAreAppJsSelection) {
   SeriesColumns s = eleven_days();
   FirstChartView view;

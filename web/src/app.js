@@ -336,14 +336,35 @@ function chartSize(el) {
 
 const forScale = (arr) => (state.log ? arr.map((v) => (v !== null && v > 0 ? v : null)) : arr);
 
-function axisValues(u, splits) {
-  return splits.map((v) => {
-    if (v === null) return '';
+// A value axis' labels: in millions (M) or thousands (k) with the decimals their step needs
+// (20M, 2.5M, 1.25M), or whole numbers grouped where that would take more than two (a narrow
+// range such as a few weeks' cumulative counts: 39,060,200 and 39,060,400, not 39.1M twice); on a
+// log scale each by its own size (1k, 10k, 1M). src/serve/first_chart.cc labels the same way.
+function axisValues(u, splits, axisIdx, space, incr) {
+  const own = (v) => {
     const a = Math.abs(v);
     if (a >= 1e6) return (v / 1e6).toLocaleString('en-US', { maximumFractionDigits: 1 }) + 'M';
     if (a >= 1e3) return (v / 1e3).toLocaleString('en-US', { maximumFractionDigits: 1 }) + 'k';
     return v.toLocaleString('en-US', { maximumFractionDigits: 2 });
-  });
+  };
+  const known = splits.filter((v) => v !== null);
+  const log = u && axisIdx !== undefined && u.scales[u.axes[axisIdx].scale].distr === 3;
+  const step = incr || (known.length > 1 ? Math.abs(known[1] - known[0]) : 0);
+  if (log || !(step > 0)) return splits.map((v) => (v === null ? '' : own(v)));
+  const decimals = (x) => {
+    let d = 0;
+    while (d < 6 && Math.abs(Math.round(x * 10 ** d) - x * 10 ** d) > 1e-6) d++;
+    return d;
+  };
+  const big = Math.max(...known.map(Math.abs));
+  let unit = big >= 1e6 ? 1e6 : big >= 1e3 ? 1e3 : 1;
+  let d = decimals(step / unit);
+  if (unit > 1 && d > 2) {
+    unit = 1;
+    d = decimals(step);
+  }
+  const suffix = unit === 1e6 ? 'M' : unit === 1e3 ? 'k' : '';
+  return splits.map((v) => (v === null ? '' : v === 0 ? '0' : (v / unit).toLocaleString('en-US', { maximumFractionDigits: Math.min(d, 4) }) + suffix));
 }
 
 const fmtValue = (kind) => (u, v) => (!known(v) ? '–' : state.per100k ? rate(v) : kind === 'avg' ? avg(v) : intFmt.format(v));
