@@ -35,6 +35,11 @@ Date date_from_ymd(int year, unsigned month, unsigned day) {
   return Date{int32_t(std::chrono::sys_days{ymd}.time_since_epoch().count())};
 }
 
+Ymd ymd_of(Date d) {
+  std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{d.days}}};
+  return {int(ymd.year()), unsigned(ymd.month()), unsigned(ymd.day())};
+}
+
 void format_date(Date d, char* out) {
   std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{d.days}}};
   int y = int(ymd.year());

@@ -26,6 +26,12 @@ enum class DateError {
 DateError parse_date(std::string_view text, Date* out);
 
 Date date_from_ymd(int year, unsigned month, unsigned day);
+// The year, month (1-12) and day (1-31) of d.
+struct Ymd {
+  int year;
+  unsigned month, day;
+};
+Ymd ymd_of(Date d);
 std::string format_date(Date d);
 // Writes the 10 characters of d into out (no terminator).
 void format_date(Date d, char* out);

@@ -176,14 +176,14 @@ class SiteBuilder {
               {"level", level}, {"metric", metric}, {"per_100k", per}};
           COVID_RETURN_IF_ERROR(request("map", p));
           if ((*m)->dates.empty()) continue;
-          std::string first = format_date((*m)->dates.front());
-          std::string last = format_date((*m)->dates.back());
-          int y = std::stoi(first.substr(0, 4)), mo = std::stoi(first.substr(5, 2));
+          const Date last = (*m)->dates.back();
+          Ymd first = ymd_of((*m)->dates.front());
+          int y = first.year, mo = int(first.month);
           while (true) {
             Date from = date_from_ymd(y, unsigned(mo), 1);
             int ny = mo == 12 ? y + 1 : y, nm = mo == 12 ? 1 : mo + 1;
             Date to{date_from_ymd(ny, unsigned(nm), 1).days - 1};
-            if (format_date(from) > last) break;
+            if (from > last) break;
             auto params = p;
             params.emplace_back("from", format_date(from));
             params.emplace_back("to", format_date(to));
@@ -300,8 +300,8 @@ class SiteBuilder {
       }
       std::optional<Date> split;
       if (last) {
-        std::string d = format_date(*last);
-        split = date_from_ymd(std::stoi(d.substr(0, 4)), unsigned(std::stoi(d.substr(5, 2))), 1);
+        Ymd d = ymd_of(*last);
+        split = date_from_ymd(d.year, d.month, 1);
       }
       split_of[level] = split;
       return split;

@@ -51,12 +51,7 @@ class Params {
     return true;
   }
 
-  const std::string* get(std::string_view name) const {
-    for (const auto& [k, v] : values_) {
-      if (k == name) return &v;
-    }
-    return nullptr;
-  }
+  const std::string* get(std::string_view name) const { return first_param(values_, name); }
 
   // The date parameter `name`, if given; false (and a 400) when it is not a date.
   bool date(std::string_view name, std::optional<Date>* out, Response& resp) const {

@@ -52,12 +52,7 @@ std::shared_ptr<const Representation> page_with_first_chart(
     held = *found;
     columns = &held->columns;
   }
-  std::string key = "page|" + view->location + "|" + std::to_string(view->last_days) + "|" +
-                    (view->from ? format_date(*view->from) : "") + "|" +
-                    (view->to ? format_date(*view->to) : "") + "|" + (view->custom ? "c" : "") +
-                    (view->per_100k ? "r" : "") + (view->hide_cases ? "h1" : "") +
-                    (view->hide_deaths ? "h2" : "") + (view->hide_recovered ? "h3" : "");
-  return snap->derived(key, [&]() -> std::shared_ptr<const Representation> {
+  return snap->derived("page|" + view->key(), [&]() -> std::shared_ptr<const Representation> {
     std::string chart = first_chart_html(*columns, *view);
     if (chart.empty()) return plain;
     std::string body = plain->identity;
@@ -81,9 +76,8 @@ std::string page_preload_link(std::string_view query) {
     // The map alone: map.js, its styles, scripts and shapes, and the level's latest date, by the
     // URLs map.js asks (its LEVELS, loadAtlas() and mapUrl()).
     auto get = [&](std::string_view name) -> std::string_view {
-      for (const auto& [k, v] : *params)
-        if (k == name) return v;
-      return {};
+      const std::string* v = first_param(*params, name);
+      return v != nullptr ? std::string_view(*v) : std::string_view();
     };
     std::string_view level = get("map");
     if (level != "county" && level != "country") level = "state";

@@ -11,12 +11,6 @@ namespace {
 
 constexpr int kUnits = 1000;  // the plot's viewBox: 0..1000 both ways, y downwards
 
-const std::string* first_value(const QueryParams& params, std::string_view name) {
-  for (const auto& [k, v] : params)
-    if (k == name) return &v;  // URLSearchParams.get(): the first of a repeated name
-  return nullptr;
-}
-
 std::string escape_html(std::string_view s) {
   std::string out;
   for (char c : s) {
@@ -100,9 +94,9 @@ std::optional<Scale> scale_of(const std::vector<const std::vector<double>*>& lin
   return s;
 }
 
-int year_of(Date d) { return std::stoi(format_date(d).substr(0, 4)); }
-int month_of(Date d) { return std::stoi(format_date(d).substr(5, 2)); }
-int day_of(Date d) { return std::stoi(format_date(d).substr(8, 2)); }
+int year_of(Date d) { return ymd_of(d).year; }
+int month_of(Date d) { return int(ymd_of(d).month); }
+int day_of(Date d) { return int(ymd_of(d).day); }
 
 constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
@@ -231,7 +225,7 @@ std::string axis_labels(const Scale& s, bool right) {
 }  // namespace
 
 std::optional<std::string_view> first_page_location(const QueryParams& params) {
-  const std::string* loc = first_value(params, "loc");
+  const std::string* loc = first_param(params, "loc");
   if (loc == nullptr) return std::string_view("US");
   std::string_view rest = *loc;
   for (;;) {
@@ -249,9 +243,15 @@ std::optional<std::string_view> first_page_location(const QueryParams& params) {
   }
 }
 
+std::string FirstChartView::key() const {
+  return location + "|" + std::to_string(last_days) + "|" + (from ? format_date(*from) : "") + "|" +
+         (to ? format_date(*to) : "") + "|" + (custom ? "c" : "") + (per_100k ? "r" : "") +
+         (hide_cases ? "h1" : "") + (hide_deaths ? "h2" : "") + (hide_recovered ? "h3" : "");
+}
+
 std::optional<FirstChartView> first_chart_view(const QueryParams& params) {
   auto is = [&](std::string_view name, std::string_view value) {
-    const std::string* v = first_value(params, name);
+    const std::string* v = first_param(params, name);
     return v != nullptr && *v == value;
   };
   if (is("embed", "1") || is("scale", "log")) return std::nullopt;
@@ -262,7 +262,7 @@ std::optional<FirstChartView> first_chart_view(const QueryParams& params) {
   if (is("range", "90d")) view.last_days = 90;
   if (is("range", "30d")) view.last_days = 30;
   for (const char* name : {"from", "to"}) {
-    const std::string* v = first_value(params, name);
+    const std::string* v = first_param(params, name);
     Date d;
     if (v == nullptr || parse_date(*v, &d) != DateError::kNone) continue;
     view.custom = true;
@@ -270,7 +270,7 @@ std::optional<FirstChartView> first_chart_view(const QueryParams& params) {
   }
   if (view.custom) view.last_days = 0;
   view.per_100k = is("per100k", "1");
-  if (const std::string* hide = first_value(params, "hide")) {
+  if (const std::string* hide = first_param(params, "hide")) {
     std::string_view rest = *hide;
     for (;;) {
       size_t comma = rest.find(',');

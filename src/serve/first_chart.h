@@ -30,6 +30,9 @@ struct FirstChartView {
   std::optional<Date> from, to;
   bool per_100k = false;                                                 // ?per100k=1
   bool hide_cases = false, hide_deaths = false, hide_recovered = false;  // ?hide=
+
+  // Every field, as text: equal for equal views (a key for the page drawn for this view).
+  std::string key() const;
 };
 
 // The view of the query, or nullopt where the server does not draw the first chart: a query that

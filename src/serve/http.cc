@@ -61,6 +61,12 @@ Result<QueryParams> parse_query(std::string_view query) {
   return parse_query_string(query, /*plus_is_space=*/true);
 }
 
+const std::string* first_param(const QueryParams& params, std::string_view name) {
+  for (const auto& [k, v] : params)
+    if (k == name) return &v;
+  return nullptr;
+}
+
 std::string_view reason_phrase(int status) {
   switch (status) {
     case 200:

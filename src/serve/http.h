@@ -67,6 +67,8 @@ using QueryParams = std::vector<std::pair<std::string, std::string>>;
 // Splits a query string on '&' and '=' and decodes %XX and '+'. Empty pieces are skipped.
 // A bad escape (%G1, a lone %) is an error naming the parameter.
 Result<QueryParams> parse_query(std::string_view query);
+// The value of the first parameter called `name` (URLSearchParams.get()); nullptr without one.
+const std::string* first_param(const QueryParams& params, std::string_view name);
 
 // The reason phrase of a status code ("OK", "Not Found"); "Unknown" for others.
 std::string_view reason_phrase(int status);

@@ -82,6 +82,22 @@ TEST(Date, FromYmd) {
   EXPECT_LT(date_from_ymd(2020, 12, 31), date_from_ymd(2021, 1, 1));
 }
 
+// ymd_of is date_from_ymd backwards, and agrees with format_date's text, every day of 1900-2100.
+TEST(Date, YmdOfIsFromYmdBackwards) {
+  for (int32_t days = date_from_ymd(1900, 1, 1).days; days <= date_from_ymd(2100, 12, 31).days;
+       ++days) {
+    Ymd d = ymd_of(Date{days});
+    ASSERT_EQ(date_from_ymd(d.year, d.month, d.day), Date{days});
+    char text[11] = {};
+    std::snprintf(text, sizeof text, "%04d-%02u-%02u", d.year, d.month, d.day);
+    ASSERT_EQ(format_date(Date{days}), text);
+  }
+  Ymd before = ymd_of(Date{-1});
+  EXPECT_EQ(before.year, 1969);
+  EXPECT_EQ(before.month, 12u);
+  EXPECT_EQ(before.day, 31u);
+}
+
 // Walks every day from 1600 to 2400 with an independent calendar: format_date must give the
 // walked date, and parse_date must give back the day number.
 TEST(Date, RoundTripAgainstIndependentCalendar) {
