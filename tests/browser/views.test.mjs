@@ -44,11 +44,20 @@ const open = async (q, id) => {
 const tableDates = () => page.$$eval('#days tbody th', (ths) => ths.map((t) => t.textContent));
 const tip = (chart) => page.$$eval(`#${chart} .tip > *`, (els) => els.map((e) => e.textContent));
 // The tooltip of a chart at its last date in view (focus, End).
+// Once more if the tip is not shown within 10 s (seen once in CI's make test on the comparison
+// chart, not reproduced since: a key press lost while the chart was being replaced?).
 async function tipAtEnd(chart) {
-  await page.focus('#' + chart);
-  await page.keyboard.press('End');
-  await page.waitForSelector(`#${chart} .tip:not([hidden])`);
-  return tip(chart);
+  for (let attempt = 0; ; attempt++) {
+    await page.focus('#' + chart);
+    await page.keyboard.press('End');
+    try {
+      await page.waitForSelector(`#${chart} .tip:not([hidden])`, { timeout: attempt ? 30_000 : 10_000 });
+      return tip(chart);
+    } catch (e) {
+      if (attempt) throw e;
+      console.log(`      no tip on #${chart} after End within 10 s: focused and pressed again`);
+    }
+  }
 }
 const line = (lines, label) => {
   const l = lines.find((x) => x.startsWith(label + ': '));
