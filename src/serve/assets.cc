@@ -61,7 +61,60 @@ std::shared_ptr<const Representation> page_with_first_chart(
   });
 }
 
+struct InlinedPage {
+  std::string html;
+  std::string style_sources;
+};
+
+const EmbeddedAsset* find_asset(std::string_view path) {
+  for (size_t i = 0; i < kEmbeddedAssetCount; ++i) {
+    if (path == kEmbeddedAssets[i].path) return &kEmbeddedAssets[i];
+  }
+  return nullptr;
+}
+
+std::string_view bytes_of(const EmbeddedAsset& a) {
+  return {reinterpret_cast<const char*>(a.data), a.size};
+}
+
+// The page with its embedded stylesheets written into it, made once.
+const InlinedPage& inlined_page() {
+  static const InlinedPage page = [] {
+    InlinedPage out;
+    const EmbeddedAsset* index = find_asset("/");
+    if (index == nullptr) return out;
+    std::string_view html = bytes_of(*index);
+    constexpr std::string_view kOpen = "<link rel=\"stylesheet\" href=\"";
+    constexpr std::string_view kClose = "\">";
+    size_t done = 0;
+    for (size_t at = html.find(kOpen); at != std::string_view::npos; at = html.find(kOpen, at)) {
+      size_t name = at + kOpen.size();
+      size_t end = html.find(kClose, name);
+      if (end == std::string_view::npos) break;
+      const EmbeddedAsset* css = find_asset("/" + std::string(html.substr(name, end - name)));
+      at = end + kClose.size();
+      if (css == nullptr || std::string_view(css->content_type).substr(0, 8) != "text/css" ||
+          bytes_of(*css).find("</") != std::string_view::npos)
+        continue;  // not ours, or text that would end the element early: left as a link
+      out.html.append(html.substr(done, name - kOpen.size() - done));
+      out.html += "<style>";
+      out.html.append(bytes_of(*css));
+      out.html += "</style>";
+      done = at;
+      if (!out.style_sources.empty()) out.style_sources += ' ';
+      out.style_sources += "'sha256-" + std::string(css->sha256) + "'";
+    }
+    out.html.append(html.substr(done));
+    return out;
+  }();
+  return page;
+}
+
 }  // namespace
+
+const std::string& page_html() { return inlined_page().html; }
+
+const std::string& page_style_sources() { return inlined_page().style_sources; }
 
 std::string page_preload_link(std::string_view query) {
   auto params = parse_query(query);
@@ -109,10 +162,10 @@ void add_asset_routes(Router& router, SnapshotCache* cache) {
     std::string type = a.content_type;
     bool compressible = type.starts_with("text/") || type.starts_with("image/svg") ||
                         type.starts_with("application/json");
+    bool page = std::string_view(a.path) == "/";
     // no-cache: browsers keep the file and ask again (a 304 when the binary has not changed).
-    auto rep =
-        Representation::make(type, std::string(reinterpret_cast<const char*>(a.data), a.size),
-                             "no-cache", compressible ? 9 : 0);
+    auto rep = Representation::make(type, page ? page_html() : std::string(bytes_of(a)), "no-cache",
+                                    compressible ? 9 : 0);
     // A file under /api/ (the OpenAPI document) is an endpoint like the others: it takes no
     // parameters, and a request that gives some is answered 400 as theirs are.
     bool api = std::string_view(a.path).starts_with("/api/");
@@ -123,7 +176,7 @@ void add_asset_routes(Router& router, SnapshotCache* cache) {
       }
       respond(req, rep, resp);
     };
-    if (std::string_view(a.path) == "/") {
+    if (page) {
       // Inside the first chart's box: <div id="chart-total" ...>HERE</div>.
       size_t box = rep->identity.find("<div id=\"chart-total\"");
       size_t insert_at = box == std::string::npos ? box : rep->identity.find('>', box);

@@ -21,10 +21,21 @@ struct EmbeddedAsset {
   const char* content_type;
   const unsigned char* data;
   size_t size;
+  const char* sha256;  // base64 of the SHA-256 of the bytes (a CSP hash source), from the build
 };
 
 extern const EmbeddedAsset kEmbeddedAssets[];
 extern const size_t kEmbeddedAssetCount;
+
+// The page (/) as it is sent: each of its `<link rel="stylesheet" href="NAME">` of an embedded
+// text/css file is replaced by `<style>` with that file's bytes, so that the browser draws the
+// page's first frame without waiting for another request (the files stay served too).
+const std::string& page_html();
+
+// The Content-Security-Policy sources that allow exactly the page's inline styles, by their
+// SHA-256: "'sha256-BASE64' ..." (empty when the page inlines none). No other inline style, and
+// no inline script, is allowed.
+const std::string& page_style_sources();
 
 // Adds a GET/HEAD route per asset (and /index.html for /), with its ETag and gzip made once here.
 // The page (/ and /index.html) also names the first chart's data in a Link header

@@ -22,6 +22,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "serve/assets.h"
+
 namespace covid::serve {
 namespace {
 
@@ -31,12 +33,14 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
-// Sent with every response. The dashboard needs nothing from elsewhere and no inline script or
-// style: scripts, styles, data and images come from this origin only. Framing: see
+// Sent with every response. The dashboard needs nothing from elsewhere and no inline script:
+// scripts, styles, data and images come from this origin only, and the only inline styles allowed
+// are the page's own stylesheets, by their hashes (assets.h page_style_sources()). Framing: see
 // security_headers().
 constexpr std::string_view kSecurityHeadersStart =
-    "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; "
-    "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; "
+    "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'";
+constexpr std::string_view kSecurityHeadersMiddle =
+    "; img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; "
     "form-action 'none'; frame-ancestors ";
 constexpr std::string_view kSecurityHeadersEnd =
     "X-Content-Type-Options: nosniff\r\n"
@@ -47,6 +51,8 @@ constexpr std::string_view kSecurityHeadersEnd =
 // origins only (CSP frame-ancestors; X-Frame-Options cannot name origins, so it is left out).
 std::string security_headers(const std::vector<std::string>& frame_ancestors) {
   std::string out(kSecurityHeadersStart);
+  if (!page_style_sources().empty()) out += " " + page_style_sources();
+  out += kSecurityHeadersMiddle;
   if (frame_ancestors.empty()) {
     out += "'none'\r\nX-Frame-Options: DENY\r\n";
   } else {

@@ -4,9 +4,11 @@ a real SQLite database loaded from ../shared/data by `covid-etl run`, spoken to 
 Expected values come from `covid-etl export` (the same database) and from the issue's figures;
 daily values and 7-day averages are recomputed here from the exported cumulative counts.
 """
+import base64
 import csv
 import datetime
 import gzip
+import hashlib
 import http.client
 import io
 import json
@@ -262,7 +264,7 @@ class ServeApi(ServerTest):
         # The page's own state is in its query string: any query reaches the page.
         self.assertEqual(self.server.request("/?range=90d&scale=log")[0], 200)
 
-    def test_the_page_has_no_inline_script_or_style(self):
+    def test_the_page_has_no_inline_script_and_its_only_inline_styles_are_its_stylesheets_by_hash(self):
         code, headers, body = self.server.request("/")
         html = body.decode()
         scripts = re.findall(r"<script\b[^>]*>", html)
@@ -270,7 +272,16 @@ class ServeApi(ServerTest):
         for tag in scripts:
             self.assertIn("src=", tag)
         self.assertNotRegex(html, r"<script\b[^>]*>\s*[^<\s]")
-        self.assertNotIn("<style", html)
+        # The stylesheets are written into the page (its first frame waits for no other request),
+        # each exactly the file the server also serves, and the policy allows those bytes only.
+        styles = re.findall(r"<style>(.*?)</style>", html, re.S)
+        files = [self.server.request(f)[2].decode() for f in ("/uPlot.min.css", "/style.css")]
+        self.assertEqual(styles, files)
+        self.assertNotIn("<link rel=\"stylesheet\"", html)
+        self.assertEqual(html.count("<style"), 2)
+        style_src = re.search(r"style-src ([^;]*)", headers["content-security-policy"]).group(1).split()
+        self.assertEqual(style_src, ["'self'"] + [
+            "'sha256-%s'" % base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() for s in styles])
         self.assertNotRegex(html, r"\sstyle=")
         self.assertNotRegex(html, r"\son[a-z]+=")  # no inline event handlers
         # Nothing loaded from another host (links to the sources' sites are only links).
