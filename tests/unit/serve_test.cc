@@ -856,7 +856,11 @@ TEST_F(ServeApiTest, ThePageCarriesItsFirstChartDrawnForItsView) {
   auto county = get("/?loc=06037&range=30d&hide=deaths");
   EXPECT_NE(county.body.find("data-view=\"06037|2021-03-01|2021-03-30|0|deaths\""),
             std::string::npos);
-  EXPECT_EQ(county.body.find("ssr-deaths"), std::string::npos);
+  // (the page's inline styles name every class: the drawing is looked at alone)
+  size_t drawing = county.body.find("<div class=\"ssr\"");
+  ASSERT_NE(drawing, std::string::npos);
+  EXPECT_NE(county.body.find("ssr-cases", drawing), std::string::npos);
+  EXPECT_EQ(county.body.find("ssr-deaths", drawing), std::string::npos);
   for (const char* plain_page :
        {"/?scale=log", "/?loc=nowhere", "/?embed=1&view=map", "/?loc=%zz"}) {
     auto r = get(plain_page);
