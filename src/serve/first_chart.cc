@@ -187,8 +187,16 @@ int decimals(double x) {
 }
 
 // An axis' labels as app.js axisValues() makes them: in millions (M) or thousands (k) with the
-// decimals the step needs, or whole numbers grouped where that would take more than two.
-std::string axis_labels(const Scale& s, bool right) {
+// decimals the step needs, or whole numbers grouped where that would take more than two. `texts`
+// are the SVG's; `sizer` the same labels one per line in an invisible element of the label
+// column, whose width the browser takes from the widest (style.css .ssr-w), as app.js axisSize()
+// sizes uPlot's axis.
+struct AxisLabels {
+  std::string texts;
+  std::string sizer;
+};
+
+AxisLabels axis_labels(const Scale& s, bool right) {
   std::vector<double> ticks;
   for (int i = 0;; ++i) {
     double t = s.first_tick() + i * s.step;
@@ -205,7 +213,7 @@ std::string axis_labels(const Scale& s, bool right) {
   }
   d = std::min(d, 4);
   const char* suffix = unit == 1e6 ? "M" : unit == 1e3 ? "k" : "";
-  std::string out;
+  AxisLabels out;
   for (double t : ticks) {
     std::string label = "0";
     if (std::fabs(t) > s.step * 1e-9) {
@@ -216,8 +224,10 @@ std::string axis_labels(const Scale& s, bool right) {
       }
       label = grouped(label) + suffix;
     }
-    out += std::string("<text x=\"") + (right ? "6" : "100%") + "\" y=\"" +
-           percent((s.hi - t) / (s.hi - s.lo)) + "\">" + label + "</text>";
+    out.texts += std::string("<text x=\"") + (right ? "15" : "100%") + "\" y=\"" +
+                 percent((s.hi - t) / (s.hi - s.lo)) + "\">" + label + "</text>";
+    if (!out.sizer.empty()) out.sizer += "<br>";
+    out.sizer += label;
   }
   return out;
 }
@@ -336,9 +346,12 @@ std::string first_chart_html(const SeriesColumns& series, const FirstChartView& 
   }
   key += hidden;
 
+  AxisLabels left_labels = y ? axis_labels(*y, false) : AxisLabels{};
+  AxisLabels right_labels = y2 ? axis_labels(*y2, true) : AxisLabels{};
   std::string html = "<div class=\"ssr\" aria-hidden=\"true\" data-view=\"" + escape_html(key) +
-                     "\"><svg class=\"ssr-y\">";
-  if (y) html += axis_labels(*y, false);
+                     "\"><span class=\"ssr-w ssr-wl\">" + left_labels.sizer +
+                     "</span><span class=\"ssr-w ssr-wr\">" + right_labels.sizer +
+                     "</span><svg class=\"ssr-y\">" + left_labels.texts;
   html += "</svg><svg class=\"ssr-plot\" viewBox=\"0 0 1000 1000\" preserveAspectRatio=\"none\">";
   if (y || y2) {
     const Scale& g = y ? *y : *y2;
@@ -355,8 +368,7 @@ std::string first_chart_html(const SeriesColumns& series, const FirstChartView& 
   if (y && !view.hide_cases)
     html += "<path class=\"ssr-cases\" d=\"" + line_path(x, cases, *y) + "\"/>";
   if (y2) html += "<path class=\"ssr-deaths\" d=\"" + line_path(x, deaths, *y2) + "\"/>";
-  html += "</svg><svg class=\"ssr-y2\">";
-  if (y2) html += axis_labels(*y2, true);
+  html += "</svg><svg class=\"ssr-y2\">" + right_labels.texts;
   html += "</svg><svg class=\"ssr-x\">";
   // Two sets of labels: style.css shows the wider one on a wide screen, the other on a phone.
   for (auto [cls, most] : {std::pair{"ssr-wide", 14}, {"ssr-narrow", 5}}) {

@@ -338,6 +338,41 @@ await check('a phone\'s width: the first chart above the fold, no horizontal ove
   await page.setViewportSize({ width: 1280, height: 900 });
 });
 
+await check('every axis label is whole: large counts widen the axis, in the server\'s drawing and in uPlot\'s charts', async () => {
+  // France's cumulative counts over 90 days: labels such as 39,060,500 and 168,207, wider than the
+  // 60 px the axes had (they were cut to "060,500" at the chart's left edge, "168,20" at its right).
+  await page.setViewportSize({ width: 390, height: 844 });
+  const nojs = await context.browser().newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
+  const bare = await nojs.newPage();
+  await bare.goto(origin + '/?loc=FRA&range=90d');
+  const drawn = await bare.evaluate(() => {
+    const box = (e) => e.getBoundingClientRect();
+    const ssr = box(document.querySelector('#chart-total .ssr'));
+    const plot = box(document.querySelector('#chart-total .ssr-plot'));
+    const texts = (axis) => [...document.querySelectorAll(`#chart-total .${axis} text`)].map((t) => ({ text: t.textContent, ...box(t).toJSON() }));
+    return { ssr: ssr.toJSON(), plot: plot.toJSON(), left: texts('ssr-y'), right: texts('ssr-y2') };
+  });
+  await nojs.close();
+  assert.ok(drawn.left.some((t) => t.text.length >= 10) && drawn.right.length > 0, JSON.stringify(drawn));
+  for (const t of drawn.left) assert.ok(t.left >= drawn.ssr.left && t.right <= drawn.plot.left, `left label ${JSON.stringify(t)} in ${JSON.stringify(drawn.ssr)}`);
+  for (const t of drawn.right) assert.ok(t.left >= drawn.plot.right && t.right <= drawn.ssr.right, `right label ${JSON.stringify(t)} in ${JSON.stringify(drawn.ssr)}`);
+  // uPlot draws its labels on the canvas: each axis must be wider than its widest label, measured
+  // in the axis' own font, plus the tick and the gap uPlot leaves beside it.
+  await open('?loc=FRA&range=90d', 'FRA');
+  const axes = await page.evaluate(() => {
+    const ctx = document.createElement('canvas').getContext('2d');
+    return charts.flatMap((u) => u.axes.filter((a) => a.show && a.side % 2 === 1 && a._values).map((a) => {
+      ctx.font = a.font[0];
+      const widest = Math.max(...a._values.map((v) => ctx.measureText(String(v)).width)) / devicePixelRatio;
+      return { size: a._size, need: a.ticks.size + a.gap + widest, labels: a._values };
+    }));
+  });
+  assert.ok(axes.length >= 4, JSON.stringify(axes));
+  assert.ok(axes.some((a) => a.labels.some((l) => l.length >= 10)), JSON.stringify(axes));
+  for (const a of axes) assert.ok(a.size >= a.need, `an axis of ${a.size} px for labels that need ${a.need.toFixed(1)}: ${a.labels}`);
+  await page.setViewportSize({ width: 1280, height: 900 });
+});
+
 // WCAG 2 contrast of two CSS colours.
 const contrast = (a, b) => page.evaluate(([x, y]) => {
   const lum = (c) => {

@@ -127,7 +127,7 @@ TEST(FirstChart, DrawsEachDateWhereUplotWould) {
   EXPECT_NE(html.find("<text x=\"100%\" y=\"100.00%\">0</text>"), std::string::npos) << html;
   EXPECT_NE(html.find("<text x=\"100%\" y=\"9.09%\">1k</text>"), std::string::npos) << html;
   EXPECT_EQ(html.find(">1.2k</text>"), std::string::npos);
-  EXPECT_NE(html.find("<text x=\"6\" y=\"27.27%\">80</text>"), std::string::npos) << html;
+  EXPECT_NE(html.find("<text x=\"15\" y=\"27.27%\">80</text>"), std::string::npos) << html;
   // Days' labels: every day on a wide screen (at most 14), every 7 on a phone (at most 5); the
   // year under the first.
   EXPECT_NE(html.find("<text class=\"ssr-wide\" x=\"0.00%\" y=\"8\">Mar 1<tspan x=\"0.00%\" "
@@ -170,6 +170,13 @@ TEST(FirstChart, AxisLabelsTellTheirTicksApart) {
       << html;
   EXPECT_EQ(right, (std::vector<std::string>{"168,200", "168,200.5", "168,201", "168,201.5",
                                              "168,202", "168,202.5", "168,203"}))
+      << html;
+  // Each label column is as wide as its widest label: the same labels, one per line, in the
+  // column's invisible sizer (style.css .ssr-w).
+  EXPECT_NE(html.find("<span class=\"ssr-w ssr-wl\">39,060,000<br>39,060,200<br>39,060,400<br>"
+                      "39,060,600<br>39,060,800<br>39,061,000</span><span class=\"ssr-w ssr-wr\">"
+                      "168,200<br>168,200.5<br>"),
+            std::string::npos)
       << html;
 }
 

@@ -367,6 +367,20 @@ function axisValues(u, splits, axisIdx, space, incr) {
   return splits.map((v) => (v === null ? '' : v === 0 ? '0' : (v / unit).toLocaleString('en-US', { maximumFractionDigits: Math.min(d, 4) }) + suffix));
 }
 
+// A value axis as wide as its widest label, and never narrower than 60 px (a fixed width cut
+// "39,060,500" to "060,500"): uPlot asks again with the labels it will draw. The server's drawing
+// sizes its label columns to their text too (first_chart.cc, style.css .ssr-w).
+function axisSize(u, values, axisIdx, cycleNum) {
+  const axis = u.axes[axisIdx];
+  if (cycleNum > 1) return axis._size;  // settled: uPlot's layout loop stops
+  let widest = 0;
+  if (values) {
+    u.ctx.font = axis.font[0];
+    for (const v of values) widest = Math.max(widest, u.ctx.measureText(String(v)).width);
+  }
+  return Math.max(60, Math.ceil(axis.ticks.size + axis.gap + widest / (window.devicePixelRatio || 1) + 2));
+}
+
 const fmtValue = (kind) => (u, v) => (!known(v) ? '–' : state.per100k ? rate(v) : kind === 'avg' ? avg(v) : intFmt.format(v));
 const dateValue = (u, v) => (v === null ? '–' : toDate(v));
 const dateSeries = () => ({ label: 'Date', value: dateValue });
@@ -382,7 +396,7 @@ function baseOptions(el, hooks) {
     cursor: { sync: { key: 'covid', setSeries: false }, drag: { x: true, y: false } },
     legend: { live: true },
     scales: { x: { time: true }, y: { distr, log: 10 }, y2: { distr, log: 10 } },
-    axes: [{ ...axis }, { ...axis, values: axisValues, size: 60 }],
+    axes: [{ ...axis }, { ...axis, values: axisValues, size: axisSize }],
     hooks,
   };
 }
