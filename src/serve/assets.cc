@@ -5,6 +5,7 @@
 
 #include "serve/first_chart.h"
 #include "serve/http.h"
+#include "serve/locations.h"
 #include "serve/representation.h"
 #include "serve/router.h"
 #include "serve/snapshot.h"
@@ -57,6 +58,12 @@ std::shared_ptr<const Representation> page_with_first_chart(
     if (chart.empty()) return plain;
     std::string body = plain->identity;
     body.insert(insert_at, chart);
+    // The headings name the location drawn (the page says "the United States" as it is).
+    if (view->location != kNation) {
+      auto index = cache.locations(*snap);
+      const Location* l = index.ok() ? (*index)->find(view->location) : nullptr;
+      if (l != nullptr) write_page_headings(body, location_label(*l), location_source(*l));
+    }
     return Representation::make(plain->content_type, std::move(body), "no-cache", 6);
   });
 }
@@ -119,19 +126,13 @@ const std::string& page_style_sources() { return inlined_page().style_sources; }
 std::string page_preload_link(std::string_view query) {
   auto params = parse_query(query);
   if (!params.ok()) return {};
-  bool embed = false, map_view = false;
-  for (const auto& [k, v] : *params) {
-    if (k == "embed" && !embed) embed = v == "1";
-    if (k == "view" && !map_view) map_view = v == "map";
-  }
-  // URLSearchParams.get() answers the first of a repeated name, as taken here.
-  if (embed && map_view) {
+  auto get = [&](std::string_view name) -> std::string_view {
+    const std::string* v = first_param(*params, name);  // as URLSearchParams.get(): the first
+    return v != nullptr ? std::string_view(*v) : std::string_view();
+  };
+  if (get("embed") == "1" && get("view") == "map") {
     // The map alone: map.js, its styles, scripts and shapes, and the level's latest date, by the
     // URLs map.js asks (its LEVELS, loadAtlas() and mapUrl()).
-    auto get = [&](std::string_view name) -> std::string_view {
-      const std::string* v = first_param(*params, name);
-      return v != nullptr ? std::string_view(*v) : std::string_view();
-    };
     std::string_view level = get("map");
     if (level != "county" && level != "country") level = "state";
     std::string link =

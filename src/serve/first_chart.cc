@@ -259,6 +259,22 @@ std::string FirstChartView::key() const {
          (hide_cases ? "h1" : "") + (hide_deaths ? "h2" : "") + (hide_recovered ? "h3" : "");
 }
 
+void write_page_headings(std::string& page, std::string_view label, std::string_view source) {
+  auto put = [&](std::string_view open, std::string_view close, const std::string& text) {
+    size_t at = page.find(open);
+    if (at == std::string::npos) return;
+    at += open.size();
+    size_t end = page.find(close, at);
+    if (end != std::string::npos) page.replace(at, end - at, escape_html(text));
+  };
+  std::string title = "COVID-19 in " + std::string(label);
+  put("<title>", "</title>", title + " \u00b7 covid-etl");
+  put("<h1 id=\"title\">", "</h1>", title);
+  put("id=\"sub\">", "</p>",
+      "Cumulative and daily cases and deaths from " +
+          (source.empty() ? std::string("its source") : std::string(source)) + ".");
+}
+
 std::optional<FirstChartView> first_chart_view(const QueryParams& params) {
   auto is = [&](std::string_view name, std::string_view value) {
     const std::string* v = first_param(params, name);

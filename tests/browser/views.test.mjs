@@ -146,9 +146,13 @@ await check('the server draws each view\'s first chart into the page: the view a
     const cases = rate ? s.cases_per_100k[s.count - 1].toFixed(1) : s.cases[s.count - 1];
     assert.ok(legend.includes(`Cases${rate ? ' per 100k' : ''} ${Number(cases).toLocaleString('en-US', { minimumFractionDigits: rate ? 1 : 0 })}`), `${q}: ${legend}`);
     assert.equal(legend.includes('Deaths'), !q.includes('hide=deaths'), `${q}: ${legend}`);
+    const headings = () => [document.title, document.getElementById('title').textContent, document.getElementById('sub').textContent];
+    const drawnHeadings = await bare.evaluate(headings);
     // With them: app.js reads the same view from the URL (so the mark is the drawing's paint),
-    // and its own chart takes the drawing's place.
+    // its own chart takes the drawing's place, and the headings stay as the server wrote them
+    // (the first frame names the location it draws).
     await open(q, id);
+    assert.deepEqual(await page.evaluate(headings), drawnHeadings, q);
     assert.deepEqual(await page.evaluate(() => [drawnView, drawnKey]), [view, view], q);
     assert.equal(await page.locator('#chart-total .ssr, #chart-total .ssr-legend').count(), 0, q);
     assert.equal(await page.locator('#chart-total canvas').count(), 1, q);

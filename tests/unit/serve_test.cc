@@ -828,6 +828,10 @@ TEST(ServeAssets, ThePageNamesItsFirstDataForPreload) {
       << world;
   EXPECT_NE(page_preload_link("embed=1&view=map&map=nowhere").find("<us-states-albers-10m.json>"),
             std::string::npos);
+  // A repeated name is read as URLSearchParams.get() reads it: its first value.
+  EXPECT_EQ(page_preload_link("embed=0&embed=1&view=map"), link("US"));
+  EXPECT_EQ(page_preload_link("embed=1&view=chart&view=map"), link("US"));
+  EXPECT_EQ(page_preload_link("embed=1&embed=0&view=map&view=chart").substr(0, 8), "<map.js>");
   // What app.js might read otherwise is left to app.js.
   EXPECT_EQ(page_preload_link("embed=1&view=chart"), link("US"));
   EXPECT_EQ(page_preload_link("loc=%E6%9D%B1"), "");
@@ -861,6 +865,23 @@ TEST_F(ServeApiTest, ThePageCarriesItsFirstChartDrawnForItsView) {
   ASSERT_NE(drawing, std::string::npos);
   EXPECT_NE(county.body.find("ssr-cases", drawing), std::string::npos);
   EXPECT_EQ(county.body.find("ssr-deaths", drawing), std::string::npos);
+  // Its headings name the county, as app.js writes them (the API's label and source); the
+  // nation's page keeps its own.
+  auto locations = nlohmann::json::parse(get("/api/v1/locations?q=06037").body);
+  ASSERT_FALSE(locations["locations"].empty());
+  const auto& la = locations["locations"][0];
+  ASSERT_EQ(la["id"], "06037");
+  std::string label = la["label"];
+  std::string source = la["source"].is_string() ? std::string(la["source"]) : "its source";
+  EXPECT_NE(county.body.find("<title>COVID-19 in " + label + " \u00b7 covid-etl</title>"),
+            std::string::npos)
+      << county.body.substr(0, 1500);
+  EXPECT_NE(county.body.find("<h1 id=\"title\">COVID-19 in " + label + "</h1>"), std::string::npos);
+  EXPECT_NE(
+      county.body.find("id=\"sub\">Cumulative and daily cases and deaths from " + source + ".</p>"),
+      std::string::npos);
+  EXPECT_NE(nation.body.find("<h1 id=\"title\">COVID-19 in the United States</h1>"),
+            std::string::npos);
   for (const char* plain_page :
        {"/?scale=log", "/?loc=nowhere", "/?embed=1&view=map", "/?loc=%zz"}) {
     auto r = get(plain_page);
