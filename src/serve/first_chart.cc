@@ -69,6 +69,19 @@ struct Scale {
   double first_tick() const { return std::ceil(lo / step - 1e-9) * step; }
 };
 
+// The plot's height in uPlot's chart (app.js chartSize(): 290 px high, 200 on a phone).
+constexpr double kWidePlot = 223, kPhonePlot = 133;
+
+// uPlot's step between a value axis' ticks: the first of 1, 2, 2.5 and 5 times a power of ten
+// that keeps them 30 px apart on a plot `plot_px` high.
+double tick_step(const Scale& s, double plot_px) {
+  double least = (s.hi - s.lo) * 30 / plot_px;
+  double mag = std::pow(10, std::floor(std::log10(least)));
+  for (double m : {1.0, 2.0, 2.5, 5.0})
+    if (mag * m >= least) return mag * m;
+  return mag * 10;
+}
+
 std::optional<Scale> scale_of(const std::vector<const std::vector<double>*>& lines) {
   double mn = INFINITY, mx = -INFINITY;
   for (const auto* line : lines)
@@ -82,15 +95,13 @@ std::optional<Scale> scale_of(const std::vector<const std::vector<double>*>& lin
   s.lo = std::floor((mn - span * 0.1) / incr) * incr;
   if (mn >= 0 && s.lo < 0) s.lo = 0;
   s.hi = std::ceil((mx + span * 0.1) / incr) * incr;
-  double least = (s.hi - s.lo) * 30 / 220;
-  double mag = std::pow(10, std::floor(std::log10(least)));
-  s.step = mag * 10;
-  for (double m : {1.0, 2.0, 2.5, 5.0, 10.0}) {
-    if (mag * m >= least) {
-      s.step = mag * m;
-      break;
-    }
-  }
+  s.step = tick_step(s, kWidePlot);
+  return s;
+}
+
+// The same scale with the ticks uPlot makes on a phone's plot.
+std::optional<Scale> on_phone(std::optional<Scale> s) {
+  if (s) s->step = tick_step(*s, kPhonePlot);
   return s;
 }
 
@@ -196,7 +207,7 @@ struct AxisLabels {
   std::string sizer;
 };
 
-AxisLabels axis_labels(const Scale& s, bool right) {
+AxisLabels axis_labels(const Scale& s, bool right, const std::string& cls) {
   std::vector<double> ticks;
   for (int i = 0;; ++i) {
     double t = s.first_tick() + i * s.step;
@@ -224,7 +235,7 @@ AxisLabels axis_labels(const Scale& s, bool right) {
       }
       label = grouped(label) + suffix;
     }
-    out.texts += std::string("<text x=\"") + (right ? "15" : "100%") + "\" y=\"" +
+    out.texts += "<text" + cls + " x=\"" + (right ? "15" : "100%") + "\" y=\"" +
                  percent((s.hi - t) / (s.hi - s.lo)) + "\">" + label + "</text>";
     if (!out.sizer.empty()) out.sizer += "<br>";
     out.sizer += label;
@@ -362,29 +373,48 @@ std::string first_chart_html(const SeriesColumns& series, const FirstChartView& 
   }
   key += hidden;
 
-  AxisLabels left_labels = y ? axis_labels(*y, false) : AxisLabels{};
-  AxisLabels right_labels = y2 ? axis_labels(*y2, true) : AxisLabels{};
-  std::string html = "<div class=\"ssr\" aria-hidden=\"true\" data-view=\"" + escape_html(key) +
-                     "\"><span class=\"ssr-w ssr-wl\">" + left_labels.sizer +
-                     "</span><span class=\"ssr-w ssr-wr\">" + right_labels.sizer +
-                     "</span><svg class=\"ssr-y\">" + left_labels.texts;
-  html += "</svg><svg class=\"ssr-plot\" viewBox=\"0 0 1000 1000\" preserveAspectRatio=\"none\">";
-  if (y || y2) {
-    const Scale& g = y ? *y : *y2;
-    html += "<path class=\"ssr-grid\" d=\"";
-    for (int i = 0;; ++i) {
-      double t = g.first_tick() + i * g.step;
-      if (t > g.hi + g.step * 1e-9) break;
-      html += "M0 " + std::to_string(g.y(t)) + "H1000";
-    }
-    html += "\"/>";
+  // The value axes' ticks (labels and grid lines) as uPlot spaces them on a wide screen's plot,
+  // and where a phone's would space them otherwise, a second set: style.css shows one of them.
+  struct Ticks {
+    std::string cls;  // "" (one set), "ssr-wide" or "ssr-narrow"
+    std::optional<Scale> y, y2;
+  };
+  std::vector<Ticks> sets{{"", y, y2}};
+  std::optional<Scale> phone_y = on_phone(y), phone_y2 = on_phone(y2);
+  if ((y && phone_y->step != y->step) || (y2 && phone_y2->step != y2->step)) {
+    sets = {{"ssr-wide", y, y2}, {"ssr-narrow", phone_y, phone_y2}};
   }
+  std::string sizers, left_texts, right_texts, grid;
+  for (const Ticks& t : sets) {
+    std::string cls = t.cls.empty() ? "" : " class=\"" + t.cls + "\"";
+    AxisLabels l = t.y ? axis_labels(*t.y, false, cls) : AxisLabels{};
+    AxisLabels r = t.y2 ? axis_labels(*t.y2, true, cls) : AxisLabels{};
+    std::string also = t.cls.empty() ? "" : " " + t.cls;
+    sizers += "<span class=\"ssr-w ssr-wl" + also + "\">" + l.sizer +
+              "</span><span class=\"ssr-w ssr-wr" + also + "\">" + r.sizer + "</span>";
+    left_texts += l.texts;
+    right_texts += r.texts;
+    if (t.y || t.y2) {
+      const Scale& g = t.y ? *t.y : *t.y2;
+      grid += "<path class=\"ssr-grid" + also + "\" d=\"";
+      for (int i = 0;; ++i) {
+        double v = g.first_tick() + i * g.step;
+        if (v > g.hi + g.step * 1e-9) break;
+        grid += "M0 " + std::to_string(g.y(v)) + "H1000";
+      }
+      grid += "\"/>";
+    }
+  }
+  std::string html = "<div class=\"ssr\" aria-hidden=\"true\" data-view=\"" + escape_html(key) +
+                     "\">" + sizers + "<svg class=\"ssr-y\">" + left_texts;
+  html += "</svg><svg class=\"ssr-plot\" viewBox=\"0 0 1000 1000\" preserveAspectRatio=\"none\">";
+  html += grid;
   if (y && show_recovered)
     html += "<path class=\"ssr-recovered\" d=\"" + line_path(x, recovered, *y) + "\"/>";
   if (y && !view.hide_cases)
     html += "<path class=\"ssr-cases\" d=\"" + line_path(x, cases, *y) + "\"/>";
   if (y2) html += "<path class=\"ssr-deaths\" d=\"" + line_path(x, deaths, *y2) + "\"/>";
-  html += "</svg><svg class=\"ssr-y2\">" + right_labels.texts;
+  html += "</svg><svg class=\"ssr-y2\">" + right_texts;
   html += "</svg><svg class=\"ssr-x\">";
   // Two sets of labels: style.css shows the wider one on a wide screen, the other on a phone.
   for (auto [cls, most] : {std::pair{"ssr-wide", 14}, {"ssr-narrow", 5}}) {

@@ -7,7 +7,9 @@
 // The drawing is SVG and HTML with classes only (no style attributes: the page's CSP allows none;
 // style.css sizes and colours it, in both schemes): a grid of the left axis' labels, the plot
 // (a viewBox stretched to its box, strokes that do not scale), the right axis' labels (deaths),
-// the dates' labels below, and a legend with the values of the last date shown. The legend
+// the dates' labels below, and a legend with the values of the last date shown. Labels and grid
+// lines come in two sets where uPlot would space them differently on a phone's shorter plot
+// (style.css shows one), and each label column is as wide as its widest label. The legend
 // carries `elementtiming="first-chart"`: it comes after the plot in the page, so its paint time
 // (Element Timing) is one at which the plot is on screen.
 #pragma once

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <regex>
 #include <string>
 #include <utility>
@@ -123,11 +124,25 @@ TEST(FirstChart, DrawsEachDateWhereUplotWould) {
           << cls << " day " << d;
     }
   }
-  // Ticks every 200 cases (30 px apart on a plot of 220 px), at their heights.
-  EXPECT_NE(html.find("<text x=\"100%\" y=\"100.00%\">0</text>"), std::string::npos) << html;
-  EXPECT_NE(html.find("<text x=\"100%\" y=\"9.09%\">1k</text>"), std::string::npos) << html;
+  // Ticks every 200 cases (30 px apart on uPlot's plot of 223 px), at their heights; on a phone's
+  // plot (133 px) every 250, a second set of labels and grid lines that style.css shows there.
+  EXPECT_NE(html.find("<text class=\"ssr-wide\" x=\"100%\" y=\"100.00%\">0</text>"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("<text class=\"ssr-wide\" x=\"100%\" y=\"9.09%\">1k</text>"),
+            std::string::npos);
   EXPECT_EQ(html.find(">1.2k</text>"), std::string::npos);
-  EXPECT_NE(html.find("<text x=\"15\" y=\"27.27%\">80</text>"), std::string::npos) << html;
+  EXPECT_NE(html.find("<text class=\"ssr-wide\" x=\"15\" y=\"27.27%\">80</text>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<text class=\"ssr-narrow\" x=\"100%\" y=\"77.27%\">0.25k</text>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<text class=\"ssr-narrow\" x=\"100%\" y=\"9.09%\">1k</text>"),
+            std::string::npos);
+  EXPECT_EQ(html.find("<text class=\"ssr-narrow\" x=\"100%\" y=\"27.27%\">"), std::string::npos);
+  EXPECT_NE(html.find("<path class=\"ssr-grid ssr-wide\" d=\"M0 1000H1000M0 818H1000"),
+            std::string::npos);
+  EXPECT_NE(html.find("<path class=\"ssr-grid ssr-narrow\" d=\"M0 1000H1000M0 773H1000"),
+            std::string::npos);
   // Days' labels: every day on a wide screen (at most 14), every 7 on a phone (at most 5); the
   // year under the first.
   EXPECT_NE(html.find("<text class=\"ssr-wide\" x=\"0.00%\" y=\"8\">Mar 1<tspan x=\"0.00%\" "
@@ -154,30 +169,38 @@ TEST(FirstChart, AxisLabelsTellTheirTicksApart) {
   FirstChartView view;
   view.location = "FRA";
   std::string html = first_chart_html(SeriesColumns::build("FRA", rows), view);
-  std::regex label(">([^<>]*)</text>");
-  std::vector<std::string> left, right;
+  std::regex label("<text class=\"([^\"]*)\"[^>]*>([^<>]*)</text>");
+  std::map<std::string, std::vector<std::string>> left, right;  // by set: ssr-wide, ssr-narrow
   size_t y2 = html.find("ssr-y2");
   for (auto it = std::sregex_iterator(html.begin(), html.end(), label);
        it != std::sregex_iterator(); ++it) {
     if (size_t(it->position()) < html.find("ssr-plot"))
-      left.push_back((*it)[1]);
+      left[(*it)[1]].push_back((*it)[2]);
     else if (size_t(it->position()) > y2 && size_t(it->position()) < html.find("ssr-x"))
-      right.push_back((*it)[1]);
+      right[(*it)[1]].push_back((*it)[2]);
   }
-  // 39,059,900 .. 39,061,100 (padded), a tick every 200.
-  EXPECT_EQ(left, (std::vector<std::string>{"39,060,000", "39,060,200", "39,060,400", "39,060,600",
-                                            "39,060,800", "39,061,000"}))
+  // 39,059,900 .. 39,061,100 (padded), a tick every 200 (every 500 on a phone).
+  EXPECT_EQ(left["ssr-wide"], (std::vector<std::string>{"39,060,000", "39,060,200", "39,060,400",
+                                                        "39,060,600", "39,060,800", "39,061,000"}))
       << html;
-  EXPECT_EQ(right, (std::vector<std::string>{"168,200", "168,200.5", "168,201", "168,201.5",
-                                             "168,202", "168,202.5", "168,203"}))
+  EXPECT_EQ(left["ssr-narrow"],
+            (std::vector<std::string>{"39,060,000", "39,060,500", "39,061,000"}));
+  EXPECT_EQ(right["ssr-wide"],
+            (std::vector<std::string>{"168,200", "168,200.5", "168,201", "168,201.5", "168,202",
+                                      "168,202.5", "168,203"}))
       << html;
+  EXPECT_EQ(right["ssr-narrow"],
+            (std::vector<std::string>{"168,200", "168,201", "168,202", "168,203"}));
   // Each label column is as wide as its widest label: the same labels, one per line, in the
-  // column's invisible sizer (style.css .ssr-w).
-  EXPECT_NE(html.find("<span class=\"ssr-w ssr-wl\">39,060,000<br>39,060,200<br>39,060,400<br>"
-                      "39,060,600<br>39,060,800<br>39,061,000</span><span class=\"ssr-w ssr-wr\">"
-                      "168,200<br>168,200.5<br>"),
+  // column's invisible sizer (style.css .ssr-w), one for each set.
+  EXPECT_NE(html.find("<span class=\"ssr-w ssr-wl ssr-wide\">39,060,000<br>39,060,200<br>"
+                      "39,060,400<br>39,060,600<br>39,060,800<br>39,061,000</span><span "
+                      "class=\"ssr-w ssr-wr ssr-wide\">168,200<br>168,200.5<br>"),
             std::string::npos)
       << html;
+  EXPECT_NE(html.find("<span class=\"ssr-w ssr-wl ssr-narrow\">39,060,000<br>39,060,500<br>"
+                      "39,061,000</span>"),
+            std::string::npos);
 }
 
 TEST(FirstChart, TheDatesShownAreAppJsSelection) {
