@@ -58,11 +58,11 @@ std::shared_ptr<const Representation> page_with_first_chart(
     if (chart.empty()) return plain;
     std::string body = plain->identity;
     body.insert(insert_at, chart);
-    // The headings name the location drawn (the page says "the United States" as it is).
+    // The page is the location's (it is the nation's as it is).
     if (view->location != kNation) {
       auto index = cache.locations(*snap);
       const Location* l = index.ok() ? (*index)->find(view->location) : nullptr;
-      if (l != nullptr) write_page_headings(body, location_label(*l), location_source(*l));
+      if (l != nullptr) write_page_location(body, location_label(*l), location_source(*l));
     }
     return Representation::make(plain->content_type, std::move(body), "no-cache", 6);
   });

@@ -270,7 +270,7 @@ std::string FirstChartView::key() const {
          (hide_cases ? "h1" : "") + (hide_deaths ? "h2" : "") + (hide_recovered ? "h3" : "");
 }
 
-void write_page_headings(std::string& page, std::string_view label, std::string_view source) {
+void write_page_location(std::string& page, std::string_view label, std::string_view source) {
   auto put = [&](std::string_view open, std::string_view close, const std::string& text) {
     size_t at = page.find(open);
     if (at == std::string::npos) return;
@@ -284,6 +284,13 @@ void write_page_headings(std::string& page, std::string_view label, std::string_
   put("id=\"sub\">", "</p>",
       "Cumulative and daily cases and deaths from " +
           (source.empty() ? std::string("its source") : std::string(source)) + ".");
+  auto swap = [&](std::string_view from, std::string_view to) {
+    if (size_t at = page.find(from); at != std::string::npos) page.replace(at, from.size(), to);
+  };
+  swap("id=\"s-recovered-card\">", "id=\"s-recovered-card\" hidden>");
+  swap("<label><input type=\"checkbox\" id=\"show-recovered\"",
+       "<label hidden><input type=\"checkbox\" id=\"show-recovered\"");
+  swap("class=\"chart-box\" id=\"box-total\"", "class=\"chart-box no-recovered\" id=\"box-total\"");
 }
 
 std::optional<FirstChartView> first_chart_view(const QueryParams& params) {

@@ -51,10 +51,12 @@ std::optional<std::string_view> first_page_location(const QueryParams& params);
 // shown, rates without a population).
 std::string first_chart_html(const SeriesColumns& series, const FirstChartView& view);
 
-// The page's headings for a location as app.js's showSummary() writes them, with its `label` and
-// `source` (locations.h location_label, location_source; an empty source: "its source"): the
-// document's <title>, <h1 id="title"> and <p ... id="sub"> of `page` rewritten in place, so that
-// the first frame names the location whose chart it draws. Elements the page lacks are left alone.
-void write_page_headings(std::string& page, std::string_view label, std::string_view source);
+// The page made the page of a location other than the nation as app.js's showSummary() makes it,
+// with its `label` and `source` (locations.h location_label, location_source; an empty source:
+// "its source"), so that the first frame names the location whose chart it draws and nothing
+// moves when app.js has run: the document's <title>, <h1 id="title"> and <p ... id="sub">
+// rewritten, and what is the nation's only (recovered: its card, its checkbox, its note) hidden.
+// Elements the page lacks are left alone.
+void write_page_location(std::string& page, std::string_view label, std::string_view source);
 
 }  // namespace covid::serve
