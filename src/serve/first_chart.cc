@@ -198,16 +198,16 @@ int decimals(double x) {
 }
 
 // An axis' labels as app.js axisValues() makes them: in millions (M) or thousands (k) with the
-// decimals the step needs, or whole numbers grouped where that would take more than two. `texts`
-// are the SVG's; `sizer` the same labels one per line in an invisible element of the label
-// column, whose width the browser takes from the widest (style.css .ssr-w), as app.js axisSize()
-// sizes uPlot's axis.
+// decimals the step needs, or whole numbers grouped where that would take more than two, each a
+// <text> with `class_attr` (empty, or ` class="..."`). `texts` are the SVG's; `sizer` the same
+// labels one per line in an invisible element of the label column, whose width the browser takes
+// from the widest (style.css .ssr-w), as app.js axisSize() sizes uPlot's axis.
 struct AxisLabels {
   std::string texts;
   std::string sizer;
 };
 
-AxisLabels axis_labels(const Scale& s, bool right, const std::string& cls) {
+AxisLabels axis_labels(const Scale& s, bool right, const std::string& class_attr) {
   std::vector<double> ticks;
   for (int i = 0;; ++i) {
     double t = s.first_tick() + i * s.step;
@@ -235,7 +235,7 @@ AxisLabels axis_labels(const Scale& s, bool right, const std::string& cls) {
       }
       label = grouped(label) + suffix;
     }
-    out.texts += "<text" + cls + " x=\"" + (right ? "15" : "100%") + "\" y=\"" +
+    out.texts += "<text" + class_attr + " x=\"" + (right ? "15" : "100%") + "\" y=\"" +
                  percent((s.hi - t) / (s.hi - s.lo)) + "\">" + label + "</text>";
     if (!out.sizer.empty()) out.sizer += "<br>";
     out.sizer += label;
@@ -393,9 +393,9 @@ std::string first_chart_html(const SeriesColumns& series, const FirstChartView& 
   }
   std::string sizers, left_texts, right_texts, grid;
   for (const Ticks& t : sets) {
-    std::string cls = t.cls.empty() ? "" : " class=\"" + t.cls + "\"";
-    AxisLabels l = t.y ? axis_labels(*t.y, false, cls) : AxisLabels{};
-    AxisLabels r = t.y2 ? axis_labels(*t.y2, true, cls) : AxisLabels{};
+    std::string class_attr = t.cls.empty() ? "" : " class=\"" + t.cls + "\"";
+    AxisLabels l = t.y ? axis_labels(*t.y, false, class_attr) : AxisLabels{};
+    AxisLabels r = t.y2 ? axis_labels(*t.y2, true, class_attr) : AxisLabels{};
     std::string also = t.cls.empty() ? "" : " " + t.cls;
     sizers += "<span class=\"ssr-w ssr-wl" + also + "\">" + l.sizer +
               "</span><span class=\"ssr-w ssr-wr" + also + "\">" + r.sizer + "</span>";
