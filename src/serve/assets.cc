@@ -58,6 +58,7 @@ std::shared_ptr<const Representation> page_with_first_chart(
     if (chart.empty()) return plain;
     std::string body = plain->identity;
     body.insert(insert_at, chart);
+    if (auto dates = shown_dates(*columns, *view)) write_page_controls(body, *view, *dates);
     // The page is the location's (it is the nation's as it is).
     if (view->location != kNation) {
       auto index = cache.locations(*snap);

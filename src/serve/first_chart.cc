@@ -11,6 +11,11 @@ namespace {
 
 constexpr int kUnits = 1000;  // the plot's viewBox: 0..1000 both ways, y downwards
 
+// The first `from` in `page` replaced by `to` (none: the page as it was).
+void replace_first(std::string& page, std::string_view from, std::string_view to) {
+  if (size_t at = page.find(from); at != std::string::npos) page.replace(at, from.size(), to);
+}
+
 std::string escape_html(std::string_view s) {
   std::string out;
   for (char c : s) {
@@ -284,9 +289,7 @@ void write_page_location(std::string& page, std::string_view label, std::string_
   put("id=\"sub\">", "</p>",
       "Cumulative and daily cases and deaths from " +
           (source.empty() ? std::string("its source") : std::string(source)) + ".");
-  auto swap = [&](std::string_view from, std::string_view to) {
-    if (size_t at = page.find(from); at != std::string::npos) page.replace(at, from.size(), to);
-  };
+  auto swap = [&](std::string_view from, std::string_view to) { replace_first(page, from, to); };
   swap("id=\"s-recovered-card\">", "id=\"s-recovered-card\" hidden>");
   swap("<label><input type=\"checkbox\" id=\"show-recovered\"",
        "<label hidden><input type=\"checkbox\" id=\"show-recovered\"");
@@ -329,9 +332,8 @@ std::optional<FirstChartView> first_chart_view(const QueryParams& params) {
   return view;
 }
 
-std::string first_chart_html(const SeriesColumns& series, const FirstChartView& view) {
-  if (series.size() == 0) return {};
-  // The dates shown (app.js selection()).
+std::optional<ShownDates> shown_dates(const SeriesColumns& series, const FirstChartView& view) {
+  if (series.size() == 0) return std::nullopt;
   Date first = series.date.front(), last = series.date.back();
   Date from = first, to = last;
   if (view.custom) {
@@ -343,6 +345,42 @@ std::string first_chart_html(const SeriesColumns& series, const FirstChartView& 
   } else if (view.last_days > 0) {
     from = std::max(first, Date{last.days - (view.last_days - 1)});
   }
+  return ShownDates{first, last, from, to};
+}
+
+void write_page_controls(std::string& page, const FirstChartView& view, const ShownDates& dates) {
+  const char* range = view.custom            ? "custom"
+                      : view.last_days == 90 ? "90d"
+                      : view.last_days == 30 ? "30d"
+                                             : "all";
+  for (const char* preset : {"all", "90d", "30d"}) {
+    std::string id = std::string("id=\"r-") + preset + "\"";
+    replace_first(
+        page, id + ">",
+        id + " aria-pressed=\"" + (std::string_view(range) == preset ? "true" : "false") + "\">");
+  }
+  for (auto [name, value] : {std::pair{"from", dates.from}, {"to", dates.to}}) {
+    std::string id = std::string("id=\"") + name + "\" required";
+    replace_first(page, id + ">",
+                  id + " min=\"" + format_date(dates.first) + "\" max=\"" +
+                      format_date(dates.last) + "\" value=\"" + format_date(value) + "\">");
+  }
+  if (view.per_100k)
+    replace_first(page, "id=\"per100k\" aria-pressed=\"false\"",
+                  "id=\"per100k\" aria-pressed=\"true\"");
+  for (auto [hidden, key] : {std::pair{view.hide_cases, "cases"},
+                             {view.hide_deaths, "deaths"},
+                             {view.hide_recovered, "recovered"}}) {
+    std::string box = std::string("id=\"show-") + key + "\" data-key=\"" + key + "\"";
+    if (hidden) replace_first(page, box + " checked>", box + ">");
+  }
+}
+
+std::string first_chart_html(const SeriesColumns& series, const FirstChartView& view) {
+  // The dates shown (app.js selection()).
+  auto shown = shown_dates(series, view);
+  if (!shown) return {};
+  auto [first, last, from, to] = *shown;
   if (from == to) return {};
   const bool nation = view.location == "US";  // recovered: the nation's only
   const bool rate = view.per_100k;

@@ -51,6 +51,18 @@ std::optional<std::string_view> first_page_location(const QueryParams& params);
 // shown, rates without a population).
 std::string first_chart_html(const SeriesColumns& series, const FirstChartView& view);
 
+// The dates app.js's selection() shows of `series` in `view`: the series' first and last, and the
+// range shown, from..to (nullopt for an empty series).
+struct ShownDates {
+  Date first, last, from, to;
+};
+std::optional<ShownDates> shown_dates(const SeriesColumns& series, const FirstChartView& view);
+
+// The page's controls set as app.js's updateControls() sets them for `view` and its `dates`: the
+// range's buttons pressed or not, the date inputs' value, min and max, the rates' button, the
+// series' boxes; so that the first frame shows the view's controls and nothing changes after.
+void write_page_controls(std::string& page, const FirstChartView& view, const ShownDates& dates);
+
 // The page made the page of a location other than the nation as app.js's showSummary() makes it,
 // with its `label` and `source` (locations.h location_label, location_source; an empty source:
 // "its source"), so that the first frame names the location whose chart it draws and nothing

@@ -148,11 +148,14 @@ await check('the server draws each view\'s first chart into the page: the view a
     assert.equal(legend.includes('Deaths'), !q.includes('hide=deaths'), `${q}: ${legend}`);
     const headings = () => [document.title, document.getElementById('title').textContent, document.getElementById('sub').textContent,
       ...['#s-recovered-card', '#show-recovered', '#box-total .recovered-only'].map((q) => `${q} ${document.querySelector(q).getClientRects().length ? 'shown' : 'hidden'}`),
+      ...[...document.querySelectorAll('button.preset, #per100k')].map((b) => `${b.id} pressed ${b.getAttribute('aria-pressed')}`),
+      ...['from', 'to'].map((id) => { const i = document.getElementById(id); return `${id} ${i.value} in ${i.min}..${i.max}`; }),
+      ...[...document.querySelectorAll('input[id^="show-"]')].map((b) => `${b.id} ${b.checked}`),
       Math.round(document.querySelector('#box-total .table-view').getBoundingClientRect().top + scrollY)];
     const drawnHeadings = await bare.evaluate(headings);
     // With them: app.js reads the same view from the URL (so the mark is the drawing's paint),
-    // its own chart takes the drawing's place, and the headings and the nation's only parts stay
-    // as the server wrote them (the first frame names the location it draws; nothing moves).
+    // its own chart takes the drawing's place, and the headings, the nation's only parts and the
+    // controls stay as the server wrote them (the first frame is the view's; nothing moves).
     await open(q, id);
     const shown = await page.evaluate(headings);
     const said = `${q}: ${JSON.stringify(shown)} with scripts, ${JSON.stringify(drawnHeadings)} without`;

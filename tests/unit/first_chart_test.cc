@@ -203,6 +203,49 @@ TEST(FirstChart, AxisLabelsTellTheirTicksApart) {
             std::string::npos);
 }
 
+// The page's controls as app.js's updateControls() sets them: the view's range button pressed,
+// the dates' inputs filled and bounded by the series, the rates pressed, hidden series unticked.
+TEST(FirstChart, ThePageControlsShowTheView) {
+  const std::string page =
+      "<button type=\"button\" class=\"preset\" data-range=\"all\" id=\"r-all\">All</button>"
+      "<button type=\"button\" class=\"preset\" data-range=\"90d\" id=\"r-90d\">90</button>"
+      "<button type=\"button\" class=\"preset\" data-range=\"30d\" id=\"r-30d\">30</button>"
+      "<input type=\"date\" id=\"from\" required><input type=\"date\" id=\"to\" required>"
+      "<button type=\"button\" id=\"per100k\" aria-pressed=\"false\">Per</button>"
+      "<input type=\"checkbox\" id=\"show-cases\" data-key=\"cases\" checked>"
+      "<input type=\"checkbox\" id=\"show-deaths\" data-key=\"deaths\" checked>";
+  SeriesColumns s = eleven_days();  // 2021-03-01 .. 2021-03-11
+  auto controls = [&](std::string_view query) {
+    auto params = parse_query(query);
+    auto view = first_chart_view(*params);
+    std::string out = page;
+    write_page_controls(out, *view, *shown_dates(s, *view));
+    return out;
+  };
+  std::string all = controls("");
+  EXPECT_NE(all.find("id=\"r-all\" aria-pressed=\"true\">"), std::string::npos) << all;
+  EXPECT_NE(all.find("id=\"r-90d\" aria-pressed=\"false\">"), std::string::npos) << all;
+  EXPECT_NE(all.find("id=\"from\" required min=\"2021-03-01\" max=\"2021-03-11\" "
+                     "value=\"2021-03-01\">"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("id=\"to\" required min=\"2021-03-01\" max=\"2021-03-11\" "
+                     "value=\"2021-03-11\">"),
+            std::string::npos);
+  EXPECT_NE(all.find("aria-pressed=\"false\">Per"), std::string::npos);
+  EXPECT_NE(all.find("data-key=\"deaths\" checked>"), std::string::npos);
+  std::string custom = controls("from=2021-03-04&per100k=1&hide=deaths&range=90d");
+  for (const char* preset : {"all", "90d", "30d"})  // a range of its own: no button pressed
+    EXPECT_NE(custom.find(std::string("id=\"r-") + preset + "\" aria-pressed=\"false\">"),
+              std::string::npos)
+        << preset << custom;
+  EXPECT_NE(custom.find("value=\"2021-03-04\">"), std::string::npos) << custom;
+  EXPECT_NE(custom.find("aria-pressed=\"true\">Per"), std::string::npos);
+  EXPECT_NE(custom.find("data-key=\"deaths\">"), std::string::npos) << custom;
+  EXPECT_NE(custom.find("data-key=\"cases\" checked>"), std::string::npos);
+  EXPECT_NE(controls("range=30d").find("id=\"r-30d\" aria-pressed=\"true\">"), std::string::npos);
+}
+
 TEST(FirstChart, TheDatesShownAreAppJsSelection) {
   SeriesColumns s = eleven_days();
   FirstChartView view;
