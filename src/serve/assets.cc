@@ -59,6 +59,7 @@ std::shared_ptr<const Representation> page_with_first_chart(
     std::string body = plain->identity;
     body.insert(insert_at, chart);
     if (auto dates = shown_dates(*columns, *view)) write_page_controls(body, *view, *dates);
+    write_page_cards(body, *columns);
     // The page is the location's (it is the nation's as it is).
     if (view->location != kNation) {
       auto index = cache.locations(*snap);

@@ -376,6 +376,41 @@ void write_page_controls(std::string& page, const FirstChartView& view, const Sh
   }
 }
 
+void write_page_cards(std::string& page, const SeriesColumns& series) {
+  const size_t n = series.size();
+  if (n == 0) return;
+  auto text = [&](const std::string& id, const std::string& value) {
+    // An element of the page as it is: <p ... id="ID">–</p> or <p ... id="ID"></p>.
+    std::string open = "id=\"" + id + "\">";
+    size_t at = page.find(open);
+    if (at == std::string::npos) return;
+    at += open.size();
+    size_t end = page.find('<', at);
+    if (end != std::string::npos) page.replace(at, end - at, escape_html(value));
+  };
+  auto count = [](int64_t v) {
+    return v == kUnknown ? std::string("–") : grouped(std::to_string(v));
+  };
+  const bool weekly = n >= 2 && series.date[n - 1].days - series.date[n - 2].days == 7;
+  const std::string since = format_date(series.date.front());
+  text("s-date", format_date(series.date.back()));
+  text("s-days",
+       grouped(std::to_string(n)) + (weekly ? " weekly reports since " : " days since ") + since);
+  text("s-cases", count(series.cases.back()));
+  text("s-deaths", count(series.deaths.back()));
+  size_t k = n;
+  while (k > 0 && series.recovered[k - 1] == kUnknown) --k;
+  text("s-recovered", k > 0 ? count(series.recovered[k - 1]) : "–");
+  text("s-recovered-date",
+       k > 0 ? "last reported " + format_date(series.date[k - 1]) : std::string("never reported"));
+  for (const char* what : {"cases", "deaths"}) {
+    std::string title = std::string(weekly ? "Weekly" : "Daily") + " new " + what;
+    text(std::string("h-") + what, title);
+    replace_first(page, std::string("aria-label=\"Daily new ") + what + " with their 7-day average",
+                  "aria-label=\"" + title + " with their 7-day average");
+  }
+}
+
 std::string first_chart_html(const SeriesColumns& series, const FirstChartView& view) {
   // The dates shown (app.js selection()).
   auto shown = shown_dates(series, view);

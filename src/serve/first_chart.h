@@ -63,6 +63,11 @@ std::optional<ShownDates> shown_dates(const SeriesColumns& series, const FirstCh
 // series' boxes; so that the first frame shows the view's controls and nothing changes after.
 void write_page_controls(std::string& page, const FirstChartView& view, const ShownDates& dates);
 
+// The page's cards (the latest date and how many, the latest cases, deaths and recovered) and the
+// daily charts' titles (weekly for a weekly series) filled from `series` as app.js's showCards()
+// fills them; their second lines (new counts, averages, rates) are left to app.js.
+void write_page_cards(std::string& page, const SeriesColumns& series);
+
 // The page made the page of a location other than the nation as app.js's showSummary() makes it,
 // with its `label` and `source` (locations.h location_label, location_source; an empty source:
 // "its source"), so that the first frame names the location whose chart it draws and nothing

@@ -151,6 +151,8 @@ await check('the server draws each view\'s first chart into the page: the view a
       ...[...document.querySelectorAll('button.preset, #per100k')].map((b) => `${b.id} pressed ${b.getAttribute('aria-pressed')}`),
       ...['from', 'to'].map((id) => { const i = document.getElementById(id); return `${id} ${i.value} in ${i.min}..${i.max}`; }),
       ...[...document.querySelectorAll('input[id^="show-"]')].map((b) => `${b.id} ${b.checked}`),
+      ...['s-date', 's-days', 's-cases', 's-deaths', 's-recovered', 's-recovered-date', 'h-cases', 'h-deaths'].map((id) => `${id} ${document.getElementById(id).textContent}`),
+      document.getElementById('chart-cases').getAttribute('aria-label'),
       Math.round(document.querySelector('#box-total .table-view').getBoundingClientRect().top + scrollY)];
     const drawnHeadings = await bare.evaluate(headings);
     // With them: app.js reads the same view from the URL (so the mark is the drawing's paint),

@@ -246,6 +246,53 @@ TEST(FirstChart, ThePageControlsShowTheView) {
   EXPECT_NE(controls("range=30d").find("id=\"r-30d\" aria-pressed=\"true\">"), std::string::npos);
 }
 
+// The cards as app.js's showCards() fills them: the latest date and the number of dates (weekly
+// reports for a weekly series), the latest counts, the last known recovered; the daily charts'
+// titles say weekly where the series is.
+TEST(FirstChart, ThePageCardsShowTheLatestValues) {
+  const std::string page =
+      "<p class=\"big\" id=\"s-date\">–</p><p class=\"small\" id=\"s-days\"></p>"
+      "<p class=\"big\" id=\"s-cases\">–</p><p class=\"big\" id=\"s-deaths\">–</p>"
+      "<p class=\"big\" id=\"s-recovered\">–</p><p class=\"small\" id=\"s-recovered-date\"></p>"
+      "<h2 id=\"h-cases\">Daily new cases</h2><div id=\"chart-cases\" aria-label=\"Daily new "
+      "cases with their 7-day average; arrow keys read the values\"></div>";
+  std::string daily = page;
+  write_page_cards(daily, eleven_days());
+  EXPECT_NE(daily.find("id=\"s-date\">2021-03-11</p><p class=\"small\" id=\"s-days\">11 days "
+                       "since 2021-03-01</p>"),
+            std::string::npos)
+      << daily;
+  EXPECT_NE(daily.find("id=\"s-cases\">1,000</p>"), std::string::npos) << daily;
+  EXPECT_NE(daily.find("id=\"s-deaths\">100</p>"), std::string::npos);
+  EXPECT_NE(daily.find("id=\"s-recovered\">–</p><p class=\"small\" id=\"s-recovered-date\">never "
+                       "reported</p>"),
+            std::string::npos)
+      << daily;
+  EXPECT_NE(daily.find(">Daily new cases</h2>"), std::string::npos);
+  std::vector<Observation> rows;
+  for (int w = 0; w < 3; ++w) {
+    Observation o;
+    o.location = "FRA";
+    o.date = Date{day("2026-03-01").days + 7 * w};
+    o.cases = 39060000 + 1000 * w;
+    o.deaths = 168200 + w;
+    o.recovered = w < 2 ? 5000 + w : kUnknown;
+    rows.push_back(o);
+  }
+  std::string weekly = page;
+  write_page_cards(weekly, SeriesColumns::build("FRA", rows));
+  EXPECT_NE(weekly.find(">3 weekly reports since 2026-03-01<"), std::string::npos) << weekly;
+  EXPECT_NE(weekly.find("id=\"s-cases\">39,062,000</p>"), std::string::npos);
+  EXPECT_NE(weekly.find(">5,001</p><p class=\"small\" id=\"s-recovered-date\">last reported "
+                        "2026-03-08</p>"),
+            std::string::npos)
+      << weekly;
+  EXPECT_NE(weekly.find(">Weekly new cases</h2><div id=\"chart-cases\" aria-label=\"Weekly new "
+                        "cases with their 7-day average"),
+            std::string::npos)
+      << weekly;
+}
+
 TEST(FirstChart, TheDatesShownAreAppJsSelection) {
   SeriesColumns s = eleven_days();
   FirstChartView view;
