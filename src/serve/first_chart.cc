@@ -42,6 +42,16 @@ std::string escape_html(std::string_view s) {
   return out;
 }
 
+// The text of the first element of `page` that `open` ends the start tag of (up to its first
+// child or end tag) replaced by `text`, escaped (none: the page as it was).
+void set_text(std::string& page, std::string_view open, std::string_view text) {
+  size_t at = page.find(open);
+  if (at == std::string::npos) return;
+  at += open.size();
+  size_t end = page.find('<', at);
+  if (end != std::string::npos) page.replace(at, end - at, escape_html(text));
+}
+
 // A number's text with the digits of its whole part grouped by three: 1234567.5 -> 1,234,567.5.
 std::string grouped(const std::string& s) {
   size_t start = !s.empty() && s[0] == '-' ? 1 : 0;
@@ -276,24 +286,17 @@ std::string FirstChartView::key() const {
 }
 
 void write_page_location(std::string& page, std::string_view label, std::string_view source) {
-  auto put = [&](std::string_view open, std::string_view close, const std::string& text) {
-    size_t at = page.find(open);
-    if (at == std::string::npos) return;
-    at += open.size();
-    size_t end = page.find(close, at);
-    if (end != std::string::npos) page.replace(at, end - at, escape_html(text));
-  };
   std::string title = "COVID-19 in " + std::string(label);
-  put("<title>", "</title>", title + " \u00b7 covid-etl");
-  put("<h1 id=\"title\">", "</h1>", title);
-  put("id=\"sub\">", "</p>",
-      "Cumulative and daily cases and deaths from " +
-          (source.empty() ? std::string("its source") : std::string(source)) + ".");
-  auto swap = [&](std::string_view from, std::string_view to) { replace_first(page, from, to); };
-  swap("id=\"s-recovered-card\">", "id=\"s-recovered-card\" hidden>");
-  swap("<label><input type=\"checkbox\" id=\"show-recovered\"",
-       "<label hidden><input type=\"checkbox\" id=\"show-recovered\"");
-  swap("class=\"chart-box\" id=\"box-total\"", "class=\"chart-box no-recovered\" id=\"box-total\"");
+  set_text(page, "<title>", title + " \u00b7 covid-etl");
+  set_text(page, "<h1 id=\"title\">", title);
+  set_text(page, "id=\"sub\">",
+           "Cumulative and daily cases and deaths from " +
+               (source.empty() ? std::string("its source") : std::string(source)) + ".");
+  replace_first(page, "id=\"s-recovered-card\">", "id=\"s-recovered-card\" hidden>");
+  replace_first(page, "<label><input type=\"checkbox\" id=\"show-recovered\"",
+                "<label hidden><input type=\"checkbox\" id=\"show-recovered\"");
+  replace_first(page, "class=\"chart-box\" id=\"box-total\"",
+                "class=\"chart-box no-recovered\" id=\"box-total\"");
 }
 
 std::optional<FirstChartView> first_chart_view(const QueryParams& params) {
@@ -380,13 +383,7 @@ void write_page_cards(std::string& page, const SeriesColumns& series) {
   const size_t n = series.size();
   if (n == 0) return;
   auto text = [&](const std::string& id, const std::string& value) {
-    // An element of the page as it is: <p ... id="ID">–</p> or <p ... id="ID"></p>.
-    std::string open = "id=\"" + id + "\">";
-    size_t at = page.find(open);
-    if (at == std::string::npos) return;
-    at += open.size();
-    size_t end = page.find('<', at);
-    if (end != std::string::npos) page.replace(at, end - at, escape_html(value));
+    set_text(page, "id=\"" + id + "\">", value);  // <p ... id="ID">–</p>, <p ... id="ID"></p>
   };
   auto count = [](int64_t v) {
     return v == kUnknown ? std::string("–") : grouped(std::to_string(v));
@@ -415,7 +412,7 @@ std::string first_chart_html(const SeriesColumns& series, const FirstChartView& 
   // The dates shown (app.js selection()).
   auto shown = shown_dates(series, view);
   if (!shown) return {};
-  auto [first, last, from, to] = *shown;
+  const Date from = shown->from, to = shown->to;
   if (from == to) return {};
   const bool nation = view.location == "US";  // recovered: the nation's only
   const bool rate = view.per_100k;
