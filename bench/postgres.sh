@@ -33,7 +33,8 @@ SCRATCH=${SCRATCH:-build/bench/postgres-scratch}
 PY=/usr/bin/python3
 SCHEMA=covid_bench
 
-say() { printf '== %s\n' "$*" >&2; }
+# A URL's password is never printed (the throwaway server's is made up, but a PG_URL may be real).
+say() { printf '== %s\n' "$*" | sed -E 's#(://[^:/@]*:)[^@]*@#\1***@#g' >&2; }
 [ -f "$NYT" ] && [ -f "$NYT_STATES" ] && [ -f "$JHU" ] || { echo "data files not found" >&2; exit 1; }
 [ -x "$BIN" ] || { echo "$BIN not found: run make build first" >&2; exit 1; }
 have_hyperfine=; command -v hyperfine >/dev/null && have_hyperfine=1

@@ -34,7 +34,8 @@ PY=/usr/bin/python3
 SCHEMA=covid_bench_counties
 unset COVID_ETL_DB COVID_ETL_NYT_URL COVID_ETL_JHU_URL COVID_ETL_STATES_URL COVID_ETL_COUNTIES_URL
 
-say() { printf '== %s\n' "$*" >&2; }
+# A URL's password is never printed (the throwaway server's is made up, but a PG_URL may be real).
+say() { printf '== %s\n' "$*" | sed -E 's#(://[^:/@]*:)[^@]*@#\1***@#g' >&2; }
 [ -x "$BIN" ] || { echo "$BIN not found: run make build first" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "/usr/bin/time not found (bash scripts/setup.sh)" >&2; exit 1; }
 
