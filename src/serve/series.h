@@ -5,13 +5,13 @@
 // after a gap in the dates, or where either count is unknown); a negative daily value is a
 // revision upstream and is kept as it is. The 7-day averages need the seven daily values of the
 // days ending on that date, all known. apply_annotations() (serve/annotated_average.h) then makes
-// the averages follow the NYT's method with the NYT's notes (dates left out, backlogs adjusted),
-// keeping the plain ones as *_raw. Rates per 100,000 people (set_population(), called last) are
-// the cumulative counts and the 7-day averages scaled by 100,000 / population, null without a
-// population (shown rounded to 2 decimals). A weekly series (every two consecutive dates 7 days
-// apart: the WHO's) has the week's counts as its new values, on the week's date, and the week's
-// count divided by 7 as its 7-day averages. Plain value; immutable once made, so thread-safe to
-// read.
+// the averages follow the NYT's method (over reports, with the NYT's notes: dates left out,
+// backlogs adjusted), keeping the plain ones as *_raw. Rates per 100,000 people (set_population(),
+// called last) are the cumulative counts and the 7-day averages scaled by 100,000 / population,
+// null without a population (shown rounded to 2 decimals). A weekly series (every two consecutive
+// dates 7 days apart: the WHO's) has the week's counts as its new values, on the week's date, and
+// the week's count divided by 7 as its 7-day averages. Plain value; immutable once made, so
+// thread-safe to read.
 #pragma once
 
 #include <cmath>

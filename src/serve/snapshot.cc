@@ -51,6 +51,7 @@ std::shared_ptr<const Representation> Snapshot::derived(
 SeriesColumns Snapshot::columns(std::string location, const std::vector<Observation>& rows) const {
   SeriesColumns s = SeriesColumns::build(location, rows);
   apply_annotations(s, annotations);
+  if (s.location == kNation) use_state_sums(s, state_sums);
   s.set_population(population(location));
   return s;
 }
@@ -68,6 +69,15 @@ Result<std::shared_ptr<Snapshot>> build_snapshot(Store& store, uint64_t version,
   auto annotations = store.read_annotations("", std::nullopt, std::nullopt);
   if (!annotations.ok()) return annotations.status();
   snap->annotations = std::move(*annotations);
+  // The states' averages first: the nation's are their sums.
+  auto all = store.list_locations();
+  if (!all.ok()) return all.status();
+  for (const Location& l : *all) {
+    if (l.type != "state") continue;
+    auto rows = store.read_series(l.id, std::nullopt, std::nullopt);
+    if (!rows.ok()) return rows.status();
+    snap->state_sums.add(snap->columns(l.id, *rows));
+  }
   for (const std::string& loc : locations) {
     auto rows = store.read_series(loc, std::nullopt, std::nullopt);
     if (!rows.ok()) return rows.status();

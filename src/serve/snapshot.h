@@ -43,6 +43,7 @@
 
 #include "load/store.h"
 #include "pipeline/freshness.h"
+#include "serve/annotated_average.h"
 #include "serve/locations.h"
 #include "serve/lru.h"
 #include "serve/map_data.h"
@@ -88,8 +89,11 @@ class Snapshot {
   // whole file is ~1,700 notes), applied to every series' averages (serve/annotated_average.h)
   // and answered by /api/v1/annotations.
   std::vector<Annotation> annotations;
+  // The sums of the states' averages by date (serve/annotated_average.h), read with the snapshot:
+  // the nation's averages.
+  StateAverageSums state_sums;
   // A location's series as every response shows it: built from its rows, its averages following
-  // the annotations, then its rates from its population.
+  // the annotations (the nation's the sums of its states'), then its rates from its population.
   SeriesColumns columns(std::string location, const std::vector<Observation>& rows) const;
   RunTotals totals;
   // Each source's freshness when the snapshot was made (pipeline/freshness.h, default

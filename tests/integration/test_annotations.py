@@ -3,6 +3,7 @@ on the real file, the Times' city codes, revisions and removals across runs, bad
 annotations API, and the 7-day averages computed the Times' way (checked here against values
 computed in Python from ../shared/data/nyt/us-states.csv and anomalies.csv, never by our code).
 """
+import bisect
 import csv
 import datetime
 import os
@@ -38,22 +39,33 @@ def day(s):
     return datetime.date.fromisoformat(s)
 
 
-def state_daily(fips):
-    """{date: new cases} of a state from us-states.csv (differences of consecutive dates)."""
+def state_daily(fips, column="cases"):
+    """{date: new count} of a state from us-states.csv (differences of consecutive dates)."""
     cum = {}
     with open(STATES, newline="", encoding="utf-8") as f:
         for r in csv.DictReader(f):
             if r["fips"].zfill(2) == fips:
-                cum[day(r["date"])] = int(r["cases"])
+                cum[day(r["date"])] = int(r[column] or 0)
     return {d: cum[d] - cum[d - datetime.timedelta(days=1)] for d in cum
             if d - datetime.timedelta(days=1) in cum}
 
 
-def nyt_rule(daily, geoid, metric, rows, sub_of=None):
-    """The Times' average (their README): a date whose note (for this place, or for its state
-    marked omit_from_rolling_average_on_subgeographies) omits it is left out; a note's
-    adjusted_daily_count_for_avg is added to that date's count; the average is over the dates of
-    the 7-day window left in. {date: average or None}."""
+def state_fips():
+    with open(STATES, newline="", encoding="utf-8") as f:
+        return sorted({r["fips"].zfill(2) for r in csv.DictReader(f)})
+
+
+def nyt_rule(daily, geoid, metric, rows, sub_of=None, other=None):
+    """The Times' average (their README, rolling-averages/), written here apart from our code:
+    - `other` is the place's other metric ({date: new count}); a date on which neither changed is
+      a day without a report (None: every date is a report). A report stands for itself and the
+      days without a report just before it: a date's window is whole reports, from the last one
+      on or before the date backwards, until they cover 7 days or more;
+    - a date whose note (for this place, or for its state marked
+      omit_from_rolling_average_on_subgeographies) omits it is left out, a report with the days it
+      covers; a note's adjusted_daily_count_for_avg is added to that date's count;
+    - the average is the counts kept over the days they cover.
+    Returns ({date: average rounded to 2 places, or None}, omitted dates)."""
     omitted, adjust = set(), {}
     for r in rows:
         if r["type"] not in (metric, "both"):
@@ -69,13 +81,24 @@ def nyt_rule(daily, geoid, metric, rows, sub_of=None):
         elif sub_of is not None and r["geoid"] == sub_of and \
                 r["omit_from_rolling_average_on_subgeographies"] == "yes":
             omitted.update(dates)
+    reports = sorted(d for d in daily if other is None or daily[d] != 0 or other.get(d, 0) != 0)
     out = {}
     for d in daily:
-        window = [d - datetime.timedelta(days=i) for i in range(7)]
-        if not all(w in daily for w in window):
-            continue
-        kept = [daily[w] + adjust.get(w, 0) for w in window if w not in omitted]
-        out[d] = round(sum(kept) / len(kept), 2) if kept else None
+        ends = reports[:bisect.bisect_right(reports, d)]
+        blocks = []  # (report, [the dates it covers])
+        covered = 0
+        while covered < 7 and ends:
+            end = ends.pop()
+            start = ends[-1] + datetime.timedelta(days=1) if ends else min(daily)
+            block = [start + datetime.timedelta(days=i) for i in range((end - start).days + 1)]
+            blocks.append((end, block))
+            covered += len(block)
+        if covered < 7:
+            continue  # the window would reach the series' first date, whose new count is unknown
+        kept = [(sum(daily[x] + adjust.get(x, 0) for x in block), len(block))
+                for end, block in blocks if end not in omitted]
+        days = sum(n for _, n in kept)
+        out[d] = round(sum(c for c, _ in kept) / days, 2) if days else None
     return out, omitted
 
 
@@ -217,7 +240,8 @@ class AnnotatedAverages(unittest.TestCase):
         return self.server.get_json(f"/api/v1/series?location={location}&from={first}&to={last}")
 
     def check_state(self, fips, first, last):
-        want, omitted = nyt_rule(state_daily(fips), f"USA-{fips}", "cases", self.rows)
+        want, omitted = nyt_rule(state_daily(fips), f"USA-{fips}", "cases", self.rows, "USA",
+                                 state_daily(fips, "deaths"))
         s = self.series(fips, first, last)
         for d, got, raw, om in zip(s["date"], s["new_cases_avg7"], s["new_cases_avg7_raw"], s["omitted"]):
             self.assertAlmostEqual(got, want[day(d)], places=2, msg=d)
@@ -228,6 +252,28 @@ class AnnotatedAverages(unittest.TestCase):
         s = self.check_state("48", "2022-01-10", "2022-01-25")
         i = s["date"].index("2022-01-14")
         self.assertAlmostEqual(s["new_cases_avg7_raw"][i] - s["new_cases_avg7"][i], 26236 / 7, places=1)
+
+    def test_a_state_reporting_once_a_week(self):
+        # South Carolina reported about once a week in 2022: each report stands for its week.
+        s = self.check_state("45", "2022-03-01", "2022-06-30")
+        differ = [d for d, a, r in zip(s["date"], s["new_cases_avg7"], s["new_cases_avg7_raw"])
+                  if abs(a - r) > 0.05 * max(r, 1)]
+        self.assertGreater(len(differ), 30)  # the plain 7 days would tell another story
+
+    def test_the_nations_average_is_the_sum_of_its_states(self):
+        first, last = "2021-12-01", "2022-03-31"
+        want = {}
+        for fips in state_fips():
+            avg, _ = nyt_rule(state_daily(fips), f"USA-{fips}", "cases", self.rows, "USA",
+                              state_daily(fips, "deaths"))
+            for d, v in avg.items():
+                if v is not None and day(first) <= d <= day(last):
+                    want[d] = want.get(d, 0) + v
+        s = self.series("US", first, last)
+        self.assertEqual(len(s["date"]), len(want))
+        for d, got, raw in zip(s["date"], s["new_cases_avg7"], s["new_cases_avg7_raw"]):
+            self.assertAlmostEqual(got, want[day(d)], delta=0.01 * len(state_fips()), msg=d)
+        self.assertNotEqual(s["new_cases_avg7"], s["new_cases_avg7_raw"])
 
     def test_omitted_days(self):
         # Every state with a one-day cases omission in 2021: the averages of the 2 weeks around it.

@@ -98,13 +98,24 @@ def write_counties(path, days=10):
 
 def rates(series, population):
     """Independent per-100k figures: [(date, cases_per_100k, deaths_per_100k, avg7_cases, avg7_deaths)]
-    from [(date, cases, deaths)] sorted by date, consecutive."""
+    from [(date, cases, deaths)] sorted by date, consecutive. The averages are the Times' over
+    reports (README, "The 7-day averages"; no notes here): a date on which neither count changed is
+    one without a report; from the last report r on or before the date, back to the latest
+    report b (or the first date) with r - b >= 7, the average is the counts' rise over r - b days."""
+    reports = [0] + [i for i in range(1, len(series)) if series[i][1:] != series[i - 1][1:]]
     out = []
     for i, (date, cases, deaths) in enumerate(series):
         def avg(col):
-            if i < 7:
+            ends = [k for k in reports if k <= i]
+            if len(ends) < 2:
                 return None
-            return (series[i][col] - series[i - 7][col]) / 7
+            r = ends.pop()
+            while ends and r - ends[-1] < 7:
+                ends.pop()
+            if not ends:
+                return None
+            b = ends[-1]
+            return (series[r][col] - series[b][col]) / (r - b)
         ac, ad = avg(1), avg(2)
         out.append((date, round(cases * 100000 / population, 2), round(deaths * 100000 / population, 2),
                     None if ac is None else round(ac * 100000 / population, 2),

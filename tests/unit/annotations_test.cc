@@ -184,5 +184,98 @@ TEST(AnnotatedAverage, AWindowWhollyOmittedIsNull) {
   EXPECT_FALSE(std::isnan(s.new_deaths_avg7[7]));
 }
 
+// A place reporting every `every` days: `per_day` new cases and a tenth of it in deaths for each
+// day a report covers, nothing on the days between (cumulative unchanged), over `days` days.
+std::vector<Observation> reports_every(const std::string& location, int every, int64_t per_day,
+                                       int days) {
+  std::vector<Observation> out;
+  int64_t c = 1000, d = 100;
+  for (int i = 0; i < days; ++i) {
+    if (i > 0 && i % every == 0) {
+      c += per_day * every;
+      d += per_day * every / 10;
+    }
+    out.push_back(day(i, c, d));
+    out.back().location = location;
+  }
+  return out;
+}
+
+TEST(AnnotatedAverage, AReportCoversTheDaysWithoutAReportBeforeIt) {
+  using serve::SeriesColumns;
+  // Reports on days 3, 6, 9, ... of 30 cases (10 a day): the window of day 12 is the reports of
+  // days 12, 9 and 6, covering days 4 .. 12 (9 days): 90 / 9; the plain 7 days (6 .. 12) hold
+  // three reports: 90 / 7.
+  SeriesColumns s = SeriesColumns::build("48", reports_every("48", 3, 10, 30));
+  serve::apply_annotations(s, {});
+  EXPECT_DOUBLE_EQ(s.new_cases_avg7[12], 10.0);
+  EXPECT_DOUBLE_EQ(s.new_cases_avg7_raw[12], 90.0 / 7.0);
+  EXPECT_DOUBLE_EQ(s.new_deaths_avg7[12], 1.0);
+  // Days without a report at the window's end are left out: days 13 and 14 have day 12's.
+  EXPECT_DOUBLE_EQ(s.new_cases_avg7[13], 10.0);
+  EXPECT_DOUBLE_EQ(s.new_cases_avg7[14], 10.0);
+  EXPECT_DOUBLE_EQ(s.new_cases_avg7_raw[13], 60.0 / 7.0);
+  // Day 5's window would reach day 0, whose count is unknown (the series' first): null, as day 6's
+  // (reports 6 and 3 cover 1 .. 6, then day 0).
+  EXPECT_TRUE(std::isnan(s.new_cases_avg7[5]));
+  EXPECT_TRUE(std::isnan(s.new_cases_avg7[6]));
+  EXPECT_DOUBLE_EQ(s.new_cases_avg7[9], 10.0);  // reports 9, 6, 3: days 1 .. 9
+  // A weekly reporter: every date's average is the week's count over 7, never 0.
+  SeriesColumns w = SeriesColumns::build("06", reports_every("06", 7, 10, 40));
+  serve::apply_annotations(w, {});
+  for (size_t i = 13; i < w.size(); ++i) EXPECT_DOUBLE_EQ(w.new_cases_avg7[i], 10.0) << i;
+  EXPECT_DOUBLE_EQ(w.new_cases_avg7_raw[20], 10.0);
+  EXPECT_DOUBLE_EQ(w.new_cases_avg7_raw[22], 10.0);
+  // A place reporting every day keeps the plain 7 days.
+  SeriesColumns d = SeriesColumns::build("48", rows("48"));
+  serve::apply_annotations(d, {});
+  for (size_t i = 0; i < d.size(); ++i) {
+    EXPECT_EQ(std::isnan(d.new_cases_avg7[i]), std::isnan(d.new_cases_avg7_raw[i])) << i;
+    if (!std::isnan(d.new_cases_avg7[i])) {
+      EXPECT_DOUBLE_EQ(d.new_cases_avg7[i], d.new_cases_avg7_raw[i]);
+    }
+  }
+  // A country's (the WHO's) average is the plain 7 days.
+  SeriesColumns fra = SeriesColumns::build("FRA", reports_every("FRA", 3, 10, 30));
+  serve::apply_annotations(fra, {});
+  EXPECT_DOUBLE_EQ(fra.new_cases_avg7[12], 90.0 / 7.0);
+}
+
+TEST(AnnotatedAverage, AReportLeftOutIsLeftOutWithTheDaysItCovers) {
+  using serve::SeriesColumns;
+  SeriesColumns s = SeriesColumns::build("48", reports_every("48", 3, 10, 30));
+  // Day 12's report omitted (and day 11, a day without a report, by the same note).
+  serve::apply_annotations(s, {note("48", 11, 12, "cases", true, false, 0)});
+  // Day 13: reports 12 (left out, days 10 .. 12), 9 and 6 (days 4 .. 9): 60 over 6 days.
+  EXPECT_DOUBLE_EQ(s.new_cases_avg7[13], 10.0);
+  EXPECT_DOUBLE_EQ(s.new_deaths_avg7[13], 1.0);
+  // An adjustment on a report day is added to its count: -30 on day 15 leaves 0 for its 3 days.
+  SeriesColumns a = SeriesColumns::build("48", reports_every("48", 3, 10, 30));
+  serve::apply_annotations(a, {note("48", 15, 15, "cases", false, false, -30)});
+  EXPECT_DOUBLE_EQ(a.new_cases_avg7[15], 60.0 / 9.0);  // reports 15 (0), 12, 9: days 7 .. 15
+}
+
+TEST(AnnotatedAverage, TheNationsAverageIsTheSumOfItsStates) {
+  using serve::SeriesColumns;
+  SeriesColumns tx = SeriesColumns::build("48", reports_every("48", 3, 10, 30));
+  SeriesColumns ca = SeriesColumns::build("06", rows("06"));
+  serve::apply_annotations(tx, {});
+  serve::apply_annotations(ca, {});
+  serve::StateAverageSums sums;
+  sums.add(tx);
+  sums.add(ca);
+  SeriesColumns us = SeriesColumns::build("US", reports_every("US", 1, 999, 30));
+  serve::apply_annotations(us, {});
+  serve::use_state_sums(us, sums);
+  // Day 9: both states have an average; day 7: California only (Texas' is null); day 20: Texas
+  // only (California's rows end on day 11); day 3: neither, so the nation's own (null here).
+  EXPECT_DOUBLE_EQ(us.new_cases_avg7[9], tx.new_cases_avg7[9] + ca.new_cases_avg7[9]);
+  EXPECT_DOUBLE_EQ(us.new_deaths_avg7[9], tx.new_deaths_avg7[9] + ca.new_deaths_avg7[9]);
+  EXPECT_DOUBLE_EQ(us.new_cases_avg7[7], ca.new_cases_avg7[7]);
+  EXPECT_DOUBLE_EQ(us.new_cases_avg7[20], tx.new_cases_avg7[20]);
+  EXPECT_TRUE(std::isnan(us.new_cases_avg7[3]));
+  EXPECT_DOUBLE_EQ(us.new_cases_avg7_raw[9], 999.0);  // the plain average stays
+}
+
 }  // namespace
 }  // namespace covid
