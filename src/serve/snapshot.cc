@@ -7,6 +7,7 @@
 #include "serve/annotated_average.h"
 #include "serve/views.h"
 #include "transform/country_codes.h"
+#include "transform/state_fips.h"
 
 namespace covid::serve {
 namespace {
@@ -69,14 +70,12 @@ Result<std::shared_ptr<Snapshot>> build_snapshot(Store& store, uint64_t version,
   auto annotations = store.read_annotations("", std::nullopt, std::nullopt);
   if (!annotations.ok()) return annotations.status();
   snap->annotations = std::move(*annotations);
-  // The states' averages first: the nation's are their sums.
-  auto all = store.list_locations();
-  if (!all.ok()) return all.status();
-  for (const Location& l : *all) {
-    if (l.type != "state") continue;
-    auto rows = store.read_series(l.id, std::nullopt, std::nullopt);
+  // The states' averages first: the nation's are their sums. Each state by its code (a list of
+  // the locations would be a Scan on DynamoDB); a state the store does not hold has no rows.
+  for (const auto& [fips, name] : kStatesByFips) {
+    auto rows = store.read_series(fips, std::nullopt, std::nullopt);
     if (!rows.ok()) return rows.status();
-    snap->state_sums.add(snap->columns(l.id, *rows));
+    if (!rows->empty()) snap->state_sums.add(snap->columns(std::string(fips), *rows));
   }
   for (const std::string& loc : locations) {
     auto rows = store.read_series(loc, std::nullopt, std::nullopt);
