@@ -451,7 +451,10 @@ class Run {
     for (const SourceRun& src : sources_)
       summary_.diagnostics.merge(src.slot.reader->diagnostics());
     summary_.diagnostics.merge(across);
-    if (!summary_.diagnostics.has_errors()) check_shrink();
+    if (!summary_.diagnostics.has_errors()) {
+      COVID_RETURN_IF_ERROR(check_cadences());  // the real problem of a weekly file after daily
+      check_shrink();
+    }
     for (const SourceRun& src : sources_) {
       auto prev = states_.find(redact_url(src.slot.url));
       if (prev == states_.end()) continue;
@@ -510,6 +513,21 @@ class Run {
     if (first <= last) {  // a run of reference data only has no dates
       summary_.first_date = format_date(first);
       summary_.last_date = format_date(last);
+    }
+    return Status::Ok();
+  }
+
+  // A dataset whose source has another cadence than the store's is refused before its row count
+  // is compared (a weekly file after daily ones has far fewer rows: the cadence, and the advice
+  // to --replace-dataset, is what to tell). Checked again under the run lock by plan_load().
+  Status check_cadences() {
+    for (const DatasetEntry& e : runs_) {
+      int days = e.run->cadence_days();
+      if (days == 0 || replaced(*e.dataset)) continue;
+      auto stored = store_->dataset_cadence(e.dataset->name);
+      if (!stored.ok()) return stored.status();
+      COVID_RETURN_IF_ERROR(
+          check_cadence({e.dataset->name, e.dataset->level, days, *stored, false}));
     }
     return Status::Ok();
   }

@@ -101,10 +101,12 @@ class WorldReplay(WorldTest):
 
         # The weekly copy: refused (another cadence), the database unchanged.
         before = self.sql("SELECT count(*), sum(cases), sum(deaths) FROM observations")
-        # (79,200 weekly rows where 97,407 daily ones were: far fewer, so --accept-shrink.)
-        code, s, err = self.run_world(WEEKLY, "--accept-shrink")
+        # (79,200 weekly rows where 97,407 daily ones were: far fewer, but the cadence is what is
+        # told, without --accept-shrink: its advice, --replace-dataset, is the way on.)
+        code, s, err = self.run_world(WEEKLY)
         self.assertEqual(code, 2, err)
         self.assertIn("--replace-dataset world", s["message"])
+        self.assertNotIn("shrank", json.dumps(s))
         self.assertIn("weekly", s["message"])
         self.assertEqual(self.sql("SELECT count(*), sum(cases), sum(deaths) FROM observations"),
                          before)
@@ -301,6 +303,31 @@ class WorldQuirks(WorldTest):
         self.assertEqual(s["levels"]["country"]["replaced"], 6)
         self.assertNotIn("shrank", json.dumps(s))
 
+    def test_another_cadence_is_told_before_shrinking(self):
+        """A weekly file after daily ones (far fewer rows) is refused for its cadence, with the
+        advice to --replace-dataset, not as a source that shrank; and a daily one after weekly
+        ones (more rows) is refused the same way. Exit 2 and nothing changed each time."""
+        daily = self.file("daily.csv", self.GOOD)
+        weekly = self.file("weekly.csv", ['2021-01-01,NA,Namibia,AFRO,0,0,0,0',
+                                          '2021-01-08,NA,Namibia,AFRO,3,3,1,1'])
+        for first, second, words in ((daily, weekly, "are weekly (7 days between dates) but the "
+                                      "database holds daily ones"),
+                                     (weekly, daily, "are daily (1 day between dates) but the "
+                                      "database holds weekly ones")):
+            self.db = self.path(os.path.basename(first) + ".db")
+            code, _, err = self.run_world(first)
+            self.assertEqual(code, 0, err)
+            before = self.sql("SELECT location, date, cases, deaths FROM observations")
+            code, s, err = self.run_world(second)
+            self.assertEqual(code, 2, err)
+            self.assertIn("world: the source's series " + words, s["message"])
+            self.assertIn("run again with --replace-dataset world", s["message"])
+            self.assertNotIn("shrank", json.dumps(s))
+            self.assertNotIn("--accept-shrink", err)
+            self.assertIn("--replace-dataset world", err)  # the text summary says it too
+            self.assertEqual(self.sql("SELECT location, date, cases, deaths FROM observations"),
+                             before)
+
     def test_turkey_and_turkiye_are_one_series(self):
         a = self.file("a.csv", ['2021-01-01,TR,Turkey,EURO,1,1,0,0'])
         b = self.file("b.csv", ['2021-01-01,TR,Turkey,EURO,1,1,0,0',
@@ -363,9 +390,10 @@ class SameWorld:
         self.assertEqual(b["levels"]["country"]["updated"], len(revised))
         self.assert_same_exports()
 
-        (code, a, _), (_, b, _) = self.both(weekly, "--accept-shrink")
+        (code, a, _), (_, b, _) = self.both(weekly)  # the cadence told, not the shrinking
         self.assertEqual(code, 2)
         self.assertIn("--replace-dataset world", b["message"])
+        self.assertNotIn("shrank", json.dumps(b))
         self.assert_same_exports()  # unchanged on both
 
         # (No --accept-shrink: a dataset being replaced is not compared for shrinking.)
