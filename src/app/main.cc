@@ -318,7 +318,8 @@ int print_sources(const Config& config, Store& store, bool json) {
   SystemClock clock;
   nlohmann::json arr = sources_freshness_json(
       *states, datasets(),
-      FreshnessOptions{config.daily_stale_after_days, config.weekly_stale_after_days}, clock.now());
+      FreshnessOptions{config.daily_stale_after_days, config.weekly_stale_after_days}, clock.now(),
+      /*include_superseded=*/true);  // every URL kept, the old ones superseded
   if (json) {
     std::cout << scrub(arr.dump()) << "\n";
     return 0;

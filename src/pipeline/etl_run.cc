@@ -402,6 +402,7 @@ class Run {
       }
       st.name = src.slot.name;
       st.dataset = src.dataset != nullptr ? src.dataset->name : "";
+      st.run_id = summary_.run_id.value_or(0);  // the URLs it is loaded from now
       bool changed = prev == states_.end() ||
                      (!src.report.not_modified && prev->second.content_hash != st.content_hash);
       st.changed_at =

@@ -51,12 +51,21 @@ SourceFreshness source_freshness(const SourceState& state, const std::vector<Dat
                                  const FreshnessOptions& options,
                                  std::chrono::system_clock::time_point now);
 
-// Every source's state as JSON, sorted by (name, url): [{"name", "dataset", "url", "state",
-// "since", "changed_at", "text"}].
+// A source's states are kept by URL. Of the URLs of one source (its name: "who", "nyt"), those
+// saved by the newest run (SourceState::run_id) are the ones it is loaded from now, and their
+// states are the source's. The others (an old URL, such as the WHO's before it moved) are kept
+// but `superseded`: never stale, never the source's state. Whether `state` is one of those.
+bool superseded(const SourceState& state, const std::map<std::string, SourceState>& states);
+
+// The sources' states as JSON, sorted by (name, url): [{"name", "dataset", "url", "state",
+// "since", "changed_at", "text"}]: the current ones only (the run summary, /api/v1/summary, the
+// dashboard), or with `include_superseded` every URL kept, the superseded ones with state
+// "superseded" and text "superseded (last read by run N)" (history --sources).
 nlohmann::json sources_freshness_json(const std::map<std::string, SourceState>& states,
                                       const std::vector<Dataset>& registry,
                                       const FreshnessOptions& options,
-                                      std::chrono::system_clock::time_point now);
+                                      std::chrono::system_clock::time_point now,
+                                      bool include_superseded = false);
 
 // Parses an RFC 3339 UTC timestamp as format_timestamp() writes it ("2026-12-07T00:10:00.000Z",
 // fractions optional); false when it is not one.

@@ -473,5 +473,51 @@ TEST_F(QualityRun, StaleToldOncePerStalePeriod) {
   EXPECT_EQ(told(), 2u);
 }
 
+// A source loaded from three paths in turn (as the WHO's moved): its state is the current
+// path's; the old paths' states are kept, superseded, never stale, and never told of.
+TEST_F(QualityRun, OldPathsOfASourceAreSupersededNotStale) {
+  write("date,cases,deaths\n2020-01-21,1,0\n");
+  for (const char* name : {"a.csv", "b.csv", "c.csv"})
+    std::filesystem::copy_file(dir_ / "us.csv", dir_ / name);
+  int day = 1;
+  for (const char* name : {"a.csv", "b.csv", "c.csv"}) {
+    config_.nyt_url = (dir_ / name).string();
+    clock_.now_ = at(2022, 6, day++);
+    RunSummary s = run();
+    ASSERT_NE(s.status, RunStatus::kFailed) << s.failure.message();
+  }
+  // 2022-06-04: a.csv (last changed 06-01) and b.csv (06-02) are past their two days; c.csv,
+  // read on 06-03, is not. jhu.csv (06-01, unchanged since) is stale.
+  clock_.now_ = at(2022, 6, 4, 6);
+  RunSummary s = run();
+  ASSERT_NE(s.status, RunStatus::kFailed) << s.failure.message();
+  std::vector<std::string> nyt;
+  for (const auto& st : s.source_states) {
+    if (st["name"] == "nyt")
+      nyt.push_back(st["url"].get<std::string>() + " " + st["text"].get<std::string>());
+  }
+  EXPECT_EQ(nyt, std::vector<std::string>{(dir_ / "c.csv").string() + " fresh"});
+  ASSERT_EQ(s.stale.size(), 1u);
+  EXPECT_EQ(s.stale[0].name, "jhu");
+  for (const OutboxMessage& m : outbox()) EXPECT_EQ(m.body.find("a.csv"), std::string::npos);
+
+  // Every path is kept: history --sources lists them, the old ones superseded.
+  StoreOptions so;
+  so.read_only = true;
+  auto store = open_store(config_.db, so);
+  ASSERT_TRUE(store.ok());
+  auto states = (*store)->source_states();
+  ASSERT_TRUE(states.ok());
+  EXPECT_EQ(states->size(), 4u);
+  nlohmann::json all = sources_freshness_json(*states, living_, {}, at(2022, 6, 4, 6), true);
+  std::vector<std::string> texts;
+  for (const auto& st : all) {
+    if (st["name"] == "nyt") texts.push_back(st["text"].get<std::string>());
+  }
+  EXPECT_EQ(texts, (std::vector<std::string>{"superseded (last read by run 1)",
+                                             "superseded (last read by run 2)", "fresh"}));
+  EXPECT_EQ(sources_freshness_json(*states, living_, {}, at(2022, 6, 4, 6)).size(), 2u);
+}
+
 }  // namespace
 }  // namespace covid
