@@ -106,6 +106,11 @@ struct Dataset {
   // Whether the configuration turns it on (with at least one source).
   bool (*enabled)(const Config& config);
   std::unique_ptr<DatasetRun> (*start)(const Config& config, const Clock& clock);
+  // How to run it from local copies: the flags ("--nyt FILE --jhu FILE") and the files they take
+  // ("the NYT's us.csv, JHU's time-series-19-covid-combined.csv"); the unreachable-source hint
+  // (pipeline/run_summary.h) names those of the datasets the run loads.
+  const char* local_flags;
+  const char* local_files;
 };
 
 // Every dataset, in the order a run reads them.

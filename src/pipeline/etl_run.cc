@@ -293,6 +293,7 @@ class Run {
     for (const Dataset& d : registry()) {
       if (!d.enabled(config_)) continue;
       runs_.push_back({&d, d.start(config_, clock_)});
+      summary_.datasets.push_back(d.name);
       if (!d.date_ordered || options_.dry_run || *d.level == '\0') continue;
       auto digests = store_->date_digests(d.level);
       if (!digests.ok()) return digests.status();

@@ -1,10 +1,12 @@
 #include "pipeline/run_summary.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <set>
 
 #include "common/secrets.h"
 #include "extract/http_client.h"
+#include "pipeline/datasets.h"
 #include "transform/location.h"
 
 namespace covid {
@@ -263,12 +265,19 @@ std::string unreachable_hint(const RunSummary& s) {
     unreachable = unreachable || (http && r.http_status == 0 && !r.not_modified);
   }
   if (!unreachable) return "";
+  std::vector<std::string> names = s.datasets;
+  if (names.empty()) names = {"national", "states"};
+  std::string flags, files;
+  for (const Dataset& d : datasets()) {
+    if (std::find(names.begin(), names.end(), d.name) == names.end()) continue;
+    flags += std::string(" ") + d.local_flags;
+    files += std::string(files.empty() ? "" : ", ") + d.local_files;
+  }
   return "  hint      a source could not be reached. To run from local copies of the files "
          "instead:\n"
-         "              covid-etl run --nyt FILE --jhu FILE --states FILE\n"
-         "            (the NYT's us.csv and us-states.csv, JHU's "
-         "time-series-19-covid-combined.csv; with make: make run RUN_ARGS=\"--nyt FILE --jhu "
-         "FILE --states FILE\")\n";
+         "              covid-etl run" +
+         flags + "\n            (" + files + "; with make: make run RUN_ARGS=\"" + flags.substr(1) +
+         "\")\n";
 }
 
 }  // namespace covid

@@ -121,6 +121,20 @@ TEST(UnreachableHint, OnlyForASourceOverHttpThatGaveNoAnswer) {
   const std::string hint = unreachable_hint(s);
   EXPECT_NE(hint.find("covid-etl run --nyt FILE --jhu FILE --states FILE"), std::string::npos);
   EXPECT_NE(to_text(s).find(hint), std::string::npos);
+  // The flags are those of the datasets the run loads (pipeline/datasets.h).
+  s.datasets = {"national", "states", "world", "populations", "annotations"};
+  EXPECT_NE(unreachable_hint(s).find("covid-etl run --nyt FILE --jhu FILE --states FILE --who FILE "
+                                     "--population FILE --anomalies FILE\n"),
+            std::string::npos);
+  s.datasets = {"states", "world"};  // [datasets] national = false, the WHO's URL unreachable
+  EXPECT_NE(unreachable_hint(s).find("covid-etl run --states FILE --who FILE\n"),
+            std::string::npos);
+  EXPECT_NE(unreachable_hint(s).find("(the NYT's us-states.csv, the WHO's "
+                                     "WHO-COVID-19-global-data.csv; with make: make run "
+                                     "RUN_ARGS=\"--states FILE --who FILE\")"),
+            std::string::npos);
+  EXPECT_EQ(unreachable_hint(s).find("--nyt"), std::string::npos);
+  s.datasets = {};
   s.sources[0].http_status = 404;  // an answer: the URL is wrong, not the network
   EXPECT_EQ(unreachable_hint(s), "");
   s.sources[0] = r;
