@@ -111,6 +111,9 @@ struct Dataset {
   // (pipeline/run_summary.h) names those of the datasets the run loads.
   const char* local_flags;
   const char* local_files;
+  // Its source_label shortened ("NYT", "WHO"): said after a name that another source's location
+  // has too ("United States (WHO)": serve/locations.h).
+  const char* source_short;
 };
 
 // Every dataset, in the order a run reads them.

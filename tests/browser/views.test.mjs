@@ -129,6 +129,19 @@ await check('a county and a country are whole views too', async () => {
   assert.match(await page.textContent('#s-cases-new'), / that day · 7-day avg /);
 });
 
+await check('the WHO\'s United States says its source beside the NYT\'s: the picker, the title', async () => {
+  await open('', 'US');
+  await page.fill('#place-search', 'United States');
+  await page.waitForFunction(() => !document.getElementById('place-options').hidden, null, { timeout: 10_000 });
+  const names = await page.$$eval('#place-options li > span:first-child', (spans) => spans.map((s) => s.textContent));
+  assert.ok(names.includes('United States'), names.join(' | '));
+  assert.ok(names.includes('United States (WHO)'), names.join(' | '));
+  await open('?loc=USA', 'USA');
+  assert.equal(await page.title(), 'COVID-19 in United States (WHO) · covid-etl');
+  assert.equal(await page.textContent('#title'), 'COVID-19 in United States (WHO)');
+  await page.fill('#place-search', '');
+});
+
 await check('the server draws each view\'s first chart into the page: the view app.js shows, the API\'s values, replaced by uPlot\'s', async () => {
   const county = (await api('locations?type=county&q=06')).locations.find((l) => /^\d{5}$/.test(l.id));
   const nojs = await context.browser().newContext({ javaScriptEnabled: false, viewport: page.viewportSize() });

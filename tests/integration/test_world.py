@@ -328,6 +328,40 @@ class WorldQuirks(WorldTest):
             self.assertEqual(self.sql("SELECT location, date, cases, deaths FROM observations"),
                              before)
 
+    def test_the_nyts_and_the_whos_united_states_say_their_source(self):
+        """The NYT's national US and the WHO's USA, both "United States": the API labels the
+        WHO's "United States (WHO)", export --location "United States" names both with their
+        source, and each label names its own."""
+        nyt = self.write("us.csv", "date,cases,deaths\n2021-01-01,5,1\n2021-01-02,7,1\n")
+        jhu = self.write("jhu.csv", "Date,Country/Region,Province/State,Confirmed,Recovered,"
+                                    "Deaths\n2021-01-01,US,,5,0,1\n")
+        who = self.file("who.csv", ['2021-01-01,US,United States of America,AMRO,5,5,1,1',
+                                    '2021-01-02,US,United States of America,AMRO,2,7,0,1',
+                                    '2021-01-01,FR,France,EURO,1,1,0,0'])
+        config = self.write("both.toml", "[datasets]\nstates = false\npopulations = false\n"
+                                         "annotations = false\n")
+        p = cli("run", "--config", config, "--db", self.db, "--nyt", nyt, "--jhu", jhu,
+                "--who", who)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = cli("export", "--db", self.db, "--location", "United States")
+        self.assertEqual(p.returncode, 64, p.stderr)
+        self.assertIn("'United States' names several locations: United States (US, The New York "
+                      "Times, Johns Hopkins University); United States (USA, World Health "
+                      "Organization)", p.stderr)
+        self.assertEqual(export(self.db, "--location", "United States (WHO)").splitlines()[-1],
+                         "2021-01-02,7,1,")
+        from test_serve import Server
+        server = Server(self.db)
+        self.addCleanup(server.kill)
+        found = server.get_json("/api/v1/locations?q=United%20States")["locations"]
+        self.assertEqual(sorted((l["id"], l["label"], l["source"]) for l in found),
+                         [("US", "United States", "The New York Times, Johns Hopkins University"),
+                          ("USA", "United States (WHO)", "World Health Organization")])
+        france = server.get_json("/api/v1/locations?q=France")["locations"]
+        self.assertEqual([l["label"] for l in france], ["France"])  # no other France
+        page = server.request("/?loc=USA")[2].decode()
+        self.assertIn("United States (WHO)", page)
+
     def test_turkey_and_turkiye_are_one_series(self):
         a = self.file("a.csv", ['2021-01-01,TR,Turkey,EURO,1,1,0,0'])
         b = self.file("b.csv", ['2021-01-01,TR,Turkey,EURO,1,1,0,0',

@@ -183,6 +183,28 @@ TEST(LocationsByName, IdsNamesLabelsAndFipsWithoutZero) {
   EXPECT_EQ(resolved(index, "Washington, Oregon"), "41067");
 }
 
+// The NYT's national US and the WHO's USA are both "United States"; the NYT's state Georgia and
+// the WHO's country too: the WHO's are labelled with their source, and a name both have says
+// each one's source.
+TEST(LocationsByName, NamesOfTwoSourcesSayTheirSource) {
+  std::vector<Location> list = places();
+  list.push_back({"USA", "country", "United States", "", ""});
+  list.push_back({"13", "state", "Georgia", "", "13"});
+  list.push_back({"GEO", "country", "Georgia", "", ""});
+  serve::LocationIndex index(list);
+  EXPECT_EQ(index.label(*index.find("USA")), "United States (WHO)");
+  EXPECT_EQ(index.label(*index.find("GEO")), "Georgia (WHO)");
+  EXPECT_EQ(index.label(*index.find("US")), "United States");
+  EXPECT_EQ(index.label(*index.find("13")), "Georgia");
+  EXPECT_EQ(index.label(*index.find("FRA")), "France");  // no other France
+  EXPECT_EQ(resolved(index, "United States"),
+            "(none) 'United States' names several locations: United States (US, The New York "
+            "Times, Johns Hopkins University); United States (USA, World Health Organization); "
+            "give the id or \"Name, State\"");
+  EXPECT_EQ(resolved(index, "united states (who)"), "USA");
+  EXPECT_EQ(resolved(index, "Georgia (WHO)"), "GEO");
+}
+
 TEST(LocationsByName, AmbiguousAndUnknownListTheClosest) {
   serve::LocationIndex index(places());
   EXPECT_EQ(resolved(index, "Washington"),
