@@ -61,7 +61,8 @@ SourceFreshness source_freshness(const SourceState& state, const std::vector<Dat
                                  std::chrono::system_clock::time_point now) {
   const Dataset* d = dataset_named(registry, state.dataset);
   if (d == nullptr) return {"unknown", ""};
-  return source_freshness(state, d->cadence_days, d->archived_since, options, now);
+  return source_freshness(state, d->cadence_days, source_archived_since(*d, state.name), options,
+                          now);
 }
 
 SourceFreshness source_freshness(const SourceState& state, int cadence_days,

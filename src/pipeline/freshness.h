@@ -4,8 +4,8 @@
 // archived_since). Each run records, in the source's state (common/records.h SourceState), when
 // it first saw the source's content as it is now (changed_at: the content hash changed then). A
 // source is, at time `now`:
-// - `archived` (since its dataset's archived_since) when its dataset is archived upstream: never
-//   stale, whatever its age;
+// - `archived` (since its own date: source_archived_since(), JHU's 2023-03-10, else its dataset's
+//   archived_since) when it is archived upstream: never stale, whatever its age;
 // - `stale` since changed_at + the allowance when more than the allowance has passed since its
 //   content last changed. The allowance, in days, is `[freshness] daily_stale_after_days`
 //   (default 2) for a daily dataset, `[freshness] weekly_stale_after_days` (default 9) for a

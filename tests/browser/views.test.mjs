@@ -452,9 +452,12 @@ await check('the sources are named and linked with their licences and freshness'
   assert.match(items[1].text, /Johns Hopkins.*CC BY 4\.0/);
   assert.match(items[2].text, /World Health Organization.*terms/);
   const sources = (await api('summary')).sources;
-  const nyt = sources.find((x) => x.dataset === 'national');
-  assert.equal(items[0].badge, nyt.text);  // archived since 2023-03-23
-  assert.match(items[0].badge, /archived/);
+  const nyt = sources.find((x) => x.name === 'nyt');
+  assert.equal(items[0].badge, nyt.text);
+  assert.equal(items[0].badge, 'archived since 2023-03-23');
+  // JHU's own date (its last), not the national dataset's, though its recoveries are part of it.
+  assert.equal(sources.find((x) => x.name === 'jhu').text, 'archived since 2023-03-10');
+  assert.equal(items[1].badge, 'archived since 2023-03-10');
 });
 
 await check('screenshot of the default view (the nation)', async () => {

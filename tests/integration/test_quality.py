@@ -73,7 +73,8 @@ class Quality(TempDirTest):
         states = json.loads(p.stdout)
         self.assertEqual([(s["name"], s["dataset"], s["state"], s["since"], s["text"])
                           for s in states],
-                         [("jhu", "national", "archived", "2023-03-23", "archived since 2023-03-23"),
+                         # JHU's own date (its US series' last), not the national dataset's.
+                         [("jhu", "national", "archived", "2023-03-10", "archived since 2023-03-10"),
                           ("nyt", "national", "archived", "2023-03-23", "archived since 2023-03-23")])
         self.assertEqual([s["url"] for s in states], [jhu, nyt])
         p = cli("history", "--sources", "--db", self.db)
@@ -107,6 +108,7 @@ class Quality(TempDirTest):
         p = cli("history", "--sources", "--json", "--config", config, "--db", self.db)
         self.assertEqual([(s["name"], s["state"]) for s in json.loads(p.stdout)],
                          [("who", "stale")])
+
     def test_a_source_moved_to_a_new_url_has_the_new_urls_state(self):
         """The WHO's file loaded from three paths in turn (as its URL moved), the two old ones
         last changed long ago: the source's state (the run summary, /api/v1/summary, which the

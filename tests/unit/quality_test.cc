@@ -346,6 +346,22 @@ class SettableClock final : public Clock {
 };
 
 // Runs of the national dataset on a real SQLite file, from local files, at the clock's time.
+// Each source's archived date is its own: JHU stopped on 2023-03-10, the NYT (and so the national
+// dataset) on 2023-03-23.
+TEST(Freshness, EachSourceIsArchivedSinceItsOwnDate) {
+  SourceState st;
+  st.dataset = "national";
+  st.changed_at = "2023-01-01T00:00:00.000Z";
+  auto text = [&](const std::string& name) {
+    st.name = name;
+    return source_freshness(st, datasets(), {}, at(2026, 12, 7)).text();
+  };
+  EXPECT_EQ(text("jhu"), "archived since 2023-03-10");
+  EXPECT_EQ(text("nyt"), "archived since 2023-03-23");
+  st.dataset = "populations";
+  EXPECT_EQ(text("population"), "archived since 2023-03-10");
+}
+
 class QualityRun : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -362,7 +378,7 @@ class QualityRun : public ::testing::Test {
                                        "Deaths\n2020-01-22,US,,1,0,0\n";
     // The national dataset as if it were still published daily (the registry's is archived).
     living_ = datasets();
-    for (Dataset& d : living_) d.archived_since = nullptr;
+    for (Dataset& d : living_) d.archived_since = d.early_source = nullptr;
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
