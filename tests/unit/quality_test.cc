@@ -489,6 +489,31 @@ TEST_F(QualityRun, StaleToldOncePerStalePeriod) {
   EXPECT_EQ(told(), 2u);
 }
 
+// [quality] outlier_threshold from a configuration file takes effect in a run: a jump scored
+// 4,900 warns by the default threshold (10), not by one of 5,000.
+TEST_F(QualityRun, OutlierThresholdFromTheConfigFile) {
+  std::string text = "date,cases,deaths\n";
+  int64_t cases = 0;
+  for (int d = 0; d < 20; ++d) {
+    cases += d == 19 ? 5000 : 100;
+    char line[64];
+    std::snprintf(line, sizeof line, "2020-04-%02d,%lld,0\n", d + 1, (long long)cases);
+    text += line;
+  }
+  write(text);
+  RunSummary s = run();
+  ASSERT_EQ(s.status, RunStatus::kOk) << s.failure.message();
+  EXPECT_EQ(s.quality.total(), 1u);
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(config_.db + suffix);
+  std::ofstream(dir_ / "c.toml") << "[quality]\noutlier_threshold = 5000\n";
+  auto loaded = load_config_file((dir_ / "c.toml").string(), config_);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  config_ = *loaded;
+  s = run();
+  ASSERT_EQ(s.status, RunStatus::kOk) << s.failure.message();
+  EXPECT_EQ(s.quality.total(), 0u);
+}
+
 // A source loaded from three paths in turn (as the WHO's moved): its state is the current
 // path's; the old paths' states are kept, superseded, never stale, and never told of.
 TEST_F(QualityRun, OldPathsOfASourceAreSupersededNotStale) {
