@@ -502,20 +502,36 @@ class Run {
     for (auto& [id, l] : locations) input_.locations.push_back(std::move(l));
     warn_renamed();
     Date first{INT32_MAX}, last{INT32_MIN};
+    std::map<std::string, std::pair<Date, Date>> ranges;  // by dataset
+    auto widen = [&](std::pair<Date, Date>& r, Date from, Date to) {
+      first = std::min(first, from);
+      last = std::max(last, to);
+      r.first = std::min(r.first, from);
+      r.second = std::max(r.second, to);
+    };
+    const Date none_yet[2] = {Date{INT32_MAX}, Date{INT32_MIN}};
+    std::string_view level;  // of the rows before: they come sorted by location
+    std::pair<Date, Date>* range = nullptr;
     for (const Observation& o : input_.rows) {
-      first = std::min(first, o.date);
-      last = std::max(last, o.date);
+      if (range == nullptr || location_level(o.location) != level) {
+        level = location_level(o.location);
+        range =
+            &ranges.try_emplace(dataset_of_level(level), none_yet[0], none_yet[1]).first->second;
+      }
+      widen(*range, o.date, o.date);
     }
     for (const DatasetEntry& e : runs_) {
-      if (auto range = e.run->block_dates()) {
-        first = std::min(first, range->first);
-        last = std::max(last, range->second);
+      if (auto r = e.run->block_dates()) {
+        widen(ranges.try_emplace(e.dataset->name, none_yet[0], none_yet[1]).first->second, r->first,
+              r->second);
       }
     }
     if (first <= last) {  // a run of reference data only has no dates
       summary_.first_date = format_date(first);
       summary_.last_date = format_date(last);
     }
+    for (const auto& [dataset, r] : ranges)
+      summary_.date_ranges[dataset] = {format_date(r.first), format_date(r.second)};
     return Status::Ok();
   }
 

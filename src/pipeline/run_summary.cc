@@ -129,6 +129,10 @@ nlohmann::json to_json(const RunSummary& s) {
                                                 : nlohmann::json();
   j["first_date"] = or_null(s.first_date);
   j["last_date"] = or_null(s.last_date);
+  nlohmann::json ranges = nlohmann::json::object();
+  for (const auto& [dataset, r] : s.date_ranges)
+    ranges[dataset] = {{"first_date", r.first}, {"last_date", r.second}};
+  j["date_ranges"] = std::move(ranges);
   j["duration_ms"] = s.duration_ms;
   j["sources"] = sources_to_json(s.sources);
   nlohmann::json levels = nlohmann::json::object();
@@ -174,7 +178,10 @@ std::string to_text(const RunSummary& s) {
     if (r.attempts > 1) out += ", " + std::to_string(r.attempts) + " attempts";
     out += "\n";
   }
-  if (!s.first_date.empty()) {
+  if (s.date_ranges.size() > 1) {
+    for (const auto& [dataset, r] : s.date_ranges)
+      out += "  series    " + dataset + " " + r.first + " .. " + r.second + "\n";
+  } else if (!s.first_date.empty()) {
     out += "  series    " + s.first_date + " .. " + s.last_date + "\n";
   }
   if (s.status != RunStatus::kFailed || s.failed_stage == "publish") {

@@ -45,7 +45,10 @@ struct RunSummary {
   Status failure;  // ok unless status is kFailed
   RunCounts counts;
   Diagnostics diagnostics;
-  std::string first_date, last_date;
+  std::string first_date, last_date;  // of every dataset's series together
+  // Each dataset's first and last date, by dataset ("national", "world"): the datasets' series
+  // need not cover the same dates (the NYT's end in 2023, the WHO's go on).
+  std::map<std::string, std::pair<std::string, std::string>> date_ranges;
   std::string started_at;
   int64_t duration_ms = 0;
   std::vector<SourceReport> sources;

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <random>
 #include <string>
@@ -512,6 +513,31 @@ TEST_F(QualityRun, OutlierThresholdFromTheConfigFile) {
   s = run();
   ASSERT_EQ(s.status, RunStatus::kOk) << s.failure.message();
   EXPECT_EQ(s.quality.total(), 0u);
+}
+
+// A run of the national series and the WHO's: each dataset's dates, not one range mixing the
+// NYT's first date with the WHO's last.
+TEST_F(QualityRun, EachDatasetsDatesInTheSummaryAndTheNotification) {
+  write("date,cases,deaths\n2020-01-21,1,0\n2020-01-22,2,0\n");
+  std::ofstream(dir_ / "who.csv") << "Date_reported,Country_code,Country,WHO_region,New_cases,"
+                                     "Cumulative_cases,New_deaths,Cumulative_deaths\n"
+                                     "2026-04-19,FR,France,EURO,1,1,0,0\n"
+                                     "2026-04-26,FR,France,EURO,1,2,0,0\n";
+  config_.who_url = (dir_ / "who.csv").string();
+  clock_.now_ = at(2026, 5, 1);  // the WHO's dates are not in the future
+  RunSummary s = run();
+  ASSERT_EQ(s.status, RunStatus::kOk) << s.failure.message();
+  using Range = std::pair<std::string, std::string>;
+  EXPECT_EQ(s.date_ranges, (std::map<std::string, Range>{{"national", {"2020-01-21", "2020-01-22"}},
+                                                         {"world", {"2026-04-19", "2026-04-26"}}}));
+  EXPECT_EQ(to_json(s)["date_ranges"]["world"]["first_date"], "2026-04-19");
+  std::string body = outbox().back().body;
+  EXPECT_NE(body.find("The series run: national from 2020-01-21 to 2020-01-22; world from "
+                      "2026-04-19 to 2026-04-26.\n"),
+            std::string::npos)
+      << body;
+  EXPECT_EQ(body.find("runs from 2020-01-21 to 2026-04-26"), std::string::npos);
+  EXPECT_NE(to_text(s).find("  series    world 2026-04-19 .. 2026-04-26\n"), std::string::npos);
 }
 
 // A source loaded from three paths in turn (as the WHO's moved): its state is the current
