@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "app/terminal_progress.h"
@@ -29,6 +30,7 @@
 #include "publish/publisher.h"
 #include "schedule/daemon.h"
 #include "schedule/lambda_runtime.h"
+#include "serve/annotated_average.h"
 #include "serve/locations.h"
 #include "serve/run_json.h"
 #include "serve/series.h"
@@ -293,10 +295,18 @@ int cmd_export(const CommonFlags& flags, const std::string& format, const std::s
     }
     location = r.location->id;
   }
-  auto rows = (*store)->read_series(location, *from, *to);
+  // The rates' 7-day averages are the API's (/api/v1/series, /api/v1/export.csv): made over the
+  // whole series (a range's first days average the days before it) with the NYT's notes
+  // (serve/annotated_average.h), then the range is cut.
+  auto rows = (*store)->read_series(location, per_100k ? std::nullopt : *from,
+                                    per_100k ? std::nullopt : *to);
   if (!rows.ok()) return report(rows.status());
   auto series = serve::SeriesColumns::build(location, *rows);
+  size_t begin = 0, end = series.size();
   if (per_100k) {
+    auto annotations = (*store)->read_annotations("", std::nullopt, std::nullopt);
+    if (!annotations.ok()) return report(annotations.status());
+    serve::apply_annotations(series, *annotations);
     auto populations = (*store)->populations();
     if (!populations.ok()) return report(populations.status());
     std::optional<int64_t> population;
@@ -304,9 +314,10 @@ int cmd_export(const CommonFlags& flags, const std::string& format, const std::s
       if (p.location == location) population = p.population;
     }
     series.set_population(population);
+    std::tie(begin, end) = series.range(*from, *to);
   }
-  std::string out = format == "csv" ? serve::export_csv(series, 0, series.size(), per_100k)
-                                    : serve::export_json(series, 0, series.size(), per_100k);
+  std::string out = format == "csv" ? serve::export_csv(series, begin, end, per_100k)
+                                    : serve::export_json(series, begin, end, per_100k);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return 0;
 }
@@ -318,7 +329,8 @@ int print_sources(const Config& config, Store& store, bool json) {
   SystemClock clock;
   nlohmann::json arr = sources_freshness_json(
       *states, datasets(),
-      FreshnessOptions{config.daily_stale_after_days, config.weekly_stale_after_days}, clock.now());
+      FreshnessOptions{config.daily_stale_after_days, config.weekly_stale_after_days}, clock.now(),
+      /*include_superseded=*/true);  // every URL kept, the old ones superseded
   if (json) {
     std::cout << scrub(arr.dump()) << "\n";
     return 0;

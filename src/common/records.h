@@ -93,6 +93,10 @@ struct SourceState {
   // When a run's notification said the source was stale (RFC 3339 UTC); empty since its content
   // last changed. A stale source is told of once per stale period (pipeline/freshness.h).
   std::string stale_told_at = {};
+  // The run that last saved it, as Store::source_states() reads it (0: not known); save_source()
+  // takes the run's id instead. Of a source's URLs (its name), those of the newest run are the
+  // ones it is loaded from now; the others are kept but superseded (pipeline/freshness.h).
+  int64_t run_id = 0;
 };
 
 }  // namespace covid

@@ -344,12 +344,25 @@ uint64_t LoadPlan::missing() const {
 }
 
 // The cadence rule (see plan.h): an error for a source whose cadence is not the store's.
-Status plan_datasets(const PlanInput& input, LoadPlan& plan) {
+Status check_cadence(const PlanInput::Dataset& d) {
   auto name = [](int days) {
     return days == 1   ? std::string("daily")
            : days == 7 ? std::string("weekly")
                        : "every " + std::to_string(days) + " days";
   };
+  if (d.replace || d.days == 0 || !d.stored || *d.stored == d.days) return Status::Ok();
+  return Status::InvalidData(
+      d.name + ": the source's series are " + name(d.days) + " (" + std::to_string(d.days) +
+      (d.days == 1 ? " day" : " days") + " between dates) but the database holds " +
+      name(*d.stored) +
+      " ones; a series is never mixed. To start the dataset over from this "
+      "source, run again with --replace-dataset " +
+      d.name +
+      " (its stored rows are deleted and this source's loaded, in one transaction); nothing "
+      "was loaded");
+}
+
+Status plan_datasets(const PlanInput& input, LoadPlan& plan) {
   for (const PlanInput::Dataset& d : input.datasets) {
     if (d.replace) {
       plan.replace_levels.push_back(d.level);
@@ -357,19 +370,8 @@ Status plan_datasets(const PlanInput& input, LoadPlan& plan) {
       continue;
     }
     if (d.days == 0) continue;
-    if (!d.stored) {
-      plan.cadences[d.name] = d.days;
-    } else if (*d.stored != d.days) {
-      return Status::InvalidData(
-          d.name + ": the source's series are " + name(d.days) + " (" + std::to_string(d.days) +
-          (d.days == 1 ? " day" : " days") + " between dates) but the database holds " +
-          name(*d.stored) +
-          " ones; a series is never mixed. To start the dataset over from this "
-          "source, run again with --replace-dataset " +
-          d.name +
-          " (its stored rows are deleted and this source's loaded, in one transaction); nothing "
-          "was loaded");
-    }
+    COVID_RETURN_IF_ERROR(check_cadence(d));
+    if (!d.stored) plan.cadences[d.name] = d.days;
   }
   return Status::Ok();
 }

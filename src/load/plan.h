@@ -226,6 +226,12 @@ struct LoadPlan {
   uint64_t missing() const;
 };
 
+// The cadence rule: an InvalidData status (naming --replace-dataset) when `d`'s source has a
+// cadence other than the one its store holds and the run does not replace it; Ok otherwise.
+// plan_load() checks it; a run checks it first too, before comparing row counts (a weekly file
+// after daily ones is refused for its cadence, not as a shrunk source).
+[[nodiscard]] Status check_cadence(const PlanInput::Dataset& d);
+
 // The plan for `input`. Fails only when a read fails, or when a block's rows were not kept
 // although its digest no longer matches (another run changed the date meanwhile).
 Result<LoadPlan> plan_load(StoreView& view, PlanInput input);

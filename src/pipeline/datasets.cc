@@ -235,22 +235,32 @@ const std::vector<Dataset>& datasets() {
   static const std::vector<Dataset> all = {
       {"national", "nation", "nations", "cases, deaths, recovered", false,
        "The New York Times, Johns Hopkins University", 1, "2023-03-23",
-       [](const Config& c) { return c.national; }, &start<NationalRun>},
+       [](const Config& c) { return c.national; }, &start<NationalRun>, "--nyt FILE --jhu FILE",
+       "the NYT's us.csv, JHU's time-series-19-covid-combined.csv", "NYT", "jhu", "2023-03-10"},
       {"states", "state", "states", "cases, deaths", false, "The New York Times", 1, "2023-03-23",
-       [](const Config& c) { return !states_urls(c).empty(); }, &start<StatesRun>},
+       [](const Config& c) { return !states_urls(c).empty(); }, &start<StatesRun>, "--states FILE",
+       "the NYT's us-states.csv", "NYT", nullptr, nullptr},
       {"counties", "county", "counties", "cases, deaths", true, "The New York Times", 1,
-       "2023-03-23", [](const Config& c) { return !counties_urls(c).empty(); },
-       &start<CountiesRun>},
+       "2023-03-23", [](const Config& c) { return !counties_urls(c).empty(); }, &start<CountiesRun>,
+       "--counties FILE", "the NYT's us-counties.csv", "NYT", nullptr, nullptr},
       {"world", "country", "countries", "cases, deaths", false, "World Health Organization", 7,
-       nullptr, [](const Config& c) { return !who_url(c).empty(); }, &start<WorldRun>},
+       nullptr, [](const Config& c) { return !who_url(c).empty(); }, &start<WorldRun>, "--who FILE",
+       "the WHO's WHO-COVID-19-global-data.csv", "WHO", nullptr, nullptr},
       // Reference data: no level, no series.
       {"populations", "", "", "population", false, "Johns Hopkins University CSSE", 1, "2023-03-10",
-       [](const Config& c) { return !population_url(c).empty(); }, &start<PopulationsRun>},
+       [](const Config& c) { return !population_url(c).empty(); }, &start<PopulationsRun>,
+       "--population FILE", "JHU's UID_ISO_FIPS_LookUp_Table.csv", "JHU", nullptr, nullptr},
       // Reference data: notes on locations' dates, no level of its own (level "").
       {"annotations", "", "", "annotations", false, "The New York Times", 1, "2023-03-23",
-       [](const Config& c) { return !anomalies_url(c).empty(); }, &start<AnnotationsRun>},
+       [](const Config& c) { return !anomalies_url(c).empty(); }, &start<AnnotationsRun>,
+       "--anomalies FILE", "the NYT's anomalies.csv", "NYT", nullptr, nullptr},
   };
   return all;
+}
+
+const char* source_archived_since(const Dataset& d, std::string_view source) {
+  if (d.early_source != nullptr && source == d.early_source) return d.early_source_archived_since;
+  return d.archived_since;
 }
 
 const Dataset* dataset_at_level(std::string_view level) {

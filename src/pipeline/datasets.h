@@ -106,7 +106,25 @@ struct Dataset {
   // Whether the configuration turns it on (with at least one source).
   bool (*enabled)(const Config& config);
   std::unique_ptr<DatasetRun> (*start)(const Config& config, const Clock& clock);
+  // How to run it from local copies: the flags ("--nyt FILE --jhu FILE") and the files they take
+  // ("the NYT's us.csv, JHU's time-series-19-covid-combined.csv"); the unreachable-source hint
+  // (pipeline/run_summary.h) names those of the datasets the run loads.
+  const char* local_flags;
+  const char* local_files;
+  // Its source_label shortened ("NYT", "WHO"): said after a name that another source's location
+  // has too ("United States (WHO)": serve/locations.h).
+  const char* source_short;
+  // A source of it that stopped before the dataset did, by name, and its own date (its data's
+  // last date): "jhu", "2023-03-10" (JHU's US series; the national dataset goes on to 2023-03-23
+  // with the NYT's). nullptr, nullptr when none.
+  const char* early_source;
+  const char* early_source_archived_since;
 };
+
+// The date the source `source` (its name: "nyt", "jhu") of `d` stopped being updated upstream:
+// its own where it stopped before the dataset (early_source), else the dataset's archived_since
+// (nullptr: still updated).
+const char* source_archived_since(const Dataset& d, std::string_view source);
 
 // Every dataset, in the order a run reads them.
 const std::vector<Dataset>& datasets();

@@ -293,6 +293,7 @@ class Run {
     for (const Dataset& d : registry()) {
       if (!d.enabled(config_)) continue;
       runs_.push_back({&d, d.start(config_, clock_)});
+      summary_.datasets.push_back(d.name);
       if (!d.date_ordered || options_.dry_run || *d.level == '\0') continue;
       auto digests = store_->date_digests(d.level);
       if (!digests.ok()) return digests.status();
@@ -402,6 +403,7 @@ class Run {
       }
       st.name = src.slot.name;
       st.dataset = src.dataset != nullptr ? src.dataset->name : "";
+      st.run_id = summary_.run_id.value_or(0);  // the URLs it is loaded from now
       bool changed = prev == states_.end() ||
                      (!src.report.not_modified && prev->second.content_hash != st.content_hash);
       st.changed_at =
@@ -451,7 +453,10 @@ class Run {
     for (const SourceRun& src : sources_)
       summary_.diagnostics.merge(src.slot.reader->diagnostics());
     summary_.diagnostics.merge(across);
-    if (!summary_.diagnostics.has_errors()) check_shrink();
+    if (!summary_.diagnostics.has_errors()) {
+      COVID_RETURN_IF_ERROR(check_cadences());  // the real problem of a weekly file after daily
+      check_shrink();
+    }
     for (const SourceRun& src : sources_) {
       auto prev = states_.find(redact_url(src.slot.url));
       if (prev == states_.end()) continue;
@@ -497,19 +502,50 @@ class Run {
     for (auto& [id, l] : locations) input_.locations.push_back(std::move(l));
     warn_renamed();
     Date first{INT32_MAX}, last{INT32_MIN};
+    std::map<std::string, std::pair<Date, Date>> ranges;  // by dataset
+    auto widen = [&](std::pair<Date, Date>& r, Date from, Date to) {
+      first = std::min(first, from);
+      last = std::max(last, to);
+      r.first = std::min(r.first, from);
+      r.second = std::max(r.second, to);
+    };
+    const Date none_yet[2] = {Date{INT32_MAX}, Date{INT32_MIN}};
+    std::string_view level;  // of the rows before: they come sorted by location
+    std::pair<Date, Date>* range = nullptr;
     for (const Observation& o : input_.rows) {
-      first = std::min(first, o.date);
-      last = std::max(last, o.date);
+      if (range == nullptr || location_level(o.location) != level) {
+        level = location_level(o.location);
+        range =
+            &ranges.try_emplace(dataset_of_level(level), none_yet[0], none_yet[1]).first->second;
+      }
+      widen(*range, o.date, o.date);
     }
     for (const DatasetEntry& e : runs_) {
-      if (auto range = e.run->block_dates()) {
-        first = std::min(first, range->first);
-        last = std::max(last, range->second);
+      if (auto r = e.run->block_dates()) {
+        widen(ranges.try_emplace(e.dataset->name, none_yet[0], none_yet[1]).first->second, r->first,
+              r->second);
       }
     }
     if (first <= last) {  // a run of reference data only has no dates
       summary_.first_date = format_date(first);
       summary_.last_date = format_date(last);
+    }
+    for (const auto& [dataset, r] : ranges)
+      summary_.date_ranges[dataset] = {format_date(r.first), format_date(r.second)};
+    return Status::Ok();
+  }
+
+  // A dataset whose source has another cadence than the store's is refused before its row count
+  // is compared (a weekly file after daily ones has far fewer rows: the cadence, and the advice
+  // to --replace-dataset, is what to tell). Checked again under the run lock by plan_load().
+  Status check_cadences() {
+    for (const DatasetEntry& e : runs_) {
+      int days = e.run->cadence_days();
+      if (days == 0 || replaced(*e.dataset)) continue;
+      auto stored = store_->dataset_cadence(e.dataset->name);
+      if (!stored.ok()) return stored.status();
+      COVID_RETURN_IF_ERROR(
+          check_cadence({e.dataset->name, e.dataset->level, days, *stored, false}));
     }
     return Status::Ok();
   }

@@ -61,7 +61,8 @@ SourceFreshness source_freshness(const SourceState& state, const std::vector<Dat
                                  std::chrono::system_clock::time_point now) {
   const Dataset* d = dataset_named(registry, state.dataset);
   if (d == nullptr) return {"unknown", ""};
-  return source_freshness(state, d->cadence_days, d->archived_since, options, now);
+  return source_freshness(state, d->cadence_days, source_archived_since(*d, state.name), options,
+                          now);
 }
 
 SourceFreshness source_freshness(const SourceState& state, int cadence_days,
@@ -76,18 +77,33 @@ SourceFreshness source_freshness(const SourceState& state, int cadence_days,
   return {"stale", format_date(Date{int32_t(day.time_since_epoch().count())})};
 }
 
+bool superseded(const SourceState& state, const std::map<std::string, SourceState>& states) {
+  if (state.name.empty()) return false;  // written before names were kept: not comparable
+  for (const auto& [url, other] : states) {
+    if (other.name == state.name && other.run_id > state.run_id) return true;
+  }
+  return false;
+}
+
 nlohmann::json sources_freshness_json(const std::map<std::string, SourceState>& states,
                                       const std::vector<Dataset>& registry,
                                       const FreshnessOptions& options,
-                                      std::chrono::system_clock::time_point now) {
+                                      std::chrono::system_clock::time_point now,
+                                      bool include_superseded) {
   std::vector<const SourceState*> sorted;
-  for (const auto& [url, st] : states) sorted.push_back(&st);
+  for (const auto& [url, st] : states) {
+    if (include_superseded || !superseded(st, states)) sorted.push_back(&st);
+  }
   std::stable_sort(sorted.begin(), sorted.end(), [](const SourceState* a, const SourceState* b) {
     return std::tie(a->name, a->url) < std::tie(b->name, b->url);
   });
   nlohmann::json out = nlohmann::json::array();
   for (const SourceState* st : sorted) {
-    SourceFreshness f = source_freshness(*st, registry, options, now);
+    bool old = superseded(*st, states);
+    SourceFreshness f =
+        old ? SourceFreshness{"superseded", ""} : source_freshness(*st, registry, options, now);
+    std::string text =
+        old ? "superseded (last read by run " + std::to_string(st->run_id) + ")" : f.text();
     auto or_null = [](const std::string& s) {
       return s.empty() ? nlohmann::json() : nlohmann::json(s);
     };
@@ -97,7 +113,7 @@ nlohmann::json sources_freshness_json(const std::map<std::string, SourceState>& 
                    {"state", f.state},
                    {"since", or_null(f.since)},
                    {"changed_at", or_null(st->changed_at)},
-                   {"text", f.text()}});
+                   {"text", text}});
   }
   return out;
 }

@@ -4,8 +4,8 @@
 // archived_since). Each run records, in the source's state (common/records.h SourceState), when
 // it first saw the source's content as it is now (changed_at: the content hash changed then). A
 // source is, at time `now`:
-// - `archived` (since its dataset's archived_since) when its dataset is archived upstream: never
-//   stale, whatever its age;
+// - `archived` (since its own date: source_archived_since(), JHU's 2023-03-10, else its dataset's
+//   archived_since) when it is archived upstream: never stale, whatever its age;
 // - `stale` since changed_at + the allowance when more than the allowance has passed since its
 //   content last changed. The allowance, in days, is `[freshness] daily_stale_after_days`
 //   (default 2) for a daily dataset, `[freshness] weekly_stale_after_days` (default 9) for a
@@ -51,12 +51,21 @@ SourceFreshness source_freshness(const SourceState& state, const std::vector<Dat
                                  const FreshnessOptions& options,
                                  std::chrono::system_clock::time_point now);
 
-// Every source's state as JSON, sorted by (name, url): [{"name", "dataset", "url", "state",
-// "since", "changed_at", "text"}].
+// A source's states are kept by URL. Of the URLs of one source (its name: "who", "nyt"), those
+// saved by the newest run (SourceState::run_id) are the ones it is loaded from now, and their
+// states are the source's. The others (an old URL, such as the WHO's before it moved) are kept
+// but `superseded`: never stale, never the source's state. Whether `state` is one of those.
+bool superseded(const SourceState& state, const std::map<std::string, SourceState>& states);
+
+// The sources' states as JSON, sorted by (name, url): [{"name", "dataset", "url", "state",
+// "since", "changed_at", "text"}]: the current ones only (the run summary, /api/v1/summary, the
+// dashboard), or with `include_superseded` every URL kept, the superseded ones with state
+// "superseded" and text "superseded (last read by run N)" (history --sources).
 nlohmann::json sources_freshness_json(const std::map<std::string, SourceState>& states,
                                       const std::vector<Dataset>& registry,
                                       const FreshnessOptions& options,
-                                      std::chrono::system_clock::time_point now);
+                                      std::chrono::system_clock::time_point now,
+                                      bool include_superseded = false);
 
 // Parses an RFC 3339 UTC timestamp as format_timestamp() writes it ("2026-12-07T00:10:00.000Z",
 // fractions optional); false when it is not one.

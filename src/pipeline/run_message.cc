@@ -133,7 +133,12 @@ Message compose(const RunSummary& s, const std::string& dashboard_url) {
   for (const std::string& sum : summaries) what += (what.empty() ? "" : "; ") + sum;
   m.subject = "covid-etl: " + what + (s.last_date.empty() ? "" : " (up to " + s.last_date + ")");
   m.body = run + ": " + what + ".\n";
-  if (!s.first_date.empty()) {
+  if (s.date_ranges.size() > 1) {  // each dataset's own: their dates are not the same
+    std::string ranges;
+    for (const auto& [dataset, r] : s.date_ranges)
+      ranges += (ranges.empty() ? "" : "; ") + dataset + " from " + r.first + " to " + r.second;
+    m.body += "The series run: " + ranges + ".\n";
+  } else if (!s.first_date.empty()) {
     m.body += "The series runs from " + s.first_date + " to " + s.last_date + ".\n";
   }
   m.body += "\n" + row("date", "cases", "deaths", "recovered", "");

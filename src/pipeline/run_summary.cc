@@ -1,10 +1,12 @@
 #include "pipeline/run_summary.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <set>
 
 #include "common/secrets.h"
 #include "extract/http_client.h"
+#include "pipeline/datasets.h"
 #include "transform/location.h"
 
 namespace covid {
@@ -127,6 +129,10 @@ nlohmann::json to_json(const RunSummary& s) {
                                                 : nlohmann::json();
   j["first_date"] = or_null(s.first_date);
   j["last_date"] = or_null(s.last_date);
+  nlohmann::json ranges = nlohmann::json::object();
+  for (const auto& [dataset, r] : s.date_ranges)
+    ranges[dataset] = {{"first_date", r.first}, {"last_date", r.second}};
+  j["date_ranges"] = std::move(ranges);
   j["duration_ms"] = s.duration_ms;
   j["sources"] = sources_to_json(s.sources);
   nlohmann::json levels = nlohmann::json::object();
@@ -172,7 +178,10 @@ std::string to_text(const RunSummary& s) {
     if (r.attempts > 1) out += ", " + std::to_string(r.attempts) + " attempts";
     out += "\n";
   }
-  if (!s.first_date.empty()) {
+  if (s.date_ranges.size() > 1) {
+    for (const auto& [dataset, r] : s.date_ranges)
+      out += "  series    " + dataset + " " + r.first + " .. " + r.second + "\n";
+  } else if (!s.first_date.empty()) {
     out += "  series    " + s.first_date + " .. " + s.last_date + "\n";
   }
   if (s.status != RunStatus::kFailed || s.failed_stage == "publish") {
@@ -263,12 +272,19 @@ std::string unreachable_hint(const RunSummary& s) {
     unreachable = unreachable || (http && r.http_status == 0 && !r.not_modified);
   }
   if (!unreachable) return "";
+  std::vector<std::string> names = s.datasets;
+  if (names.empty()) names = {"national", "states"};
+  std::string flags, files;
+  for (const Dataset& d : datasets()) {
+    if (std::find(names.begin(), names.end(), d.name) == names.end()) continue;
+    flags += std::string(" ") + d.local_flags;
+    files += std::string(files.empty() ? "" : ", ") + d.local_files;
+  }
   return "  hint      a source could not be reached. To run from local copies of the files "
          "instead:\n"
-         "              covid-etl run --nyt FILE --jhu FILE --states FILE\n"
-         "            (the NYT's us.csv and us-states.csv, JHU's "
-         "time-series-19-covid-combined.csv; with make: make run RUN_ARGS=\"--nyt FILE --jhu "
-         "FILE --states FILE\")\n";
+         "              covid-etl run" +
+         flags + "\n            (" + files + "; with make: make run RUN_ARGS=\"" + flags.substr(1) +
+         "\")\n";
 }
 
 }  // namespace covid

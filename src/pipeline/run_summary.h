@@ -45,10 +45,16 @@ struct RunSummary {
   Status failure;  // ok unless status is kFailed
   RunCounts counts;
   Diagnostics diagnostics;
-  std::string first_date, last_date;
+  std::string first_date, last_date;  // of every dataset's series together
+  // Each dataset's first and last date, by dataset ("national", "world"): the datasets' series
+  // need not cover the same dates (the NYT's end in 2023, the WHO's go on).
+  std::map<std::string, std::pair<std::string, std::string>> date_ranges;
   std::string started_at;
   int64_t duration_ms = 0;
   std::vector<SourceReport> sources;
+  // The datasets the run loads (pipeline/datasets.h names), in the registry's order: the
+  // unreachable-source hint names their local-file flags.
+  std::vector<std::string> datasets;
   ChangeSet changes;
   std::map<std::string, LevelCounts> levels;  // by level: "nation", "state"
   std::optional<FlushReport> notifications;   // what delivery achieved after the run
@@ -84,7 +90,8 @@ nlohmann::json redact_source_urls(nlohmann::json sources);
 std::string to_text(const RunSummary& s);
 // For a run that failed because a source over http(s) gave no answer at all (a name that does
 // not resolve, a connection refused or timed out: no HTTP status), what to do: the command that
-// runs from local files instead. "" for any other run. to_text ends with it.
+// runs from local files instead, with the flags of the datasets it loads (RunSummary::datasets;
+// none known: the national series' and the states'). "" for any other run. to_text ends with it.
 std::string unreachable_hint(const RunSummary& s);
 
 }  // namespace covid

@@ -64,7 +64,7 @@ std::shared_ptr<const Representation> page_with_first_chart(
     if (view->location != kNation) {
       auto index = cache.locations(*snap);
       const Location* l = index.ok() ? (*index)->find(view->location) : nullptr;
-      if (l != nullptr) write_page_location(body, location_label(*l), location_source(*l));
+      if (l != nullptr) write_page_location(body, (*index)->label(*l), location_source(*l));
     }
     return Representation::make(plain->content_type, std::move(body), "no-cache", 6);
   });

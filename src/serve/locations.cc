@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <tuple>
 
 #include "common/suggest.h"
@@ -71,11 +72,27 @@ LocationIndex::LocationIndex(std::vector<Location> locations,
   label_.reserve(all_.size());
   name_.reserve(all_.size());
   id_.reserve(all_.size());
+  shown_.reserve(all_.size());
+  std::set<std::string> others;  // the folded labels of the locations that are not countries
   for (const Location& l : all_) {
     label_.push_back(fold(location_label(l)));
     name_.push_back(fold(l.name));
     id_.push_back(fold(l.id));
+    if (l.type != "country") others.insert(label_.back());
   }
+  for (size_t i = 0; i < all_.size(); ++i) {
+    const Location& l = all_[i];
+    const Dataset* d = dataset_at_level(l.type);
+    bool collides = l.type == "country" && others.contains(label_[i]) && d != nullptr &&
+                    d->source_short != nullptr;
+    shown_.push_back(collides ? location_label(l) + " (" + d->source_short + ")"
+                              : location_label(l));
+  }
+}
+
+std::string LocationIndex::label(const Location& l) const {
+  const Location* found = find(l.id);
+  return found != nullptr ? shown_[size_t(found - all_.data())] : location_label(l);
 }
 
 const Location* LocationIndex::find(std::string_view id) const {
@@ -151,7 +168,7 @@ LocationIndex::Resolved LocationIndex::resolve(std::string_view text) const {
   const std::string q = fold(t);
   std::vector<const Location*> labels, names;
   for (size_t i = 0; i < all_.size(); ++i) {
-    if (id_[i] == q || label_[i] == q) labels.push_back(&all_[i]);
+    if (id_[i] == q || label_[i] == q || fold(shown_[i]) == q) labels.push_back(&all_[i]);
     if (name_[i] == q) names.push_back(&all_[i]);
   }
   const std::vector<const Location*>& same = labels.empty() ? names : labels;
@@ -180,9 +197,13 @@ LocationIndex::Resolved LocationIndex::resolve(std::string_view text) const {
 }
 
 std::string unresolved_message(std::string_view text, const LocationIndex::Resolved& r) {
+  std::set<std::string> sources;
+  for (const Location* l : r.closest) sources.insert(location_source(*l));
   std::string list;
   for (const Location* l : r.closest) {
-    list += (list.empty() ? "" : "; ") + location_label(*l) + " (" + l->id + ")";
+    std::string source = sources.size() > 1 ? location_source(*l) : "";
+    list += (list.empty() ? "" : "; ") + location_label(*l) + " (" + l->id +
+            (source.empty() ? "" : ", " + source) + ")";
   }
   std::string shown(text.substr(0, 64));
   if (r.ambiguous) {
@@ -201,7 +222,7 @@ std::string locations_json(const LocationIndex& index, const LocationSearch& sea
                     {"name", l.name},
                     {"state", text_or_null(l.state)},
                     {"fips", text_or_null(l.fips)},
-                    {"label", location_label(l)},
+                    {"label", index.label(l)},
                     {"source", text_or_null(location_source(l))}});
     auto population = index.population(l.id);
     list.back()["population"] = population ? json(*population) : json();

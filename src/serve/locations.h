@@ -37,6 +37,12 @@ class LocationIndex {
 
   const Location* find(std::string_view id) const;  // nullptr: not a known location
   const std::vector<Location>& all() const { return all_; }
+  // A location's label as shown (the API's `label`, the page's picker and headings): its
+  // location_label(), followed by its source's short name ("United States (WHO)") for a country
+  // whose label a location of another level has too (the NYT's national `US` is "United States",
+  // and so is the WHO's `USA`; the NYT's state Georgia and the WHO's country). A location not in
+  // the index: its location_label().
+  std::string label(const Location& l) const;
 
   // A location as a person names it (export --location, /api/v1/series?location=): its id, ASCII
   // case ignored ("06", "us", "fra"); a state's FIPS code without its leading zero ("6", as the
@@ -61,10 +67,13 @@ class LocationIndex {
   std::vector<Location> all_;  // by id
   std::map<std::string, int64_t, std::less<>> populations_;
   std::vector<std::string> label_, name_, id_;  // folded (lower-case) label, name and id, by index
+  std::vector<std::string> shown_;              // label(), by index
 };
 
 // The message for a name resolve() did not take: "unknown location 'X'; the closest: California
-// (06), ..." or "'X' names several locations: ...; give the id or \"Name, State\"".
+// (06), ..." or "'X' names several locations: ...; give the id or \"Name, State\"". Where the
+// candidates come from more than one source, each says its own: "United States (US, The New York
+// Times, Johns Hopkins University); United States (USA, World Health Organization)".
 std::string unresolved_message(std::string_view text, const LocationIndex::Resolved& r);
 
 // A state's FIPS code without its leading zero ("6" -> "06") or a county's ("6037" -> "06037");

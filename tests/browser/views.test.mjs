@@ -129,6 +129,19 @@ await check('a county and a country are whole views too', async () => {
   assert.match(await page.textContent('#s-cases-new'), / that day · 7-day avg /);
 });
 
+await check('the WHO\'s United States says its source beside the NYT\'s: the picker, the title', async () => {
+  await open('', 'US');
+  await page.fill('#place-search', 'United States');
+  await page.waitForFunction(() => !document.getElementById('place-options').hidden, null, { timeout: 10_000 });
+  const names = await page.$$eval('#place-options li > span:first-child', (spans) => spans.map((s) => s.textContent));
+  assert.ok(names.includes('United States'), names.join(' | '));
+  assert.ok(names.includes('United States (WHO)'), names.join(' | '));
+  await open('?loc=USA', 'USA');
+  assert.equal(await page.title(), 'COVID-19 in United States (WHO) · covid-etl');
+  assert.equal(await page.textContent('#title'), 'COVID-19 in United States (WHO)');
+  await page.fill('#place-search', '');
+});
+
 await check('the server draws each view\'s first chart into the page: the view app.js shows, the API\'s values, replaced by uPlot\'s', async () => {
   const county = (await api('locations?type=county&q=06')).locations.find((l) => /^\d{5}$/.test(l.id));
   const nojs = await context.browser().newContext({ javaScriptEnabled: false, viewport: page.viewportSize() });
@@ -439,9 +452,12 @@ await check('the sources are named and linked with their licences and freshness'
   assert.match(items[1].text, /Johns Hopkins.*CC BY 4\.0/);
   assert.match(items[2].text, /World Health Organization.*terms/);
   const sources = (await api('summary')).sources;
-  const nyt = sources.find((x) => x.dataset === 'national');
-  assert.equal(items[0].badge, nyt.text);  // archived since 2023-03-23
-  assert.match(items[0].badge, /archived/);
+  const nyt = sources.find((x) => x.name === 'nyt');
+  assert.equal(items[0].badge, nyt.text);
+  assert.equal(items[0].badge, 'archived since 2023-03-23');
+  // JHU's own date (its last), not the national dataset's, though its recoveries are part of it.
+  assert.equal(sources.find((x) => x.name === 'jhu').text, 'archived since 2023-03-10');
+  assert.equal(items[1].badge, 'archived since 2023-03-10');
 });
 
 await check('screenshot of the default view (the nation)', async () => {

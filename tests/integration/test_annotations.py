@@ -6,6 +6,7 @@ computed in Python from ../shared/data/nyt/us-states.csv and anomalies.csv, neve
 import bisect
 import csv
 import datetime
+import json
 import os
 import unittest
 
@@ -15,6 +16,7 @@ from test_serve import Server
 
 ANOMALIES = os.path.join(SHARED, "nyt", "anomalies.csv")
 STATES = os.path.join(SHARED, "nyt", "us-states.csv")
+POPULATION = os.path.join(SHARED, "jhu", "UID_ISO_FIPS_LookUp_Table.csv")
 
 
 def anomalies(path=ANOMALIES):
@@ -229,7 +231,7 @@ class AnnotatedAverages(unittest.TestCase):
             for d, c in sorted(cls.county.items()):
                 f.write(f"{d},Harris,Texas,48201,{c},{c // 100}\n")
         code, s, err = run_json(cls.db, NYT, JHU, "--states", STATES, "--counties", counties,
-                                "--anomalies", ANOMALIES)
+                                "--anomalies", ANOMALIES, "--population", POPULATION)
         if code != 0:
             raise AssertionError(err)
         cls.rows = anomalies()
@@ -300,6 +302,35 @@ class AnnotatedAverages(unittest.TestCase):
         # omission.
         i = s["date"].index("2022-01-16")
         self.assertNotEqual(s["new_cases_avg7"][i], s["new_cases_avg7_raw"][i])
+
+    def test_export_per_100k_has_the_apis_averages(self):
+        """export --per-100k and /api/v1/export.csv give the API's 7-day averages per 100k (the
+        notes applied, the days before the range averaged): Texas around its backlog of
+        2022-01-14, where the plain average differs."""
+        first, last = "2022-01-10", "2022-01-20"
+        s = self.series("48", first, last)
+        want = [(d, "%.2f" % c, "%.2f" % dd) for d, c, dd in zip(
+            s["date"], s["new_cases_avg7_per_100k"], s["new_deaths_avg7_per_100k"])]
+        self.assertEqual(len(want), 11)
+        # The backlog is what the plain average would differ by on 2022-01-14.
+        i = s["date"].index("2022-01-14")
+        self.assertNotEqual(s["new_cases_avg7"][i], s["new_cases_avg7_raw"][i])
+        p = etl.cli("export", "--db", self.db, "--location", "48", "--per-100k", "--from", first,
+                    "--to", last)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rows = list(csv.DictReader(p.stdout.splitlines()))
+        got = [(r["date"], "%.2f" % float(r["new_cases_avg7_per_100k"]),
+                "%.2f" % float(r["new_deaths_avg7_per_100k"])) for r in rows]
+        self.assertEqual(got, want)
+        code, _, body = self.server.request(f"/api/v1/export.csv?location=48&from={first}&to={last}"
+                                            "&per_100k=true")
+        self.assertEqual(code, 200)
+        self.assertEqual(p.stdout, body.decode())
+        p = etl.cli("export", "--db", self.db, "--location", "48", "--per-100k", "--format", "json",
+                    "--from", first, "--to", last)
+        self.assertEqual([(r["date"], "%.2f" % r["new_cases_avg7_per_100k"],
+                           "%.2f" % r["new_deaths_avg7_per_100k"]) for r in json.loads(p.stdout)],
+                         want)
 
     def test_states_table_uses_the_same_averages(self):
         table = self.server.get_json("/api/v1/states")

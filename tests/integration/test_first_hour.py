@@ -20,7 +20,8 @@ from etl import BIN, JHU, NYT, SHARED, TempDirTest, cli, export
 from test_serve import Server
 
 STATES = os.path.join(SHARED, "nyt", "us-states.csv")
-LOCAL_COMMAND = "covid-etl run --nyt FILE --jhu FILE --states FILE"
+# The national series alone (--nyt not the default: no states, populations, notes or WHO series).
+LOCAL_COMMAND = "covid-etl run --nyt FILE --jhu FILE\n"
 
 
 class Messages(TempDirTest):
@@ -38,13 +39,25 @@ class Messages(TempDirTest):
         self.assertEqual(p.returncode, 3, p.stderr)
         self.assertIn("FAILED at extract", p.stderr)
         self.assertIn("  hint      a source could not be reached. To run from local copies of the "
-                      "files instead:\n              " + LOCAL_COMMAND + "\n", p.stderr)
+                      "files instead:\n              " + LOCAL_COMMAND, p.stderr)
         # With --json the summary stays one JSON object on stdout; the hint goes to stderr.
         p = cli("run", "--json", "--config", conf, "--db", self.db, "--nyt",
                 "http://127.0.0.1:1/us.csv", "--jhu", JHU)
         self.assertEqual(p.returncode, 3)
         self.assertEqual(json.loads(p.stdout)["status"], "failed")
         self.assertIn(LOCAL_COMMAND, p.stderr)
+
+    def test_the_hint_names_the_flags_of_the_datasets_loaded(self):
+        # The national series off, the world on: its unreachable WHO URL gets a hint naming --who
+        # (and --states, on too), never the national series' --nyt and --jhu.
+        conf = self.config("[extract]\nretries = 0\n[datasets]\nnational = false\nworld = true\n"
+                           "[sources]\nwho = \"http://127.0.0.1:1/who.csv\"\n")
+        p = cli("run", "--config", conf, "--db", self.db, "--states", STATES)
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertIn("              covid-etl run --states FILE --who FILE\n", p.stderr)
+        self.assertIn("the WHO's WHO-COVID-19-global-data.csv", p.stderr)
+        self.assertNotIn("--nyt", p.stderr)
+        self.assertNotIn("--jhu", p.stderr)
 
     def test_no_hint_for_a_local_file_that_is_missing(self):
         p = cli("run", "--db", self.db, "--nyt", self.path("nope.csv"), "--jhu", JHU)

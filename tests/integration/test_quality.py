@@ -73,7 +73,8 @@ class Quality(TempDirTest):
         states = json.loads(p.stdout)
         self.assertEqual([(s["name"], s["dataset"], s["state"], s["since"], s["text"])
                           for s in states],
-                         [("jhu", "national", "archived", "2023-03-23", "archived since 2023-03-23"),
+                         # JHU's own date (its US series' last), not the national dataset's.
+                         [("jhu", "national", "archived", "2023-03-10", "archived since 2023-03-10"),
                           ("nyt", "national", "archived", "2023-03-23", "archived since 2023-03-23")])
         self.assertEqual([s["url"] for s in states], [jhu, nyt])
         p = cli("history", "--sources", "--db", self.db)
@@ -107,6 +108,44 @@ class Quality(TempDirTest):
         p = cli("history", "--sources", "--json", "--config", config, "--db", self.db)
         self.assertEqual([(s["name"], s["state"]) for s in json.loads(p.stdout)],
                          [("who", "stale")])
+
+    def test_a_source_moved_to_a_new_url_has_the_new_urls_state(self):
+        """The WHO's file loaded from three paths in turn (as its URL moved), the two old ones
+        last changed long ago: the source's state (the run summary, /api/v1/summary, which the
+        dashboard's badge reads) is the current path's, fresh; history --sources keeps every
+        path, the old ones superseded, not stale."""
+        config = self.write("c.toml", "[datasets]\nnational = false\nstates = false\n"
+                                      "[freshness]\nweekly_stale_after_days = 3\n")
+        body = ("Date_reported,Country_code,Country,WHO_region,New_cases,Cumulative_cases,"
+                "New_deaths,Cumulative_deaths\n2021-01-03,NA,Namibia,AFRO,1,1,0,0\n"
+                "2021-01-10,NA,Namibia,AFRO,1,2,0,0\n")
+        paths = [self.write(name, body) for name in ("who-1.csv", "who-2.csv", "who-3.csv")]
+        for path in paths:
+            p = cli("run", "--config", config, "--db", self.db, "--who", path)
+            self.assertEqual(p.returncode, 0, p.stderr)
+        long_ago = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=30)
+        self.sql_write("UPDATE source_state SET changed_at = '%s' WHERE url != '%s'"
+                       % (long_ago.strftime("%Y-%m-%dT%H:%M:%S.000Z"), paths[2]))
+        p = cli("run", "--json", "--config", config, "--db", self.db, "--who", paths[2])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        summary = json.loads(p.stdout)
+        self.assertEqual([(s["url"], s["text"]) for s in summary["source_states"]],
+                         [(paths[2], "fresh")])
+        self.assertEqual(summary.get("stale_sources", []), [])
+        from test_serve import Server
+        server = Server(self.db, "--config", config)
+        self.addCleanup(server.kill)
+        self.assertEqual([(s["name"], s["url"], s["state"]) for s in
+                          server.get_json("/api/v1/summary")["sources"]],
+                         [("who", paths[2], "fresh")])
+        p = cli("history", "--sources", "--json", "--config", config, "--db", self.db)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual([(s["url"], s["state"], s["text"]) for s in json.loads(p.stdout)],
+                         [(paths[0], "superseded", "superseded (last read by run 1)"),
+                          (paths[1], "superseded", "superseded (last read by run 2)"),
+                          (paths[2], "fresh", "fresh")])
+        p = cli("history", "--sources", "--config", config, "--db", self.db)
+        self.assertNotIn("stale", p.stdout)
 
 
 if __name__ == "__main__":

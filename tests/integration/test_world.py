@@ -101,10 +101,12 @@ class WorldReplay(WorldTest):
 
         # The weekly copy: refused (another cadence), the database unchanged.
         before = self.sql("SELECT count(*), sum(cases), sum(deaths) FROM observations")
-        # (79,200 weekly rows where 97,407 daily ones were: far fewer, so --accept-shrink.)
-        code, s, err = self.run_world(WEEKLY, "--accept-shrink")
+        # (79,200 weekly rows where 97,407 daily ones were: far fewer, but the cadence is what is
+        # told, without --accept-shrink: its advice, --replace-dataset, is the way on.)
+        code, s, err = self.run_world(WEEKLY)
         self.assertEqual(code, 2, err)
         self.assertIn("--replace-dataset world", s["message"])
+        self.assertNotIn("shrank", json.dumps(s))
         self.assertIn("weekly", s["message"])
         self.assertEqual(self.sql("SELECT count(*), sum(cases), sum(deaths) FROM observations"),
                          before)
@@ -301,6 +303,65 @@ class WorldQuirks(WorldTest):
         self.assertEqual(s["levels"]["country"]["replaced"], 6)
         self.assertNotIn("shrank", json.dumps(s))
 
+    def test_another_cadence_is_told_before_shrinking(self):
+        """A weekly file after daily ones (far fewer rows) is refused for its cadence, with the
+        advice to --replace-dataset, not as a source that shrank; and a daily one after weekly
+        ones (more rows) is refused the same way. Exit 2 and nothing changed each time."""
+        daily = self.file("daily.csv", self.GOOD)
+        weekly = self.file("weekly.csv", ['2021-01-01,NA,Namibia,AFRO,0,0,0,0',
+                                          '2021-01-08,NA,Namibia,AFRO,3,3,1,1'])
+        for first, second, words in ((daily, weekly, "are weekly (7 days between dates) but the "
+                                      "database holds daily ones"),
+                                     (weekly, daily, "are daily (1 day between dates) but the "
+                                      "database holds weekly ones")):
+            self.db = self.path(os.path.basename(first) + ".db")
+            code, _, err = self.run_world(first)
+            self.assertEqual(code, 0, err)
+            before = self.sql("SELECT location, date, cases, deaths FROM observations")
+            code, s, err = self.run_world(second)
+            self.assertEqual(code, 2, err)
+            self.assertIn("world: the source's series " + words, s["message"])
+            self.assertIn("run again with --replace-dataset world", s["message"])
+            self.assertNotIn("shrank", json.dumps(s))
+            self.assertNotIn("--accept-shrink", err)
+            self.assertIn("--replace-dataset world", err)  # the text summary says it too
+            self.assertEqual(self.sql("SELECT location, date, cases, deaths FROM observations"),
+                             before)
+
+    def test_the_nyts_and_the_whos_united_states_say_their_source(self):
+        """The NYT's national US and the WHO's USA, both "United States": the API labels the
+        WHO's "United States (WHO)", export --location "United States" names both with their
+        source, and each label names its own."""
+        nyt = self.write("us.csv", "date,cases,deaths\n2021-01-01,5,1\n2021-01-02,7,1\n")
+        jhu = self.write("jhu.csv", "Date,Country/Region,Province/State,Confirmed,Recovered,"
+                                    "Deaths\n2021-01-01,US,,5,0,1\n")
+        who = self.file("who.csv", ['2021-01-01,US,United States of America,AMRO,5,5,1,1',
+                                    '2021-01-02,US,United States of America,AMRO,2,7,0,1',
+                                    '2021-01-01,FR,France,EURO,1,1,0,0'])
+        config = self.write("both.toml", "[datasets]\nstates = false\npopulations = false\n"
+                                         "annotations = false\n")
+        p = cli("run", "--config", config, "--db", self.db, "--nyt", nyt, "--jhu", jhu,
+                "--who", who)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = cli("export", "--db", self.db, "--location", "United States")
+        self.assertEqual(p.returncode, 64, p.stderr)
+        self.assertIn("'United States' names several locations: United States (US, The New York "
+                      "Times, Johns Hopkins University); United States (USA, World Health "
+                      "Organization)", p.stderr)
+        self.assertEqual(export(self.db, "--location", "United States (WHO)").splitlines()[-1],
+                         "2021-01-02,7,1,")
+        from test_serve import Server
+        server = Server(self.db)
+        self.addCleanup(server.kill)
+        found = server.get_json("/api/v1/locations?q=United%20States")["locations"]
+        self.assertEqual(sorted((l["id"], l["label"], l["source"]) for l in found),
+                         [("US", "United States", "The New York Times, Johns Hopkins University"),
+                          ("USA", "United States (WHO)", "World Health Organization")])
+        france = server.get_json("/api/v1/locations?q=France")["locations"]
+        self.assertEqual([l["label"] for l in france], ["France"])  # no other France
+        page = server.request("/?loc=USA")[2].decode()
+        self.assertIn("United States (WHO)", page)
+
     def test_turkey_and_turkiye_are_one_series(self):
         a = self.file("a.csv", ['2021-01-01,TR,Turkey,EURO,1,1,0,0'])
         b = self.file("b.csv", ['2021-01-01,TR,Turkey,EURO,1,1,0,0',
@@ -363,9 +424,10 @@ class SameWorld:
         self.assertEqual(b["levels"]["country"]["updated"], len(revised))
         self.assert_same_exports()
 
-        (code, a, _), (_, b, _) = self.both(weekly, "--accept-shrink")
+        (code, a, _), (_, b, _) = self.both(weekly)  # the cadence told, not the shrinking
         self.assertEqual(code, 2)
         self.assertIn("--replace-dataset world", b["message"])
+        self.assertNotIn("shrank", json.dumps(b))
         self.assert_same_exports()  # unchanged on both
 
         # (No --accept-shrink: a dataset being replaced is not compared for shrinking.)

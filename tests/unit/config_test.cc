@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "pipeline/datasets.h"
 
@@ -107,6 +108,62 @@ lock_timeout_ms = 1234
             "db=/var/lib/covid/covid.db nyt=https://example.org/us.csv jhu=file:///data/jhu.csv "
             "join=inner connect=1500 timeout=60000 max_bytes=1048576 retries=5 backoff=250 "
             "backoff_max=4000 lock=1234");
+}
+
+// The WHO's series is on by default only when the national source is the upstream one; a `who`
+// source or [datasets] world = true turns it on, world = false or national = false (without
+// one) off.
+TEST(WhoUrl, OnByDefaultOnlyWithTheUpstreamNationalSource) {
+  Config c;
+  EXPECT_EQ(who_url(c), kDefaultWhoUrl);
+  c.nyt_url = "us.csv";  // a national source of the user's own
+  EXPECT_EQ(who_url(c), "");
+  c.world = true;
+  EXPECT_EQ(who_url(c), kDefaultWhoUrl);
+  c.who_url = "who.csv";
+  EXPECT_EQ(who_url(c), "who.csv");
+  c.world = false;
+  EXPECT_EQ(who_url(c), "");
+  Config off;
+  off.national = false;
+  EXPECT_EQ(who_url(off), "");
+  off.who_url = "who.csv";
+  EXPECT_EQ(who_url(off), "who.csv");
+  Config given;
+  given.nyt_url = "us.csv";
+  given.who_url = "who.csv";
+  EXPECT_EQ(who_url(given), "who.csv");
+}
+
+// [sources] who and population, [quality] outlier_threshold: read, and taking effect (the world
+// and populations datasets on with those files, even with a local national source).
+TEST_F(ConfigFile, SourcesWhoPopulationAndOutlierThreshold) {
+  Config base;
+  base.nyt_url = "us.csv";  // alone, it would turn the world and populations off
+  Result<Config> r = load(
+      "[sources]\nwho = \"who.csv\"\npopulation = \"lookup.csv\"\n"
+      "[quality]\noutlier_threshold = 4.5\n",
+      base);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->who_url, "who.csv");
+  EXPECT_EQ(who_url(*r), "who.csv");
+  EXPECT_EQ(r->population_url, "lookup.csv");
+  EXPECT_EQ(population_url(*r), "lookup.csv");
+  EXPECT_EQ(r->outlier_threshold, 4.5);
+  std::vector<std::string> on;
+  for (const Dataset& d : datasets()) {
+    if (d.enabled(*r)) on.push_back(d.name);
+  }
+  EXPECT_EQ(on, (std::vector<std::string>{"national", "world", "populations"}));
+  Result<Config> none = load("", base);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(who_url(*none), "");
+  EXPECT_EQ(population_url(*none), "");
+  EXPECT_EQ(none->outlier_threshold, 10);
+  Result<Config> bad = load("[quality]\noutlier_threshold = 0\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("'quality.outlier_threshold' must be a number above 0"),
+            std::string::npos);
 }
 
 TEST_F(ConfigFile, AbsentKeysKeepTheBase) {

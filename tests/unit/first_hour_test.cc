@@ -121,6 +121,20 @@ TEST(UnreachableHint, OnlyForASourceOverHttpThatGaveNoAnswer) {
   const std::string hint = unreachable_hint(s);
   EXPECT_NE(hint.find("covid-etl run --nyt FILE --jhu FILE --states FILE"), std::string::npos);
   EXPECT_NE(to_text(s).find(hint), std::string::npos);
+  // The flags are those of the datasets the run loads (pipeline/datasets.h).
+  s.datasets = {"national", "states", "world", "populations", "annotations"};
+  EXPECT_NE(unreachable_hint(s).find("covid-etl run --nyt FILE --jhu FILE --states FILE --who FILE "
+                                     "--population FILE --anomalies FILE\n"),
+            std::string::npos);
+  s.datasets = {"states", "world"};  // [datasets] national = false, the WHO's URL unreachable
+  EXPECT_NE(unreachable_hint(s).find("covid-etl run --states FILE --who FILE\n"),
+            std::string::npos);
+  EXPECT_NE(unreachable_hint(s).find("(the NYT's us-states.csv, the WHO's "
+                                     "WHO-COVID-19-global-data.csv; with make: make run "
+                                     "RUN_ARGS=\"--states FILE --who FILE\")"),
+            std::string::npos);
+  EXPECT_EQ(unreachable_hint(s).find("--nyt"), std::string::npos);
+  s.datasets = {};
   s.sources[0].http_status = 404;  // an answer: the URL is wrong, not the network
   EXPECT_EQ(unreachable_hint(s), "");
   s.sources[0] = r;
@@ -167,6 +181,28 @@ TEST(LocationsByName, IdsNamesLabelsAndFipsWithoutZero) {
   EXPECT_EQ(resolved(index, "New York"), "36");        // the label, before the county's name
   EXPECT_EQ(resolved(index, "New York, New York"), "36061");
   EXPECT_EQ(resolved(index, "Washington, Oregon"), "41067");
+}
+
+// The NYT's national US and the WHO's USA are both "United States"; the NYT's state Georgia and
+// the WHO's country too: the WHO's are labelled with their source, and a name both have says
+// each one's source.
+TEST(LocationsByName, NamesOfTwoSourcesSayTheirSource) {
+  std::vector<Location> list = places();
+  list.push_back({"USA", "country", "United States", "", ""});
+  list.push_back({"13", "state", "Georgia", "", "13"});
+  list.push_back({"GEO", "country", "Georgia", "", ""});
+  serve::LocationIndex index(list);
+  EXPECT_EQ(index.label(*index.find("USA")), "United States (WHO)");
+  EXPECT_EQ(index.label(*index.find("GEO")), "Georgia (WHO)");
+  EXPECT_EQ(index.label(*index.find("US")), "United States");
+  EXPECT_EQ(index.label(*index.find("13")), "Georgia");
+  EXPECT_EQ(index.label(*index.find("FRA")), "France");  // no other France
+  EXPECT_EQ(resolved(index, "United States"),
+            "(none) 'United States' names several locations: United States (US, The New York "
+            "Times, Johns Hopkins University); United States (USA, World Health Organization); "
+            "give the id or \"Name, State\"");
+  EXPECT_EQ(resolved(index, "united states (who)"), "USA");
+  EXPECT_EQ(resolved(index, "Georgia (WHO)"), "GEO");
 }
 
 TEST(LocationsByName, AmbiguousAndUnknownListTheClosest) {

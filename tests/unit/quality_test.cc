@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <random>
 #include <string>
@@ -346,6 +347,22 @@ class SettableClock final : public Clock {
 };
 
 // Runs of the national dataset on a real SQLite file, from local files, at the clock's time.
+// Each source's archived date is its own: JHU stopped on 2023-03-10, the NYT (and so the national
+// dataset) on 2023-03-23.
+TEST(Freshness, EachSourceIsArchivedSinceItsOwnDate) {
+  SourceState st;
+  st.dataset = "national";
+  st.changed_at = "2023-01-01T00:00:00.000Z";
+  auto text = [&](const std::string& name) {
+    st.name = name;
+    return source_freshness(st, datasets(), {}, at(2026, 12, 7)).text();
+  };
+  EXPECT_EQ(text("jhu"), "archived since 2023-03-10");
+  EXPECT_EQ(text("nyt"), "archived since 2023-03-23");
+  st.dataset = "populations";
+  EXPECT_EQ(text("population"), "archived since 2023-03-10");
+}
+
 class QualityRun : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -362,7 +379,7 @@ class QualityRun : public ::testing::Test {
                                        "Deaths\n2020-01-22,US,,1,0,0\n";
     // The national dataset as if it were still published daily (the registry's is archived).
     living_ = datasets();
-    for (Dataset& d : living_) d.archived_since = nullptr;
+    for (Dataset& d : living_) d.archived_since = d.early_source = nullptr;
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
@@ -471,6 +488,102 @@ TEST_F(QualityRun, StaleToldOncePerStalePeriod) {
   EXPECT_EQ(s.stale[0].name, "nyt");
   EXPECT_EQ(s.stale[0].since, "2022-06-10");
   EXPECT_EQ(told(), 2u);
+}
+
+// [quality] outlier_threshold from a configuration file takes effect in a run: a jump scored
+// 4,900 warns by the default threshold (10), not by one of 5,000.
+TEST_F(QualityRun, OutlierThresholdFromTheConfigFile) {
+  std::string text = "date,cases,deaths\n";
+  int64_t cases = 0;
+  for (int d = 0; d < 20; ++d) {
+    cases += d == 19 ? 5000 : 100;
+    char line[64];
+    std::snprintf(line, sizeof line, "2020-04-%02d,%lld,0\n", d + 1, (long long)cases);
+    text += line;
+  }
+  write(text);
+  RunSummary s = run();
+  ASSERT_EQ(s.status, RunStatus::kOk) << s.failure.message();
+  EXPECT_EQ(s.quality.total(), 1u);
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(config_.db + suffix);
+  std::ofstream(dir_ / "c.toml") << "[quality]\noutlier_threshold = 5000\n";
+  auto loaded = load_config_file((dir_ / "c.toml").string(), config_);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  config_ = *loaded;
+  s = run();
+  ASSERT_EQ(s.status, RunStatus::kOk) << s.failure.message();
+  EXPECT_EQ(s.quality.total(), 0u);
+}
+
+// A run of the national series and the WHO's: each dataset's dates, not one range mixing the
+// NYT's first date with the WHO's last.
+TEST_F(QualityRun, EachDatasetsDatesInTheSummaryAndTheNotification) {
+  write("date,cases,deaths\n2020-01-21,1,0\n2020-01-22,2,0\n");
+  std::ofstream(dir_ / "who.csv") << "Date_reported,Country_code,Country,WHO_region,New_cases,"
+                                     "Cumulative_cases,New_deaths,Cumulative_deaths\n"
+                                     "2026-04-19,FR,France,EURO,1,1,0,0\n"
+                                     "2026-04-26,FR,France,EURO,1,2,0,0\n";
+  config_.who_url = (dir_ / "who.csv").string();
+  clock_.now_ = at(2026, 5, 1);  // the WHO's dates are not in the future
+  RunSummary s = run();
+  ASSERT_EQ(s.status, RunStatus::kOk) << s.failure.message();
+  using Range = std::pair<std::string, std::string>;
+  EXPECT_EQ(s.date_ranges, (std::map<std::string, Range>{{"national", {"2020-01-21", "2020-01-22"}},
+                                                         {"world", {"2026-04-19", "2026-04-26"}}}));
+  EXPECT_EQ(to_json(s)["date_ranges"]["world"]["first_date"], "2026-04-19");
+  std::string body = outbox().back().body;
+  EXPECT_NE(body.find("The series run: national from 2020-01-21 to 2020-01-22; world from "
+                      "2026-04-19 to 2026-04-26.\n"),
+            std::string::npos)
+      << body;
+  EXPECT_EQ(body.find("runs from 2020-01-21 to 2026-04-26"), std::string::npos);
+  EXPECT_NE(to_text(s).find("  series    world 2026-04-19 .. 2026-04-26\n"), std::string::npos);
+}
+
+// A source loaded from three paths in turn (as the WHO's moved): its state is the current
+// path's; the old paths' states are kept, superseded, never stale, and never told of.
+TEST_F(QualityRun, OldPathsOfASourceAreSupersededNotStale) {
+  write("date,cases,deaths\n2020-01-21,1,0\n");
+  for (const char* name : {"a.csv", "b.csv", "c.csv"})
+    std::filesystem::copy_file(dir_ / "us.csv", dir_ / name);
+  int day = 1;
+  for (const char* name : {"a.csv", "b.csv", "c.csv"}) {
+    config_.nyt_url = (dir_ / name).string();
+    clock_.now_ = at(2022, 6, day++);
+    RunSummary s = run();
+    ASSERT_NE(s.status, RunStatus::kFailed) << s.failure.message();
+  }
+  // 2022-06-04: a.csv (last changed 06-01) and b.csv (06-02) are past their two days; c.csv,
+  // read on 06-03, is not. jhu.csv (06-01, unchanged since) is stale.
+  clock_.now_ = at(2022, 6, 4, 6);
+  RunSummary s = run();
+  ASSERT_NE(s.status, RunStatus::kFailed) << s.failure.message();
+  std::vector<std::string> nyt;
+  for (const auto& st : s.source_states) {
+    if (st["name"] == "nyt")
+      nyt.push_back(st["url"].get<std::string>() + " " + st["text"].get<std::string>());
+  }
+  EXPECT_EQ(nyt, std::vector<std::string>{(dir_ / "c.csv").string() + " fresh"});
+  ASSERT_EQ(s.stale.size(), 1u);
+  EXPECT_EQ(s.stale[0].name, "jhu");
+  for (const OutboxMessage& m : outbox()) EXPECT_EQ(m.body.find("a.csv"), std::string::npos);
+
+  // Every path is kept: history --sources lists them, the old ones superseded.
+  StoreOptions so;
+  so.read_only = true;
+  auto store = open_store(config_.db, so);
+  ASSERT_TRUE(store.ok());
+  auto states = (*store)->source_states();
+  ASSERT_TRUE(states.ok());
+  EXPECT_EQ(states->size(), 4u);
+  nlohmann::json all = sources_freshness_json(*states, living_, {}, at(2022, 6, 4, 6), true);
+  std::vector<std::string> texts;
+  for (const auto& st : all) {
+    if (st["name"] == "nyt") texts.push_back(st["text"].get<std::string>());
+  }
+  EXPECT_EQ(texts, (std::vector<std::string>{"superseded (last read by run 1)",
+                                             "superseded (last read by run 2)", "fresh"}));
+  EXPECT_EQ(sources_freshness_json(*states, living_, {}, at(2022, 6, 4, 6)).size(), 2u);
 }
 
 }  // namespace

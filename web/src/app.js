@@ -847,10 +847,11 @@ function showFreshness(s) {
   $('s-run').textContent = parts.join(' · ');
   $('s-run-more').hidden = !error || shortReason(error) === error;
   $('s-run-error').textContent = error;
-  // Each source's freshness beside its licence.
-  for (const li of document.querySelectorAll('#sources li[data-datasets]')) {
-    const sets = li.dataset.datasets.split(',');
-    const mine = (s.sources || []).filter((x) => sets.includes(x.dataset));
+  // Each publisher's sources' freshness beside its licence (by source name: JHU's recoveries
+  // belong to the national dataset, but their state is JHU's own).
+  for (const li of document.querySelectorAll('#sources li[data-sources]')) {
+    const names = li.dataset.sources.split(',');
+    const mine = (s.sources || []).filter((x) => names.includes(x.name));
     const badge = li.querySelector('.badge');
     if (!mine.length) {
       badge.textContent = 'not loaded';
@@ -860,7 +861,7 @@ function showFreshness(s) {
     const worst = mine.find((x) => x.state === 'stale') || mine.find((x) => x.state === 'archived') || mine[0];
     badge.textContent = worst.text;
     badge.className = 'badge ' + worst.state;
-    badge.title = mine.map((x) => `${x.dataset}: ${x.text}${x.changed_at ? ', content last changed ' + x.changed_at.slice(0, 10) : ''}`).join('; ');
+    badge.title = mine.map((x) => `${x.name} (${x.dataset}): ${x.text}${x.changed_at ? ', content last changed ' + x.changed_at.slice(0, 10) : ''}`).join('; ');
   }
 }
 

@@ -880,9 +880,21 @@ class DynamoLoad final : public LoadTransaction {
       dynamo::put_n(item, "days", int64_t(days));
       puts.push_back({meta, std::move(item)});
     }
+    // A source's items are rewritten (all its URLs this run read, with this run's id) when one
+    // of them changed, or is not of the newest run among its name's (the URLs it is loaded from
+    // now are those of its newest run: pipeline/freshness.h); an unchanged source writes nothing.
+    std::set<std::string> rewrite;
     for (const auto& [run_id, st] : sources_) {
       auto known = store_.known_sources_.find(st.url);
-      if (known != store_.known_sources_.end() && same_source(known->second, st)) continue;
+      int64_t newest = 0;
+      for (const auto& [url, k] : store_.known_sources_)
+        if (k.name == st.name) newest = std::max(newest, k.run_id);
+      if (known == store_.known_sources_.end() || !same_source(known->second, st) ||
+          known->second.run_id < newest)
+        rewrite.insert(st.name);
+    }
+    for (const auto& [run_id, st] : sources_) {
+      if (!rewrite.contains(st.name)) continue;
       json item = key("source", source_key(st.url));
       dynamo::put_s(item, "url", st.url);
       dynamo::put_s(item, "etag", st.validators.etag);
@@ -906,7 +918,11 @@ class DynamoLoad final : public LoadTransaction {
     if (finished_) COVID_RETURN_IF_ERROR(store_.add_outbox(outbox_, &puts));
     COVID_RETURN_IF_ERROR(store_.write_meta("saving the source states and the outbox", puts));
     if (finished_) COVID_RETURN_IF_ERROR(store_.put_run(run_));  // last: the run is complete
-    for (const auto& [run_id, st] : sources_) store_.known_sources_[st.url] = st;
+    for (const auto& [run_id, st] : sources_) {
+      if (!rewrite.contains(st.name)) continue;
+      store_.known_sources_[st.url] = st;
+      store_.known_sources_[st.url].run_id = run_id;
+    }
     store_.release_lock();
     return Status::Ok();
   }
@@ -1126,6 +1142,7 @@ Result<std::map<std::string, SourceState>> DynamoDbStore::source_states() {
         st.header = r.s("header");
         st.changed_at = r.s("changed_at");
         st.stale_told_at = r.s("stale_told_at");
+        st.run_id = r.n("run_id", 0);
         if (!r.ok()) {
           bad = "source " + st.url + ": " + r.error();
           return false;

@@ -1137,9 +1137,9 @@ Result<std::map<std::string, SourceState>> PostgresStore::source_states() {
   if (!has.ok()) return has.status();
   auto r = query("reading source state",
                  sql(*has ? "SELECT url, etag, last_modified, content_hash, bytes, name, dataset, "
-                            "header, changed_at, stale_told_at FROM {s}.source_state"
+                            "header, changed_at, stale_told_at, run_id FROM {s}.source_state"
                           : "SELECT url, etag, last_modified, content_hash, bytes, '', '', '', '', "
-                            "'' FROM {s}.source_state"));
+                            "'', run_id FROM {s}.source_state"));
   if (!r.ok()) return r.status();
   const PGresult* res = r->get();
   std::map<std::string, SourceState> out;
@@ -1154,6 +1154,7 @@ Result<std::map<std::string, SourceState>> PostgresStore::source_states() {
     st.header = pq_->getvalue(res, i, 7);
     st.changed_at = pq_->getvalue(res, i, 8);
     st.stale_told_at = pq_->getvalue(res, i, 9);
+    st.run_id = pq_->getisnull(res, i, 10) ? 0 : to_int64(pq_->getvalue(res, i, 10));
     out.emplace(st.url, std::move(st));
   }
   return out;

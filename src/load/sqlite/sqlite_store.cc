@@ -1091,9 +1091,9 @@ Result<std::map<std::string, SourceState>> SqliteStore::source_states() {
   if (!has.ok()) return has.status();
   bool old_schema = !*has;
   Stmt s(db_, old_schema ? "SELECT url, etag, last_modified, content_hash, bytes, '', '', '', '', "
-                           "'' FROM source_state"
+                           "'', run_id FROM source_state"
                          : "SELECT url, etag, last_modified, content_hash, bytes, name, dataset, "
-                           "header, changed_at, stale_told_at FROM source_state");
+                           "header, changed_at, stale_told_at, run_id FROM source_state");
   if (!s.ok()) return error("reading source state");
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) {
@@ -1107,6 +1107,7 @@ Result<std::map<std::string, SourceState>> SqliteStore::source_states() {
     st.header = s.text(7);
     st.changed_at = s.text(8);
     st.stale_told_at = s.text(9);
+    st.run_id = s.int64(10);
     out.emplace(st.url, std::move(st));
   }
   if (rc != SQLITE_DONE) return error("reading source state");
