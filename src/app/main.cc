@@ -30,11 +30,11 @@
 #include "publish/publisher.h"
 #include "schedule/daemon.h"
 #include "schedule/lambda_runtime.h"
-#include "serve/annotated_average.h"
 #include "serve/locations.h"
 #include "serve/run_json.h"
 #include "serve/series.h"
 #include "serve/serve_command.h"
+#include "serve/snapshot.h"
 
 namespace covid {
 namespace {
@@ -296,26 +296,20 @@ int cmd_export(const CommonFlags& flags, const std::string& format, const std::s
     location = r.location->id;
   }
   // The rates' 7-day averages are the API's (/api/v1/series, /api/v1/export.csv): made over the
-  // whole series (a range's first days average the days before it) with the NYT's notes
-  // (serve/annotated_average.h), then the range is cut.
-  auto rows = (*store)->read_series(location, per_100k ? std::nullopt : *from,
-                                    per_100k ? std::nullopt : *to);
-  if (!rows.ok()) return report(rows.status());
-  auto series = serve::SeriesColumns::build(location, *rows);
-  size_t begin = 0, end = series.size();
+  // whole series (a range's first days average the days before it) as the server makes them
+  // (serve::read_location_columns), then the range is cut.
+  serve::SeriesColumns series;
   if (per_100k) {
-    auto annotations = (*store)->read_annotations("", std::nullopt, std::nullopt);
-    if (!annotations.ok()) return report(annotations.status());
-    serve::apply_annotations(series, *annotations);
-    auto populations = (*store)->populations();
-    if (!populations.ok()) return report(populations.status());
-    std::optional<int64_t> population;
-    for (const Population& p : *populations) {
-      if (p.location == location) population = p.population;
-    }
-    series.set_population(population);
-    std::tie(begin, end) = series.range(*from, *to);
+    auto read = serve::read_location_columns(**store, location);
+    if (!read.ok()) return report(read.status());
+    series = std::move(*read);
+  } else {
+    auto rows = (*store)->read_series(location, *from, *to);
+    if (!rows.ok()) return report(rows.status());
+    series = serve::SeriesColumns::build(location, *rows);
   }
+  auto [begin, end] =
+      per_100k ? series.range(*from, *to) : std::pair<size_t, size_t>(0, series.size());
   std::string out = format == "csv" ? serve::export_csv(series, begin, end, per_100k)
                                     : serve::export_json(series, begin, end, per_100k);
   std::fwrite(out.data(), 1, out.size(), stdout);

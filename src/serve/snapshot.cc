@@ -57,6 +57,38 @@ SeriesColumns Snapshot::columns(std::string location, const std::vector<Observat
   return s;
 }
 
+namespace {
+
+// What every series of a snapshot is made with: the populations, the notes and (when the
+// nation's is wanted) the sums of the states' averages.
+Status read_reference(Store& store, Snapshot& snap, bool state_sums) {
+  auto populations = store.populations();
+  if (!populations.ok()) return populations.status();
+  for (const Population& p : *populations) snap.populations.emplace(p.location, p.population);
+  auto annotations = store.read_annotations("", std::nullopt, std::nullopt);
+  if (!annotations.ok()) return annotations.status();
+  snap.annotations = std::move(*annotations);
+  if (!state_sums) return Status::Ok();
+  // Each state by its code (a list of the locations would be a Scan on DynamoDB); a state the
+  // store does not hold has no rows.
+  for (const auto& [fips, name] : kStatesByFips) {
+    auto rows = store.read_series(fips, std::nullopt, std::nullopt);
+    if (!rows.ok()) return rows.status();
+    if (!rows->empty()) snap.state_sums.add(snap.columns(std::string(fips), *rows));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<SeriesColumns> read_location_columns(Store& store, const std::string& location) {
+  Snapshot snap(0);
+  COVID_RETURN_IF_ERROR(read_reference(store, snap, location == kNation));
+  auto rows = store.read_series(location, std::nullopt, std::nullopt);
+  if (!rows.ok()) return rows.status();
+  return snap.columns(location, *rows);
+}
+
 Result<std::shared_ptr<Snapshot>> build_snapshot(Store& store, uint64_t version,
                                                  const std::vector<std::string>& locations,
                                                  size_t series_cache_bytes,
@@ -64,19 +96,8 @@ Result<std::shared_ptr<Snapshot>> build_snapshot(Store& store, uint64_t version,
   auto snap = std::make_shared<Snapshot>(series_cache_bytes);
   snap->version = version;
   snap->available = true;
-  auto populations = store.populations();
-  if (!populations.ok()) return populations.status();
-  for (const Population& p : *populations) snap->populations.emplace(p.location, p.population);
-  auto annotations = store.read_annotations("", std::nullopt, std::nullopt);
-  if (!annotations.ok()) return annotations.status();
-  snap->annotations = std::move(*annotations);
-  // The states' averages first: the nation's are their sums. Each state by its code (a list of
-  // the locations would be a Scan on DynamoDB); a state the store does not hold has no rows.
-  for (const auto& [fips, name] : kStatesByFips) {
-    auto rows = store.read_series(fips, std::nullopt, std::nullopt);
-    if (!rows.ok()) return rows.status();
-    if (!rows->empty()) snap->state_sums.add(snap->columns(std::string(fips), *rows));
-  }
+  // The nation's averages are the sums of its states'.
+  COVID_RETURN_IF_ERROR(read_reference(store, *snap, true));
   for (const std::string& loc : locations) {
     auto rows = store.read_series(loc, std::nullopt, std::nullopt);
     if (!rows.ok()) return rows.status();

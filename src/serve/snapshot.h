@@ -142,6 +142,11 @@ Result<std::shared_ptr<Snapshot>> build_snapshot(
     size_t series_cache_bytes = Snapshot::kDefaultSeriesCacheBytes,
     const FreshnessOptions& freshness = {});
 
+// One location's series as every response shows it (Snapshot::columns: its averages with the
+// NYT's notes, the nation's the sums of its states', its rates), read from `store` alone: for
+// `covid-etl export`, which has no snapshot.
+Result<SeriesColumns> read_location_columns(Store& store, const std::string& location);
+
 class SnapshotCache {
  public:
   using Opener = std::function<Result<std::unique_ptr<Store>>()>;

@@ -332,6 +332,19 @@ class AnnotatedAverages(unittest.TestCase):
                            "%.2f" % r["new_deaths_avg7_per_100k"]) for r in json.loads(p.stdout)],
                          want)
 
+    def test_the_nations_export_has_its_states_sums(self):
+        first, last = "2022-01-10", "2022-01-20"
+        p = etl.cli("export", "--db", self.db, "--location", "US", "--per-100k", "--from", first,
+                    "--to", last)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        code, _, body = self.server.request(f"/api/v1/export.csv?location=US&from={first}&to={last}"
+                                            "&per_100k=true")
+        self.assertEqual((code, p.stdout), (200, body.decode()))
+        s = self.series("US", first, last)
+        got = [float(r["new_cases_avg7_per_100k"]) for r in csv.DictReader(p.stdout.splitlines())]
+        self.assertEqual(got, s["new_cases_avg7_per_100k"])
+        self.assertNotEqual(s["new_cases_avg7"], s["new_cases_avg7_raw"])  # the states' sums
+
     def test_states_table_uses_the_same_averages(self):
         table = self.server.get_json("/api/v1/states")
         tx = next(r for r in table["states"] if r["id"] == "48")
