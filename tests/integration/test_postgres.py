@@ -308,6 +308,19 @@ class Keys(OnPostgresRun):
                                  "DELETE FROM locations WHERE id = 'none';\nDELETE FROM dataset_cadence;\nCOMMIT;\n")
         self.assertEqual(p.returncode, 0, p.stderr)
 
+    def test_a_load_is_read_committed_whatever_the_databases_default(self):
+        """The load's transaction asks for READ COMMITTED: on a database whose default isolation is
+        REPEATABLE READ, a run that replaces a dataset (deleting its locations, which the key's
+        trigger refuses outside READ COMMITTED) still works."""
+        import test_world
+        self.server.admin(f"ALTER DATABASE {self.dbname} SET default_transaction_isolation = 'repeatable read'")
+        config = self.write("only-world.toml", "[datasets]\nnational = false\nstates = false\n")
+        for extra in ((), ("--replace-dataset", "world")):
+            with self.subTest(extra=extra):
+                p = cli("run", "--json", "--config", config, "--db", self.db, "--who", test_world.DAILY_1, *extra)
+                self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertGreater(self.sql("SELECT count(*) FROM locations WHERE type = 'country'")[0][0], 200)
+
 
 class Replicas(OnPostgresRun):
     """Several servers on one database (README: Several servers on one PostgreSQL)."""
