@@ -112,6 +112,36 @@ class LambdaRuntime(TempDirTest):
         path, _, doc = self.api.invoke("req-3")
         self.assertEqual((path, doc["status"]), (API + "/invocation/req-3/response", "unchanged"))
 
+    def published_summary(self, site):
+        with open(os.path.join(site, "data", "index.json"), encoding="utf-8") as f:
+            index = json.load(f)
+        with open(os.path.join(site, index["objects"]["summary"]), encoding="utf-8") as f:
+            return json.load(f)
+
+    def test_an_invocation_publishes_and_a_failed_publish_is_a_publish_error(self):
+        """COVID_ETL_PUBLISH_TO (as the SAM template sets it): each invocation publishes after its
+        run commits; a publish that fails is an error of type covid-etl.PublishFailed (not the
+        kind of its error: ExtractFailed), its summary at stage publish, the data committed."""
+        blocker = self.write("blocker", "a file where the site's folder should be\n")
+        site = os.path.join(blocker, "site")
+        self.start([BIN, "lambda"], {"COVID_ETL_PUBLISH_TO": site})
+        path, headers, doc = self.api.invoke("req-p1")
+        self.assertEqual(path, API + "/invocation/req-p1/error")
+        self.assertEqual(headers["lambda-runtime-function-error-type"], "covid-etl.PublishFailed")
+        self.assertEqual(doc["errorType"], "covid-etl.PublishFailed")
+        self.assertIn(blocker, doc["errorMessage"])
+        summary = doc["summary"]
+        self.assertEqual((summary["status"], summary["stage"], summary["inserted"]), ("failed", "publish", 820))
+        self.assertIn("error", summary["publish"])
+
+        os.remove(blocker)  # writable again: the next invocation changes nothing, and publishes
+        path, _, doc = self.api.invoke("req-p2")
+        self.assertEqual((path, doc["status"]), (API + "/invocation/req-p2/response", "unchanged"))
+        self.assertEqual(doc["publish"]["to"], site)
+        self.assertEqual(doc["publish"]["written"], doc["publish"]["objects"])
+        self.assertTrue(os.path.exists(os.path.join(site, "publish-manifest.json")))
+        self.assertEqual(self.published_summary(site)["last_date"], "2022-04-19")  # the run's data
+
     def test_the_binary_named_bootstrap_is_the_runtime(self):
         bootstrap = self.path("bootstrap")
         os.symlink(BIN, bootstrap)
