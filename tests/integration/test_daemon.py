@@ -1,6 +1,7 @@
 """`covid-etl daemon`: the schedule (catch-up at start, a tick a few seconds away), the run
 trigger (token, 401/429, 202, 409 during a run, progress by id), requests answered during a run,
-SIGTERM during a run (the database stays consistent), SIGHUP reload, JSON logs.
+SIGTERM during a run (the database stays consistent), SIGHUP reload, JSON logs, the publish after
+a run ([publish] to: a folder written, a failed publish the run's failure at stage publish).
 """
 import json
 import os
@@ -229,3 +230,47 @@ class Stop(DaemonTest):
         self.assertEqual(history(self.db)[0]["id"], run_id)
         self.assertEqual(history(self.db)[0]["status"], "ok")
         self.assertEqual(len(export(self.db).splitlines()), 821)  # the new data, whole
+
+
+class Publish(DaemonTest):
+    """[publish] to: a run of the daemon publishes once it commits (publish/after_run.h, README
+    "After a run"); a publish that fails is the run's failure at stage publish, the data kept."""
+
+    def setUp(self):
+        super().setUp()
+        with open(NYT) as f:
+            short = self.write("short.csv", "".join(f.readlines()[:-10]))
+        self.assertEqual(run_json(self.db, short)[0], 0)  # the data but its last 10 days: no catch-up
+
+    def published_summary(self, site):
+        with open(os.path.join(site, "data", "index.json"), encoding="utf-8") as f:
+            index = json.load(f)
+        with open(os.path.join(site, index["objects"]["summary"]), encoding="utf-8") as f:
+            return json.load(f)
+
+    def test_a_triggered_run_publishes_its_data(self):
+        site = self.path("site")
+        d = Daemon(self, self.config(extra=f'[publish]\nto = "{site}"\n'), env={"COVID_ETL_TRIGGER_TOKEN": TOKEN})
+        self.assertFalse(os.path.exists(site))
+        run_id = d.request("/api/v1/runs", "POST", token=TOKEN)[1]["id"]
+        done = d.wait_status(run_id)
+        self.assertEqual((done["status"], done["inserted"]), ("ok", 10), done)
+        self.assertEqual(done["publish"]["to"], site)
+        self.assertEqual(done["publish"]["written"], done["publish"]["objects"])
+        self.assertTrue(os.path.exists(os.path.join(site, "publish-manifest.json")))
+        self.assertTrue(os.path.exists(os.path.join(site, "index.html")))
+        self.assertEqual(self.published_summary(site)["last_date"], "2022-04-19")  # the run's data
+        self.assertEqual(d.stop(), 0)
+
+    def test_a_failed_publish_is_the_runs_failure_at_stage_publish(self):
+        blocker = self.write("blocker", "a file where the site's folder should be\n")
+        site = os.path.join(blocker, "site")
+        d = Daemon(self, self.config(extra=f'[publish]\nto = "{site}"\n'), env={"COVID_ETL_TRIGGER_TOKEN": TOKEN})
+        run_id = d.request("/api/v1/runs", "POST", token=TOKEN)[1]["id"]
+        done = d.wait_status(run_id)
+        self.assertEqual((done["status"], done["stage"], done["inserted"]), ("failed", "publish", 10), done)
+        self.assertIn(blocker, done["publish"]["error"])
+        runs = history(self.db)
+        self.assertEqual((runs[0]["id"], runs[0]["status"], runs[0]["stage"]), (run_id, "failed", "publish"))
+        self.assertEqual(len(export(self.db).splitlines()), 821)  # the data is committed
+        self.assertEqual(d.stop(), 0)

@@ -1,5 +1,7 @@
 """`covid-etl lambda` (and the binary run as `bootstrap`) against a local server that plays the
-AWS Lambda Runtime API: invocations that succeed, one that fails, and an init error.
+AWS Lambda Runtime API: invocations that succeed, one that fails, and an init error; with
+COVID_ETL_PUBLISH_TO, the publish after each run (a folder written, a failed publish an error of
+type covid-etl.PublishFailed).
 """
 import json
 import os
@@ -141,6 +143,23 @@ class LambdaRuntime(TempDirTest):
         self.assertEqual(doc["publish"]["written"], doc["publish"]["objects"])
         self.assertTrue(os.path.exists(os.path.join(site, "publish-manifest.json")))
         self.assertEqual(self.published_summary(site)["last_date"], "2022-04-19")  # the run's data
+
+    def test_a_new_day_is_published_by_its_invocation(self):
+        site = self.path("site")
+        with open(NYT) as f:
+            lines = f.readlines()
+        with open(self.nyt, "w") as f:
+            f.writelines(lines[:-10])
+        self.start([BIN, "lambda"], {"COVID_ETL_PUBLISH_TO": "file://" + site})
+        path, _, doc = self.api.invoke("req-d1")
+        self.assertEqual((path, doc["status"], doc["last_date"]), (API + "/invocation/req-d1/response", "ok", "2022-04-09"))
+        self.assertEqual(self.published_summary(site)["last_date"], "2022-04-09")
+        shutil.copyfile(NYT, self.nyt)  # ten new days
+        path, _, doc = self.api.invoke("req-d2")
+        self.assertEqual((path, doc["status"], doc["inserted"]), (API + "/invocation/req-d2/response", "ok", 10))
+        self.assertGreater(doc["publish"]["written"], 0)
+        self.assertLess(doc["publish"]["written"], doc["publish"]["objects"])
+        self.assertEqual(self.published_summary(site)["last_date"], "2022-04-19")
 
     def test_the_binary_named_bootstrap_is_the_runtime(self):
         bootstrap = self.path("bootstrap")
