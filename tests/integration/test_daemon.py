@@ -234,7 +234,8 @@ class Stop(DaemonTest):
 
 class Publish(DaemonTest):
     """[publish] to: a run of the daemon publishes once it commits (publish/after_run.h, README
-    "After a run"); a publish that fails is the run's failure at stage publish, the data kept."""
+    "After a run"); a publish that fails is the run's failure at stage publish, the data kept; a
+    malformed destination stops the daemon at start, before any run."""
 
     def setUp(self):
         super().setUp()
@@ -273,4 +274,33 @@ class Publish(DaemonTest):
         runs = history(self.db)
         self.assertEqual((runs[0]["id"], runs[0]["status"], runs[0]["stage"]), (run_id, "failed", "publish"))
         self.assertEqual(len(export(self.db).splitlines()), 821)  # the data is committed
+        self.assertEqual(d.stop(), 0)
+
+    def test_a_malformed_destination_stops_the_daemon_before_any_run(self):
+        before = history(self.db)
+        for extra, env, message in (
+                ('[publish]\nto = "s3://Bad_Bucket/x?region=us-east-1"\n', {}, "the bucket name 'Bad_Bucket'"),
+                ("", {"COVID_ETL_PUBLISH_TO": "file://site"}, "is not file:///ABSOLUTE/PATH")):
+            with self.subTest(message=message):
+                full = {k: v for k, v in os.environ.items() if not k.startswith("COVID_ETL_")}
+                full.update(env)
+                p = subprocess.run([BIN, "daemon", "--config", self.config(extra=extra), "--db", self.db,
+                                    "--listen", "127.0.0.1:0"], env=full, capture_output=True, text=True, timeout=60)
+                self.assertEqual(p.returncode, 64, p.stderr)
+                self.assertIn("[publish] to (or COVID_ETL_PUBLISH_TO)", p.stderr)
+                self.assertIn(message, p.stderr)
+                self.assertNotIn("listening", p.stdout)
+        self.assertEqual(history(self.db), before)  # no run
+        # At a reload: refused, the configuration before kept.
+        site = self.path("site")
+        config = self.config(extra=f'[publish]\nto = "{site}"\n')
+        d = Daemon(self, config, env={"COVID_ETL_TRIGGER_TOKEN": TOKEN})
+        d.wait_for_log("next_run")
+        self.config(extra='[publish]\nto = "s3://Bad_Bucket/x?region=us-east-1"\n')
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait_for_log("reload_failed")
+        self.assertIn("[publish] to (or COVID_ETL_PUBLISH_TO)", "\n".join(d.lines))
+        self.assertIn("keeping the current configuration", "\n".join(d.lines))
+        run_id = d.request("/api/v1/runs", "POST", token=TOKEN)[1]["id"]
+        self.assertEqual(d.wait_status(run_id)["publish"]["to"], site)  # the folder of before
         self.assertEqual(d.stop(), 0)

@@ -161,6 +161,19 @@ class LambdaRuntime(TempDirTest):
         self.assertLess(doc["publish"]["written"], doc["publish"]["objects"])
         self.assertEqual(self.published_summary(site)["last_date"], "2022-04-19")
 
+    def test_a_malformed_destination_is_an_init_error_and_nothing_runs(self):
+        for dest, message in (("s3://Bad_Bucket/x?region=us-east-1", "the bucket name 'Bad_Bucket'"),
+                              ("file://site", "is not file:///ABSOLUTE/PATH")):
+            with self.subTest(dest=dest):
+                proc = self.start([BIN, "lambda"], {"COVID_ETL_PUBLISH_TO": dest})
+                path, _, doc = self.api.posted.get(timeout=30)
+                self.assertEqual(path, API + "/init/error")
+                self.assertEqual(doc["errorType"], "covid-etl.InitError")
+                self.assertIn("COVID_ETL_PUBLISH_TO", doc["errorMessage"])
+                self.assertIn(message, doc["errorMessage"])
+                self.assertEqual(proc.wait(timeout=30), 64)
+        self.assertFalse(os.path.exists(self.db))  # nothing loaded
+
     def test_the_binary_named_bootstrap_is_the_runtime(self):
         bootstrap = self.path("bootstrap")
         os.symlink(BIN, bootstrap)
