@@ -27,6 +27,7 @@
 #include "pipeline/etl_run.h"
 #include "pipeline/freshness.h"
 #include "publish/after_run.h"
+#include "publish/destination.h"
 #include "publish/publisher.h"
 #include "schedule/daemon.h"
 #include "schedule/lambda_runtime.h"
@@ -61,6 +62,19 @@ Result<Config> build_config(const CommonFlags& flags) {
   apply_environment(config);
   if (!flags.db.empty()) config.db = flags.db;
   remember_config_secrets(config);
+  return config;
+}
+
+// build_config for the commands that publish after a run (run, daemon, lambda): [publish] to is
+// checked as publish would open it (publish/destination.h check_destination: its form, and S3's
+// credentials in the environment), before anything is extracted. Found only at the publish, after
+// the run's commit, a malformed destination would fail every run.
+Result<Config> build_run_config(const CommonFlags& flags) {
+  auto config = build_config(flags);
+  if (!config.ok() || config->publish_to.empty()) return config;
+  if (Status s = check_destination(config->publish_to); !s.ok()) {
+    return Status(s.kind(), "[publish] to (or COVID_ETL_PUBLISH_TO): " + s.message());
+  }
   return config;
 }
 
@@ -209,7 +223,7 @@ int cmd_run(const CommonFlags& flags, const std::string& nyt, const std::string&
             const std::string& population, const std::string& anomalies, const std::string& who,
             const std::vector<std::string>& replace, bool json, bool dry_run, bool accept_shrink,
             bool quiet) {
-  auto config = build_config(flags);
+  auto config = build_run_config(flags);
   if (!config.ok()) return report(config.status());
   if (accept_shrink) config->accept_shrink = true;
   if (!nyt.empty()) config->nyt_url = nyt;
@@ -490,7 +504,7 @@ int main_impl(int argc, char** argv) {
   // As an AWS Lambda function's `bootstrap`, the binary gets no arguments: it is the runtime.
   std::string_view program = argv[0];
   if (program.substr(program.rfind('/') + 1) == "bootstrap" && argc == 1) {
-    return run_lambda_runtime([] { return build_config(CommonFlags{}); }, publish_after_run);
+    return run_lambda_runtime([] { return build_run_config(CommonFlags{}); }, publish_after_run);
   }
 
   CLI::App app{"covid-etl: download, validate and load the US COVID-19 series (NYT + JHU)"};
@@ -661,7 +675,7 @@ int main_impl(int argc, char** argv) {
   if (daemon->parsed()) {
     return daemon_command(
         [&flags, &listen, &log_format]() -> Result<Config> {
-          auto c = build_config(flags);
+          auto c = build_run_config(flags);
           if (!c.ok()) return c;
           if (!listen.empty()) c->listen = listen;
           if (log_format == "json") {  // every line on stderr is JSON, notifications' too
@@ -677,7 +691,7 @@ int main_impl(int argc, char** argv) {
         log_format == "json");
   }
   if (lambda->parsed()) {
-    return run_lambda_runtime([&flags] { return build_config(flags); }, publish_after_run);
+    return run_lambda_runtime([&flags] { return build_run_config(flags); }, publish_after_run);
   }
   if (notify->parsed()) {
     if (!list && !flush && !test) {

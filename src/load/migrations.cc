@@ -448,6 +448,61 @@ ALTER TABLE {s}.runs ADD COLUMN quality json;  -- {"deaths_above_cases": 1, "out
 SELECT 1;  -- nothing to do: SQLite checks its foreign keys as before
 )sql",
      nullptr, observations_keys_sql},
+    // 11: PostgreSQL: the referenced side of step 10's keys refuses to run outside READ COMMITTED.
+    // Its query (does observations still name a deleted location or run?) reads with the
+    // statement's snapshot: under READ COMMITTED a new one, which sees every row committed before
+    // the statement (and a row still being inserted holds its location FOR KEY SHARE, so the
+    // DELETE waits for it); under REPEATABLE READ or SERIALIZABLE the transaction's first, which
+    // does not see rows committed since, so a location could be deleted under a row inserted
+    // meanwhile, an orphan that a foreign key (checked with a fresh snapshot) would refuse. A
+    // trigger cannot take a fresh snapshot, so there it refuses: a DELETE of at least one row, an
+    // UPDATE of an id, a TRUNCATE (object_not_in_prerequisite_state, 55000, saying why). The
+    // function is step 10's but for that test; the triggers stay. SQLite keeps its foreign keys.
+    {R"sql(
+SELECT 1;  -- nothing to do: SQLite checks its foreign keys as before
+)sql",
+     R"sql(
+CREATE OR REPLACE FUNCTION {s}.observations_referenced_check() RETURNS trigger LANGUAGE plpgsql AS $f$
+DECLARE
+  gone text;
+BEGIN
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    IF TG_OP = 'DELETE' THEN
+      PERFORM 1 FROM old_ids LIMIT 1;
+      IF NOT FOUND THEN
+        RETURN NULL;  -- nothing deleted
+      END IF;
+    END IF;
+    RAISE object_not_in_prerequisite_state USING MESSAGE = format(
+      'cannot %s table %I in a %s transaction: table "observations" refers to it, and its key '
+      'is checked by a trigger that sees the rows other transactions commit only under READ '
+      'COMMITTED', lower(TG_OP), TG_TABLE_NAME, upper(current_setting('transaction_isolation'))),
+      HINT = 'Run it in a READ COMMITTED transaction (BEGIN ISOLATION LEVEL READ COMMITTED).';
+  END IF;
+  IF TG_OP = 'TRUNCATE' THEN
+    IF EXISTS (SELECT 1 FROM {s}.observations) THEN
+      RAISE foreign_key_violation USING MESSAGE = format(
+        'cannot truncate table %I: table "observations" refers to it', TG_TABLE_NAME);
+    END IF;
+    RETURN NULL;
+  ELSIF TG_OP = 'DELETE' THEN
+    EXECUTE format('SELECT o.id::text FROM old_ids o WHERE EXISTS '
+                   '(SELECT 1 FROM {s}.observations x WHERE x.%I = o.id) LIMIT 1', TG_ARGV[0])
+      INTO gone;
+  ELSE
+    EXECUTE format('SELECT $1::text WHERE EXISTS '
+                   '(SELECT 1 FROM {s}.observations x WHERE x.%I = $1)', TG_ARGV[0])
+      INTO gone USING OLD.id;
+  END IF;
+  IF gone IS NOT NULL THEN
+    RAISE foreign_key_violation USING MESSAGE = format(
+      'update or delete on table %I violates the key of table "observations": %s is named there',
+      TG_TABLE_NAME, quote_literal(gone));
+  END IF;
+  RETURN NULL;
+END
+$f$;
+)sql"},
 };
 
 }  // namespace

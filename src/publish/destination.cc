@@ -8,4 +8,9 @@ Result<std::unique_ptr<Destination>> open_destination(std::string_view dest) {
   return open_folder_destination(dest);
 }
 
+Status check_destination(std::string_view dest) {
+  auto d = open_destination(dest);
+  return d.ok() ? Status::Ok() : d.status();
+}
+
 }  // namespace covid

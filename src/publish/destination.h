@@ -54,6 +54,12 @@ class Destination {
 // environment variables or the Lambda role's, as for DynamoDB).
 Result<std::unique_ptr<Destination>> open_destination(std::string_view dest);
 
+// Whether open_destination(dest) would open DEST, without writing or reading anything in it: its
+// form (a folder path or file:///ABSOLUTE/PATH, not a file; S3's bucket, prefix and parameters)
+// and, for S3, the credentials in the environment. The run, the daemon and the Lambda handler
+// check [publish] to with it before a run (README "After a run").
+Status check_destination(std::string_view dest);
+
 // The two kinds, which open_destination dispatches to (folder_destination.cc, s3_destination.cc).
 Result<std::unique_ptr<Destination>> open_folder_destination(std::string_view dest);
 Result<std::unique_ptr<Destination>> open_s3_destination(std::string_view dest);

@@ -152,6 +152,16 @@ class S3Destination final : public Destination {
     return call;
   }
 
+  // What the publisher's role needs (deploy/aws/template.yaml grants it): ListBucket only so that
+  // S3 answers 404, not 403, for a missing object (the manifest, before the first publish).
+  std::string permissions_needed() const {
+    std::string list = "s3:ListBucket on arn:aws:s3:::" + target_.bucket;
+    if (!target_.prefix.empty()) list += " (condition s3:prefix \"" + target_.prefix + "*\")";
+    return "the key needs " + list +
+           ", and s3:GetObject, s3:PutObject and s3:DeleteObject on arn:aws:s3:::" +
+           target_.bucket + "/" + target_.prefix + "*";
+  }
+
   // The last four characters of the key id: enough to tell which key, not the key.
   std::string key_hint() const {
     return key_id_.size() > 8 ? "..." + key_id_.substr(key_id_.size() - 4) : "(too short to show)";
@@ -211,8 +221,12 @@ class S3Destination final : public Destination {
           what = "the credentials were refused (access key id " + key_hint() +
                  ", from AWS_ACCESS_KEY_ID): " + e.code;
         } else if (e.code == "AccessDenied") {
-          what = "access denied to the key id " + key_hint() +
-                 " (it needs s3:GetObject, s3:PutObject and s3:DeleteObject on the prefix)";
+          what = "access denied to the key id " + key_hint() + " (" +
+                 (method == "GET" ? "S3 answers 403 AccessDenied, not 404, for an object that "
+                                    "does not exist when s3:ListBucket is not granted, as for "
+                                    "the manifest before the first publish; "
+                                  : "") +
+                 permissions_needed() + ")";
         } else {
           what = (e.code.empty() ? "" : e.code + " ") + "(HTTP " + std::to_string(r.code) + ")";
         }

@@ -25,7 +25,9 @@
 // and S3's SlowDown, InternalError, ServiceUnavailable and RequestTimeout. Everything else fails
 // at once with a kExtract Status that says what happened: the credentials refused
 // (InvalidAccessKeyId, SignatureDoesNotMatch, ... naming the key id by its last four characters,
-// never the secret), no such bucket, access denied, or the endpoint (redacted) unreachable.
+// never the secret), no such bucket, access denied (naming the permissions needed; on a GET,
+// that S3 answers 403 for a missing object when s3:ListBucket is not granted: a 403 is never
+// taken for "no such object"), or the endpoint (redacted) unreachable.
 // Messages show the destination as display() does; the credentials are scrubbed from every one.
 //
 // put() and remove() may run from parallelism() (S3Options::requests_in_flight) threads at once,

@@ -56,9 +56,11 @@ std::string error_document(const std::string& type, const std::string& message,
   return j.dump();
 }
 
-// "validate" -> "covid-etl.ValidateFailed"
-std::string error_type(ErrorKind kind) {
-  std::string stage = stage_name(kind);
+// The stage that failed: "validate" -> "covid-etl.ValidateFailed"; a run whose data was
+// committed but whose publish failed -> "covid-etl.PublishFailed" (not its error's kind, which
+// would say extract or load).
+std::string error_type(const RunSummary& summary) {
+  std::string stage = summary.stage();
   stage[0] = char(std::toupper(static_cast<unsigned char>(stage[0])));
   return "covid-etl." + stage + "Failed";
 }
@@ -120,7 +122,7 @@ int run_lambda_runtime(const std::function<Result<Config>()>& load_config,
     std::fprintf(stderr, "covid-etl lambda: invocation %s: %s\n", id.c_str(),
                  to_text(summary).c_str());
     if (summary.status == RunStatus::kFailed) {
-      std::string type = error_type(summary.failure.kind());
+      std::string type = error_type(summary);
       post(base + "/invocation/" + id + "/error",
            error_document(type, summary.failure.message(), doc), type);
     } else {

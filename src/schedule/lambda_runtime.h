@@ -5,8 +5,9 @@
 // /2018-06-01/runtime/invocation/next waits for an invocation; each one is one ETL run (the event
 // is not needed: the configuration says what to load); the run summary (the JSON of `run --json`)
 // goes to .../invocation/{id}/response, or, when the run failed, an error with the summary to
-// .../invocation/{id}/error. A configuration that cannot be loaded goes to /runtime/init/error and
-// the process exits. Runs until the API goes away.
+// .../invocation/{id}/error, its type naming the stage that failed (covid-etl.ValidateFailed, ...,
+// covid-etl.PublishFailed for a run committed but not published). A configuration that cannot be
+// loaded goes to /runtime/init/error and the process exits. Runs until the API goes away.
 #pragma once
 
 #include <functional>

@@ -1,6 +1,7 @@
 """`covid-etl daemon`: the schedule (catch-up at start, a tick a few seconds away), the run
 trigger (token, 401/429, 202, 409 during a run, progress by id), requests answered during a run,
-SIGTERM during a run (the database stays consistent), SIGHUP reload, JSON logs.
+SIGTERM during a run (the database stays consistent), SIGHUP reload, JSON logs, the publish after
+a run ([publish] to: a folder written, a failed publish the run's failure at stage publish).
 """
 import json
 import os
@@ -229,3 +230,77 @@ class Stop(DaemonTest):
         self.assertEqual(history(self.db)[0]["id"], run_id)
         self.assertEqual(history(self.db)[0]["status"], "ok")
         self.assertEqual(len(export(self.db).splitlines()), 821)  # the new data, whole
+
+
+class Publish(DaemonTest):
+    """[publish] to: a run of the daemon publishes once it commits (publish/after_run.h, README
+    "After a run"); a publish that fails is the run's failure at stage publish, the data kept; a
+    malformed destination stops the daemon at start, before any run."""
+
+    def setUp(self):
+        super().setUp()
+        with open(NYT) as f:
+            short = self.write("short.csv", "".join(f.readlines()[:-10]))
+        self.assertEqual(run_json(self.db, short)[0], 0)  # the data but its last 10 days: no catch-up
+
+    def published_summary(self, site):
+        with open(os.path.join(site, "data", "index.json"), encoding="utf-8") as f:
+            index = json.load(f)
+        with open(os.path.join(site, index["objects"]["summary"]), encoding="utf-8") as f:
+            return json.load(f)
+
+    def test_a_triggered_run_publishes_its_data(self):
+        site = self.path("site")
+        d = Daemon(self, self.config(extra=f'[publish]\nto = "{site}"\n'), env={"COVID_ETL_TRIGGER_TOKEN": TOKEN})
+        self.assertFalse(os.path.exists(site))
+        run_id = d.request("/api/v1/runs", "POST", token=TOKEN)[1]["id"]
+        done = d.wait_status(run_id)
+        self.assertEqual((done["status"], done["inserted"]), ("ok", 10), done)
+        self.assertEqual(done["publish"]["to"], site)
+        self.assertEqual(done["publish"]["written"], done["publish"]["objects"])
+        self.assertTrue(os.path.exists(os.path.join(site, "publish-manifest.json")))
+        self.assertTrue(os.path.exists(os.path.join(site, "index.html")))
+        self.assertEqual(self.published_summary(site)["last_date"], "2022-04-19")  # the run's data
+        self.assertEqual(d.stop(), 0)
+
+    def test_a_failed_publish_is_the_runs_failure_at_stage_publish(self):
+        blocker = self.write("blocker", "a file where the site's folder should be\n")
+        site = os.path.join(blocker, "site")
+        d = Daemon(self, self.config(extra=f'[publish]\nto = "{site}"\n'), env={"COVID_ETL_TRIGGER_TOKEN": TOKEN})
+        run_id = d.request("/api/v1/runs", "POST", token=TOKEN)[1]["id"]
+        done = d.wait_status(run_id)
+        self.assertEqual((done["status"], done["stage"], done["inserted"]), ("failed", "publish", 10), done)
+        self.assertIn(blocker, done["publish"]["error"])
+        runs = history(self.db)
+        self.assertEqual((runs[0]["id"], runs[0]["status"], runs[0]["stage"]), (run_id, "failed", "publish"))
+        self.assertEqual(len(export(self.db).splitlines()), 821)  # the data is committed
+        self.assertEqual(d.stop(), 0)
+
+    def test_a_malformed_destination_stops_the_daemon_before_any_run(self):
+        before = history(self.db)
+        for extra, env, message in (
+                ('[publish]\nto = "s3://Bad_Bucket/x?region=us-east-1"\n', {}, "the bucket name 'Bad_Bucket'"),
+                ("", {"COVID_ETL_PUBLISH_TO": "file://site"}, "is not file:///ABSOLUTE/PATH")):
+            with self.subTest(message=message):
+                full = {k: v for k, v in os.environ.items() if not k.startswith("COVID_ETL_")}
+                full.update(env)
+                p = subprocess.run([BIN, "daemon", "--config", self.config(extra=extra), "--db", self.db,
+                                    "--listen", "127.0.0.1:0"], env=full, capture_output=True, text=True, timeout=60)
+                self.assertEqual(p.returncode, 64, p.stderr)
+                self.assertIn("[publish] to (or COVID_ETL_PUBLISH_TO)", p.stderr)
+                self.assertIn(message, p.stderr)
+                self.assertNotIn("listening", p.stdout)
+        self.assertEqual(history(self.db), before)  # no run
+        # At a reload: refused, the configuration before kept.
+        site = self.path("site")
+        config = self.config(extra=f'[publish]\nto = "{site}"\n')
+        d = Daemon(self, config, env={"COVID_ETL_TRIGGER_TOKEN": TOKEN})
+        d.wait_for_log("next_run")
+        self.config(extra='[publish]\nto = "s3://Bad_Bucket/x?region=us-east-1"\n')
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait_for_log("reload_failed")
+        self.assertIn("[publish] to (or COVID_ETL_PUBLISH_TO)", "\n".join(d.lines))
+        self.assertIn("keeping the current configuration", "\n".join(d.lines))
+        run_id = d.request("/api/v1/runs", "POST", token=TOKEN)[1]["id"]
+        self.assertEqual(d.wait_status(run_id)["publish"]["to"], site)  # the folder of before
+        self.assertEqual(d.stop(), 0)

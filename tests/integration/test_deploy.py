@@ -87,10 +87,16 @@ class CloudFormation(TempDirTest):
         self.assertEqual(sorted(policies), ["DynamoDBCrudPolicy", "DynamoDBCrudPolicy", "SNSPublishMessagePolicy",
                                             "Statement"])
         self.assertEqual(env["COVID_ETL_PUBLISH_TO"], {"Sub": "s3://${SiteBucket}/${SitePrefix}?region=${AWS::Region}"})
-        [write] = [p["Statement"] for p in fn["Policies"] if "Statement" in p]
-        self.assertEqual(len(write), 1)
-        self.assertEqual(sorted(write[0]["Action"]), ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"])
-        self.assertEqual(write[0]["Resource"], {"Sub": "${SiteBucket.Arn}/${SitePrefix}/*"})
+        [site] = [p["Statement"] for p in fn["Policies"] if "Statement" in p]
+        self.assertEqual(len(site), 2)
+        write, list_ = site
+        self.assertEqual(sorted(write["Action"]), ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"])
+        self.assertEqual(write["Resource"], {"Sub": "${SiteBucket.Arn}/${SitePrefix}/*"})
+        # S3 answers a GET of a missing key (the manifest, before the first publish) with 403, not
+        # 404, unless the caller may list the bucket: ListBucket on the bucket, for the prefix only.
+        self.assertEqual((list_["Effect"], list_["Action"]), ("Allow", "s3:ListBucket"))
+        self.assertEqual(list_["Resource"], {"GetAtt": "SiteBucket.Arn"})
+        self.assertEqual(list_["Condition"], {"StringLike": {"s3:prefix": {"Sub": "${SitePrefix}/*"}}})
 
     def test_the_site_bucket_is_private_behind_cloudfront(self):
         r = self.template()["Resources"]

@@ -1,5 +1,7 @@
 """`covid-etl lambda` (and the binary run as `bootstrap`) against a local server that plays the
-AWS Lambda Runtime API: invocations that succeed, one that fails, and an init error.
+AWS Lambda Runtime API: invocations that succeed, one that fails, and an init error; with
+COVID_ETL_PUBLISH_TO, the publish after each run (a folder written, a failed publish an error of
+type covid-etl.PublishFailed).
 """
 import json
 import os
@@ -111,6 +113,66 @@ class LambdaRuntime(TempDirTest):
         shutil.copyfile(NYT, self.nyt)  # fixed upstream: the next invocation works again
         path, _, doc = self.api.invoke("req-3")
         self.assertEqual((path, doc["status"]), (API + "/invocation/req-3/response", "unchanged"))
+
+    def published_summary(self, site):
+        with open(os.path.join(site, "data", "index.json"), encoding="utf-8") as f:
+            index = json.load(f)
+        with open(os.path.join(site, index["objects"]["summary"]), encoding="utf-8") as f:
+            return json.load(f)
+
+    def test_an_invocation_publishes_and_a_failed_publish_is_a_publish_error(self):
+        """COVID_ETL_PUBLISH_TO (as the SAM template sets it): each invocation publishes after its
+        run commits; a publish that fails is an error of type covid-etl.PublishFailed (not the
+        kind of its error: ExtractFailed), its summary at stage publish, the data committed."""
+        blocker = self.write("blocker", "a file where the site's folder should be\n")
+        site = os.path.join(blocker, "site")
+        self.start([BIN, "lambda"], {"COVID_ETL_PUBLISH_TO": site})
+        path, headers, doc = self.api.invoke("req-p1")
+        self.assertEqual(path, API + "/invocation/req-p1/error")
+        self.assertEqual(headers["lambda-runtime-function-error-type"], "covid-etl.PublishFailed")
+        self.assertEqual(doc["errorType"], "covid-etl.PublishFailed")
+        self.assertIn(blocker, doc["errorMessage"])
+        summary = doc["summary"]
+        self.assertEqual((summary["status"], summary["stage"], summary["inserted"]), ("failed", "publish", 820))
+        self.assertIn("error", summary["publish"])
+
+        os.remove(blocker)  # writable again: the next invocation changes nothing, and publishes
+        path, _, doc = self.api.invoke("req-p2")
+        self.assertEqual((path, doc["status"]), (API + "/invocation/req-p2/response", "unchanged"))
+        self.assertEqual(doc["publish"]["to"], site)
+        self.assertEqual(doc["publish"]["written"], doc["publish"]["objects"])
+        self.assertTrue(os.path.exists(os.path.join(site, "publish-manifest.json")))
+        self.assertEqual(self.published_summary(site)["last_date"], "2022-04-19")  # the run's data
+
+    def test_a_new_day_is_published_by_its_invocation(self):
+        site = self.path("site")
+        with open(NYT) as f:
+            lines = f.readlines()
+        with open(self.nyt, "w") as f:
+            f.writelines(lines[:-10])
+        self.start([BIN, "lambda"], {"COVID_ETL_PUBLISH_TO": "file://" + site})
+        path, _, doc = self.api.invoke("req-d1")
+        self.assertEqual((path, doc["status"], doc["last_date"]), (API + "/invocation/req-d1/response", "ok", "2022-04-09"))
+        self.assertEqual(self.published_summary(site)["last_date"], "2022-04-09")
+        shutil.copyfile(NYT, self.nyt)  # ten new days
+        path, _, doc = self.api.invoke("req-d2")
+        self.assertEqual((path, doc["status"], doc["inserted"]), (API + "/invocation/req-d2/response", "ok", 10))
+        self.assertGreater(doc["publish"]["written"], 0)
+        self.assertLess(doc["publish"]["written"], doc["publish"]["objects"])
+        self.assertEqual(self.published_summary(site)["last_date"], "2022-04-19")
+
+    def test_a_malformed_destination_is_an_init_error_and_nothing_runs(self):
+        for dest, message in (("s3://Bad_Bucket/x?region=us-east-1", "the bucket name 'Bad_Bucket'"),
+                              ("file://site", "is not file:///ABSOLUTE/PATH")):
+            with self.subTest(dest=dest):
+                proc = self.start([BIN, "lambda"], {"COVID_ETL_PUBLISH_TO": dest})
+                path, _, doc = self.api.posted.get(timeout=30)
+                self.assertEqual(path, API + "/init/error")
+                self.assertEqual(doc["errorType"], "covid-etl.InitError")
+                self.assertIn("COVID_ETL_PUBLISH_TO", doc["errorMessage"])
+                self.assertIn(message, doc["errorMessage"])
+                self.assertEqual(proc.wait(timeout=30), 64)
+        self.assertFalse(os.path.exists(self.db))  # nothing loaded
 
     def test_the_binary_named_bootstrap_is_the_runtime(self):
         bootstrap = self.path("bootstrap")

@@ -32,7 +32,7 @@ from httpfixture import HttpFixture, Reply
 from pgserver import PgServer
 
 SCHEMA = "covid_etl"
-SCHEMA_VERSION = 10  # this build's: the number of steps in src/load/migrations.cc
+SCHEMA_VERSION = 11  # this build's: the number of steps in src/load/migrations.cc
 LOCK_CLASS = 0x636f7669  # PostgresStore::kLockClass
 
 
@@ -266,6 +266,60 @@ class Keys(OnPostgresRun):
         # What names nothing may go, as before: a location without rows.
         self.sql_write("INSERT INTO locations (id, type, name) VALUES ('99', 'state', 'Nowhere'); "
                        "DELETE FROM locations WHERE id = '99'")
+
+    def test_a_location_cannot_go_under_a_row_committed_after_the_deleters_snapshot(self):
+        """Schema step 11. T2 begins REPEATABLE READ (or SERIALIZABLE) and reads; T1 inserts a row
+        for location ZA and commits; T2 deletes ZA and commits. A foreign key refuses (it checks
+        with a fresh snapshot); the trigger's query, with T2's snapshot, would not see T1's row and
+        leave it an orphan, so outside READ COMMITTED the trigger refuses to delete at all. Under
+        READ COMMITTED the same steps are refused as a foreign key refuses them."""
+        self.assertEqual(run_json(self.db)[0], 0)
+        run_id = self.sql("SELECT max(id) FROM runs")[0][0]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        env["PGAPPNAME"] = "covid-etl-keys-t2"
+        for location, isolation, message in (
+                ("ZA", "REPEATABLE READ", "cannot delete table locations in a REPEATABLE READ transaction"),
+                ("ZB", "SERIALIZABLE", "cannot delete table locations in a SERIALIZABLE transaction"),
+                ("ZC", "READ COMMITTED", "'ZC' is named there")):
+            with self.subTest(isolation=isolation):
+                self.sql_write(f"INSERT INTO locations (id, type, name) VALUES ('{location}', 'state', 'Nowhere')")
+                t2 = subprocess.Popen(self.server.psql_cmd(self.dbname), stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                self.addCleanup(lambda p=t2: p.poll() is not None or p.kill())
+                t2.stdin.write(f"SET search_path = {SCHEMA};\nBEGIN ISOLATION LEVEL {isolation};\n"
+                               "SELECT count(*) FROM observations;\n")
+                t2.stdin.flush()
+                deadline = time.monotonic() + 30
+                while not self.server.admin(  # T2 has read, and holds its snapshot when not RC
+                        "SELECT 1 FROM pg_stat_activity WHERE application_name = 'covid-etl-keys-t2' "
+                        "AND state = 'idle in transaction'"):
+                    self.assertLess(time.monotonic(), deadline, "T2 never read")
+                    time.sleep(0.05)
+                self.sql_write(f"INSERT INTO observations VALUES ('{location}', '1999-01-01', 1, 1, 1, {run_id})")  # T1
+                _, err = t2.communicate(f"DELETE FROM locations WHERE id = '{location}';\nCOMMIT;\n", timeout=60)
+                self.assertNotEqual(t2.returncode, 0, "T2's DELETE succeeded")
+                self.assertIn(message, err)
+                self.assertEqual(self.sql("SELECT count(*) FROM observations o WHERE NOT EXISTS "
+                                          "(SELECT 1 FROM locations l WHERE l.id = o.location)"), [(0,)])
+                self.assertEqual(self.sql("SELECT count(*) FROM locations WHERE id = ?", (location,)), [(1,)])
+        # Outside READ COMMITTED, a DELETE that deletes nothing, and the other tables, are as before.
+        p = subprocess.run(self.server.psql_cmd(self.dbname), capture_output=True, text=True, timeout=60, env=env,
+                           input=f"SET search_path = {SCHEMA};\nBEGIN ISOLATION LEVEL REPEATABLE READ;\n"
+                                 "DELETE FROM locations WHERE id = 'none';\nDELETE FROM dataset_cadence;\nCOMMIT;\n")
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+    def test_a_load_is_read_committed_whatever_the_databases_default(self):
+        """The load's transaction asks for READ COMMITTED: on a database whose default isolation is
+        REPEATABLE READ, a run that replaces a dataset (deleting its locations, which the key's
+        trigger refuses outside READ COMMITTED) still works."""
+        import test_world
+        self.server.admin(f"ALTER DATABASE {self.dbname} SET default_transaction_isolation = 'repeatable read'")
+        config = self.write("only-world.toml", "[datasets]\nnational = false\nstates = false\n")
+        for extra in ((), ("--replace-dataset", "world")):
+            with self.subTest(extra=extra):
+                p = cli("run", "--json", "--config", config, "--db", self.db, "--who", test_world.DAILY_1, *extra)
+                self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertGreater(self.sql("SELECT count(*) FROM locations WHERE type = 'country'")[0][0], 200)
 
 
 class Replicas(OnPostgresRun):

@@ -22,7 +22,7 @@ import urllib.request
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
-from etl import NYT, JHU, SHARED, TempDirTest, cli, history
+from etl import BIN, NYT, JHU, SHARED, TempDirTest, cli, history
 from test_serve import Server
 
 STATES = os.path.join(SHARED, "nyt", "us-states.csv")
@@ -176,6 +176,30 @@ class PublishFolder(TempDirTest):
         code, s, err = self.run_etl(NYT, STATES, "--config", conf)
         self.assertEqual(code, 0, err)
         self.assertIsNone(s["publish"])
+
+    def test_a_malformed_destination_is_refused_before_the_run_loads_anything(self):
+        """[publish] to / COVID_ETL_PUBLISH_TO is checked when the configuration is read: found
+        only at the publish, after the commit, it would fail every run. Exit 64 naming it, no
+        database made."""
+        conf = self.path("covid-etl.toml")
+        for how, dest, message in (
+                ("file", "s3://Bad_Bucket/x?region=us-east-1", "the bucket name 'Bad_Bucket'"),
+                ("file", "file://site", "is not file:///ABSOLUTE/PATH"),
+                ("env", "s3://bucket/x?region=us-east-1&colour=red", "unknown parameter 'colour'"),
+                ("env", self.write("a-file", "not a folder\n"), "exists and is not a folder"),
+                ("env", "s3://bucket/x?region=us-east-1", "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")):
+            with self.subTest(dest=dest):
+                with open(conf, "w") as f:
+                    f.write(f'[publish]\nto = "{dest}"\n' if how == "file" else "")
+                env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+                env["COVID_ETL_PUBLISH_TO"] = dest if how == "env" else ""
+                p = subprocess.run([BIN, "run", "--json", "--db", self.db, "--nyt", NYT, "--jhu", JHU, "--config", conf],
+                                   env=env, capture_output=True, text=True, timeout=120)
+                self.assertEqual(p.returncode, 64, p.stderr)
+                self.assertIn("[publish] to (or COVID_ETL_PUBLISH_TO): ", p.stderr)
+                self.assertIn(message, p.stderr)
+                self.assertEqual(p.stdout, "")
+                self.assertFalse(os.path.exists(self.db), "nothing is loaded")
 
     def test_command_line(self):
         p = cli("publish", "--db", self.db)

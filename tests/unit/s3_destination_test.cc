@@ -295,5 +295,37 @@ TEST(S3Destination, NoSuchBucketAndAccessDeniedSaySo) {
       << s.message();
 }
 
+// Real S3 answers a GET of a missing key with 403 AccessDenied, not 404, when the caller may not
+// list the bucket: the first publish's GET of its manifest then fails. The message says so, and
+// names s3:ListBucket with the three object permissions; the 403 is never taken for "missing".
+TEST(S3Destination, AccessDeniedOnAGetSaysThatAMissingObjectNeedsListBucket) {
+  Fixture f;
+  f.script.answers = {s3_error(403, "AccessDenied", "Access Denied"),
+                      s3_error(403, "AccessDenied", "Access Denied")};
+  auto got = f.destination->get("publish-manifest.json");
+  ASSERT_FALSE(got.ok()) << "a 403 is not an object that does not exist";
+  const std::string m = got.status().message();
+  EXPECT_EQ(got.status().kind(), ErrorKind::kExtract);
+  EXPECT_NE(m.find("GET dash/publish-manifest.json"), std::string::npos) << m;
+  EXPECT_NE(m.find("access denied to the key id ...WXYZ"), std::string::npos) << m;
+  EXPECT_NE(m.find("S3 answers 403 AccessDenied, not 404, for an object that does not exist when "
+                   "s3:ListBucket is not granted"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("s3:ListBucket on arn:aws:s3:::site (condition s3:prefix \"dash/*\")"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("s3:GetObject, s3:PutObject and s3:DeleteObject on arn:aws:s3:::site/dash/*"),
+            std::string::npos)
+      << m;
+  EXPECT_EQ(f.script.calls.size(), 1u) << "not retried";
+  // A PUT's 403 names the same permissions, without the note on missing objects.
+  Status s = f.destination->put({"index.html", "<html>", "text/html", "public, max-age=60", ""});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("s3:ListBucket on arn:aws:s3:::site"), std::string::npos)
+      << s.message();
+  EXPECT_EQ(s.message().find("does not exist"), std::string::npos) << s.message();
+}
+
 }  // namespace
 }  // namespace covid

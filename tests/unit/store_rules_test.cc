@@ -304,5 +304,30 @@ TEST(StoreRules, MigrationStep10IsTheStatementsItWasWrittenWith) {
       << "built once: the same pointer every time";
 }
 
+// PostgreSQL's step 11 replaces step 10's referenced-side function (observations_referenced_check)
+// with the same checks after one more: outside READ COMMITTED it refuses, since its query would
+// not see rows other transactions commit (integration.test_postgres.Keys runs the two sessions).
+TEST(StoreRules, MigrationStep11IsStep10sReferencedCheckBehindAnIsolationTest) {
+  ASSERT_GE(sql_schema_version(), 11);
+  const std::string step10 = migration_sql(9, SqlDialect::kPostgres);
+  const std::string step11 = migration_sql(10, SqlDialect::kPostgres);
+  const std::string head = "CREATE FUNCTION {s}.observations_referenced_check()";
+  size_t from = step10.find(head);
+  ASSERT_NE(from, std::string::npos);
+  from = step10.find("  IF TG_OP = 'TRUNCATE' THEN", from);
+  size_t to = step10.find("$f$;", from);
+  ASSERT_NE(to, std::string::npos);
+  const std::string checks = step10.substr(from, to - from);
+  EXPECT_NE(step11.find("CREATE OR REPLACE FUNCTION {s}.observations_referenced_check()"),
+            std::string::npos);
+  size_t guard = step11.find("IF current_setting('transaction_isolation') <> 'read committed'");
+  ASSERT_NE(guard, std::string::npos);
+  size_t same = step11.find(checks);
+  ASSERT_NE(same, std::string::npos) << "step 10's checks, unchanged";
+  EXPECT_LT(guard, same) << "the isolation is tested first";
+  EXPECT_EQ(step11.find("CREATE TRIGGER"), std::string::npos) << "the triggers stay";
+  EXPECT_EQ(std::string(migration_sql(10, SqlDialect::kSqlite)).find("CREATE"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace covid

@@ -473,8 +473,11 @@ class PostgresLoad final : public LoadTransaction {
     if (open_) (void)store_.rollback();
   }
 
+  // READ COMMITTED whatever the database's default: the load reads what earlier runs committed
+  // once it holds the run lock, and a --replace-dataset deletes locations, whose key trigger
+  // refuses to run under another isolation (schema step 11, load/migrations.cc).
   Status begin() {
-    COVID_RETURN_IF_ERROR(store_.exec("starting the load", "BEGIN"));
+    COVID_RETURN_IF_ERROR(store_.exec("starting the load", "BEGIN ISOLATION LEVEL READ COMMITTED"));
     open_ = true;
     return store_.lock("waiting for the run lock");
   }
