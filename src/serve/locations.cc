@@ -73,6 +73,7 @@ LocationIndex::LocationIndex(std::vector<Location> locations,
   name_.reserve(all_.size());
   id_.reserve(all_.size());
   shown_.reserve(all_.size());
+  shown_fold_.reserve(all_.size());
   std::set<std::string> others;  // the folded labels of the locations that are not countries
   for (const Location& l : all_) {
     label_.push_back(fold(location_label(l)));
@@ -87,6 +88,7 @@ LocationIndex::LocationIndex(std::vector<Location> locations,
                     d->source_short != nullptr;
     shown_.push_back(collides ? location_label(l) + " (" + d->source_short + ")"
                               : location_label(l));
+    shown_fold_.push_back(fold(shown_.back()));
   }
 }
 
@@ -168,7 +170,7 @@ LocationIndex::Resolved LocationIndex::resolve(std::string_view text) const {
   const std::string q = fold(t);
   std::vector<const Location*> labels, names;
   for (size_t i = 0; i < all_.size(); ++i) {
-    if (id_[i] == q || label_[i] == q || fold(shown_[i]) == q) labels.push_back(&all_[i]);
+    if (id_[i] == q || label_[i] == q || shown_fold_[i] == q) labels.push_back(&all_[i]);
     if (name_[i] == q) names.push_back(&all_[i]);
   }
   const std::vector<const Location*>& same = labels.empty() ? names : labels;

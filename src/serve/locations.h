@@ -66,8 +66,8 @@ class LocationIndex {
  private:
   std::vector<Location> all_;  // by id
   std::map<std::string, int64_t, std::less<>> populations_;
-  std::vector<std::string> label_, name_, id_;  // folded (lower-case) label, name and id, by index
-  std::vector<std::string> shown_;              // label(), by index
+  std::vector<std::string> label_, name_, id_;   // folded (lower-case) label, name and id, by index
+  std::vector<std::string> shown_, shown_fold_;  // label(), and folded, by index
 };
 
 // The message for a name resolve() did not take: "unknown location 'X'; the closest: California
