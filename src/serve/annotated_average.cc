@@ -16,31 +16,34 @@ uint8_t metrics_of(const Annotation& a) {
 }
 
 // Whether the location reported on day k: either cumulative changed (an unknown change counts as
-// a report, so that the average over it is null). The Times' files cannot tell a day without a
-// report from a day on which nothing new was reported: a day on which neither changed is taken
-// as a day without a report.
-bool reported(const SeriesColumns& s, size_t k) {
-  return s.new_cases[k] != 0 || s.new_deaths[k] != 0;
+// a report, so that the average over it is null), or the place whose files carry it (a county's
+// state) reported that day, so its zero is a zero reported. The Times' files cannot tell a day
+// without a report from a day on which nothing new was reported otherwise: a day on which
+// neither changed is taken as a day without a report.
+bool reported(const SeriesColumns& s, size_t k, const std::vector<int32_t>* carried_by) {
+  return s.new_cases[k] != 0 || s.new_deaths[k] != 0 ||
+         (carried_by != nullptr &&
+          std::binary_search(carried_by->begin(), carried_by->end(), s.date[k].days));
 }
 
 // The average of each date's window for `metric`, with the adjustments. A window is made of
 // reports, each with the days without a report just before it (the days its count covers),
 // newest first, from the last report on or before the date, until they cover at least 7 days
 // (days without a report at the window's end are left out: the window reaches further back
-// instead); with `by_reports` false every day is a report (the plain 7 days). A report left out
+// instead); `report[k]`: whether day k is a report (every day: the plain 7 days). A report left out
 // for `metric` (its date omitted) is left out with the days it covers; the average is the sum of
 // the counts kept over the days they cover. Null when every report of the window is left out, a
 // count in it is unknown, its dates are not consecutive or the series does not reach back far
 // enough.
 void average(const SeriesColumns& s, const std::vector<int64_t>& daily,
-             const std::map<int32_t, int64_t>& adjust, uint8_t metric, bool by_reports,
-             std::vector<double>* avg) {
+             const std::map<int32_t, int64_t>& adjust, uint8_t metric,
+             const std::vector<bool>& report, std::vector<double>* avg) {
   size_t n = s.size();
   avg->assign(n, std::nan(""));
   // last[k]: the index of the last report on or before day k, or n when there is none.
   std::vector<size_t> last(n, n);
   for (size_t k = 0; k < n; ++k) {
-    last[k] = !by_reports || reported(s, k) ? k : k > 0 ? last[k - 1] : n;
+    last[k] = report[k] ? k : k > 0 ? last[k - 1] : n;
   }
   for (size_t i = 0; i < n; ++i) {
     size_t report = last[i];
@@ -88,7 +91,17 @@ bool averaged_by_reports(std::string_view location) {
   return level == "nation" || level == "state" || level == "county";
 }
 
-void apply_annotations(SeriesColumns& s, const std::vector<Annotation>& annotations) {
+std::vector<int32_t> report_days(const SeriesColumns& s) {
+  std::vector<int32_t> out;
+  for (size_t k = 0; k < s.size(); ++k) {
+    bool known = s.new_cases[k] != kNoValue && s.new_deaths[k] != kNoValue;
+    if (known && reported(s, k, nullptr)) out.push_back(s.date[k].days);
+  }
+  return out;
+}
+
+void apply_annotations(SeriesColumns& s, const std::vector<Annotation>& annotations,
+                       const std::vector<int32_t>* carried_by) {
   std::vector<std::string> up = containing_places(s.location);
   std::map<int32_t, int64_t> adjust_cases, adjust_deaths;
   bool any = averaged_by_reports(s.location);
@@ -115,8 +128,10 @@ void apply_annotations(SeriesColumns& s, const std::vector<Annotation>& annotati
   }
   if (!any) return;  // the plain averages stand
   bool by_reports = averaged_by_reports(s.location);
-  average(s, s.new_cases, adjust_cases, kCases, by_reports, &s.new_cases_avg7);
-  average(s, s.new_deaths, adjust_deaths, kDeaths, by_reports, &s.new_deaths_avg7);
+  std::vector<bool> report(s.size(), true);
+  for (size_t k = 0; k < s.size() && by_reports; ++k) report[k] = reported(s, k, carried_by);
+  average(s, s.new_cases, adjust_cases, kCases, report, &s.new_cases_avg7);
+  average(s, s.new_deaths, adjust_deaths, kDeaths, report, &s.new_deaths_avg7);
 }
 
 void StateAverageSums::add(const SeriesColumns& state) {

@@ -4,8 +4,9 @@
 //
 // The rule, per metric (cases, deaths; a note's `type` says which, `both` is both):
 // - Reports (the NYT's places: the nation, states, counties). Many agencies did not report every
-//   day, so the Times average over reports: a day on which neither cumulative changed is taken as
-//   a day without a report (the published files cannot tell it from a day with nothing new), and
+//   day, so the Times average over reports: a day on which neither cumulative changed (and, for
+//   a county, its state reported nothing either) is taken as a day without a report (the
+//   published files cannot tell it from a day with nothing new otherwise), and
 //   a report's count covers it and the days without a report just before it. The window of date
 //   D is made of whole reports, newest first from the last report on or before D (days without a
 //   report at its end are left out: it reaches further back instead), until they cover at least
@@ -46,9 +47,16 @@ std::vector<std::string> containing_places(std::string_view location);
 // county) rather than the plain 7 days (a country).
 bool averaged_by_reports(std::string_view location);
 
+// The dates (Date::days, ascending) on which `s` reported (a count changed, known): for a county's
+// apply_annotations, its state's.
+std::vector<int32_t> report_days(const SeriesColumns& s);
+
 // Makes `s`'s averages follow the rule above with `annotations` (any locations, any order: those
-// of s.location and of the places containing it are used).
-void apply_annotations(SeriesColumns& s, const std::vector<Annotation>& annotations);
+// of s.location and of the places containing it are used). `carried_by`: the report_days() of
+// the place whose files carry s (a county's state), or nullptr: a day on one of them is a report
+// of s, its zero a zero reported.
+void apply_annotations(SeriesColumns& s, const std::vector<Annotation>& annotations,
+                       const std::vector<int32_t>* carried_by = nullptr);
 
 // The sums of the states' (and territories') averages by date, for the nation's.
 struct StateAverageSums {

@@ -7,6 +7,7 @@
 #include "serve/annotated_average.h"
 #include "serve/views.h"
 #include "transform/country_codes.h"
+#include "transform/location.h"
 #include "transform/state_fips.h"
 
 namespace covid::serve {
@@ -51,7 +52,12 @@ std::shared_ptr<const Representation> Snapshot::derived(
 
 SeriesColumns Snapshot::columns(std::string location, const std::vector<Observation>& rows) const {
   SeriesColumns s = SeriesColumns::build(location, rows);
-  apply_annotations(s, annotations);
+  const std::vector<int32_t>* carried_by = nullptr;
+  if (std::string_view(location_level(s.location)) == "county") {
+    auto state = state_reports.find(std::string_view(s.location).substr(0, 2));
+    if (state != state_reports.end()) carried_by = &state->second;
+  }
+  apply_annotations(s, annotations, carried_by);
   if (s.location == kNation) use_state_sums(s, state_sums);
   s.set_population(population(location));
   return s;
@@ -59,31 +65,45 @@ SeriesColumns Snapshot::columns(std::string location, const std::vector<Observat
 
 namespace {
 
-// What every series of a snapshot is made with: the populations, the notes and (when the
-// nation's is wanted) the sums of the states' averages.
-Status read_reference(Store& store, Snapshot& snap, bool state_sums) {
+// What every series of a snapshot is made with: the populations, the notes, and the `states`'
+// averages (for the nation's) and reports (for their counties').
+Status read_reference(Store& store, Snapshot& snap, const std::vector<std::string_view>& states) {
   auto populations = store.populations();
   if (!populations.ok()) return populations.status();
   for (const Population& p : *populations) snap.populations.emplace(p.location, p.population);
   auto annotations = store.read_annotations("", std::nullopt, std::nullopt);
   if (!annotations.ok()) return annotations.status();
   snap.annotations = std::move(*annotations);
-  if (!state_sums) return Status::Ok();
   // Each state by its code (a list of the locations would be a Scan on DynamoDB); a state the
   // store does not hold has no rows.
-  for (const auto& [fips, name] : kStatesByFips) {
+  for (std::string_view fips : states) {
     auto rows = store.read_series(fips, std::nullopt, std::nullopt);
     if (!rows.ok()) return rows.status();
-    if (!rows->empty()) snap.state_sums.add(snap.columns(std::string(fips), *rows));
+    if (rows->empty()) continue;
+    SeriesColumns state = snap.columns(std::string(fips), *rows);
+    snap.state_sums.add(state);
+    snap.state_reports.emplace(std::string(fips), report_days(state));
   }
   return Status::Ok();
+}
+
+// Every state's code.
+std::vector<std::string_view> all_states() {
+  std::vector<std::string_view> out;
+  for (const auto& [fips, name] : kStatesByFips) out.push_back(fips);
+  return out;
 }
 
 }  // namespace
 
 Result<SeriesColumns> read_location_columns(Store& store, const std::string& location) {
   Snapshot snap(0);
-  COVID_RETURN_IF_ERROR(read_reference(store, snap, location == kNation));
+  std::string_view level = location_level(location);
+  std::vector<std::string_view> states =
+      level == "nation"   ? all_states()
+      : level == "county" ? std::vector<std::string_view>{std::string_view(location).substr(0, 2)}
+                          : std::vector<std::string_view>{};
+  COVID_RETURN_IF_ERROR(read_reference(store, snap, states));
   auto rows = store.read_series(location, std::nullopt, std::nullopt);
   if (!rows.ok()) return rows.status();
   return snap.columns(location, *rows);
@@ -96,8 +116,8 @@ Result<std::shared_ptr<Snapshot>> build_snapshot(Store& store, uint64_t version,
   auto snap = std::make_shared<Snapshot>(series_cache_bytes);
   snap->version = version;
   snap->available = true;
-  // The nation's averages are the sums of its states'.
-  COVID_RETURN_IF_ERROR(read_reference(store, *snap, true));
+  // The nation's averages are the sums of its states', a county's are over its state's reports.
+  COVID_RETURN_IF_ERROR(read_reference(store, *snap, all_states()));
   for (const std::string& loc : locations) {
     auto rows = store.read_series(loc, std::nullopt, std::nullopt);
     if (!rows.ok()) return rows.status();

@@ -92,8 +92,11 @@ class Snapshot {
   // The sums of the states' averages by date (serve/annotated_average.h), read with the snapshot:
   // the nation's averages.
   StateAverageSums state_sums;
+  // Each state's report_days(), read with the snapshot: its counties' averages.
+  std::map<std::string, std::vector<int32_t>, std::less<>> state_reports;
   // A location's series as every response shows it: built from its rows, its averages following
-  // the annotations (the nation's the sums of its states'), then its rates from its population.
+  // the annotations and, for a county, its state's reports (the nation's the sums of its states'),
+  // then its rates from its population.
   SeriesColumns columns(std::string location, const std::vector<Observation>& rows) const;
   RunTotals totals;
   // Each source's freshness when the snapshot was made (pipeline/freshness.h, default

@@ -57,10 +57,11 @@ def state_fips():
         return sorted({r["fips"].zfill(2) for r in csv.DictReader(f)})
 
 
-def nyt_rule(daily, geoid, metric, rows, sub_of=None, other=None):
+def nyt_rule(daily, geoid, metric, rows, sub_of=None, other=None, carried_by=()):
     """The Times' average (their README, rolling-averages/), written here apart from our code:
     - `other` is the place's other metric ({date: new count}); a date on which neither changed is
-      a day without a report (None: every date is a report). A report stands for itself and the
+      a day without a report (None: every date is a report), unless it is in `carried_by` (the
+      dates on which a county's state reported: its zero is a zero reported then). A report stands for itself and the
       days without a report just before it: a date's window is whole reports, from the last one
       on or before the date backwards, until they cover 7 days or more;
     - a date whose note (for this place, or for its state marked
@@ -83,7 +84,8 @@ def nyt_rule(daily, geoid, metric, rows, sub_of=None, other=None):
         elif sub_of is not None and r["geoid"] == sub_of and \
                 r["omit_from_rolling_average_on_subgeographies"] == "yes":
             omitted.update(dates)
-    reports = sorted(d for d in daily if other is None or daily[d] != 0 or other.get(d, 0) != 0)
+    reports = sorted(d for d in daily if other is None or daily[d] != 0 or other.get(d, 0) != 0
+                     or d in carried_by)
     out = {}
     for d in daily:
         ends = reports[:bisect.bisect_right(reports, d)]
@@ -225,11 +227,15 @@ class AnnotatedAverages(unittest.TestCase):
         # Harris County, Texas (48201): a small made-up county series around Texas' note of
         # 2022-01-14, which leaves that date out of the averages of Texas' counties.
         cls.county = {day("2022-01-01") + datetime.timedelta(days=i): 1000 + 10 * i * i for i in range(20)}
+        # Anderson County, Texas (48001): made up, 12 new cases every fourth day, nothing between
+        # (the days Texas reported are zeros reported; Texas did not report on 2021-12-25 and 26).
+        cls.sparse = {day("2021-12-15") + datetime.timedelta(days=i): 500 + 12 * (i // 4) for i in range(37)}
         counties = os.path.join(cls.tmp, "counties.csv")
+        lines = [(d, "48001", f"{d},Anderson,Texas,48001,{c},5\n") for d, c in cls.sparse.items()]
+        lines += [(d, "48201", f"{d},Harris,Texas,48201,{c},{c // 100}\n") for d, c in cls.county.items()]
         with open(counties, "w", encoding="utf-8") as f:
             f.write("date,county,state,fips,cases,deaths\n")
-            for d, c in sorted(cls.county.items()):
-                f.write(f"{d},Harris,Texas,48201,{c},{c // 100}\n")
+            f.writelines(line for _, _, line in sorted(lines))
         code, s, err = run_json(cls.db, NYT, JHU, "--states", STATES, "--counties", counties,
                                 "--anomalies", ANOMALIES, "--population", POPULATION)
         if code != 0:
@@ -302,6 +308,19 @@ class AnnotatedAverages(unittest.TestCase):
         # omission.
         i = s["date"].index("2022-01-16")
         self.assertNotEqual(s["new_cases_avg7"][i], s["new_cases_avg7_raw"][i])
+
+    def test_a_countys_zeros_on_its_states_report_days_are_reports(self):
+        daily = {d: c - self.sparse[d - datetime.timedelta(days=1)] for d, c in self.sparse.items()
+                 if d - datetime.timedelta(days=1) in self.sparse}
+        tx = {d for d, n in state_daily("48").items() if n != 0 or state_daily("48", "deaths")[d] != 0}
+        self.assertNotIn(day("2021-12-25"), tx)
+        want, _ = nyt_rule(daily, "USA-48001", "cases", self.rows, "USA-48", {d: 0 for d in daily}, tx)
+        s = self.series("48001", "2021-12-22", "2022-01-20")
+        self.assertEqual(len(s["date"]), 30)
+        for d, got in zip(s["date"], s["new_cases_avg7"]):
+            self.assertAlmostEqual(got, want[day(d)], places=2, msg=d)
+        # Without its state's reports it would be 12 over 4 days (3.0) every day.
+        self.assertNotEqual({round(v, 2) for v in s["new_cases_avg7"]}, {3.0})
 
     def test_export_per_100k_has_the_apis_averages(self):
         """export --per-100k and /api/v1/export.csv give the API's 7-day averages per 100k (the

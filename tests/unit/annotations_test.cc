@@ -277,5 +277,28 @@ TEST(AnnotatedAverage, TheNationsAverageIsTheSumOfItsStates) {
   EXPECT_DOUBLE_EQ(us.new_cases_avg7_raw[9], 999.0);  // the plain average stays
 }
 
+TEST(AnnotatedAverage, ACountysZeroOnADayItsStateReportedIsAReport) {
+  using serve::SeriesColumns;
+  // A county whose count changes every third day (30 each), in a state that reported every day:
+  // the county's other days are zeros reported, so its average is the plain 7 days; on days its
+  // state did not report either (days 13 .. 14 here), they are days without a report.
+  SeriesColumns county = SeriesColumns::build("48201", reports_every("48201", 3, 10, 30));
+  std::vector<int32_t> state;
+  for (int d = 1; d < 30; ++d) {
+    if (d != 13 && d != 14) state.push_back(18322 + d);
+  }
+  serve::apply_annotations(county, {}, &state);
+  EXPECT_DOUBLE_EQ(county.new_cases_avg7[12], county.new_cases_avg7_raw[12]);  // 90 / 7
+  EXPECT_DOUBLE_EQ(county.new_cases_avg7[11], 60.0 / 7.0);
+  // Day 15's report covers days 13 .. 15 (its state reported on neither 13 nor 14): reports 15
+  // (days 13 .. 15), 12, 11, 10, 9 (one day each): 7 days, 30 + 30 + 30 over 7.
+  EXPECT_DOUBLE_EQ(county.new_cases_avg7[15], 90.0 / 7.0);
+  // Day 14 has no report of either: its window ends with day 12's report (days 6 .. 12).
+  EXPECT_DOUBLE_EQ(county.new_cases_avg7[14], county.new_cases_avg7_raw[12]);
+  // report_days: the days a series' counts changed, known.
+  SeriesColumns tx = SeriesColumns::build("48", reports_every("48", 3, 10, 12));
+  EXPECT_EQ(serve::report_days(tx), (std::vector<int32_t>{18322 + 3, 18322 + 6, 18322 + 9}));
+}
+
 }  // namespace
 }  // namespace covid
